@@ -1,0 +1,309 @@
+"""Scenario files: load and validate them, apply --set/--sweep/--seeds, and plan the runs.
+
+A scenario file is TOML read with stdlib ``tomllib``: data only, never executed.
+Torch-free, so ``--list`` and the TUI's form need no torch.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shlex
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from regtui.events import RunSpec
+from regtui.specs import ConfigError, ExperimentSpec, experiment_spec, unknown_key_message
+
+MAX_MODELS = 1024
+TOP_LEVEL_KEYS = ("experiment", "title", "summary", "explanation", "params", "variants", "sweep", "seeds")
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    overrides: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: Path
+    experiment: str
+    title: str
+    summary: str
+    explanation: str
+    params: dict[str, Any]  # the file's own values (validated), not yet merged with defaults
+    variants: tuple[Variant, ...]
+    sweep: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    seeds: int = 1
+
+    @property
+    def spec(self) -> ExperimentSpec:
+        return experiment_spec(self.experiment)
+
+    def defaults(self) -> dict[str, Any]:
+        """Effective parameters before any --set: spec defaults, then the file's values."""
+        return {**self.spec.defaults(), **self.params}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one run needs: validated, expanded into one RunSpec per model."""
+
+    scenario: Scenario
+    params: dict[str, Any]  # effective base values after --set
+    runs: tuple[RunSpec, ...]
+    seed: int
+    seeds: int
+    sets: dict[str, Any] = field(default_factory=dict)
+    sweep: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    @property
+    def variant_names(self) -> list[str]:
+        return list(dict.fromkeys(r.variant for r in self.runs))
+
+
+# --- finding files -------------------------------------------------------------------------
+
+
+def bundled_dir() -> Path:
+    """The folder of the bundled scenarios: inside the wheel, or top-level scenarios/ in a checkout."""
+    try:
+        from importlib.resources import files
+
+        return Path(str(files("regtui.scenarios")))
+    except ModuleNotFoundError:  # running from a source checkout without installing
+        return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def bundled_paths() -> list[Path]:
+    return sorted(bundled_dir().glob("*.toml"))
+
+
+def bundled_names() -> list[str]:
+    return [p.stem for p in bundled_paths()]
+
+
+def find(name: str) -> Path:
+    """A bundled scenario by name, or a path to a user's file."""
+    if name.endswith(".toml") or "/" in name or Path(name).is_file():
+        path = Path(name)
+        if not path.is_file():
+            raise ConfigError(f"scenario file not found: {name}")
+        return path
+    path = bundled_dir() / f"{name}.toml"
+    if not path.is_file():
+        known = bundled_names()
+        message = unknown_key_message(name, known, what="scenario")
+        raise ConfigError(f"{message}, or a path to a .toml file")
+    return path
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def load(path: Path | str) -> Scenario:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"scenario file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        return _parse(path, data)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def _parse(path: Path, data: dict[str, Any]) -> Scenario:
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            raise ConfigError(unknown_key_message(key, list(TOP_LEVEL_KEYS), what="top-level key"))
+    if "experiment" not in data:
+        raise ConfigError("missing key 'experiment'")
+    spec = experiment_spec(_text(data, "experiment"))
+    params = data.get("params", {})
+    if not isinstance(params, dict):
+        raise ConfigError("'params' must be a table ([params])")
+    params = spec.validate(params)
+    variants = tuple(_variant(spec, i, v) for i, v in enumerate(data.get("variants", [])))
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"variant names must be unique, got {names}")
+    sweep_table = data.get("sweep", {})
+    if not isinstance(sweep_table, dict):
+        raise ConfigError("'sweep' must be a table ([sweep])")
+    sweep = {key: _sweep_values(spec, key, values) for key, values in sweep_table.items()}
+    seeds = data.get("seeds", 1)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ConfigError(f"seeds: {seeds!r} is not allowed; expected an integer >= 1")
+    return Scenario(
+        name=path.stem,
+        path=path,
+        experiment=spec.name,
+        title=_text(data, "title", path.stem),
+        summary=_text(data, "summary", ""),
+        explanation=_text(data, "explanation", ""),
+        params=params,
+        variants=variants,
+        sweep=sweep,
+        seeds=seeds,
+    )
+
+
+def _text(data: dict[str, Any], key: str, default: str | None = None) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(f"{key}: expected a string, got {value!r}")
+    return value
+
+
+def _variant(spec: ExperimentSpec, index: int, table: Any) -> Variant:
+    if not isinstance(table, dict):
+        raise ConfigError("'variants' must be an array of tables ([[variants]])")
+    overrides = dict(table)
+    name = overrides.pop("name", None)
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"variant #{index + 1} needs a name (a non-empty string)")
+    try:
+        return Variant(name, spec.validate(overrides))
+    except ConfigError as exc:
+        raise ConfigError(f"variant {name!r}: {exc}") from None
+
+
+def _sweep_values(spec: ExperimentSpec, key: str, values: Any) -> tuple[Any, ...]:
+    param = spec.param(key)
+    if not param.numeric:
+        numeric = ", ".join(p.name for p in spec.params if p.numeric)
+        raise ConfigError(f"sweep: {key!r} is not numeric; sweeps take one of {numeric}")
+    if isinstance(values, str):
+        items = [v for v in values.split(",")]
+        if any(not v.strip() for v in items):
+            raise ConfigError(f"sweep: {key}={values!r} has an empty value; write e.g. {key}=0,1e-3,1e-2")
+        parsed = [param.parse(v) for v in items]
+    elif isinstance(values, list):
+        parsed = [param.coerce(v) for v in values]
+    else:
+        raise ConfigError(f"sweep: {key} must be a list of numbers, got {values!r}")
+    if not parsed:
+        raise ConfigError(f"sweep: {key} has no values; give at least one")
+    return tuple(dict.fromkeys(parsed))
+
+
+# --- command-line overrides ----------------------------------------------------------------
+
+
+def _split(item: str, option: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"{option} {item!r}: expected key=value")
+    return key.strip(), value
+
+
+def parse_sets(spec: ExperimentSpec, items: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, value = _split(item, "--set")
+        out[key] = spec.param(key).parse(value)
+    return out
+
+
+def parse_sweeps(spec: ExperimentSpec, items: list[str] | tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
+    out: dict[str, tuple[Any, ...]] = {}
+    for item in items:
+        key, value = _split(item, "--sweep")
+        out[key] = _sweep_values(spec, key, value)
+    return out
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+def _label(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
+
+
+def plan(
+    scenario: Scenario,
+    sets: dict[str, Any] | None = None,
+    sweep: dict[str, tuple[Any, ...]] | None = None,
+    seed: int = 0,
+    seeds: int | None = None,
+) -> Plan:
+    """Expand variants × sweep grid × seeds into runs.
+
+    What the user sets explicitly wins: a key given by --set or swept is
+    removed from the variants' overrides, and variants that thereby become
+    identical merge (sweeping weight_decay over the weight-decay scenario gives
+    one model per value, not two identical ones).
+    """
+    spec = scenario.spec
+    sets = dict(sets or {})
+    sweep = {**scenario.sweep, **(sweep or {})}
+    seeds = scenario.seeds if seeds is None else seeds
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ConfigError(f"--seeds: {seeds!r} is not allowed; expected an integer >= 1")
+    if not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"--seed: {seed!r} is not allowed; expected an integer >= 0")
+    base = {**scenario.defaults(), **spec.validate(sets)}
+    fixed = set(sets) | set(sweep)
+
+    variants: list[tuple[str | None, dict[str, Any]]] = []
+    for v in scenario.variants or (Variant("default", {}),):
+        kept = {k: x for k, x in v.overrides.items() if k not in fixed}
+        if any(kept == other for _, other in variants):
+            continue
+        stripped = len(kept) < len(v.overrides)
+        variants.append((None if stripped and not kept else v.name, kept))
+
+    grid = [dict(zip(sweep, combo)) for combo in itertools.product(*sweep.values())] or [{}]
+    count = len(variants) * len(grid) * seeds
+    if count > MAX_MODELS:
+        raise ConfigError(
+            f"sweep: {len(variants)} variant(s) × {len(grid)} grid point(s) × {seeds} seed(s) = "
+            f"{count} models, more than the limit of {MAX_MODELS}"
+        )
+    runs = []
+    set_label = _label({k: sets[k] for k in sets if any(k not in ov for _, ov in variants)})
+    for name, overrides in variants:
+        for point in grid:
+            parts = [p for p in (name, _label(point)) if p]
+            label = " · ".join(parts) or set_label or "default"
+            params = {**base, **overrides, **point}
+            error = spec.check(params)
+            if error:
+                raise ConfigError(f"variant {label!r}: {error}")
+            for s in range(seed, seed + seeds):
+                runs.append(RunSpec(label, s, params))
+    return Plan(scenario, base, tuple(runs), seed, seeds, sets, sweep)
+
+
+def replay_command(plan: Plan, device: str | None = None) -> str:
+    """The headless command that reproduces a plan."""
+    s = plan.scenario
+    target = s.name if s.path.parent.resolve() == bundled_dir().resolve() else str(s.path)
+    parts = ["regtui", "--scenario", target, "--seed", str(plan.seed)]
+    if plan.seeds != s.seeds:
+        parts += ["--seeds", str(plan.seeds)]
+    if device:
+        parts += ["--device", device]
+    for key, value in plan.sets.items():
+        parts += ["--set", f"{key}={_value_text(value)}"]
+    for key, values in plan.sweep.items():
+        if s.sweep.get(key) != values:
+            parts += ["--sweep", f"{key}=" + ",".join(_value_text(v) for v in values)]
+    parts.append("--json")
+    return shlex.join(parts)
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)

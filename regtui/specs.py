@@ -1,0 +1,256 @@
+"""Parameter specifications of the five experiments.
+
+Torch-free on purpose: the CLI validates input and the TUI builds its form
+from these without importing torch. Every bad value gets a one-line message
+naming the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+class ConfigError(ValueError):
+    """A bad scenario, parameter or device; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: type  # int, float, bool or str
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    min_open: bool = False  # True: the minimum itself is not allowed
+    max_open: bool = False
+    choices: tuple[str, ...] = ()
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in (int, float)
+
+    def allowed(self) -> str:
+        """Human description of the allowed values, used in error messages."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.kind is bool:
+            return "true or false"
+        what = "an integer" if self.kind is int else "a number"
+        lo = hi = ""
+        if self.min is not None:
+            lo = f"{'>' if self.min_open else '>='} {_fmt(self.min)}"
+        if self.max is not None:
+            hi = f"{'<' if self.max_open else '<='} {_fmt(self.max)}"
+        bounds = " and ".join(b for b in (lo, hi) if b)
+        return f"{what} {bounds}".strip()
+
+    def coerce(self, value: Any) -> Any:
+        """Check a value from TOML (or already parsed) and return it with the right type."""
+        bad = ConfigError(f"{self.name}: {value!r} is not allowed; expected {self.allowed()}")
+        if self.kind is bool:
+            if not isinstance(value, bool):
+                raise bad
+            return value
+        if self.kind is str:
+            if not isinstance(value, str) or (self.choices and value not in self.choices):
+                raise bad
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad
+        if self.kind is int:
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise bad
+                value = int(value)
+        else:
+            value = float(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise bad
+        if self.min is not None and (value < self.min or (self.min_open and value == self.min)):
+            raise bad
+        if self.max is not None and (value > self.max or (self.max_open and value == self.max)):
+            raise bad
+        return value
+
+    def parse(self, text: str) -> Any:
+        """Parse a command-line or form string, then check it."""
+        text = text.strip()
+        if self.kind is bool:
+            low = text.lower()
+            if low in ("true", "1", "yes", "on"):
+                return True
+            if low in ("false", "0", "no", "off"):
+                return False
+            raise ConfigError(f"{self.name}: {text!r} is not allowed; expected {self.allowed()}")
+        if self.kind is str:
+            return self.coerce(text)
+        try:
+            value: Any = int(text) if self.kind is int else float(text)
+        except ValueError:
+            try:  # "1e3" for an int parameter
+                as_float = float(text)
+            except ValueError:
+                raise ConfigError(
+                    f"{self.name}: {text!r} is not a number; expected {self.allowed()}"
+                ) from None
+            value = as_float
+        return self.coerce(value)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    name: str
+    params: tuple[Param, ...]
+    # Cross-parameter check on the full effective parameters; returns an error or None.
+    check: Callable[[dict[str, Any]], str | None] = lambda p: None
+
+    def param(self, key: str) -> Param:
+        for p in self.params:
+            if p.name == key:
+                return p
+        raise ConfigError(unknown_key_message(key, [p.name for p in self.params], self.name))
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def validate(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Coerce every value and run the cross-parameter check."""
+        out = {key: self.param(key).coerce(v) for key, v in values.items()}
+        error = self.check({**self.defaults(), **out})
+        if error:
+            raise ConfigError(error)
+        return out
+
+
+def unknown_key_message(key: str, known: list[str], where: str = "", what: str = "parameter") -> str:
+    """'unknown parameter 'lrr' for weight-decay; did you mean 'lr'? (known: ...)'."""
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    place = f" for {where}" if where else ""
+    return f"unknown {what} {key!r}{place}{hint} (known: {', '.join(sorted(known))})"
+
+
+def _p(name, kind, default, help, **kw) -> Param:
+    return Param(name, kind, default, help, **kw)
+
+
+# Shared by the two experiments that train the tutorial's overfitting MLP.
+_MLP = (
+    _p("n_points", int, 10, "training and test points (x evenly spaced in [-1, 1])", min=2, max=100_000),
+    _p("slope", float, 1.5, "true slope of y = slope·x + noise"),
+    _p("train_noise", float, 0.5, "std of the noise added to the training targets", min=0),
+    _p("test_noise", float, 0.3, "std of the noise added to the test targets", min=0),
+    _p("hidden", int, 200, "width of each hidden layer", min=1, max=8192),
+    _p("layers", int, 3, "number of hidden layers", min=1, max=64),
+    _p("lr", float, 0.01, "SGD learning rate", min=0, min_open=True),
+    _p("momentum", float, 0.9, "SGD momentum", min=0, max=1),
+    _p("weight_decay", float, 0.0, "SGD weight_decay λ (L2 penalty λ·‖w‖²/2)", min=0),
+    _p("dropout", float, 0.0, "nn.Dropout p after each hidden ReLU", min=0, max=1, max_open=True),
+    _p("iters", int, 2000, "full-batch training iterations", min=1, max=10_000_000),
+)
+
+WEIGHT_DECAY = ExperimentSpec("weight-decay", _MLP)
+
+DROPOUT = ExperimentSpec(
+    "dropout",
+    _MLP
+    + (
+        _p("scaling_n", int, 10_000, "inputs (all ones) of the Dropout scaling demo", min=1, max=10_000_000),
+        _p("scaling_p", float, 0.5, "Dropout p of the scaling demo", min=0, max=1, max_open=True),
+    ),
+)
+
+
+def _bn_check(p: dict[str, Any]) -> str | None:
+    if p["batchnorm"] and p["batch"] < 2:
+        return f"batch: {p['batch']} is not allowed with batchnorm = true; BatchNorm needs at least 2 samples per batch in training"
+    return None
+
+
+BN = ExperimentSpec(
+    "bn",
+    (
+        _p("depth", int, 100, "number of Linear layers", min=1, max=2000),
+        _p("width", int, 256, "width of every layer", min=1, max=8192),
+        _p("batch", int, 16, "mini-batch size", min=1, max=65536),
+        _p("init", str, "default", "weight init of the Linear layers", choices=("default", "normal", "kaiming")),
+        _p("batchnorm", bool, False, "BatchNorm1d after every Linear"),
+        _p("train_steps", int, 100, "training steps on the synthetic task (0 = measure only)", min=0, max=1_000_000),
+        _p("lr", float, 0.01, "SGD learning rate for the training phase", min=0, min_open=True),
+        _p("momentum", float, 0.9, "SGD momentum for the training phase", min=0, max=1),
+        _p("bn_momentum", float, 0.1, "BatchNorm momentum for the running statistics", min=0, max=1),
+        _p("stats_features", int, 4, "features per tracked layer shown in the running-stats table", min=1, max=64),
+    ),
+    _bn_check,
+)
+
+
+def _bn_stats_check(p: dict[str, Any]) -> str | None:
+    if p["batch"] < 2:
+        return f"batch: {p['batch']} is not allowed; BatchNorm needs at least 2 samples per batch in training"
+    return None
+
+
+BN_STATS = ExperimentSpec(
+    "bn-stats",
+    (
+        _p("batch", int, 3, "samples per batch", min=1, max=4096),
+        _p("features", int, 5, "features (channels) C; feature c holds the value c+1 in every sample", min=1, max=1024),
+        _p("momentum", float, 0.3, "BatchNorm momentum", min=0, max=1),
+        _p("iters", int, 2, "training iterations", min=1, max=1000),
+        _p("eps", float, 1e-5, "BatchNorm eps", min=0, min_open=True),
+    ),
+    _bn_stats_check,
+)
+
+
+def _norms_check(p: dict[str, Any]) -> str | None:
+    if p["channels"] % p["groups"]:
+        return (
+            f"groups: {p['groups']} does not divide channels = {p['channels']}; "
+            "GroupNorm needs channels divisible by groups"
+        )
+    if p["norm"] == "batch" and p["batch"] < 2:
+        return f"batch: {p['batch']} is not allowed with norm = 'batch'; BatchNorm needs at least 2 samples per batch in training"
+    return None
+
+
+NORMS = ExperimentSpec(
+    "norms",
+    (
+        _p("norm", str, "batch", "normalization layer of the conv net", choices=("batch", "layer", "instance", "group")),
+        _p("batch", int, 64, "training mini-batch size", min=1, max=65536),
+        _p("demo_batch", int, 4, "N of the (N, C, H, W) comparison input", min=1, max=1024),
+        _p("channels", int, 6, "C: channels of the demo input and of the conv net", min=1, max=512),
+        _p("size", int, 8, "H = W of the images", min=2, max=128),
+        _p("groups", int, 3, "GroupNorm groups (must divide channels)", min=1, max=512),
+        _p("classes", int, 4, "classes of the synthetic image task", min=2, max=100),
+        _p("train_samples", int, 512, "training images", min=2, max=1_000_000),
+        _p("test_samples", int, 256, "test images", min=1, max=1_000_000),
+        _p("steps", int, 150, "training steps per variant", min=1, max=1_000_000),
+        _p("lr", float, 0.05, "SGD learning rate", min=0, min_open=True),
+        _p("momentum", float, 0.9, "SGD momentum", min=0, max=1),
+    ),
+    _norms_check,
+)
+
+EXPERIMENTS: dict[str, ExperimentSpec] = {
+    s.name: s for s in (WEIGHT_DECAY, DROPOUT, BN, BN_STATS, NORMS)
+}
+
+
+def experiment_spec(name: str) -> ExperimentSpec:
+    try:
+        return EXPERIMENTS[name]
+    except KeyError:
+        raise ConfigError(
+            f"experiment: unknown kind {name!r}; allowed: {', '.join(EXPERIMENTS)}"
+        ) from None
