@@ -31,6 +31,8 @@ class RunStarted:
     torch_version: str
     params: dict[str, Any]
     runs: tuple[RunSpec, ...]
+    seeds: int = 1  # seeds per variant
+    sweep: dict[str, tuple[Any, ...]] | None = None  # swept parameter -> values
 
 
 @dataclass(frozen=True)

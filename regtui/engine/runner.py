@@ -76,6 +76,8 @@ def run_plan(
             torch_version=torch.__version__,
             params=dict(plan.params),
             runs=plan.runs,
+            seeds=plan.seeds,
+            sweep=dict(plan.sweep),
         )
     )
     start = time.perf_counter()

@@ -1,0 +1,64 @@
+"""Mean and spread across seeds, and downsampling for drawing. Pure Python, no torch.
+
+Rules (documented in the README): a model that diverged is left out of its
+variant's mean and std so one blow-up does not spoil the others' statistics;
+if every seed diverged, the mean is taken over all of them (and is null where
+they are non-finite). The std is the sample std (n − 1) and is null with fewer
+than two finite values.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+
+def finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def mean_std(values: Sequence[Any]) -> tuple[float | None, float | None]:
+    """Mean and sample std of the finite numbers in ``values`` (None where undefined)."""
+    xs = [float(v) for v in values if finite(v)]
+    if not xs:
+        return None, None
+    mean = math.fsum(xs) / len(xs)
+    if len(xs) < 2:
+        return mean, None
+    var = math.fsum((x - mean) ** 2 for x in xs) / (len(xs) - 1)
+    return mean, math.sqrt(var)
+
+
+def mean_std_lists(lists: Sequence[Sequence[Any]]) -> tuple[list[float | None], list[float | None]]:
+    """Element-wise mean and std of aligned lists (truncated to the shortest)."""
+    if not lists:
+        return [], []
+    n = min(len(xs) for xs in lists)
+    pairs = [mean_std([xs[i] for xs in lists]) for i in range(n)]
+    return [m for m, _ in pairs], [s for _, s in pairs]
+
+
+def stride_for(n: int, max_points: int) -> int:
+    return max(1, math.ceil(n / max_points)) if max_points > 0 else 1
+
+
+def downsample(xs: Sequence[Any], max_points: int) -> list[Any]:
+    """Every k-th element plus the last, so a long series draws in bounded time."""
+    k = stride_for(len(xs), max_points)
+    if k == 1:
+        return list(xs)
+    out = list(xs[::k])
+    if (len(xs) - 1) % k:
+        out.append(xs[-1])
+    return out
+
+
+def sanitize(value: Any) -> Any:
+    """A copy with every non-finite float replaced by None, for strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): sanitize(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [sanitize(v) for v in value]
+    return value
