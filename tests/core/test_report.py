@@ -1,0 +1,91 @@
+import json
+import math
+import statistics
+
+from regtui.aggregate import downsample, mean_std
+from regtui.events import Final, Metrics, RunFinished, RunSpec, RunStarted, Summary, TableRows
+from regtui.report import Collector, text_report, to_json
+
+NAN = float("nan")
+
+
+def started(runs, sweep=None, seeds=1):
+    return RunStarted("s", "weight-decay", "T", "cpu", 0, "2.x", {"lr": 0.1}, tuple(runs), seeds, sweep)
+
+
+def run(variant, seed, **params):
+    return RunSpec(variant, seed, {"lr": 0.1, **params})
+
+
+def test_single_seed_series_and_strict_json():
+    c = Collector()
+    c(started([run("a", 0)]))
+    c(Metrics("a", 0, (0, 1), {"train_loss": (1.0, 0.5)}))
+    c(Metrics("a", 0, (2,), {"train_loss": (NAN,), "test_loss": (math.inf,)}))
+    c(Final("a", 0, {"train_loss": NAN, "diverged": True}))
+    c(TableRows("t", ("x", "y"), ((1, NAN),)))
+    c(Summary("k", {"v": -math.inf}))
+    c(RunFinished("completed", 1.23456))
+    doc = json.loads(to_json(c.document()))
+    (v,) = doc["variants"]
+    assert v["series"] == {"step": [0, 1, 2], "train_loss": [1.0, 0.5, None], "test_loss": [None, None, None]}
+    assert v["final"] == {"train_loss": None, "diverged": True}
+    assert doc["tables"]["t"] == {"columns": ["x", "y"], "rows": [[1, None]]}
+    assert doc["summary"]["k"] == {"v": None}
+    assert doc["status"] == "completed" and doc["schema"] == "regtui.run/1" and doc["elapsed_s"] == 1.2346
+    assert "NaN" not in to_json(c.document()) and "Infinity" not in to_json(c.document())
+
+
+def test_unfinished_run_is_interrupted():
+    c = Collector()
+    c(started([run("a", 0)]))
+    c(Metrics("a", 0, (0,), {"train_loss": (1.0,)}))
+    doc = c.document()
+    assert doc["status"] == "interrupted" and doc["variants"][0]["series"]["train_loss"] == [1.0]
+
+
+def test_seeds_mean_std_and_diverged_seed_left_out():
+    c = Collector()
+    c(started([run("a", s) for s in range(4)], seeds=4))
+    losses = {0: [3.0, 2.0], 1: [5.0, 1.0], 2: [4.0, 3.0], 3: [NAN, NAN]}
+    for s, ys in losses.items():
+        c(Metrics("a", s, (0, 1), {"train_loss": tuple(ys)}))
+        c(Final("a", s, {"train_loss": ys[-1], "diverged": s == 3}))
+    v = c.document()["variants"][0]
+    assert v["seeds"] == [0, 1, 2, 3] and v["diverged_seeds"] == [3]
+    assert v["series"]["train_loss"] == [4.0, 2.0]
+    assert v["series_std"]["train_loss"] == [statistics.stdev([3, 5, 4]), statistics.stdev([2, 1, 3])]
+    assert v["final"]["train_loss"] == 2.0 and v["final_std"]["train_loss"] == 1.0
+    assert v["final"]["diverged"] is False
+    assert [p["seed"] for p in v["per_seed"]] == [0, 1, 2, 3] and v["per_seed"][3]["final"]["diverged"] is True
+
+
+def test_sweep_summary_names_best_test_loss():
+    c = Collector()
+    runs = [run(f"wd={wd}", 0, weight_decay=wd) for wd in (0.0, 0.01, 0.1)]
+    c(started(runs, sweep={"weight_decay": (0.0, 0.01, 0.1)}))
+    for r, (tr, te) in zip(runs, [(0.01, 0.5), (0.1, 0.2), (0.4, 0.45)]):
+        c(Final(r.variant, 0, {"train_loss": tr, "test_loss": te}))
+    sweep = c.document()["summary"]["sweep"]
+    assert sweep["keys"] == ["weight_decay"]
+    assert [p["values"]["weight_decay"] for p in sweep["points"]] == [0.0, 0.01, 0.1]
+    assert [round(p["gap"], 10) for p in sweep["points"]] == [0.49, 0.1, 0.05]
+    assert sweep["best"] == {"variant": "wd=0.01", "values": {"weight_decay": 0.01}, "test_loss": 0.2}
+
+
+def test_helpers():
+    assert mean_std([1.0, NAN, 3.0]) == (2.0, math.sqrt(2))
+    assert mean_std([NAN]) == (None, None) and mean_std([2.0]) == (2.0, None)
+    xs = list(range(1001))
+    d = downsample(xs, 200)
+    assert len(d) <= 202 and d[0] == 0 and d[-1] == 1000
+
+
+def test_text_report_mentions_variants_and_tables():
+    c = Collector()
+    c(started([run("alpha", 0)]))
+    c(Final("alpha", 0, {"train_loss": 0.125}))
+    c(TableRows("bn1d", ("iteration", "running_mean"), ((1, 0.3),)))
+    c(RunFinished("completed", 0.5))
+    text = text_report(c.document())
+    assert "alpha" in text and "0.125" in text and "table bn1d" in text and "status completed" in text
