@@ -123,6 +123,28 @@ def _run_headless(
     name: str, as_json: bool, device: str, seed: int, seeds: int | None,
     sets: tuple[str, ...], sweeps: tuple[str, ...], out: str | None, threads: int,
 ) -> int:
+    cancel = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        # First Ctrl-C: stop at the next step and still print the data so far.
+        cancel.set()
+        signal.signal(signal.SIGINT, previous)
+
+    in_main = threading.current_thread() is threading.main_thread()
+    if in_main:  # before torch loads, so an early Ctrl-C also ends with valid output
+        signal.signal(signal.SIGINT, on_sigint)
+    try:
+        return _run(name, as_json, device, seed, seeds, sets, sweeps, out, threads, cancel)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _run(
+    name: str, as_json: bool, device: str, seed: int, seeds: int | None, sets: tuple[str, ...],
+    sweeps: tuple[str, ...], out: str | None, threads: int, cancel: threading.Event,
+) -> int:
     from regtui import scenario as sc
 
     scenario = sc.load(sc.find(name))
@@ -137,23 +159,10 @@ def _run_headless(
 
     collector = Collector()
     emit = _ProgressPrinter(collector) if sys.stderr.isatty() else collector
-    cancel = threading.Event()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        # First Ctrl-C: stop at the next step and still print the data so far.
-        cancel.set()
-        signal.signal(signal.SIGINT, previous)
-
-    in_main = threading.current_thread() is threading.main_thread()
-    if in_main:
-        signal.signal(signal.SIGINT, on_sigint)
     try:
         finished = run_plan(plan, resolved, emit=emit, cancel=cancel, threads=threads)
     finally:
-        if in_main:
-            signal.signal(signal.SIGINT, previous)
-        if emit is not collector:
+        if isinstance(emit, _ProgressPrinter):
             emit.close()
     doc = collector.document()
     if out:
