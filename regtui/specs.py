@@ -207,6 +207,8 @@ BN_STATS = ExperimentSpec(
         _p("momentum", float, 0.3, "BatchNorm momentum", min=0, max=1),
         _p("iters", int, 2, "training iterations", min=1, max=1000),
         _p("eps", float, 1e-5, "BatchNorm eps", min=0, min_open=True),
+        _p("noise", float, 0.0, "std of N(0, 1) noise added to the input each iteration "
+           "(0 = the tutorial's constant input, whose batch variance is 0)", min=0),
     ),
     _bn_stats_check,
 )
@@ -235,8 +237,8 @@ NORMS = ExperimentSpec(
         _p("classes", int, 4, "classes of the synthetic image task", min=2, max=100),
         _p("train_samples", int, 512, "training images", min=2, max=1_000_000),
         _p("test_samples", int, 256, "test images", min=1, max=1_000_000),
-        _p("steps", int, 150, "training steps per variant", min=1, max=1_000_000),
-        _p("lr", float, 0.05, "SGD learning rate", min=0, min_open=True),
+        _p("steps", int, 1000, "training steps per variant", min=1, max=1_000_000),
+        _p("lr", float, 0.01, "SGD learning rate", min=0, min_open=True),
         _p("momentum", float, 0.9, "SGD momentum", min=0, max=1),
     ),
     _norms_check,

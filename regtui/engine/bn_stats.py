@@ -1,0 +1,146 @@
+"""BatchNorm's running statistics, step by step (tutorial item 5).
+
+For ``nn.BatchNorm1d``, ``nn.BatchNorm2d`` and ``nn.BatchNorm3d`` with ``C = features``
+channels, the input holds the value ``c + 1`` in channel ``c`` (0-based) for every sample and
+position — the tutorial's input — plus ``noise``·N(0, 1) when ``noise > 0``:
+
+=========  ===========================  ========================
+table      module                       input shape
+=========  ===========================  ========================
+``bn1d``   ``BatchNorm1d(C)``           ``(batch, C, 1)`` (the tutorial's; ``(batch, C)`` behaves the same)
+``bn2d``   ``BatchNorm2d(C)``           ``(batch, C, 2, 2)``
+``bn3d``   ``BatchNorm3d(C)``           ``(batch, C, 2, 2, 3)``
+=========  ===========================  ========================
+
+Each training iteration appends one row per feature (``feature`` is 1-based: feature ``k``
+holds the value ``k``) with the batch mean and the biased and unbiased batch variance, computed
+by hand over every dimension but the channel one, and the module's running statistics after
+that iteration's update. PyTorch's rule: ``running = (1 − m)·running + m·batch`` with the
+*unbiased* variance for ``running_var``, starting from 0 and 1.
+
+The modules run in float64 (float32 on MPS) so the table shows the tutorial's numbers (0.3,
+0.7, 0.51, 0.49) without float32 rounding noise. With several runs (seeds, sweeps) the table
+names get a `` · <variant> · seed <n>`` suffix; the ``shapes`` and ``eval`` summaries come from
+the first run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from regtui.events import Final, RunSpec, Summary, TableRows
+from regtui.scenario import Plan
+
+COLUMNS = (
+    "iteration", "feature", "batch_mean", "batch_var_biased", "batch_var_unbiased",
+    "running_mean", "running_var",
+)
+KINDS = (
+    ("bn1d", nn.BatchNorm1d, (1,)),
+    ("bn2d", nn.BatchNorm2d, (2, 2)),
+    ("bn3d", nn.BatchNorm3d, (2, 2, 3)),
+)
+
+
+def _dtype(device: torch.device) -> torch.dtype:
+    return torch.float32 if device.type == "mps" else torch.float64
+
+
+def _input(batch: int, features: int, spatial: tuple[int, ...], noise: float,
+           g: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
+    shape = (batch, features, *spatial)
+    values = torch.arange(1, features + 1, dtype=dtype).view(1, features, *([1] * len(spatial)))
+    x = values.expand(shape).clone()
+    if noise > 0:
+        x += noise * torch.randn(shape, generator=g, dtype=dtype)
+    return x
+
+
+def _floats(t: torch.Tensor) -> list[float]:
+    return [float(v) for v in t.detach().to("cpu", torch.float64).tolist()]
+
+
+def _run_one(run: RunSpec, ctx: Any, suffix: str, done: int, total: int,
+             shapes: dict[str, Any] | None, evals: dict[str, Any] | None) -> int:
+    p = run.params
+    batch, features, momentum, iters, eps, noise = (
+        p["batch"], p["features"], p["momentum"], p["iters"], p["eps"], p.get("noise", 0.0))
+    device = ctx.device
+    dtype = _dtype(device)
+    g = torch.Generator().manual_seed(run.seed)
+    final: dict[str, Any] = {}
+    for name, cls, spatial in KINDS:
+        bn = cls(features, eps=eps, momentum=momentum).to(device=device, dtype=dtype).train()
+        dims = [0, *range(2, 2 + len(spatial))]  # every dimension but the channel one
+        x = None
+        for it in range(1, iters + 1):
+            ctx.check()
+            x = _input(batch, features, spatial, noise, g, dtype).to(device)
+            with torch.no_grad():
+                mean = x.mean(dim=dims)
+                var_b = x.var(dim=dims, unbiased=False)
+                var_u = x.var(dim=dims, unbiased=True)
+                out = bn(x)
+                table = torch.stack([mean, var_b, var_u, bn.running_mean, bn.running_var], dim=1)
+            values = table.to("cpu", torch.float64).tolist()
+            rows = tuple((it, c + 1, *values[c]) for c in range(features))
+            ctx.emit(TableRows(name + suffix, COLUMNS, rows, key=("iteration", "feature")))
+            done += 1
+            ctx.progress(done, total, name)
+        if shapes is not None:
+            shapes[name] = {
+                "input": list(x.shape),
+                "weight": list(bn.weight.shape),
+                "bias": list(bn.bias.shape),
+                "running_mean": list(bn.running_mean.shape),
+                "running_var": list(bn.running_var.shape),
+            }
+        if evals is not None:
+            evals[name] = _eval_demo(bn, x, out)
+        if name == "bn1d":
+            final["bn1d_running_mean"] = _floats(bn.running_mean)
+            final["bn1d_running_var"] = _floats(bn.running_var)
+            final["num_batches_tracked"] = int(bn.num_batches_tracked)
+    ctx.emit(Final(run.variant, run.seed, final))
+    return done
+
+
+def _eval_demo(bn: nn.Module, x: torch.Tensor, train_out: torch.Tensor) -> dict[str, Any]:
+    """Eval mode: output from the running stats; nothing is updated."""
+    with torch.no_grad():
+        before = (bn.running_mean.clone(), bn.running_var.clone(), int(bn.num_batches_tracked))
+        bn.eval()
+        out = bn(x)
+        bn.train()
+        shape = (1, -1, *([1] * (x.dim() - 2)))
+        rm, rv = before[0].view(shape), before[1].view(shape)
+        by_hand = (x - rm) / torch.sqrt(rv + bn.eps) * bn.weight.view(shape) + bn.bias.view(shape)
+        diff = float((out - by_hand).abs().max())
+        first = (0, slice(None), *([0] * (x.dim() - 2)))
+        return {
+            "max_abs_diff": diff,
+            "output_first_sample": _floats(out[first]),
+            "train_output_first_sample": _floats(train_out[first]),
+            "running_mean_unchanged": bool(torch.equal(before[0], bn.running_mean)),
+            "running_var_unchanged": bool(torch.equal(before[1], bn.running_var)),
+            "num_batches_tracked_before": before[2],
+            "num_batches_tracked_after": int(bn.num_batches_tracked),
+        }
+
+
+def run(plan: Plan, ctx: Any) -> None:
+    total = sum(len(KINDS) * r.params["iters"] for r in plan.runs)
+    ctx.progress(0, total, "bn1d")
+    done = 0
+    shapes: dict[str, Any] = {}
+    evals: dict[str, Any] = {}
+    for i, r in enumerate(plan.runs):
+        suffix = "" if len(plan.runs) == 1 else f" · {r.variant} · seed {r.seed}"
+        first = i == 0
+        done = _run_one(r, ctx, suffix, done, total, shapes if first else None, evals if first else None)
+        if first:
+            ctx.emit(Summary("shapes", shapes))
+            ctx.emit(Summary("eval", evals))
