@@ -258,6 +258,8 @@ def to_json(doc: dict[str, Any]) -> str:
 
 
 def _num(x: Any) -> str:
+    if isinstance(x, (list, tuple)):
+        return _cell([float(f"{v:.4g}") if isinstance(v, float) else v for v in x])
     if x is None:
         return "—"
     if isinstance(x, bool):
