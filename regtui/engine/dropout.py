@@ -1,0 +1,67 @@
+"""Dropout: the scaling demo and the tutorial's overfitting MLP with and without ``nn.Dropout``.
+
+1. Scaling demo (``Summary("scaling")``): ``scaling_n`` ones → ``nn.Dropout(scaling_p)``
+   → ``nn.Linear(scaling_n, 1, bias=False)`` with every weight 1. In train mode
+   each kept input is scaled by 1/(1 − p), so the output is kept/(1 − p) ≈ n
+   (not n·(1 − p)) and varies per draw; in eval mode Dropout is the identity
+   and the output is exactly n. Real ``nn.Dropout``/``nn.Linear`` are used,
+   on the CPU, with the global RNG seeded by ``plan.seed`` inside a forked RNG
+   state. Keys: p, n, train_output, eval_output, kept, expected_output,
+   train_outputs (5 train-mode draws; the first is train_output) and
+   train_kept (the kept count of each draw).
+
+2. Training: every run is trained with :mod:`regtui.engine.stacked`
+   (Dropout after each hidden ReLU, i.e. after the activation and before the
+   next Linear). Besides train_loss and test_loss (eval mode) the metrics and
+   finals carry ``test_loss_train_mode``: the test loss measured with dropout
+   still active, the "forgot ``net.eval()``" pitfall. Definitions are in the
+   stacked module's docstring.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from regtui.engine.runner import Context
+from regtui.engine.stacked import run_mlp_plan
+from regtui.events import Summary
+from regtui.scenario import Plan
+
+DRAWS = 5
+
+
+def scaling_demo(n: int, p: float, seed: int, draws: int = DRAWS) -> dict:
+    """The tutorial's Dropout scaling demo; returns the ``Summary("scaling")`` value."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        dropout = nn.Dropout(p)
+        linear = nn.Linear(n, 1, bias=False)
+        with torch.no_grad():
+            linear.weight.fill_(1.0)
+            x = torch.ones(n)
+            dropout.train()
+            outputs, kept = [], []
+            for _ in range(draws):
+                dropped = dropout(x)
+                kept.append(int(torch.count_nonzero(dropped)))
+                outputs.append(float(linear(dropped)))
+            dropout.eval()
+            eval_output = float(linear(dropout(x)))
+    return {
+        "p": p,
+        "n": n,
+        "train_output": outputs[0],
+        "eval_output": eval_output,
+        "kept": kept[0],
+        "expected_output": n,
+        "train_outputs": outputs,
+        "train_kept": kept,
+    }
+
+
+def run(plan: Plan, ctx: Context) -> None:
+    params = plan.params
+    ctx.emit(Summary("scaling", scaling_demo(params["scaling_n"], params["scaling_p"], plan.seed)))
+    ctx.check()
+    run_mlp_plan(plan, ctx, train_mode_metric=True)

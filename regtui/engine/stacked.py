@@ -1,0 +1,590 @@
+"""M small MLPs trained as one stacked model, plus the loop shared by the weight-decay and dropout experiments.
+
+The tutorial's net is ``1 → hidden (× layers) → 1`` with ReLU (and optionally
+``nn.Dropout`` after each hidden ReLU, i.e. after the activation and before the
+next Linear), trained full-batch with MSE and ``torch.optim.SGD``. Training
+M such nets one after another spends most of the time in per-op overhead, so
+:class:`StackedMLP` stacks the M models' parameters along a leading model axis
+and trains them all with one op per layer:
+
+* Parameters live in one flat buffer, as contiguous blocks: each layer's
+  weight ``[M, in, out]`` and bias ``[M, 1, out]``. Gradients and momentum
+  have flat buffers of the same layout. Forward is ``torch.baddbmm`` per
+  layer; backward is written out by hand (no autograd) straight into the
+  gradient blocks (contiguous, so ``bmm(out=...)`` needs no copy).
+* The update is ``torch.optim.SGD``'s (dampening 0, nesterov False), per
+  model: ``g = grad + wd·p``; ``buf = g`` on the first step, then
+  ``buf = momentum·buf + g``; ``p -= lr·buf``. It runs as one
+  ``torch._fused_sgd_`` call (the kernel behind ``SGD(fused=True)``; one
+  pass over p, g, buf) per group of models sharing (lr, momentum,
+  weight_decay), over that group's slices of all blocks; where the fused
+  kernel is unavailable, ``torch._foreach_*`` ops do the same arithmetic.
+  Models may therefore differ in lr, momentum, weight_decay and dropout p.
+* Nothing is shared across the model axis, so one model that diverges
+  (inf/NaN) cannot affect another. ``torch.optim`` itself is not imported
+  (its import pulls in ``torch._dynamo``, about 1 s).
+
+Initialization: model m's parameters are exactly what ``torch.manual_seed(seed_m)``
+followed by building ``nn.Sequential(nn.Linear(1, h), nn.ReLU(), ..., nn.Linear(h, 1))``
+would give (nn.Linear's default init, U(−1/√fan_in, 1/√fan_in) for weights and
+biases), drawn in float32 on the CPU from a ``torch.Generator`` seeded with
+that model's seed, then cast and moved to the device. So the same seed gives
+the same init whatever the other models in the stack, on CPU and GPU alike.
+
+Data (:func:`make_data`): ``x = linspace(-1, 1, n_points)`` for train and test;
+``y = slope·x + noise·ε`` with standard normal ε drawn on the CPU from a
+generator seeded with ``seed + DATA_SEED_OFFSET`` (train ε first, then test ε).
+Variants at the same seed therefore share data and init, which isolates the
+hyperparameter being compared.
+
+Dropout masks come from ONE generator (on the device): each hidden layer
+draws a uniform tensor ``[M, N, hidden]`` per step and keeps unit (m, n, j)
+when ``u >= p_m``, scaling kept units by ``1/(1 − p_m)`` like ``nn.Dropout``.
+:func:`run_mlp_plan` seeds one generator per group with ``plan.seed`` and
+shares it by all stacks of the group, so a model's masks (unlike its init and
+data) depend on the other models trained beside it. With ``p = 0`` a model's
+mask is all ones (an exact no-op), and a stack where every p is 0 draws no
+masks at all.
+
+On the CPU a group larger than :func:`stack_limit` (8) models is split into
+stacks of at most 8 that take turns, one chunk of steps each: the working
+set of 32 stacked tutorial nets (≈31 MB of parameters, gradients and
+momentum) does not stay in cache, and per model a step then costs ~1.7x more.
+
+Metrics recorded by :func:`run_mlp_plan` (steps are numbered 1..iters; step
+``k`` is the k-th SGD update):
+
+* ``train_loss[k]``: the MSE of the training-mode forward whose gradient
+  drives update k (dropout active), i.e. the loss the tutorial prints.
+* ``test_loss[k]``: MSE on the test targets in eval mode (no dropout), with
+  the same weights as ``train_loss[k]`` (before update k).
+* ``test_loss_train_mode[k]`` (dropout experiment only): MSE on the test
+  targets in training mode — the "forgot ``net.eval()``" pitfall. Since the
+  test inputs equal the training inputs, it is computed from the training
+  forward of step k (same dropout draw).
+
+Final values per model (``Final`` event): ``train_loss``, ``test_loss`` (and
+``test_loss_train_mode``) are the last points of those series (step =
+iters, weights before the last update), so the table agrees with the end of
+the loss chart; ``weight_norm`` is the L2 norm over all parameters, weights and
+biases (what weight decay acts on), after the last update; ``diverged`` is
+True when any recorded loss or the final weight norm is non-finite;
+``first_nonfinite_step`` is the first step whose train loss is inf/NaN (None
+if none). Non-finite floats are emitted as float nan/inf.
+
+Other events: ``Summary("data")`` holds x and the train/test targets of the
+first run at ``plan.seed``; ``Curve(name="fit")`` is each model's eval-mode
+prediction on 200 points over [−1, 1], emitted before training, about every
+iters/10 steps (at chunk ends) and after the last update; ``Metrics`` come
+per model every ``CHUNK`` steps, followed by ``Progress(step, total)``, where
+total sums the iterations of all groups.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+from torch.nn import init as nn_init
+
+from regtui.events import Curve, Final, Metrics, RunSpec, Summary
+
+DATA_SEED_OFFSET = 1 << 32  # data generator seed = seed + this (init uses the seed itself)
+CHUNK = 25  # steps between device→host transfers of the per-step losses
+GRID_POINTS = 200  # x points of the fitted-curve events
+CURVES = 10  # fitted curves emitted during training (plus one before and one at the end)
+
+__all__ = [
+    "CHUNK", "DATA_SEED_OFFSET", "GRID_POINTS", "MLPData", "StackedMLP", "linear_init",
+    "make_data", "mse", "run_mlp_plan", "stack_limit",
+]
+
+
+# --- init and data ---------------------------------------------------------------------------
+
+
+def linear_init(seed: int, sizes: Sequence[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """nn.Linear default init of an MLP with layer sizes ``sizes``, as ``torch.manual_seed(seed)`` would give.
+
+    Returns ``[(weight [out, in], bias [out]), ...]`` in float32 on the CPU,
+    in nn.Linear's layout and drawing order (weight, then bias, layer by layer).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        weight = torch.empty(fan_out, fan_in)
+        nn_init.kaiming_uniform_(weight, a=math.sqrt(5), generator=gen)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        bias = torch.empty(fan_out)
+        nn_init.uniform_(bias, -bound, bound, generator=gen)
+        out.append((weight, bias))
+    return out
+
+
+@dataclass(frozen=True)
+class MLPData:
+    x: torch.Tensor  # [n] train and test inputs (the same points)
+    train_y: torch.Tensor  # [n]
+    test_y: torch.Tensor  # [n]
+
+
+def make_data(
+    seed: int, n_points: int, slope: float, train_noise: float, test_noise: float,
+    dtype: torch.dtype = torch.float32,
+) -> MLPData:
+    """The tutorial's data at ``seed``: y = slope·x + N(0, noise²), drawn on the CPU."""
+    gen = torch.Generator().manual_seed(seed + DATA_SEED_OFFSET)
+    x = torch.linspace(-1, 1, n_points)
+    eps_train = torch.randn(n_points, generator=gen)
+    eps_test = torch.randn(n_points, generator=gen)
+    train_y = slope * x + train_noise * eps_train
+    test_y = slope * x + test_noise * eps_test
+    return MLPData(x.to(dtype), train_y.to(dtype), test_y.to(dtype))
+
+
+# --- the stacked model ---------------------------------------------------------------------
+
+
+def _column(values: float | Sequence[float], m: int, name: str) -> list[float]:
+    if isinstance(values, (int, float)):
+        return [float(values)] * m
+    values = [float(v) for v in values]
+    if len(values) != m:
+        raise ValueError(f"{name}: expected {m} values (one per model), got {len(values)}")
+    return values
+
+
+class StackedMLP:
+    """M MLPs ``sizes[0] → … → sizes[-1]`` (ReLU, optional Dropout after each hidden ReLU) stacked on a model axis.
+
+    ``inits[m]`` holds model m's parameters in nn.Linear layout (see
+    :func:`linear_init`); use :meth:`from_seeds` for the usual case.
+    """
+
+    def __init__(
+        self,
+        inits: Sequence[Sequence[tuple[torch.Tensor, torch.Tensor]]],
+        *,
+        lr: float | Sequence[float],
+        momentum: float | Sequence[float] = 0.0,
+        weight_decay: float | Sequence[float] = 0.0,
+        dropout: float | Sequence[float] = 0.0,
+        device: torch.device | str = "cpu",
+        dtype: torch.dtype = torch.float32,
+        dropout_seed: int = 0,
+        generator: torch.Generator | None = None,
+        fused: bool | None = None,
+    ) -> None:
+        if not inits:
+            raise ValueError("StackedMLP needs at least one model")
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.m = m = len(inits)
+        first = inits[0]
+        self.sizes = [first[0][0].shape[1]] + [w.shape[0] for w, _ in first]
+        self.n_layers = len(first)  # Linear layers; the hidden ones are 0..n_layers-2
+        shapes = []  # per parameter block: weight [M, in, out], then bias [M, 1, out], layer by layer
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
+            shapes += [(m, fan_in, fan_out), (m, 1, fan_out)]
+        self.n_params = sum(a * b for _, a, b in shapes)  # per model
+
+        def blocks(flat: torch.Tensor) -> list[torch.Tensor]:
+            out, offset = [], 0
+            for shape in shapes:
+                size = shape[0] * shape[1] * shape[2]
+                out.append(flat[offset : offset + size].view(shape))
+                offset += size
+            return out
+
+        # One flat buffer each for parameters, gradients and momentum; every block is contiguous.
+        flat = torch.empty(m * self.n_params, dtype=dtype)  # filled on the CPU, moved once
+        cpu_blocks = blocks(flat)
+        for i, layers in enumerate(inits):
+            if [tuple(w.shape) for w, _ in layers] != [tuple(w.shape) for w, _ in first]:
+                raise ValueError("all models of a stack need the same architecture")
+            for j, (w, b) in enumerate(layers):
+                cpu_blocks[2 * j][i].copy_(w.t())
+                cpu_blocks[2 * j + 1][i, 0].copy_(b)
+        self.flat_params = flat.to(self.device)
+        self.flat_grads = torch.zeros_like(self.flat_params)
+        self.flat_momentum = torch.zeros_like(self.flat_params)
+        self.params = blocks(self.flat_params)
+        self.grads = blocks(self.flat_grads)
+        self.momentum_buffers = blocks(self.flat_momentum)
+        self.weights, self.biases = self.params[::2], self.params[1::2]
+        self.grad_weights, self.grad_biases = self.grads[::2], self.grads[1::2]
+
+        self.lr = _column(lr, m, "lr")
+        self.momentum = _column(momentum, m, "momentum")
+        self.weight_decay = _column(weight_decay, m, "weight_decay")
+        p = _column(dropout, m, "dropout")
+        if any(not 0 <= x < 1 for x in p):
+            raise ValueError(f"dropout: every p must be in [0, 1), got {p}")
+        self.dropout = p
+        self.dropout_p = torch.tensor(p, dtype=dtype, device=self.device).view(m, 1, 1)
+        self.dropout_scale = torch.tensor([1 / (1 - x) for x in p], dtype=dtype, device=self.device).view(m, 1, 1)
+        self.has_dropout = any(x > 0 for x in p)
+        self._updates = self._hyper_groups()
+        if fused is None:
+            fused = self.device.type in ("cpu", "cuda") and hasattr(torch, "_fused_sgd_")
+        self.fused = fused
+        self.steps = 0  # SGD updates done
+        if generator is None:
+            generator = torch.Generator(device=self.device)
+            generator.manual_seed(dropout_seed)
+        self.generator = generator  # dropout masks; may be shared with other stacks
+        self._train_bufs: dict[int, dict[str, Any]] = {}
+        self._eval_bufs: dict[int, list[torch.Tensor]] = {}
+        self._last: dict[str, Any] | None = None  # activations of the last training forward
+
+    def _hyper_groups(self) -> list[tuple[float, float, float, list, list, list]]:
+        """The update calls: one per (lr, momentum, weight_decay) shared by some models.
+
+        Each holds that group's slices of every parameter block (one slice per
+        run of consecutive models): (lr, momentum, wd, params, grads, momentum buffers).
+        """
+        members: dict[tuple[float, float, float], list[int]] = {}
+        for i, key in enumerate(zip(self.lr, self.momentum, self.weight_decay)):
+            members.setdefault(key, []).append(i)
+        groups = []
+        for (lr, mom, wd), idx in members.items():
+            spans, start = [], idx[0]
+            for a, b in zip(idx, idx[1:] + [None]):
+                if b != a + 1:
+                    spans.append((start, a + 1))
+                    start = b
+
+            def slices(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+                return [t[s:e] for t in tensors for s, e in spans]
+
+            groups.append((lr, mom, wd, slices(self.params), slices(self.grads), slices(self.momentum_buffers)))
+        return groups
+
+    @classmethod
+    def from_seeds(
+        cls, seeds: Sequence[int], hidden: int, layers: int, *, n_in: int = 1, n_out: int = 1, **kw: Any
+    ) -> "StackedMLP":
+        sizes = [n_in] + [hidden] * layers + [n_out]
+        return cls([linear_init(s, sizes) for s in seeds], **kw)
+
+    # --- per-model access (tests, inspection) -------------------------------------------------
+
+    def model(self, i: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Copies of model i's parameters in nn.Linear layout: [(weight [out, in], bias [out]), ...]."""
+        return [(w[i].t().clone(), b[i, 0].clone()) for w, b in zip(self.weights, self.biases)]
+
+    def set_model(self, i: int, layers: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        """Overwrite model i's parameters (nn.Linear layout)."""
+        for (w, b), dst_w, dst_b in zip(layers, self.weights, self.biases):
+            dst_w[i].copy_(w.t())
+            dst_b[i, 0].copy_(b)
+
+    def weight_norm(self) -> torch.Tensor:
+        """[M] L2 norm over all parameters (weights and biases) of each model."""
+        squares = sum(blk.reshape(self.m, -1).square().sum(1) for blk in self.params)
+        return squares.sqrt()
+
+    # --- forward / backward / update -----------------------------------------------------------
+
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """[N] or [N, in] shared inputs → [M, N, in] on the stack's device and dtype."""
+        x = x.to(device=self.device, dtype=self.dtype)
+        if x.dim() == 1:
+            x = x.unsqueeze(1)
+        if x.dim() == 2:
+            x = x.unsqueeze(0).expand(self.m, -1, -1)
+        return x.contiguous()
+
+    def _linear(self, a: torch.Tensor, i: int, out: torch.Tensor) -> torch.Tensor:
+        if a.shape[2] == 1:  # a K=1 matmul is an outer product: one broadcasting op
+            return torch.addcmul(self.biases[i], a, self.weights[i], out=out)
+        return torch.baddbmm(self.biases[i], a, self.weights[i], out=out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Eval-mode forward (no dropout) of ``x`` [M, N, in] → [M, N, out] (a reused buffer: copy to keep)."""
+        n = x.shape[1]
+        bufs = self._eval_bufs.get(n)
+        if bufs is None:
+            bufs = [torch.empty(self.m, n, s, dtype=self.dtype, device=self.device) for s in self.sizes[1:]]
+            self._eval_bufs[n] = bufs
+        a = x
+        for i in range(self.n_layers):
+            a = self._linear(a, i, bufs[i])
+            if i < self.n_layers - 1:
+                a.relu_()
+        return a
+
+    def forward_train(self, x: torch.Tensor) -> torch.Tensor:
+        """Training-mode forward (dropout active); keeps what :meth:`backward` needs. Returns [M, N, out]."""
+        n = x.shape[1]
+        bufs = self._train_bufs.get(n)
+        if bufs is None:
+            shape = lambda s: (self.m, n, s)  # noqa: E731
+            hidden = self.sizes[1:-1]
+            bufs = {
+                "acts": [torch.empty(shape(s), dtype=self.dtype, device=self.device) for s in self.sizes[1:]],
+                "masks": [torch.empty(shape(s), dtype=self.dtype, device=self.device) for s in hidden]
+                if self.has_dropout else [],
+                "grads": [torch.empty(shape(s), dtype=self.dtype, device=self.device) for s in hidden],
+                "transposed": [torch.empty(self.m, s, n, dtype=self.dtype, device=self.device) for s in hidden],
+            }
+            self._train_bufs[n] = bufs
+        acts, masks = bufs["acts"], bufs["masks"]
+        a = x
+        for i in range(self.n_layers):
+            a = self._linear(a, i, acts[i])
+            if i < self.n_layers - 1:
+                a.relu_()
+                if self.has_dropout:
+                    mask = masks[i]
+                    mask.uniform_(0, 1, generator=self.generator)
+                    mask.ge_(self.dropout_p).mul_(self.dropout_scale)  # kept: 1/(1-p), dropped: 0
+                    a.mul_(mask)
+        self._last = {"x": x, **bufs}
+        return a
+
+    @property
+    def masks(self) -> list[torch.Tensor]:
+        """Dropout masks [M, N, hidden] of the last training forward (0 or 1/(1 − p)); [] without dropout."""
+        return list(self._last["masks"]) if self._last else []
+
+    def backward(self, grad_out: torch.Tensor) -> None:
+        """Write d(loss)/d(params) into :attr:`grads` given d(loss)/d(output) of the last training forward."""
+        last = self._last
+        if last is None:
+            raise RuntimeError("backward() needs a forward_train() first")
+        acts, masks, grads = last["acts"], last["masks"], last["grads"]
+        dz = grad_out
+        for i in reversed(range(self.n_layers)):
+            # bmm is about 2x faster with a contiguous first operand than with a transposed view.
+            if i > 0:
+                a_t = last["transposed"][i - 1].copy_(acts[i - 1].transpose(1, 2))
+            else:  # the input: [M, N, 1] → [M, 1, N] is already contiguous
+                a_t = last["x"].transpose(1, 2).contiguous()
+            torch.bmm(a_t, dz, out=self.grad_weights[i])
+            torch.sum(dz, dim=1, keepdim=True, out=self.grad_biases[i])
+            if i == 0:
+                break
+            da = grads[i - 1]
+            w_t = self.weights[i].transpose(1, 2)
+            if dz.shape[2] == 1:
+                torch.mul(dz, w_t, out=da)
+            else:
+                torch.bmm(dz, w_t, out=da)
+            if self.has_dropout:
+                da.mul_(masks[i - 1])
+            # ReLU backward: zero where the (post-dropout) activation is not positive.
+            torch.ops.aten.threshold_backward.grad_input(da, acts[i - 1], 0, grad_input=da)
+            dz = da
+
+    def sgd_step(self) -> None:
+        """torch.optim.SGD's update (dampening 0, nesterov False) of every model from :attr:`grads`."""
+        self._update(self._updates)
+        self.steps += 1
+
+    def _update(self, groups: list[tuple[float, float, float, list, list, list]]) -> None:
+        """One call per group of models sharing (lr, momentum, weight_decay): the fused SGD kernel
+        (``torch._fused_sgd_``, what ``SGD(fused=True)`` runs: one pass over parameters, gradients
+        and momentum) or, where that is unavailable, the ``torch._foreach_*`` ops of ``SGD(foreach=True)``."""
+        first = self.steps == 0
+        for lr, mom, wd, params, grads, bufs in groups:
+            if self.fused:
+                torch._fused_sgd_(
+                    params, grads, bufs if mom != 0 else [],
+                    weight_decay=wd, momentum=mom, lr=lr, dampening=0.0, nesterov=False,
+                    maximize=False, is_first_step=first and mom != 0,
+                )
+                continue
+            if wd != 0:
+                torch._foreach_add_(grads, params, alpha=wd)  # g = grad + wd·p
+            step = grads
+            if mom != 0:
+                if first:
+                    torch._foreach_copy_(bufs, grads)  # buf = g
+                else:
+                    torch._foreach_mul_(bufs, mom)  # buf = momentum·buf + g
+                    torch._foreach_add_(bufs, grads)
+                step = bufs
+            torch._foreach_add_(params, step, alpha=-lr)  # p -= lr·buf
+
+    def mse_backward(self, pred: torch.Tensor, y: torch.Tensor, loss_out: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-model MSE of ``pred`` vs ``y`` ([M, N, out]), then :meth:`backward`; returns the [M] losses."""
+        diff = pred - y
+        loss = torch.mean(diff.square(), dim=(1, 2), out=loss_out)
+        self.backward(diff.mul_(2.0 / (diff.shape[1] * diff.shape[2])))
+        return loss
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, loss_out: torch.Tensor | None = None) -> torch.Tensor:
+        """One full-batch step for every model: forward (train mode), MSE, backward, SGD update. Returns [M] losses."""
+        loss = self.mse_backward(self.forward_train(x), y, loss_out)
+        self.sgd_step()
+        return loss
+
+
+def mse(pred: torch.Tensor, y: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-model mean squared error of [M, N, k] tensors → [M]."""
+    return torch.mean((pred - y).square_(), dim=(1, 2), out=out)
+
+
+# --- the experiment loop shared by weight-decay and dropout --------------------------------
+
+_GROUP_KEYS = ("hidden", "layers", "n_points", "iters")
+
+
+def stack_limit(device: torch.device) -> int:
+    """Most models per stack on ``device``.
+
+    On the CPU a stack's parameters, gradients and momentum must stay in cache:
+    measured on the 2-core dev machines (hidden 200, 3 layers), a model-step costs
+    ≈125 µs at M = 4–8 but ≈200–250 µs at M = 16–32, whose ≈16–31 MB working set
+    falls out of cache. Larger groups are split into stacks of this size, each run
+    for a chunk of steps in turn. A GPU takes the whole group at once.
+    """
+    return 8 if device.type == "cpu" else 1 << 30
+
+
+def run_mlp_plan(plan: Any, ctx: Any, *, train_mode_metric: bool = False) -> None:
+    """Train every run of ``plan`` and emit events (see the module docstring).
+
+    Runs sharing hidden/layers/n_points/iters form one group, trained together
+    (as one stack, or on the CPU as stacks of at most :func:`stack_limit`
+    models advanced chunk by chunk). ``train_mode_metric`` adds the
+    "test_loss_train_mode" series and final value (dropout experiment).
+    """
+    runs: tuple[RunSpec, ...] = plan.runs
+    groups: dict[tuple, list[RunSpec]] = {}
+    for r in runs:
+        groups.setdefault(tuple(r.params[k] for k in _GROUP_KEYS), []).append(r)
+    total = sum(key[3] for key in groups)
+
+    shown = next((r for r in runs if r.seed == plan.seed), runs[0])
+    p = shown.params
+    data = make_data(shown.seed, p["n_points"], p["slope"], p["train_noise"], p["test_noise"])
+    xs = data.x.tolist()
+    ctx.emit(Summary("data", {
+        "train": {"x": xs, "y": data.train_y.tolist()},
+        "test": {"x": xs, "y": data.test_y.tolist()},
+    }))
+    ctx.progress(0, total)
+    done = 0
+    for group in groups.values():
+        _Group(group, ctx, plan.seed, train_mode_metric).train(done, total)
+        done += group[0].params["iters"]
+
+
+class _Stack:
+    """One stack of a group with its data and per-chunk loss record."""
+
+    def __init__(self, runs: list[RunSpec], device: torch.device, generator: torch.Generator, n_metrics: int) -> None:
+        p0 = runs[0].params
+        n = p0["n_points"]
+        self.runs = runs
+        self.stack = stack = StackedMLP.from_seeds(
+            [r.seed for r in runs], p0["hidden"], p0["layers"],
+            lr=[r.params["lr"] for r in runs],
+            momentum=[r.params["momentum"] for r in runs],
+            weight_decay=[r.params["weight_decay"] for r in runs],
+            dropout=[r.params["dropout"] for r in runs],
+            device=device, generator=generator,
+        )
+        data = [make_data(r.seed, n, r.params["slope"], r.params["train_noise"], r.params["test_noise"]) for r in runs]
+        self.x = stack.inputs(data[0].x)
+        self.train_y = torch.stack([d.train_y for d in data]).view(stack.m, n, 1).to(device)
+        self.test_y = torch.stack([d.test_y for d in data]).view(stack.m, n, 1).to(device)
+        self.record = torch.empty(CHUNK, n_metrics, stack.m, dtype=stack.dtype, device=device)
+
+    def step(self, row: torch.Tensor, train_mode_metric: bool) -> None:
+        """One training step; writes [train_loss, test_loss(, test_loss_train_mode)] into ``row``."""
+        stack = self.stack
+        pred = stack.forward_train(self.x)
+        if stack.has_dropout:
+            if train_mode_metric:  # test inputs = train inputs: the training forward is the train-mode test forward
+                mse(pred, self.test_y, out=row[2])
+            mse(stack.forward(self.x), self.test_y, out=row[1])
+        else:  # no dropout: the eval-mode output on x is the training output
+            mse(pred, self.test_y, out=row[1])
+            if train_mode_metric:
+                row[2].copy_(row[1])
+        stack.mse_backward(pred, self.train_y, loss_out=row[0])
+        stack.sgd_step()
+
+
+class _Group:
+    def __init__(self, runs: list[RunSpec], ctx: Any, dropout_seed: int, train_mode_metric: bool) -> None:
+        self.ctx = ctx
+        self.runs = runs
+        self.iters = runs[0].params["iters"]
+        self.train_mode_metric = train_mode_metric
+        self.names = ["train_loss", "test_loss"] + (["test_loss_train_mode"] if train_mode_metric else [])
+        device = ctx.device
+        generator = torch.Generator(device=device)
+        generator.manual_seed(dropout_seed)
+        size = stack_limit(device)
+        self.stacks = [
+            _Stack(runs[i : i + size], device, generator, len(self.names)) for i in range(0, len(runs), size)
+        ]
+        m = len(runs)
+        self.first_bad: list[int | None] = [None] * m
+        self.bad_any = [False] * m
+        self.last: list[list[float]] = [[math.nan] * m for _ in self.names]
+        grid_x = torch.linspace(-1, 1, GRID_POINTS)
+        self.grid_list = tuple(grid_x.tolist())
+        self.grids = [s.stack.inputs(grid_x) for s in self.stacks]
+
+    def curves(self) -> None:
+        for s, grid in zip(self.stacks, self.grids):
+            ys = s.stack.forward(grid).squeeze(2).tolist()
+            for r, y in zip(s.runs, ys):
+                self.ctx.emit(Curve(r.variant, r.seed, "fit", self.grid_list, tuple(y)))
+
+    def train(self, done: int, total: int) -> None:
+        ctx, iters = self.ctx, self.iters
+        self.curves()
+        curve_every = max(1, iters // CURVES)
+        next_curve = curve_every
+        for start in range(0, iters, CHUNK):
+            n = min(CHUNK, iters - start)
+            for s in self.stacks:  # each stack runs a whole chunk while its working set is in cache
+                for j in range(n):
+                    ctx.check()
+                    s.step(s.record[j], self.train_mode_metric)
+            self.flush(start, n)
+            step = start + n
+            ctx.progress(done + step, total)
+            if next_curve <= step < iters:
+                self.curves()
+                while next_curve <= step:
+                    next_curve += curve_every
+        self.curves()
+        self.finals()
+
+    def flush(self, start: int, n: int) -> None:
+        """Move one chunk of losses to the host (one sync per stack) and emit Metrics per model."""
+        steps = tuple(range(start + 1, start + n + 1))
+        i = 0
+        for s in self.stacks:
+            values = s.record[:n].tolist()  # [n][metric][model]
+            for k_model, r in enumerate(s.runs):
+                series = {name: tuple(values[t][k][k_model] for t in range(n)) for k, name in enumerate(self.names)}
+                if self.first_bad[i] is None:
+                    for t, v in enumerate(series["train_loss"]):
+                        if not math.isfinite(v):
+                            self.first_bad[i] = start + 1 + t
+                            break
+                if not self.bad_any[i] and not all(math.isfinite(v) for seq in series.values() for v in seq):
+                    self.bad_any[i] = True
+                for k, name in enumerate(self.names):
+                    self.last[k][i] = series[name][-1]
+                self.ctx.emit(Metrics(r.variant, r.seed, steps, series))
+                i += 1
+
+    def finals(self) -> None:
+        norms = [v for s in self.stacks for v in s.stack.weight_norm().tolist()]
+        for i, r in enumerate(self.runs):
+            values: dict[str, Any] = {name: self.last[k][i] for k, name in enumerate(self.names)}
+            values["weight_norm"] = norms[i]
+            values["diverged"] = self.bad_any[i] or self.first_bad[i] is not None or not math.isfinite(norms[i])
+            values["first_nonfinite_step"] = self.first_bad[i]
+            self.ctx.emit(Final(r.variant, r.seed, values))
