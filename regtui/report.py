@@ -292,9 +292,30 @@ def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
             lines.append(f"(last {len(shown)} of {len(rows)} rows; --json has all)")
         lines += _table(table["columns"], [[_num(x) for x in r] for r in shown])
     for key, value in doc["summary"].items():
-        lines += ["", f"{key}:"]
-        lines += _summary_lines(value)
+        body = _sweep_lines(value) if key == "sweep" else _summary_lines(value)
+        if sum(len(line) for line in body) > 4000 or any(line.endswith("...") for line in body):
+            body = ["  (long: see --json)"]
+        lines += ["", f"{key}:", *body]
     return "\n".join(lines)
+
+
+def _sweep_lines(sweep: dict[str, Any]) -> list[str]:
+    keys = sweep["keys"]
+    metrics = [m for m in ("train_loss", "test_loss", "gap", "test_accuracy")
+               if any(m in p for p in sweep["points"])]
+    rows = []
+    for p in sweep["points"]:
+        row = [_num(p["values"][k]) for k in keys]
+        for m in metrics:
+            std = p.get(f"{m}_std")
+            row.append(_num(p.get(m)) + (f" ± {_num(std)}" if std is not None else ""))
+        rows.append(row + [str(p["diverged_seeds"])])
+    lines = ["  " + line for line in _table([*keys, *metrics, "diverged"], rows)]
+    if "best" in sweep:
+        best = sweep["best"]
+        where = ", ".join(f"{k}={_num(v)}" for k, v in best["values"].items())
+        lines.append(f"  best test_loss {_num(best['test_loss'])} at {where}")
+    return lines
 
 
 def _summary_lines(value: Any) -> list[str]:
@@ -315,7 +336,7 @@ def _summary_lines(value: Any) -> list[str]:
 
 def _cell(v: Any) -> str:
     if isinstance(v, (list, dict)):
-        text = json.dumps(sanitize(v))
+        text = json.dumps(sanitize(v), ensure_ascii=False)
         return text if len(text) <= 60 else text[:57] + "..."
     return _num(v)
 

@@ -79,7 +79,7 @@ def bundled_dir() -> Path:
 
 
 def bundled_paths() -> list[Path]:
-    return sorted(bundled_dir().glob("*.toml"))
+    return sorted(bundled_dir().glob("*.toml"), key=lambda p: p.stem)
 
 
 def bundled_names() -> list[str]:
@@ -254,12 +254,13 @@ def plan(
     fixed = set(sets) | set(sweep)
 
     variants: list[tuple[str | None, dict[str, Any]]] = []
-    for v in scenario.variants or (Variant("default", {}),):
+    for v in scenario.variants:
         kept = {k: x for k, x in v.overrides.items() if k not in fixed}
         if any(kept == other for _, other in variants):
             continue
         stripped = len(kept) < len(v.overrides)
         variants.append((None if stripped and not kept else v.name, kept))
+    variants = variants or [(None, {})]  # a file without variants: one unnamed model per grid point
 
     grid = [dict(zip(sweep, combo)) for combo in itertools.product(*sweep.values())] or [{}]
     count = len(variants) * len(grid) * seeds

@@ -1,0 +1,89 @@
+"""The experiments on a GPU (CUDA or MPS) agree with the CPU reference.
+
+Skipped where no accelerator exists (CI has none). float32 training is
+chaotic, so runs are kept short (≤ ~60 steps) and compared with a tolerance.
+"""
+
+import math
+
+import pytest
+import torch
+
+from regtui import scenario as sc
+from regtui.engine import run_plan
+from regtui.report import Collector
+
+
+def _accelerator() -> str | None:
+    if torch.cuda.is_available():
+        return "cuda:0"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return None
+
+
+DEVICE = _accelerator()
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(DEVICE is None, reason="no CUDA or MPS device")]
+
+
+def run(name, device, sweep=None, seeds=1, **sets):
+    plan = sc.plan(sc.load(sc.find(name)), sets=sets, sweep=sweep, seeds=seeds)
+    collector = Collector()
+    finished = run_plan(plan, device, emit=collector)
+    assert finished.status == "completed", finished.error
+    return collector.document()
+
+
+def assert_close(a, b, rtol=1e-3, atol=1e-5):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        if x is None or y is None:
+            assert x is None and y is None
+        else:
+            assert math.isclose(x, y, rel_tol=rtol, abs_tol=atol), (x, y)
+
+
+def both(name, **kw):
+    cpu, gpu = run(name, "cpu", **kw), run(name, DEVICE, **kw)
+    assert gpu["device"] == DEVICE
+    assert [v["name"] for v in cpu["variants"]] == [v["name"] for v in gpu["variants"]]
+    return cpu, gpu
+
+
+def test_weight_decay_sweep_with_seeds_matches_cpu():
+    cpu, gpu = both("weight-decay", sweep={"weight_decay": (0.0, 1e-3, 1e-1)}, seeds=2, iters=60, hidden=32)
+    for c, g in zip(cpu["variants"], gpu["variants"]):
+        for p, q in zip(c["per_seed"], g["per_seed"]):
+            assert_close(p["series"]["train_loss"], q["series"]["train_loss"])
+            assert_close(p["series"]["test_loss"], q["series"]["test_loss"])
+        assert_close([c["final"]["weight_norm"]], [g["final"]["weight_norm"]])
+
+
+def test_dropout_without_dropout_matches_cpu_and_scaling_is_exact():
+    cpu, gpu = both("dropout", iters=60, hidden=32, scaling_n=1000)
+    assert_close(cpu["variants"][0]["series"]["train_loss"], gpu["variants"][0]["series"]["train_loss"])
+    assert gpu["summary"]["scaling"]["eval_output"] == 1000
+
+
+def test_bn_layer_stats_and_divergence_match_cpu():
+    cpu, gpu = both("bn", depth=60, width=64, train_steps=5)
+    for c, g in zip(cpu["variants"], gpu["variants"]):
+        assert c["final"]["diverged"] == g["final"]["diverged"]
+        assert c["layers"]["first_nonfinite_layer"] == g["layers"]["first_nonfinite_layer"]
+        n = c["layers"]["first_nonfinite_layer"] or len(c["layers"]["std"])
+        assert_close(c["layers"]["std"][: n - 1], g["layers"]["std"][: n - 1], rtol=1e-2, atol=1e-6)
+
+
+def test_bn_stats_tables_match_cpu():
+    cpu, gpu = both("bn-stats", noise=0.5)
+    for name in ("bn1d", "bn2d", "bn3d"):
+        for r, s in zip(cpu["tables"][name]["rows"], gpu["tables"][name]["rows"]):
+            assert_close(r, s, rtol=1e-5, atol=1e-6)
+
+
+def test_norms_by_hand_and_training_match_cpu():
+    cpu, gpu = both("norms", steps=20, train_samples=128, test_samples=64)
+    assert all(row["max_abs_diff"] < 1e-4 for row in gpu["summary"]["norms"])
+    for c, g in zip(cpu["variants"], gpu["variants"]):
+        assert_close(c["series"]["train_loss"][:5], g["series"]["train_loss"][:5], rtol=1e-2, atol=1e-4)
