@@ -1,0 +1,96 @@
+"""Training speed inside the dashboard vs headless, same scenario, same process.
+
+Runs ``weight-decay`` (more iterations than the bundled file, so a run lasts a
+few seconds) headless through ``run_plan`` + ``Collector`` and inside the app
+(``App.run_test``, headless terminal of 120x40, the Loss chart visible and
+redrawing from the Collector), alternating, and prints steps/s of each and the
+ratio app/headless. The target is >= 0.90.
+
+    python benchmarks/bench_tui.py [--iters 12000] [--rounds 3] [--scenario weight-decay]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import time
+
+from regtui import scenario as sc
+from regtui.engine import run_plan
+from regtui.report import Collector
+
+
+def make_plan(name: str, sets: dict[str, str]) -> sc.Plan:
+    scenario = sc.load(sc.find(name))
+    return sc.plan(scenario, sc.parse_sets(scenario.spec, [f"{k}={v}" for k, v in sets.items()]))
+
+
+def headless(plan: sc.Plan) -> tuple[float, int]:
+    collector = Collector()
+    finished = run_plan(plan, "cpu", emit=collector, threads=1)
+    assert finished.status == "completed", finished
+    return finished.elapsed_s, collector.progress.step
+
+
+async def in_app(name: str, sets: dict[str, str], size: tuple[int, int]) -> tuple[float, int, dict]:
+    from textual.widgets import Input
+
+    from regtui.app.app import make_app
+    from regtui.app.widgets.loss_chart import LossChart
+
+    app = make_app(file=name, devices=["cpu"])
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        for key, value in sets.items():
+            app.form.query_one(f"#field-{key}", Input).value = value
+        await pilot.pause()
+        app.main.query_one("#views").active = "tab-loss"
+        await pilot.pause()
+        chart = app.main.query_one(LossChart)
+        renders_before, redraws_before = chart.renders, app.redraws
+        await pilot.press("r")
+        state = app.run_state
+        while state.status in ("running", "stopping"):
+            await asyncio.sleep(0.05)
+        assert state.status == "done", (state.status, state.error)
+        stats = {
+            "redraws": app.redraws - redraws_before,
+            "chart renders": chart.renders - renders_before,
+            "draw s": round(app.draw_seconds, 3),
+            "last interval s": round(app.interval, 3),
+            "points/series": max(chart.series_points.values()),
+        }
+        return state.elapsed_s, state.collector.progress.step, stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="weight-decay")
+    parser.add_argument("--iters", type=int, default=12000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--size", default="120x40")
+    args = parser.parse_args()
+    sets = {"iters": str(args.iters)}
+    size = tuple(int(v) for v in args.size.split("x"))
+    plan = make_plan(args.scenario, sets)
+
+    headless(make_plan(args.scenario, {"iters": "50"}))  # warm up imports and allocators
+    rates_h, rates_a = [], []
+    for r in range(args.rounds):
+        elapsed, steps = headless(plan)
+        rates_h.append(steps / elapsed)
+        elapsed_a, steps_a, stats = asyncio.run(in_app(args.scenario, sets, size))
+        rates_a.append(steps_a / elapsed_a)
+        print(f"round {r + 1}: headless {rates_h[-1]:8.0f} steps/s  app {rates_a[-1]:8.0f} steps/s  "
+              f"ratio {rates_a[-1] / rates_h[-1]:.2f}  {stats}")
+    h, a = statistics.median(rates_h), statistics.median(rates_a)
+    print(f"\n{args.scenario} iters={args.iters} ({steps} progress steps per run), {size[0]}x{size[1]}, "
+          f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, torch threads 1")
+    print(f"headless {h:.0f} steps/s, app {a:.0f} steps/s (medians of {args.rounds}); ratio app/headless {a / h:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Helpers shared by the chart widgets: markers, colours, log axes, number formatting.
+
+Pure Python (no Textual, no torch). Series are told apart by marker shape as
+well as colour, so the charts stay readable with ``NO_COLOR=1``: each variant
+gets a family of shapes (filled for train, hollow for test, a third for any
+other metric), and each variant a colour.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Sequence
+
+# One family per variant: (first metric, second metric, third metric).
+MARKER_FAMILIES: tuple[tuple[str, str, str], ...] = (
+    ("●", "○", "◉"),
+    ("■", "□", "▣"),
+    ("▲", "△", "▴"),
+    ("◆", "◇", "◈"),
+    ("★", "☆", "✦"),
+    ("+", "x", "*"),
+)
+COLORS: tuple[str, ...] = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white")
+BAND_MARKER = "braille"  # the thin lines of a ± std band
+DATA_MARKERS = {"train": "x", "test": "+"}
+
+
+def marker(variant_index: int, metric_index: int = 0) -> str:
+    family = MARKER_FAMILIES[variant_index % len(MARKER_FAMILIES)]
+    return family[metric_index % len(family)]
+
+
+def color(variant_index: int) -> str:
+    return COLORS[variant_index % len(COLORS)]
+
+
+def finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def finite_pairs(xs: Sequence[Any], ys: Sequence[Any], positive: bool = False) -> tuple[list[float], list[float]]:
+    """The (x, y) pairs where both are finite numbers (and y > 0 when ``positive``)."""
+    out_x: list[float] = []
+    out_y: list[float] = []
+    for x, y in zip(xs, ys):
+        if finite(x) and finite(y) and (not positive or y > 0):
+            out_x.append(float(x))
+            out_y.append(float(y))
+    return out_x, out_y
+
+
+def wants_log(values: Iterable[Any], min_ratio: float = 30.0) -> bool:
+    """Log scale pays off when the positive values span more than ~1.5 decades."""
+    pos = [float(v) for v in values if finite(v) and v > 0]
+    if len(pos) < 2:
+        return False
+    return max(pos) / min(pos) >= min_ratio
+
+
+def decade_label(k: int) -> str:
+    value = 10.0**k
+    if -2 <= k <= 3:
+        return f"{value:g}"
+    return f"1e{k}"
+
+
+def log_ticks(values: Iterable[float], max_ticks: int = 8) -> tuple[list[float], list[str]]:
+    """Ticks (in log10 units) at whole decades covering ``values`` (already log10)."""
+    vals = [v for v in values if math.isfinite(v)]
+    if not vals:
+        return [], []
+    lo, hi = math.floor(min(vals)), math.ceil(max(vals))
+    if hi == lo:
+        hi = lo + 1
+    step = max(1, math.ceil((hi - lo + 1) / max_ticks))
+    ticks = list(range(lo, hi + 1, step))
+    return [float(t) for t in ticks], [decade_label(t) for t in ticks]
+
+
+def log10s(values: Sequence[float]) -> list[float]:
+    return [math.log10(v) for v in values]
+
+
+def sweep_axis(values: Sequence[Any]) -> tuple[list[float], list[float], list[str], bool]:
+    """Place swept values on an x axis: log10 when positive values span decades.
+
+    A zero cannot sit on a log axis, so it is drawn one decade below the
+    smallest positive value and its tick is labelled "0". Returns
+    (positions, ticks, tick labels, is_log).
+    """
+    nums = [float(v) for v in values]
+    positive = [v for v in nums if v > 0]
+    if not positive or any(v < 0 for v in nums) or not wants_log(positive, 30.0):
+        ticks = sorted(set(nums))
+        return nums, ticks, [fmt(t) for t in ticks], False
+    low = math.floor(math.log10(min(positive))) - 1
+    positions = [math.log10(v) if v > 0 else float(low) for v in nums]
+    ticks, labels = log_ticks([math.log10(v) for v in positive])
+    if any(v == 0 for v in nums):
+        ticks, labels = [float(low), *ticks], ["0", *labels]
+    return positions, ticks, labels, True
+
+
+def fmt(x: Any, digits: int = 4) -> str:
+    """A compact number for tables, legends and status lines."""
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        if x == 0:
+            return "0"
+        return f"{x:.{digits}g}"
+    if isinstance(x, (list, tuple)):
+        inner = ", ".join(fmt(v, digits) for v in x[:6])
+        return f"[{inner}{', …' if len(x) > 6 else ''}]"
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{k}: {fmt(v, digits)}" for k, v in list(x.items())[:4]) + "}"
+    return str(x)
+
+
+def metric_label(name: str) -> str:
+    """'train_loss' -> 'train', 'test_loss_train_mode' -> 'test (train mode)'."""
+    if name.endswith("_loss"):
+        return name[: -len("_loss")]
+    if "_loss_" in name:
+        head, tail = name.split("_loss_", 1)
+        return f"{head} ({tail.replace('_', ' ')})"
+    return name.replace("_", " ")
+
+
+def linear_ticks(values: Iterable[float], count: int = 5) -> tuple[list[float], list[str]]:
+    """About ``count`` round ticks covering ``values`` (1, 2 or 5 times a power of ten apart)."""
+    vals = [float(v) for v in values if finite(v)]
+    if not vals:
+        return [], []
+    lo, hi = min(vals), max(vals)
+    if hi == lo:
+        return [lo], [fmt(lo)]
+    raw = (hi - lo) / max(1, count - 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step - 1e-9) * step
+    ticks: list[float] = []
+    t = first
+    while t <= hi + step * 1e-9:
+        ticks.append(0.0 if abs(t) < step * 1e-9 else t)
+        t += step
+    return ticks, [f"{round(t, 12):g}" for t in ticks]

@@ -1,0 +1,51 @@
+"""The fitted function of each variant over the training and test points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from regtui.app import plotting
+from regtui.app.widgets.chart import LiveChart
+
+
+class FitChart(LiveChart):
+    """Data points (x train, + test) and each variant's fitted curve (± std over seeds)."""
+
+    def setup(self) -> None:
+        self.plt.xlabel("x")
+        self.empty("fit · run the scenario to see it")
+
+    def replot(self, data: dict[str, Any] | None, records: list[dict[str, Any]]) -> None:
+        curves = [(vi, rec, rec.get("curves", {}).get("fit")) for vi, rec in enumerate(records)]
+        curves = [c for c in curves if c[2]]
+        if not data and not curves:
+            self.empty("fit · waiting for data")
+            return
+        self.begin()
+        all_x: list[float] = []
+        all_y: list[float] = []
+        for vi, rec, curve in curves:
+            ys = curve.get("y", [])
+            spread = curve.get("y_std")
+            if spread and any(plotting.finite(s) for s in spread):
+                for sign in (1, -1):
+                    band = [m + sign * s if plotting.finite(m) and plotting.finite(s) else None
+                            for m, s in zip(ys, spread)]
+                    bx, by = plotting.finite_pairs(curve.get("x", []), band)
+                    self.line(bx, by, marker=plotting.BAND_MARKER, color=plotting.color(vi))
+                    all_y += by
+            xs, ys = plotting.finite_pairs(curve.get("x", []), ys)
+            self.line(xs, ys, marker=plotting.marker(vi, 0), color=plotting.color(vi),
+                      label=str(rec["name"]), key=f"{rec['name']}/fit")
+            all_x += xs
+            all_y += ys
+        for part, color in (("train", "yellow"), ("test", "magenta")):
+            points = (data or {}).get(part) or {}
+            xs, ys = plotting.finite_pairs(points.get("x", []), points.get("y", []))
+            self.line(xs, ys, marker=plotting.DATA_MARKERS[part], color=color,
+                      label=f"{part} data", key=f"data/{part}", scatter=True)
+            all_x += xs
+            all_y += ys
+        self.set_title("fitted function and data")
+        self.axes(all_x, all_y)
+        self.refresh()

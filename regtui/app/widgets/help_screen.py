@@ -1,0 +1,61 @@
+"""The ? screen: keys and a short guide."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# regtui — keys
+
+| key | action |
+|-----|--------|
+| **r** | run the scenario with the form's parameters (Enter in a field too) |
+| **s** | stop the run (within a step) |
+| **tab** / **shift+tab** | next / previous view |
+| **/** | focus the scenario picker |
+| **p** | focus the parameter form |
+| **d** | focus the device selector |
+| **ctrl+r** | reset the parameters to the scenario's defaults |
+| **up** / **down** | previous / next field in the form |
+| **escape** | leave a field (so the one-letter keys work) |
+| **ctrl+p** | command palette (every action, and themes) |
+| **?** | this help |
+| **q** | quit (stops a run first) |
+
+Edit a value and the form checks it at once with the same rules as
+`regtui --set`; a bad value is shown under its field and Run waits until it is
+fixed. *sweep key* + *sweep values* run one model per value, like
+`--sweep key=v1,v2`; *seeds* > 1 repeats every variant and draws mean ± std.
+
+After a run the bottom line shows the headless command that reproduces it.
+
+Press **escape**, **q** or **?** to close.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close", show=True),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen > VerticalScroll {
+        width: 90%;
+        max-width: 84;
+        height: 90%;
+        border: round $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(HELP)

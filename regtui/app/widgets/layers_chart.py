@@ -1,0 +1,48 @@
+"""Activation std after every layer of the deep net (log y), with the first inf/NaN layer marked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from regtui.app import plotting
+from regtui.app.widgets.chart import LiveChart
+
+
+class LayersChart(LiveChart):
+    """One line per variant: std of the activations after layer 1…depth."""
+
+    def setup(self) -> None:
+        self.plt.xlabel("layer")
+        self.empty("activation std per layer · run the scenario to see it")
+
+    def replot(self, records: list[dict[str, Any]]) -> None:
+        layered = [(vi, rec, rec["layers"]) for vi, rec in enumerate(records) if rec.get("layers")]
+        if not layered:
+            self.empty("activation std per layer · waiting for data")
+            return
+        self.begin()
+        values = [v for _, _, layers in layered for v in layers.get("std", [])]
+        log = plotting.wants_log(values, 10.0)
+        all_x: list[float] = []
+        all_y: list[float] = []
+        marks: list[tuple[int, int]] = []
+        for vi, rec, layers in layered:
+            std = layers.get("std", [])
+            xs, ys = plotting.finite_pairs(list(range(1, len(std) + 1)), std, positive=log)
+            if log:
+                ys = plotting.log10s(ys)
+            label = str(rec["name"])
+            bad = layers.get("first_nonfinite_layer")
+            if bad is not None:
+                label += f" · inf/NaN at layer {bad}"
+                marks.append((vi, int(bad)))
+            self.line(xs, ys, marker=plotting.marker(vi, 0), color=plotting.color(vi),
+                      label=label, key=str(rec["name"]))
+            all_x += xs
+            all_y += ys
+        for vi, layer in marks:
+            self.plt.vertical_line(layer, color=plotting.color(vi))
+            all_x.append(float(layer))
+        self.set_title("activation std after each layer" + (" · log y" if log else ""))
+        self.axes(all_x, all_y, ylog=log)
+        self.refresh()

@@ -1,0 +1,91 @@
+"""A DataTable updated in place by row and column keys, the cells that changed last highlighted."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from regtui.app import plotting
+
+HOT = "bold reverse"  # visible without colour too (NO_COLOR)
+
+
+def cell_text(value: Any) -> str:
+    return plotting.fmt(value, 6)
+
+
+class LiveTable(DataTable):
+    """Rows are identified by a key; ``upsert`` updates cells in place instead of refilling."""
+
+    DEFAULT_CSS = """
+    LiveTable {
+        height: auto;
+        max-height: 100%;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, zebra_stripes=True, cursor_type="row")
+        self.columns_shown: tuple[str, ...] = ()
+        self._values: dict[str, tuple[str, ...]] = {}  # row key -> displayed texts
+        self._hot: set[tuple[str, str]] = set()  # (row key, column) highlighted now
+        self.updates = 0  # update_cell calls, for tests and the benchmark
+
+    def set_columns(self, columns: Sequence[str]) -> None:
+        """(Re)define the columns; a change of columns clears the table."""
+        columns = tuple(str(c) for c in columns)
+        if columns == self.columns_shown:
+            return
+        self.clear(columns=True)
+        self._values.clear()
+        self._hot.clear()
+        self.columns_shown = columns
+        for name in columns:
+            self.add_column(name, key=name)
+
+    def upsert(self, rows: Iterable[tuple[str, Sequence[Any]]], highlight: bool = True) -> None:
+        """Add or update rows ``(key, values)``; the cells that changed are highlighted."""
+        hot: set[tuple[str, str]] = set()
+        pending: list[tuple[str, tuple[str, ...]]] = []
+        for key, values in rows:
+            texts = tuple(cell_text(v) for v in values)
+            texts = texts + ("",) * (len(self.columns_shown) - len(texts))
+            old = self._values.get(key)
+            if old is None:
+                pending.append((key, texts))
+                if highlight:
+                    hot.update((key, c) for c in self.columns_shown)
+                continue
+            for column, before, after in zip(self.columns_shown, old, texts):
+                if before != after:
+                    hot.add((key, column))
+            self._values[key] = texts
+        # Cool down the cells that were hot last time and did not change now.
+        for key, column in self._hot - hot:
+            if key in self._values:
+                self._set(key, column, plain=True)
+        for key, column in hot:
+            if key in self._values:
+                self._set(key, column, plain=not highlight)
+        for key, texts in pending:
+            self._values[key] = texts
+            self.add_row(*(Text(t, style=HOT) if highlight else t for t in texts), key=key)
+        self._hot = hot if highlight else set()
+
+    def _set(self, key: str, column: str, plain: bool) -> None:
+        text = self._values[key][self.columns_shown.index(column)]
+        self.update_cell(key, column, text if plain else Text(text, style=HOT))
+        self.updates += 1
+
+    def replace_all(self, columns: Sequence[str], rows: Iterable[tuple[str, Sequence[Any]]]) -> None:
+        """Show exactly these rows (small summary tables): keyed update, stale rows removed."""
+        self.set_columns(columns)
+        rows = list(rows)
+        keep = {key for key, _ in rows}
+        for key in [k for k in self._values if k not in keep]:
+            self.remove_row(key)
+            del self._values[key]
+        self._hot = {(k, c) for k, c in self._hot if k in keep}
+        self.upsert(rows, highlight=False)

@@ -1,0 +1,77 @@
+"""Loss curves: every per-step metric of every variant (train, test, …), mean ± std over seeds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from regtui.app import plotting
+from regtui.app.widgets.chart import LiveChart
+
+MAX_LABELLED = 8  # more series than this and the legend would hide the curves
+
+
+def metric_names(records: list[dict[str, Any]]) -> list[str]:
+    names: dict[str, None] = {}
+    for rec in records:
+        for name in rec.get("series", {}):
+            if name != "step":
+                names[name] = None
+    return list(names)
+
+
+class LossChart(LiveChart):
+    """Train/test loss per variant. Log y when the losses span decades."""
+
+    def setup(self) -> None:
+        self.plt.xlabel("step")
+        self.empty("loss · run the scenario to see it")
+
+    def replot(self, records: list[dict[str, Any]]) -> None:
+        metrics = metric_names(records)
+        values = [
+            v for rec in records for name in metrics for v in rec["series"].get(name, ())
+        ]
+        if not any(plotting.finite(v) for v in values):
+            self.empty("loss · waiting for data")
+            return
+        self.begin()
+        log = plotting.wants_log(values)
+        labelled = len(records) * len(metrics) <= MAX_LABELLED
+        all_x: list[float] = []
+        all_y: list[float] = []
+        banded = False
+        for vi, rec in enumerate(records):
+            series = rec.get("series", {})
+            steps = series.get("step", [])
+            std = rec.get("series_std") or {}
+            for mi, name in enumerate(metrics):
+                mean = series.get(name)
+                if not mean:
+                    continue
+                spread = std.get(name)
+                if spread and any(plotting.finite(s) for s in spread):
+                    banded = True
+                    for sign in (1, -1):
+                        band = [
+                            m + sign * s if plotting.finite(m) and plotting.finite(s) else None
+                            for m, s in zip(mean, spread)
+                        ]
+                        bx, by = plotting.finite_pairs(std.get("step", steps), band, positive=log)
+                        if log:
+                            by = plotting.log10s(by)
+                        self.line(bx, by, marker=plotting.BAND_MARKER, color=plotting.color(vi))
+                        all_y += by
+                xs, ys = plotting.finite_pairs(steps, mean, positive=log)
+                if log:
+                    ys = plotting.log10s(ys)
+                label = f"{rec['name']} · {plotting.metric_label(name)}" if labelled else None
+                self.line(xs, ys, marker=plotting.marker(vi, mi), color=plotting.color(vi),
+                          label=label, key=f"{rec['name']}/{name}")
+                all_x += xs
+                all_y += ys
+        title = "loss" + (" · log y" if log else "")
+        if banded:
+            title += " · mean ± std over seeds"
+        self.set_title(title)
+        self.axes(all_x, all_y, ylog=log)
+        self.refresh()

@@ -1,0 +1,240 @@
+"""The parameter form, generated from the scenario's ExperimentSpec.
+
+Every field is an Input validated as you type with the CLI's own rules
+(``Param.parse``), then the whole form with ``regtui.scenario.plan`` (the
+spec's cross-parameter check, seeds, the sweep). Errors show inline under the
+field and block Run. The plan's ``sets`` are the fields that differ from the
+scenario's defaults, exactly like ``--set``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, Static
+
+from regtui import scenario as sc
+from regtui.app.messages import FormChanged
+from regtui.specs import ConfigError, Param
+
+RUN_FIELDS = ("seed", "seeds", "sweep_key", "sweep_values")
+
+
+def value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def default_texts(scenario: sc.Scenario, seed: int = 0) -> dict[str, str]:
+    texts = {name: value_text(v) for name, v in scenario.defaults().items()}
+    key, values = next(iter(scenario.sweep.items()), ("", ()))
+    texts.update(seed=str(seed), seeds=str(scenario.seeds), sweep_key=key,
+                 sweep_values=",".join(value_text(v) for v in values))
+    return texts
+
+
+class ParamForm(VerticalScroll):
+    """Fields for one scenario; posts FormChanged after every edit."""
+
+    BINDINGS = [
+        Binding("down", "app.focus_next", "Next field", show=False),
+        Binding("up", "app.focus_previous", "Previous field", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    ParamForm {
+        height: 1fr;
+        padding: 0 1 0 0;
+    }
+    ParamForm .field {
+        height: 1;
+    }
+    ParamForm .field-name {
+        width: 15;
+        height: 1;
+    }
+    ParamForm .field Input {
+        width: 1fr;
+        height: 1;
+    }
+    ParamForm .field-error {
+        color: $text-error;
+        height: auto;
+        display: none;
+    }
+    ParamForm .field-error.shown {
+        display: block;
+    }
+    ParamForm Input.invalid {
+        background: $error 25%;
+    }
+    ParamForm .form-section {
+        color: $text-muted;
+        text-style: bold;
+        margin-top: 1;
+    }
+    ParamForm #form-error {
+        color: $text-error;
+        height: auto;
+    }
+    ParamForm #form-buttons {
+        height: 1;
+        margin-top: 1;
+    }
+    ParamForm #form-buttons Button {
+        margin-right: 1;
+        min-width: 9;
+    }
+    """
+
+    def __init__(self, scenario: sc.Scenario, texts: dict[str, str], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.scenario = scenario
+        self.spec = scenario.spec
+        self.texts = dict(texts)
+        self.errors: dict[str, str] = {}
+        self.plan: sc.Plan | None = None
+        self.error: str | None = None
+        self.running = False
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Label("Parameters", classes="form-section")
+        for p in self.spec.params:
+            yield from self._field(p.name, p.name, self._placeholder(p), p.help, self._suggest(p))
+        yield Label("Runs", classes="form-section")
+        yield from self._field("seed", "seed", "integer >= 0", "base seed (models use seed, seed+1, …)")
+        yield from self._field("seeds", "seeds", "integer >= 1", "repeat every variant over N seeds (mean ± std)")
+        numeric = [p.name for p in self.spec.params if p.numeric]
+        yield from self._field("sweep_key", "sweep key", "none", "numeric parameter to sweep (empty: no sweep)",
+                               SuggestFromList(numeric, case_sensitive=True))
+        yield from self._field("sweep_values", "sweep values", "e.g. 0,1e-3,1e-2",
+                               "comma-separated values of the swept parameter")
+        yield Static("", id="form-error")
+        with Horizontal(id="form-buttons"):
+            yield Button("Run r", id="run-button", variant="success", compact=True)
+            yield Button("Stop s", id="stop-button", variant="error", compact=True, disabled=True)
+            yield Button("Reset ^r", id="reset-button", compact=True)
+
+    def _field(self, key: str, label: str, placeholder: str, help: str, suggester: Any = None) -> ComposeResult:
+        with Horizontal(classes="field"):
+            yield Label(label, classes="field-name")
+            field = Input(self.texts.get(key, ""), placeholder=placeholder, id=f"field-{key}",
+                          compact=True, suggester=suggester, select_on_focus=False)
+            field.tooltip = help
+            yield field
+        yield Static("", id=f"error-{key}", classes="field-error")
+
+    @staticmethod
+    def _placeholder(p: Param) -> str:
+        return p.allowed()
+
+    @staticmethod
+    def _suggest(p: Param) -> Any:
+        if p.choices:
+            return SuggestFromList(list(p.choices), case_sensitive=True)
+        if p.kind is bool:
+            return SuggestFromList(["true", "false"], case_sensitive=True)
+        return None
+
+    def on_mount(self) -> None:
+        self.validate()
+
+    # --- editing ---------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id and event.input.id.startswith("field-"):
+            self.texts[event.input.id[len("field-"):]] = event.value
+            event.stop()
+            self.validate()
+
+    def reset(self, texts: dict[str, str]) -> None:
+        self.texts = dict(texts)
+        for key, text in texts.items():
+            for field in self.query(f"#field-{key}").results(Input):
+                with field.prevent(Input.Changed):
+                    field.value = text
+        self.validate()
+
+    def set_running(self, running: bool) -> None:
+        self.running = running
+        self._buttons()
+
+    def _buttons(self) -> None:
+        for button in self.query("#run-button").results(Button):
+            button.disabled = self.plan is None
+        for button in self.query("#stop-button").results(Button):
+            button.disabled = not self.running
+
+    # --- validation ------------------------------------------------------------------------
+
+    def validate(self) -> None:
+        errors: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for p in self.spec.params:
+            try:
+                values[p.name] = p.parse(self.texts.get(p.name, ""))
+            except ConfigError as exc:
+                errors[p.name] = str(exc)
+        seed = _int(self.texts.get("seed", "0"), "seed", 0, errors)
+        seeds = _int(self.texts.get("seeds", "1"), "seeds", 1, errors)
+        sweep: dict[str, tuple[Any, ...]] = {}
+        key = self.texts.get("sweep_key", "").strip()
+        raw = self.texts.get("sweep_values", "").strip()
+        if key or raw:
+            if not key:
+                errors["sweep_key"] = "sweep key: give the parameter to sweep, or clear the values"
+            elif not raw:
+                errors["sweep_values"] = f"sweep values: give a comma list for {key}, e.g. 0,1e-3,1e-2"
+            else:
+                try:
+                    sweep = sc.parse_sweeps(self.spec, [f"{key}={raw}"])
+                except ConfigError as exc:
+                    errors["sweep_key" if key not in {p.name for p in self.spec.params} or
+                           "not numeric" in str(exc) else "sweep_values"] = str(exc)
+        plan = None
+        form_error = None
+        if not errors:
+            defaults = self.scenario.defaults()
+            sets = {k: v for k, v in values.items() if v != defaults.get(k) or type(v) is not type(defaults.get(k))}
+            try:
+                plan = sc.plan(self.scenario, sets, sweep, seed, seeds)
+            except ConfigError as exc:
+                form_error = str(exc)
+        self.errors = errors
+        self.plan = plan
+        self.error = next(iter(errors.values()), None) or form_error
+        self._show_errors(errors, form_error)
+        self._buttons()
+        self.post_message(FormChanged(self, plan, self.error))
+
+    def _show_errors(self, errors: dict[str, str], form_error: str | None) -> None:
+        for field in self.query(Input):
+            key = (field.id or "")[len("field-"):]
+            field.set_class(key in errors, "invalid")
+        for box in self.query(".field-error").results(Static):
+            key = (box.id or "")[len("error-"):]
+            message = errors.get(key)
+            box.set_class(message is not None, "shown")
+            box.update(f"⚠ {message}" if message else "")
+        note = self.query_one("#form-error", Static)
+        note.update(f"⚠ {form_error}" if form_error else "")
+
+
+def _int(text: str, name: str, minimum: int, errors: dict[str, str]) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        errors[name] = f"{name}: {text.strip()!r} is not an integer; expected an integer >= {minimum}"
+        return minimum
+    if value < minimum:
+        errors[name] = f"{name}: {value} is not allowed; expected an integer >= {minimum}"
+    return value

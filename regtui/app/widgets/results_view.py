@@ -1,0 +1,131 @@
+"""Scenario-specific results (the Collector's ``summary``) as small tables.
+
+Generic on purpose: a list of dicts becomes a table with one row per dict, a
+dict becomes field/value rows (nested dicts flattened one level). Rows that
+name a variant's normalization (the norms comparison) are joined with that
+variant's final values, e.g. its test accuracy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from regtui.app.widgets.live_table import LiveTable
+
+SKIP = ("data", "sweep")  # drawn by the fit and sweep charts
+HINT = "Results of the scenario's demonstrations appear here after a run."
+
+
+class ResultsView(VerticalScroll):
+    DEFAULT_CSS = """
+    ResultsView > .table-caption {
+        text-style: bold;
+        padding: 0 1;
+    }
+    ResultsView > .hint {
+        color: $text-muted;
+        padding: 1 2;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tables: dict[str, LiveTable] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(HINT, classes="hint")
+
+    def reset(self) -> None:
+        self.tables.clear()
+        self.remove_children()
+        self.mount(Static(HINT, classes="hint"))
+
+    def update_from(self, summary: dict[str, Any], records: list[dict[str, Any]]) -> None:
+        for key, value in summary.items():
+            if key in SKIP:
+                continue
+            columns, rows = summary_table(value, records)
+            if not columns:
+                continue
+            table = self.tables.get(key)
+            if table is None:
+                for hint in self.query(".hint"):
+                    hint.remove()
+                table = LiveTable(id=f"result-{_ident(key)}", classes="live-table")
+                self.tables[key] = table
+                self.mount(Static(key, classes="table-caption"))
+                self.mount(table)
+            table.replace_all(columns, rows)
+
+
+NAME_KEYS = ("norm", "name", "layer", "kind", "variant")
+JOIN_KEYS = ("test_accuracy", "test_loss", "train_loss")  # the first one the variants have is shown
+
+
+def summary_table(value: Any, records: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str, list[Any]]]]:
+    """Columns and keyed rows for one summary entry."""
+    if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+        columns = list(dict.fromkeys(k for r in value for k in r))
+        finals = [rec.get("final", {}) for rec in records]
+        join_key = next((k for k in JOIN_KEYS if any(k in f for f in finals)), None)
+        matches = [_matches(r, records) for r in value]
+        extra: list[str] = []
+        cells: list[dict[str, Any]] = []
+        for found in matches:
+            row_cells: dict[str, Any] = {}
+            for suffix, rec in found:
+                column = f"{join_key} ({suffix})" if suffix else str(join_key)
+                row_cells[column] = rec.get("final", {}).get(join_key)
+                if column not in extra:
+                    extra.append(column)
+            cells.append(row_cells)
+        if join_key is None:
+            extra = []
+        rows = [(str(i), [r.get(c) for c in columns] + [cells[i].get(c) for c in extra])
+                for i, r in enumerate(value)]
+        return columns + extra, rows
+    if isinstance(value, dict):
+        rows = []
+        for k, v in value.items():
+            if isinstance(v, dict):
+                rows += [(f"{k}.{k2}", [f"{k}.{k2}", v2]) for k2, v2 in v.items()]
+            else:
+                rows.append((str(k), [str(k), v]))
+        return ["field", "value"], rows
+    return ["value"], [("0", [value])]
+
+
+def _row_name(row: dict[str, Any]) -> str:
+    for key in NAME_KEYS:
+        if isinstance(row.get(key), str):
+            return row[key].lower()
+    return next((v.lower() for v in row.values() if isinstance(v, str)), "")
+
+
+def _matches(row: dict[str, Any], records: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The variants this row describes (the norms comparison: row "BatchNorm2d" and the
+    variants whose ``norm`` parameter is "batch"), each with what tells them apart."""
+    name = _row_name(row)
+    if not name:
+        return []
+    found = []
+    for rec in records:
+        norm = str(rec.get("params", {}).get("norm", "")).lower()
+        label = str(rec.get("name", ""))
+        parts = [p for p in label.split(" · ") if p]
+        hit = (len(norm) >= 3 and name.startswith(norm)) or any(
+            len(p) >= 3 and name.startswith(p.lower()) for p in parts)
+        if hit:
+            rest = [p for p in parts if not name.startswith(p.lower())]
+            found.append((" · ".join(rest), rec))
+    if len(found) > 1 and len({s for s, _ in found}) < len(found):
+        found = [(str(rec.get("name", "")), rec) for _, rec in found]
+    return found
+
+
+def _ident(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)

@@ -1,0 +1,96 @@
+"""The Collector's tables (BN running statistics), one LiveTable each, updated in place.
+
+A table's ``key`` columns identify a displayed row: only the latest row per key
+is shown and its changed cells are highlighted. Tables without a key show every
+row (the newest last), up to ``MAX_ROWS``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from regtui.app.widgets.live_table import LiveTable
+
+MAX_ROWS = 2000
+
+
+class StatsView(VerticalScroll):
+    """Follows ``collector.tables``; call :meth:`update_from` from the redraw timer."""
+
+    DEFAULT_CSS = """
+    StatsView > .table-caption {
+        text-style: bold;
+        padding: 0 1;
+    }
+    StatsView > .hint {
+        color: $text-muted;
+        padding: 1 2;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.cursors: dict[str, int] = {}  # table name -> rows already shown
+        self.tables: dict[str, LiveTable] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("Running statistics appear here while a BatchNorm scenario runs.", classes="hint")
+
+    def reset(self) -> None:
+        self.cursors.clear()
+        self.tables.clear()
+        self.remove_children()
+        self.mount(Static("Running statistics appear here while a BatchNorm scenario runs.", classes="hint"))
+
+    def update_from(self, collector: Any) -> None:
+        with collector.lock:
+            snapshot = [
+                (name, t.columns, t.key, t.rows[self.cursors.get(name, 0):], len(t.rows))
+                for name, t in collector.tables.items()
+            ]
+        for name, columns, key, new_rows, total in snapshot:
+            table = self.tables.get(name)
+            if table is None:
+                for hint in self.query(".hint"):
+                    hint.remove()
+                caption = Static(f"{name}", classes="table-caption")
+                table = LiveTable(id=f"table-{_ident(name)}", classes="live-table")
+                self.tables[name] = table
+                self.mount(caption)
+                self.mount(table)
+                table.set_columns(display_order(columns, key))
+                table.caption_widget = caption  # type: ignore[attr-defined]
+            self.cursors[name] = total
+            if not new_rows:
+                continue
+            index = [columns.index(k) for k in key if k in columns]
+            latest: dict[str, tuple[Any, ...]] = {}
+            if index:
+                for row in new_rows:
+                    latest["|".join(str(row[i]) for i in index)] = row
+            else:
+                start = total - len(new_rows)
+                for offset, row in enumerate(new_rows[-MAX_ROWS:]):
+                    latest[str(start + max(0, len(new_rows) - MAX_ROWS) + offset)] = row
+            order = [columns.index(c) for c in table.columns_shown]
+            table.upsert((k, [row[i] for i in order]) for k, row in latest.items())
+            shown = table.row_count
+            keyed = f" · latest row per {', '.join(key)}" if index else ""
+            table.caption_widget.update(  # type: ignore[attr-defined]
+                f"{name} · {shown} rows shown of {total}{keyed} · highlighted: changed last")
+
+
+def display_order(columns: tuple[str, ...], key: tuple[str, ...]) -> list[str]:
+    """Key columns first, then the running statistics, then the rest (so the running
+    mean and variance stay in view on a narrow terminal)."""
+    keys = [c for c in columns if c in key]
+    running = [c for c in columns if c.startswith("running") and c not in keys]
+    return keys + running + [c for c in columns if c not in keys and c not in running]
+
+
+def _ident(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)

@@ -1,0 +1,78 @@
+"""One line: progress bar, step, steps/s, device, elapsed, status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+STATUS_STYLE = {
+    "ready": "dim",
+    "running": "bold",
+    "stopping": "bold",
+    "done": "bold green",
+    "stopped": "bold yellow",
+    "diverged": "bold magenta",
+    "failed": "bold red",
+}
+
+
+@dataclass
+class StatusInfo:
+    status: str = "ready"
+    step: int = 0
+    total: int = 0
+    phase: str = ""
+    rate: float | None = None  # steps/s
+    elapsed: float | None = None  # seconds
+    device: str = "…"
+
+
+def elapsed_text(seconds: float) -> str:
+    minutes, sec = divmod(seconds, 60)
+    return f"{int(minutes)}:{sec:04.1f}"
+
+
+class StatusBar(Static):
+    """Redrawn by the app's timer only when its text changes."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.info = StatusInfo()
+        self.show_timing = True  # False in snapshot tests: steps/s and elapsed vary
+        self._last = ""
+
+    def show(self, info: StatusInfo) -> None:
+        self.info = info
+        text = self.build(info, max(20, self.size.width - 2 if self.size.width else 78))
+        if text.plain != self._last:
+            self._last = text.plain
+            self.update(text, layout=False)
+
+    def build(self, info: StatusInfo, width: int) -> Text:
+        parts = []
+        if info.total:
+            parts.append(f"{info.step}/{info.total}" + (f" {info.phase}" if info.phase else ""))
+        if self.show_timing and info.rate is not None:
+            parts.append(f"{info.rate:,.0f} steps/s")
+        parts.append(info.device)
+        if self.show_timing and info.elapsed is not None:
+            parts.append(elapsed_text(info.elapsed))
+        tail = "  ".join(parts)
+        bar_width = max(10, min(30, width - len(tail) - len(info.status) - 6))
+        frac = min(1.0, info.step / info.total) if info.total else 0.0
+        filled = int(round(frac * bar_width))
+        text = Text()
+        text.append("█" * filled, style="bold")
+        text.append("░" * (bar_width - filled), style="dim")
+        text.append(f" {tail}  ")
+        text.append(info.status, style=STATUS_STYLE.get(info.status, "bold"))
+        return text

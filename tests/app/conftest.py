@@ -1,0 +1,106 @@
+"""Helpers for the dashboard tests: build the app, edit fields like a user, wait for a run."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from pathlib import Path
+
+import pytest
+from textual import events
+from textual.widgets import Input
+
+from regtui.app.app import RegtuiApp, make_app
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Run ``async def`` tests with asyncio.run (no async plugin needed)."""
+    if inspect.iscoroutinefunction(pyfuncitem.obj):
+        args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+        asyncio.run(pyfuncitem.obj(**args))
+        return True
+    return None
+
+
+BAD_TOML = """
+experiment = "weight-decay"
+title = "Broken"
+[params]
+lrr = 0.1
+"""
+
+GOOD_TOML = """
+experiment = "weight-decay"
+title = "My tiny weight decay"
+summary = "a user's own file"
+[params]
+hidden = 8
+iters = 20
+[[variants]]
+name = "plain"
+weight_decay = 0.0
+[[variants]]
+name = "decayed"
+weight_decay = 0.01
+"""
+
+
+@pytest.fixture
+def user_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "broken.toml").write_text(BAD_TOML, encoding="utf-8")
+    (folder / "tiny.toml").write_text(GOOD_TOML, encoding="utf-8")
+    return folder
+
+
+def app_for(file: str | None = None, **options) -> RegtuiApp:
+    options.setdefault("devices", ["cpu"])  # skip the torch import at startup
+    options.setdefault("min_interval", 0.1)
+    return make_app(file=file, **options)
+
+
+async def type_into(pilot, key: str, text: str) -> None:
+    """Focus a form field, clear it and type ``text`` key by key, like a user."""
+    app = pilot.app
+    field = app.form.query_one(f"#field-{key}", Input)
+    field.focus()
+    await pilot.pause()
+    field.action_end()
+    await pilot.press("ctrl+u")
+    for char in text:
+        await pilot.press(char)
+    await pilot.pause()
+
+
+async def set_fields(pilot, **values: str) -> None:
+    """Set several fields at once (each posts Input.Changed, as typing does)."""
+    for key, text in values.items():
+        pilot.app.form.query_one(f"#field-{key}", Input).value = text
+    await pilot.pause()
+
+
+def key(app, name: str, character: str | None = None) -> None:
+    """Send a key without Pilot's wait-for-idle (which waits a full second while training
+    keeps the process busy)."""
+    app.post_message(events.Key(name, character))
+
+
+async def wait_until(condition, timeout: float = 30.0, step: float = 0.01) -> float:
+    start = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - start > timeout:
+            raise AssertionError(f"timed out after {timeout} s")
+        await asyncio.sleep(step)
+    return time.perf_counter() - start
+
+
+async def run_to_end(pilot, timeout: float = 60.0) -> None:
+    app = pilot.app
+    before = app.run_state
+    await pilot.press("r")
+    await pilot.pause()
+    assert app.run_state is not None and app.run_state is not before, "r did not start a run"
+    await wait_until(lambda: app.run_state.status not in ("running", "stopping"), timeout)
+    await pilot.pause()
