@@ -18,6 +18,8 @@ import platform
 import statistics
 import time
 
+import torch
+
 from regtui import scenario as sc
 from regtui.engine import run_plan
 from regtui.report import Collector
@@ -28,20 +30,20 @@ def make_plan(name: str, sets: dict[str, str]) -> sc.Plan:
     return sc.plan(scenario, sc.parse_sets(scenario.spec, [f"{k}={v}" for k, v in sets.items()]))
 
 
-def headless(plan: sc.Plan) -> tuple[float, int]:
+def headless(plan: sc.Plan, device: str = "cpu") -> tuple[float, int]:
     collector = Collector()
-    finished = run_plan(plan, "cpu", emit=collector, threads=1)
+    finished = run_plan(plan, device, emit=collector, threads=1)
     assert finished.status == "completed", finished
     return finished.elapsed_s, collector.progress.step
 
 
-async def in_app(name: str, sets: dict[str, str], size: tuple[int, int]) -> tuple[float, int, dict]:
+async def in_app(name: str, sets: dict[str, str], size: tuple[int, int], device: str = "cpu") -> tuple[float, int, dict]:
     from textual.widgets import Input
 
     from regtui.app.app import make_app
     from regtui.app.widgets.loss_chart import LossChart
 
-    app = make_app(file=name, devices=["cpu"])
+    app = make_app(file=name, devices=[device])
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         for key, value in sets.items():
@@ -51,15 +53,17 @@ async def in_app(name: str, sets: dict[str, str], size: tuple[int, int]) -> tupl
         await pilot.pause()
         chart = app.main.query_one(LossChart)
         renders_before, redraws_before = chart.renders, app.redraws
+        cpu = time.thread_time()  # the UI thread's CPU time: every redraw and composite
         await pilot.press("r")
         state = app.run_state
         while state.status in ("running", "stopping"):
             await asyncio.sleep(0.05)
+        ui_cpu = time.thread_time() - cpu
         assert state.status == "done", (state.status, state.error)
         stats = {
             "redraws": app.redraws - redraws_before,
             "chart renders": chart.renders - renders_before,
-            "draw s": round(app.draw_seconds, 3),
+            "UI CPU share": f"{ui_cpu / state.elapsed_s:.1%}",
             "last interval s": round(app.interval, 3),
             "points/series": max(chart.series_points.values()),
         }
@@ -72,23 +76,25 @@ def main() -> None:
     parser.add_argument("--iters", type=int, default=12000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--size", default="120x40")
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     sets = {"iters": str(args.iters)}
     size = tuple(int(v) for v in args.size.split("x"))
     plan = make_plan(args.scenario, sets)
 
-    headless(make_plan(args.scenario, {"iters": "50"}))  # warm up imports and allocators
+    headless(make_plan(args.scenario, {"iters": "50"}), args.device)  # warm up imports and allocators
     rates_h, rates_a = [], []
     for r in range(args.rounds):
-        elapsed, steps = headless(plan)
+        elapsed, steps = headless(plan, args.device)
         rates_h.append(steps / elapsed)
-        elapsed_a, steps_a, stats = asyncio.run(in_app(args.scenario, sets, size))
+        elapsed_a, steps_a, stats = asyncio.run(in_app(args.scenario, sets, size, args.device))
         rates_a.append(steps_a / elapsed_a)
         print(f"round {r + 1}: headless {rates_h[-1]:8.0f} steps/s  app {rates_a[-1]:8.0f} steps/s  "
               f"ratio {rates_a[-1] / rates_h[-1]:.2f}  {stats}")
     h, a = statistics.median(rates_h), statistics.median(rates_a)
     print(f"\n{args.scenario} iters={args.iters} ({steps} progress steps per run), {size[0]}x{size[1]}, "
-          f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, torch threads 1")
+          f"device {args.device}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
+          f"torch {torch.__version__} threads 1, load average {os.getloadavg()[0]:.2f}")
     print(f"headless {h:.0f} steps/s, app {a:.0f} steps/s (medians of {args.rounds}); ratio app/headless {a / h:.2f}")
 
 

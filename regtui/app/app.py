@@ -27,6 +27,7 @@ from textual.widgets import Button, Footer, Input, Label, OptionList, Select, St
 from regtui import scenario as sc
 from regtui.app.catalog import Entry, load_entries
 from regtui.app.messages import DevicesFound, FormChanged, RunEnded
+from regtui.app.widgets.chart_legend import ChartLegend
 from regtui.app.widgets.device_select import DeviceSelect
 from regtui.app.widgets.explanation import Explanation
 from regtui.app.widgets.finals_line import FinalsLine
@@ -175,14 +176,17 @@ class RegtuiApp(App[None]):
                         yield FinalsLine(id="finals")
                     with TabPane(VIEW_TITLES["fit"], id="tab-fit"):
                         yield FitChart(id="fit-chart")
+                        yield ChartLegend(id="fit-legend")
                     with TabPane(VIEW_TITLES["layers"], id="tab-layers"):
                         yield LayersChart(id="layers-chart")
+                        yield ChartLegend(id="layers-legend")
                     with TabPane(VIEW_TITLES["stats"], id="tab-stats"):
                         yield StatsView(id="stats-view")
                     with TabPane(VIEW_TITLES["results"], id="tab-results"):
                         yield ResultsView(id="results-view")
                     with TabPane(VIEW_TITLES["sweep"], id="tab-sweep"):
                         yield SweepChart(id="sweep-chart")
+                        yield ChartLegend(id="sweep-legend")
                     with TabPane(VIEW_TITLES["explain"], id="tab-explain"):
                         yield Explanation(id="explanation")
             yield StatusBar(id="status")
@@ -448,6 +452,8 @@ class RegtuiApp(App[None]):
         self.main.query_one(LayersChart).empty("activation std per layer · run the scenario to see it")
         self.main.query_one(SweepChart).empty("sweep · run a sweep to see it")
         self.main.query_one(FinalsLine).show([])
+        for legend in self.main.query(ChartLegend).results(ChartLegend):
+            legend.show([])
         self.main.query_one(StatsView).reset()
         self.main.query_one(ResultsView).reset()
         self._status()
@@ -523,9 +529,13 @@ class RegtuiApp(App[None]):
         elif view == "fit":
             with collector.lock:
                 data = collector.summary.get("data")
-            self.main.query_one(FitChart).replot(data, self.records(collector))
+            chart = self.main.query_one(FitChart)
+            chart.replot(data, self.records(collector))
+            self.main.query_one("#fit-legend", ChartLegend).show(chart.legend_items)
         elif view == "layers":
-            self.main.query_one(LayersChart).replot(self.records(collector, 2))
+            chart = self.main.query_one(LayersChart)
+            chart.replot(self.records(collector, 2))
+            self.main.query_one("#layers-legend", ChartLegend).show(chart.legend_items)
         elif view == "stats":
             self.main.query_one(StatsView).update_from(collector)
         elif view == "results":
@@ -537,7 +547,9 @@ class RegtuiApp(App[None]):
             summary = None
             if started is not None and started.sweep:
                 summary = sweep_summary(started.sweep, self.records(collector, 2))
-            self.main.query_one(SweepChart).replot(summary)
+            chart = self.main.query_one(SweepChart)
+            chart.replot(summary)
+            self.main.query_one("#sweep-legend", ChartLegend).show(chart.legend_items)
 
     def _status(self) -> None:
         state = self.run_state

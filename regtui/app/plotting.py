@@ -21,6 +21,8 @@ MARKER_FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("+", "x", "*"),
 )
 COLORS: tuple[str, ...] = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white")
+# plotext colour name -> Rich colour name, for legends drawn outside the chart.
+RICH_COLORS = {"orange": "dark_orange", "white": "bright_white"}
 BAND_MARKER = "braille"  # the thin lines of a ± std band
 DATA_MARKERS = {"train": "x", "test": "+"}
 
@@ -32,6 +34,24 @@ def marker(variant_index: int, metric_index: int = 0) -> str:
 
 def color(variant_index: int) -> str:
     return COLORS[variant_index % len(COLORS)]
+
+
+def rich_color(variant_index: int) -> str:
+    name = color(variant_index)
+    return RICH_COLORS.get(name, name)
+
+
+def metric_rank(name: str) -> int:
+    """Marker slot of a metric: train filled (0), test hollow (1), anything else (2+)."""
+    if name.startswith("train"):
+        return 0
+    if name in ("test_loss", "test_accuracy", "test"):
+        return 1
+    return 2
+
+
+def order_metrics(names: Iterable[str]) -> list[str]:
+    return sorted(dict.fromkeys(names), key=lambda n: (metric_rank(n), n))
 
 
 def finite(x: Any) -> bool:

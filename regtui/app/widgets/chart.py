@@ -35,6 +35,9 @@ class LiveChart(PlotextPlot):
         self.series_points: dict[str, int] = {}
         self.markers_used: list[str] = []
         self.title_text = ""
+        # (marker, plotext colour, label) of the labelled series, drawn by a ChartLegend
+        # outside the plot so the legend never hides the curves.
+        self.legend_items: list[tuple[str, str, str]] = []
 
     def on_mount(self) -> None:
         # PlotextPlot.on_mount (theme subscription) runs too: Textual dispatches along the MRO.
@@ -56,6 +59,7 @@ class LiveChart(PlotextPlot):
         self.plt.clear_data()
         self.series_points = {}
         self.markers_used = []
+        self.legend_items = []
 
     def set_title(self, text: str) -> None:
         self.title_text = text
@@ -72,8 +76,10 @@ class LiveChart(PlotextPlot):
             return
         if key is not None:
             self.markers_used.append(marker)
+        if label is not None:
+            self.legend_items.append((marker, color, label))
         draw = self.plt.scatter if scatter or len(ys) == 1 else self.plt.plot
-        draw(xs, ys, marker=marker, color=color, label=label)
+        draw(xs, ys, marker=marker, color=color)
 
     def empty(self, message: str) -> None:
         """No data yet: an empty frame with a hint as its title."""

@@ -1,4 +1,11 @@
-"""Each variant's final values under the loss chart: ``name: train_loss 0.0003 · test_loss 0.32``."""
+"""The loss chart's legend: each variant's markers, name and final values.
+
+``●○ no weight decay: train_loss 0.0003 · test_loss 0.32 · weight_norm 41.2`` (the
+chart's title says which marker is which metric).
+Drawn outside the plot so it never hides a curve; shapes as well as colours, so
+it reads the same with ``NO_COLOR``. Many variants (a sweep) get a compact
+wrapped list of names instead; their final values are in the Sweep view.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from regtui.app import plotting
+from regtui.app.widgets.loss_chart import metric_names
 
 MAX_LINES = 4
 
@@ -18,6 +26,8 @@ class FinalsLine(Static):
         height: auto;
         max-height: 5;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
@@ -26,31 +36,54 @@ class FinalsLine(Static):
         self._last = ""
 
     def show(self, records: list[dict[str, Any]]) -> None:
+        metrics = metric_names(records)
         text = Text()
-        shown = [r for r in records if r.get("final")]
-        for vi, rec in enumerate(shown[:MAX_LINES]):
-            if vi:
-                text.append("\n")
-            index = records.index(rec)
-            text.append(f"{plotting.marker(index, 0)} {rec['name']}: ", style="bold")
-            parts = []
-            std = rec.get("final_std") or {}
-            for key, value in rec["final"].items():
-                if isinstance(value, bool):
-                    if value:
-                        parts.append(key)
-                    continue
-                if value is None:
-                    continue
-                if isinstance(value, (int, float)):
-                    item = f"{key} {plotting.fmt(value)}"
-                    if plotting.finite(std.get(key)):
-                        item += f" ± {plotting.fmt(std[key], 2)}"
-                    parts.append(item)
-            text.append(" · ".join(parts))
-        if len(shown) > MAX_LINES:
-            text.append(f"\n… {len(shown) - MAX_LINES} more variants (see the Sweep view or --json)")
+        if len(records) <= MAX_LINES:
+            for vi, rec in enumerate(records):
+                if vi:
+                    text.append("\n")
+                self._markers(text, vi, metrics, with_names=False)
+                text.append(f" {rec['name']}", style="bold")
+                parts = self._finals(rec)
+                if parts:
+                    text.append(": " + " · ".join(parts))
+        else:
+            if metrics:
+                self._markers(text, 0, metrics, with_names=True, style="")
+                text.append("  (shape per variant)   ")
+            for vi, rec in enumerate(records):
+                self._markers(text, vi, metrics, with_names=False)
+                text.append(f" {rec['name']}   ")
+        self._update(text)
+
+    @staticmethod
+    def _markers(text: Text, vi: int, metrics: list[str], with_names: bool, style: str | None = None) -> None:
+        for i, name in enumerate(metrics):
+            marker = plotting.marker(vi, plotting.metric_rank(name))
+            text.append(marker, style=plotting.rich_color(vi) if style is None else style)
+            if with_names:
+                text.append(plotting.metric_label(name) + (" " if i < len(metrics) - 1 else ""))
+
+    @staticmethod
+    def _finals(rec: dict[str, Any]) -> list[str]:
+        parts = []
+        std = rec.get("final_std") or {}
+        for key, value in rec.get("final", {}).items():
+            if isinstance(value, bool):
+                if value:
+                    parts.append(key)
+                continue
+            if value is None or not isinstance(value, (int, float)):
+                continue
+            item = f"{key} {plotting.fmt(value, 3)}"
+            if plotting.finite(std.get(key)):
+                item += f" ± {plotting.fmt(std[key], 2)}"
+            parts.append(item)
+        return parts
+
+    def _update(self, text: Text) -> None:
         if text.plain != self._last:
+            # One line per variant, never wrapped: the height changes only with the line count.
             same_height = text.plain.count("\n") == self._last.count("\n") and bool(self._last) == bool(text.plain)
             self._last = text.plain
             self.update(text, layout=not same_height)

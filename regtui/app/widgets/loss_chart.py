@@ -7,20 +7,14 @@ from typing import Any
 from regtui.app import plotting
 from regtui.app.widgets.chart import LiveChart
 
-MAX_LABELLED = 8  # more series than this and the legend would hide the curves
-
-
 def metric_names(records: list[dict[str, Any]]) -> list[str]:
-    names: dict[str, None] = {}
-    for rec in records:
-        for name in rec.get("series", {}):
-            if name != "step":
-                names[name] = None
-    return list(names)
+    """Every per-step metric, train first, then test, then the rest."""
+    return plotting.order_metrics(
+        name for rec in records for name in rec.get("series", {}) if name != "step")
 
 
 class LossChart(LiveChart):
-    """Train/test loss per variant. Log y when the losses span decades."""
+    """Train/test loss per variant (train filled, test hollow markers). Log y when the losses span decades."""
 
     def setup(self) -> None:
         self.plt.xlabel("step")
@@ -36,7 +30,6 @@ class LossChart(LiveChart):
             return
         self.begin()
         log = plotting.wants_log(values)
-        labelled = len(records) * len(metrics) <= MAX_LABELLED
         all_x: list[float] = []
         all_y: list[float] = []
         banded = False
@@ -64,14 +57,18 @@ class LossChart(LiveChart):
                 xs, ys = plotting.finite_pairs(steps, mean, positive=log)
                 if log:
                     ys = plotting.log10s(ys)
-                label = f"{rec['name']} · {plotting.metric_label(name)}" if labelled else None
-                self.line(xs, ys, marker=plotting.marker(vi, mi), color=plotting.color(vi),
-                          label=label, key=f"{rec['name']}/{name}")
+                # The legend (with each variant's final values) is the FinalsLine below.
+                self.line(xs, ys, marker=plotting.marker(vi, plotting.metric_rank(name)),
+                          color=plotting.color(vi), key=f"{rec['name']}/{name}")
                 all_x += xs
                 all_y += ys
         title = "loss" + (" · log y" if log else "")
         if banded:
             title += " · mean ± std over seeds"
+        if len(metrics) > 1:
+            key = "  ".join(f"{plotting.marker(0, plotting.metric_rank(m))} {plotting.metric_label(m)}"
+                            for m in metrics)
+            title += f" · {key} (shape per variant)"
         self.set_title(title)
         self.axes(all_x, all_y, ylog=log)
         self.refresh()

@@ -47,7 +47,7 @@ class SweepChart(LiveChart):
                 if ylog:
                     ys = plotting.log10s(ys)
                 label = " · ".join(s for s in (group, plotting.metric_label(metric)) if s)
-                self.line(xs, ys, marker=plotting.marker(gi, mi), color=plotting.color(gi),
+                self.line(xs, ys, marker=plotting.marker(gi, plotting.metric_rank(metric)), color=plotting.color(gi),
                           label=label, key=f"{group}/{metric}")
                 all_y += ys
         self.set_title(f"final {' / '.join(plotting.metric_label(m) for m in metrics)} vs {key}"

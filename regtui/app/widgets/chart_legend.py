@@ -1,0 +1,33 @@
+"""A chart's legend, drawn under the plot (plotext's own legend box hides curves)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from regtui.app import plotting
+
+
+class ChartLegend(Static):
+    DEFAULT_CSS = """
+    ChartLegend {
+        height: auto;
+        max-height: 4;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self._last = ""
+
+    def show(self, items: list[tuple[str, str, str]]) -> None:
+        """``items``: (marker, plotext colour, label)."""
+        text = Text()
+        for marker, color, label in items:
+            shown = "·" if marker == plotting.BAND_MARKER else marker
+            text.append(shown, style=plotting.RICH_COLORS.get(color, color))
+            text.append(f" {label}   ")
+        if text.plain != self._last:
+            self._last = text.plain
+            self.update(text)
