@@ -151,6 +151,7 @@ class RegtuiApp(App[None]):
         self.draw_factor = draw_factor
         self._cpu_mark = time.thread_time()
         self._drew_last = False
+        self._costs: list[float] = []
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -229,6 +230,7 @@ class RegtuiApp(App[None]):
         changed = mode != self.layout_mode
         self.layout_mode = mode
         if changed:
+            self._drawn.clear()  # views skipped while too small redraw now
             self._update_tabs()
             if self.form is not None or (0 <= self.entry_index < len(self.entries)):
                 self._mount_form()
@@ -293,7 +295,8 @@ class RegtuiApp(App[None]):
         if entry.scenario is None:
             self.form = None
             self.plan, self.form_error = None, entry.error
-            slot.mount(Static(f"⚠ {entry.error}", classes="form-error-note"))
+            slot.mount(Static("⚠ This file does not load (the message above says why); Run is off. "
+                              "Fix the file and restart, or pick another scenario.", classes="form-error-note"))
             self._update_replay()
             return
         texts = self.texts.get(entry.key) or default_texts(entry.scenario, self.seed)
@@ -481,7 +484,10 @@ class RegtuiApp(App[None]):
         cpu, wall = time.thread_time(), time.perf_counter()
         spent = cpu - self._cpu_mark
         if self._drew_last:
-            self.last_draw_cost = spent
+            # The median of the last three redraws, so one slow frame (a GC pause, a
+            # busy machine) does not stall the charts for seconds.
+            self._costs = (self._costs + [spent])[-3:]
+            self.last_draw_cost = sorted(self._costs)[len(self._costs) // 2]
             self.draw_seconds += spent
         try:
             self._drew_last = self._redraw()
@@ -575,6 +581,8 @@ class RegtuiApp(App[None]):
             line.show("running:", sc.replay_command(state.plan, state.device))
         elif self.plan is not None:
             line.show("cli:", sc.replay_command(self.plan, self.device))
+        elif self.entry.error:
+            line.show("cli:", "(none: the scenario file does not load)")
         else:
             line.show("cli:", f"(fix the form first) {self.form_error or ''}")
 

@@ -47,7 +47,8 @@ async def test_picker_lists_bundled_and_user_files(user_dir):
         await pilot.press("enter")
         await pilot.pause()
         assert app.entry is broken and app.plan is None
-        assert str(exc.value) in str(app.main.query_one(".form-error-note", Static).render())
+        assert app.main.query_one(".form-error-note", Static).display
+        assert str(exc.value) in str(app.main.query_one("#scenario-summary", Static).render())
         await pilot.press("r")
         assert app.run_state is None
         tiny = next(i for i, e in enumerate(app.entries) if e.label == "My tiny weight decay")

@@ -83,6 +83,8 @@ class LiveChart(PlotextPlot):
 
     def empty(self, message: str) -> None:
         """No data yet: an empty frame with a hint as its title."""
+        if message == self.title_text and not self.series_points and self.renders:
+            return  # already showing exactly this
         self.begin()
         self.set_title(message)
         self.plt.xticks([], [])

@@ -9,11 +9,10 @@ from textual.widgets import Static
 class ReplayLine(Static):
     DEFAULT_CSS = """
     ReplayLine {
-        height: 1;
+        height: auto;
+        max-height: 3;
         padding: 0 1;
         color: $text-muted;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
     }
     """
 
@@ -28,4 +27,4 @@ class ReplayLine(Static):
         text = Text()
         text.append(f"{prefix} ", style="bold")
         text.append(command)
-        self.update(text)
+        self.update(text)  # may wrap to another line on a narrow terminal: relayout

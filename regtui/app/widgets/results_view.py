@@ -40,6 +40,8 @@ class ResultsView(VerticalScroll):
         yield Static(HINT, classes="hint")
 
     def reset(self) -> None:
+        if not self.tables:
+            return  # already empty: no remount
         self.tables.clear()
         self.remove_children()
         self.mount(Static(HINT, classes="hint"))

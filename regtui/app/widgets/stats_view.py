@@ -41,6 +41,8 @@ class StatsView(VerticalScroll):
         yield Static("Running statistics appear here while a BatchNorm scenario runs.", classes="hint")
 
     def reset(self) -> None:
+        if not self.tables and not self.cursors:
+            return  # already empty: no remount
         self.cursors.clear()
         self.tables.clear()
         self.remove_children()
