@@ -606,6 +606,7 @@ class RegtuiApp(App[None]):
         self._update_tabs(open_first=True)
         self._update_replay()
         self._status()
+        self.refresh_bindings()
         self._run_in_thread(state)
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
@@ -639,6 +640,7 @@ class RegtuiApp(App[None]):
             state.status = "diverged" if diverged else "done"
         if self.form is not None:
             self.form.set_running(False)
+        self.refresh_bindings()
         self._update_replay()
         self._update_tabs()
         self._redraw(force_view=self.active_view)
@@ -663,6 +665,8 @@ class RegtuiApp(App[None]):
     # --- other actions ---------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop" and not self.run_active():
+            return None  # shown dimmed in the footer
         if action in ("next_view", "prev_view"):
             # Leave tab alone in the help screen, the command palette and an open Select.
             if self.screen is not self.screen_stack[0] or self.layout_mode == "small":

@@ -18,6 +18,8 @@ MARKER_FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("▲", "△", "▴"),
     ("◆", "◇", "◈"),
     ("★", "☆", "✦"),
+    ("▼", "▽", "▾"),
+    ("◀", "◁", "◂"),
     ("+", "x", "*"),
 )
 COLORS: tuple[str, ...] = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white")

@@ -48,12 +48,30 @@ class FinalsLine(Static):
                 if parts:
                     text.append(": " + " · ".join(parts))
         else:
+            # Many variants: a compact list of "markers name" items, broken into lines by hand
+            # (the widget does not wrap, so its height stays predictable).
+            width = max(40, (self.size.width or 80) - 2)
+            items = []
             if metrics:
-                self._markers(text, 0, metrics, with_names=True, style="")
-                text.append("  (shape per variant)   ")
+                head = Text()
+                self._markers(head, 0, metrics, with_names=True, style="")
+                head.append(" (shape per variant)")
+                items.append(head)
             for vi, rec in enumerate(records):
-                self._markers(text, vi, metrics, with_names=False)
-                text.append(f" {rec['name']}   ")
+                item = Text()
+                self._markers(item, vi, metrics, with_names=False)
+                item.append(f" {rec['name']}")
+                items.append(item)
+            line_len = 0
+            for item in items:
+                if line_len and line_len + 3 + len(item.plain) > width:
+                    text.append("\n")
+                    line_len = 0
+                elif line_len:
+                    text.append("   ")
+                    line_len += 3
+                text.append_text(item)
+                line_len += len(item.plain)
         self._update(text)
 
     @staticmethod
