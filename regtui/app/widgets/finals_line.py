@@ -52,7 +52,7 @@ class FinalsLine(Static):
             # (the widget does not wrap, so its height stays predictable).
             width = max(40, (self.size.width or 80) - 2)
             items = []
-            if metrics:
+            if len(metrics) > 1:
                 head = Text()
                 self._markers(head, 0, metrics, with_names=True, style="")
                 head.append(" (shape per variant)")

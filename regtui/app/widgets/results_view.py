@@ -87,9 +87,11 @@ def summary_table(value: Any, records: list[dict[str, Any]]) -> tuple[list[str],
             cells.append(row_cells)
         if join_key is None:
             extra = []
-        rows = [(str(i), [r.get(c) for c in columns] + [cells[i].get(c) for c in extra])
+        # The joined results come right after the row's name, where a narrow screen still shows them.
+        head, rest = columns[:1], columns[1:]
+        rows = [(str(i), [r.get(c) for c in head] + [cells[i].get(c) for c in extra] + [r.get(c) for c in rest])
                 for i, r in enumerate(value)]
-        return columns + extra, rows
+        return head + extra + rest, rows
     if isinstance(value, dict):
         rows = []
         for k, v in value.items():
