@@ -402,3 +402,16 @@ async def test_no_color_keeps_series_apart(monkeypatch):
         await run_to_end(pilot)
         markers = app.main.query_one(LossChart).markers_used
         assert len(set(markers)) == len(markers) == 4  # one shape per series, colour or not
+
+
+async def test_theme_change_redraws_the_charts():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await set_fields(pilot, iters="10", hidden="8")
+        await run_to_end(pilot)
+        chart = app.main.query_one(LossChart)
+        renders = chart.renders
+        app.theme = "textual-light"
+        await pilot.pause(0.2)
+        assert chart.renders > renders and chart.series_points
