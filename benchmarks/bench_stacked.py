@@ -123,7 +123,7 @@ class Stacked:
 def engine(plan, device: torch.device) -> float:
     sync(device)
     start = time.perf_counter()
-    finished = run_plan(plan, str(device), threads=1)
+    finished = run_plan(plan, str(device), threads=torch.get_num_threads())
     sync(device)
     if finished.status != "completed":
         raise SystemExit(f"engine run {finished.status}: {finished.error}")
@@ -135,13 +135,14 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (default cpu)")
     parser.add_argument("--iters", type=int, default=2000, help="training steps per model (default 2000)")
     parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds per case (default 10)")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads for every contender (default 1)")
     parser.add_argument(
         "--plain-baseline", action="store_true",
         help="also time the baseline as the tutorial's script runs it: without flushed denormals",
     )
     args = parser.parse_args()
     device = torch.device("cuda:0" if args.device == "cuda" else args.device)
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
 
     wd = scenario.load(scenario.find("weight-decay"))
@@ -151,7 +152,7 @@ def main() -> None:
          scenario.plan(wd, sets={"iters": args.iters}, sweep={"weight_decay": SWEEP}, seeds=4)),
     ]
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    print(f"torch {torch.__version__}, device {device} ({name}), 1 intra-op thread, "
+    print(f"torch {torch.__version__}, device {device} ({name}), {args.threads} intra-op thread(s), "
           f"{args.iters} iterations per model, {args.rounds} interleaved rounds")
     header = (
         f"{'case':28s} {'models':>6s} {'baseline':>13s} {'stacked':>13s} {'ratio':>7s} "
