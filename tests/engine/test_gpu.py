@@ -71,8 +71,12 @@ def test_bn_layer_stats_and_divergence_match_cpu():
     for c, g in zip(cpu["variants"], gpu["variants"]):
         assert c["final"]["diverged"] == g["final"]["diverged"]
         assert c["layers"]["first_nonfinite_layer"] == g["layers"]["first_nonfinite_layer"]
-        n = c["layers"]["first_nonfinite_layer"] or len(c["layers"]["std"])
-        assert_close(c["layers"]["std"][: n - 1], g["layers"]["std"][: n - 1], rtol=1e-2, atol=1e-6)
+        n = c["layers"]["first_nonfinite_layer"] or len(c["layers"]["std"]) + 1
+        cs, gs = c["layers"]["std"][: n - 1], g["layers"]["std"][: n - 1]
+        # Rounding differences grow layer by layer (seen: 1% at layer ~50 on an H200), so the
+        # first layers are compared tightly and the deep ones loosely; a wrong init or norm is off by far more.
+        assert_close(cs[:10], gs[:10], rtol=1e-3, atol=1e-6)
+        assert_close(cs, gs, rtol=5e-2, atol=1e-6)
 
 
 def test_bn_stats_tables_match_cpu():
