@@ -111,6 +111,17 @@ async def test_edit_a_parameter_and_the_plan_follows():
         assert app.form.query_one("#field-iters", Input).value == "2000"
 
 
+async def test_parameters_the_variants_set_are_marked_and_a_new_value_merges_them():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        hints = [str(h.render()) for h in app.form.query(".field-hint")]
+        assert hints == ["  per variant: no weight decay 0.0, weight decay 0.01; a new value here applies to all"]
+        assert app.plan.variant_names == ["no weight decay", "weight decay"]
+        await type_into(pilot, "weight_decay", "0.05")
+        assert app.plan.variant_names == ["weight_decay=0.05"]
+
+
 async def test_bad_value_is_refused_inline_and_blocks_run():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:

@@ -64,6 +64,10 @@ class ParamForm(VerticalScroll):
         width: 1fr;
         height: 1;
     }
+    ParamForm .field-hint {
+        color: $text-muted;
+        height: auto;
+    }
     ParamForm .field-error {
         color: $text-error;
         height: auto;
@@ -110,6 +114,10 @@ class ParamForm(VerticalScroll):
         yield Label("Parameters", classes="form-section")
         for p in self.spec.params:
             yield from self._field(p.name, p.name, self._placeholder(p), p.help, self._suggest(p))
+            varied = self._variant_values(p.name)
+            if varied:
+                yield Static(f"  per variant: {varied}; a new value here applies to all",
+                             classes="field-hint")
         yield Label("Runs", classes="form-section")
         yield from self._field("seed", "seed", "integer >= 0", "base seed (models use seed, seed+1, …)")
         yield from self._field("seeds", "seeds", "integer >= 1", "repeat every variant over N seeds (mean ± std)")
@@ -132,6 +140,11 @@ class ParamForm(VerticalScroll):
             field.tooltip = help
             yield field
         yield Static("", id=f"error-{key}", classes="field-error")
+
+    def _variant_values(self, key: str) -> str:
+        """'no weight decay 0.0, weight decay 0.01' where the scenario's variants set ``key``."""
+        pairs = [(v.name, v.overrides[key]) for v in self.scenario.variants if key in v.overrides]
+        return ", ".join(f"{name} {value_text(value)}" for name, value in pairs)
 
     @staticmethod
     def _placeholder(p: Param) -> str:
