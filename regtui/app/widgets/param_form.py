@@ -116,8 +116,9 @@ class ParamForm(VerticalScroll):
             yield from self._field(p.name, p.name, self._placeholder(p), p.help, self._suggest(p))
             varied = self._variant_values(p.name)
             if varied:
-                yield Static(f"  per variant: {varied}; a new value here applies to all",
-                             classes="field-hint")
+                hint = Static(f"  per variant: {varied}", classes="field-hint")
+                hint.tooltip = "The variants set this; a value typed here applies to all of them (like --set)."
+                yield hint
         yield Label("Runs", classes="form-section")
         yield from self._field("seed", "seed", "integer >= 0", "base seed (models use seed, seed+1, …)")
         yield from self._field("seeds", "seeds", "integer >= 1", "repeat every variant over N seeds (mean ± std)")
@@ -142,9 +143,9 @@ class ParamForm(VerticalScroll):
         yield Static("", id=f"error-{key}", classes="field-error")
 
     def _variant_values(self, key: str) -> str:
-        """'no weight decay 0.0, weight decay 0.01' where the scenario's variants set ``key``."""
-        pairs = [(v.name, v.overrides[key]) for v in self.scenario.variants if key in v.overrides]
-        return ", ".join(f"{name} {value_text(value)}" for name, value in pairs)
+        """'0.0, 0.01': the distinct values the scenario's variants give ``key`` ('' if none does)."""
+        values = [value_text(v.overrides[key]) for v in self.scenario.variants if key in v.overrides]
+        return ", ".join(dict.fromkeys(values))
 
     @staticmethod
     def _placeholder(p: Param) -> str:
