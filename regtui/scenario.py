@@ -294,15 +294,16 @@ def replay_command(plan: Plan, device: str | None = None) -> str:
     if device:
         parts += ["--device", device]
     for key, value in plan.sets.items():
-        parts += ["--set", f"{key}={_value_text(value)}"]
+        parts += ["--set", f"{key}={value_text(value)}"]
     for key, values in plan.sweep.items():
         if s.sweep.get(key) != values:
-            parts += ["--sweep", f"{key}=" + ",".join(_value_text(v) for v in values)]
+            parts += ["--sweep", f"{key}=" + ",".join(value_text(v) for v in values)]
     parts.append("--json")
     return shlex.join(parts)
 
 
-def _value_text(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A parameter value as --set / the form write it (true/false, repr of floats)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

@@ -18,18 +18,11 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from regtui import scenario as sc
+from regtui.scenario import value_text
 from regtui.app.messages import FormChanged
 from regtui.specs import ConfigError, Param
 
 RUN_FIELDS = ("seed", "seeds", "sweep_key", "sweep_values")
-
-
-def value_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
 
 
 def default_texts(scenario: sc.Scenario, seed: int = 0) -> dict[str, str]:
