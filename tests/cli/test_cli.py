@@ -113,6 +113,16 @@ def test_sweep_with_seeds_reports_mean_std_and_best():
     assert sweep["best"]["test_loss"] == min(p["test_loss"] for p in sweep["points"])
 
 
+def test_diverging_sweep_points_do_not_spoil_the_others():
+    doc = run_json("weight-decay", "--set", "weight_decay=0", "--sweep", "lr=0.01,1000", "--seeds", "2")
+    calm, wild = doc["variants"]
+    assert wild["name"] == "lr=1000" and wild["diverged_seeds"] == [0, 1] and wild["final"]["diverged"] is True
+    assert calm["diverged_seeds"] == [] and calm["final"]["diverged"] is False
+    assert all(x is not None for x in calm["series"]["train_loss"] + calm["series_std"]["train_loss"])
+    points = {p["variant"]: p for p in doc["summary"]["sweep"]["points"]}
+    assert points["lr=1000"]["diverged_seeds"] == 2 and doc["summary"]["sweep"]["best"]["variant"] == "lr=0.01"
+
+
 BAD = [
     (["--scenario", "nope"], r"unknown scenario 'nope'"),
     (["--scenario", "bn", "--set", "deph=3"], r"unknown parameter 'deph' for bn; did you mean 'depth'"),
@@ -126,6 +136,8 @@ BAD = [
     (["--scenario", "weight-decay", "--seeds", "0"], r"--seeds: 0 is not allowed"),
     (["--scenario", "bn", "--sweep", "init=1,2"], r"sweep: 'init' is not numeric"),
     (["--scenario", "weight-decay", "--sweep", "lr="], r"empty value"),
+    (["--scenario", "weight-decay", "--sweep", "lrr=1,2"], r"unknown parameter 'lrr' for weight-decay; did you mean 'lr'"),
+    (["--scenario", "weight-decay", "--sweep", "lr=0.1,abc"], r"lr: 'abc' is not a number"),
     (["--scenario", "weight-decay", "--sweep", "lr"], r"--sweep 'lr': expected key=value"),
     (["--scenario", "weight-decay", "--sweep", "lr=" + ",".join(str(0.001 * i) for i in range(1, 40)),
       "--sweep", "momentum=" + ",".join(str(0.02 * i) for i in range(30))], r"2 variant\(s\) × 1170 grid point\(s\) × 1 seed\(s\) = 2340 models, more than the limit of 1024"),
