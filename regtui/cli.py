@@ -51,13 +51,14 @@ class OneLineErrors(click.Command):
 @click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,…", help="Sweep a numeric parameter; several form a grid.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON document to this file.")
 @click.option("--threads", default="1", show_default=True, help="torch intra-op threads (1 is robust on small machines).")
+@click.option("--jobs", default="auto", show_default=True, help="Model stacks trained at once on the CPU (auto: one per core).")
 @click.option("--list", "list_only", is_flag=True, help="List the bundled scenarios and exit.")
 @click.option("--scenarios-dir", type=click.Path(file_okay=False), help="Also offer the *.toml files in this folder (TUI and --list).")
 @click.version_option(__version__, "--version", prog_name="regtui")
 def main(
     file: str | None, scenario: str | None, as_json: bool, device: str, seed: str, seeds: str | None,
-    sets: tuple[str, ...], sweeps: tuple[str, ...], out: str | None, threads: str, list_only: bool,
-    scenarios_dir: str | None,
+    sets: tuple[str, ...], sweeps: tuple[str, ...], out: str | None, threads: str, jobs: str,
+    list_only: bool, scenarios_dir: str | None,
 ) -> int:
     """Watch PyTorch regularization and normalization experiments.
 
@@ -75,7 +76,7 @@ def main(
         raise ConfigError(f"give either --scenario or a FILE, not both (got {file!r})")
     return _run_headless(
         scenario, as_json, device, _int("--seed", seed, 0), None if seeds is None else _int("--seeds", seeds, 1),
-        sets, sweeps, out, _int("--threads", threads, 1),
+        sets, sweeps, out, _int("--threads", threads, 1), _jobs(jobs),
     )
 
 
@@ -87,6 +88,14 @@ def _int(option: str, text: str, minimum: int) -> int:
     if value < minimum:
         raise ConfigError(f"{option}: {value} is not allowed; expected an integer >= {minimum}")
     return value
+
+
+def _jobs(text: str) -> int:
+    if text.strip().lower() == "auto":
+        import os
+
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return _int("--jobs", text, 1)
 
 
 def _print_list(scenarios_dir: str | None) -> None:
@@ -121,7 +130,7 @@ def _open_app(file: str | None, scenarios_dir: str | None, device: str) -> int:
 
 def _run_headless(
     name: str, as_json: bool, device: str, seed: int, seeds: int | None,
-    sets: tuple[str, ...], sweeps: tuple[str, ...], out: str | None, threads: int,
+    sets: tuple[str, ...], sweeps: tuple[str, ...], out: str | None, threads: int, jobs: int,
 ) -> int:
     cancel = threading.Event()
     previous = signal.getsignal(signal.SIGINT)
@@ -135,7 +144,7 @@ def _run_headless(
     if in_main:  # before torch loads, so an early Ctrl-C also ends with valid output
         signal.signal(signal.SIGINT, on_sigint)
     try:
-        return _run(name, as_json, device, seed, seeds, sets, sweeps, out, threads, cancel)
+        return _run(name, as_json, device, seed, seeds, sets, sweeps, out, threads, jobs, cancel)
     finally:
         if in_main:
             signal.signal(signal.SIGINT, previous)
@@ -143,7 +152,7 @@ def _run_headless(
 
 def _run(
     name: str, as_json: bool, device: str, seed: int, seeds: int | None, sets: tuple[str, ...],
-    sweeps: tuple[str, ...], out: str | None, threads: int, cancel: threading.Event,
+    sweeps: tuple[str, ...], out: str | None, threads: int, jobs: int, cancel: threading.Event,
 ) -> int:
     from regtui import scenario as sc
 
@@ -160,7 +169,7 @@ def _run(
     collector = Collector()
     emit = _ProgressPrinter(collector) if sys.stderr.isatty() else collector
     try:
-        finished = run_plan(plan, resolved, emit=emit, cancel=cancel, threads=threads)
+        finished = run_plan(plan, resolved, emit=emit, cancel=cancel, threads=threads, jobs=jobs)
     finally:
         if isinstance(emit, _ProgressPrinter):
             emit.close()

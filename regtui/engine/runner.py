@@ -34,6 +34,7 @@ class Context:
     device: torch.device
     emit: Callable[[Event], None]
     cancel: threading.Event = field(default_factory=threading.Event)
+    jobs: int = 1  # independent model stacks an experiment may train concurrently (CPU threads)
 
     def check(self) -> None:
         """Call once per step: stops the experiment promptly when the user cancels."""
@@ -50,10 +51,14 @@ def run_plan(
     emit: Callable[[Event], None] = lambda event: None,
     cancel: threading.Event | None = None,
     threads: int | None = 1,
+    jobs: int = 1,
 ) -> RunFinished:
     """Run ``plan`` and return the RunFinished event that was also emitted.
 
     ``device`` must already be resolved (see :func:`regtui.devices.resolve`).
+    ``threads`` sets torch's intra-op threads; ``jobs`` lets an experiment train
+    up to that many independent model stacks at once in worker threads (the
+    headless CLI uses every core; the dashboard keeps 1 so the UI stays free).
     Cancellation and Ctrl-C give status "interrupted"; an unexpected error
     gives "failed" with the message. Either way the data emitted so far stands.
     """
@@ -64,7 +69,7 @@ def run_plan(
         torch.set_num_threads(threads)
     torch.manual_seed(plan.seed)
     module = importlib.import_module(f"regtui.engine.{MODULES[plan.scenario.experiment]}")
-    ctx = Context(torch.device(device), emit, cancel or threading.Event())
+    ctx = Context(torch.device(device), emit, cancel or threading.Event(), max(1, jobs))
     scenario = plan.scenario
     emit(
         RunStarted(

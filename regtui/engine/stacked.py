@@ -40,9 +40,9 @@ hyperparameter being compared.
 Dropout masks come from ONE generator (on the device): each hidden layer
 draws a uniform tensor ``[M, N, hidden]`` per step and keeps unit (m, n, j)
 when ``u >= p_m``, scaling kept units by ``1/(1 − p_m)`` like ``nn.Dropout``.
-:func:`run_mlp_plan` seeds one generator per group with ``plan.seed`` and
-shares it by all stacks of the group, so a model's masks (unlike its init and
-data) depend on the other models trained beside it. With ``p = 0`` a model's
+:func:`run_mlp_plan` gives each stack of a group its own generator, seeded
+with ``plan.seed + k`` for the group's k-th stack, so a model's masks (unlike
+its init and data) depend on the other models trained beside it. With ``p = 0`` a model's
 mask is all ones (an exact no-op), and a stack where every p is 0 draws no
 masks at all.
 
@@ -50,6 +50,9 @@ On the CPU a group larger than :func:`stack_limit` (8) models is split into
 stacks of at most 8 that take turns, one chunk of steps each: the working
 set of 32 stacked tutorial nets (≈31 MB of parameters, gradients and
 momentum) does not stay in cache, and per model a step then costs ~1.7x more.
+With ``ctx.jobs`` > 1 (the CLI's ``--jobs``), up to that many stacks run their
+chunk concurrently in worker threads (each with one intra-op thread; torch
+releases the GIL inside its ops): about 1.5x more model-steps/s on 2 cores.
 
 Metrics recorded by :func:`run_mlp_plan` (steps are numbered 1..iters; step
 ``k`` is the k-th SGD update):
@@ -83,6 +86,7 @@ total sums the iterations of all groups.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -474,6 +478,17 @@ def run_mlp_plan(plan: Any, ctx: Any, *, train_mode_metric: bool = False) -> Non
         done += group[0].params["iters"]
 
 
+def _generator(device: torch.device, seed: int) -> torch.Generator:
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    return generator
+
+
+def _worker_setup() -> None:
+    # Flushing subnormals is per-thread CPU state: set it in each worker as run_plan does.
+    torch.set_flush_denormal(True)
+
+
 class _Stack:
     """One stack of a group with its data and per-chunk loss record."""
 
@@ -519,12 +534,13 @@ class _Group:
         self.train_mode_metric = train_mode_metric
         self.names = ["train_loss", "test_loss"] + (["test_loss_train_mode"] if train_mode_metric else [])
         device = ctx.device
-        generator = torch.Generator(device=device)
-        generator.manual_seed(dropout_seed)
         size = stack_limit(device)
+        # One dropout generator per stack, so stacks can train concurrently and stay reproducible.
         self.stacks = [
-            _Stack(runs[i : i + size], device, generator, len(self.names)) for i in range(0, len(runs), size)
+            _Stack(runs[i : i + size], device, _generator(device, dropout_seed + k), len(self.names))
+            for k, i in enumerate(range(0, len(runs), size))
         ]
+        self.jobs = min(getattr(ctx, "jobs", 1), len(self.stacks))
         m = len(runs)
         self.first_bad: list[int | None] = [None] * m
         self.bad_any = [False] * m
@@ -544,21 +560,39 @@ class _Group:
         self.curves()
         curve_every = max(1, iters // CURVES)
         next_curve = curve_every
-        for start in range(0, iters, CHUNK):
-            n = min(CHUNK, iters - start)
-            for s in self.stacks:  # each stack runs a whole chunk while its working set is in cache
-                for j in range(n):
-                    ctx.check()
-                    s.step(s.record[j], self.train_mode_metric)
-            self.flush(start, n)
-            step = start + n
-            ctx.progress(done + step, total)
-            if next_curve <= step < iters:
-                self.curves()
-                while next_curve <= step:
-                    next_curve += curve_every
+        pool = ThreadPoolExecutor(self.jobs, initializer=_worker_setup) if self.jobs > 1 else None
+        try:
+            for start in range(0, iters, CHUNK):
+                n = min(CHUNK, iters - start)
+                self._chunk(n, pool)
+                self.flush(start, n)
+                step = start + n
+                ctx.progress(done + step, total)
+                if next_curve <= step < iters:
+                    self.curves()
+                    while next_curve <= step:
+                        next_curve += curve_every
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         self.curves()
         self.finals()
+
+    def _chunk(self, n: int, pool: ThreadPoolExecutor | None) -> None:
+        """Each stack runs a whole chunk while its working set is in cache; with a pool,
+        independent stacks run concurrently (torch ops release the GIL)."""
+
+        def run(s: _Stack) -> None:
+            for j in range(n):
+                self.ctx.check()
+                s.step(s.record[j], self.train_mode_metric)
+
+        if pool is None:
+            for s in self.stacks:
+                run(s)
+            return
+        for future in [pool.submit(run, s) for s in self.stacks]:
+            future.result()  # re-raises Cancelled (or an error) from a worker
 
     def flush(self, start: int, n: int) -> None:
         """Move one chunk of losses to the host (one sync per stack) and emit Metrics per model."""

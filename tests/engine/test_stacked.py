@@ -258,3 +258,56 @@ def test_cuda_dropout_masks_and_divergence():
     for mask in stack.masks:
         assert torch.equal(mask[0], torch.ones_like(mask[0]))
         assert set(mask[2].unique().tolist()) == {0.0, 2.0}
+
+
+def _run_events(plan, jobs, cancel=None, emit=None):
+    from regtui.engine import run_plan
+
+    events = []
+
+    def collect(event):
+        events.append(event)
+        if emit:
+            emit(event)
+
+    finished = run_plan(plan, "cpu", emit=collect, jobs=jobs, cancel=cancel)
+    return finished, events
+
+
+def _dropout_plan(models: int):
+    from regtui import scenario as sc
+
+    scenario = sc.load(sc.find("dropout"))
+    return sc.plan(scenario, sets={"hidden": 8, "iters": 60, "scaling_n": 10}, sweep={"dropout": (0.0, 0.3)},
+                   seeds=models // 2)
+
+
+def test_concurrent_stacks_give_the_same_results_as_taking_turns():
+    from regtui.events import Final, Metrics
+
+    plan = _dropout_plan(20)  # 20 models: three CPU stacks, with dropout masks drawn in each
+    assert len(plan.runs) == 20
+    _, serial = _run_events(plan, jobs=1)
+    _, concurrent = _run_events(plan, jobs=3)
+    pick = lambda evs: [e for e in evs if isinstance(e, (Metrics, Final))]  # noqa: E731
+    assert pick(serial) == pick(concurrent) and len(pick(serial)) > 20
+
+
+def test_cancel_stops_concurrent_stacks():
+    import threading
+
+    from regtui.events import Progress
+
+    plan = _dropout_plan(20)
+    plan = type(plan)(plan.scenario, plan.params,
+                      tuple(type(r)(r.variant, r.seed, {**r.params, "iters": 1_000_000}) for r in plan.runs),
+                      plan.seed, plan.seeds, plan.sets, plan.sweep)
+    cancel = threading.Event()
+
+    def stop_after_first_chunk(event):
+        if isinstance(event, Progress) and event.step > 0:
+            cancel.set()
+
+    finished, events = _run_events(plan, jobs=2, cancel=cancel, emit=stop_after_first_chunk)
+    assert finished.status == "interrupted"
+    assert max(e.step for e in events if isinstance(e, Progress)) <= 50
