@@ -142,6 +142,8 @@ BAD = [
     (["--scenario", "weight-decay", "--sweep", "lr=" + ",".join(str(0.001 * i) for i in range(1, 40)),
       "--sweep", "momentum=" + ",".join(str(0.02 * i) for i in range(30))], r"2 variant\(s\) × 1170 grid point\(s\) × 1 seed\(s\) = 2340 models, more than the limit of 1024"),
     (["--scenario", "weight-decay", "--device", "tpu"], r"--device: 'tpu' is not a device"),
+    (["--scenario", "weight-decay", "--jobs", "0"], r"--jobs: 0 is not allowed; expected an integer >= 1"),
+    (["--scenario", "weight-decay", "--threads", "two"], r"--threads: 'two' is not an integer"),
 ]
 
 
