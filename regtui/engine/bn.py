@@ -30,6 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from regtui.engine.sgd import MomentumSGD
 from regtui.events import Final, LayerStats, Metrics, TableRows
 from regtui.events import RunSpec
 from regtui.scenario import Plan
@@ -43,34 +44,6 @@ RUNNING_COLUMNS = (
 
 
 # --- shared helpers (also used by norms.py) --------------------------------------------------
-
-
-class MomentumSGD:
-    """``torch.optim.SGD(params, lr, momentum)`` (dampening 0, no Nesterov), written by hand.
-
-    Same update as PyTorch's: ``buf = momentum·buf + grad`` (``buf = grad`` on the first
-    step), then ``p -= lr·buf``. Written out so a run does not pay the ≈1 s import of
-    ``torch._dynamo`` that the first ``torch.optim`` optimizer triggers.
-    """
-
-    def __init__(self, params: Sequence[torch.Tensor], lr: float, momentum: float) -> None:
-        self.params = [p for p in params if p.requires_grad]
-        self.lr = lr
-        self.momentum = momentum
-        self.bufs: list[torch.Tensor] | None = None
-
-    @torch.no_grad()
-    def step(self, loss: torch.Tensor) -> None:
-        grads = torch.autograd.grad(loss, self.params)
-        if self.momentum == 0:
-            torch._foreach_add_(self.params, grads, alpha=-self.lr)
-            return
-        if self.bufs is None:
-            self.bufs = [g.clone() for g in grads]
-        else:
-            torch._foreach_mul_(self.bufs, self.momentum)
-            torch._foreach_add_(self.bufs, grads)
-        torch._foreach_add_(self.params, self.bufs, alpha=-self.lr)
 
 
 def floats(t: torch.Tensor) -> tuple[float, ...]:

@@ -29,7 +29,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from regtui.engine.bn import CHUNK, MomentumSGD, first_nonfinite, floats
+from regtui.engine.bn import CHUNK, first_nonfinite, floats
+from regtui.engine.sgd import MomentumSGD
 from regtui.events import Final, Metrics, RunSpec, Summary
 from regtui.scenario import Plan
 

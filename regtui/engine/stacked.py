@@ -93,6 +93,7 @@ from typing import Any, Sequence
 import torch
 from torch.nn import init as nn_init
 
+from regtui.engine.sgd import fused_available, sgd_update
 from regtui.events import Curve, Final, Metrics, RunSpec, Summary
 
 DATA_SEED_OFFSET = 1 << 32  # data generator seed = seed + this (init uses the seed itself)
@@ -232,7 +233,7 @@ class StackedMLP:
         self.has_dropout = any(x > 0 for x in p)
         self._updates = self._hyper_groups()
         if fused is None:
-            fused = self.device.type in ("cpu", "cuda") and hasattr(torch, "_fused_sgd_")
+            fused = fused_available(self.device)
         self.fused = fused
         self.steps = 0  # SGD updates done
         if generator is None:
@@ -389,29 +390,10 @@ class StackedMLP:
         self.steps += 1
 
     def _update(self, groups: list[tuple[float, float, float, list, list, list]]) -> None:
-        """One call per group of models sharing (lr, momentum, weight_decay): the fused SGD kernel
-        (``torch._fused_sgd_``, what ``SGD(fused=True)`` runs: one pass over parameters, gradients
-        and momentum) or, where that is unavailable, the ``torch._foreach_*`` ops of ``SGD(foreach=True)``."""
-        first = self.steps == 0
+        """One :func:`~regtui.engine.sgd.sgd_update` per group of models sharing (lr, momentum, weight_decay)."""
         for lr, mom, wd, params, grads, bufs in groups:
-            if self.fused:
-                torch._fused_sgd_(
-                    params, grads, bufs if mom != 0 else [],
-                    weight_decay=wd, momentum=mom, lr=lr, dampening=0.0, nesterov=False,
-                    maximize=False, is_first_step=first and mom != 0,
-                )
-                continue
-            if wd != 0:
-                torch._foreach_add_(grads, params, alpha=wd)  # g = grad + wd·p
-            step = grads
-            if mom != 0:
-                if first:
-                    torch._foreach_copy_(bufs, grads)  # buf = g
-                else:
-                    torch._foreach_mul_(bufs, mom)  # buf = momentum·buf + g
-                    torch._foreach_add_(bufs, grads)
-                step = bufs
-            torch._foreach_add_(params, step, alpha=-lr)  # p -= lr·buf
+            sgd_update(params, grads, bufs, lr=lr, momentum=mom, weight_decay=wd,
+                       first=self.steps == 0, fused=self.fused)
 
     def mse_backward(self, pred: torch.Tensor, y: torch.Tensor, loss_out: torch.Tensor | None = None) -> torch.Tensor:
         """Per-model MSE of ``pred`` vs ``y`` ([M, N, out]), then :meth:`backward`; returns the [M] losses."""

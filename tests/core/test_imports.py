@@ -8,7 +8,7 @@ import pytest
 ENGINE_MODULES = [
     "regtui.engine", "regtui.engine.runner", "regtui.report", "regtui.scenario", "regtui.devices",
     "regtui.engine.weight_decay", "regtui.engine.dropout", "regtui.engine.bn",
-    "regtui.engine.bn_stats", "regtui.engine.norms",
+    "regtui.engine.bn_stats", "regtui.engine.norms", "regtui.engine.sgd", "regtui.engine.stacked",
 ]
 
 
