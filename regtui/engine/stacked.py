@@ -522,7 +522,7 @@ class _Group:
             _Stack(runs[i : i + size], device, _generator(device, dropout_seed + k), len(self.names))
             for k, i in enumerate(range(0, len(runs), size))
         ]
-        self.jobs = min(getattr(ctx, "jobs", 1), len(self.stacks))
+        self.jobs = min(ctx.jobs, len(self.stacks))
         m = len(runs)
         self.first_bad: list[int | None] = [None] * m
         self.bad_any = [False] * m
