@@ -4,6 +4,7 @@
 reports everything through ``emit`` as events from :mod:`regtui.events`.
 """
 
-from regtui.engine.runner import Cancelled, Context, run_plan
+from regtui.engine.context import Cancelled, Context
+from regtui.engine.runner import run_plan
 
 __all__ = ["Cancelled", "Context", "run_plan"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from regtui.engine.runner import Context
+from regtui.engine.context import Context
 from regtui.engine.stacked import run_mlp_plan
 from regtui.events import Summary
 from regtui.scenario import Plan

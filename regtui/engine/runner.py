@@ -5,12 +5,12 @@ from __future__ import annotations
 import importlib
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 
-from regtui.events import Event, Progress, RunFinished, RunStarted
+from regtui.engine.context import Cancelled, Context
+from regtui.events import Event, RunFinished, RunStarted
 from regtui.scenario import Plan
 
 # experiment kind -> module in regtui.engine exposing run(plan, ctx)
@@ -21,28 +21,6 @@ MODULES = {
     "bn-stats": "bn_stats",
     "norms": "norms",
 }
-
-
-class Cancelled(Exception):
-    """Raised by :meth:`Context.check` once the cancel flag is set."""
-
-
-@dataclass
-class Context:
-    """What an experiment gets besides its plan."""
-
-    device: torch.device
-    emit: Callable[[Event], None]
-    cancel: threading.Event = field(default_factory=threading.Event)
-    jobs: int = 1  # independent model stacks an experiment may train concurrently (CPU threads)
-
-    def check(self) -> None:
-        """Call once per step: stops the experiment promptly when the user cancels."""
-        if self.cancel.is_set():
-            raise Cancelled()
-
-    def progress(self, step: int, total: int, phase: str = "train") -> None:
-        self.emit(Progress(step, total, phase))
 
 
 def run_plan(

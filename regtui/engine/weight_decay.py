@@ -15,7 +15,7 @@ definitions and final values are documented there: ``Summary("data")``,
 
 from __future__ import annotations
 
-from regtui.engine.runner import Context
+from regtui.engine.context import Context
 from regtui.engine.stacked import run_mlp_plan
 from regtui.scenario import Plan
 
