@@ -204,7 +204,7 @@ BN_STATS = ExperimentSpec(
     (
         _p("batch", int, 3, "samples per batch", min=1, max=4096),
         _p("features", int, 5, "features (channels) C; feature c holds the value c+1 in every sample", min=1, max=1024),
-        _p("momentum", float, 0.3, "BatchNorm momentum", min=0, max=1),
+        _p("bn_momentum", float, 0.3, "BatchNorm momentum m of the running statistics", min=0, max=1),
         _p("iters", int, 2, "training iterations", min=1, max=1000),
         _p("eps", float, 1e-5, "BatchNorm eps", min=0, min_open=True),
         _p("noise", float, 0.0, "std of N(0, 1) noise added to the input each iteration "

@@ -67,7 +67,7 @@ def _run_one(run: RunSpec, ctx: Any, suffix: str, done: int, total: int,
              shapes: dict[str, Any] | None, evals: dict[str, Any] | None) -> int:
     p = run.params
     batch, features, momentum, iters, eps, noise = (
-        p["batch"], p["features"], p["momentum"], p["iters"], p["eps"], p.get("noise", 0.0))
+        p["batch"], p["features"], p["bn_momentum"], p["iters"], p["eps"], p.get("noise", 0.0))
     device = ctx.device
     dtype = _dtype(device)
     g = torch.Generator().manual_seed(run.seed)

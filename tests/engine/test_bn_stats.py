@@ -46,7 +46,7 @@ def _summary(events, key):
 
 @pytest.fixture(scope="module")
 def tutorial():
-    return _run()  # the scenario's defaults: batch 3, 5 features, momentum 0.3, 2 iterations
+    return _run()  # the scenario's defaults: batch 3, 5 features, bn_momentum 0.3, 2 iterations
 
 
 def test_tutorial_numbers(tutorial):
@@ -103,7 +103,7 @@ def test_eval_mode_uses_running_stats_and_updates_nothing(tutorial):
 
 def test_random_inputs_follow_the_ema_with_unbiased_variance():
     m = 0.2
-    finished, events = _run({"noise": 1.5, "iters": 4, "momentum": m, "batch": 4, "features": 3})
+    finished, events = _run({"noise": 1.5, "iters": 4, "bn_momentum": m, "batch": 4, "features": 3})
     assert finished.status == "completed", finished.error
     for name in NAMES:
         n = 4 * POSITIONS[name]
