@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from regtui import __version__
-from regtui.specs import ConfigError
+from regtui.specs import ConfigError, parse_count
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -75,19 +75,9 @@ def main(
     if file:
         raise ConfigError(f"give either --scenario or a FILE, not both (got {file!r})")
     return _run_headless(
-        scenario, as_json, device, _int("--seed", seed, 0), None if seeds is None else _int("--seeds", seeds, 1),
-        sets, sweeps, out, _int("--threads", threads, 1), _jobs(jobs),
+        scenario, as_json, device, parse_count("--seed", seed, 0), None if seeds is None else parse_count("--seeds", seeds, 1),
+        sets, sweeps, out, parse_count("--threads", threads, 1), _jobs(jobs),
     )
-
-
-def _int(option: str, text: str, minimum: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ConfigError(f"{option}: {text!r} is not an integer; expected an integer >= {minimum}") from None
-    if value < minimum:
-        raise ConfigError(f"{option}: {value} is not allowed; expected an integer >= {minimum}")
-    return value
 
 
 def _jobs(text: str) -> int:
@@ -95,7 +85,7 @@ def _jobs(text: str) -> int:
         import os
 
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return _int("--jobs", text, 1)
+    return parse_count("--jobs", text, 1)
 
 
 def _print_list(scenarios_dir: str | None) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from regtui.events import RunSpec
-from regtui.specs import ConfigError, ExperimentSpec, experiment_spec, unknown_key_message
+from regtui import registry
+from regtui.specs import ConfigError, ExperimentSpec, unknown_key_message
 
 MAX_MODELS = 1024
 TOP_LEVEL_KEYS = ("experiment", "title", "summary", "explanation", "params", "variants", "sweep", "seeds")
@@ -41,7 +42,7 @@ class Scenario:
 
     @property
     def spec(self) -> ExperimentSpec:
-        return experiment_spec(self.experiment)
+        return registry.get(self.experiment).spec
 
     def defaults(self) -> dict[str, Any]:
         """Effective parameters before any --set: spec defaults, then the file's values."""
@@ -126,7 +127,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Scenario:
             raise ConfigError(unknown_key_message(key, list(TOP_LEVEL_KEYS), what="top-level key"))
     if "experiment" not in data:
         raise ConfigError("missing key 'experiment'")
-    spec = experiment_spec(_text(data, "experiment"))
+    spec = registry.get(_text(data, "experiment")).spec
     params = data.get("params", {})
     if not isinstance(params, dict):
         raise ConfigError("'params' must be a table ([params])")

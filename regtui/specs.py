@@ -1,4 +1,4 @@
-"""Parameter specifications of the five experiments.
+"""Parameter specifications of the bundled experiments (the registry names their kinds).
 
 Torch-free on purpose: the CLI validates input and the TUI builds its form
 from these without importing torch. Every bad value gets a one-line message
@@ -103,6 +103,17 @@ class Param:
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
+
+
+def parse_count(name: str, text: str, minimum: int) -> int:
+    """An integer option such as --seed, --seeds or --jobs, from the CLI or the form."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ConfigError(f"{name}: {text.strip()!r} is not an integer; expected an integer >= {minimum}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}: {value} is not allowed; expected an integer >= {minimum}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -243,16 +254,3 @@ NORMS = ExperimentSpec(
     ),
     _norms_check,
 )
-
-EXPERIMENTS: dict[str, ExperimentSpec] = {
-    s.name: s for s in (WEIGHT_DECAY, DROPOUT, BN, BN_STATS, NORMS)
-}
-
-
-def experiment_spec(name: str) -> ExperimentSpec:
-    try:
-        return EXPERIMENTS[name]
-    except KeyError:
-        raise ConfigError(
-            f"experiment: unknown kind {name!r}; allowed: {', '.join(EXPERIMENTS)}"
-        ) from None

@@ -24,6 +24,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, TabbedContent, TabPane
 
+from regtui import registry
 from regtui import scenario as sc
 from regtui.app.catalog import Entry, load_entries
 from regtui.app.messages import DevicesFound, FormChanged, RunEnded
@@ -46,18 +47,9 @@ from regtui.app.widgets.sweep_chart import SweepChart
 from regtui.app.widgets.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 from regtui.report import Collector, sweep_summary
 
-# Tabs in display order; which ones an experiment shows (the first is opened).
-VIEW_ORDER = ("params", "loss", "fit", "layers", "stats", "results", "sweep", "explain")
 VIEW_TITLES = {
     "params": "Params", "loss": "Loss", "fit": "Fit", "layers": "Layers", "stats": "Running stats",
     "results": "Results", "sweep": "Sweep", "explain": "Explain",
-}
-EXPERIMENT_VIEWS = {
-    "weight-decay": ("loss", "fit", "explain"),
-    "dropout": ("loss", "fit", "results", "explain"),
-    "bn": ("layers", "loss", "stats", "explain"),
-    "bn-stats": ("stats", "results", "explain"),
-    "norms": ("results", "loss", "explain"),
 }
 # The Collector versions each view depends on (it redraws only when they change).
 VIEW_KINDS = {
@@ -401,7 +393,10 @@ class RegtuiApp(App[None]):
         wanted: set[str] = {"explain"}
         experiment = self._experiment()
         if experiment:
-            wanted.update(EXPERIMENT_VIEWS.get(experiment, ("loss", "explain")))
+            kind = registry.get(experiment)
+            wanted.update(kind.views)
+            if self.run_state is not None:
+                wanted.update(kind.run_views)
         if not self.wide:
             wanted.add("params")
         plan = self.run_state.plan if self.run_state else self.plan
@@ -420,12 +415,12 @@ class RegtuiApp(App[None]):
                     wanted.add("loss")
                 if any(m.curves for m in collector.models.values()):
                     wanted.add("fit")
-        return [v for v in VIEW_ORDER if v in wanted]
+        return [v for v in registry.VIEWS if v in wanted]
 
     def _update_tabs(self, open_first: bool = False) -> None:
         tabs = self.main.query_one(TabbedContent)
         visible = self.visible_views()
-        for view in VIEW_ORDER:
+        for view in registry.VIEWS:
             if view in visible:
                 tabs.show_tab(f"tab-{view}")
             else:
@@ -433,7 +428,7 @@ class RegtuiApp(App[None]):
         active = (tabs.active or "").removeprefix("tab-")
         if open_first or active not in visible:
             experiment = self._experiment()
-            first = EXPERIMENT_VIEWS.get(experiment or "", ("explain",))[0]
+            first = registry.get(experiment).views[0] if experiment else "explain"
             if not self.wide and open_first and self.run_state is None:
                 first = "params"
             if first in visible:

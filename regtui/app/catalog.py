@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from regtui import registry
 from regtui import scenario as sc
 from regtui.specs import ConfigError
 
@@ -43,18 +44,15 @@ def _entry(path: Path) -> Entry:
         return Entry(path, None, str(exc))
 
 
-# The tutorial's order for the bundled scenarios (any others follow, by name).
-LESSON_ORDER = ("weight-decay", "weight-decay-sweep", "dropout", "dropout-sweep", "bn", "bn-stats", "norms")
-
-
-def _lesson_key(path: Path) -> tuple[int, str]:
-    stem = path.stem
-    return (LESSON_ORDER.index(stem) if stem in LESSON_ORDER else len(LESSON_ORDER), stem)
+def _lesson_key(entry: Entry) -> tuple[float, str]:
+    """The tutorial's order: by the kind's place in the lessons, then by name (a sweep follows its lesson)."""
+    kind = entry.scenario.experiment if entry.scenario else ""
+    return registry.lesson_key(kind, entry.path.stem if entry.path else "")
 
 
 def load_entries(file: str | None = None, scenarios_dir: str | None = None) -> tuple[list[Entry], int]:
     """All entries and the index to open on (the given file, else the first)."""
-    entries = [_entry(p) for p in sorted(sc.bundled_paths(), key=_lesson_key)]
+    entries = sorted((_entry(p) for p in sc.bundled_paths()), key=_lesson_key)
     if scenarios_dir:
         folder = Path(scenarios_dir)
         if folder.is_dir():

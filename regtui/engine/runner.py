@@ -9,19 +9,10 @@ from typing import Callable
 
 import torch
 
+from regtui import registry
 from regtui.engine.context import Cancelled, Context
 from regtui.events import Event, RunFinished, RunStarted
 from regtui.scenario import Plan
-
-# experiment kind -> module in regtui.engine exposing run(plan, ctx)
-MODULES = {
-    "weight-decay": "weight_decay",
-    "dropout": "dropout",
-    "bn": "bn",
-    "bn-stats": "bn_stats",
-    "norms": "norms",
-}
-
 
 def run_plan(
     plan: Plan,
@@ -46,7 +37,7 @@ def run_plan(
         # One intra-op thread is robust for these tiny models when anything else runs.
         torch.set_num_threads(threads)
     torch.manual_seed(plan.seed)
-    module = importlib.import_module(f"regtui.engine.{MODULES[plan.scenario.experiment]}")
+    module = importlib.import_module(registry.get(plan.scenario.experiment).engine)
     ctx = Context(torch.device(device), emit, cancel or threading.Event(), max(1, jobs))
     scenario = plan.scenario
     emit(

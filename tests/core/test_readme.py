@@ -3,14 +3,14 @@
 from pathlib import Path
 
 from regtui import scenario as sc
-from regtui.specs import EXPERIMENTS
+from regtui import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_parameter_is_documented_with_its_range():
-    for spec in EXPERIMENTS.values():
+    for spec in (kind.spec for kind in registry.kinds()):
         for p in spec.params:
             assert f"| `{p.name}` |" in README, (spec.name, p.name)
             assert p.allowed() in README, (spec.name, p.name)

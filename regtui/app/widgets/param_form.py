@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Label, Static
 from regtui import scenario as sc
 from regtui.scenario import value_text
 from regtui.app.messages import FormChanged
-from regtui.specs import ConfigError, Param
+from regtui.specs import ConfigError, Param, parse_count
 
 RUN_FIELDS = ("seed", "seeds", "sweep_key", "sweep_values")
 
@@ -237,11 +237,9 @@ class ParamForm(VerticalScroll):
 
 
 def _int(text: str, name: str, minimum: int, errors: dict[str, str]) -> int:
+    """The CLI's parser for seed/seeds; a bad value goes into ``errors`` under ``name``."""
     try:
-        value = int(text.strip())
-    except ValueError:
-        errors[name] = f"{name}: {text.strip()!r} is not an integer; expected an integer >= {minimum}"
+        return parse_count(name, text, minimum)
+    except ConfigError as exc:
+        errors[name] = str(exc)
         return minimum
-    if value < minimum:
-        errors[name] = f"{name}: {value} is not allowed; expected an integer >= {minimum}"
-    return value

@@ -1,0 +1,85 @@
+"""The experiment kinds: what each declares, in one place.
+
+A kind names its parameter specs, the engine module whose ``run(plan, ctx)``
+runs it, the dashboard views it shows and its place in the lesson order.
+Torch-free (the engine module is a dotted name, imported only to run), so the
+CLI, the scenario loader and the dashboard's form read it without torch.
+
+Adding an experiment is: its engine module, one :func:`register` call here,
+its scenario file and its tests. Nothing in ``app/``, ``cli.py`` or the runner
+changes: they all ask this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from regtui import specs
+from regtui.specs import ConfigError, ExperimentSpec
+
+# Every view the dashboard knows, in tab order. A kind lists the ones it shows.
+VIEWS = ("params", "loss", "fit", "layers", "stats", "results", "sweep", "explain")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One experiment kind.
+
+    ``views`` are shown before a run (the first opens first) and ``run_views``
+    join them once a run has started; the dashboard also adds a view for any
+    kind of data a run produces, so an unforeseen result is never hidden.
+    """
+
+    spec: ExperimentSpec
+    engine: str  # dotted module exposing run(plan: Plan, ctx: Context) -> None
+    views: tuple[str, ...]
+    run_views: tuple[str, ...] = ()
+    lesson: float = float("inf")  # place in the lesson order; ties break by scenario name
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def __post_init__(self) -> None:
+        unknown = [v for v in (*self.views, *self.run_views) if v not in VIEWS]
+        if unknown or not self.views:
+            raise ValueError(f"kind {self.name!r}: views must be a non-empty subset of {VIEWS}, got {unknown}")
+
+
+_KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Add (or replace) a kind; returns it."""
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def unregister(name: str) -> None:
+    """Remove a kind (tests register throwaway kinds and take them back)."""
+    _KINDS.pop(name, None)
+
+
+def get(name: str) -> Kind:
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise ConfigError(f"experiment: unknown kind {name!r}; allowed: {', '.join(_KINDS)}") from None
+
+
+def kinds() -> list[Kind]:
+    """Every kind, in lesson order."""
+    return sorted(_KINDS.values(), key=lambda k: k.lesson)
+
+
+def lesson_key(kind_name: str, scenario_name: str) -> tuple[float, str]:
+    """Sort key of a scenario: its kind's lesson place, then its name (a sweep follows its lesson)."""
+    kind = _KINDS.get(kind_name)
+    return (kind.lesson if kind else float("inf"), scenario_name)
+
+
+register(Kind(specs.WEIGHT_DECAY, "regtui.engine.weight_decay", ("loss", "fit", "explain"), lesson=1))
+register(Kind(specs.DROPOUT, "regtui.engine.dropout", ("loss", "fit", "results", "explain"), lesson=2))
+register(Kind(specs.BN, "regtui.engine.bn", ("layers", "loss", "stats", "explain"), lesson=3))
+register(Kind(specs.BN_STATS, "regtui.engine.bn_stats", ("stats", "results", "explain"), lesson=4))
+register(Kind(specs.NORMS, "regtui.engine.norms", ("results", "loss", "explain"), lesson=5))
