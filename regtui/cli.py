@@ -7,27 +7,49 @@ need them. Every bad input ends as one line on stderr and exit code 2.
 
 from __future__ import annotations
 
-import signal
+import codecs
+import os
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 
 from regtui import __version__
-from regtui.specs import ConfigError, parse_count
+from regtui.specs import JOBS_MAX, MAX_MODELS, SEED_MAX, THREADS_MAX, ConfigError, parse_count
 
 EXIT_BAD_INPUT = 2
-EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
+
+# What a terminal that cannot show Unicode gets instead (any other character: '?').
+ASCII = {"λ": "lambda", "μ": "mu", "σ": "sigma", "·": "*", "−": "-", "–": "-", "—": "--", "×": "x", "±": "+/-",
+         "→": "->", "≥": ">=", "≤": "<=", "≈": "~", "‖": "||", "…": "...", "√": "sqrt", "²": "^2", "‘": "'",
+         "’": "'", "“": '"', "”": '"', "⚠": "!", "█": "#", "░": "."}
+
+
+def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start:exc.end]
+    return "".join(ASCII.get(ch, "?") for ch in text), exc.end
+
+
+codecs.register_error("regtui-ascii", _ascii_fallback)
+
+
+def _readable_streams() -> None:
+    """On a non-UTF-8 locale, print ASCII stand-ins instead of dying with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (stream.encoding or "").lower().replace("-", "") != "utf8":
+            reconfigure(errors="regtui-ascii")
 
 
 class OneLineErrors(click.Command):
     """Usage errors and ConfigErrors as a single 'regtui: error: …' line, exit code 2."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        _readable_streams()
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)
@@ -42,50 +64,61 @@ class OneLineErrors(click.Command):
 
 @click.command(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("file", required=False)
-@click.option("--scenario", "-s", metavar="NAME|PATH", help="Run this scenario headless (a bundled name or a .toml path).")
+@click.option("--scenario", "-s", metavar="NAME|PATH", help="Run this scenario headless (a bundled name or a .toml).")
 @click.option("--json", "as_json", is_flag=True, help="Print one strict JSON document on stdout.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
-@click.option("--seed", default="0", show_default=True, help="Base seed (models use seed, seed+1, …).")
+@click.option("--seed", default="0", show_default=True, help=f"Base seed, 0 to {SEED_MAX} (models use seed, seed+1, …).")
 @click.option("--seeds", default=None, help="Repeat every variant over N seeds (mean ± std).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a parameter (repeatable).")
-@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,…", help="Sweep a numeric parameter; several form a grid.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON document to this file.")
-@click.option("--threads", default="1", show_default=True, help="torch intra-op threads (1 is robust on small machines).")
-@click.option("--jobs", default="auto", show_default=True, help="Model stacks trained at once on the CPU (auto: one per core).")
+@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,…", help="Sweep a numeric parameter (a grid).")
+@click.option("--out", help="Also write the JSON document to this file (atomically).")
+@click.option("--events", help="Write every event to this file as JSON lines, flushed as they happen.")
+@click.option("--rebuild", metavar="EVENTS", help="Rebuild the document of an --events file (e.g. of a killed run).")
+@click.option("--no-memory-check", is_flag=True, help="Run even when the memory estimate exceeds what is free.")
+@click.option("--threads", default="1", show_default=True, help=f"torch intra-op threads, 1 to {THREADS_MAX}.")
+@click.option("--jobs", default="auto", show_default=True, help=f"Model stacks trained at once (auto: one per core; max {JOBS_MAX}).")
 @click.option("--list", "list_only", is_flag=True, help="List the bundled scenarios and exit.")
-@click.option("--scenarios-dir", type=click.Path(file_okay=False), help="Also offer the *.toml files in this folder (TUI and --list).")
+@click.option("--scenarios-dir", help="Also offer the *.toml files in this folder (dashboard and --list).")
 @click.version_option(__version__, "--version", prog_name="regtui")
 def main(
     file: str | None, scenario: str | None, as_json: bool, device: str, seed: str, seeds: str | None,
-    sets: tuple[str, ...], sweeps: tuple[str, ...], out: str | None, threads: str, jobs: str,
-    list_only: bool, scenarios_dir: str | None,
+    sets: tuple[str, ...], sweeps: tuple[str, ...], out: str | None, events: str | None, rebuild: str | None,
+    no_memory_check: bool, threads: str, jobs: str, list_only: bool, scenarios_dir: str | None,
 ) -> int:
     """Watch PyTorch regularization and normalization experiments.
 
     With no --scenario, opens the dashboard (on FILE if given). With
     --scenario, runs it headless and prints a summary, or JSON with --json.
     """
+    if scenarios_dir is not None and not Path(scenarios_dir).is_dir():
+        raise ConfigError(f"--scenarios-dir: {scenarios_dir!r} is not a folder")
     if list_only:
         _print_list(scenarios_dir)
         return 0
+    if rebuild is not None:
+        from regtui import headless
+
+        return headless.rebuild(rebuild, as_json, out)
     if scenario is None:
-        if as_json or sets or sweeps or seeds is not None or out:
-            raise ConfigError("--json, --set, --sweep, --seeds and --out need --scenario NAME")
+        if as_json or sets or sweeps or seeds is not None or out is not None or events is not None:
+            raise ConfigError("--json, --set, --sweep, --seeds, --out and --events need --scenario NAME")
         return _open_app(file, scenarios_dir, device)
     if file:
         raise ConfigError(f"give either --scenario or a FILE, not both (got {file!r})")
-    return _run_headless(
-        scenario, as_json, device, parse_count("--seed", seed, 0), None if seeds is None else parse_count("--seeds", seeds, 1),
-        sets, sweeps, out, parse_count("--threads", threads, 1), _jobs(jobs),
-    )
+    from regtui import headless
+
+    return headless.run(headless.Options(
+        name=scenario, as_json=as_json, device=device, seed=parse_count("--seed", seed, 0, SEED_MAX),
+        seeds=None if seeds is None else parse_count("--seeds", seeds, 1, MAX_MODELS),
+        sets=sets, sweeps=sweeps, out=out, events=events, threads=parse_count("--threads", threads, 1, THREADS_MAX),
+        jobs=_jobs(jobs), memory_check=not no_memory_check,
+    ))
 
 
 def _jobs(text: str) -> int:
     if text.strip().lower() == "auto":
-        import os
-
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return parse_count("--jobs", text, 1)
+    return parse_count("--jobs", text, 1, JOBS_MAX)
 
 
 def _print_list(scenarios_dir: str | None) -> None:
@@ -109,95 +142,19 @@ def _print_list(scenarios_dir: str | None) -> None:
 
 
 def _open_app(file: str | None, scenarios_dir: str | None, device: str) -> int:
-    try:
-        from regtui.app.app import make_app
-    except ImportError:
-        click.echo("The dashboard is not built yet; run a scenario headless: regtui --scenario NAME", err=True)
-        return EXIT_BAD_INPUT
+    _check_terminal()
+    from regtui.app.app import make_app
+
     make_app(file=file, scenarios_dir=scenarios_dir, device=device).run()
     return 0
 
 
-def _run_headless(
-    name: str, as_json: bool, device: str, seed: int, seeds: int | None,
-    sets: tuple[str, ...], sweeps: tuple[str, ...], out: str | None, threads: int, jobs: int,
-) -> int:
-    cancel = threading.Event()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        # First Ctrl-C: stop at the next step and still print the data so far.
-        cancel.set()
-        signal.signal(signal.SIGINT, previous)
-
-    in_main = threading.current_thread() is threading.main_thread()
-    if in_main:  # before torch loads, so an early Ctrl-C also ends with valid output
-        signal.signal(signal.SIGINT, on_sigint)
-    try:
-        return _run(name, as_json, device, seed, seeds, sets, sweeps, out, threads, jobs, cancel)
-    finally:
-        if in_main:
-            signal.signal(signal.SIGINT, previous)
-
-
-def _run(
-    name: str, as_json: bool, device: str, seed: int, seeds: int | None, sets: tuple[str, ...],
-    sweeps: tuple[str, ...], out: str | None, threads: int, jobs: int, cancel: threading.Event,
-) -> int:
-    from regtui import scenario as sc
-
-    scenario = sc.load(sc.find(name))
-    plan = sc.plan(
-        scenario, sc.parse_sets(scenario.spec, sets), sc.parse_sweeps(scenario.spec, sweeps), seed, seeds
-    )
-    from regtui import devices
-
-    resolved = devices.resolve(device)
-    from regtui.engine import run_plan
-    from regtui.report import Collector, text_report, to_json
-
-    collector = Collector()
-    emit = _ProgressPrinter(collector) if sys.stderr.isatty() else collector
-    try:
-        finished = run_plan(plan, resolved, emit=emit, cancel=cancel, threads=threads, jobs=jobs)
-    finally:
-        if isinstance(emit, _ProgressPrinter):
-            emit.close()
-    doc = collector.document()
-    if out:
-        Path(out).write_text(to_json(doc) + "\n", encoding="utf-8")
-    click.echo(to_json(doc) if as_json else text_report(doc))
-    if finished.status == "failed":
-        click.echo(f"regtui: run failed: {finished.error}", err=True)
-        return EXIT_FAILED
-    if finished.status == "interrupted":
-        click.echo("regtui: interrupted; the output holds the data collected so far", err=True)
-        return EXIT_INTERRUPTED
-    return 0
-
-
-class _ProgressPrinter:
-    """Feeds the collector and draws a progress line on a terminal's stderr, ~10 times a second."""
-
-    def __init__(self, collector: Any) -> None:
-        self.collector = collector
-        self.last = 0.0
-        self.start = time.perf_counter()
-
-    def __call__(self, event: Any) -> None:
-        self.collector(event)
-        progress = self.collector.progress
-        now = time.perf_counter()
-        if progress is None or now - self.last < 0.1:
-            return
-        self.last = now
-        frac = progress.step / progress.total if progress.total else 0.0
-        bar = "#" * int(frac * 30)
-        sys.stderr.write(
-            f"\r[{bar:<30}] {progress.step}/{progress.total} {progress.phase}  {now - self.start:5.1f}s"
-        )
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
+def _check_terminal() -> None:
+    """The dashboard needs a terminal it can draw on; say so instead of hanging or spinning."""
+    headless = "run a scenario headless instead: regtui --scenario NAME [--json]"
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        which = "stdin" if not sys.stdin.isatty() else "stdout"
+        raise ConfigError(f"the dashboard needs a terminal, but {which} is not one; {headless}")
+    term = os.environ.get("TERM", "")
+    if term in ("dumb", "unknown"):
+        raise ConfigError(f"the dashboard cannot draw on TERM={term}; set TERM=xterm-256color, or {headless}")

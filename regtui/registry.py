@@ -12,9 +12,11 @@ changes: they all ask this module.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from regtui import specs
+from regtui import memory, specs
 from regtui.specs import ConfigError, ExperimentSpec
 
 # Every view the dashboard knows, in tab order. A kind lists the ones it shows.
@@ -35,6 +37,8 @@ class Kind:
     views: tuple[str, ...]
     run_views: tuple[str, ...] = ()
     lesson: float = float("inf")  # place in the lesson order; ties break by scenario name
+    # (params of one run, models in the plan) -> (peak bytes, the parameters that drive it); None: no check
+    memory: Callable[[dict[str, Any], int], tuple[int, str]] | None = None
 
     @property
     def name(self) -> str:
@@ -78,8 +82,13 @@ def lesson_key(kind_name: str, scenario_name: str) -> tuple[float, str]:
     return (kind.lesson if kind else float("inf"), scenario_name)
 
 
-register(Kind(specs.WEIGHT_DECAY, "regtui.engine.weight_decay", ("loss", "fit", "explain"), lesson=1))
-register(Kind(specs.DROPOUT, "regtui.engine.dropout", ("loss", "fit", "results", "explain"), lesson=2))
-register(Kind(specs.BN, "regtui.engine.bn", ("layers", "loss", "stats", "explain"), lesson=3))
-register(Kind(specs.BN_STATS, "regtui.engine.bn_stats", ("stats", "results", "explain"), lesson=4))
-register(Kind(specs.NORMS, "regtui.engine.norms", ("results", "loss", "explain"), lesson=5))
+register(Kind(specs.WEIGHT_DECAY, "regtui.engine.weight_decay", ("loss", "fit", "explain"), lesson=1,
+                  memory=memory.mlp_bytes))
+register(Kind(specs.DROPOUT, "regtui.engine.dropout", ("loss", "fit", "results", "explain"), lesson=2,
+                  memory=memory.mlp_bytes))
+register(Kind(specs.BN, "regtui.engine.bn", ("layers", "loss", "stats", "explain"), lesson=3,
+                  memory=memory.bn_bytes))
+register(Kind(specs.BN_STATS, "regtui.engine.bn_stats", ("stats", "results", "explain"), lesson=4,
+                  memory=memory.bn_stats_bytes))
+register(Kind(specs.NORMS, "regtui.engine.norms", ("results", "loss", "explain"), lesson=5,
+                  memory=memory.norms_bytes))

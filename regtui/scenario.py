@@ -6,8 +6,11 @@ Torch-free, so ``--list`` and the TUI's form need no torch.
 
 from __future__ import annotations
 
+import errno
 import itertools
+import os
 import shlex
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +18,8 @@ from typing import Any
 
 from regtui.events import RunSpec
 from regtui import registry
-from regtui.specs import ConfigError, ExperimentSpec, unknown_key_message
+from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, ExperimentSpec, unknown_key_message
 
-MAX_MODELS = 1024
 TOP_LEVEL_KEYS = ("experiment", "title", "summary", "explanation", "params", "variants", "sweep", "seeds")
 
 
@@ -89,11 +91,8 @@ def bundled_names() -> list[str]:
 
 def find(name: str) -> Path:
     """A bundled scenario by name, or a path to a user's file."""
-    if name.endswith(".toml") or "/" in name or Path(name).is_file():
-        path = Path(name)
-        if not path.is_file():
-            raise ConfigError(f"scenario file not found: {name}")
-        return path
+    if name.endswith(".toml") or "/" in name or os.path.lexists(name):
+        return _user_file(name)
     path = bundled_dir() / f"{name}.toml"
     if not path.is_file():
         known = bundled_names()
@@ -102,17 +101,35 @@ def find(name: str) -> Path:
     return path
 
 
+def _user_file(name: str) -> Path:
+    """The path, or a one-line error that says what is there instead of a file."""
+    path = Path(name)
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ConfigError(f"scenario file {name}: a symlink loop") from None
+        if exc.errno == errno.ENOENT:
+            raise ConfigError(f"scenario file not found: {name}") from None
+        raise ConfigError(f"scenario file {name}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise ConfigError(f"scenario file {name}: is a directory; give a .toml file (or --scenarios-dir for a folder)")
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"scenario file {name}: not a regular file (a device, pipe or socket)")
+    return path
+
+
 # --- loading -------------------------------------------------------------------------------
 
 
 def load(path: Path | str) -> Scenario:
-    path = Path(path)
+    path = _user_file(str(path))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"scenario file not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply for a scenario file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
@@ -132,10 +149,11 @@ def _parse(path: Path, data: dict[str, Any]) -> Scenario:
     if not isinstance(params, dict):
         raise ConfigError("'params' must be a table ([params])")
     params = spec.validate(params)
-    variants = tuple(_variant(spec, i, v) for i, v in enumerate(data.get("variants", [])))
-    names = [v.name for v in variants]
-    if len(set(names)) != len(names):
-        raise ConfigError(f"variant names must be unique, got {names}")
+    tables = data.get("variants", [])
+    if not isinstance(tables, list):
+        raise ConfigError(f"variants: expected an array of tables ([[variants]]), got {_kind(tables)}")
+    variants = tuple(_variant(spec, i, v) for i, v in enumerate(tables))
+    _check_distinct(variants)
     sweep_table = data.get("sweep", {})
     if not isinstance(sweep_table, dict):
         raise ConfigError("'sweep' must be a table ([sweep])")
@@ -157,16 +175,38 @@ def _parse(path: Path, data: dict[str, Any]) -> Scenario:
     )
 
 
+def _kind(value: Any) -> str:
+    """The TOML name of a value's type, for messages."""
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
+             dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
 def _text(data: dict[str, Any], key: str, default: str | None = None) -> str:
     value = data.get(key, default)
     if not isinstance(value, str):
-        raise ConfigError(f"{key}: expected a string, got {value!r}")
+        raise ConfigError(f"{key}: expected a string, got {_kind(value)}")
     return value
+
+
+def _check_distinct(variants: tuple[Variant, ...]) -> None:
+    """Two variants with one name, or with the same parameters, would silently become one."""
+    by_name: set[str] = set()
+    by_params: dict[frozenset[tuple[str, Any]], str] = {}
+    for v in variants:
+        if v.name in by_name:
+            raise ConfigError(f"variants: the name {v.name!r} is used twice; names must be unique")
+        by_name.add(v.name)
+        key = frozenset(v.overrides.items())
+        if key in by_params:
+            raise ConfigError(f"variants: {by_params[key]!r} and {v.name!r} set the same parameters; "
+                              "remove one or make them differ")
+        by_params[key] = v.name
 
 
 def _variant(spec: ExperimentSpec, index: int, table: Any) -> Variant:
     if not isinstance(table, dict):
-        raise ConfigError("'variants' must be an array of tables ([[variants]])")
+        raise ConfigError(f"variants: item #{index + 1} is {_kind(table)}; expected a table ([[variants]])")
     overrides = dict(table)
     name = overrides.pop("name", None)
     if not isinstance(name, str) or not name:
@@ -218,6 +258,8 @@ def parse_sweeps(spec: ExperimentSpec, items: list[str] | tuple[str, ...]) -> di
     out: dict[str, tuple[Any, ...]] = {}
     for item in items:
         key, value = _split(item, "--sweep")
+        if key in out:
+            raise ConfigError(f"--sweep: {key!r} is swept twice; give all its values in one --sweep {key}=V1,V2,…")
         out[key] = _sweep_values(spec, key, value)
     return out
 
@@ -249,8 +291,13 @@ def plan(
     seeds = scenario.seeds if seeds is None else seeds
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"--seeds: {seeds!r} is not allowed; expected an integer >= 1")
-    if not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"--seed: {seed!r} is not allowed; expected an integer >= 0")
+    if not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
+        raise ConfigError(f"--seed: {seed!r} is not allowed; expected an integer >= 0 and <= {SEED_MAX}")
+    both = [k for k in sets if k in sweep]
+    if both:
+        key = both[0]
+        raise ConfigError(f"--set {key}: {key} is also swept ({', '.join(value_text(v) for v in sweep[key])}); "
+                          f"set it or sweep it, not both (one value: --sweep {key}={value_text(sets[key])})")
     base = {**scenario.defaults(), **spec.validate(sets)}
     fixed = set(sets) | set(sweep)
 
@@ -267,7 +314,7 @@ def plan(
     count = len(variants) * len(grid) * seeds
     if count > MAX_MODELS:
         raise ConfigError(
-            f"sweep: {len(variants)} variant(s) × {len(grid)} grid point(s) × {seeds} seed(s) = "
+            f"{'sweep' if sweep else 'plan'}: {len(variants)} variant(s) × {len(grid)} grid point(s) × {seeds} seed(s) = "
             f"{count} models, more than the limit of {MAX_MODELS}"
         )
     runs = []

@@ -88,6 +88,8 @@ class Param:
             raise ConfigError(f"{self.name}: {text!r} is not allowed; expected {self.allowed()}")
         if self.kind is str:
             return self.coerce(text)
+        if len(text) > 100:  # int() refuses > 4300 digits and float() turns them into inf
+            raise ConfigError(f"{self.name}: {_short(text)} is too long for a number; expected {self.allowed()}")
         try:
             value: Any = int(text) if self.kind is int else float(text)
         except ValueError:
@@ -105,15 +107,22 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def parse_count(name: str, text: str, minimum: int) -> int:
+def parse_count(name: str, text: str, minimum: int, maximum: int) -> int:
     """An integer option such as --seed, --seeds or --jobs, from the CLI or the form."""
+    allowed = f"expected an integer >= {minimum} and <= {maximum}"
+    text = text.strip()
     try:
-        value = int(text.strip())
+        value = int(text)
     except ValueError:
-        raise ConfigError(f"{name}: {text.strip()!r} is not an integer; expected an integer >= {minimum}") from None
-    if value < minimum:
-        raise ConfigError(f"{name}: {value} is not allowed; expected an integer >= {minimum}")
+        raise ConfigError(f"{name}: {_short(text)} is not an integer; {allowed}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name}: {_short(text)} is not allowed; {allowed}")
     return value
+
+
+def _short(text: str) -> str:
+    """A value quoted for a message; a very long one is cut, with its length."""
+    return repr(text) if len(text) <= 40 else f"{text[:20]!r}… ({len(text)} characters)"
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,16 @@ def _p(name, kind, default, help, **kw) -> Param:
     return Param(name, kind, default, help, **kw)
 
 
+# Larger learning rates do not fit the float32 update's scalar (torch refuses it), so the
+# run would fail instead of diverging; smaller eps flush to 0, which torch refuses in training.
+LR_MAX = 1e30
+EPS_MIN = 1e-30
+# Limits of the run options (the CLI and the form parse them with parse_count).
+SEED_MAX = 2**32 - 1  # models use seed, seed+1, …; torch takes 64-bit seeds, 32 bits are plenty
+MAX_MODELS = 1024  # variants × sweep points × seeds in one run
+THREADS_MAX = 256
+JOBS_MAX = 256
+
 # Shared by the two experiments that train the tutorial's overfitting MLP.
 _MLP = (
     _p("n_points", int, 10, "training and test points (x evenly spaced in [-1, 1])", min=2, max=100_000),
@@ -161,7 +180,7 @@ _MLP = (
     _p("test_noise", float, 0.3, "std of the noise added to the test targets", min=0),
     _p("hidden", int, 200, "width of each hidden layer", min=1, max=8192),
     _p("layers", int, 3, "number of hidden layers", min=1, max=64),
-    _p("lr", float, 0.01, "SGD learning rate", min=0, min_open=True),
+    _p("lr", float, 0.01, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
     _p("momentum", float, 0.9, "SGD momentum", min=0, max=1),
     _p("weight_decay", float, 0.0, "SGD weight_decay λ (L2 penalty λ·‖w‖²/2)", min=0),
     _p("dropout", float, 0.0, "nn.Dropout p after each hidden ReLU", min=0, max=1, max_open=True),
@@ -195,7 +214,7 @@ BN = ExperimentSpec(
         _p("init", str, "default", "weight init of the Linear layers", choices=("default", "normal", "kaiming")),
         _p("batchnorm", bool, False, "BatchNorm1d after every Linear"),
         _p("train_steps", int, 100, "training steps on the synthetic task (0 = measure only)", min=0, max=1_000_000),
-        _p("lr", float, 0.01, "SGD learning rate for the training phase", min=0, min_open=True),
+        _p("lr", float, 0.01, "SGD learning rate for the training phase", min=0, min_open=True, max=LR_MAX),
         _p("momentum", float, 0.9, "SGD momentum for the training phase", min=0, max=1),
         _p("bn_momentum", float, 0.1, "BatchNorm momentum for the running statistics", min=0, max=1),
         _p("stats_features", int, 4, "features per tracked layer shown in the running-stats table", min=1, max=64),
@@ -217,7 +236,7 @@ BN_STATS = ExperimentSpec(
         _p("features", int, 5, "features (channels) C; feature c holds the value c+1 in every sample", min=1, max=1024),
         _p("bn_momentum", float, 0.3, "BatchNorm momentum m of the running statistics", min=0, max=1),
         _p("iters", int, 2, "training iterations", min=1, max=1000),
-        _p("eps", float, 1e-5, "BatchNorm eps", min=0, min_open=True),
+        _p("eps", float, 1e-5, "BatchNorm eps", min=EPS_MIN),
         _p("noise", float, 0.0, "std of N(0, 1) noise added to the input each iteration "
            "(0 = the tutorial's constant input, whose batch variance is 0)", min=0),
     ),
@@ -249,7 +268,7 @@ NORMS = ExperimentSpec(
         _p("train_samples", int, 512, "training images", min=2, max=1_000_000),
         _p("test_samples", int, 256, "test images", min=1, max=1_000_000),
         _p("steps", int, 1000, "training steps per variant", min=1, max=1_000_000),
-        _p("lr", float, 0.01, "SGD learning rate", min=0, min_open=True),
+        _p("lr", float, 0.01, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
         _p("momentum", float, 0.9, "SGD momentum", min=0, max=1),
     ),
     _norms_check,

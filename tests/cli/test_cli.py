@@ -133,7 +133,7 @@ BAD = [
     (["--scenario", "weight-decay", "--set", "hidden=-1"], r"hidden: -1 is not allowed"),
     (["--scenario", "norms", "--set", "groups=4"], r"groups: 4 does not divide channels = 6"),
     (["--scenario", "bn-stats", "--set", "batch=1"], r"batch: 1 is not allowed"),
-    (["--scenario", "weight-decay", "--seeds", "0"], r"--seeds: 0 is not allowed"),
+    (["--scenario", "weight-decay", "--seeds", "0"], r"--seeds: '0' is not allowed; expected an integer >= 1 and <= 1024"),
     (["--scenario", "bn", "--sweep", "init=1,2"], r"sweep: 'init' is not numeric"),
     (["--scenario", "weight-decay", "--sweep", "lr="], r"empty value"),
     (["--scenario", "weight-decay", "--sweep", "lrr=1,2"], r"unknown parameter 'lrr' for weight-decay; did you mean 'lr'"),
@@ -142,7 +142,7 @@ BAD = [
     (["--scenario", "weight-decay", "--sweep", "lr=" + ",".join(str(0.001 * i) for i in range(1, 40)),
       "--sweep", "momentum=" + ",".join(str(0.02 * i) for i in range(30))], r"2 variant\(s\) × 1170 grid point\(s\) × 1 seed\(s\) = 2340 models, more than the limit of 1024"),
     (["--scenario", "weight-decay", "--device", "tpu"], r"--device: 'tpu' is not a device"),
-    (["--scenario", "weight-decay", "--jobs", "0"], r"--jobs: 0 is not allowed; expected an integer >= 1"),
+    (["--scenario", "weight-decay", "--jobs", "0"], r"--jobs: '0' is not allowed; expected an integer >= 1 and <= 256"),
     (["--scenario", "weight-decay", "--threads", "two"], r"--threads: 'two' is not an integer"),
 ]
 

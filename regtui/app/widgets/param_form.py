@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Label, Static
 from regtui import scenario as sc
 from regtui.scenario import value_text
 from regtui.app.messages import FormChanged
-from regtui.specs import ConfigError, Param, parse_count
+from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, Param, parse_count
 
 RUN_FIELDS = ("seed", "seeds", "sweep_key", "sweep_values")
 
@@ -191,8 +191,8 @@ class ParamForm(VerticalScroll):
                 values[p.name] = p.parse(self.texts.get(p.name, ""))
             except ConfigError as exc:
                 errors[p.name] = str(exc)
-        seed = _int(self.texts.get("seed", "0"), "seed", 0, errors)
-        seeds = _int(self.texts.get("seeds", "1"), "seeds", 1, errors)
+        seed = _int(self.texts.get("seed", "0"), "seed", 0, SEED_MAX, errors)
+        seeds = _int(self.texts.get("seeds", "1"), "seeds", 1, MAX_MODELS, errors)
         sweep: dict[str, tuple[Any, ...]] = {}
         key = self.texts.get("sweep_key", "").strip()
         raw = self.texts.get("sweep_values", "").strip()
@@ -236,10 +236,10 @@ class ParamForm(VerticalScroll):
         note.update(f"⚠ {form_error}" if form_error else "")
 
 
-def _int(text: str, name: str, minimum: int, errors: dict[str, str]) -> int:
+def _int(text: str, name: str, minimum: int, maximum: int, errors: dict[str, str]) -> int:
     """The CLI's parser for seed/seeds; a bad value goes into ``errors`` under ``name``."""
     try:
-        return parse_count(name, text, minimum)
+        return parse_count(name, text, minimum, maximum)
     except ConfigError as exc:
         errors[name] = str(exc)
         return minimum

@@ -1,0 +1,91 @@
+"""The event stream as JSON lines (``--events FILE``), and reading it back.
+
+Each event is one line, written and flushed as it happens, so a run killed
+even with SIGKILL leaves a file that parses line by line up to the kill; the
+last line may be cut, and :func:`read` stops there. Feeding the events read
+back to a :class:`regtui.report.Collector` rebuilds the JSON document
+(``regtui --rebuild FILE``). Strict JSON: NaN and infinities are written as
+null, and come back as NaN in the per-step series.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from regtui.aggregate import sanitize
+from regtui.events import (
+    Curve, Event, Final, LayerStats, Metrics, Progress, RunFinished, RunSpec, RunStarted, Summary, TableRows,
+)
+from regtui.specs import ConfigError
+
+SCHEMA = "regtui.events/1"
+_TYPES: dict[str, type] = {c.__name__: c for c in (
+    RunStarted, Progress, Metrics, Curve, LayerStats, TableRows, Final, Summary, RunFinished)}
+
+
+def encode(event: Event) -> str:
+    """One event as one line of strict JSON: {"event": "Metrics", ...its fields}."""
+    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+    if isinstance(event, RunStarted):
+        fields["runs"] = [dataclasses.asdict(r) for r in event.runs]
+    return json.dumps({"event": type(event).__name__, **sanitize(fields)}, allow_nan=False)
+
+
+def _nan(values: Any) -> tuple[float, ...]:
+    return tuple(math.nan if v is None else float(v) for v in values)
+
+
+def decode(line: str) -> Event:
+    """The event a line of :func:`encode` holds; ValueError when it is not one."""
+    data = json.loads(line)
+    cls = _TYPES.get(data.pop("event", None)) if isinstance(data, dict) else None
+    if cls is None:
+        raise ValueError("not a regtui event")
+    if cls is RunStarted:
+        data["runs"] = tuple(RunSpec(**r) for r in data["runs"])
+        data["sweep"] = {k: tuple(v) for k, v in (data.get("sweep") or {}).items()}
+    elif cls is Metrics:
+        data["step"] = tuple(data["step"])
+        data["values"] = {k: _nan(v) for k, v in data["values"].items()}
+    elif cls is Curve:
+        data["x"], data["y"] = _nan(data["x"]), _nan(data["y"])
+    elif cls is LayerStats:
+        data["mean"], data["std"] = _nan(data["mean"]), _nan(data["std"])
+    elif cls is TableRows:
+        data["columns"], data["key"] = tuple(data["columns"]), tuple(data.get("key", ()))
+        data["rows"] = tuple(tuple(r) for r in data["rows"])
+    event: Event = cls(**data)
+    return event
+
+
+class EventLog:
+    """An ``emit`` callback that appends every event to a file, one flushed line each."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def __call__(self, event: Event) -> None:
+        self.stream.write(encode(event) + "\n")
+        self.stream.flush()  # reaches the OS now: a SIGKILL cannot take it back
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def read(path: str | Path) -> Iterator[Event]:
+    """The events of a file, up to its first line that does not parse (a run killed mid-write)."""
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise ConfigError(f"--rebuild: cannot read {path}: {exc.strerror or exc}") from None
+    with handle:
+        for line in handle:
+            try:
+                yield decode(line)
+            except (ValueError, TypeError, KeyError):
+                return

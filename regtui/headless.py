@@ -1,0 +1,238 @@
+"""A headless run (``regtui --scenario NAME``): nothing lost, nothing hangs.
+
+The experiment runs in a worker thread while the main thread waits and owns
+the signals. The first Ctrl-C, SIGTERM or SIGHUP (an SSH disconnect) stops
+the run at its next step; a second one stops it at once. Either way the
+output is the valid document of what was collected, marked "interrupted",
+and the exit code says which signal (130, 143, 129). While the output is
+being written, signals are ignored, so stdout never holds half a document.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from regtui.specs import ConfigError
+
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+SIGNAL_EXITS = {signal.SIGINT: 130, signal.SIGTERM: 143}
+if hasattr(signal, "SIGHUP"):
+    SIGNAL_EXITS[signal.SIGHUP] = 129
+
+
+@dataclass(frozen=True)
+class Options:
+    name: str
+    as_json: bool = False
+    device: str = "auto"
+    seed: int = 0
+    seeds: int | None = None
+    sets: tuple[str, ...] = ()
+    sweeps: tuple[str, ...] = ()
+    out: str | None = None
+    events: str | None = None
+    threads: int = 1
+    jobs: int = 1
+    memory_check: bool = True
+
+
+class _StopNow(Exception):
+    """Raised in the main thread by a second signal: stop waiting for the run."""
+
+
+class Signals:
+    """First signal: cancel at the next step. Second: stop now. While writing: ignored."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self.cancel = cancel
+        self.code: int | None = None
+        self.writing = False
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        for signum in SIGNAL_EXITS:
+            self._previous[signum] = signal.signal(signum, self._on_signal)
+
+    def restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if self.writing:
+            return  # the document is being written whole; exit right after
+        first = self.code is None
+        if first:
+            self.code = SIGNAL_EXITS[signum]
+        self.cancel.set()
+        if not first:
+            raise _StopNow()
+
+
+def run(opts: Options) -> int:
+    """Run a scenario headless; returns the exit code (ConfigError for bad input)."""
+    cancel = threading.Event()
+    signals = Signals(cancel)
+    in_main = threading.current_thread() is threading.main_thread()
+    if in_main:  # before anything slow, so an early Ctrl-C also ends with valid output
+        signals.install()
+    try:
+        return _run(opts, cancel, signals)
+    finally:
+        if in_main:
+            signals.restore()
+
+
+class _Worker(threading.Thread):
+    """Resolves the device and runs the plan; torch is imported here, off the main thread."""
+
+    def __init__(self, plan: Any, opts: Options, emit: Callable[[Any], None], cancel: threading.Event) -> None:
+        super().__init__(daemon=True, name="regtui-run")
+        self.plan, self.opts, self.emit, self.cancel = plan, opts, emit, cancel
+        self.finished: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            from regtui import devices
+
+            device = devices.resolve(self.opts.device)
+            from regtui.engine import run_plan
+
+            self.finished = run_plan(self.plan, device, emit=self.emit, cancel=self.cancel,
+                                     threads=self.opts.threads, jobs=self.opts.jobs)
+        except BaseException as exc:  # reported by the main thread
+            self.error = exc
+
+
+def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
+    from regtui import memory
+    from regtui import scenario as sc
+    from regtui.output import check_writable
+
+    scenario = sc.load(sc.find(opts.name))
+    plan = sc.plan(scenario, sc.parse_sets(scenario.spec, opts.sets), sc.parse_sweeps(scenario.spec, opts.sweeps),
+                   opts.seed, opts.seeds)
+    out = check_writable("--out", opts.out) if opts.out is not None else None
+    events = check_writable("--events", opts.events) if opts.events is not None else None
+    if opts.memory_check:
+        memory.check(plan)
+
+    from regtui.event_log import EventLog
+    from regtui.report import Collector
+
+    collector = Collector()
+    sinks: list[Callable[[Any], None]] = [collector]
+    log = EventLog(open(events, "w", encoding="utf-8")) if events else None  # noqa: SIM115 - closed below
+    if log:
+        sinks.append(log)
+    progress = _ProgressLine(collector) if sys.stderr.isatty() else None
+
+    def emit(event: Any) -> None:
+        for sink in sinks:
+            sink(event)
+        if progress:
+            progress.tick()
+
+    worker = _Worker(plan, opts, emit, cancel)
+    worker.start()
+    stopped_now = False
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except _StopNow:
+        stopped_now = True
+    signals.writing = True
+    if progress:
+        progress.close()
+    if isinstance(worker.error, ConfigError):
+        raise worker.error
+    code = _exit_code(worker, signals)
+    code = _write(collector.document(), opts.as_json, out, code)
+    if log:
+        log.stream.flush()
+    if stopped_now:  # the run's thread may be deep in a torch call: do not wait for it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    if log:
+        log.close()
+    return code
+
+
+def _exit_code(worker: _Worker, signals: Signals) -> int:
+    finished = worker.finished
+    if worker.error is not None or (finished is not None and finished.status == "failed"):
+        error = worker.error if worker.error is not None else finished.error
+        click.echo(f"regtui: run failed: {error}", err=True)
+        return EXIT_FAILED
+    if finished is None or finished.status == "interrupted":
+        click.echo("regtui: interrupted; the output holds the data collected so far", err=True)
+        return signals.code or EXIT_INTERRUPTED
+    return 0
+
+
+def _write(doc: dict[str, Any], as_json: bool, out: Any, code: int) -> int:
+    """--out first (atomically), then stdout, which gets the document even when --out fails."""
+    from regtui.output import write_atomic
+    from regtui.report import to_json
+    from regtui.text_report import text_report
+
+    text = to_json(doc)
+    if out is not None:
+        try:
+            write_atomic(out, text + "\n")
+        except OSError as exc:
+            click.echo(f"regtui: error: --out: could not write {out}: {exc.strerror or exc}; "
+                       "the document is on stdout", err=True)
+            code = code or EXIT_FAILED
+    click.echo(text if as_json else text_report(doc))
+    return code
+
+
+def rebuild(path: str, as_json: bool, out: str | None) -> int:
+    """The document of an --events file, rebuilt by feeding its events to a Collector."""
+    from regtui.event_log import read
+    from regtui.output import check_writable
+    from regtui.report import Collector
+
+    target = check_writable("--out", out) if out is not None else None
+    collector = Collector()
+    for event in read(path):
+        collector(event)
+    if collector.started is None:
+        raise ConfigError(f"--rebuild: {path} holds no regtui events (written by --events?)")
+    return _write(collector.document(), as_json, target, 0)
+
+
+class _ProgressLine:
+    """A progress line on a terminal's stderr, about ten times a second."""
+
+    def __init__(self, collector: Any) -> None:
+        self.collector = collector
+        self.last = 0.0
+        self.start = time.perf_counter()
+
+    def tick(self) -> None:
+        progress = self.collector.progress
+        now = time.perf_counter()
+        if progress is None or now - self.last < 0.1:
+            return
+        self.last = now
+        frac = progress.step / progress.total if progress.total else 0.0
+        bar = "#" * int(frac * 30)
+        sys.stderr.write(f"\r[{bar:<30}] {progress.step}/{progress.total} {progress.phase}  {now - self.start:5.1f}s")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()

@@ -1,0 +1,69 @@
+"""Output files: checked before a run starts, written atomically after it.
+
+A file is written to a temporary file in its own folder, flushed to disk and
+renamed over the target, so an earlier file survives any failure (a full disk,
+a kill mid-write) whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from regtui.specs import ConfigError
+
+
+def check_writable(option: str, name: str) -> Path:
+    """The path, or a one-line ConfigError saying why the file could not be written there."""
+    if not name.strip():
+        raise ConfigError(f"{option}: the path is empty; give a file name")
+    path = Path(name)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise ConfigError(f"{option}: {name}: {exc.strerror}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise ConfigError(f"{option}: {name} is a directory; give a file path")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise ConfigError(f"{option}: {name} is not a regular file (a device, pipe or socket); give a file path")
+    folder = path.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{option}: the folder {folder} does not exist")
+    try:  # the only sure test of "can write here" is writing
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(f"{option}: cannot write in {folder}: {exc.strerror or exc}") from None
+    return path
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename; OSError on failure, target untouched."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _mode_for(path: Path) -> int:
+    """Keep an existing file's mode; a new file gets the usual 0666 less the umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
