@@ -1,4 +1,6 @@
-"""Collect the event stream into one run record, and write it as the JSON document or text.
+"""Collect the event stream into one run record, and write it as the JSON document.
+
+Its text form is :mod:`regtui.text_report`.
 
 The :class:`Collector` is the single data path: the headless CLI feeds it and
 prints :meth:`Collector.document`; the TUI's worker feeds the same class and
@@ -14,7 +16,16 @@ from typing import Any
 
 from regtui.aggregate import downsample, finite, mean_std, mean_std_lists, sanitize
 from regtui.events import (
-    Curve, Event, Final, LayerStats, Metrics, Progress, RunFinished, RunStarted, Summary, TableRows,
+    Curve,
+    Event,
+    Final,
+    LayerStats,
+    Metrics,
+    Progress,
+    RunFinished,
+    RunStarted,
+    Summary,
+    TableRows,
 )
 
 SCHEMA = "regtui.run/1"
@@ -252,96 +263,3 @@ def sweep_summary(sweep: dict[str, Any], variants: list[dict[str, Any]]) -> dict
 def to_json(doc: dict[str, Any]) -> str:
     """Strict JSON: a NaN or Infinity token here is a bug, so json refuses it."""
     return json.dumps(sanitize(doc), indent=2, allow_nan=False)
-
-
-# --- text ---------------------------------------------------------------------------------
-
-
-def _num(x: Any) -> str:
-    if isinstance(x, (list, tuple)):
-        return _cell([float(f"{v:.4g}") if isinstance(v, float) else v for v in x])
-    if x is None:
-        return "—"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, float):
-        return f"{x:.4g}"
-    return str(x)
-
-
-def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
-    """A readable summary of the document for a headless run without --json."""
-    lines = [
-        f"{doc['title']}  [{doc['scenario']} · {doc['experiment']}]",
-        f"status {doc['status']} · device {doc['device']} · seed {doc['seed']}"
-        + (f" × {doc['seeds']} seeds" if (doc.get("seeds") or 1) > 1 else "")
-        + f" · {_num(doc['elapsed_s'])} s · torch {doc['torch_version']}",
-    ]
-    if doc.get("error"):
-        lines.append(f"error: {doc['error']}")
-    keys = list(dict.fromkeys(k for v in doc["variants"] for k in v["final"]))
-    if keys:
-        lines.append("")
-        lines += _table(["variant", *keys],
-                        [[v["name"], *(_num(v["final"].get(k)) for k in keys)] for v in doc["variants"]])
-    for name, table in doc["tables"].items():
-        lines += ["", f"table {name}"]
-        rows = table["rows"]
-        shown = rows if len(rows) <= max_rows else rows[-max_rows:]
-        if len(shown) < len(rows):
-            lines.append(f"(last {len(shown)} of {len(rows)} rows; --json has all)")
-        lines += _table(table["columns"], [[_num(x) for x in r] for r in shown])
-    for key, value in doc["summary"].items():
-        body = _sweep_lines(value) if key == "sweep" else _summary_lines(value)
-        if sum(len(line) for line in body) > 4000 or any(line.endswith("...") for line in body):
-            body = ["  (long: see --json)"]
-        lines += ["", f"{key}:", *body]
-    return "\n".join(lines)
-
-
-def _sweep_lines(sweep: dict[str, Any]) -> list[str]:
-    keys = sweep["keys"]
-    metrics = [m for m in ("train_loss", "test_loss", "gap", "test_accuracy")
-               if any(m in p for p in sweep["points"])]
-    rows = []
-    for p in sweep["points"]:
-        row = [_num(p["values"][k]) for k in keys]
-        for m in metrics:
-            std = p.get(f"{m}_std")
-            row.append(_num(p.get(m)) + (f" ± {_num(std)}" if std is not None else ""))
-        rows.append(row + [str(p["diverged_seeds"])])
-    lines = ["  " + line for line in _table([*keys, *metrics, "diverged"], rows)]
-    if "best" in sweep:
-        best = sweep["best"]
-        where = ", ".join(f"{k}={_num(v)}" for k, v in best["values"].items())
-        lines.append(f"  best test_loss {_num(best['test_loss'])} at {where}")
-    return lines
-
-
-def _summary_lines(value: Any) -> list[str]:
-    if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
-        cols = list(dict.fromkeys(k for r in value for k in r))
-        return _table(cols, [[_cell(r.get(c)) for c in cols] for r in value])
-    if isinstance(value, dict):
-        out = []
-        for k, v in value.items():
-            if isinstance(v, list) and v and all(isinstance(r, dict) for r in v):
-                out.append(f"  {k}:")
-                out += ["  " + line for line in _summary_lines(v)]
-            else:
-                out.append(f"  {k}: {_cell(v)}")
-        return out
-    return [f"  {_cell(value)}"]
-
-
-def _cell(v: Any) -> str:
-    if isinstance(v, (list, dict)):
-        text = json.dumps(sanitize(v), ensure_ascii=False)
-        return text if len(text) <= 60 else text[:57] + "..."
-    return _num(v)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
-    fmt = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
-    return [fmt(header), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]

@@ -4,7 +4,8 @@ import statistics
 
 from regtui.aggregate import downsample, mean_std
 from regtui.events import Final, Metrics, RunFinished, RunSpec, RunStarted, Summary, TableRows
-from regtui.report import Collector, text_report, to_json
+from regtui.report import Collector, to_json
+from regtui.text_report import text_report
 
 NAN = float("nan")
 

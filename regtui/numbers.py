@@ -1,0 +1,33 @@
+"""One way to write a number as text, for the text report, the chart labels and the tables.
+
+Torch-free and Textual-free. ``finite`` lives in :mod:`regtui.aggregate`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def fmt(x: Any, digits: int = 4) -> str:
+    """A compact number: ``digits`` significant digits, "—" for a missing value, "yes"/"no" for a flag."""
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        if x == 0:
+            return "0"
+        return f"{x:.{digits}g}"
+    if isinstance(x, (list, tuple)):
+        inner = ", ".join(fmt(v, digits) for v in x[:6])
+        return f"[{inner}{', …' if len(x) > 6 else ''}]"
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{k}: {fmt(v, digits)}" for k, v in list(x.items())[:4]) + "}"
+    return str(x)
