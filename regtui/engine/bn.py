@@ -24,39 +24,23 @@ mini-batch — the value PyTorch feeds into ``running_var``.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from regtui.engine.context import Context
+from regtui.engine.loop import StepFn, floats, train_in_chunks
 from regtui.engine.sgd import MomentumSGD
-from regtui.events import Final, LayerStats, Metrics, TableRows
-from regtui.events import RunSpec
+from regtui.events import Final, LayerStats, RunSpec, TableRows
 from regtui.scenario import Plan
 
 CLASSES = 4  # classes of the synthetic blob task
-CHUNK = 10  # steps per Metrics event (one host transfer per chunk)
 RUNNING_COLUMNS = (
     "variant", "seed", "step", "layer", "feature",
     "running_mean", "running_var", "batch_mean", "batch_var",
 )
-
-
-# --- shared helpers (also used by norms.py) --------------------------------------------------
-
-
-def floats(t: torch.Tensor) -> tuple[float, ...]:
-    """A 1-d tensor as a tuple of Python floats (one host transfer)."""
-    return tuple(float(x) for x in t.detach().to("cpu", torch.float64).tolist())
-
-
-def first_nonfinite(values: Sequence[float]) -> int | None:
-    """Index of the first non-finite value, or None."""
-    for i, v in enumerate(values):
-        if not math.isfinite(v):
-            return i
-    return None
 
 
 # --- the model -------------------------------------------------------------------------------
@@ -75,11 +59,14 @@ class DeepMLP(nn.Module):
         ) if batchnorm else None
         self.head = nn.Linear(width, classes, device="meta")
 
-    def init(self, init: str, generator: torch.Generator) -> "DeepMLP":
+    def batchnorms(self) -> list[nn.BatchNorm1d]:
+        """The BatchNorm layers in order (none without BatchNorm)."""
+        return [bn for bn in self.bns if isinstance(bn, nn.BatchNorm1d)] if self.bns is not None else []
+
+    def init(self, init: str, generator: torch.Generator) -> DeepMLP:
         self.to_empty(device="cpu")
         with torch.no_grad():
-            for lin in self.linears:
-                w = lin.weight
+            for w in self.linears.parameters():  # each block's weight (the blocks have no bias)
                 if init == "normal":
                     nn.init.normal_(w, 0.0, 1.0, generator=generator)
                 elif init == "kaiming":
@@ -89,28 +76,34 @@ class DeepMLP(nn.Module):
             nn.init.kaiming_uniform_(self.head.weight, a=math.sqrt(5), generator=generator)
             bound = 1 / math.sqrt(self.head.in_features)
             nn.init.uniform_(self.head.bias, -bound, bound, generator=generator)
-            if self.bns is not None:
-                for bn in self.bns:
-                    bn.reset_parameters()  # γ = 1, β = 0, running_mean = 0, running_var = 1
+            for bn in self.batchnorms():
+                bn.reset_parameters()  # γ = 1, β = 0, running_mean = 0, running_var = 1
         return self
 
-    def body(self, x: torch.Tensor, capture: dict[int, torch.Tensor] | None = None,
+    def body(self, x: torch.Tensor, bn_inputs: list[torch.Tensor] | None = None,
              per_layer: list[torch.Tensor] | None = None) -> torch.Tensor:
-        """The deep part. ``capture``: 0-based BN index -> filled with that BN layer's input.
+        """The deep part. ``bn_inputs``: filled with every BN layer's input.
         ``per_layer``: filled with every block's output."""
         for i, lin in enumerate(self.linears):
             x = lin(x)
             if self.bns is not None:
-                if capture is not None and i in capture:
-                    capture[i] = x.detach()
+                if bn_inputs is not None:
+                    bn_inputs.append(x.detach())
                 x = self.bns[i](x)
             x = F.relu(x)
             if per_layer is not None:
                 per_layer.append(x.detach())
         return x
 
-    def forward(self, x: torch.Tensor, capture: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
-        return self.head(self.body(x, capture))
+    def forward(self, x: torch.Tensor, bn_inputs: list[torch.Tensor] | None = None) -> torch.Tensor:
+        return self.head(self.body(x, bn_inputs))
+
+
+def _running(bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
+    """``running_mean`` and ``running_var``: never None here, the layers track running statistics."""
+    mean, var = bn.running_mean, bn.running_var
+    assert mean is not None and var is not None
+    return mean, var
 
 
 # --- one run ---------------------------------------------------------------------------------
@@ -136,7 +129,7 @@ def _tracked_layers(depth: int) -> list[int]:
     return sorted({0, max(1, depth // 2) - 1, depth - 1})
 
 
-def _run_one(run: RunSpec, ctx: Any, done: int, total: int) -> int:
+def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
     p = run.params
     depth, width, batch = p["depth"], p["width"], p["batch"]
     steps = p["train_steps"]
@@ -144,6 +137,7 @@ def _run_one(run: RunSpec, ctx: Any, done: int, total: int) -> int:
     g = torch.Generator().manual_seed(run.seed)
 
     model = DeepMLP(depth, width, p["batchnorm"], p["bn_momentum"], CLASSES).init(p["init"], g)
+    bns = model.batchnorms()
     x0 = torch.randn(batch, width, generator=g)
     centers = torch.randn(CLASSES, width, generator=g)
     model.to(device).train()
@@ -152,81 +146,64 @@ def _run_one(run: RunSpec, ctx: Any, done: int, total: int) -> int:
     ctx.check()
     means, stds, first_layer = _measure(model, x0.to(device))
     ctx.emit(LayerStats(run.variant, run.seed, means, stds, first_layer))
-    if model.bns is not None:
-        for bn in model.bns:
-            bn.reset_running_stats()
+    for bn in bns:
+        bn.reset_running_stats()
     done += 1
     ctx.progress(done, total, "measure")
 
     # 2. train
     opt = MomentumSGD(list(model.parameters()), p["lr"], p["momentum"])
-    tracked = _tracked_layers(depth) if model.bns is not None else []
+    tracked = _tracked_layers(depth) if bns else []
     n_feat = min(p["stats_features"], width)
     every = max(1, steps // 10)
-    losses_all: list[float] = []
-    first_bad_step: int | None = None
-    step = 0
-    while step < steps:
-        n = min(CHUNK, steps - step)
+
+    def chunk(start: int, n: int) -> StepFn:
         labels = torch.randint(CLASSES, (n, batch), generator=g)
         xs = (centers[labels] + torch.randn(n, batch, width, generator=g)) / math.sqrt(2.0)
         xs, labels = xs.to(device), labels.to(device)
-        buf = torch.empty(n, device=device)
-        for i in range(n):
-            ctx.check()
-            step += 1
-            record = tracked and (step % every == 0 or step == steps)
-            capture = dict.fromkeys(tracked) if record else None
-            loss = F.cross_entropy(model(xs[i], capture), labels[i])
-            opt.step(loss)
-            buf[i] = loss.detach()
-            if record:
-                ctx.emit(_running_rows(run, model, capture, step, n_feat))
-        chunk = floats(buf)
-        losses_all.extend(chunk)
-        ctx.emit(Metrics(run.variant, run.seed, tuple(range(step - n + 1, step + 1)),
-                         {"train_loss": chunk}))
-        done += n
-        ctx.progress(done, total, "train")
-        bad = first_nonfinite(chunk)
-        if bad is not None:
-            first_bad_step = step - n + 1 + bad
-            done += steps - step  # the rest of this run is skipped: its weights are NaN now
-            ctx.progress(done, total, "train")
-            break
 
-    tail = losses_all[-CHUNK:]
-    train_loss = sum(tail) / len(tail) if tail else None
-    if first_bad_step is not None:
-        train_loss = float("nan")
+        def train_step(i: int) -> torch.Tensor:
+            step = start + i + 1
+            record = bool(tracked) and (step % every == 0 or step == steps)
+            bn_inputs: list[torch.Tensor] | None = [] if record else None
+            loss = F.cross_entropy(model(xs[i], bn_inputs), labels[i])
+            opt.step(loss)
+            if bn_inputs is not None:
+                ctx.emit(_running_rows(run, bns, tracked, bn_inputs, step, n_feat))
+            return loss
+
+        return train_step
+
+    trained = train_in_chunks(ctx, run, steps, chunk, done, total)
     ctx.emit(Final(run.variant, run.seed, {
         "output_std": stds[-1] if stds else None,
         "output_mean": means[-1] if means else None,
         "first_nonfinite_layer": first_layer,
-        "train_loss": train_loss,
-        "diverged": first_layer is not None or first_bad_step is not None,
-        "first_nonfinite_step": first_bad_step,
+        "train_loss": trained.train_loss,
+        "diverged": first_layer is not None or trained.first_nonfinite_step is not None,
+        "first_nonfinite_step": trained.first_nonfinite_step,
     }))
-    return done
+    return trained.done
 
 
-def _running_rows(run: RunSpec, model: DeepMLP, capture: dict[int, torch.Tensor], step: int,
-                  n_feat: int) -> TableRows:
+def _running_rows(run: RunSpec, bns: Sequence[nn.BatchNorm1d], tracked: Sequence[int],
+                  bn_inputs: Sequence[torch.Tensor], step: int, n_feat: int) -> TableRows:
+    """The ``running_stats`` rows of the tracked BN layers after ``step`` (inputs: that step's batch)."""
     with torch.no_grad():
         parts = []
-        for i in sorted(capture):
-            x = capture[i][:, :n_feat].to(torch.float64)
-            bn = model.bns[i]
+        for i in tracked:
+            x = bn_inputs[i][:, :n_feat].to(torch.float64)
+            running_mean, running_var = _running(bns[i])
             parts.append(torch.stack([
-                bn.running_mean[:n_feat].to(torch.float64),
-                bn.running_var[:n_feat].to(torch.float64),
+                running_mean[:n_feat].to(torch.float64),
+                running_var[:n_feat].to(torch.float64),
                 x.mean(dim=0),
                 x.var(dim=0, unbiased=True),
             ], dim=1))
         values = torch.cat(parts).cpu().tolist()
     rows = []
     k = 0
-    for i in sorted(capture):
+    for i in tracked:
         for f in range(n_feat):
             rm, rv, bm, bv = values[k]
             rows.append((run.variant, run.seed, step, i + 1, f + 1, rm, rv, bm, bv))
@@ -234,7 +211,7 @@ def _running_rows(run: RunSpec, model: DeepMLP, capture: dict[int, torch.Tensor]
     return TableRows("running_stats", RUNNING_COLUMNS, tuple(rows), key=("variant", "layer", "feature"))
 
 
-def run(plan: Plan, ctx: Any) -> None:
+def run(plan: Plan, ctx: Context) -> None:
     total = sum(1 + r.params["train_steps"] for r in plan.runs)
     done = 0
     ctx.progress(0, total, "measure")

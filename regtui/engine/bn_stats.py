@@ -31,14 +31,18 @@ from typing import Any
 import torch
 from torch import nn
 
+from regtui.engine.context import Context
+from regtui.engine.loop import floats
 from regtui.events import Final, RunSpec, Summary, TableRows
 from regtui.scenario import Plan
+
+BatchNorm = nn.BatchNorm1d | nn.BatchNorm2d | nn.BatchNorm3d
 
 COLUMNS = (
     "iteration", "feature", "batch_mean", "batch_var_biased", "batch_var_unbiased",
     "running_mean", "running_var",
 )
-KINDS = (
+KINDS: tuple[tuple[str, type[BatchNorm], tuple[int, ...]], ...] = (
     ("bn1d", nn.BatchNorm1d, (1,)),
     ("bn2d", nn.BatchNorm2d, (2, 2)),
     ("bn3d", nn.BatchNorm3d, (2, 2, 3)),
@@ -59,11 +63,14 @@ def _input(batch: int, features: int, spatial: tuple[int, ...], noise: float,
     return x
 
 
-def _floats(t: torch.Tensor) -> list[float]:
-    return [float(v) for v in t.detach().to("cpu", torch.float64).tolist()]
+def _stats(bn: BatchNorm) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """running_mean, running_var and num_batches_tracked: never None, the modules track running statistics."""
+    mean, var, count = bn.running_mean, bn.running_var, bn.num_batches_tracked
+    assert mean is not None and var is not None and count is not None
+    return mean, var, count
 
 
-def _run_one(run: RunSpec, ctx: Any, suffix: str, done: int, total: int,
+def _run_one(run: RunSpec, ctx: Context, suffix: str, done: int, total: int,
              shapes: dict[str, Any] | None, evals: dict[str, Any] | None) -> int:
     p = run.params
     batch, features, momentum, iters, eps, noise = (
@@ -75,7 +82,6 @@ def _run_one(run: RunSpec, ctx: Any, suffix: str, done: int, total: int,
     for name, cls, spatial in KINDS:
         bn = cls(features, eps=eps, momentum=momentum).to(device=device, dtype=dtype).train()
         dims = [0, *range(2, 2 + len(spatial))]  # every dimension but the channel one
-        x = None
         for it in range(1, iters + 1):
             ctx.check()
             x = _input(batch, features, spatial, noise, g, dtype).to(device)
@@ -84,34 +90,38 @@ def _run_one(run: RunSpec, ctx: Any, suffix: str, done: int, total: int,
                 var_b = x.var(dim=dims, unbiased=False)
                 var_u = x.var(dim=dims, unbiased=True)
                 out = bn(x)
-                table = torch.stack([mean, var_b, var_u, bn.running_mean, bn.running_var], dim=1)
+                running_mean, running_var, _ = _stats(bn)
+                table = torch.stack([mean, var_b, var_u, running_mean, running_var], dim=1)
             values = table.to("cpu", torch.float64).tolist()
             rows = tuple((it, c + 1, *values[c]) for c in range(features))
             ctx.emit(TableRows(name + suffix, COLUMNS, rows, key=("iteration", "feature")))
             done += 1
             ctx.progress(done, total, name)
+        # iters >= 1 (the spec's minimum): x and out hold the last iteration's input and output.
+        running_mean, running_var, count = _stats(bn)
         if shapes is not None:
             shapes[name] = {
                 "input": list(x.shape),
                 "weight": list(bn.weight.shape),
                 "bias": list(bn.bias.shape),
-                "running_mean": list(bn.running_mean.shape),
-                "running_var": list(bn.running_var.shape),
+                "running_mean": list(running_mean.shape),
+                "running_var": list(running_var.shape),
             }
         if evals is not None:
             evals[name] = _eval_demo(bn, x, out)
         if name == "bn1d":
-            final["bn1d_running_mean"] = _floats(bn.running_mean)
-            final["bn1d_running_var"] = _floats(bn.running_var)
-            final["num_batches_tracked"] = int(bn.num_batches_tracked)
+            final["bn1d_running_mean"] = list(floats(running_mean))
+            final["bn1d_running_var"] = list(floats(running_var))
+            final["num_batches_tracked"] = int(count)
     ctx.emit(Final(run.variant, run.seed, final))
     return done
 
 
-def _eval_demo(bn: nn.Module, x: torch.Tensor, train_out: torch.Tensor) -> dict[str, Any]:
+def _eval_demo(bn: BatchNorm, x: torch.Tensor, train_out: torch.Tensor) -> dict[str, Any]:
     """Eval mode: output from the running stats; nothing is updated."""
     with torch.no_grad():
-        before = (bn.running_mean.clone(), bn.running_var.clone(), int(bn.num_batches_tracked))
+        running_mean, running_var, count = _stats(bn)
+        before = (running_mean.clone(), running_var.clone(), int(count))
         bn.eval()
         out = bn(x)
         bn.train()
@@ -119,19 +129,20 @@ def _eval_demo(bn: nn.Module, x: torch.Tensor, train_out: torch.Tensor) -> dict[
         rm, rv = before[0].view(shape), before[1].view(shape)
         by_hand = (x - rm) / torch.sqrt(rv + bn.eps) * bn.weight.view(shape) + bn.bias.view(shape)
         diff = float((out - by_hand).abs().max())
-        first = (0, slice(None), *([0] * (x.dim() - 2)))
+        first: tuple[int | slice, ...] = (0, slice(None), *([0] * (x.dim() - 2)))
+        after_mean, after_var, after_count = _stats(bn)
         return {
             "max_abs_diff": diff,
-            "output_first_sample": _floats(out[first]),
-            "train_output_first_sample": _floats(train_out[first]),
-            "running_mean_unchanged": bool(torch.equal(before[0], bn.running_mean)),
-            "running_var_unchanged": bool(torch.equal(before[1], bn.running_var)),
+            "output_first_sample": list(floats(out[first])),
+            "train_output_first_sample": list(floats(train_out[first])),
+            "running_mean_unchanged": bool(torch.equal(before[0], after_mean)),
+            "running_var_unchanged": bool(torch.equal(before[1], after_var)),
             "num_batches_tracked_before": before[2],
-            "num_batches_tracked_after": int(bn.num_batches_tracked),
+            "num_batches_tracked_after": int(after_count),
         }
 
 
-def run(plan: Plan, ctx: Any) -> None:
+def run(plan: Plan, ctx: Context) -> None:
     total = sum(len(KINDS) * r.params["iters"] for r in plan.runs)
     ctx.progress(0, total, "bn1d")
     done = 0

@@ -10,28 +10,30 @@
    train_outputs (5 train-mode draws; the first is train_output) and
    train_kept (the kept count of each draw).
 
-2. Training: every run is trained with :mod:`regtui.engine.stacked`
+2. Training: every run is trained by :mod:`regtui.engine.mlp_training`
    (Dropout after each hidden ReLU, i.e. after the activation and before the
    next Linear). Besides train_loss and test_loss (eval mode) the metrics and
    finals carry ``test_loss_train_mode``: the test loss measured with dropout
    still active, the "forgot ``net.eval()``" pitfall. Definitions are in the
-   stacked module's docstring.
+   mlp_training module's docstring.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import nn
 
 from regtui.engine.context import Context
-from regtui.engine.stacked import run_mlp_plan
+from regtui.engine.mlp_training import run_mlp_plan
 from regtui.events import Summary
 from regtui.scenario import Plan
 
 DRAWS = 5
 
 
-def scaling_demo(n: int, p: float, seed: int, draws: int = DRAWS) -> dict:
+def scaling_demo(n: int, p: float, seed: int, draws: int = DRAWS) -> dict[str, Any]:
     """The tutorial's Dropout scaling demo; returns the ``Summary("scaling")`` value."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -29,10 +29,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from regtui.engine.bn import CHUNK, first_nonfinite, floats
+from regtui.engine.context import Context
+from regtui.engine.loop import StepFn, train_in_chunks
 from regtui.engine.sgd import MomentumSGD
-from regtui.events import Final, Metrics, RunSpec, Summary
+from regtui.events import Final, RunSpec, Summary
 from regtui.scenario import Plan
+
+Norm = nn.BatchNorm2d | nn.LayerNorm | nn.InstanceNorm2d | nn.GroupNorm
 
 NORM_NAMES = {"batch": "BatchNorm", "layer": "LayerNorm", "instance": "InstanceNorm", "group": "GroupNorm"}
 
@@ -57,7 +60,7 @@ def compare_norms(p: dict[str, Any], seed: int, device: torch.device) -> list[di
     scale = torch.exp(torch.randn(1, c, 1, 1, generator=g))
     shift = 3 * torch.randn(1, c, 1, 1, generator=g)
     x = (torch.randn(n, c, s, s, generator=g) * scale + shift).to(device)
-    layers = [
+    layers: list[tuple[Norm, str, str, str]] = [
         (nn.BatchNorm2d(c), "N, H, W", "per channel, over the mini-batch",
          "CNNs with reasonably large mini-batches; eval mode uses the running statistics"),
         (nn.LayerNorm([c, s, s]), "C, H, W", "per sample",
@@ -145,13 +148,14 @@ class ConvNet(nn.Module):
         self.norm2 = _norm_layer(norm, channels, inner, groups)
         self.head = nn.Linear(2 * channels, classes)
 
-    def init(self, g: torch.Generator) -> "ConvNet":
+    def init(self, g: torch.Generator) -> ConvNet:
         """PyTorch's default init for convs and the head, drawn from the run's generator."""
         with torch.no_grad():
             for m in (self.conv1, self.conv2, self.head):
                 nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=g)
                 fan_in = m.weight[0].numel()
                 bound = 1 / math.sqrt(fan_in)
+                assert m.bias is not None  # built with bias=True
                 nn.init.uniform_(m.bias, -bound, bound, generator=g)
         return self
 
@@ -165,7 +169,7 @@ class ConvNet(nn.Module):
         return self.head(torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1))
 
 
-def _run_one(run: RunSpec, ctx: Any, done: int, total: int) -> int:
+def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
     p = run.params
     device = ctx.device
     steps, batch = p["steps"], p["batch"]
@@ -176,30 +180,19 @@ def _run_one(run: RunSpec, ctx: Any, done: int, total: int) -> int:
     model.to(device).train()
     x_train, y_train = x_train.to(device), y_train.to(device)
     opt = MomentumSGD(list(model.parameters()), p["lr"], p["momentum"])
-    losses: list[float] = []
-    first_bad: int | None = None
-    step = 0
-    while step < steps:
-        n = min(CHUNK, steps - step)
+
+    def chunk(start: int, n: int) -> StepFn:
         idx = torch.randint(len(y_train), (n, batch), generator=g).to(device)
-        buf = torch.empty(n, device=device)
-        for i in range(n):
-            ctx.check()
+
+        def train_step(i: int) -> torch.Tensor:
             loss = F.cross_entropy(model(x_train[idx[i]]), y_train[idx[i]])
             opt.step(loss)
-            buf[i] = loss.detach()
-        step += n
-        chunk = floats(buf)
-        losses.extend(chunk)
-        ctx.emit(Metrics(run.variant, run.seed, tuple(range(step - n + 1, step + 1)), {"train_loss": chunk}))
-        done += n
-        ctx.progress(done, total, "train")
-        bad = first_nonfinite(chunk)
-        if bad is not None:
-            first_bad = step - n + 1 + bad
-            done += steps - step
-            ctx.progress(done, total, "train")
-            break
+            return loss
+
+        return train_step
+
+    trained = train_in_chunks(ctx, run, steps, chunk, done, total)
+    first_bad = trained.first_nonfinite_step
 
     ctx.check()
     model.eval()
@@ -208,19 +201,18 @@ def _run_one(run: RunSpec, ctx: Any, done: int, total: int) -> int:
         y = y_test.to(device)
         test_loss = float(F.cross_entropy(logits, y))
         test_acc = float((logits.argmax(dim=1) == y).float().mean())
-    tail = losses[-CHUNK:]
     diverged = first_bad is not None or not math.isfinite(test_loss)
     ctx.emit(Final(run.variant, run.seed, {
-        "train_loss": float("nan") if first_bad is not None else sum(tail) / len(tail),
+        "train_loss": trained.train_loss,
         "test_loss": test_loss,
         "test_accuracy": float("nan") if diverged else test_acc,
         "diverged": diverged,
         "first_nonfinite_step": first_bad,
     }))
-    return done
+    return trained.done
 
 
-def run(plan: Plan, ctx: Any) -> None:
+def run(plan: Plan, ctx: Context) -> None:
     total = sum(r.params["steps"] for r in plan.runs)
     ctx.progress(0, total, "compare")
     ctx.check()

@@ -8,7 +8,7 @@ pulls in ``torch._dynamo`` (≈1 s). Same arithmetic as PyTorch:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

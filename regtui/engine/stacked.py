@@ -1,4 +1,4 @@
-"""M small MLPs trained as one stacked model, plus the loop shared by the weight-decay and dropout experiments.
+"""M small MLPs trained as one stacked model: the kernel behind the weight-decay and dropout runs.
 
 The tutorial's net is ``1 → hidden (× layers) → 1`` with ReLU (and optionally
 ``nn.Dropout`` after each hidden ReLU, i.e. after the activation and before the
@@ -31,83 +31,33 @@ biases), drawn in float32 on the CPU from a ``torch.Generator`` seeded with
 that model's seed, then cast and moved to the device. So the same seed gives
 the same init whatever the other models in the stack, on CPU and GPU alike.
 
-Data (:func:`make_data`): ``x = linspace(-1, 1, n_points)`` for train and test;
-``y = slope·x + noise·ε`` with standard normal ε drawn on the CPU from a
-generator seeded with ``seed + DATA_SEED_OFFSET`` (train ε first, then test ε).
-Variants at the same seed therefore share data and init, which isolates the
-hyperparameter being compared.
+Dropout masks come from ONE generator per stack (on the device, possibly
+shared with other stacks): each hidden layer draws a uniform tensor
+``[M, N, hidden]`` per step and keeps unit (m, n, j) when ``u >= p_m``,
+scaling kept units by ``1/(1 − p_m)`` like ``nn.Dropout``. With ``p = 0`` a
+model's mask is all ones (an exact no-op), and a stack where every p is 0
+draws no masks at all.
 
-Dropout masks come from ONE generator (on the device): each hidden layer
-draws a uniform tensor ``[M, N, hidden]`` per step and keeps unit (m, n, j)
-when ``u >= p_m``, scaling kept units by ``1/(1 − p_m)`` like ``nn.Dropout``.
-:func:`run_mlp_plan` gives each stack of a group its own generator, seeded
-with ``plan.seed + k`` for the group's k-th stack, so a model's masks (unlike
-its init and data) depend on the other models trained beside it. With ``p = 0`` a model's
-mask is all ones (an exact no-op), and a stack where every p is 0 draws no
-masks at all.
-
-On the CPU a group larger than :func:`stack_limit` (8) models is split into
-stacks of at most 8 that take turns, one chunk of steps each: the working
-set of 32 stacked tutorial nets (≈31 MB of parameters, gradients and
-momentum) does not stay in cache, and per model a step then costs ~1.7x more.
-With ``ctx.jobs`` > 1 (the CLI's ``--jobs``), up to that many stacks run their
-chunk concurrently in worker threads (each with one intra-op thread; torch
-releases the GIL inside its ops): about 1.5x more model-steps/s on 2 cores.
-
-Metrics recorded by :func:`run_mlp_plan` (steps are numbered 1..iters; step
-``k`` is the k-th SGD update):
-
-* ``train_loss[k]``: the MSE of the training-mode forward whose gradient
-  drives update k (dropout active), i.e. the loss the tutorial prints.
-* ``test_loss[k]``: MSE on the test targets in eval mode (no dropout), with
-  the same weights as ``train_loss[k]`` (before update k).
-* ``test_loss_train_mode[k]`` (dropout experiment only): MSE on the test
-  targets in training mode — the "forgot ``net.eval()``" pitfall. Since the
-  test inputs equal the training inputs, it is computed from the training
-  forward of step k (same dropout draw).
-
-Final values per model (``Final`` event): ``train_loss``, ``test_loss`` (and
-``test_loss_train_mode``) are the last points of those series (step =
-iters, weights before the last update), so the table agrees with the end of
-the loss chart; ``weight_norm`` is the L2 norm over all parameters, weights and
-biases (what weight decay acts on), after the last update; ``diverged`` is
-True when any recorded loss or the final weight norm is non-finite;
-``first_nonfinite_step`` is the first step whose train loss is inf/NaN (None
-if none). Non-finite floats are emitted as float nan/inf.
-
-Other events: ``Summary("data")`` holds x and the train/test targets of the
-first run at ``plan.seed``; ``Curve(name="fit")`` is each model's eval-mode
-prediction on 200 points over [−1, 1], emitted before training, about every
-iters/10 steps (at chunk ends) and after the last update; ``Metrics`` come
-per model every ``CHUNK`` steps, followed by ``Progress(step, total)``, where
-total sums the iterations of all groups.
+The loop that trains a plan's runs with these stacks (data, metrics, events)
+is :mod:`regtui.engine.mlp_training`.
 """
 
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Sequence
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
 
 import torch
 from torch.nn import init as nn_init
 
 from regtui.engine.sgd import fused_available, sgd_update
-from regtui.events import Curve, Final, Metrics, RunSpec, Summary
 
-DATA_SEED_OFFSET = 1 << 32  # data generator seed = seed + this (init uses the seed itself)
-CHUNK = 25  # steps between device→host transfers of the per-step losses
-GRID_POINTS = 200  # x points of the fitted-curve events
-CURVES = 10  # fitted curves emitted during training (plus one before and one at the end)
-
-__all__ = [
-    "CHUNK", "DATA_SEED_OFFSET", "GRID_POINTS", "MLPData", "StackedMLP", "linear_init",
-    "make_data", "mse", "run_mlp_plan", "stack_limit",
-]
+__all__ = ["StackedMLP", "linear_init", "mse", "stack_limit"]
 
 
-# --- init and data ---------------------------------------------------------------------------
+# --- init -----------------------------------------------------------------------------------
 
 
 def linear_init(seed: int, sizes: Sequence[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -118,7 +68,7 @@ def linear_init(seed: int, sizes: Sequence[int]) -> list[tuple[torch.Tensor, tor
     """
     gen = torch.Generator().manual_seed(seed)
     out = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in pairwise(sizes):
         weight = torch.empty(fan_out, fan_in)
         nn_init.kaiming_uniform_(weight, a=math.sqrt(5), generator=gen)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
@@ -128,37 +78,25 @@ def linear_init(seed: int, sizes: Sequence[int]) -> list[tuple[torch.Tensor, tor
     return out
 
 
-@dataclass(frozen=True)
-class MLPData:
-    x: torch.Tensor  # [n] train and test inputs (the same points)
-    train_y: torch.Tensor  # [n]
-    test_y: torch.Tensor  # [n]
-
-
-def make_data(
-    seed: int, n_points: int, slope: float, train_noise: float, test_noise: float,
-    dtype: torch.dtype = torch.float32,
-) -> MLPData:
-    """The tutorial's data at ``seed``: y = slope·x + N(0, noise²), drawn on the CPU."""
-    gen = torch.Generator().manual_seed(seed + DATA_SEED_OFFSET)
-    x = torch.linspace(-1, 1, n_points)
-    eps_train = torch.randn(n_points, generator=gen)
-    eps_test = torch.randn(n_points, generator=gen)
-    train_y = slope * x + train_noise * eps_train
-    test_y = slope * x + test_noise * eps_test
-    return MLPData(x.to(dtype), train_y.to(dtype), test_y.to(dtype))
-
-
 # --- the stacked model ---------------------------------------------------------------------
 
 
 def _column(values: float | Sequence[float], m: int, name: str) -> list[float]:
     if isinstance(values, (int, float)):
         return [float(values)] * m
-    values = [float(v) for v in values]
-    if len(values) != m:
-        raise ValueError(f"{name}: expected {m} values (one per model), got {len(values)}")
-    return values
+    column = [float(v) for v in values]
+    if len(column) != m:
+        raise ValueError(f"{name}: expected {m} values (one per model), got {len(column)}")
+    return column
+
+
+# One update call: (lr, momentum, weight_decay, params, grads, momentum buffers) of a group of models.
+_UpdateGroup = tuple[float, float, float, list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]
+
+
+def _slices(blocks: list[torch.Tensor], spans: list[tuple[int, int]]) -> list[torch.Tensor]:
+    """The model-axis slices ``[s:e]`` of every block, for each span of consecutive models."""
+    return [t[s:e] for t in blocks for s, e in spans]
 
 
 class StackedMLP:
@@ -244,7 +182,7 @@ class StackedMLP:
         self._eval_bufs: dict[int, list[torch.Tensor]] = {}
         self._last: dict[str, Any] | None = None  # activations of the last training forward
 
-    def _hyper_groups(self) -> list[tuple[float, float, float, list, list, list]]:
+    def _hyper_groups(self) -> list[_UpdateGroup]:
         """The update calls: one per (lr, momentum, weight_decay) shared by some models.
 
         Each holds that group's slices of every parameter block (one slice per
@@ -255,22 +193,21 @@ class StackedMLP:
             members.setdefault(key, []).append(i)
         groups = []
         for (lr, mom, wd), idx in members.items():
-            spans, start = [], idx[0]
-            for a, b in zip(idx, idx[1:] + [None]):
+            spans: list[tuple[int, int]] = []
+            start = idx[0]
+            for a, b in pairwise(idx):
                 if b != a + 1:
                     spans.append((start, a + 1))
                     start = b
-
-            def slices(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
-                return [t[s:e] for t in tensors for s, e in spans]
-
-            groups.append((lr, mom, wd, slices(self.params), slices(self.grads), slices(self.momentum_buffers)))
+            spans.append((start, idx[-1] + 1))
+            groups.append((lr, mom, wd, _slices(self.params, spans), _slices(self.grads, spans),
+                           _slices(self.momentum_buffers, spans)))
         return groups
 
     @classmethod
     def from_seeds(
         cls, seeds: Sequence[int], hidden: int, layers: int, *, n_in: int = 1, n_out: int = 1, **kw: Any
-    ) -> "StackedMLP":
+    ) -> StackedMLP:
         sizes = [n_in] + [hidden] * layers + [n_out]
         return cls([linear_init(s, sizes) for s in seeds], **kw)
 
@@ -288,7 +225,9 @@ class StackedMLP:
 
     def weight_norm(self) -> torch.Tensor:
         """[M] L2 norm over all parameters (weights and biases) of each model."""
-        squares = sum(blk.reshape(self.m, -1).square().sum(1) for blk in self.params)
+        squares = self.params[0].reshape(self.m, -1).square().sum(1)
+        for blk in self.params[1:]:
+            squares = squares + blk.reshape(self.m, -1).square().sum(1)
         return squares.sqrt()
 
     # --- forward / backward / update -----------------------------------------------------------
@@ -389,7 +328,7 @@ class StackedMLP:
         self._update(self._updates)
         self.steps += 1
 
-    def _update(self, groups: list[tuple[float, float, float, list, list, list]]) -> None:
+    def _update(self, groups: list[_UpdateGroup]) -> None:
         """One :func:`~regtui.engine.sgd.sgd_update` per group of models sharing (lr, momentum, weight_decay)."""
         for lr, mom, wd, params, grads, bufs in groups:
             sgd_update(params, grads, bufs, lr=lr, momentum=mom, weight_decay=wd,
@@ -414,11 +353,6 @@ def mse(pred: torch.Tensor, y: torch.Tensor, out: torch.Tensor | None = None) ->
     return torch.mean((pred - y).square_(), dim=(1, 2), out=out)
 
 
-# --- the experiment loop shared by weight-decay and dropout --------------------------------
-
-_GROUP_KEYS = ("hidden", "layers", "n_points", "iters")
-
-
 def stack_limit(device: torch.device) -> int:
     """Most models per stack on ``device``.
 
@@ -430,177 +364,3 @@ def stack_limit(device: torch.device) -> int:
     """
     return 8 if device.type == "cpu" else 1 << 30
 
-
-def run_mlp_plan(plan: Any, ctx: Any, *, train_mode_metric: bool = False) -> None:
-    """Train every run of ``plan`` and emit events (see the module docstring).
-
-    Runs sharing hidden/layers/n_points/iters form one group, trained together
-    (as one stack, or on the CPU as stacks of at most :func:`stack_limit`
-    models advanced chunk by chunk). ``train_mode_metric`` adds the
-    "test_loss_train_mode" series and final value (dropout experiment).
-    """
-    runs: tuple[RunSpec, ...] = plan.runs
-    groups: dict[tuple, list[RunSpec]] = {}
-    for r in runs:
-        groups.setdefault(tuple(r.params[k] for k in _GROUP_KEYS), []).append(r)
-    total = sum(key[3] for key in groups)
-
-    shown = next((r for r in runs if r.seed == plan.seed), runs[0])
-    p = shown.params
-    data = make_data(shown.seed, p["n_points"], p["slope"], p["train_noise"], p["test_noise"])
-    xs = data.x.tolist()
-    ctx.emit(Summary("data", {
-        "train": {"x": xs, "y": data.train_y.tolist()},
-        "test": {"x": xs, "y": data.test_y.tolist()},
-    }))
-    ctx.progress(0, total)
-    done = 0
-    for group in groups.values():
-        _Group(group, ctx, plan.seed, train_mode_metric).train(done, total)
-        done += group[0].params["iters"]
-
-
-def _generator(device: torch.device, seed: int) -> torch.Generator:
-    generator = torch.Generator(device=device)
-    generator.manual_seed(seed)
-    return generator
-
-
-def _worker_setup() -> None:
-    # Flushing subnormals is per-thread CPU state: set it in each worker as run_plan does.
-    torch.set_flush_denormal(True)
-
-
-class _Stack:
-    """One stack of a group with its data and per-chunk loss record."""
-
-    def __init__(self, runs: list[RunSpec], device: torch.device, generator: torch.Generator, n_metrics: int) -> None:
-        p0 = runs[0].params
-        n = p0["n_points"]
-        self.runs = runs
-        self.stack = stack = StackedMLP.from_seeds(
-            [r.seed for r in runs], p0["hidden"], p0["layers"],
-            lr=[r.params["lr"] for r in runs],
-            momentum=[r.params["momentum"] for r in runs],
-            weight_decay=[r.params["weight_decay"] for r in runs],
-            dropout=[r.params["dropout"] for r in runs],
-            device=device, generator=generator,
-        )
-        data = [make_data(r.seed, n, r.params["slope"], r.params["train_noise"], r.params["test_noise"]) for r in runs]
-        self.x = stack.inputs(data[0].x)
-        self.train_y = torch.stack([d.train_y for d in data]).view(stack.m, n, 1).to(device)
-        self.test_y = torch.stack([d.test_y for d in data]).view(stack.m, n, 1).to(device)
-        self.record = torch.empty(CHUNK, n_metrics, stack.m, dtype=stack.dtype, device=device)
-
-    def step(self, row: torch.Tensor, train_mode_metric: bool) -> None:
-        """One training step; writes [train_loss, test_loss(, test_loss_train_mode)] into ``row``."""
-        stack = self.stack
-        pred = stack.forward_train(self.x)
-        if stack.has_dropout:
-            if train_mode_metric:  # test inputs = train inputs: the training forward is the train-mode test forward
-                mse(pred, self.test_y, out=row[2])
-            mse(stack.forward(self.x), self.test_y, out=row[1])
-        else:  # no dropout: the eval-mode output on x is the training output
-            mse(pred, self.test_y, out=row[1])
-            if train_mode_metric:
-                row[2].copy_(row[1])
-        stack.mse_backward(pred, self.train_y, loss_out=row[0])
-        stack.sgd_step()
-
-
-class _Group:
-    def __init__(self, runs: list[RunSpec], ctx: Any, dropout_seed: int, train_mode_metric: bool) -> None:
-        self.ctx = ctx
-        self.runs = runs
-        self.iters = runs[0].params["iters"]
-        self.train_mode_metric = train_mode_metric
-        self.names = ["train_loss", "test_loss"] + (["test_loss_train_mode"] if train_mode_metric else [])
-        device = ctx.device
-        size = stack_limit(device)
-        # One dropout generator per stack, so stacks can train concurrently and stay reproducible.
-        self.stacks = [
-            _Stack(runs[i : i + size], device, _generator(device, dropout_seed + k), len(self.names))
-            for k, i in enumerate(range(0, len(runs), size))
-        ]
-        self.jobs = min(ctx.jobs, len(self.stacks))
-        m = len(runs)
-        self.first_bad: list[int | None] = [None] * m
-        self.bad_any = [False] * m
-        self.last: list[list[float]] = [[math.nan] * m for _ in self.names]
-        grid_x = torch.linspace(-1, 1, GRID_POINTS)
-        self.grid_list = tuple(grid_x.tolist())
-        self.grids = [s.stack.inputs(grid_x) for s in self.stacks]
-
-    def curves(self) -> None:
-        for s, grid in zip(self.stacks, self.grids):
-            ys = s.stack.forward(grid).squeeze(2).tolist()
-            for r, y in zip(s.runs, ys):
-                self.ctx.emit(Curve(r.variant, r.seed, "fit", self.grid_list, tuple(y)))
-
-    def train(self, done: int, total: int) -> None:
-        ctx, iters = self.ctx, self.iters
-        self.curves()
-        curve_every = max(1, iters // CURVES)
-        next_curve = curve_every
-        pool = ThreadPoolExecutor(self.jobs, initializer=_worker_setup) if self.jobs > 1 else None
-        try:
-            for start in range(0, iters, CHUNK):
-                n = min(CHUNK, iters - start)
-                self._chunk(n, pool)
-                self.flush(start, n)
-                step = start + n
-                ctx.progress(done + step, total)
-                if next_curve <= step < iters:
-                    self.curves()
-                    while next_curve <= step:
-                        next_curve += curve_every
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-        self.curves()
-        self.finals()
-
-    def _chunk(self, n: int, pool: ThreadPoolExecutor | None) -> None:
-        """Each stack runs a whole chunk while its working set is in cache; with a pool,
-        independent stacks run concurrently (torch ops release the GIL)."""
-
-        def run(s: _Stack) -> None:
-            for j in range(n):
-                self.ctx.check()
-                s.step(s.record[j], self.train_mode_metric)
-
-        if pool is None:
-            for s in self.stacks:
-                run(s)
-            return
-        for future in [pool.submit(run, s) for s in self.stacks]:
-            future.result()  # re-raises Cancelled (or an error) from a worker
-
-    def flush(self, start: int, n: int) -> None:
-        """Move one chunk of losses to the host (one sync per stack) and emit Metrics per model."""
-        steps = tuple(range(start + 1, start + n + 1))
-        i = 0
-        for s in self.stacks:
-            values = s.record[:n].tolist()  # [n][metric][model]
-            for k_model, r in enumerate(s.runs):
-                series = {name: tuple(values[t][k][k_model] for t in range(n)) for k, name in enumerate(self.names)}
-                if self.first_bad[i] is None:
-                    for t, v in enumerate(series["train_loss"]):
-                        if not math.isfinite(v):
-                            self.first_bad[i] = start + 1 + t
-                            break
-                if not self.bad_any[i] and not all(math.isfinite(v) for seq in series.values() for v in seq):
-                    self.bad_any[i] = True
-                for k, name in enumerate(self.names):
-                    self.last[k][i] = series[name][-1]
-                self.ctx.emit(Metrics(r.variant, r.seed, steps, series))
-                i += 1
-
-    def finals(self) -> None:
-        norms = [v for s in self.stacks for v in s.stack.weight_norm().tolist()]
-        for i, r in enumerate(self.runs):
-            values: dict[str, Any] = {name: self.last[k][i] for k, name in enumerate(self.names)}
-            values["weight_norm"] = norms[i]
-            values["diverged"] = self.bad_any[i] or self.first_bad[i] is not None or not math.isfinite(norms[i])
-            values["first_nonfinite_step"] = self.first_bad[i]
-            self.ctx.emit(Final(r.variant, r.seed, values))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -70,7 +71,7 @@ def test_normal_init_overflows_where_the_variance_formula_says(wide):
     # the std is finite up to that layer and grows by ≈ sqrt(n/2)·(std factor) per layer
     finite_stds = stats.std[: layer - 1]
     assert all(math.isfinite(s) for s in finite_stds)
-    ratios = [b / a for a, b in zip(finite_stds[5:25], finite_stds[6:26])]
+    ratios = [b / a for a, b in pairwise(finite_stds[5:26])]
     geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
     assert 0.7 * math.sqrt(128) < geo < 1.3 * math.sqrt(128)
     assert not math.isfinite(stats.std[-1])
@@ -115,7 +116,7 @@ def test_default_init_shrinks_by_sqrt_one_sixth_per_layer(narrow):
     _, events = narrow
     std = _by_variant(events, LayerStats)["default init"].std
     # U(-1/sqrt(n), 1/sqrt(n)) has variance 1/(3n): second moment × n·1/(3n)·1/2 = 1/6.
-    ratios = [b / a for a, b in zip(std[2:22], std[3:23])]
+    ratios = [b / a for a, b in pairwise(std[2:23])]
     geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
     assert abs(geo - math.sqrt(1 / 6)) < 0.08
     assert std[-1] < 1e-10 * std[0]

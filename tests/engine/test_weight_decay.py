@@ -10,8 +10,7 @@ import pytest
 import torch
 
 from regtui import scenario
-from regtui.engine import Cancelled, Context, run_plan
-from regtui.engine import weight_decay
+from regtui.engine import Cancelled, Context, run_plan, weight_decay
 from regtui.events import Curve, Final, Metrics, Progress, RunFinished, RunStarted, Summary
 
 SMALL = {"hidden": 32, "iters": 300}
@@ -83,7 +82,8 @@ def test_final_curve_is_the_eval_prediction_of_an_independent_net():
     """The last Curve equals nn.Sequential with the same init trained by torch.optim.SGD (float32, few steps)."""
     from torch import nn
 
-    from regtui.engine.stacked import linear_init, make_data
+    from regtui.engine.mlp_training import make_data
+    from regtui.engine.stacked import linear_init
 
     p = plan(sets={"hidden": 16, "iters": 20})
     events = run(p)
@@ -125,7 +125,7 @@ def test_same_seed_same_results_and_other_seeds_differ():
     assert series(a) == series(b) and finals(a) == finals(b)
     key_c = {k[0]: v for k, v in series(c).items()}
     assert all(v != key_c[k[0]] for k, v in series(a).items())
-    data = lambda ev: [e.value for e in ev if isinstance(e, Summary)][0]  # noqa: E731
+    data = lambda ev: next(e.value for e in ev if isinstance(e, Summary))  # noqa: E731
     assert data(a) == data(b) != data(c)
 
 
