@@ -1,15 +1,23 @@
 """Import hygiene: the engine never loads Textual/Rich; --help/--list/--version never load torch."""
 
+import pkgutil
 import subprocess
 import sys
 
 import pytest
 
-ENGINE_MODULES = [
-    "regtui.engine", "regtui.engine.runner", "regtui.report", "regtui.scenario", "regtui.devices",
-    "regtui.engine.weight_decay", "regtui.engine.dropout", "regtui.engine.bn",
-    "regtui.engine.bn_stats", "regtui.engine.norms", "regtui.engine.sgd", "regtui.engine.stacked",
-]
+import regtui.engine
+from regtui import registry
+
+# Every engine module (found on disk, so a new one is covered), every kind's engine, and the headless path.
+ENGINE_MODULES = sorted(
+    {f"regtui.engine.{m.name}" for m in pkgutil.iter_modules(regtui.engine.__path__)}
+    | {kind.engine for kind in registry.kinds()}
+    | {"regtui.engine", "regtui.report", "regtui.text_report", "regtui.scenario", "regtui.devices",
+       "regtui.headless", "regtui.event_log", "regtui.output", "regtui.memory"}
+)
+TORCH_FREE = ["regtui.registry", "regtui.specs", "regtui.scenario", "regtui.memory", "regtui.events",
+              "regtui.report", "regtui.text_report", "regtui.output", "regtui.event_log"]
 
 
 def loaded_after(code: str) -> set[str]:
@@ -26,6 +34,12 @@ def test_engine_imports_no_ui():
     top = loaded_after(code)
     assert "torch" in top  # the probe works: the engine really was imported
     assert not {"textual", "rich", "textual_plotext", "plotext"} & top
+
+
+def test_planning_and_reporting_import_no_torch():
+    top = loaded_after("import importlib\n" + "\n".join(f"importlib.import_module({m!r})" for m in TORCH_FREE))
+    assert "regtui" in top
+    assert "torch" not in top
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--list"], ["--version"]])
