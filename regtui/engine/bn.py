@@ -7,12 +7,19 @@ Every run builds ``depth`` blocks ``Linear(width, width, bias=False) [→ BatchN
    std of the activations after every block (after the ReLU, as the tutorial prints them) as
    :class:`LayerStats`, with the 1-based block where the activations first hold inf/NaN.
    Statistics are taken in float64 so a std of huge-but-finite float32 activations is not
-   mistaken for an overflow;
+   mistaken for an overflow. The measuring pass runs with ``torch.set_flush_denormal(False)``
+   (the runner turns flushing on process-wide for training speed and it is turned back on
+   afterwards), so subnormal float32 activations (below ~1.2e-38) keep their values as in
+   plain PyTorch instead of reading as 0;
 2. **trains** ``train_steps`` SGD-with-momentum steps on a synthetic task — classify
    ``CLASSES`` Gaussian blobs in ``width`` dimensions from fresh mini-batches, read out by a
    ``Linear(width, CLASSES)`` head with PyTorch's default init — emitting the mini-batch
    cross-entropy as ``Metrics("train_loss")`` in chunks, and for BatchNorm runs the running
    statistics of the first, middle and last BN layer as the ``running_stats`` table.
+
+``Summary("worked")`` sets the per-layer scale factor each init predicts (derived below, in
+:func:`worked`) beside the measured one (the geometric mean of the per-layer std ratios), and
+the layer where the predicted scale leaves float32's range beside the measured one.
 
 Divergence is a result: a run whose loss turns inf/NaN stops training at the end of that
 chunk, and its ``Final`` says ``diverged = True`` with the first non-finite step. The running
@@ -33,7 +40,7 @@ from torch.nn import functional as F
 from regtui.engine.context import Context
 from regtui.engine.loop import StepFn, floats, train_in_chunks
 from regtui.engine.sgd import MomentumSGD
-from regtui.events import Final, LayerStats, RunSpec, TableRows
+from regtui.events import Final, LayerStats, RunSpec, Summary, TableRows
 from regtui.scenario import Plan
 
 CLASSES = 4  # classes of the synthetic blob task
@@ -110,7 +117,21 @@ def _running(bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _measure(model: DeepMLP, x: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...], int | None]:
-    """Per-block mean/std (float64) and the 1-based first block with non-finite activations."""
+    """Per-block mean/std (float64) and the 1-based first block with non-finite activations.
+
+    Runs with subnormal flushing off, as plain PyTorch does by default: the runner turns it on
+    process-wide for training speed, which would turn vanishing activations below ~1.2e-38
+    into exact zeros. ``set_flush_denormal`` has no getter; the runner set it, so it is turned
+    back on afterwards.
+    """
+    torch.set_flush_denormal(False)
+    try:
+        return _measure_unflushed(model, x)
+    finally:
+        torch.set_flush_denormal(True)
+
+
+def _measure_unflushed(model: DeepMLP, x: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...], int | None]:
     outs: list[torch.Tensor] = []
     with torch.no_grad():
         model.body(x, per_layer=outs)
@@ -124,12 +145,64 @@ def _measure(model: DeepMLP, x: torch.Tensor) -> tuple[tuple[float, ...], tuple[
     return floats(means), floats(stds), first
 
 
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)  # ≈ 3.4e38
+FLOAT32_TINY = float(torch.finfo(torch.float32).tiny)  # ≈ 1.18e-38, the smallest normal float32
+RELU_STD_OVER_RMS = math.sqrt(1 - 1 / math.pi)  # std/rms of ReLU(z), z ~ N(0, σ²)
+
+
+def predicted_factor(init: str, width: int, batchnorm: bool) -> tuple[float, str]:
+    """The per-layer factor on the activations' scale, and its formula.
+
+    A Linear layer with n = width inputs gives each output the variance n·Var(w)·E[x²]; for
+    ReLU outputs E[x²] is half the pre-activation variance, so the rms of the activations is
+    multiplied by √(n·Var(w)/2) per block. Var(w): default init U(−1/√n, 1/√n) → 1/(3n);
+    N(0, 1) → 1; Kaiming normal → 2/n. BatchNorm resets the pre-activation variance to 1 at
+    every block, so the factor is 1.
+    """
+    if batchnorm:
+        return 1.0, "1 (BatchNorm resets the scale every block)"
+    if init == "normal":
+        return math.sqrt(width / 2), f"√(n·1/2) = √({width}/2)"
+    if init == "kaiming":
+        return 1.0, "√(n·(2/n)/2) = 1"
+    return math.sqrt(1 / 6), "√(n·(1/(3n))/2) = √(1/6)"
+
+
+def worked(init: str, width: int, depth: int, batchnorm: bool,
+           stds: Sequence[float], first_nonfinite: int | None) -> dict[str, object]:
+    """Predicted factor, std and float32 limits beside the measured ones (one run)."""
+    factor, formula = predicted_factor(init, width, batchnorm)
+    # rms after block L is factor**L (the input is N(0, 1), so E[x²] = 1 at block 1); std = rms·√(1 − 1/π).
+    log_f = math.log(factor)
+    overflow = math.ceil(math.log(FLOAT32_MAX) / log_f) if log_f > 0 else None
+    subnormal = math.ceil(math.log(FLOAT32_TINY) / log_f) if log_f < 0 else None
+    last = (first_nonfinite - 1) if first_nonfinite is not None else len(stds)  # finite blocks
+    finite = list(stds[:last])
+    measured_factor = None
+    if len(finite) >= 2 and finite[0] > 0 and finite[-1] > 0:
+        measured_factor = (finite[-1] / finite[0]) ** (1 / (len(finite) - 1))
+    predicted_std = None if batchnorm else RELU_STD_OVER_RMS * factor ** depth
+    return {
+        "factor": {"formula": formula, "predicted": factor, "measured": measured_factor,
+                   "measured_over": f"geometric mean of the std ratio between consecutive blocks, blocks 1–{len(finite)}"},
+        "std_last_block": {"formula": f"√(1 − 1/π)·factor^{depth}" if not batchnorm else "√(1/2 − 1/(2π)) ≈ 0.58",
+                           "predicted": predicted_std if predicted_std is not None
+                           else math.sqrt(0.5 - 1 / (2 * math.pi)),
+                           "measured": stds[-1] if stds else None},
+        "overflow_block": {"formula": "first L with factor^L > float32 max ≈ 3.4e38",
+                           "predicted": overflow, "measured": first_nonfinite},
+        "subnormal_block": {"formula": "first L with factor^L < float32's smallest normal ≈ 1.18e-38",
+                            "predicted": subnormal,
+                            "measured": next((i + 1 for i, s in enumerate(stds) if 0 < s < FLOAT32_TINY), None)},
+    }
+
+
 def _tracked_layers(depth: int) -> list[int]:
     """0-based indices of the first, middle and last layer."""
     return sorted({0, max(1, depth // 2) - 1, depth - 1})
 
 
-def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
+def _run_one(run: RunSpec, ctx: Context, done: int, total: int, worked_runs: dict[str, object]) -> int:
     p = run.params
     depth, width, batch = p["depth"], p["width"], p["batch"]
     steps = p["train_steps"]
@@ -146,6 +219,9 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
     ctx.check()
     means, stds, first_layer = _measure(model, x0.to(device))
     ctx.emit(LayerStats(run.variant, run.seed, means, stds, first_layer))
+    worked_runs[f"{run.variant} · seed {run.seed}"] = worked(
+        p["init"], width, depth, p["batchnorm"], stds, first_layer)
+    ctx.emit(Summary("worked", dict(worked_runs)))  # after every run, so an interrupted run keeps it
     for bn in bns:
         bn.reset_running_stats()
     done += 1
@@ -215,5 +291,6 @@ def run(plan: Plan, ctx: Context) -> None:
     total = sum(1 + r.params["train_steps"] for r in plan.runs)
     done = 0
     ctx.progress(0, total, "measure")
+    worked_runs: dict[str, object] = {}
     for r in plan.runs:
-        done = _run_one(r, ctx, done, total)
+        done = _run_one(r, ctx, done, total, worked_runs)

@@ -1,0 +1,65 @@
+"""Helpers for the lesson-claim tests: run a bundled scenario through the engine and the collector.
+
+Every claim a bundled scenario's explanation makes is either a formula that holds exactly or a
+measured statement over named seeds; the tests in this folder check each one against what the
+engine itself emits (``run_plan`` + ``Collector``), over the seeds the text names.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import pytest
+
+from regtui import scenario
+from regtui.engine import run_plan
+from regtui.report import Collector
+
+
+def lesson_text(name: str) -> str:
+    """The explanation of the bundled scenario ``name``, with line breaks folded to spaces."""
+    return " ".join(scenario.load(scenario.find(name)).explanation.split())
+
+
+def run_lesson(name: str, sets: dict[str, Any] | None = None, seed: int = 0, seeds: int | None = None,
+               path: pathlib.Path | None = None) -> tuple[dict[str, Any], list[Any]]:
+    """Run a bundled scenario (or the scenario file ``path``); returns (document, events)."""
+    sc = scenario.load(path or scenario.find(name))
+    plan = scenario.plan(sc, sets=sets or {}, sweep=None, seed=seed, seeds=seeds)
+    events: list[Any] = []
+    collector = Collector()
+
+    def emit(event: Any) -> None:
+        events.append(event)
+        collector(event)
+
+    finished = run_plan(plan, "cpu", emit=emit)
+    assert finished.status == "completed", finished.error
+    return collector.document(), events
+
+
+def variant(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(v for v in doc["variants"] if v["name"] == name)
+
+
+def per_seed(doc: dict[str, Any], name: str) -> dict[int, dict[str, Any]]:
+    """seed -> {"final": ..., "series": ...} of variant ``name`` (a single-seed run has no per_seed)."""
+    v = variant(doc, name)
+    if "per_seed" in v:
+        return {p["seed"]: p for p in v["per_seed"]}
+    return {v["seeds"][0] if "seeds" in v else doc["seed"]: v}
+
+
+class Lessons:
+    """The helpers above, handed to tests as the ``lessons`` fixture (tests import nothing from here)."""
+
+    text = staticmethod(lesson_text)
+    run = staticmethod(run_lesson)
+    variant = staticmethod(variant)
+    per_seed = staticmethod(per_seed)
+
+
+@pytest.fixture(scope="session")
+def lessons() -> type[Lessons]:
+    return Lessons
