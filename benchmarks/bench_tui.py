@@ -38,7 +38,9 @@ def headless(plan: sc.Plan, device: str = "cpu") -> tuple[float, int]:
     return finished.elapsed_s, collector.progress.step
 
 
-async def in_app(name: str, sets: dict[str, str], size: tuple[int, int], device: str = "cpu") -> tuple[float, int, dict]:
+async def in_app(
+    name: str, sets: dict[str, str], size: tuple[int, int], device: str = "cpu",
+) -> tuple[float, int, dict]:
     from textual.widgets import Input
 
     from regtui.app.app import make_app
@@ -48,24 +50,24 @@ async def in_app(name: str, sets: dict[str, str], size: tuple[int, int], device:
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         for key, value in sets.items():
-            app.form.query_one(f"#field-{key}", Input).value = value
+            app.main.form.query_one(f"#field-{key}", Input).value = value
         await pilot.pause()
         app.main.query_one("#views").active = "tab-loss"
         await pilot.pause()
         chart = app.main.query_one(LossChart)
-        renders_before, redraws_before = chart.renders, app.redraws
+        renders_before, redraws_before = chart.renders, app.main.redraw.redraws
         cpu = time.thread_time()  # the UI thread's CPU time: every redraw and composite
         await pilot.press("r")
-        state = app.run_state
+        state = app.main.run_state
         while state.status in ("running", "stopping"):
             await asyncio.sleep(0.05)
         ui_cpu = time.thread_time() - cpu
         assert state.status == "done", (state.status, state.error)
         stats = {
-            "redraws": app.redraws - redraws_before,
+            "redraws": app.main.redraw.redraws - redraws_before,
             "chart renders": chart.renders - renders_before,
             "UI CPU share": f"{ui_cpu / state.elapsed_s:.1%}",
-            "last interval s": round(app.interval, 3),
+            "last interval s": round(app.main.redraw.interval, 3),
             "points/series": max(chart.series_points.values()),
         }
         return state.elapsed_s, state.collector.progress.step, stats

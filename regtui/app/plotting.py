@@ -1,4 +1,4 @@
-"""Helpers shared by the chart widgets: markers, colours, log axes, number formatting.
+"""Helpers shared by the chart widgets: markers, colours, log axes, ticks.
 
 Pure Python (no Textual, no torch). Series are told apart by marker shape as
 well as colour, so the charts stay readable with ``NO_COLOR=1``: each variant
@@ -9,7 +9,11 @@ other metric), and each variant a colour.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from regtui.aggregate import finite
+from regtui.numbers import fmt
 
 # One family per variant: (first metric, second metric, third metric).
 MARKER_FAMILIES: tuple[tuple[str, str, str], ...] = (
@@ -54,10 +58,6 @@ def metric_rank(name: str) -> int:
 
 def order_metrics(names: Iterable[str]) -> list[str]:
     return sorted(dict.fromkeys(names), key=lambda n: (metric_rank(n), n))
-
-
-def finite(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def finite_pairs(xs: Sequence[Any], ys: Sequence[Any], positive: bool = False) -> tuple[list[float], list[float]]:
@@ -121,30 +121,6 @@ def sweep_axis(values: Sequence[Any]) -> tuple[list[float], list[float], list[st
     if any(v == 0 for v in nums):
         ticks, labels = [float(low), *ticks], ["0", *labels]
     return positions, ticks, labels, True
-
-
-def fmt(x: Any, digits: int = 4) -> str:
-    """A compact number for tables, legends and status lines."""
-    if x is None:
-        return "—"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, int):
-        return str(x)
-    if isinstance(x, float):
-        if math.isnan(x):
-            return "nan"
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        if x == 0:
-            return "0"
-        return f"{x:.{digits}g}"
-    if isinstance(x, (list, tuple)):
-        inner = ", ".join(fmt(v, digits) for v in x[:6])
-        return f"[{inner}{', …' if len(x) > 6 else ''}]"
-    if isinstance(x, dict):
-        return "{" + ", ".join(f"{k}: {fmt(v, digits)}" for k, v in list(x.items())[:4]) + "}"
-    return str(x)
 
 
 def metric_label(name: str) -> str:

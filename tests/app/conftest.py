@@ -13,6 +13,7 @@ from textual.widgets import Input
 
 from regtui.app.app import RegtuiApp, make_app
 
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
     """Run ``async def`` tests with asyncio.run (no async plugin needed)."""
@@ -64,7 +65,7 @@ def app_for(file: str | None = None, **options) -> RegtuiApp:
 async def type_into(pilot, key: str, text: str) -> None:
     """Focus a form field, clear it and type ``text`` key by key, like a user."""
     app = pilot.app
-    field = app.form.query_one(f"#field-{key}", Input)
+    field = app.main.form.query_one(f"#field-{key}", Input)
     field.focus()
     await pilot.pause()
     field.action_end()
@@ -77,7 +78,7 @@ async def type_into(pilot, key: str, text: str) -> None:
 async def set_fields(pilot, **values: str) -> None:
     """Set several fields at once (each posts Input.Changed, as typing does)."""
     for key, text in values.items():
-        pilot.app.form.query_one(f"#field-{key}", Input).value = text
+        pilot.app.main.form.query_one(f"#field-{key}", Input).value = text
     await pilot.pause()
 
 
@@ -98,9 +99,9 @@ async def wait_until(condition, timeout: float = 30.0, step: float = 0.01) -> fl
 
 async def run_to_end(pilot, timeout: float = 60.0) -> None:
     app = pilot.app
-    before = app.run_state
+    before = app.main.run_state
     await pilot.press("r")
     await pilot.pause()
-    assert app.run_state is not None and app.run_state is not before, "r did not start a run"
-    await wait_until(lambda: app.run_state.status not in ("running", "stopping"), timeout)
+    assert app.main.run_state is not None and app.main.run_state is not before, "r did not start a run"
+    await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"), timeout)
     await pilot.pause()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from textual.widgets import Button, Input, Select, Static, TabbedContent
+from textual.widgets import Button, Input, Static, TabbedContent
 
 from regtui import scenario as sc
 from regtui.app.widgets.fit_chart import FitChart
@@ -30,11 +30,11 @@ async def test_picker_lists_bundled_and_user_files(user_dir):
     app = app_for(scenarios_dir=str(user_dir))
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
-        labels = [e.label for e in app.entries]
+        labels = [e.label for e in app.main.entries]
         for path in sc.bundled_paths():
             assert sc.load(path).title in labels
         assert "My tiny weight decay" in labels
-        broken = next(e for e in app.entries if e.path and e.path.name == "broken.toml")
+        broken = next(e for e in app.main.entries if e.path and e.path.name == "broken.toml")
         with pytest.raises(ConfigError) as exc:
             sc.load(user_dir / "broken.toml")
         assert broken.error == str(exc.value)  # the CLI's one-line message
@@ -42,45 +42,45 @@ async def test_picker_lists_bundled_and_user_files(user_dir):
         # Picking it by keyboard shows the error and blocks Run; the others stay usable.
         await pilot.press("slash")
         assert isinstance(app.focused, ScenarioPicker)
-        index = app.entries.index(broken)
+        index = app.main.entries.index(broken)
         app.main.query_one(ScenarioPicker).highlighted = index
         await pilot.press("enter")
         await pilot.pause()
-        assert app.entry is broken and app.plan is None
+        assert app.main.entry is broken and app.main.plan is None
         assert app.main.query_one(".form-error-note", Static).display
         assert str(exc.value) in str(app.main.query_one("#scenario-summary", Static).render())
         await pilot.press("r")
-        assert app.run_state is None
-        tiny = next(i for i, e in enumerate(app.entries) if e.label == "My tiny weight decay")
+        assert app.main.run_state is None
+        tiny = next(i for i, e in enumerate(app.main.entries) if e.label == "My tiny weight decay")
         app.main.query_one(ScenarioPicker).highlighted = tiny
         app.main.query_one(ScenarioPicker).focus()
         await pilot.press("enter")
         await pilot.pause()
-        assert app.plan is not None and app.plan.scenario.title == "My tiny weight decay"
+        assert app.main.plan is not None and app.main.plan.scenario.title == "My tiny weight decay"
         await run_to_end(pilot)
-        assert app.run_state.status == "done"
+        assert app.main.run_state.status == "done"
 
 
 async def test_open_on_a_bad_file_keeps_the_app_usable(user_dir):
     app = app_for(file=str(user_dir / "broken.toml"))
     async with app.run_test(size=NARROW) as pilot:
         await pilot.pause()
-        assert app.entry.error and "lrr" in app.entry.error
-        assert app.plan is None
-        assert any(app.entry.error in str(n.message) for n in app._notifications)
+        assert app.main.entry.error and "lrr" in app.main.entry.error
+        assert app.main.plan is None
+        assert any(app.main.entry.error in str(n.message) for n in app._notifications)
         await pilot.press("r")
-        assert app.run_state is None and app.is_running
+        assert app.main.run_state is None and app.is_running
         select = app.main.query_one(ScenarioSelect)
-        select.value = next(i for i, e in enumerate(app.entries) if e.scenario and e.scenario.name == "bn-stats")
+        select.value = next(i for i, e in enumerate(app.main.entries) if e.scenario and e.scenario.name == "bn-stats")
         await pilot.pause()
-        assert app.plan is not None and app.plan.scenario.name == "bn-stats"
+        assert app.main.plan is not None and app.main.plan.scenario.name == "bn-stats"
 
 
 async def test_missing_file_is_an_error_entry(tmp_path):
     app = app_for(file=str(tmp_path / "nope.toml"))
     async with app.run_test(size=NARROW) as pilot:
         await pilot.pause()
-        assert app.entry.error == f"scenario file not found: {tmp_path / 'nope.toml'}"
+        assert app.main.entry.error == f"scenario file not found: {tmp_path / 'nope.toml'}"
 
 
 async def test_form_is_generated_from_the_spec_with_scenario_defaults():
@@ -89,9 +89,9 @@ async def test_form_is_generated_from_the_spec_with_scenario_defaults():
         await pilot.pause()
         scenario = sc.load(sc.find("bn"))
         for p in scenario.spec.params:
-            field = app.form.query_one(f"#field-{p.name}", Input)
+            field = app.main.form.query_one(f"#field-{p.name}", Input)
             assert p.parse(field.value) == scenario.defaults()[p.name]
-        assert app.plan == sc.plan(scenario, {}, {}, 0, None)
+        assert app.main.plan == sc.plan(scenario, {}, {}, 0, None)
 
 
 async def test_edit_a_parameter_and_the_plan_follows():
@@ -99,27 +99,27 @@ async def test_edit_a_parameter_and_the_plan_follows():
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         await type_into(pilot, "iters", "30")
-        assert app.plan.params["iters"] == 30
-        assert app.plan.sets == {"iters": 30}
+        assert app.main.plan.params["iters"] == 30
+        assert app.main.plan.sets == {"iters": 30}
         replay = app.main.query_one("#replay").command
-        assert replay == sc.replay_command(app.plan, "cpu")
+        assert replay == sc.replay_command(app.main.plan, "cpu")
         assert "--set iters=30" in replay
         # ctrl+r resets to the scenario's defaults.
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert app.plan.sets == {}
-        assert app.form.query_one("#field-iters", Input).value == "2000"
+        assert app.main.plan.sets == {}
+        assert app.main.form.query_one("#field-iters", Input).value == "2000"
 
 
 async def test_parameters_the_variants_set_are_marked_and_a_new_value_merges_them():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
-        hints = [str(h.render()) for h in app.form.query(".field-hint")]
+        hints = [str(h.render()) for h in app.main.form.query(".field-hint")]
         assert hints == ["  per variant: 0.0, 0.01"]
-        assert app.plan.variant_names == ["no weight decay", "weight decay"]
+        assert app.main.plan.variant_names == ["no weight decay", "weight decay"]
         await type_into(pilot, "weight_decay", "0.05")
-        assert app.plan.variant_names == ["weight_decay=0.05"]
+        assert app.main.plan.variant_names == ["weight_decay=0.05"]
 
 
 async def test_bad_value_is_refused_inline_and_blocks_run():
@@ -129,18 +129,18 @@ async def test_bad_value_is_refused_inline_and_blocks_run():
         await type_into(pilot, "lr", "-1")
         with pytest.raises(ConfigError) as exc:
             sc.load(sc.find("weight-decay")).spec.param("lr").parse("-1")
-        box = app.form.query_one("#error-lr", Static)
+        box = app.main.form.query_one("#error-lr", Static)
         assert box.has_class("shown") and str(exc.value) in str(box.render())
-        assert app.form.query_one("#field-lr", Input).has_class("invalid")
-        assert app.plan is None
-        assert app.form.query_one("#run-button", Button).disabled
+        assert app.main.form.query_one("#field-lr", Input).has_class("invalid")
+        assert app.main.plan is None
+        assert app.main.form.query_one("#run-button", Button).disabled
         await pilot.press("escape")  # leave the field so "r" is a key, not a letter
         await pilot.press("r")
         await pilot.pause()
-        assert app.run_state is None
+        assert app.main.run_state is None
         assert any("lr" in str(n.message) for n in app._notifications)
         await type_into(pilot, "lr", "0.02")
-        assert app.plan is not None and not box.has_class("shown")
+        assert app.main.plan is not None and not box.has_class("shown")
 
 
 async def test_cross_parameter_check_blocks_run():
@@ -148,10 +148,10 @@ async def test_cross_parameter_check_blocks_run():
     async with app.run_test(size=NARROW) as pilot:
         await pilot.pause()
         await set_fields(pilot, batchnorm="true", batch="1")
-        assert app.plan is None
-        assert "BatchNorm needs at least 2" in str(app.form.query_one("#form-error", Static).render())
+        assert app.main.plan is None
+        assert "BatchNorm needs at least 2" in str(app.main.form.query_one("#form-error", Static).render())
         await set_fields(pilot, batch="4")
-        assert app.plan is not None
+        assert app.main.plan is not None
 
 
 async def test_sweep_fields_are_validated():
@@ -159,13 +159,13 @@ async def test_sweep_fields_are_validated():
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         await set_fields(pilot, sweep_key="init", sweep_values="1,2")
-        assert app.plan is None and "sweep_key" in app.form.errors
+        assert app.main.plan is None and "sweep_key" in app.main.form.errors
         await set_fields(pilot, sweep_key="weight_decay", sweep_values="0,x")
-        assert app.plan is None and "sweep_values" in app.form.errors
+        assert app.main.plan is None and "sweep_values" in app.main.form.errors
         await set_fields(pilot, sweep_values="0,1e-3,1e-2")
-        assert app.plan.sweep == {"weight_decay": (0.0, 1e-3, 1e-2)}
+        assert app.main.plan.sweep == {"weight_decay": (0.0, 1e-3, 1e-2)}
         await set_fields(pilot, seeds="0")
-        assert app.plan is None and "seeds" in app.form.errors
+        assert app.main.plan is None and "seeds" in app.main.form.errors
 
 
 async def test_run_weight_decay_fills_the_charts():
@@ -174,19 +174,21 @@ async def test_run_weight_decay_fills_the_charts():
         await pilot.pause()
         await set_fields(pilot, iters="30", hidden="16")
         await run_to_end(pilot)
-        state = app.run_state
+        state = app.main.run_state
         assert state.status == "done"
         collector = state.collector
         loss = app.main.query_one(LossChart)
-        expected = {f"{v}/{k}": len(m.series[k]) for (v, _), m in collector.models.items() for k in m.series}
+        records = collector.snapshot().records  # every point (a single seed: the model's own series)
+        expected = {f"{r['name']}/{k}": len(col) for r in records for k, col in r["series"].items() if k != "step"}
         assert loss.series_points == expected and set(expected.values()) == {30}
         assert "train_loss" in str(app.main.query_one("#finals").render())
         await pilot.press("tab")  # Loss -> Fit
         await pilot.pause()
-        assert app.active_view == "fit"
+        assert app.main.active_view == "fit"
         fit = app.main.query_one(FitChart)
         assert fit.series_points["data/train"] == 10
-        assert fit.series_points["no weight decay/fit"] == len(collector.models[("no weight decay", 0)].curves["fit"]["x"])
+        fitted = collector.variant_record("no weight decay")["curves"]["fit"]
+        assert fit.series_points["no weight decay/fit"] == len(fitted["x"])
         replay = app.main.query_one("#replay")
         assert replay.command == sc.replay_command(state.plan, "cpu")
         assert "replay:" in str(replay.render())
@@ -196,18 +198,19 @@ async def test_run_bn_fills_layers_and_running_stats():
     app = app_for(file="bn")
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
-        assert app.active_view == "layers"
+        assert app.main.active_view == "layers"
         await set_fields(pilot, depth="10", width="16", train_steps="5")
         await run_to_end(pilot)
-        collector = app.run_state.collector
+        collector = app.main.run_state.collector
         layers = app.main.query_one(LayersChart)
         assert layers.series_points and all(n <= 10 for n in layers.series_points.values())
         assert layers.series_points["kaiming init"] == 10
         app.main.query_one(TabbedContent).active = "tab-stats"
         await pilot.pause(0.2)
         table = app.main.query_one(StatsView).tables["running_stats"]
-        raw = collector.tables["running_stats"]
-        keys = {tuple(r[raw.columns.index(k)] for k in raw.key) for r in raw.rows}
+        raw = collector.snapshot().tables["running_stats"]
+        rows, _ = collector.rows_since("running_stats", 0)
+        keys = {tuple(r[raw.columns.index(k)] for k in raw.key) for r in rows}
         assert table.row_count == len(keys) > 0
         assert sorted(table.columns_shown) == sorted(raw.columns)
         assert table.columns_shown[:5] == ("variant", "layer", "feature", "running_mean", "running_var")
@@ -219,14 +222,14 @@ async def test_running_stats_update_in_place_with_highlight():
         await pilot.pause()
         await run_to_end(pilot)
         view = app.main.query_one(StatsView)
-        assert app.active_view == "stats"
-        collector = app.run_state.collector
+        assert app.main.active_view == "stats"
+        collector = app.main.run_state.collector
         for name in ("bn1d", "bn2d", "bn3d"):
-            assert view.tables[name].row_count == len(collector.tables[name].rows)
+            assert view.tables[name].row_count == len(collector.rows_since(name, 0)[0])
         table = view.tables["bn1d"]
-        raw = collector.tables["bn1d"]
+        raw = collector.snapshot().tables["bn1d"]
         # Feed one more update by hand: the same key, a changed running_mean.
-        values = dict(zip(raw.columns, raw.rows[-1]))
+        values = dict(zip(raw.columns, collector.rows_since("bn1d", 0)[0][-1]))
         key = "|".join(str(values[k]) for k in raw.key)
         values["running_mean"] = 123.0
         row = [values[c] for c in table.columns_shown]
@@ -246,21 +249,21 @@ async def test_results_views_for_norms_and_dropout():
         await set_fields(pilot, steps="3", train_samples="16", test_samples="8")
         await run_to_end(pilot)
         results = app.main.query_one(ResultsView)
-        assert app.active_view == "results"
+        assert app.main.active_view == "results"
         norms = results.tables["norms"]
         assert norms.row_count == 4
         joined = [c for c in norms.columns_shown if c.startswith("test_accuracy")]
         assert len(joined) == 2  # batch 2 and batch 64
         # Dropout's scaling demo values.
         select = app.main.query_one(ScenarioSelect)
-        select.value = next(i for i, e in enumerate(app.entries) if e.scenario and e.scenario.name == "dropout")
+        select.value = next(i for i, e in enumerate(app.main.entries) if e.scenario and e.scenario.name == "dropout")
         await pilot.pause()
         await set_fields(pilot, iters="10", hidden="8")
         await run_to_end(pilot)
         app.main.query_one(TabbedContent).active = "tab-results"
         await pilot.pause(0.2)
         scaling = app.main.query_one(ResultsView).tables["scaling"]
-        summary = app.run_state.collector.summary["scaling"]
+        summary = app.main.run_state.collector.snapshot().summary["scaling"]
         assert scaling.row_count >= len(summary)
 
 
@@ -270,9 +273,9 @@ async def test_sweep_and_seeds_draw_bands_and_the_sweep_chart():
         await pilot.pause()
         await set_fields(pilot, iters="20", hidden="8", seeds="2", sweep_key="weight_decay",
                          sweep_values="0,1e-3,1e-2")
-        assert app.plan.seeds == 2 and len(app.plan.runs) == 6
+        assert app.main.plan.seeds == 2 and len(app.main.plan.runs) == 6
         await run_to_end(pilot)
-        assert app.run_state.status == "done"
+        assert app.main.run_state.status == "done"
         loss = app.main.query_one(LossChart)
         assert "mean ± std over seeds" in loss.title_text
         app.main.query_one(TabbedContent).active = "tab-sweep"
@@ -287,8 +290,8 @@ async def start_long_run(pilot):
     app = pilot.app
     await set_fields(pilot, iters="1000000", hidden="16")
     key(app, "r", "r")  # Pilot.press would wait for an idle process, which training never is
-    await wait_until(lambda: app.run_state is not None)
-    state = app.run_state
+    await wait_until(lambda: app.main.run_state is not None)
+    state = app.main.run_state
     await wait_until(lambda: state.collector.progress is not None and state.collector.progress.step > 10)
     return state
 
@@ -325,12 +328,12 @@ async def test_a_new_run_cancels_the_old_one():
     async with app.run_test(size=NARROW) as pilot:
         await pilot.pause()
         first = await start_long_run(pilot)
-        app.form.query_one("#field-iters", Input).value = "20"
-        await wait_until(lambda: app.plan is not None and app.plan.params["iters"] == 20)
+        app.main.form.query_one("#field-iters", Input).value = "20"
+        await wait_until(lambda: app.main.plan is not None and app.main.plan.params["iters"] == 20)
         key(app, "r", "r")
-        await wait_until(lambda: app.run_state is not first)
+        await wait_until(lambda: app.main.run_state is not first)
         assert first.cancel.is_set()
-        await wait_until(lambda: app.run_state.status == "done")
+        await wait_until(lambda: app.main.run_state.status == "done")
         await wait_until(lambda: first.collector.finished is not None, timeout=5)
         assert first.collector.finished.status == "interrupted"
 
@@ -344,7 +347,7 @@ async def test_a_failing_run_becomes_a_notification():
         await pilot.pause()
         await pilot.press("escape")
         await run_to_end(pilot)
-        assert app.run_state.status == "failed"
+        assert app.main.run_state.status == "failed"
         assert any("RuntimeError: boom" in str(n.message) for n in app._notifications)
         assert app.is_running
 
@@ -353,16 +356,16 @@ async def test_keys_views_help_and_palette():
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
         await pilot.pause()
-        assert app.visible_views() == ["params", "loss", "fit", "explain"]
-        assert app.active_view == "params"
+        assert app.main.visible_views() == ["params", "loss", "fit", "explain"]
+        assert app.main.active_view == "params"
         await pilot.press("escape")
         seen = []
         for _ in range(4):
             await pilot.press("tab")
-            seen.append(app.active_view)
+            seen.append(app.main.active_view)
         assert seen == ["loss", "fit", "explain", "params"]
         await pilot.press("shift+tab")
-        assert app.active_view == "explain"
+        assert app.main.active_view == "explain"
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
@@ -370,7 +373,7 @@ async def test_keys_views_help_and_palette():
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for title in ("Run", "Stop", "Next view", "Previous view", "Scenarios", "Help", "Quit"):
             assert title in titles
-        keys = {b.key for b in app.BINDINGS}
+        keys = {b.key for b in [*app.BINDINGS, *app.main.BINDINGS]}
         assert {"r", "s", "tab", "shift+tab", "slash", "question_mark", "q"} <= keys
 
 
@@ -378,17 +381,17 @@ async def test_narrow_layout_collapses_the_picker_and_moves_the_form():
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
         await pilot.pause()
-        assert app.layout_mode == "narrow"
+        assert app.main.layout_mode == "narrow"
         assert not app.main.query_one("#sidebar").display
         assert app.main.query_one(ScenarioSelect).display
-        assert app.form in app.main.query_one("#tab-form-slot").children
+        assert app.main.form in app.main.query_one("#tab-form-slot").children
         await type_into(pilot, "iters", "42")
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
-        assert app.layout_mode == "wide"
-        assert app.form in app.main.query_one("#sidebar-form-slot").children
-        assert app.form.query_one("#field-iters", Input).value == "42"  # kept across the move
-        assert "params" not in app.visible_views()
+        assert app.main.layout_mode == "wide"
+        assert app.main.form in app.main.query_one("#sidebar-form-slot").children
+        assert app.main.form.query_one("#field-iters", Input).value == "42"  # kept across the move
+        assert "params" not in app.main.visible_views()
 
 
 async def test_too_small_terminal_shows_a_message():

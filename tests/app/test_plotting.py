@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from regtui.app import plotting
+from regtui.numbers import fmt
 
 
 def test_every_series_gets_its_own_shape():
@@ -45,8 +46,8 @@ def test_non_finite_points_are_dropped():
 
 
 def test_formats():
-    assert plotting.fmt(None) == "—"
-    assert plotting.fmt(float("nan")) == "nan"
-    assert plotting.fmt(0.000123456) == "0.0001235"
-    assert plotting.fmt([1, 2.5]) == "[1, 2.5]"
+    assert fmt(None) == "—"
+    assert fmt(float("nan")) == "nan"
+    assert fmt(0.000123456) == "0.0001235"
+    assert fmt([1, 2.5]) == "[1, 2.5]"
     assert plotting.metric_label("test_loss_train_mode") == "test (train mode)"

@@ -26,7 +26,7 @@ def test_narrow_params_tab(snap_compare):
 def test_narrow_refuses_a_bad_value(snap_compare):
     async def run_before(pilot):
         await pilot.pause()
-        pilot.app.form.query_one("#field-lr", Input).value = "-1"
+        pilot.app.main.form.query_one("#field-lr", Input).value = "-1"
         await pilot.pause()
 
     assert snap_compare(app_for(file="weight-decay"), terminal_size=(80, 24), run_before=run_before)
@@ -35,12 +35,13 @@ def test_narrow_refuses_a_bad_value(snap_compare):
 def test_wide_bn_stats_after_a_run(snap_compare):
     async def run_before(pilot):
         app = pilot.app
+        await pilot.pause()  # the dashboard screen composes after the App starts
         app.main.query_one(StatusBar).show_timing = False
         await pilot.pause()
         await pilot.press("r")
-        await wait_until(lambda: app.run_state.status == "done")
+        await wait_until(lambda: app.main.run_state.status == "done")
         await pilot.pause(0.3)
-        app._status()
+        app.main._status()
         await pilot.pause()
 
     assert snap_compare(app_for(file="bn-stats"), terminal_size=(120, 40), run_before=run_before)

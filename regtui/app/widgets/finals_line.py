@@ -14,8 +14,10 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from regtui.aggregate import finite
 from regtui.app import plotting
 from regtui.app.widgets.loss_chart import metric_names
+from regtui.numbers import fmt
 
 MAX_LINES = 4
 
@@ -93,9 +95,9 @@ class FinalsLine(Static):
                 continue
             if value is None or not isinstance(value, (int, float)):
                 continue
-            item = f"{key} {plotting.fmt(value, 3)}"
-            if plotting.finite(std.get(key)):
-                item += f" ± {plotting.fmt(std[key], 2)}"
+            item = f"{key} {fmt(value, 3)}"
+            if finite(std.get(key)):
+                item += f" ± {fmt(std[key], 2)}"
             parts.append(item)
         return parts
 

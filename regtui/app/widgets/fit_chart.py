@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from regtui.aggregate import finite
 from regtui.app import plotting
 from regtui.app.widgets.chart import LiveChart
 
@@ -27,9 +28,9 @@ class FitChart(LiveChart):
         for vi, rec, curve in curves:
             ys = curve.get("y", [])
             spread = curve.get("y_std")
-            if spread and any(plotting.finite(s) for s in spread):
+            if spread and any(finite(s) for s in spread):
                 for sign in (1, -1):
-                    band = [m + sign * s if plotting.finite(m) and plotting.finite(s) else None
+                    band = [m + sign * s if finite(m) and finite(s) else None
                             for m, s in zip(ys, spread)]
                     bx, by = plotting.finite_pairs(curve.get("x", []), band)
                     self.line(bx, by, marker=plotting.BAND_MARKER, color=plotting.color(vi))

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
 
-from regtui.app import plotting
+from regtui.numbers import fmt
 
 HOT = "bold reverse"  # visible without colour too (NO_COLOR)
 
 
 def cell_text(value: Any) -> str:
-    return plotting.fmt(value, 6)
+    return fmt(value, 6)
 
 
 class LiveTable(DataTable):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from regtui.aggregate import finite
 from regtui.app import plotting
 from regtui.app.widgets.chart import LiveChart
+
 
 def metric_names(records: list[dict[str, Any]]) -> list[str]:
     """Every per-step metric, train first, then test, then the rest."""
@@ -25,7 +27,7 @@ class LossChart(LiveChart):
         values = [
             v for rec in records for name in metrics for v in rec["series"].get(name, ())
         ]
-        if not any(plotting.finite(v) for v in values):
+        if not any(finite(v) for v in values):
             self.empty("loss · waiting for data")
             return
         self.begin()
@@ -37,16 +39,16 @@ class LossChart(LiveChart):
             series = rec.get("series", {})
             steps = series.get("step", [])
             std = rec.get("series_std") or {}
-            for mi, name in enumerate(metrics):
+            for name in metrics:
                 mean = series.get(name)
                 if not mean:
                     continue
                 spread = std.get(name)
-                if spread and any(plotting.finite(s) for s in spread):
+                if spread and any(finite(s) for s in spread):
                     banded = True
                     for sign in (1, -1):
                         band = [
-                            m + sign * s if plotting.finite(m) and plotting.finite(s) else None
+                            m + sign * s if finite(m) and finite(s) else None
                             for m, s in zip(mean, spread)
                         ]
                         bx, by = plotting.finite_pairs(std.get("step", steps), band, positive=log)

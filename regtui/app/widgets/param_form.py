@@ -9,17 +9,17 @@ scenario's defaults, exactly like ``--set``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from regtui import scenario as sc
-from regtui.scenario import value_text
 from regtui.app.messages import FormChanged
+from regtui.scenario import value_text
 from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, Param, parse_count
 
 RUN_FIELDS = ("seed", "seeds", "sweep_key", "sweep_values")
@@ -36,7 +36,7 @@ def default_texts(scenario: sc.Scenario, seed: int = 0) -> dict[str, str]:
 class ParamForm(VerticalScroll):
     """Fields for one scenario; posts FormChanged after every edit."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "app.focus_next", "Next field", show=False),
         Binding("up", "app.focus_previous", "Previous field", show=False),
     ]

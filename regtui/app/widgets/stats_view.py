@@ -7,6 +7,7 @@ row (the newest last), up to ``MAX_ROWS``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual.app import ComposeResult
@@ -14,12 +15,13 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from regtui.app.widgets.live_table import LiveTable
+from regtui.report import Rows, TableInfo
 
 MAX_ROWS = 2000
 
 
 class StatsView(VerticalScroll):
-    """Follows ``collector.tables``; call :meth:`update_from` from the redraw timer."""
+    """Follows the collector's tables; call :meth:`update_from` from the redraw timer."""
 
     DEFAULT_CSS = """
     StatsView > .table-caption {
@@ -36,6 +38,7 @@ class StatsView(VerticalScroll):
         super().__init__(id=id)
         self.cursors: dict[str, int] = {}  # table name -> rows already shown
         self.tables: dict[str, LiveTable] = {}
+        self.captions: dict[str, Static] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Running statistics appear here while a BatchNorm scenario runs.", classes="hint")
@@ -45,16 +48,15 @@ class StatsView(VerticalScroll):
             return  # already empty: no remount
         self.cursors.clear()
         self.tables.clear()
+        self.captions.clear()
         self.remove_children()
         self.mount(Static("Running statistics appear here while a BatchNorm scenario runs.", classes="hint"))
 
-    def update_from(self, collector: Any) -> None:
-        with collector.lock:
-            snapshot = [
-                (name, t.columns, t.key, t.rows[self.cursors.get(name, 0):], len(t.rows))
-                for name, t in collector.tables.items()
-            ]
-        for name, columns, key, new_rows, total in snapshot:
+    def update_from(self, tables: dict[str, TableInfo], rows_since: Callable[[str, int], tuple[Rows, int]]) -> None:
+        """Show the rows added since the last call (``rows_since`` is ``Collector.rows_since``)."""
+        for name, info in tables.items():
+            columns, key = info.columns, info.key
+            new_rows, total = rows_since(name, self.cursors.get(name, 0))
             table = self.tables.get(name)
             if table is None:
                 for hint in self.query(".hint"):
@@ -62,10 +64,10 @@ class StatsView(VerticalScroll):
                 caption = Static(f"{name}", classes="table-caption")
                 table = LiveTable(id=f"table-{_ident(name)}", classes="live-table")
                 self.tables[name] = table
+                self.captions[name] = caption
                 self.mount(caption)
                 self.mount(table)
                 table.set_columns(display_order(columns, key))
-                table.caption_widget = caption  # type: ignore[attr-defined]
             self.cursors[name] = total
             if not new_rows:
                 continue
@@ -82,8 +84,7 @@ class StatsView(VerticalScroll):
             table.upsert((k, [row[i] for i in order]) for k, row in latest.items())
             shown = table.row_count
             keyed = f" · latest row per {', '.join(key)}" if index else ""
-            table.caption_widget.update(  # type: ignore[attr-defined]
-                f"{name} · {shown} rows shown of {total}{keyed} · highlighted: changed last")
+            self.captions[name].update(f"{name} · {shown} rows shown of {total}{keyed} · highlighted: changed last")
 
 
 def display_order(columns: tuple[str, ...], key: tuple[str, ...]) -> list[str]:

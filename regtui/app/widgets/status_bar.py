@@ -69,7 +69,7 @@ class StatusBar(Static):
         tail = "  ".join(parts)
         bar_width = max(10, min(30, width - len(tail) - len(info.status) - 6))
         frac = min(1.0, info.step / info.total) if info.total else 0.0
-        filled = int(round(frac * bar_width))
+        filled = round(frac * bar_width)
         text = Text()
         text.append("█" * filled, style="bold")
         text.append("░" * (bar_width - filled), style="dim")

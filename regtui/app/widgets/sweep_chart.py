@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from regtui.aggregate import finite
 from regtui.app import plotting
 from regtui.app.widgets.chart import LiveChart
+from regtui.numbers import fmt
 
 METRICS = ("train_loss", "test_loss", "test_accuracy")
 
@@ -23,7 +25,7 @@ class SweepChart(LiveChart):
             self.empty("sweep · waiting for finished models")
             return
         key = keys[0]
-        metrics = [m for m in METRICS if any(plotting.finite(p.get(m)) for p in points)]
+        metrics = [m for m in METRICS if any(finite(p.get(m)) for p in points)]
         if "train_loss" in metrics or "test_loss" in metrics:
             metrics = [m for m in metrics if m != "test_accuracy"]
         if not metrics:
@@ -35,13 +37,13 @@ class SweepChart(LiveChart):
         ylog = plotting.wants_log(values)
         groups: dict[str, list[tuple[float, dict[str, Any]]]] = {}
         for x, p in zip(positions, points):
-            rest = [f"{k}={plotting.fmt(p['values'][k])}" for k in keys[1:]]
+            rest = [f"{k}={fmt(p['values'][k])}" for k in keys[1:]]
             base = str(p.get("variant", "")).split(" · ")[0] if " · " in str(p.get("variant", "")) else ""
             groups.setdefault(" · ".join([s for s in (base, *rest) if s]), []).append((x, p))
         all_y: list[float] = []
         for gi, (group, items) in enumerate(groups.items()):
             items.sort(key=lambda item: item[0])
-            for mi, metric in enumerate(metrics):
+            for metric in metrics:
                 xs, ys = plotting.finite_pairs([x for x, _ in items], [p.get(metric) for _, p in items],
                                                positive=ylog)
                 if ylog:

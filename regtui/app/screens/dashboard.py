@@ -1,0 +1,530 @@
+"""The dashboard screen: pick a scenario, edit its parameters, run it, watch it.
+
+It owns the layout, the keys that act on it, the form, the run lifecycle and
+the views. Data path: a thread worker runs ``run_plan(plan, device,
+emit=collector, cancel=event, threads=...)``; the :class:`~regtui.report.Collector`
+is the buffer (no message per step); the :class:`RedrawScheduler` redraws the
+visible view from a collector snapshot when the data it draws changed. At the
+end the worker posts one small message. Views are alike to this screen: it
+loops over them (see :mod:`regtui.app.views.base`), never names one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal, Vertical
+from textual.events import Resize
+from textual.geometry import Size
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, TabbedContent, Tabs
+
+from regtui import registry
+from regtui import scenario as sc
+from regtui.app import layout
+from regtui.app.catalog import Entry
+from regtui.app.messages import FormChanged, RunEnded
+from regtui.app.options import Options
+from regtui.app.redraw import RedrawScheduler
+from regtui.app.run_state import RunState
+from regtui.app.views import VIEW_TYPES, Showing, View
+from regtui.app.views.params import ParamsTab
+from regtui.app.widgets.device_select import DeviceSelect
+from regtui.app.widgets.param_form import ParamForm, default_texts
+from regtui.app.widgets.picker import ScenarioPicker
+from regtui.app.widgets.picker_select import ScenarioSelect
+from regtui.app.widgets.replay_line import ReplayLine
+from regtui.app.widgets.status_bar import StatusBar, StatusInfo
+from regtui.app.widgets.too_small import TooSmall
+from regtui.report import Collector
+
+if TYPE_CHECKING:
+    from regtui.app.app import RegtuiApp
+
+
+class DashboardScreen(Screen[None]):
+    """The one screen of the dashboard (help and the command palette open above it)."""
+
+    # Focus is placed by on_mount: auto focus would run before the layout classes exist and
+    # pick the narrow layout's scenario selector, which the wide layout then hides.
+    AUTO_FOCUS = ""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "run", "Run"),
+        Binding("s", "stop", "Stop"),
+        Binding("tab", "next_view", "Next view", priority=True),
+        Binding("shift+tab", "prev_view", "Prev view", show=False, priority=True),
+        Binding("slash", "focus_picker", "Scenarios", key_display="/"),
+        Binding("p", "focus_form", "Params", show=False),
+        Binding("d", "focus_device", "Device", show=False),
+        Binding("ctrl+r", "reset_params", "Reset params", show=False),
+        Binding("escape", "leave_field", "Leave field", show=False),
+    ]
+
+    def __init__(self, entries: list[Entry], start_index: int, options: Options) -> None:
+        super().__init__()
+        self.entries = entries
+        self.start_index = start_index
+        self.options = options
+
+        self.entry_index = -1
+        self.texts: dict[str, dict[str, str]] = {}  # entry key -> form texts (kept across picks)
+        self.form: ParamForm | None = None
+        self._form_key = ""  # the entry key of the mounted form
+        self.plan: sc.Plan | None = None
+        self.form_error: str | None = None
+        self.layout_mode: layout.Mode | None = None  # None until mounted
+
+        self.views: dict[str, View] = {}  # name -> view, in tab order
+        self.run_state: RunState | None = None
+        self._next_run_id = 0
+        self._drawn: dict[str, tuple[int, int]] = {}  # view -> (run id, collector version)
+        self._tab_data: frozenset[str] | None = None  # the data kinds the tabs were last fitted to
+        self.redraw = RedrawScheduler(
+            self, self._redraw, busy=self.run_active, alive=self._alive,
+            min_interval=options.min_interval, draw_factor=options.draw_factor,
+        )
+
+    @property
+    def regtui(self) -> RegtuiApp:
+        return cast("RegtuiApp", self.app)
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        entry = self.entries[self.start_index]
+        with Vertical(id="body"):
+            with Horizontal(id="topbar"):
+                yield Static("regtui", id="app-title")
+                yield ScenarioSelect(self.entries, self.start_index, id="picker-select")
+                yield Label("device", id="device-label")
+                yield DeviceSelect(self.regtui.device, id="device")
+            with Horizontal(id="main"):
+                with Vertical(id="sidebar"):
+                    yield ScenarioPicker(self.entries, id="picker")
+                    yield Static(entry.summary, id="scenario-summary")
+                    yield Container(id="sidebar-form-slot")
+                with TabbedContent(id="views"):
+                    for name in registry.VIEWS:
+                        view = VIEW_TYPES[name](name)
+                        self.views[name] = view
+                        yield view
+            yield StatusBar(id="status")
+            yield ReplayLine(id="replay")
+            yield Footer()
+        yield TooSmall(id="too-small")
+
+    def on_mount(self) -> None:
+        self._apply_layout(self.size)
+        if self.layout_mode == "narrow":
+            self.query_one(ScenarioSelect).focus()
+        self.select_entry(self.start_index, notify=True)
+        bad = [e for i, e in enumerate(self.entries) if e.error and i != self.start_index]
+        for e in bad[:3]:
+            self.notify(e.error or "", title="scenario file skipped", severity="warning", timeout=8)
+        if self.regtui.device is not None:
+            self.show_devices(self.regtui.device_names, self.regtui.device)
+        self._status()
+        self.redraw.start()
+        # The tabs exist only once TabbedContent has mounted its panes.
+        self.call_after_refresh(self._update_tabs, True)
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_layout(event.size)
+
+    def _apply_layout(self, size: Size) -> None:
+        """Follow the layout the breakpoint classes select (see regtui.app.layout)."""
+        mode = layout.mode(size.width, size.height)
+        if mode == "small":
+            self.query_one(TooSmall).show_size(size.width, size.height)
+            self.layout_mode = mode
+            return
+        changed = mode != self.layout_mode
+        self.layout_mode = mode
+        if changed:
+            self._drawn.clear()  # views skipped while too small redraw now
+            if 0 <= self.entry_index < len(self.entries):
+                self._update_tabs()
+                self._mount_form()
+
+    @property
+    def wide(self) -> bool:
+        return self.layout_mode == "wide"
+
+    # --- scenarios and the form -------------------------------------------------------------
+
+    @property
+    def entry(self) -> Entry:
+        return self.entries[self.entry_index]
+
+    def select_entry(self, index: int, notify: bool = False) -> None:
+        if index == self.entry_index:
+            return
+        if self.form is not None:
+            self.texts[self._form_key] = dict(self.form.texts)
+        self.entry_index = index
+        entry = self.entry
+        picker = self.query_one(ScenarioPicker)
+        if picker.highlighted != index:
+            picker.highlighted = index
+        select = self.query_one(ScenarioSelect)
+        if select.value != index:
+            select.value = index
+        self._show_summary(entry)
+        self.query_one("#app-title", Static).update(f"regtui · {entry.label}")
+        for view in self.views.values():
+            view.show_entry(entry)
+        if entry.error and notify:
+            self.notify(entry.error, title="scenario file", severity="error", timeout=10)
+        if not self.run_active():
+            self._clear_views()
+        self._mount_form()
+        self._update_tabs(open_first=True)
+
+    def _show_summary(self, entry: Entry) -> None:
+        box = self.query_one("#scenario-summary", Static)
+        box.update(entry.summary)
+        box.set_class(entry.error is not None, "error")
+
+    def _form_slot(self) -> Container:
+        if self.wide:
+            return self.query_one("#sidebar-form-slot", Container)
+        return self.query_one(ParamsTab).slot
+
+    def _mount_form(self) -> None:
+        if self.layout_mode in (None, "small") and self.form is not None:
+            return
+        slot = self._form_slot()
+        old = self.form
+        if old is not None:
+            self.texts[self._form_key] = dict(old.texts)
+            old.remove()
+        for stale in self.query(".form-error-note"):
+            stale.remove()
+        entry = self.entry
+        if entry.scenario is None:
+            self.form = None
+            self.plan, self.form_error = None, entry.error
+            slot.mount(Static("⚠ This file does not load (the message above says why); Run is off. "
+                              "Fix the file and restart, or pick another scenario.", classes="form-error-note"))
+            self._update_replay()
+            return
+        texts = self.texts.get(entry.key) or default_texts(entry.scenario, self.options.seed)
+        form = ParamForm(entry.scenario, texts)
+        self.form, self._form_key = form, entry.key
+        slot.mount(form)
+        form.set_running(self.run_active())
+
+    @on(FormChanged)
+    def _form_changed(self, event: FormChanged) -> None:
+        if event.form is not self.form:  # a form being replaced
+            return
+        self.plan, self.form_error = event.plan, event.error
+        self._update_tabs()
+        self._update_replay()
+
+    @on(OptionList.OptionHighlighted, "#picker")
+    def _picker_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._show_summary(self.entries[int(event.option.id or 0)])
+
+    @on(OptionList.OptionSelected, "#picker")
+    def _picker_selected(self, event: OptionList.OptionSelected) -> None:
+        self.select_entry(int(event.option.id or 0), notify=True)
+
+    @on(Select.Changed, "#picker-select")
+    def _select_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, int) and event.value != self.entry_index:
+            self.select_entry(event.value, notify=True)
+
+    @on(Select.Changed, "#device")
+    def _device_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value:
+            self.regtui.device = event.value
+            self._update_replay()
+            self._status()
+
+    def show_devices(self, names: list[str], chosen: str) -> None:
+        """The App found the devices (or was given them)."""
+        self.query_one(DeviceSelect).set_devices(names, chosen)
+        self._update_replay()
+        self._status()
+
+    @on(Input.Submitted)
+    def _field_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id and event.input.id.startswith("field-"):
+            self.action_run()
+
+    @on(Button.Pressed, "#run-button")
+    def _run_pressed(self) -> None:
+        self.action_run()
+
+    @on(Button.Pressed, "#stop-button")
+    def _stop_pressed(self) -> None:
+        self.action_stop()
+
+    @on(Button.Pressed, "#reset-button")
+    def _reset_pressed(self) -> None:
+        self.action_reset_params()
+
+    def _focus_first_field(self) -> None:
+        if self.form is not None:
+            fields = self.form.query(Input)
+            if fields:
+                fields.first().focus()
+
+    # --- views -----------------------------------------------------------------------------
+
+    def _experiment(self) -> str | None:
+        state = self.run_state
+        if state is not None and (self.run_active() or self.entry.scenario is None
+                                  or state.plan.scenario.experiment == self.entry.scenario.experiment):
+            return state.plan.scenario.experiment
+        return self.entry.scenario.experiment if self.entry.scenario else None
+
+    def _showing(self) -> Showing:
+        listed: set[str] = set()
+        experiment = self._experiment()
+        if experiment:
+            kind = registry.get(experiment)
+            listed.update(kind.views)
+            if self.run_state is not None:
+                listed.update(kind.run_views)
+        plan = self.run_state.plan if self.run_state else self.plan
+        collector = self.collector
+        return Showing(
+            listed=frozenset(listed),
+            data=collector.data_kinds() if collector is not None else frozenset(),
+            wide=self.wide,
+            sweep=bool((plan and plan.sweep) or (self.plan and self.plan.sweep)),
+            running=self.run_state is not None,
+        )
+
+    def visible_views(self) -> list[str]:
+        showing = self._showing()
+        return [name for name, view in self.views.items() if view.shown(showing)]
+
+    def _update_tabs(self, open_first: bool = False) -> None:
+        tabs = self.query_one(TabbedContent)
+        showing = self._showing()
+        visible = [name for name, view in self.views.items() if view.shown(showing)]
+        self._tab_data = showing.data
+        for name in self.views:
+            if name in visible:
+                tabs.show_tab(f"tab-{name}")
+            else:
+                tabs.hide_tab(f"tab-{name}")
+        if not visible:
+            return
+        if open_first or self.active_view not in visible:
+            experiment = self._experiment()
+            # The kind's first view; with no kind (a broken file), the last tab: the lesson text.
+            first = registry.get(experiment).views[0] if experiment else visible[-1]
+            if open_first:
+                first = next((name for name in visible if self.views[name].leads(showing)), first)
+            if first in visible:
+                tabs.active = f"tab-{first}"
+
+    @property
+    def active_view(self) -> str:
+        return (self.query_one(TabbedContent).active or "").removeprefix("tab-")
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.redraw.now(force=True)
+
+    def _clear_views(self) -> None:
+        self.run_state = None
+        self._drawn.clear()
+        for view in self.views.values():
+            view.clear()
+        self._status()
+
+    @property
+    def collector(self) -> Collector | None:
+        return self.run_state.collector if self.run_state else None
+
+    def _alive(self) -> bool:
+        return self.app.is_running and bool(self.query(View))
+
+    def _redraw(self, force: bool = False) -> bool:
+        """Redraw the visible view if its data changed; returns whether anything was drawn."""
+        self._status()
+        collector = self.collector
+        if collector is None or self.layout_mode == "small":
+            return False
+        if collector.data_kinds() != self._tab_data:
+            self._update_tabs()  # whatever the run produced gets a view
+        view = self.views.get(self.active_view)
+        if view is None or not view.kinds or not self.is_mounted:
+            return False
+        key = (self.run_state.run_id if self.run_state else -1, collector.version(*view.kinds))
+        if self._drawn.get(self.active_view) == key and not force:
+            return False
+        self._drawn[self.active_view] = key
+        view.draw(collector.snapshot(view.points or self.options.max_points))
+        return True
+
+    def _status(self) -> None:
+        state = self.run_state
+        info = state.status_info() if state else StatusInfo(device=self.regtui.device or "detecting device…")
+        self.query_one(StatusBar).show(info)
+
+    def _update_replay(self) -> None:
+        line = self.query_one(ReplayLine)
+        state = self.run_state
+        if state is not None and not self.run_active():
+            line.show("replay:", sc.replay_command(state.plan, state.device))
+        elif state is not None:
+            line.show("running:", sc.replay_command(state.plan, state.device))
+        elif self.plan is not None:
+            line.show("cli:", sc.replay_command(self.plan, self.regtui.device))
+        elif self.entry.error:
+            line.show("cli:", "(none: the scenario file does not load)")
+        else:
+            line.show("cli:", f"(fix the form first) {self.form_error or ''}")
+
+    # --- running ---------------------------------------------------------------------------
+
+    def run_active(self) -> bool:
+        return self.run_state is not None and self.run_state.active
+
+    def action_run(self) -> None:
+        if self.plan is None:
+            self.notify(self.form_error or "choose a scenario first", title="cannot run", severity="error")
+            return
+        self.cancel_run()
+        self._next_run_id += 1
+        state = RunState(self._next_run_id, self.plan, self.regtui.run_device(), Collector())
+        self._clear_views()
+        self.run_state = state
+        if self.form is not None:
+            self.form.set_running(True)
+        self._update_tabs(open_first=True)
+        self._update_replay()
+        self._status()
+        self.refresh_bindings()
+        self._run_in_thread(state)
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def _run_in_thread(self, state: RunState) -> None:
+        try:
+            runner = self.options.runner
+            if runner is None:
+                from regtui.engine import run_plan
+
+                runner = run_plan
+            finished = runner(state.plan, state.device, emit=state.collector, cancel=state.cancel,
+                              threads=self.options.threads)
+            self.post_message(RunEnded(state.run_id, finished.status, finished.error, finished.elapsed_s))
+        except BaseException as exc:  # a failure is a message, never a dead app
+            self.post_message(RunEnded(state.run_id, "failed", f"{type(exc).__name__}: {exc}"))
+
+    @on(RunEnded)
+    def _run_ended(self, event: RunEnded) -> None:
+        state = self.run_state
+        if state is None or event.run_id != state.run_id or not self.query(View):
+            return  # an old run, or the app is closing
+        state.ended = time.perf_counter()
+        state.elapsed_s = event.elapsed_s
+        state.error = event.error
+        if event.status == "failed":
+            state.status = "failed"
+            self.notify(event.error or "the run failed", title="run failed", severity="error", timeout=10)
+        elif event.status == "interrupted" or state.cancel.is_set():
+            state.status = "stopped"
+        else:
+            state.status = "diverged" if state.collector.diverged() else "done"
+        if self.form is not None:
+            self.form.set_running(False)
+        self.refresh_bindings()
+        self._update_replay()
+        self._update_tabs()
+        self.redraw.now(force=True)
+
+    def cancel_run(self) -> None:
+        if self.run_state is not None:
+            self.run_state.cancel.set()
+
+    def action_stop(self) -> None:
+        if self.run_state is not None and self.run_active():
+            self.run_state.cancel.set()
+            self.run_state.status = "stopping"
+            self._status()
+
+    # --- other actions ---------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop" and not self.run_active():
+            return None  # shown dimmed in the footer
+        if action in ("next_view", "prev_view"):
+            # Leave tab alone while the terminal is too small and in an open Select.
+            if self.layout_mode == "small" or any(s.expanded for s in self.query(Select)):
+                return False
+        return True
+
+    def _cycle(self, step: int) -> None:
+        views = self.visible_views()
+        if not views:
+            return
+        current = self.active_view
+        index = views.index(current) if current in views else -1
+        target = views[(index + step) % len(views)]
+        tabs = self.query_one(TabbedContent)
+        tabs.active = f"tab-{target}"
+        if self.wide and isinstance(self.focused, Input):
+            return  # typing in the sidebar form: keep the cursor there
+        if not self.views[target].focus_content():
+            tabs.query_one(Tabs).focus()
+
+    def action_next_view(self) -> None:
+        self._cycle(1)
+
+    def action_prev_view(self) -> None:
+        self._cycle(-1)
+
+    def action_focus_picker(self) -> None:
+        if self.wide:
+            self.query_one(ScenarioPicker).focus()
+        else:
+            self.query_one(ScenarioSelect).focus()
+
+    def action_focus_form(self) -> None:
+        if not self.wide:  # the form lives in the Params tab
+            self.query_one(TabbedContent).active = self.query_one(ParamsTab).id or ""
+        self.call_after_refresh(self._focus_first_field)
+
+    def action_focus_device(self) -> None:
+        self.query_one(DeviceSelect).focus()
+
+    def action_reset_params(self) -> None:
+        entry = self.entry
+        if entry.scenario is None or self.form is None:
+            return
+        texts = default_texts(entry.scenario, self.options.seed)
+        self.texts[entry.key] = texts
+        self.form.reset(texts)
+        self.notify("parameters reset to the scenario's defaults", timeout=3)
+
+    def action_leave_field(self) -> None:
+        if isinstance(self.focused, Input):
+            if self.wide:
+                self.query_one(ScenarioPicker).focus()
+            else:
+                self.query_one(TabbedContent).query_one(Tabs).focus()
+
+    def system_commands(self) -> Iterable[SystemCommand]:
+        """The command palette's entries for this screen's actions."""
+        yield SystemCommand("Run", "Run the scenario with the form's parameters (r)", self.action_run)
+        yield SystemCommand("Stop", "Stop the run (s)", self.action_stop)
+        yield SystemCommand("Next view", "Show the next view (tab)", self.action_next_view)
+        yield SystemCommand("Previous view", "Show the previous view (shift+tab)", self.action_prev_view)
+        yield SystemCommand("Scenarios", "Focus the scenario picker (/)", self.action_focus_picker)
+        yield SystemCommand("Parameters", "Focus the parameter form (p)", self.action_focus_form)
+        yield SystemCommand("Device", "Focus the device selector (d)", self.action_focus_device)
+        yield SystemCommand("Reset parameters", "Back to the scenario's defaults (ctrl+r)",
+                            self.action_reset_params)

@@ -1,0 +1,67 @@
+"""The protocol every dashboard view follows, so the screen can treat them all alike.
+
+A view is the tab pane itself: it says which collector data it draws from
+(``kinds``, the version keys that trigger a redraw), which data make its tab
+appear (``shows_for``), and it draws from a :class:`~regtui.report.Snapshot`.
+The screen composes one per name in ``registry.VIEWS`` and loops over them;
+adding a view is one module here and one entry in ``views/__init__.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.widget import Widget
+from textual.widgets import TabPane
+
+from regtui.app.catalog import Entry
+from regtui.report import Snapshot
+
+
+@dataclass(frozen=True)
+class Showing:
+    """What decides which tabs show: the kind's views, the run's data, the layout, the plan."""
+
+    listed: frozenset[str]  # the experiment kind's views (and its run_views once a run started)
+    data: frozenset[str]  # Collector.data_kinds() of the current run (empty before one)
+    wide: bool  # the sidebar layout
+    sweep: bool  # the form's or the run's plan sweeps a parameter
+    running: bool  # a run has started (and was not cleared by picking another scenario)
+
+
+class View(TabPane):
+    """One tab of the dashboard. Subclasses set the class attributes and override what they need."""
+
+    title: ClassVar[str]
+    kinds: ClassVar[tuple[str, ...]] = ()  # Collector.version kinds it draws from; () = not drawn from a run
+    shows_for: ClassVar[tuple[str, ...]] = ()  # Collector.data_kinds that make its tab appear
+    points: ClassVar[int | None] = None  # points per drawn series; None = the app's max_points
+
+    def __init__(self, name: str) -> None:
+        super().__init__(self.title, id=f"tab-{name}", name=name)
+
+    def shown(self, showing: Showing) -> bool:
+        """Whether its tab shows: the kind lists it, or the run produced data it draws."""
+        return self.name in showing.listed or bool(showing.data.intersection(self.shows_for))
+
+    def leads(self, showing: Showing) -> bool:
+        """Whether it opens first when a scenario is picked or a run starts (over the kind's first view)."""
+        return False
+
+    def draw(self, snapshot: Snapshot) -> None:
+        """Redraw from the run's data (called only when ``kinds`` changed, or the tab was opened)."""
+
+    def clear(self) -> None:
+        """Back to the empty state of a new scenario or run."""
+
+    def show_entry(self, entry: Entry) -> None:
+        """A scenario was picked (its text, its summary)."""
+
+    def focus_content(self) -> bool:
+        """Focus its first focusable widget (tab key); False when it has none."""
+        for widget in self.query("*"):
+            if isinstance(widget, Widget) and widget.focusable:
+                widget.focus()
+                return True
+        return False

@@ -1,0 +1,25 @@
+"""The Results view: the scenario's own results (the run's summary) as small tables."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+
+from regtui.app.views.base import View
+from regtui.app.widgets.results_view import ResultsView
+from regtui.report import Snapshot
+
+
+class ResultsTab(View):
+    title = "Results"
+    kinds = ("summary", "final")
+    shows_for = ("summary",)
+    points = 2  # joins final values only
+
+    def compose(self) -> ComposeResult:
+        yield ResultsView(id="results-view")
+
+    def draw(self, snapshot: Snapshot) -> None:
+        self.query_one(ResultsView).update_from(snapshot.summary, snapshot.records)
+
+    def clear(self) -> None:
+        self.query_one(ResultsView).reset()

@@ -1,0 +1,25 @@
+"""The Running stats view: the run's tables (BN running statistics), updated in place."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+
+from regtui.app.views.base import View
+from regtui.app.widgets.stats_view import StatsView
+from regtui.report import Snapshot
+
+
+class StatsTab(View):
+    title = "Running stats"
+    kinds = ("tables",)
+    shows_for = ("tables",)
+    points = 2  # draws no series
+
+    def compose(self) -> ComposeResult:
+        yield StatsView(id="stats-view")
+
+    def draw(self, snapshot: Snapshot) -> None:
+        self.query_one(StatsView).update_from(snapshot.tables, snapshot.rows_since)
+
+    def clear(self) -> None:
+        self.query_one(StatsView).reset()

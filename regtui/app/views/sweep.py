@@ -1,0 +1,34 @@
+"""The Sweep view: final losses against the swept value; shown whenever the plan sweeps."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+
+from regtui.app.views.base import Showing, View
+from regtui.app.widgets.chart_legend import ChartLegend
+from regtui.app.widgets.sweep_chart import SweepChart
+from regtui.report import Snapshot, sweep_summary
+
+
+class SweepTab(View):
+    title = "Sweep"
+    kinds = ("final", "started")
+    points = 2  # final values only
+
+    def compose(self) -> ComposeResult:
+        yield SweepChart(id="sweep-chart")
+        yield ChartLegend(id="sweep-legend")
+
+    def shown(self, showing: Showing) -> bool:
+        return showing.sweep or super().shown(showing)
+
+    def draw(self, snapshot: Snapshot) -> None:
+        started = snapshot.started
+        summary = sweep_summary(started.sweep, snapshot.records) if started and started.sweep else None
+        chart = self.query_one(SweepChart)
+        chart.replot(summary)
+        self.query_one(ChartLegend).show(chart.legend_items)
+
+    def clear(self) -> None:
+        self.query_one(SweepChart).empty("sweep · run a sweep to see it")
+        self.query_one(ChartLegend).show([])
