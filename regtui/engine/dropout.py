@@ -10,6 +10,12 @@
    train_outputs (5 train-mode draws; the first is train_output) and
    train_kept (the kept count of each draw).
 
+   ``Summary("worked")`` sets the formulas beside those numbers: each draw's
+   output predicted as kept/(1 − p) beside the measured one, the expectation n
+   and standard deviation √(n·p/(1 − p)) of the train output (the sum of n
+   Bernoulli(1 − p)/(1 − p) terms: variance n·p(1 − p)/(1 − p)²) beside the
+   mean and std of the draws, and the eval output n.
+
 2. Training: every run is trained by :mod:`regtui.engine.mlp_training`
    (Dropout after each hidden ReLU, i.e. after the activation and before the
    next Linear). Besides train_loss and test_loss (eval mode) the metrics and
@@ -21,6 +27,9 @@
 from __future__ import annotations
 
 from typing import Any
+
+import math
+import statistics
 
 import torch
 from torch import nn
@@ -62,8 +71,31 @@ def scaling_demo(n: int, p: float, seed: int, draws: int = DRAWS) -> dict[str, A
     }
 
 
+def worked(scaling: dict[str, Any]) -> dict[str, Any]:
+    """The scaling demo's numbers predicted from the formulas, beside the measured ones."""
+    n, p = scaling["n"], scaling["p"]
+    outputs, kept = scaling["train_outputs"], scaling["train_kept"]
+    return {
+        "p": p,
+        "n": n,
+        "draws": [
+            {"kept": k, "train_output": {"formula": f"kept/(1 − p) = {k}/(1 − {p:g})",
+                                         "predicted": k / (1 - p), "measured": out}}
+            for k, out in zip(kept, outputs)
+        ],
+        "train_output_mean": {"formula": f"E = n = {n}", "predicted": float(n),
+                              "measured": statistics.fmean(outputs)},
+        "train_output_std": {"formula": f"√(n·p/(1 − p)) = √({n}·{p:g}/(1 − {p:g}))",
+                             "predicted": math.sqrt(n * p / (1 - p)),
+                             "measured": statistics.stdev(outputs) if len(outputs) > 1 else None},
+        "eval_output": {"formula": f"n = {n}", "predicted": float(n), "measured": scaling["eval_output"]},
+    }
+
+
 def run(plan: Plan, ctx: Context) -> None:
     params = plan.params
-    ctx.emit(Summary("scaling", scaling_demo(params["scaling_n"], params["scaling_p"], plan.seed)))
+    scaling = scaling_demo(params["scaling_n"], params["scaling_p"], plan.seed)
+    ctx.emit(Summary("scaling", scaling))
+    ctx.emit(Summary("worked", worked(scaling)))
     ctx.check()
     run_mlp_plan(plan, ctx, train_mode_metric=True)
