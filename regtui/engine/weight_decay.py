@@ -90,5 +90,7 @@ def run(plan: Plan, ctx: Context) -> None:
             ctx.check()
             p = r.params
             out[r.variant] = worked(p["lr"], p["weight_decay"], p["momentum"])
-    ctx.emit(Summary("worked", out))
-    run_mlp_plan(plan, ctx)
+    try:
+        run_mlp_plan(plan, ctx)
+    finally:  # after the training's own summaries ("data" first), also when the run is interrupted
+        ctx.emit(Summary("worked", out))
