@@ -92,3 +92,13 @@ register(Kind(specs.BN_STATS, "regtui.engine.bn_stats", ("stats", "results", "ex
                   memory=memory.bn_stats_bytes))
 register(Kind(specs.NORMS, "regtui.engine.norms", ("results", "loss", "explain"), lesson=5,
                   memory=memory.norms_bytes))
+
+from regtui import pitfall_specs  # noqa: E402  (the pitfall lessons: appended, so the five above keep their order)
+
+register(Kind(pitfall_specs.ADAMW, "regtui.engine.adamw", ("loss", "results", "explain"), lesson=6,
+              memory=memory.mlp_bytes))
+register(Kind(pitfall_specs.NO_DECAY_GROUPS, "regtui.engine.no_decay_groups", ("loss", "results", "explain"),
+              lesson=7))
+register(Kind(pitfall_specs.BN_EVAL, "regtui.engine.bn_eval", ("stats", "results", "loss", "explain"), lesson=8))
+register(Kind(pitfall_specs.DROPOUT_BEFORE_BN, "regtui.engine.dropout_before_bn", ("loss", "results", "stats", "explain"),
+              lesson=9))

@@ -1,0 +1,105 @@
+"""Parameter specifications of the four torch.optim / BatchNorm pitfall lessons.
+
+Torch-free, like :mod:`regtui.specs`: the CLI and the form read these without torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from regtui.specs import LR_MAX, ExperimentSpec, Param
+
+
+def _p(name: str, kind: type, default: Any, help: str, **kw: Any) -> Param:
+    return Param(name, kind, default, help, **kw)
+
+
+_DATA = (
+    _p("n_points", int, 10, "training and test points (x evenly spaced in [-1, 1])", min=2, max=100_000),
+    _p("slope", float, 1.5, "true slope of y = slope·x + noise"),
+    _p("train_noise", float, 0.5, "std of the noise added to the training targets", min=0),
+    _p("test_noise", float, 0.3, "std of the noise added to the test targets", min=0),
+)
+
+ADAMW = ExperimentSpec(
+    "adamw",
+    _DATA
+    + (
+        _p("hidden", int, 200, "width of each hidden layer", min=1, max=8192),
+        _p("layers", int, 3, "number of hidden layers", min=1, max=64),
+        _p("optimizer", str, "adamw", "torch.optim optimizer", choices=("sgd", "adam", "adamw")),
+        _p("lr", float, 0.001, "learning rate of Adam and AdamW", min=0, min_open=True, max=LR_MAX),
+        _p("sgd_lr", float, 0.01, "learning rate of SGD", min=0, min_open=True, max=LR_MAX),
+        _p("sgd_momentum", float, 0.9, "SGD momentum", min=0, max=1),
+        _p("weight_decay", float, 0.1, "weight_decay λ given to every optimizer", min=0),
+        _p("iters", int, 2000, "full-batch training iterations", min=1, max=10_000_000),
+    ),
+)
+
+
+def _bn_batch_check(p: dict[str, Any]) -> str | None:
+    if p["batch"] < 2:
+        return f"batch: {p['batch']} is not allowed; BatchNorm needs at least 2 samples per batch in training"
+    return None
+
+
+def _groups_check(p: dict[str, Any]) -> str | None:
+    if p["norm"] == "batch" and p["batch"] < 2:
+        return f"batch: {p['batch']} is not allowed with norm = 'batch'; BatchNorm needs at least 2 samples per batch in training"
+    return None
+
+
+NO_DECAY_GROUPS = ExperimentSpec(
+    "no-decay-groups",
+    (
+        _p("norm", str, "layer", "normalization after each hidden Linear", choices=("batch", "layer")),
+        _p("exclude", bool, False, "exclude biases and normalization parameters from weight decay (parameter groups)"),
+        _p("optimizer", str, "adamw", "torch.optim optimizer", choices=("sgd", "adamw")),
+        _p("lr", float, 0.01, "learning rate", min=0, min_open=True, max=LR_MAX),
+        _p("momentum", float, 0.9, "SGD momentum (unused by AdamW)", min=0, max=1),
+        _p("weight_decay", float, 0.1, "weight_decay λ of the decayed group", min=0),
+        _p("features", int, 16, "input features of the synthetic regression task", min=1, max=4096),
+        _p("hidden", int, 64, "width of each hidden layer", min=1, max=8192),
+        _p("layers", int, 2, "hidden layers (Linear → norm → ReLU)", min=1, max=64),
+        _p("train_samples", int, 256, "training samples", min=2, max=1_000_000),
+        _p("test_samples", int, 256, "test samples", min=1, max=1_000_000),
+        _p("batch", int, 32, "mini-batch size", min=1, max=65536),
+        _p("steps", int, 1500, "training steps per variant", min=1, max=1_000_000),
+    ),
+    _groups_check,
+)
+
+BN_EVAL = ExperimentSpec(
+    "bn-eval",
+    (
+        _p("features", int, 8, "input features of the synthetic classification task", min=1, max=4096),
+        _p("hidden", int, 32, "width of the hidden layer (Linear → BatchNorm1d → ReLU)", min=1, max=8192),
+        _p("classes", int, 3, "classes (Gaussian blobs)", min=2, max=100),
+        _p("batch", int, 32, "training mini-batch size", min=1, max=65536),
+        _p("steps", int, 200, "training steps before the evaluation", min=1, max=1_000_000),
+        _p("lr", float, 0.05, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
+        _p("momentum", float, 0.9, "SGD momentum", min=0, max=1),
+        _p("bn_momentum", float, 0.1, "BatchNorm momentum for the running statistics", min=0, max=1),
+        _p("shift", float, 0.0, "offset added to every test input (0: the test data come from the training distribution)"),
+        _p("stats_features", int, 4, "BatchNorm features shown in the running-stats table", min=1, max=64),
+    ),
+    _bn_batch_check,
+)
+
+DROPOUT_BEFORE_BN = ExperimentSpec(
+    "dropout-before-bn",
+    (
+        _p("order", str, "before", "dropout before BatchNorm1d or after it", choices=("before", "after", "none")),
+        _p("p", float, 0.5, "nn.Dropout p", min=0, max=1, max_open=True),
+        _p("features", int, 16, "input features of the synthetic regression task", min=1, max=4096),
+        _p("hidden", int, 128, "width of each hidden layer", min=1, max=8192),
+        _p("train_samples", int, 512, "training samples", min=2, max=1_000_000),
+        _p("test_samples", int, 512, "test samples", min=2, max=1_000_000),
+        _p("batch", int, 64, "training mini-batch size", min=1, max=65536),
+        _p("steps", int, 1500, "training steps per variant", min=1, max=1_000_000),
+        _p("lr", float, 0.01, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
+        _p("momentum", float, 0.9, "SGD momentum", min=0, max=1),
+        _p("bn_momentum", float, 0.1, "BatchNorm momentum for the running statistics", min=0, max=1),
+    ),
+    _bn_batch_check,
+)
