@@ -250,6 +250,8 @@ class DashboardScreen(Screen[None]):
 
     def show_devices(self, names: list[str], chosen: str) -> None:
         """The App found the devices (or was given them)."""
+        if self.entry_index < 0:
+            return  # not mounted yet: on_mount shows them
         self.query_one(DeviceSelect).set_devices(names, chosen)
         self._update_replay()
         self._status()
