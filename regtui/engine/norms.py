@@ -7,6 +7,8 @@ goes through ``BatchNorm2d(C)`` (train mode), ``LayerNorm([C, H, W])``, ``Instan
 ``GroupNorm(groups, C)``. The affine γ/β of the layers that have them are set to random
 values, and each output is compared with the same normalization written with plain tensor
 ops (mean and *biased* variance over that layer's axes). Emitted as ``Summary("norms", [...])``.
+``Summary("worked")`` (see :func:`worked`): how many values each statistic averages, predicted
+and measured, and the GroupNorm(C, C) = InstanceNorm, GroupNorm(1, C) = LayerNorm equivalences.
 
 **Part b** (per run): a small conv net with the run's ``norm`` —
 ``conv3×3(1→C) → norm → ReLU → maxpool 2`` (when ``size ≥ 4``) ``→ conv3×3(C→C) → norm →
@@ -22,6 +24,7 @@ running statistics).
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -53,6 +56,63 @@ def _shape(t: torch.Tensor | None) -> list[int] | None:
     return None if t is None else list(t.shape)
 
 
+def _group_axes(c: int, groups: int) -> str:
+    per = c // groups
+    return f"C/G (= {per} channel{'' if per == 1 else 's'} per group), H, W"
+
+
+def _changed_outputs(layer: nn.Module, x: torch.Tensor) -> int:
+    """Measured: how many outputs change when one input value changes — the values that share its
+    statistics (float64 copies, so rounding cannot hide or fake a change)."""
+    probe = copy.deepcopy(layer).to(device="cpu", dtype=torch.float64).train()
+    x64 = x.detach().to("cpu", torch.float64)
+    bumped = x64.clone()
+    bumped.view(-1)[0] += 10.0
+    with torch.no_grad():
+        return int(((probe(bumped) - probe(x64)).abs() > 1e-9).sum())
+
+
+def worked(p: dict[str, Any], seed: int) -> dict[str, Any]:
+    """``Summary("worked")``: for each norm at the demo input's shape (N, C, H, W), how many statistics
+    it computes and how many values each one averages, over which axes (the formula), beside the
+    measured count (the outputs that change when one input value changes); and the two exact
+    equivalences GroupNorm(C, C) = InstanceNorm and GroupNorm(1, C) = LayerNorm([C, H, W]) (no affine),
+    checked on the demo input."""
+    n, c, s, groups = p["demo_batch"], p["channels"], p["size"], p["groups"]
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, c, s, s, generator=g, dtype=torch.float64) * 3 + 1
+    hw = s * s
+    rows = [
+        ("BatchNorm2d", nn.BatchNorm2d(c), "N, H, W", "C", c, f"N·H·W = {n}·{s}·{s}", n * hw),
+        ("LayerNorm", nn.LayerNorm([c, s, s]), "C, H, W", "N", n, f"C·H·W = {c}·{s}·{s}", c * hw),
+        ("InstanceNorm2d", nn.InstanceNorm2d(c), "H, W", "N·C", n * c, f"H·W = {s}·{s}", hw),
+        ("GroupNorm", nn.GroupNorm(groups, c), _group_axes(c, groups), "N·G", n * groups,
+         f"(C/G)·H·W = {c // groups}·{s}·{s}", (c // groups) * hw),
+    ]
+    norms = {
+        name: {
+            "input_shape": [n, c, s, s],
+            "reduces_over": axes,
+            "statistics": {"formula": count_formula, "predicted": count},
+            "values_per_statistic": {"formula": per_formula, "predicted": per,
+                                     "measured": _changed_outputs(layer, x)},
+        }
+        for name, layer, axes, count_formula, count, per_formula, per in rows
+    }
+    with torch.no_grad():
+        gn_c = nn.GroupNorm(c, c, affine=False).double()(x)
+        inorm = nn.InstanceNorm2d(c).double()(x)
+        gn_1 = nn.GroupNorm(1, c, affine=False).double()(x)
+        ln = nn.LayerNorm([c, s, s], elementwise_affine=False).double()(x)
+    equivalences = [
+        {"a": f"GroupNorm({c}, {c})", "b": f"InstanceNorm2d({c})", "formula": "G = C: each group is one channel",
+         "max_abs_diff": float((gn_c - inorm).abs().max())},
+        {"a": f"GroupNorm(1, {c})", "b": f"LayerNorm([{c}, {s}, {s}])", "formula": "G = 1: one group holds C, H, W",
+         "max_abs_diff": float((gn_1 - ln).abs().max())},
+    ]
+    return {"norms": norms, "equivalences": equivalences}
+
+
 def compare_norms(p: dict[str, Any], seed: int, device: torch.device) -> list[dict[str, Any]]:
     """Part a: each norm layer vs the same normalization written by hand."""
     n, c, s, groups = p["demo_batch"], p["channels"], p["size"], p["groups"]
@@ -67,7 +127,7 @@ def compare_norms(p: dict[str, Any], seed: int, device: torch.device) -> list[di
          "networks whose batch statistics are unreliable or variable-length (RNNs, Transformers)"),
         (nn.InstanceNorm2d(c), "H, W", "per sample and channel",
          "image generation and style transfer (removes each image's contrast)"),
-        (nn.GroupNorm(groups, c), f"C/G (= {c // groups} channels), H, W", "per sample and group of channels",
+        (nn.GroupNorm(groups, c), _group_axes(c, groups), "per sample and group of channels",
          "small mini-batches (detection, segmentation, large models), where BN's estimates are poor"),
     ]
     out = []
@@ -217,6 +277,7 @@ def run(plan: Plan, ctx: Context) -> None:
     ctx.progress(0, total, "compare")
     ctx.check()
     ctx.emit(Summary("norms", compare_norms(plan.params, plan.seed, ctx.device)))
+    ctx.emit(Summary("worked", worked(plan.params, plan.seed)))
     done = 0
     for r in plan.runs:
         done = _run_one(r, ctx, done, total)
