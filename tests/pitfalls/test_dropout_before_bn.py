@@ -1,0 +1,109 @@
+"""The dropout-before-bn lesson: the engine against a plain torch.optim loop, the variance-shift
+formula, and the explanation's claims over seeds 0-4."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from regtui import scenario
+from regtui.engine import run_plan
+from regtui.engine.dropout_before_bn import dropout_train_var, make_model
+from regtui.engine.small_nets import teacher_data
+from regtui.events import Final, Metrics
+from regtui.specs import ConfigError
+
+SEEDS = (0, 1, 2, 3, 4)
+
+
+def _plan(sets: dict | None = None, seed: int = 0, variants: tuple[str, ...] = ()):
+    plan = scenario.plan(scenario.load(scenario.find("dropout-before-bn")), sets=sets or {}, sweep=None, seed=seed)
+    if variants:
+        plan = dataclasses.replace(plan, runs=tuple(r for r in plan.runs if r.variant in variants))
+    return plan
+
+
+def _run(plan):
+    events: list = []
+    finished = run_plan(plan, "cpu", emit=events.append)
+    assert finished.status == "completed", finished.error
+    return events
+
+
+def test_engine_equals_a_plain_torch_optim_loop():
+    plan = _plan({"steps": 30})
+    events = _run(plan)
+    for run in plan.runs:
+        p = run.params
+        g = torch.Generator().manual_seed(run.seed)
+        x_train, y_train, _, _ = teacher_data(p["features"], p["train_samples"], p["test_samples"], g)
+        model = make_model(p, g)
+        opt = torch.optim.SGD(model.parameters(), lr=p["lr"], momentum=p["momentum"])
+        losses = []
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(run.seed)  # Dropout's masks
+            for _ in range(p["steps"]):
+                idx = torch.randint(len(x_train), (p["batch"],), generator=g)
+                model.train()
+                opt.zero_grad()
+                loss = F.mse_loss(model(x_train[idx]), y_train[idx])
+                loss.backward()
+                opt.step()
+                losses.append(float(loss.detach()))
+        mine = [v for e in events if isinstance(e, Metrics) and e.variant == run.variant for v in e.values["train_loss"]]
+        assert mine == losses, run.variant
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
+def test_dropout_variance_formula(p):
+    g = torch.Generator().manual_seed(1)
+    mean, std = 0.7, 1.3
+    x = mean + std * torch.randn(400_000, dtype=torch.float64, generator=g)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(2)
+        y = F.dropout(x, p, training=True)
+    predicted = float(dropout_train_var(torch.tensor(mean), torch.tensor(std ** 2), p))
+    assert float(y.var()) == pytest.approx(predicted, rel=0.02)
+    assert float(y.mean()) == pytest.approx(mean, abs=0.02)
+    assert float(F.dropout(x, p, training=False).var()) == pytest.approx(std ** 2, rel=0.01)
+
+
+@pytest.fixture(scope="module")
+def finals():
+    out = {}
+    for seed in SEEDS:
+        events = _run(_plan(seed=seed, variants=("Dropout → BN", "BN → Dropout")))
+        out[seed] = {e.variant: e.values for e in events if isinstance(e, Final)}
+    return out
+
+
+def test_variance_shift_matches_the_formula(finals):
+    for seed, f in finals.items():
+        before, after = f["Dropout → BN"], f["BN → Dropout"]
+        assert before["train_var_ratio"] == pytest.approx(before["predicted_var_ratio"], rel=0.03), seed
+        assert 2.4 <= before["train_var_ratio"] <= 2.55 and 2.44 <= before["predicted_var_ratio"] <= 2.5
+        assert 2.35 <= before["running_var_ratio"] <= 2.55
+        assert after["train_var_ratio"] == after["predicted_var_ratio"] == 1.0
+        assert 0.95 <= after["running_var_ratio"] <= 1.05
+
+
+def test_test_loss_claims_hold(finals):
+    before = [finals[s]["Dropout → BN"]["test_loss"] for s in SEEDS]
+    after = [finals[s]["BN → Dropout"]["test_loss"] for s in SEEDS]
+    assert sum(b > a for b, a in zip(before, after)) == 4, (before, after)
+    assert sum(before) / 5 == pytest.approx(0.058, abs=0.001) and sum(after) / 5 == pytest.approx(0.054, abs=0.001)
+    for s in SEEDS:
+        b, a = finals[s]["Dropout → BN"], finals[s]["BN → Dropout"]
+        assert 1.9 * b["test_loss"] <= b["test_loss_recalibrated"] <= 4.9 * b["test_loss"], s
+        assert 0.096 <= b["test_loss_recalibrated"] <= 0.21
+        assert a["test_loss_recalibrated"] == pytest.approx(a["test_loss"], rel=0.12), s
+
+
+def test_bad_values_are_one_line_errors():
+    for sets, key in (({"p": 1}, "p"), ({"order": "middle"}, "order"), ({"batch": 1}, "batch")):
+        with pytest.raises(ConfigError, match=key) as err:
+            _plan(sets)
+        assert "\n" not in str(err.value)
