@@ -45,14 +45,14 @@ def _readable_streams() -> None:
             reconfigure(errors="regtui-ascii")
 
 
-class OneLineErrors(click.Command):
+class OneLineErrorsMixin:
     """Usage errors and ConfigErrors as a single 'regtui: error: …' line, exit code 2."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         _readable_streams()
         kwargs["standalone_mode"] = False
         try:
-            code = super().main(*args, **kwargs)
+            code = super().main(*args, **kwargs)  # type: ignore[misc]
         except (click.UsageError, ConfigError) as exc:
             message = exc.format_message() if isinstance(exc, click.UsageError) else str(exc)
             click.echo(f"regtui: error: {message}", err=True)
@@ -62,12 +62,34 @@ class OneLineErrors(click.Command):
         sys.exit(code or 0)
 
 
+class OneLineErrors(OneLineErrorsMixin, click.Command):
+    """The main command; ``regtui runs …`` goes to the run history's own group instead.
+
+    A group cannot take the positional FILE of ``regtui FILE.toml`` without a
+    subcommand name shadowing a file of that name, so the first argument picks.
+    """
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if argv[:1] == ["runs"]:
+            from regtui.store.commands import runs
+
+            kwargs.setdefault("prog_name", "regtui runs")
+            return runs.main(argv[1:], *rest, **kwargs)
+        return super().main(argv, *rest, **kwargs)
+
+
+class RunsGroup(OneLineErrorsMixin, click.Group):
+    """``regtui runs``: the same one-line errors as the main command."""
+
+
 @click.command(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("file", required=False)
 @click.option("--scenario", "-s", metavar="NAME|PATH", help="Run this scenario headless (a bundled name or a .toml).")
 @click.option("--json", "as_json", is_flag=True, help="Print one strict JSON document on stdout.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
-@click.option("--seed", default="0", show_default=True, help=f"Base seed, 0 to {SEED_MAX} (models use seed, seed+1, …).")
+@click.option("--seed", default="0", show_default=True,
+              help=f"Base seed, 0 to {SEED_MAX} (models use seed, seed+1, …).")
 @click.option("--seeds", default=None, help="Repeat every variant over N seeds (mean ± std).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a parameter (repeatable).")
 @click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,…", help="Sweep a numeric parameter (a grid).")
@@ -76,19 +98,26 @@ class OneLineErrors(click.Command):
 @click.option("--rebuild", metavar="EVENTS", help="Rebuild the document of an --events file (e.g. of a killed run).")
 @click.option("--no-memory-check", is_flag=True, help="Run even when the memory estimate exceeds what is free.")
 @click.option("--threads", default="1", show_default=True, help=f"torch intra-op threads, 1 to {THREADS_MAX}.")
-@click.option("--jobs", default="auto", show_default=True, help=f"Model stacks trained at once (auto: one per core; max {JOBS_MAX}).")
+@click.option("--jobs", default="auto", show_default=True,
+              help=f"Model stacks trained at once (auto: one per core; max {JOBS_MAX}).")
 @click.option("--list", "list_only", is_flag=True, help="List the bundled scenarios and exit.")
 @click.option("--scenarios-dir", help="Also offer the *.toml files in this folder (dashboard and --list).")
+@click.option("--runs-dir", metavar="DIR", help="Keep runs in this folder (default: $REGTUI_RUNS_DIR, "
+              "else $XDG_DATA_HOME/regtui/runs).")
+@click.option("--no-save", is_flag=True, help="Do not keep this run in the run history.")
 @click.version_option(__version__, "--version", prog_name="regtui")
 def main(
     file: str | None, scenario: str | None, as_json: bool, device: str, seed: str, seeds: str | None,
     sets: tuple[str, ...], sweeps: tuple[str, ...], out: str | None, events: str | None, rebuild: str | None,
     no_memory_check: bool, threads: str, jobs: str, list_only: bool, scenarios_dir: str | None,
+    runs_dir: str | None, no_save: bool,
 ) -> int:
     """Watch PyTorch regularization and normalization experiments.
 
     With no --scenario, opens the dashboard (on FILE if given). With
-    --scenario, runs it headless and prints a summary, or JSON with --json.
+    --scenario, runs it headless and prints a summary, or JSON with --json;
+    the run is kept in the run history (regtui runs --help: list, show,
+    compare, export, rm, rerun).
     """
     if scenarios_dir is not None and not Path(scenarios_dir).is_dir():
         raise ConfigError(f"--scenarios-dir: {scenarios_dir!r} is not a folder")
@@ -100,8 +129,10 @@ def main(
 
         return headless.rebuild(rebuild, as_json, out)
     if scenario is None:
-        if as_json or sets or sweeps or seeds is not None or out is not None or events is not None:
-            raise ConfigError("--json, --set, --sweep, --seeds, --out and --events need --scenario NAME")
+        if (as_json or sets or sweeps or seeds is not None or out is not None or events is not None
+                or runs_dir is not None or no_save):
+            raise ConfigError("--json, --set, --sweep, --seeds, --out, --events, --runs-dir and --no-save "
+                              "need --scenario NAME")
         return _open_app(file, scenarios_dir, device)
     if file:
         raise ConfigError(f"give either --scenario or a FILE, not both (got {file!r})")
@@ -111,7 +142,7 @@ def main(
         name=scenario, as_json=as_json, device=device, seed=parse_count("--seed", seed, 0, SEED_MAX),
         seeds=None if seeds is None else parse_count("--seeds", seeds, 1, MAX_MODELS),
         sets=sets, sweeps=sweeps, out=out, events=events, threads=parse_count("--threads", threads, 1, THREADS_MAX),
-        jobs=_jobs(jobs), memory_check=not no_memory_check,
+        jobs=_jobs(jobs), memory_check=not no_memory_check, save=not no_save, runs_dir=runs_dir,
     ))
 
 

@@ -25,7 +25,7 @@ from regtui.specs import ConfigError
 
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
-SIGNAL_EXITS = {signal.SIGINT: 130, signal.SIGTERM: 143}
+SIGNAL_EXITS: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 if hasattr(signal, "SIGHUP"):
     SIGNAL_EXITS[signal.SIGHUP] = 129
 
@@ -44,6 +44,8 @@ class Options:
     threads: int = 1
     jobs: int = 1
     memory_check: bool = True
+    save: bool = True  # keep the run in the run history (regtui.store)
+    runs_dir: str | None = None  # the history's folder; None: $REGTUI_RUNS_DIR or the XDG data folder
 
 
 class _StopNow(Exception):
@@ -132,9 +134,12 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
 
     collector = Collector()
     sinks: list[Callable[[Any], None]] = [collector]
-    log = EventLog(open(events, "w", encoding="utf-8")) if events else None  # noqa: SIM115 - closed below
+    log = EventLog(open(events, "w", encoding="utf-8")) if events else None  # closed below
     if log:
         sinks.append(log)
+    recording = _begin_saving(opts, plan)
+    if recording:
+        sinks.append(recording)
     progress = _ProgressLine(collector) if sys.stderr.isatty() else None
 
     def emit(event: Any) -> None:
@@ -155,9 +160,14 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     if progress:
         progress.close()
     if isinstance(worker.error, ConfigError):
+        if recording:
+            recording.discard()  # bad input found by the worker (the device): no run happened
         raise worker.error
     code = _exit_code(worker, signals)
-    code = _write(collector.document(), opts.as_json, out, code)
+    doc = collector.document()
+    code = _write(doc, opts.as_json, out, code)
+    if recording:
+        _finish_saving(recording, doc)
     if log:
         log.stream.flush()
     if stopped_now:  # the run's thread may be deep in a torch call: do not wait for it
@@ -167,6 +177,31 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     if log:
         log.close()
     return code
+
+
+def _begin_saving(opts: Options, plan: Any) -> Any:
+    """The run's Recording in the run history (None with --no-save); ConfigError when it cannot be written."""
+    if not opts.save:
+        return None
+    from regtui.store import open_store
+
+    recording = open_store(opts.runs_dir).begin(plan, opts.device)
+    for warning in recording.warnings:
+        click.echo(f"regtui: warning: {warning}", err=True)
+    return recording
+
+
+def _finish_saving(recording: Any, doc: dict[str, Any]) -> None:
+    """Write the document into the history; a failure is a warning (the document is on stdout already)."""
+    try:
+        recording.finish(doc)
+    except (OSError, ConfigError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        click.echo(f"regtui: warning: run {recording.id} could not be saved in full ({reason}); "
+                   f"what it streamed is in {recording.store.folder(recording.id)}", err=True)
+        return
+    if sys.stderr.isatty():
+        click.echo(f"regtui: saved as run {recording.id} (regtui runs show {recording.id})", err=True)
 
 
 def _exit_code(worker: _Worker, signals: Signals) -> int:

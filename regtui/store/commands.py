@@ -1,0 +1,188 @@
+"""``regtui runs …``: the run history on the command line.
+
+A click group of its own, reached from :mod:`regtui.cli` when the first
+argument is ``runs`` (the main command takes a positional FILE, which a
+subcommand name would shadow). Everything here is torch-free except
+``rerun``, which runs an experiment. Bad input is a one-line error, exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from regtui.cli import RunsGroup
+from regtui.specs import ConfigError
+from regtui.store.compare import compare, compare_text, table
+from regtui.store.record import RunInfo, local_time
+from regtui.store.runs import RunStore, open_store
+
+EXIT_BAD_INPUT = 2
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def runs_dir_option(func: F) -> F:
+    return click.option("--runs-dir", metavar="DIR", envvar=None,
+                        help="The run store (default: $REGTUI_RUNS_DIR, else $XDG_DATA_HOME/regtui/runs).")(func)
+
+
+def _problems(lines: list[str]) -> int:
+    for line in lines:
+        click.echo(f"regtui: error: {line}", err=True)
+    return EXIT_BAD_INPUT if lines else 0
+
+
+def _load(store: RunStore, ids: tuple[str, ...]) -> list[tuple[RunInfo, dict[str, Any]]]:
+    """Every run's record and document, or the first one-line error (before anything is written)."""
+    return [(store.get(i), store.document(i)) for i in dict.fromkeys(ids)]
+
+
+@click.group(cls=RunsGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def runs(ctx: click.Context) -> None:
+    """The run history: every headless run is kept (see --runs-dir, --no-save).
+
+    Without a command: list.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.exit(ctx.invoke(list_runs))
+
+
+@runs.command("list")
+@click.option("--scenario", "-s", metavar="NAME", help="Only the runs of this scenario.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of the runs' records.")
+@runs_dir_option
+def list_runs(scenario: str | None = None, as_json: bool = False, runs_dir: str | None = None) -> int:
+    """id, when, scenario, status, what differs from the defaults, headline results."""
+    listing = open_store(runs_dir).listing(scenario)
+    if as_json:
+        records = [{**vars(r), "status": r.shown_status, "headline": r.headline()} for r in listing.runs]
+        click.echo(json.dumps(records, indent=1, allow_nan=False))
+    elif listing.runs:
+        rows = [[str(r.id), local_time(r.created), r.scenario, r.shown_status, r.changed_text(), r.headline()]
+                for r in listing.runs]
+        click.echo("\n".join(table(["id", "when", "scenario", "status", "changed", "results"], rows)))
+    elif not listing.problems:
+        click.echo("no runs saved yet" + (f" for {scenario}" if scenario else ""), err=True)
+    return _problems(listing.problems)
+
+
+@runs.command()
+@click.argument("run_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="The run's JSON document.")
+@runs_dir_option
+def show(run_id: str, as_json: bool, runs_dir: str | None) -> int:
+    """The run's text report, or its document with --json."""
+    from regtui.report import to_json
+    from regtui.text_report import text_report
+
+    store = open_store(runs_dir)
+    info, doc = store.get(run_id), store.document(run_id)
+    if as_json:
+        click.echo(to_json(doc))
+        return 0
+    origin = "rebuilt from its events: " if not (store.folder(info.id) / "run.json").exists() else ""
+    click.echo(f"run {info.id} · {local_time(info.created)} · {origin}{info.shown_status} · "
+               f"again: regtui runs rerun {info.id}\n")
+    click.echo(text_report(doc))
+    return 0
+
+
+@runs.command("compare")
+@click.argument("run_ids", metavar="ID ID…", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="The comparison as JSON.")
+@runs_dir_option
+def compare_runs(run_ids: tuple[str, ...], as_json: bool, runs_dir: str | None) -> int:
+    """Finals side by side, and what differs in how the runs were made."""
+    if len(set(run_ids)) < 2:
+        raise ConfigError("compare: give at least two different run ids")
+    result = compare(_load(open_store(runs_dir), run_ids))
+    click.echo(json.dumps(result, indent=1, allow_nan=False) if as_json else compare_text(result))
+    return 0
+
+
+@runs.command()
+@click.argument("run_ids", metavar="ID…", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "tensorboard"]), required=True,
+              help="csv: tidy CSV files in the folder OUT; jsonl: one run per line in the file OUT; "
+                   "tensorboard: event files in the folder OUT (needs regtui[tensorboard]).")
+@click.option("--out", required=True, metavar="PATH", help="The folder (csv, tensorboard) or file (jsonl).")
+@runs_dir_option
+def export(run_ids: tuple[str, ...], fmt: str, out: str, runs_dir: str | None) -> int:
+    """Write runs as CSV, JSON lines or TensorBoard event files."""
+    from regtui.store import export as ex
+
+    if not out.strip():
+        raise ConfigError("--out: the path is empty")
+    target = Path(out)
+    if fmt == "tensorboard":
+        from regtui.store import tensorboard as tb
+
+        tb._modules()  # the missing extra is said before any work
+    loaded = _load(open_store(runs_dir), run_ids)
+    try:
+        if fmt == "jsonl":
+            from regtui.output import check_writable
+
+            ex.write_jsonl(check_writable("--out", out), loaded)
+        else:
+            if target.exists() and not target.is_dir():
+                raise ConfigError(f"--out: {out} is a file; {fmt} export writes a folder")
+            if fmt == "csv":
+                ex.write_csv(target, loaded)
+            else:
+                tb.write_tensorboard(target, loaded)
+    except OSError as exc:
+        raise ConfigError(f"--out: cannot write {out} ({exc.strerror or exc})") from None
+    click.echo(f"exported {len(loaded)} run(s) as {fmt} to {out}", err=True)
+    return 0
+
+
+@runs.command()
+@click.argument("run_ids", metavar="ID…", nargs=-1, required=True)
+@runs_dir_option
+def rm(run_ids: tuple[str, ...], runs_dir: str | None) -> int:
+    """Delete runs (every id is checked first; a run still going is refused)."""
+    removed = open_store(runs_dir).remove(list(run_ids))
+    click.echo(f"removed run(s) {', '.join(map(str, removed))}", err=True)
+    return 0
+
+
+@runs.command()
+@click.argument("run_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the new run's JSON document.")
+@click.option("--out", help="Also write the JSON document to this file (atomically).")
+@click.option("--no-save", is_flag=True, help="Do not keep the new run in the history.")
+@click.option("--jobs", default="auto", show_default=True,
+              help="Model stacks trained at once (results do not depend on it).")
+@runs_dir_option
+def rerun(run_id: str, as_json: bool, out: str | None, no_save: bool, jobs: str, runs_dir: str | None) -> int:
+    """Run it again: the same plan, seed and device (on the CPU, the same numbers)."""
+    from regtui import headless
+    from regtui.cli import _jobs
+    from regtui.store.replay import rerun_options
+
+    store = open_store(runs_dir)
+    info = store.get(run_id)
+    try:
+        kwargs = rerun_options(info.plan, store.folder(info.id), info.device)
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"run {info.id}: its record does not say how it was run; it cannot be rerun") from None
+    if sys.stderr.isatty():
+        click.echo(f"regtui: rerunning run {info.id}: {info.plan.get('command', '')}", err=True)
+    return headless.run(headless.Options(**kwargs, as_json=as_json, out=out, jobs=_jobs(jobs),
+                                         save=not no_save, runs_dir=runs_dir))
+
+
+@runs.command()
+@runs_dir_option
+def reindex(runs_dir: str | None) -> int:
+    """Rebuild the index from the run folders (after a crash or a damaged index file)."""
+    listing = open_store(runs_dir).reindex()
+    click.echo(f"reindexed {len(listing.runs)} run(s)", err=True)
+    return _problems(listing.problems)

@@ -1,0 +1,102 @@
+"""Runs side by side: what differs in how they were run, and their finals per variant.
+
+:func:`compare` returns plain data (also ``regtui runs compare --json``, and
+what a dashboard's comparison view would draw); :func:`compare_text` lays it
+out as columns, one per run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from regtui.numbers import fmt
+from regtui.store.record import RunInfo, local_time
+
+
+def compare(runs: list[tuple[RunInfo, dict[str, Any]]]) -> dict[str, Any]:
+    """``{"runs": [...], "differences": {key: [value per run]}, "finals": [{variant, metric, values, std}]}``.
+
+    ``differences`` holds only what is not the same in every run (scenario,
+    device, seed, seeds, base parameters, swept values); a run without a key
+    has ``null`` there. ``finals`` has one row per variant and scalar final, in
+    the order they first appear; a run without that variant has ``null``.
+    """
+    settings = [_settings(info, doc) for info, doc in runs]
+    keys = list(dict.fromkeys(k for s in settings for k in s))
+    differences = {k: [s.get(k) for s in settings] for k in keys
+                   if len({repr(s.get(k)) for s in settings}) > 1}
+    variants: dict[str, dict[str, None]] = {}
+    for _, doc in runs:
+        for v in doc.get("variants") or []:
+            metrics = variants.setdefault(str(v["name"]), {})
+            metrics.update(dict.fromkeys(k for k, x in (v.get("final") or {}).items() if _scalar(x)))
+    finals = []
+    for name, metrics in variants.items():
+        found = [_variant(doc, name) for _, doc in runs]
+        for metric in metrics:
+            finals.append({
+                "variant": name, "metric": metric,
+                "values": [v["final"].get(metric) if v else None for v in found],
+                "std": [(v.get("final_std") or {}).get(metric) if v else None for v in found],
+            })
+    return {
+        "runs": [{"id": info.id, "created": info.created, "scenario": info.scenario, "status": doc.get("status"),
+                  "changed": info.changed_text()} for info, doc in runs],
+        "differences": differences,
+        "finals": finals,
+    }
+
+
+def compare_text(result: dict[str, Any]) -> str:
+    runs = result["runs"]
+    header = ["", *(f"run {r['id']}" for r in runs)]
+    rows = [["scenario", *(r["scenario"] for r in runs)], ["status", *(r["status"] for r in runs)],
+            ["created", *(local_time(r["created"]) for r in runs)]]
+    lines = table(header, rows)
+    lines += ["", "differences:"]
+    if result["differences"]:
+        lines += ["  " + line for line in table(["", *header[1:]],
+                                                 [[k, *(_value(x) for x in v)]
+                                                  for k, v in result["differences"].items()])]
+    else:
+        lines.append("  none: the same scenario, parameters and seeds")
+    lines += ["", "finals:"]
+    body = []
+    for row in result["finals"]:
+        cells = [fmt(v) + (f" ± {fmt(s)}" if s is not None else "") for v, s in zip(row["values"], row["std"])]
+        body.append([row["variant"], row["metric"], *cells])
+    lines += ["  " + line for line in table(["variant", "metric", *header[1:]], body)] if body else ["  (none)"]
+    return "\n".join(lines)
+
+
+def _settings(info: RunInfo, doc: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"scenario": doc.get("scenario") or info.scenario, "device": doc.get("device"),
+                           "seed": doc.get("seed"), "seeds": doc.get("seeds")}
+    out.update(doc.get("params") or {})
+    out.update({f"sweep {k}": v for k, v in (doc.get("sweep") or {}).items()})
+    return out
+
+
+def _variant(doc: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return next((v for v in doc.get("variants") or [] if str(v["name"]) == name), None)
+
+
+def _scalar(x: Any) -> bool:
+    return x is None or isinstance(x, (bool, int, float))
+
+
+def _value(x: Any) -> str:
+    if isinstance(x, list):
+        return "[" + ",".join(fmt(v) for v in x) + "]"
+    return fmt(x)
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Left-aligned columns under a header and a rule (the list and the comparison)."""
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h))
+              for i, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]

@@ -1,0 +1,149 @@
+"""Runs out of regtui: tidy CSV files and JSON lines, for pandas, R, spreadsheets and jq.
+
+CSV is in long ("tidy") form, one value per row, so every run fits the same
+columns whatever its experiment, and ``pandas.read_csv`` needs no options:
+
+- ``series.csv``  run, variant, seed, step, metric, value (every seed's own per-step values)
+- ``finals.csv``  run, variant, seed, metric, value (flags as 1/0; a list final as ``name[i]``)
+- ``params.csv``  run, variant, param, value (each variant's full parameters)
+- ``tables.csv``  run, table, row, column, value (pivot on run, table, row for the wide table)
+- ``curves.csv``  run, variant, curve, point, x, y;  ``layers.csv`` run, variant, layer, stat, value
+- ``runs.csv``    run, created, scenario, experiment, status, device, seed, seeds, changed
+
+A missing or non-finite value is an empty cell (NaN in pandas). Each file is
+written atomically, so a reader never sees half of one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from regtui.output import write_atomic
+from regtui.store.record import RunInfo
+
+Row = list[Any]
+HEADERS = {
+    "series": ["run", "variant", "seed", "step", "metric", "value"],
+    "finals": ["run", "variant", "seed", "metric", "value"],
+    "params": ["run", "variant", "param", "value"],
+    "tables": ["run", "table", "row", "column", "value"],
+    "curves": ["run", "variant", "curve", "point", "x", "y"],
+    "layers": ["run", "variant", "layer", "stat", "value"],
+    "runs": ["run", "created", "scenario", "experiment", "status", "device", "seed", "seeds", "changed"],
+}
+
+
+def write_csv(out: Path, runs: list[tuple[RunInfo, dict[str, Any]]]) -> list[Path]:
+    """Write the CSV files of these (record, document) pairs into the folder ``out``; returns the files."""
+    out.mkdir(parents=True, exist_ok=True)
+    makers = {"series": _series, "finals": _finals, "params": _params, "tables": _tables, "curves": _curves,
+              "layers": _layers, "runs": _runs}
+    written = []
+    for name, make in makers.items():
+        path = out / f"{name}.csv"
+        write_atomic(path, _csv_text(HEADERS[name], (row for info, doc in runs for row in make(info, doc))))
+        written.append(path)
+    return written
+
+
+def write_jsonl(out: Path, runs: list[tuple[RunInfo, dict[str, Any]]]) -> None:
+    """One line per run: ``{"schema": "regtui.export/1", "run": its record, "document": its document}``."""
+    from regtui.aggregate import sanitize
+
+    lines = [json.dumps({"schema": "regtui.export/1", "run": _record(info), "document": sanitize(doc)},
+                        allow_nan=False) for info, doc in runs]
+    write_atomic(out, "".join(line + "\n" for line in lines))
+
+
+def _record(info: RunInfo) -> dict[str, Any]:
+    return {"id": info.id, "created": info.created, "scenario": info.scenario, "experiment": info.experiment,
+            "status": info.shown_status, "device": info.device, "seed": info.seed, "seeds": info.seeds,
+            "changed": info.changed, "plan": info.plan}
+
+
+def _csv_text(header: list[str], rows: Iterable[Row]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([_cell(x) for x in row] for row in rows)
+    return buffer.getvalue()
+
+
+def _cell(x: Any) -> Any:
+    if x is None:
+        return ""
+    if isinstance(x, bool):
+        return int(x)
+    if isinstance(x, float):
+        return repr(x) if x == x and abs(x) != float("inf") else ""
+    if isinstance(x, (list, dict)):
+        return json.dumps(x, allow_nan=False)
+    return x
+
+
+def _per_seed(variant: dict[str, Any], doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each seed's own series and finals (a one-seed variant keeps them at the top level)."""
+    if variant.get("per_seed"):
+        return list(variant["per_seed"])
+    seeds = variant.get("seeds") or [doc.get("seed")]
+    return [{"seed": seeds[0], "series": variant.get("series") or {}, "final": variant.get("final") or {}}]
+
+
+def _series(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
+    for v in doc.get("variants") or []:
+        for entry in _per_seed(v, doc):
+            series = entry["series"]
+            steps = series.get("step") or []
+            for metric, values in series.items():
+                if metric != "step":
+                    for step, value in zip(steps, values):
+                        yield [info.id, v["name"], entry["seed"], step, metric, value]
+
+
+def _finals(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
+    for v in doc.get("variants") or []:
+        for entry in _per_seed(v, doc):
+            for metric, value in entry["final"].items():
+                if isinstance(value, list):
+                    for i, item in enumerate(value):
+                        yield [info.id, v["name"], entry["seed"], f"{metric}[{i}]", item]
+                elif value is None or isinstance(value, (bool, int, float)):
+                    yield [info.id, v["name"], entry["seed"], metric, value]
+
+
+def _params(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
+    for v in doc.get("variants") or []:
+        for key, value in (v.get("params") or {}).items():
+            yield [info.id, v["name"], key, value]
+
+
+def _tables(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
+    for name, table in (doc.get("tables") or {}).items():
+        for i, row in enumerate(table.get("rows") or []):
+            for column, value in zip(table["columns"], row):
+                yield [info.id, name, i, column, value]
+
+
+def _curves(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
+    for v in doc.get("variants") or []:
+        for name, curve in (v.get("curves") or {}).items():
+            for i, (x, y) in enumerate(zip(curve.get("x") or [], curve.get("y") or [])):
+                yield [info.id, v["name"], name, i, x, y]
+
+
+def _layers(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
+    for v in doc.get("variants") or []:
+        layers = v.get("layers") or {}
+        for stat in ("mean", "std"):
+            for i, value in enumerate(layers.get(stat) or [], start=1):
+                yield [info.id, v["name"], i, stat, value]
+
+
+def _runs(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
+    yield [info.id, info.created, info.scenario, info.experiment, doc.get("status") or info.shown_status,
+           doc.get("device") or info.device, info.seed, info.seeds, info.changed_text()]

@@ -1,0 +1,69 @@
+"""What a run's plan leaves in the history, and the options that run it again.
+
+A rerun must reproduce the run exactly (same plan, same seed: on the CPU the
+same numbers), so the record keeps what :func:`regtui.scenario.replay_command`
+needs: the scenario by name (bundled) or by a copy of the user's file, the
+``--set`` and ``--sweep`` values as the CLI writes them (exact float reprs),
+seed, seeds and device. It also keeps what differs from the scenario's
+defaults, which is what a list of runs shows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from regtui.scenario import Plan, bundled_dir, replay_command, value_text
+
+SCENARIO_COPY = "scenario"  # the folder in a run that holds a copy of a user's scenario file
+
+
+def is_bundled(plan: Plan) -> bool:
+    return plan.scenario.path.parent.resolve() == bundled_dir().resolve()
+
+
+def changed(plan: Plan) -> dict[str, Any]:
+    """The base parameters that differ from the scenario's own, and the swept keys (as lists)."""
+    defaults = plan.scenario.defaults()
+    out: dict[str, Any] = {k: v for k, v in plan.params.items() if k not in defaults or defaults[k] != v}
+    for key, values in plan.sweep.items():
+        if plan.scenario.sweep.get(key) != values:
+            out[key] = list(values)
+    return out
+
+
+def plan_record(plan: Plan, device: str) -> dict[str, Any]:
+    """The JSON that :func:`rerun_options` turns back into the same run."""
+    s = plan.scenario
+    bundled = is_bundled(plan)
+    return {
+        "scenario": s.name if bundled else str(s.path.resolve()),
+        "scenario_copy": None if bundled else f"{SCENARIO_COPY}/{s.path.name}",
+        "sets": {k: value_text(v) for k, v in plan.sets.items()},
+        "sweeps": {k: [value_text(v) for v in values] for k, values in plan.sweep.items()
+                   if s.sweep.get(k) != values},
+        "seed": plan.seed,
+        "seeds": plan.seeds,
+        "seeds_changed": plan.seeds != s.seeds,
+        "device": device,
+        "command": replay_command(plan, None if device == "auto" else device),
+    }
+
+
+def rerun_options(plan: dict[str, Any], folder: Path, device: str | None) -> dict[str, Any]:
+    """Keyword arguments for :class:`regtui.headless.Options` that repeat a recorded run.
+
+    ``device`` is the device the run really used (its document's), so ``auto``
+    cannot pick another one this time; a user's scenario comes from the copy
+    kept with the run, so editing or deleting the original changes nothing.
+    """
+    copy = plan.get("scenario_copy")
+    name = str(folder / copy) if copy and (folder / copy).is_file() else str(plan["scenario"])
+    return {
+        "name": name,
+        "device": device if device and device != "auto" else str(plan.get("device") or "auto"),
+        "seed": int(plan["seed"]),
+        "seeds": int(plan["seeds"]),
+        "sets": tuple(f"{k}={v}" for k, v in plan.get("sets", {}).items()),
+        "sweeps": tuple(f"{k}={','.join(vs)}" for k, vs in plan.get("sweeps", {}).items()),
+    }

@@ -1,0 +1,298 @@
+"""The run store: one folder per run beside a SQLite index, safe for concurrent processes.
+
+A run's folder is claimed with ``mkdir`` (atomic: two processes can never get
+the same id) and is the truth about the run; the index mirrors its
+``meta.json`` so a list needs no document. While a run goes on its events
+stream to ``events.jsonl`` (one flushed line each), so a run killed even with
+SIGKILL is listed as interrupted and its document is rebuilt from them; when
+it ends, the document is written atomically and the events file goes.
+Problems with one run or with the index are one-line :class:`ConfigError`s
+that never hide the other runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from regtui.event_log import EventLog
+from regtui.events import Event
+from regtui.output import write_atomic
+from regtui.scenario import Plan
+from regtui.specs import ConfigError
+from regtui.store import location
+from regtui.store.db import FILE as INDEX_FILE
+from regtui.store.db import Index, IndexCorrupt
+from regtui.store.record import RUNNING, RunInfo, scalar_finals
+from regtui.store.replay import SCENARIO_COPY, changed, is_bundled, plan_record
+
+META, DOCUMENT, EVENTS = "meta.json", "run.json", "events.jsonl"
+
+
+@dataclass
+class Listing:
+    """The runs a list shows, and one line per problem met on the way (the others are still listed)."""
+
+    runs: list[RunInfo]
+    problems: list[str] = field(default_factory=list)
+
+
+def open_store(runs_dir: str | os.PathLike[str] | None = None) -> RunStore:
+    """The store at ``runs_dir``, ``$REGTUI_RUNS_DIR`` or the XDG data folder (not created until a run is saved)."""
+    return RunStore(location.resolve(runs_dir))
+
+
+class RunStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.index = Index(root)
+
+    # --- ids and folders ---------------------------------------------------------------------
+
+    def folder(self, run_id: int) -> Path:
+        return self.root / str(run_id)
+
+    def _folder_ids(self) -> list[int]:
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise ConfigError(f"runs folder {self.root}: cannot read it ({exc.strerror or exc})") from None
+        return sorted(int(n) for n in names if n.isdigit() and (self.root / n).is_dir())
+
+    def _claim(self) -> int:
+        """A new id, never handed out before here: its folder is created with mkdir, which only one process wins."""
+        highest = max(self._folder_ids(), default=0)
+        with contextlib.suppress(ConfigError):  # a damaged index only loses the memory of deleted ids
+            highest = max(highest, self.index.highest_id())
+        candidate = highest + 1
+        while True:
+            try:
+                self.folder(candidate).mkdir()
+                return candidate
+            except FileExistsError:
+                candidate += 1
+
+    # --- saving a run ------------------------------------------------------------------------
+
+    def begin(self, plan: Plan, device: str = "auto") -> Recording:
+        """Claim an id, write the record as "running" and open the events file; ConfigError if unwritable."""
+        location.ensure_writable(self.root)
+        run_id = self._claim()
+        folder = self.folder(run_id)
+        try:
+            if not is_bundled(plan):
+                (folder / SCENARIO_COPY).mkdir()
+                shutil.copyfile(plan.scenario.path, folder / SCENARIO_COPY / plan.scenario.path.name)
+            info = RunInfo(
+                id=run_id, created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), scenario=plan.scenario.name,
+                experiment=plan.scenario.experiment, status=RUNNING, device=device, seed=plan.seed, seeds=plan.seeds,
+                params=dict(plan.params), changed=changed(plan), document=f"{run_id}/{DOCUMENT}", pid=os.getpid(),
+                host=socket.gethostname(), plan=plan_record(plan, device))
+            write_atomic(folder / META, info.to_json())
+            log = EventLog(open(folder / EVENTS, "w", encoding="utf-8"))  # closed by finish/discard
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise ConfigError(f"runs folder {self.root}: cannot save a run there ({exc.strerror or exc}); "
+                              f"choose another with --runs-dir or {location.ENV}, or run with --no-save") from None
+        recording = Recording(self, info, log)
+        try:
+            self.index.upsert(info.to_row())
+        except ConfigError as exc:  # the folder holds the run; reindex brings it back into the list
+            recording.warnings.append(str(exc))
+        return recording
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def listing(self, scenario: str | None = None) -> Listing:
+        """Every run (oldest first) or those of one scenario, from the index and any folder it misses."""
+        listing = Listing([])
+        folders = set(self._folder_ids())
+        try:
+            rows = [RunInfo.from_row(r) for r in self.index.rows(scenario)] if self.index.path.exists() else []
+        except ConfigError as exc:
+            listing.problems.append(str(exc))
+            rows = []
+        except (ValueError, TypeError) as exc:
+            listing.problems.append(f"the run index {self.index.path} holds a bad row ({exc}); "
+                                    "'regtui runs reindex' rebuilds it")
+            rows = []
+        by_id = {r.id: r for r in rows if r.id in folders}  # a row whose folder was deleted by hand is gone
+        for run_id in sorted(folders - by_id.keys()):
+            try:
+                info = self.get(run_id)
+            except ConfigError as exc:
+                listing.problems.append(str(exc))
+                continue
+            if scenario is None or info.scenario == scenario:
+                by_id[run_id] = info
+        listing.runs = [by_id[k] for k in sorted(by_id)]
+        return listing
+
+    def get(self, run_id: int | str) -> RunInfo:
+        """A run's record from its folder (the index's copy if meta.json is damaged)."""
+        rid = parse_id(run_id)
+        folder = self.folder(rid)
+        if not folder.is_dir():
+            raise ConfigError(f"run {rid}: no such run in {self.root}; 'regtui runs list' shows the runs")
+        try:
+            return RunInfo.from_json((folder / META).read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError) as exc:
+            problem = exc.strerror if isinstance(exc, OSError) else exc
+        with contextlib.suppress(ConfigError, ValueError, TypeError):
+            rows = [r for r in self.index.rows() if r["id"] == rid]
+            if rows:
+                return RunInfo.from_row(rows[0])
+        raise ConfigError(f"run {rid}: its record {folder / META} is damaged ({problem}); "
+                          f"'regtui runs rm {rid}' removes it")
+
+    def document(self, run_id: int | str) -> dict[str, Any]:
+        """The run's JSON document, or for a run that never finished, rebuilt from its events."""
+        info = self.get(run_id)
+        folder = self.folder(info.id)
+        path = folder / DOCUMENT
+        if path.exists():
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                problem = exc.strerror if isinstance(exc, OSError) else exc
+                raise ConfigError(f"run {info.id}: its document {path} is damaged ({problem}); "
+                                  f"'regtui runs rm {info.id}' removes it") from None
+            if not isinstance(doc, dict) or doc.get("schema") != "regtui.run/1" or "variants" not in doc:
+                raise ConfigError(f"run {info.id}: {path} is not a regtui run document; "
+                                  f"'regtui runs rm {info.id}' removes it")
+            return doc
+        return _rebuild(info, folder / EVENTS)
+
+    # --- changing ------------------------------------------------------------------------------
+
+    def remove(self, run_ids: list[int | str]) -> list[int]:
+        """Delete these runs (all or none: every id is checked first); a run still going is refused."""
+        ids = list(dict.fromkeys(parse_id(r) for r in run_ids))
+        for rid in ids:
+            if not self.folder(rid).is_dir():
+                raise ConfigError(f"run {rid}: no such run in {self.root}; 'regtui runs list' shows the runs")
+            with contextlib.suppress(ConfigError):
+                info = self.get(rid)
+                if info.alive:
+                    raise ConfigError(f"run {rid} is still running (process {info.pid}); stop it first")
+        for rid in ids:
+            try:
+                shutil.rmtree(self.folder(rid))
+            except OSError as exc:
+                raise ConfigError(f"run {rid}: cannot remove {self.folder(rid)} ({exc.strerror or exc})") from None
+        with contextlib.suppress(ConfigError):  # the folders are gone, so no list shows them any more
+            self.index.delete(ids)
+        return ids
+
+    def reindex(self) -> Listing:
+        """Rebuild the index from the run folders (a damaged index file is kept aside, not deleted)."""
+        location.ensure_writable(self.root)
+        listing = Listing([])
+        for rid in self._folder_ids():
+            try:
+                listing.runs.append(RunInfo.from_json((self.folder(rid) / META).read_text(encoding="utf-8")))
+            except (OSError, ValueError, TypeError) as exc:
+                listing.problems.append(f"run {rid}: its record is damaged ({exc}); 'regtui runs rm {rid}' removes it")
+        try:
+            self.index.replace_all([r.to_row() for r in listing.runs])
+        except IndexCorrupt:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            for suffix in ("", "-wal", "-shm"):
+                old = self.root / (INDEX_FILE + suffix)
+                if old.exists():
+                    old.replace(self.root / f"{INDEX_FILE}{suffix}.corrupt-{stamp}")
+            self.index.replace_all([r.to_row() for r in listing.runs])
+        return listing
+
+
+class Recording:
+    """A run being saved: call it with each event (an ``emit`` sink), then :meth:`finish` with the document.
+
+    Writing an event never raises: a full disk must not fail the experiment, so
+    the first OSError stops the stream and is reported by :meth:`finish`.
+    """
+
+    def __init__(self, store: RunStore, info: RunInfo, log: EventLog) -> None:
+        self.store, self.info, self.log = store, info, log
+        self.warnings: list[str] = []
+        self._broken: OSError | None = None
+        self._open = True
+
+    @property
+    def id(self) -> int:
+        return self.info.id
+
+    def __call__(self, event: Event) -> None:
+        if self._broken is None:
+            try:
+                self.log(event)
+            except OSError as exc:
+                self._broken = exc
+
+    def finish(self, doc: dict[str, Any]) -> RunInfo:
+        """Write the document (atomically), the final record and index row; OSError/ConfigError if that fails."""
+        from regtui.report import to_json
+
+        folder = self.store.folder(self.info.id)
+        self.close()
+        info = self.info
+        info.status = str(doc.get("status") or "interrupted")
+        info.device = str(doc.get("device") or info.device)
+        info.elapsed_s, info.error = doc.get("elapsed_s"), doc.get("error")
+        info.finals = scalar_finals(doc)
+        write_atomic(folder / DOCUMENT, to_json(doc) + "\n")
+        write_atomic(folder / META, info.to_json())
+        with contextlib.suppress(OSError):
+            (folder / EVENTS).unlink()
+        self.store.index.upsert(info.to_row())
+        return info
+
+    def discard(self) -> None:
+        """Forget the run (it never started: e.g. its device does not exist)."""
+        self.close()
+        shutil.rmtree(self.store.folder(self.info.id), ignore_errors=True)
+        with contextlib.suppress(ConfigError):
+            self.store.index.delete([self.info.id])
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            with contextlib.suppress(OSError):
+                self.log.close()
+
+
+def parse_id(text: int | str) -> int:
+    value = str(text).strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{text!r} is not a run id; ids are whole numbers ('regtui runs list' shows them)")
+    return int(value)
+
+
+def _rebuild(info: RunInfo, events: Path) -> dict[str, Any]:
+    from regtui.event_log import read
+    from regtui.report import Collector
+
+    if not events.exists():
+        raise ConfigError(f"run {info.id}: it has neither a document nor events; 'regtui runs rm {info.id}' removes it")
+    collector = Collector()
+    try:
+        for event in read(events):
+            collector(event)
+    except ConfigError:
+        raise ConfigError(f"run {info.id}: cannot read its events {events}") from None
+    if collector.started is None:
+        raise ConfigError(f"run {info.id} was stopped before it started; it holds no data")
+    doc = collector.document()
+    if doc["status"] == "interrupted" and info.alive:
+        doc["status"] = RUNNING  # still going: what it has so far
+    return doc

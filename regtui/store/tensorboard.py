@@ -1,0 +1,116 @@
+"""Runs as TensorBoard event files: one TensorBoard run per variant, the scalars at their steps.
+
+Written with TensorBoard's own writer and protos (no TensorFlow, no torch), so
+the files are exactly what TensorBoard reads. TensorBoard is the optional
+extra ``regtui[tensorboard]``; without it the export is a one-line error.
+
+Layout: ``OUT/<run id>/<variant>/`` per variant, holding each series (the mean
+over seeds, and ``<metric>_std`` with several) at its steps, each scalar final
+as ``final/<metric>`` at the last step, and the variant's parameters as
+hparams (with the run's scenario, seed and id); ``OUT`` itself holds the
+hparams experiment (which parameters and metrics the HParams tab shows).
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from regtui.specs import ConfigError
+from regtui.store.record import RunInfo
+
+INSTALL = "pip install 'regtui[tensorboard]'"
+
+
+def _modules() -> tuple[Any, Any, Any, Any]:
+    """TensorBoard's writer, event and summary protos and hparams API (imported by name: it has no types)."""
+    try:
+        writer = importlib.import_module("tensorboard.summary.writer.event_file_writer").EventFileWriter
+        event_pb2 = importlib.import_module("tensorboard.compat.proto.event_pb2")
+        summary_pb2 = importlib.import_module("tensorboard.compat.proto.summary_pb2")
+        summary_v2 = importlib.import_module("tensorboard.plugins.hparams.summary_v2")
+    except ImportError:
+        raise ConfigError(f"--format tensorboard needs TensorBoard, which is not installed: {INSTALL}") from None
+    return writer, event_pb2, summary_pb2, summary_v2
+
+
+def folder_name(variant: str, taken: set[str]) -> str:
+    """A variant name as a folder name (TensorBoard shows it as the run), unique among ``taken``."""
+    base = re.sub(r"[^A-Za-z0-9._=,+-]+", "_", variant).strip("_.") or "variant"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def write_tensorboard(out: Path, runs: list[tuple[RunInfo, dict[str, Any]]]) -> list[Path]:
+    """Write the event files into ``out``; returns each variant's folder."""
+    writer_cls, event_pb2, summary_pb2, hp = _modules()
+    out.mkdir(parents=True, exist_ok=True)
+    folders: list[Path] = []
+    hparam_names: dict[str, None] = {}
+    metric_names: dict[str, None] = {}
+    now = time.time()
+    for info, doc in runs:
+        taken: set[str] = set()
+        for variant in doc.get("variants") or []:
+            folder = out / str(info.id) / folder_name(str(variant["name"]), taken)
+            folder.mkdir(parents=True, exist_ok=True)
+            hparams = _hparams(info, doc, variant)
+            hparam_names.update(dict.fromkeys(hparams))
+            writer = writer_cls(str(folder))
+            try:
+                writer.add_event(event_pb2.Event(wall_time=now, step=0, summary=hp.hparams_pb(
+                    hparams, trial_id=f"{info.id}/{folder.name}")))
+                last = 0
+                for tag, steps, values in _scalars(variant):
+                    for step, value in zip(steps, values):
+                        last = max(last, int(step))
+                        writer.add_event(_scalar(event_pb2, summary_pb2, now, int(step), tag, value))
+                for metric, value in _finals(variant):
+                    metric_names[f"final/{metric}"] = None
+                    writer.add_event(_scalar(event_pb2, summary_pb2, now, last, f"final/{metric}", value))
+            finally:
+                writer.close()
+            folders.append(folder)
+    config = hp.hparams_config_pb(hparams=[hp.HParam(n) for n in hparam_names],
+                                  metrics=[hp.Metric(m) for m in metric_names])
+    writer = writer_cls(str(out))
+    try:
+        writer.add_event(event_pb2.Event(wall_time=now, step=0, summary=config))
+    finally:
+        writer.close()
+    return folders
+
+
+def _scalar(event_pb2: Any, summary_pb2: Any, wall_time: float, step: int, tag: str, value: Any) -> Any:
+    number = math.nan if value is None else float(value)
+    summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=number)])
+    return event_pb2.Event(wall_time=wall_time, step=step, summary=summary)
+
+
+def _scalars(variant: dict[str, Any]) -> list[tuple[str, list[Any], list[Any]]]:
+    """(tag, steps, values) for each series, and its std across seeds where there is one."""
+    out = []
+    for source, suffix in (("series", ""), ("series_std", "_std")):
+        series = variant.get(source) or {}
+        steps = series.get("step") or []
+        out += [(f"{metric}{suffix}", steps, values) for metric, values in series.items() if metric != "step"]
+    return out
+
+
+def _finals(variant: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(k, v) for k, v in (variant.get("final") or {}).items()
+            if v is None or isinstance(v, (bool, int, float))]
+
+
+def _hparams(info: RunInfo, doc: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
+    """The variant's parameters (bool, number or text, as hparams allow) and which run it was."""
+    params = {k: v for k, v in (variant.get("params") or {}).items() if isinstance(v, (bool, int, float, str))}
+    return {**params, "run": info.id, "scenario": str(doc.get("scenario") or info.scenario),
+            "variant": str(variant["name"]), "seed": int(doc.get("seed") or info.seed)}
