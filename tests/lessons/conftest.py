@@ -23,10 +23,11 @@ def lesson_text(name: str) -> str:
 
 
 def run_lesson(name: str, sets: dict[str, Any] | None = None, seed: int = 0, seeds: int | None = None,
-               path: pathlib.Path | None = None) -> tuple[dict[str, Any], list[Any]]:
+               path: pathlib.Path | None = None,
+               sweep: dict[str, tuple[Any, ...]] | None = None) -> tuple[dict[str, Any], list[Any]]:
     """Run a bundled scenario (or the scenario file ``path``); returns (document, events)."""
     sc = scenario.load(path or scenario.find(name))
-    plan = scenario.plan(sc, sets=sets or {}, sweep=None, seed=seed, seeds=seeds)
+    plan = scenario.plan(sc, sets=sets or {}, sweep=sweep, seed=seed, seeds=seeds)
     events: list[Any] = []
     collector = Collector()
 
