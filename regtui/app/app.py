@@ -8,7 +8,7 @@ Textual's breakpoints (see :mod:`regtui.app.layout`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -44,7 +44,7 @@ class RegtuiApp(App[None]):
         device: str = "auto",
         *,
         devices: list[str] | None = None,
-        runner: Any = None,
+        runner: Callable[..., Any] | None = None,
         min_interval: float = 0.25,
         draw_factor: float = 20.0,
         max_points: int = MAX_POINTS,

@@ -60,8 +60,7 @@ class View(TabPane):
 
     def focus_content(self) -> bool:
         """Focus its first focusable widget (tab key); False when it has none."""
-        for widget in self.query("*"):
-            if isinstance(widget, Widget) and widget.focusable:
-                widget.focus()
-                return True
-        return False
+        focusable = [widget for widget in self.query(Widget) if widget.focusable]
+        if focusable:
+            focusable[0].focus()
+        return bool(focusable)
