@@ -181,10 +181,13 @@ class RunStore:
         for rid in ids:
             if not self.folder(rid).is_dir():
                 raise ConfigError(f"run {rid}: no such run in {self.root}; 'regtui runs list' shows the runs")
-            with contextlib.suppress(ConfigError):
+            try:
                 info = self.get(rid)
-                if info.alive:
-                    raise ConfigError(f"run {rid} is still running (process {info.pid}); stop it first")
+                alive, pid = info.alive, info.pid
+            except ConfigError:  # a damaged record may still be removed
+                alive, pid = False, None
+            if alive:
+                raise ConfigError(f"run {rid} is still running (process {pid}); stop it first")
         for rid in ids:
             try:
                 shutil.rmtree(self.folder(rid))
