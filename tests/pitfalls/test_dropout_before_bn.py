@@ -71,35 +71,27 @@ def test_dropout_variance_formula(p):
     assert float(F.dropout(x, p, training=False).var()) == pytest.approx(std ** 2, rel=0.01)
 
 
-@pytest.fixture(scope="module")
-def finals():
-    out = {}
-    for seed in SEEDS:
-        events = _run(_plan(seed=seed, variants=("Dropout → BN", "BN → Dropout")))
-        out[seed] = {e.variant: e.values for e in events if isinstance(e, Final)}
-    return out
+# Test loss of Dropout → BN minus that of BN → Dropout, as the explanation states it per seed.
+HIGHER = {0: True, 1: False, 2: True, 3: True, 4: True}
 
 
-def test_variance_shift_matches_the_formula(finals):
-    for seed, f in finals.items():
-        before, after = f["Dropout → BN"], f["BN → Dropout"]
-        assert before["train_var_ratio"] == pytest.approx(before["predicted_var_ratio"], rel=0.03), seed
-        assert 2.4 <= before["train_var_ratio"] <= 2.55 and 2.44 <= before["predicted_var_ratio"] <= 2.5
-        assert 2.35 <= before["running_var_ratio"] <= 2.55
-        assert after["train_var_ratio"] == after["predicted_var_ratio"] == 1.0
-        assert 0.95 <= after["running_var_ratio"] <= 1.05
-
-
-def test_test_loss_claims_hold(finals):
-    before = [finals[s]["Dropout → BN"]["test_loss"] for s in SEEDS]
-    after = [finals[s]["BN → Dropout"]["test_loss"] for s in SEEDS]
-    assert sum(b > a for b, a in zip(before, after)) == 4, (before, after)
-    assert sum(before) / 5 == pytest.approx(0.058, abs=0.001) and sum(after) / 5 == pytest.approx(0.054, abs=0.001)
-    for s in SEEDS:
-        b, a = finals[s]["Dropout → BN"], finals[s]["BN → Dropout"]
-        assert 1.9 * b["test_loss"] <= b["test_loss_recalibrated"] <= 4.9 * b["test_loss"], s
-        assert 0.096 <= b["test_loss_recalibrated"] <= 0.21
-        assert a["test_loss_recalibrated"] == pytest.approx(a["test_loss"], rel=0.12), s
+@pytest.mark.parametrize("seed", SEEDS)
+def test_explanation_claims_hold(seed):
+    events = _run(_plan(seed=seed, variants=("Dropout → BN", "BN → Dropout")))
+    f = {e.variant: e.values for e in events if isinstance(e, Final)}
+    before, after = f["Dropout → BN"], f["BN → Dropout"]
+    # the variance shift at the BatchNorm input, against the formula
+    assert before["train_var_ratio"] == pytest.approx(before["predicted_var_ratio"], rel=0.03)
+    assert 2.4 <= before["train_var_ratio"] <= 2.55 and 2.44 <= before["predicted_var_ratio"] <= 2.5
+    assert 2.35 <= before["running_var_ratio"] <= 2.55
+    assert after["train_var_ratio"] == after["predicted_var_ratio"] == 1.0
+    assert 0.95 <= after["running_var_ratio"] <= 1.05
+    # the test loss: a small cost, and recalibrating BN without Dropout makes it worse
+    gap = before["test_loss"] - after["test_loss"]
+    assert (0.003 <= gap <= 0.007) if HIGHER[seed] else (-0.003 <= gap < 0), gap
+    assert 1.9 * before["test_loss"] <= before["test_loss_recalibrated"] <= 4.9 * before["test_loss"]
+    assert 0.096 <= before["test_loss_recalibrated"] <= 0.21
+    assert after["test_loss_recalibrated"] == pytest.approx(after["test_loss"], rel=0.12)
 
 
 def test_bad_values_are_one_line_errors():
