@@ -100,5 +100,5 @@ register(Kind(pitfall_specs.ADAMW, "regtui.engine.adamw", ("loss", "results", "e
 register(Kind(pitfall_specs.NO_DECAY_GROUPS, "regtui.engine.no_decay_groups", ("loss", "results", "explain"),
               lesson=7))
 register(Kind(pitfall_specs.BN_EVAL, "regtui.engine.bn_eval", ("stats", "results", "loss", "explain"), lesson=8))
-register(Kind(pitfall_specs.DROPOUT_BEFORE_BN, "regtui.engine.dropout_before_bn", ("loss", "results", "stats", "explain"),
-              lesson=9))
+register(Kind(pitfall_specs.DROPOUT_BEFORE_BN, "regtui.engine.dropout_before_bn",
+              ("loss", "results", "stats", "explain"), lesson=9))

@@ -135,7 +135,7 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
         "diverged": trained.first_nonfinite_step is not None,
         "first_nonfinite_step": trained.first_nonfinite_step,
     }
-    for _, mode, b, loss, acc, diff, error in rows:
+    for _, mode, b, loss, _acc, diff, error in rows:
         final[f"{mode}_b{b}_test_loss"] = loss if error is None else None
         final[f"{mode}_b{b}_max_abs_diff"] = diff
         if error is not None:

@@ -3,8 +3,9 @@
 Li, Chen, Hu, Yang: "Understanding the Disharmony between Dropout and Batch Normalization by
 Variance Shift", CVPR 2019. Every run trains (``order``)
 
-- ``before``: Linear(features, hidden) → ReLU → **Dropout(p) → BatchNorm1d** → Linear(hidden, hidden) → ReLU → Linear(hidden, 1)
-- ``after``:  Linear(features, hidden) → ReLU → **BatchNorm1d → Dropout(p)** → Linear(hidden, hidden) → ReLU → Linear(hidden, 1)
+- ``before``: Linear(features, hidden) → ReLU → **Dropout(p) → BatchNorm1d**
+  → Linear(hidden, hidden) → ReLU → Linear(hidden, 1)
+- ``after``:  Linear(features, hidden) → ReLU → **BatchNorm1d → Dropout(p)** → (the same)
 - ``none``:   the same without Dropout
 
 with ``torch.optim.SGD(lr, momentum)`` on mini-batches (drawn with replacement) of the
@@ -46,11 +47,12 @@ SHOWN = 8  # features per run in the bn_input table
 def make_model(p: dict[str, Any], g: torch.Generator) -> nn.Sequential:
     h = p["hidden"]
     bn = nn.BatchNorm1d(h, momentum=p["bn_momentum"])
-    middle: list[nn.Module] = {
+    orders: dict[str, list[nn.Module]] = {
         "before": [nn.Dropout(p["p"]), bn],
         "after": [bn, nn.Dropout(p["p"])],
         "none": [bn],
-    }[p["order"]]
+    }
+    middle = orders[p["order"]]
     model = nn.Sequential(nn.Linear(p["features"], h), nn.ReLU(), *middle,
                           nn.Linear(h, h), nn.ReLU(), nn.Linear(h, 1))
     init_linears(model, g)
@@ -86,7 +88,7 @@ def measure(model: nn.Sequential, x: torch.Tensor, p: float) -> dict[str, torch.
     mean, var = h_eval.mean(0), h_eval.var(0, unbiased=False)
     running = batchnorm(model).running_var
     assert running is not None
-    drop_before = any(isinstance(m, nn.Dropout) for m in model[:3])
+    drop_before = any(isinstance(m, nn.Dropout) for m in list(model)[:3])
     return {
         "eval_mean": mean,
         "eval_var": var,

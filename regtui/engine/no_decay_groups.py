@@ -30,6 +30,7 @@ from regtui.engine.small_nets import mlp, param_norm, teacher_data, train_series
 from regtui.events import Final, RunSpec
 from regtui.scenario import Plan
 
+
 def make_data(p: dict[str, Any], g: torch.Generator) -> tuple[torch.Tensor, ...]:
     return teacher_data(p["features"], p["train_samples"], p["test_samples"], g)
 

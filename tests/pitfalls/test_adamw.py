@@ -90,7 +90,8 @@ def test_explanation_claims_hold(seed):
 
 
 def test_bad_values_are_one_line_errors():
-    for sets, key in (({"optimizer": "rmsprop"}, "optimizer"), ({"lr": 0}, "lr"), ({"weight_decay": -1}, "weight_decay")):
+    bad = (({"optimizer": "rmsprop"}, "optimizer"), ({"lr": 0}, "lr"), ({"weight_decay": -1}, "weight_decay"))
+    for sets, key in bad:
         with pytest.raises(ConfigError, match=key) as err:
             _plan(sets)
         assert "\n" not in str(err.value)

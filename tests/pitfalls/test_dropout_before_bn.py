@@ -53,7 +53,8 @@ def test_engine_equals_a_plain_torch_optim_loop():
                 loss.backward()
                 opt.step()
                 losses.append(float(loss.detach()))
-        mine = [v for e in events if isinstance(e, Metrics) and e.variant == run.variant for v in e.values["train_loss"]]
+        mine = [v for e in events if isinstance(e, Metrics) and e.variant == run.variant
+                for v in e.values["train_loss"]]
         assert mine == losses, run.variant
 
 

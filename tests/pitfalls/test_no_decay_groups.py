@@ -27,7 +27,7 @@ def _run(plan):
 
 def _reference(p: dict, seed: int, exclude: bool) -> tuple[list[float], list[float]]:
     """Groups built by module type and name, the way training scripts usually do it."""
-    model, (x_train, y_train, x_test, y_test), g = setup(p, seed)
+    model, (x_train, y_train, _, _), g = setup(p, seed)
     decay, no_decay = [], []
     for module in model.modules():
         for name, q in module.named_parameters(recurse=False):
