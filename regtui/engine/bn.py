@@ -184,7 +184,8 @@ def worked(init: str, width: int, depth: int, batchnorm: bool,
     predicted_std = None if batchnorm else RELU_STD_OVER_RMS * factor ** depth
     return {
         "factor": {"formula": formula, "predicted": factor, "measured": measured_factor,
-                   "measured_over": f"geometric mean of the std ratio between consecutive blocks, blocks 1–{len(finite)}"},
+                   "measured_over": "geometric mean of the std ratio between consecutive blocks, "
+                                    f"blocks 1–{len(finite)}"},
         "std_last_block": {"formula": f"√(1 − 1/π)·factor^{depth}" if not batchnorm else "√(1/2 − 1/(2π)) ≈ 0.58",
                            "predicted": predicted_std if predicted_std is not None
                            else math.sqrt(0.5 - 1 / (2 * math.pi)),

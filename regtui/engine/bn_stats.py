@@ -118,8 +118,9 @@ def _run_one(run: RunSpec, ctx: Context, suffix: str, done: int, total: int,
                 table = torch.stack([mean, var_b, var_u, running_mean, running_var], dim=1)
             values = table.to("cpu", torch.float64).tolist()
             if worked is not None and it <= WORKED_ITERS:
-                channel_values.append([x.select(1, c).flatten().tolist() for c in range(min(features, WORKED_FEATURES))])
-                measured.append([(values[c][3], values[c][4]) for c in range(min(features, WORKED_FEATURES))])
+                shown = range(min(features, WORKED_FEATURES))
+                channel_values.append([x.select(1, c).flatten().tolist() for c in shown])
+                measured.append([(values[c][3], values[c][4]) for c in shown])
             rows = tuple((it, c + 1, *values[c]) for c in range(features))
             ctx.emit(TableRows(name + suffix, COLUMNS, rows, key=("iteration", "feature")))
             done += 1
@@ -148,7 +149,8 @@ def _run_one(run: RunSpec, ctx: Context, suffix: str, done: int, total: int,
         if evals is not None:
             evals[name] = _eval_demo(bn, x, out)
         if worked is not None:
-            eval_measured = _eval_demo(bn, x, out)["output_first_sample"] if evals is None else evals[name]["output_first_sample"]
+            eval_demo = _eval_demo(bn, x, out) if evals is None else evals[name]
+            eval_measured = eval_demo["output_first_sample"]
             worked[name] = _worked(channel_values, measured, momentum, eps, eval_measured, list(x.shape))
         if name == "bn1d":
             final["bn1d_running_mean"] = list(floats(running_mean))

@@ -7,7 +7,6 @@ import math
 import pytest
 import torch
 
-
 SEEDS = (0, 1, 2)
 TINY = float(torch.finfo(torch.float32).tiny)
 
@@ -82,7 +81,8 @@ def test_worked_measured_matches_the_layer_stats(trained, lessons):
     per_seed = lessons.per_seed
     for name in ("default init", "kaiming init", "batchnorm"):
         v = per_seed(trained, name)[0]
-        assert trained["summary"]["worked"][f"{name} · seed 0"]["std_last_block"]["measured"] == v["final"]["output_std"]
+        worked = trained["summary"]["worked"][f"{name} · seed 0"]
+        assert worked["std_last_block"]["measured"] == v["final"]["output_std"]
 
 
 def test_training_claims_at_seed_0(trained, lessons):

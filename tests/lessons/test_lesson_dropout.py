@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 
@@ -70,7 +71,7 @@ def test_forgotten_eval(runs):
     assert above == [0, 4, 6, 8]
     for s in SEEDS:
         tm, te = series[s]["test_loss_train_mode"], series[s]["test_loss"]
-        jumps = lambda xs: sum(abs(b - a) for a, b in zip(xs, xs[1:])) / (len(xs) - 1)  # noqa: E731
+        jumps = lambda xs: sum(abs(b - a) for a, b in itertools.pairwise(xs)) / (len(xs) - 1)  # noqa: E731
         assert jumps(tm) > jumps(te)
 
 

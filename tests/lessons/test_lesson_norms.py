@@ -77,7 +77,7 @@ def test_one_channel_per_group_is_singular(lessons):
 
 @pytest.mark.parametrize("shape", [(4, 6, 8, 8), (2, 3, 5, 7), (1, 4, 2, 2)])
 def test_groupnorm_extremes_are_instance_and_layer_norm(shape):
-    n, c, h, w = shape
+    _, c, h, w = shape
     x = torch.randn(shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64) * 4 - 2
     with torch.no_grad():
         assert torch.allclose(nn.GroupNorm(c, c, affine=False).double()(x), nn.InstanceNorm2d(c).double()(x),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from regtui.events import Curve
@@ -34,7 +36,8 @@ def dropout(lessons):
 
 def test_texts(lessons):
     wd_text = lessons.text("weight-decay-sweep")
-    for phrase in ("1 − lr·λ/(1 − μ)", "at most 2e-4", "within 0.005 of λ = 0's", "λ = 0.1 on seed 0 and λ = 0.03 on seeds 1 and 2",
+    for phrase in ("1 − lr·λ/(1 − μ)", "at most 2e-4", "within 0.005 of λ = 0's",
+                   "λ = 0.1 on seed 0 and λ = 0.03 on seeds 1 and 2",
                    "train 0.62–1.10, test 0.83–0.91", "below 0.001 on seeds 0–2", "16.5–16.8 at λ = 0 to below 0.1"):
         assert phrase in wd_text, phrase
     d_text = lessons.text("dropout-sweep")
@@ -50,7 +53,7 @@ def test_weight_decay_sweep(wd, lessons):
         assert f[("0.001", s)]["train_loss"] <= 2e-4
         assert abs(f[("0.001", s)]["test_loss"] - f[("0", s)]["test_loss"]) < 0.005
         norms = [f[(lam, s)]["weight_norm"] for lam in LAMS]
-        assert all(b < a for a, b in zip(norms, norms[1:])) and 16.45 <= norms[0] < 16.85 and norms[-1] < 0.1
+        assert all(b < a for a, b in itertools.pairwise(norms)) and 16.45 <= norms[0] < 16.85 and norms[-1] < 0.1
         assert 0.615 <= f[("1", s)]["train_loss"] < 1.105 and 0.825 <= f[("1", s)]["test_loss"] < 0.915
         assert max(LAMS, key=lambda lam: f[(lam, s)]["test_loss"]) == "1"
         y = fits[("weight_decay=1", s)].y
@@ -71,7 +74,8 @@ def test_dropout_sweep(dropout, wd):
     assert all(f[("0", s)]["train_loss"] < 1e-4 for s in SEEDS)
     assert all(f[(p, s)]["train_loss"] > f[("0", s)]["train_loss"] for p in PS[1:] for s in SEEDS)
     assert (round(min(trains), 3), round(max(trains), 2)) == (0.008, 0.27)
-    assert not all(all(f[(b, s)]["train_loss"] >= f[(a, s)]["train_loss"] for a, b in zip(PS, PS[1:])) for s in SEEDS)
+    rising = [all(f[(b, s)]["train_loss"] >= f[(a, s)]["train_loss"] for a, b in itertools.pairwise(PS)) for s in SEEDS]
+    assert not all(rising)  # "it does not rise steadily with p"
     rougher = [(p, s) for p in PS[1:] for s in SEEDS
                if _rough(fits[(f"dropout={p}", s)].y) > _rough(fits[("dropout=0", s)].y)]
     assert len(rougher) == 4
