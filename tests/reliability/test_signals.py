@@ -13,9 +13,7 @@ import threading
 import time
 
 import pytest
-from reliability_support import (
-    document_steps, file_has, finish, metric_steps, send, strict_json, wait_until,
-)
+from reliability_support import document_steps, file_has, finish, metric_steps, send, strict_json, wait_until
 
 from regtui import headless
 
