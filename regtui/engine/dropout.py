@@ -26,10 +26,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import math
 import statistics
+from typing import Any
 
 import torch
 from torch import nn
