@@ -185,10 +185,7 @@ def _begin_saving(opts: Options, plan: Any) -> Any:
         return None
     from regtui.store import open_store
 
-    recording = open_store(opts.runs_dir).begin(plan, opts.device)
-    for warning in recording.warnings:
-        click.echo(f"regtui: warning: {warning}", err=True)
-    return recording
+    return open_store(opts.runs_dir).begin(plan, opts.device)
 
 
 def _finish_saving(recording: Any, doc: dict[str, Any]) -> None:
@@ -197,10 +194,11 @@ def _finish_saving(recording: Any, doc: dict[str, Any]) -> None:
         recording.finish(doc)
     except (OSError, ConfigError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        click.echo(f"regtui: warning: run {recording.id} could not be saved in full ({reason}); "
-                   f"what it streamed is in {recording.store.folder(recording.id)}", err=True)
-        return
-    if sys.stderr.isatty():
+        recording.warnings.append(f"run {recording.id} could not be saved in full ({reason}); "
+                                  f"what it streamed is in {recording.folder}")
+    for warning in recording.warnings:
+        click.echo(f"regtui: warning: {warning}", err=True)
+    if sys.stderr.isatty() and not recording.warnings:
         click.echo(f"regtui: saved as run {recording.id} (regtui runs show {recording.id})", err=True)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from regtui.store.location import default_dir
 from regtui.store.record import RunInfo
-from regtui.store.runs import Recording, RunStore, open_store
+from regtui.store.recording import Recording
+from regtui.store.runs import RunStore, open_store
 
 __all__ = ["Recording", "RunInfo", "RunStore", "default_dir", "open_store"]

@@ -23,18 +23,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from regtui.event_log import EventLog
-from regtui.events import Event
-from regtui.output import write_atomic
 from regtui.scenario import Plan
 from regtui.specs import ConfigError
 from regtui.store import location
 from regtui.store.db import FILE as INDEX_FILE
 from regtui.store.db import Index, IndexCorrupt
-from regtui.store.record import RUNNING, RunInfo, scalar_finals
-from regtui.store.replay import SCENARIO_COPY, changed, is_bundled, plan_record
-
-META, DOCUMENT, EVENTS = "meta.json", "run.json", "events.jsonl"
+from regtui.store.record import RUNNING, RunInfo
+from regtui.store.recording import DOCUMENT, EVENTS, META, Recording
+from regtui.store.replay import changed, is_bundled, plan_record
 
 
 @dataclass
@@ -85,31 +81,19 @@ class RunStore:
     # --- saving a run ------------------------------------------------------------------------
 
     def begin(self, plan: Plan, device: str = "auto") -> Recording:
-        """Claim an id, write the record as "running" and open the events file; ConfigError if unwritable."""
+        """Claim an id and start recording; ConfigError (before the run) if the store cannot be written.
+
+        Only the checks and the ``mkdir`` that claims the id happen here; the
+        record, the index row and the events are written by the Recording's thread.
+        """
         location.ensure_writable(self.root)
         run_id = self._claim()
-        folder = self.folder(run_id)
-        try:
-            if not is_bundled(plan):
-                (folder / SCENARIO_COPY).mkdir()
-                shutil.copyfile(plan.scenario.path, folder / SCENARIO_COPY / plan.scenario.path.name)
-            info = RunInfo(
-                id=run_id, created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), scenario=plan.scenario.name,
-                experiment=plan.scenario.experiment, status=RUNNING, device=device, seed=plan.seed, seeds=plan.seeds,
-                params=dict(plan.params), changed=changed(plan), document=f"{run_id}/{DOCUMENT}", pid=os.getpid(),
-                host=socket.gethostname(), plan=plan_record(plan, device))
-            write_atomic(folder / META, info.to_json())
-            log = EventLog(open(folder / EVENTS, "w", encoding="utf-8"))  # closed by finish/discard
-        except OSError as exc:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise ConfigError(f"runs folder {self.root}: cannot save a run there ({exc.strerror or exc}); "
-                              f"choose another with --runs-dir or {location.ENV}, or run with --no-save") from None
-        recording = Recording(self, info, log)
-        try:
-            self.index.upsert(info.to_row())
-        except ConfigError as exc:  # the folder holds the run; reindex brings it back into the list
-            recording.warnings.append(str(exc))
-        return recording
+        info = RunInfo(
+            id=run_id, created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), scenario=plan.scenario.name,
+            experiment=plan.scenario.experiment, status=RUNNING, device=device, seed=plan.seed, seeds=plan.seeds,
+            params=dict(plan.params), changed=changed(plan), document=f"{run_id}/{DOCUMENT}", pid=os.getpid(),
+            host=socket.gethostname(), plan=plan_record(plan, device))
+        return Recording(self, info, None if is_bundled(plan) else plan.scenario.path)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -216,62 +200,6 @@ class RunStore:
                     old.replace(self.root / f"{INDEX_FILE}{suffix}.corrupt-{stamp}")
             self.index.replace_all([r.to_row() for r in listing.runs])
         return listing
-
-
-class Recording:
-    """A run being saved: call it with each event (an ``emit`` sink), then :meth:`finish` with the document.
-
-    Writing an event never raises: a full disk must not fail the experiment, so
-    the first OSError stops the stream and is reported by :meth:`finish`.
-    """
-
-    def __init__(self, store: RunStore, info: RunInfo, log: EventLog) -> None:
-        self.store, self.info, self.log = store, info, log
-        self.warnings: list[str] = []
-        self._broken: OSError | None = None
-        self._open = True
-
-    @property
-    def id(self) -> int:
-        return self.info.id
-
-    def __call__(self, event: Event) -> None:
-        if self._broken is None:
-            try:
-                self.log(event)
-            except OSError as exc:
-                self._broken = exc
-
-    def finish(self, doc: dict[str, Any]) -> RunInfo:
-        """Write the document (atomically), the final record and index row; OSError/ConfigError if that fails."""
-        from regtui.report import to_json
-
-        folder = self.store.folder(self.info.id)
-        self.close()
-        info = self.info
-        info.status = str(doc.get("status") or "interrupted")
-        info.device = str(doc.get("device") or info.device)
-        info.elapsed_s, info.error = doc.get("elapsed_s"), doc.get("error")
-        info.finals = scalar_finals(doc)
-        write_atomic(folder / DOCUMENT, to_json(doc) + "\n")
-        write_atomic(folder / META, info.to_json())
-        with contextlib.suppress(OSError):
-            (folder / EVENTS).unlink()
-        self.store.index.upsert(info.to_row())
-        return info
-
-    def discard(self) -> None:
-        """Forget the run (it never started: e.g. its device does not exist)."""
-        self.close()
-        shutil.rmtree(self.store.folder(self.info.id), ignore_errors=True)
-        with contextlib.suppress(ConfigError):
-            self.store.index.delete([self.info.id])
-
-    def close(self) -> None:
-        if self._open:
-            self._open = False
-            with contextlib.suppress(OSError):
-                self.log.close()
 
 
 def parse_id(text: int | str) -> int:

@@ -1,0 +1,161 @@
+"""A run being saved while it goes on, without slowing it down.
+
+The training thread only puts each event on a queue; a writer thread does
+everything slow: the run's meta.json and index row, then the events as JSON
+lines, flushed after each batch (a tenth of a second), so a run killed even
+with SIGKILL leaves what it had but its last tenth of a second. When the run ends,
+:meth:`Recording.finish` drops the events still queued (the document holds
+them all), writes the document atomically and marks the run's final status.
+A full disk or a damaged index never fails the experiment: they become
+warnings, and the run's folder keeps what could be written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import shutil
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from regtui.event_log import encode
+from regtui.events import Curve, Event, Progress
+from regtui.output import write_atomic
+from regtui.specs import ConfigError
+from regtui.store.record import RunInfo, scalar_finals
+from regtui.store.replay import SCENARIO_COPY
+
+if TYPE_CHECKING:
+    from regtui.store.runs import RunStore
+
+META, DOCUMENT, EVENTS = "meta.json", "run.json", "events.jsonl"
+JOIN_TIMEOUT_S = 30.0
+BATCH_S = 0.1  # a SIGKILL loses at most this much of the run's latest events
+_STOP = object()
+
+
+class Recording:
+    """Call it with each event (an ``emit`` sink), then :meth:`finish` with the document, or :meth:`discard`."""
+
+    def __init__(self, store: RunStore, info: RunInfo, scenario_file: Path | None = None) -> None:
+        self.store, self.info = store, info
+        self.warnings: list[str] = []  # read after finish/discard (the writer thread has ended by then)
+        self._scenario_file = scenario_file
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._discard = False
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._write, name="regtui-save", daemon=True)
+        self._thread.start()
+
+    @property
+    def id(self) -> int:
+        return self.info.id
+
+    @property
+    def folder(self) -> Path:
+        return self.store.folder(self.info.id)
+
+    def __call__(self, event: Event) -> None:
+        self._queue.put(event)  # all the training thread pays
+
+    # --- the writer thread ---------------------------------------------------------------------
+
+    def _write(self) -> None:
+        try:
+            if self._scenario_file is not None:
+                (self.folder / SCENARIO_COPY).mkdir(exist_ok=True)
+                shutil.copyfile(self._scenario_file, self.folder / SCENARIO_COPY / self._scenario_file.name)
+            write_atomic(self.folder / META, self.info.to_json())
+            stream = open(self.folder / EVENTS, "w", encoding="utf-8")  # closed below
+        except OSError as exc:
+            self.warnings.append(f"run {self.id}: could not record it as it ran ({exc.strerror or exc})")
+            return
+        try:
+            self.store.index.upsert(self.info.to_row())
+        except ConfigError as exc:  # the folder holds the run; 'regtui runs reindex' lists it again
+            self.warnings.append(str(exc))
+        with stream:
+            while True:
+                batch = [self._queue.get()]
+                self._wake.wait(BATCH_S)  # gather a batch: fewer writes, and superseded events are dropped
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        batch.append(self._queue.get_nowait())
+                if self._discard:
+                    return
+                try:
+                    stream.write("".join(encode(e) + "\n" for e in _latest(batch)))
+                    stream.flush()  # to the OS now: a SIGKILL cannot take it back
+                except OSError as exc:
+                    self.warnings.append(f"run {self.id}: its events could not be written ({exc.strerror or exc})")
+                    return
+                if any(e is _STOP for e in batch):
+                    return
+
+    def _stop(self) -> None:
+        """End the writer thread, dropping the events it has not written yet."""
+        self._discard = True
+        self._queue.put(_STOP)
+        self._wake.set()
+        self._thread.join(JOIN_TIMEOUT_S)
+
+    # --- the end -------------------------------------------------------------------------------
+
+    def finish(self, doc: dict[str, Any]) -> RunInfo:
+        """Write the document (atomically), the final record and index row; OSError/ConfigError if that fails."""
+        from regtui.report import to_json
+
+        self._stop()
+        info = self.info
+        info.status = str(doc.get("status") or "interrupted")
+        info.device = str(doc.get("device") or info.device)
+        info.elapsed_s, info.error = doc.get("elapsed_s"), doc.get("error")
+        info.finals = scalar_finals(doc)
+        write_atomic(self.folder / DOCUMENT, to_json(doc) + "\n")
+        replace_quickly(self.folder / META, info.to_json())
+        with contextlib.suppress(OSError):
+            (self.folder / EVENTS).unlink()
+        self.store.index.upsert(info.to_row())
+        return info
+
+    def discard(self) -> None:
+        """Forget the run (it never started: e.g. its device does not exist)."""
+        self._stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+        with contextlib.suppress(ConfigError):
+            self.store.index.delete([self.info.id])
+
+
+def _latest(batch: list[Any]) -> list[Event]:
+    """The batch without events a later one in it replaces (a Curve by its newer self, a Progress by the last).
+
+    The Collector keeps only the latest of each, so the rebuilt document is the
+    same; the fit curves are most of what encoding costs.
+    """
+    keep: dict[Any, int] = {}
+    for i, event in enumerate(batch):
+        if isinstance(event, Curve):
+            keep[("curve", event.variant, event.seed, event.name)] = i
+        elif isinstance(event, Progress):
+            keep["progress"] = i
+    superseded = {i for i, e in enumerate(batch) if isinstance(e, (Curve, Progress))} - set(keep.values())
+    return [e for i, e in enumerate(batch) if e is not _STOP and i not in superseded]
+
+
+def replace_quickly(path: Path, text: str) -> None:
+    """Replace a file whole (a temporary file and a rename) without waiting for the disk.
+
+    For the final meta.json, right after the fsynced document: a power loss can
+    at worst leave the earlier record ("running"), and the document says how
+    the run ended; an fsync here would double what saving a run costs.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
