@@ -26,6 +26,8 @@ documented in mlp_training: ``Summary("data")``,
 
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 import torch
@@ -59,6 +61,14 @@ def predicted_exact(lr: float, weight_decay: float, momentum: float, steps: int 
     return w
 
 
+def _power(base: float, n: int) -> float:
+    """base**n, or ±inf where it overflows (a diverging lr is a result, not an error)."""
+    try:
+        return base**n
+    except OverflowError:
+        return math.copysign(math.inf, base) if n % 2 else math.inf
+
+
 def worked(lr: float, weight_decay: float, momentum: float, steps: int = ZERO_GRAD_STEPS) -> dict[str, Any]:
     shrink = 1 - lr * weight_decay
     effective = 1 - lr * weight_decay / (1 - momentum) if momentum < 1 else None
@@ -71,12 +81,12 @@ def worked(lr: float, weight_decay: float, momentum: float, steps: int = ZERO_GR
         },
         "zero_gradient_norm_without_momentum": {
             "formula": f"(1 − lr·λ)^{steps}",
-            "predicted": shrink ** steps,
+            "predicted": _power(shrink, steps),
             "measured": zero_gradient_run(lr, weight_decay, 0.0, steps),
         },
         "zero_gradient_norm_with_momentum": {
             "formula": f"(1 − lr·λ/(1 − μ))^{steps}",
-            "predicted": None if effective is None else effective ** steps,
+            "predicted": None if effective is None else _power(effective, steps),
             "predicted_exact": predicted_exact(lr, weight_decay, momentum, steps),
             "measured": zero_gradient_run(lr, weight_decay, momentum, steps),
         },

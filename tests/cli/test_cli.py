@@ -132,7 +132,7 @@ BAD = [
     (["--scenario", "weight-decay", "--set", "momentum=2"], r"momentum: 2.0 is not allowed"),
     (["--scenario", "weight-decay", "--set", "hidden=-1"], r"hidden: -1 is not allowed"),
     (["--scenario", "norms", "--set", "groups=4"], r"groups: 4 does not divide channels = 6"),
-    (["--scenario", "bn-stats", "--set", "batch=1"], r"batch: 1 is not allowed"),
+    (["--scenario", "bn-stats", "--set", "batch=0"], r"batch: 0 is not allowed"),
     (["--scenario", "weight-decay", "--seeds", "0"], r"--seeds: '0' is not allowed; expected an integer >= 1 and <= 1024"),
     (["--scenario", "bn", "--sweep", "init=1,2"], r"sweep: 'init' is not numeric"),
     (["--scenario", "weight-decay", "--sweep", "lr="], r"empty value"),

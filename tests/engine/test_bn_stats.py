@@ -142,9 +142,15 @@ def test_several_seeds_get_their_own_tables():
     assert len([e for e in events if isinstance(e, Final)]) == 2
 
 
-def test_batch_of_one_is_refused():
-    with pytest.raises(ConfigError, match="batch"):
-        _run({"batch": 1})
+def test_batch_of_one_runs_2d_and_3d_and_reports_1d_refusal_as_pytorch_words_it():
+    finished, events = _run({"batch": 1, "noise": 1.0, "iters": 1})
+    assert finished.status == "completed"
+    with pytest.raises(ValueError) as plain:  # PyTorch's own refusal: one value per channel
+        nn.BatchNorm1d(5).train()(torch.ones(1, 5, 1))  # the engine feeds (N, C, L=1)
+    finals = {k: v for e in events if isinstance(e, Final) for k, v in e.values.items()}
+    assert str(plain.value) in finals["bn1d_refused"]
+    tables = {e.name.split(" ")[0] for e in events if isinstance(e, TableRows)}
+    assert tables == {"bn2d", "bn3d"}  # N = 1 but H·W > 1 values per channel: PyTorch trains them
 
 
 def test_cancel_before_start_emits_no_rows():
