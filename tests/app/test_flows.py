@@ -26,6 +26,11 @@ WIDE = (120, 40)
 NARROW = (80, 24)
 
 
+async def picked(app, name: str) -> None:
+    """Wait for a pick to reach the form (a select posts, the screen mounts a form, the form posts)."""
+    await wait_until(lambda: app.main.plan is not None and app.main.plan.scenario.name == name, timeout=10)
+
+
 async def test_picker_lists_bundled_and_user_files(user_dir):
     app = app_for(scenarios_dir=str(user_dir))
     async with app.run_test(size=WIDE) as pilot:
@@ -72,7 +77,7 @@ async def test_open_on_a_bad_file_keeps_the_app_usable(user_dir):
         assert app.main.run_state is None and app.is_running
         select = app.main.query_one(ScenarioSelect)
         select.value = next(i for i, e in enumerate(app.main.entries) if e.scenario and e.scenario.name == "bn-stats")
-        await pilot.pause()
+        await picked(app, "bn-stats")
         assert app.main.plan is not None and app.main.plan.scenario.name == "bn-stats"
 
 
@@ -257,7 +262,7 @@ async def test_results_views_for_norms_and_dropout():
         # Dropout's scaling demo values.
         select = app.main.query_one(ScenarioSelect)
         select.value = next(i for i, e in enumerate(app.main.entries) if e.scenario and e.scenario.name == "dropout")
-        await pilot.pause()
+        await picked(app, "dropout")
         await set_fields(pilot, iters="10", hidden="8")
         await run_to_end(pilot)
         app.main.query_one(TabbedContent).active = "tab-results"
