@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from regtui import headless
 from regtui.cli import main
 
 # With --import-mode=importlib the test folder is not on sys.path: put it there for reliability_support.
@@ -56,3 +57,17 @@ def runs_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     folder = tmp_path_factory.mktemp("runs")
     monkeypatch.setenv("REGTUI_RUNS_DIR", str(folder))
     return folder
+
+
+@pytest.fixture
+def worker_starts(monkeypatch):
+    """Counts the runs that actually start (the headless worker thread)."""
+    started: list[object] = []
+    original = headless._Worker.start
+
+    def start(self):
+        started.append(self)
+        return original(self)
+
+    monkeypatch.setattr(headless._Worker, "start", start)
+    return started

@@ -16,21 +16,7 @@ from pathlib import Path
 import pytest
 from reliability_support import one_error_line, strict_json
 
-from regtui import headless, output
-
-
-@pytest.fixture
-def worker_starts(monkeypatch):
-    """Counts the runs that actually start (the headless worker thread)."""
-    started: list[object] = []
-    original = headless._Worker.start
-
-    def start(self):
-        started.append(self)
-        return original(self)
-
-    monkeypatch.setattr(headless._Worker, "start", start)
-    return started
+from regtui import output
 
 
 def bad_out_cases(tmp_path: Path) -> dict[str, str]:

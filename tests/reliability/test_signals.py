@@ -101,7 +101,7 @@ def test_a_second_signal_inside_the_first_handler_does_not_deadlock():
 
     # A daemon thread: if the handler deadlocks, it stays blocked on that lock, harmlessly.
     threading.Thread(target=second_signal_lands_inside_first_handlers_event_set, daemon=True).start()
-    assert finished.wait(5), "the second signal's handler deadlocked on the Event's lock"
+    assert finished.wait(3), "the second signal's handler deadlocked on the Event's lock"
 
 
 def test_sigkill_leaves_an_events_file_that_rebuilds(spawn, tmp_path, cli):
@@ -137,7 +137,8 @@ def test_sigkill_leaves_an_events_file_that_rebuilds(spawn, tmp_path, cli):
 COMPLETED = {
     "weight-decay": ("--scenario", "weight-decay", "--set", "iters=30", "--set", "hidden=8"),
     "weight-decay-seeds": ("--scenario", "weight-decay", "--set", "iters=20", "--set", "hidden=8", "--seeds", "2"),
-    "weight-decay-sweep": ("--scenario", "weight-decay-sweep", "--set", "iters=20", "--set", "hidden=8"),
+    "weight-decay-sweep": ("--scenario", "weight-decay", "--sweep", "weight_decay=0,0.1,1", "--set", "iters=20",
+                           "--set", "hidden=8"),
     "dropout": ("--scenario", "dropout", "--set", "iters=20", "--set", "hidden=8", "--set", "scaling_n=100"),
     "bn": ("--scenario", "bn", "--set", "depth=5", "--set", "width=16", "--set", "train_steps=3"),
     "bn-stats": ("--scenario", "bn-stats",),
