@@ -39,8 +39,8 @@ def _run(name: str, sets: tuple[str, ...], save: bool, runs_dir: Path) -> float:
     return elapsed
 
 
-def _save_parts(name: str, sets: tuple[str, ...], runs_dir: Path) -> dict[str, float]:
-    """Seconds spent in each part of saving one run, on the events and document of a real run."""
+def _save_parts(name: str, sets: tuple[str, ...], runs_dir: Path, repeats: int) -> dict[str, float]:
+    """Median seconds spent in each part of saving a run, on the events and document of a real run."""
     events_file = runs_dir.parent / "events.jsonl"
     s = sc.load(sc.find(name))
     plan = sc.plan(s, sc.parse_sets(s.spec, sets))
@@ -53,28 +53,32 @@ def _save_parts(name: str, sets: tuple[str, ...], runs_dir: Path) -> dict[str, f
         collector(event)
     doc = collector.document()
     store = open_store(runs_dir)
-    t0 = time.perf_counter()
-    recording = store.begin(plan, "cpu")
-    t1 = time.perf_counter()
-    for event in events:
-        recording(event)
-    t2 = time.perf_counter()
-    time.sleep(0.5)  # let the writer thread catch up, as it does long before a run ends
-    t3 = time.perf_counter()
-    recording.finish(doc)
-    t4 = time.perf_counter()
-    with open(runs_dir.parent / "plain.jsonl", "w", encoding="utf-8") as handle:  # the --events cost, for scale
-        log = EventLog(handle)
-        t5 = time.perf_counter()
+    samples: dict[str, list[float]] = {"begin": [], "events": [], "finish": [], "plain_log": [], "writer": []}
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        recording = store.begin(plan, "cpu")
+        t1 = time.perf_counter()
         for event in events:
-            log(event)
-        t6 = time.perf_counter()
-    t7 = time.perf_counter()  # the writer thread's CPU work, were it to get all events in one batch
-    for event in _latest(events):
-        encode(event)
-    t8 = time.perf_counter()
-    return {"begin": t1 - t0, "events": t2 - t1, "writer": t8 - t7, "finish": t4 - t3, "count": len(events),
-            "plain_log": t6 - t5}
+            recording(event)
+        t2 = time.perf_counter()
+        time.sleep(0.5)  # let the writer thread catch up, as it does long before a run ends
+        t3 = time.perf_counter()
+        recording.finish(doc)
+        t4 = time.perf_counter()
+        with open(runs_dir.parent / "plain.jsonl", "w", encoding="utf-8") as handle:  # --events, for scale
+            log = EventLog(handle)
+            t5 = time.perf_counter()
+            for event in events:
+                log(event)
+            t6 = time.perf_counter()
+        t7 = time.perf_counter()  # the writer thread's CPU work, were it to get all events in one batch
+        for event in _latest(events):
+            encode(event)
+        t8 = time.perf_counter()
+        for key, value in (("begin", t1 - t0), ("events", t2 - t1), ("finish", t4 - t3), ("plain_log", t6 - t5),
+                           ("writer", t8 - t7)):
+            samples[key].append(value)
+    return {**{k: statistics.median(v) for k, v in samples.items()}, "count": len(events)}
 
 
 def main() -> None:
@@ -92,7 +96,7 @@ def main() -> None:
             order = (True, False) if i % 2 == 0 else (False, True)
             for save in order:
                 (saved if save else unsaved).append(_run(args.scenario, sets, save, runs_dir))
-        parts = _save_parts(args.scenario, sets, runs_dir)
+        parts = _save_parts(args.scenario, sets, runs_dir, args.rounds)
         kept = len(open_store(runs_dir).listing().runs)
     with_save, without = statistics.median(saved), statistics.median(unsaved)
     print(f"scenario {args.scenario} {' '.join(sets)}: {args.rounds} rounds, median wall time per run")
@@ -100,7 +104,7 @@ def main() -> None:
     print(f"  saved to the run history    {with_save * 1000:8.1f} ms   (min {min(saved) * 1000:.1f})")
     print(f"  ratio saved / not saved     {with_save / without:8.3f}   (min/min {min(saved) / min(unsaved):.3f})")
     total = parts["begin"] + parts["events"] + parts["finish"]
-    print(f"the saving itself ({kept} runs in the store), on the run's own threads:")
+    print(f"the saving itself (median of {args.rounds}; {kept} runs in the store), on the run's own threads:")
     print(f"  begin (checks, claim the id)   {parts['begin'] * 1000:7.2f} ms")
     print(f"  {int(parts['count'])} events put on the queue  {parts['events'] * 1000:7.2f} ms   (a plain --events "
           f"log writes them in {parts['plain_log'] * 1000:.2f} ms)")

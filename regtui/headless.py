@@ -192,11 +192,10 @@ def _finish_saving(recording: Any, doc: dict[str, Any]) -> None:
     """Write the document into the history; a failure is a warning (the document is on stdout already)."""
     try:
         recording.finish(doc)
-    except (OSError, ConfigError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        recording.warnings.append(f"run {recording.id} could not be saved in full ({reason}); "
+    except OSError as exc:
+        recording.warnings.append(f"run {recording.id} could not be saved in full ({exc.strerror or exc}); "
                                   f"what it streamed is in {recording.folder}")
-    for warning in recording.warnings:
+    for warning in dict.fromkeys(recording.warnings):
         click.echo(f"regtui: warning: {warning}", err=True)
     if sys.stderr.isatty() and not recording.warnings:
         click.echo(f"regtui: saved as run {recording.id} (regtui runs show {recording.id})", err=True)

@@ -104,7 +104,11 @@ class Recording:
     # --- the end -------------------------------------------------------------------------------
 
     def finish(self, doc: dict[str, Any]) -> RunInfo:
-        """Write the document (atomically), the final record and index row; OSError/ConfigError if that fails."""
+        """Write the document (atomically), the final record and index row.
+
+        OSError when the document or record cannot be written; a damaged index
+        is only a warning (the folder holds the run whole).
+        """
         from regtui.report import to_json
 
         self._stop()
@@ -117,7 +121,10 @@ class Recording:
         replace_quickly(self.folder / META, info.to_json())
         with contextlib.suppress(OSError):
             (self.folder / EVENTS).unlink()
-        self.store.index.upsert(info.to_row())
+        try:
+            self.store.index.upsert(info.to_row())
+        except ConfigError as exc:  # the run is saved whole in its folder; reindex lists it again
+            self.warnings.append(str(exc))
         return info
 
     def discard(self) -> None:
