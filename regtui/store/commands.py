@@ -8,6 +8,7 @@ subcommand name would shadow). Everything here is torch-free except
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -169,8 +170,12 @@ def rerun(run_id: str, as_json: bool, out: str | None, no_save: bool, jobs: str,
 
     store = open_store(runs_dir)
     info = store.get(run_id)
+    device = info.device
+    if device in (None, "", "auto"):  # a killed run's record never learnt its device; its events did
+        with contextlib.suppress(ConfigError):
+            device = store.document(info.id).get("device") or device
     try:
-        kwargs = rerun_options(info.plan, store.folder(info.id), info.device)
+        kwargs = rerun_options(info.plan, store.folder(info.id), device)
     except (KeyError, TypeError, ValueError):
         raise ConfigError(f"run {info.id}: its record does not say how it was run; it cannot be rerun") from None
     if sys.stderr.isatty():

@@ -111,6 +111,10 @@ class RunStore:
                                     "'regtui runs reindex' rebuilds it")
             rows = []
         by_id = {r.id: r for r in rows if r.id in folders}  # a row whose folder was deleted by hand is gone
+        for rid, row in list(by_id.items()):
+            if row.status == RUNNING:  # the folder's record is newer if the run ended but its row was not updated
+                with contextlib.suppress(ConfigError):
+                    by_id[rid] = self.get(rid)
         for run_id in sorted(folders - by_id.keys()):
             try:
                 info = self.get(run_id)

@@ -237,3 +237,13 @@ def test_rebuild_still_works(cli, tmp_path):
     assert code == 0
     code, rebuilt, _ = cli("--rebuild", events, "--json")
     assert code == 0 and without_time(json.loads(rebuilt)) == without_time(json.loads(out))
+
+
+def test_the_folder_wins_over_a_stale_running_row(run, runs_json):
+    run()
+    store = open_store()
+    stale = store.get(1)
+    stale.status, stale.pid = "running", 0
+    store.index.upsert(stale.to_row())  # as if the run's last index write was lost
+    [record] = runs_json()
+    assert record["status"] == "completed"
