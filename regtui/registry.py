@@ -102,3 +102,7 @@ register(Kind(pitfall_specs.NO_DECAY_GROUPS, "regtui.engine.no_decay_groups", ("
 register(Kind(pitfall_specs.BN_EVAL, "regtui.engine.bn_eval", ("stats", "results", "loss", "explain"), lesson=8))
 register(Kind(pitfall_specs.DROPOUT_BEFORE_BN, "regtui.engine.dropout_before_bn",
               ("loss", "results", "stats", "explain"), lesson=9))
+
+from regtui import custom_specs  # noqa: E402  (your own model and data: appended after the lessons)
+
+register(Kind(custom_specs.TRAIN, "regtui.engine.custom", ("loss", "layers", "results", "explain"), lesson=10))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from regtui.events import RunSpec
-from regtui import registry
+from regtui import custom_specs, registry
 from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, ExperimentSpec, unknown_key_message
 
 TOP_LEVEL_KEYS = ("experiment", "title", "summary", "explanation", "params", "variants", "sweep", "seeds")
@@ -41,6 +41,8 @@ class Scenario:
     variants: tuple[Variant, ...]
     sweep: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     seeds: int = 1
+    # experiment = "train" only: the validated [model] and [data] tables (see regtui.custom_specs)
+    tables: dict[str, Any] = field(default_factory=dict)
 
     @property
     def spec(self) -> ExperimentSpec:
@@ -139,8 +141,9 @@ def load(path: Path | str) -> Scenario:
 
 
 def _parse(path: Path, data: dict[str, Any]) -> Scenario:
+    own = custom_specs.TABLES if data.get("experiment") == custom_specs.KIND else ()
     for key in data:
-        if key not in TOP_LEVEL_KEYS:
+        if key not in TOP_LEVEL_KEYS and key not in own:
             raise ConfigError(unknown_key_message(key, list(TOP_LEVEL_KEYS), what="top-level key"))
     if "experiment" not in data:
         raise ConfigError("missing key 'experiment'")
@@ -161,6 +164,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Scenario:
     seeds = data.get("seeds", 1)
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"seeds: {seeds!r} is not allowed; expected an integer >= 1")
+    tables = custom_specs.validate_tables({k: data[k] for k in own if k in data}) if own else {}
     return Scenario(
         name=path.stem,
         path=path,
@@ -172,6 +176,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Scenario:
         variants=variants,
         sweep=sweep,
         seeds=seeds,
+        tables=tables,
     )
 
 
@@ -329,6 +334,8 @@ def plan(
                 raise ConfigError(f"variant {label!r}: {error}")
             for s in range(seed, seed + seeds):
                 runs.append(RunSpec(label, s, params))
+    if scenario.tables:  # experiment = "train": shapes, data files, factories, before any training
+        custom_specs.check_plan(scenario.tables, scenario.path.parent, runs)
     return Plan(scenario, base, tuple(runs), seed, seeds, sets, sweep)
 
 

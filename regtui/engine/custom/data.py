@@ -1,0 +1,319 @@
+"""The data of a ``train`` scenario: generators, the sklearn digits, MNIST/CIFAR-10 from a folder, a factory.
+
+Every source gives ``Data``: float32 inputs of shape (N, …) and targets — int64 class
+labels (classification) or float32 (N, k) values (regression) — for a training and a
+test split. Sources without their own test split (the generators, digits, a factory
+that returns no test set) are shuffled with the run's seed and split by
+``test_fraction``; ``train_size`` and ``test_size`` then cap the two parts (the test
+part does not depend on ``train_size``, so runs with different training sizes are
+tested on the same samples).
+
+The MNIST (idx-ubyte, gz or not) and CIFAR-10 (python pickle batches) readers are our
+own, small and strict: no torchvision, no download. The CIFAR pickles are read by an
+unpickler that admits only what those files hold (numpy arrays, lists, bytes).
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import importlib.util
+import math
+import pickle
+import struct
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from regtui import custom_specs as cs
+from regtui.specs import ConfigError
+
+
+@dataclass
+class Data:
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    task: str  # "classification" | "regression"
+    outputs: int  # classes, or target width
+    name: str
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    def describe(self) -> dict[str, Any]:
+        return {"source": self.name, "task": self.task, "outputs": self.outputs,
+                "input_shape": list(self.input_shape), "train": len(self.x_train), "test": len(self.x_test)}
+
+
+# --- generators ------------------------------------------------------------------------------
+
+
+def _regression(d: dict[str, Any], g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """The tutorial's line: x evenly spaced in [-1, 1], y = slope·x + noise."""
+    x = torch.linspace(-1, 1, d["n"]).unsqueeze(1)
+    return x, d["slope"] * x + d["noise"] * torch.randn(d["n"], 1, generator=g)
+
+
+def _moons(d: dict[str, Any], g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    n = d["n"]
+    n0 = n // 2
+    t = torch.rand(n, generator=g) * math.pi
+    upper = torch.stack([torch.cos(t), torch.sin(t)], 1)
+    lower = torch.stack([1 - torch.cos(t), 0.5 - torch.sin(t)], 1)
+    y = (torch.arange(n) >= n0).long()
+    x = torch.where(y.unsqueeze(1) == 0, upper, lower)
+    return x + d["noise"] * torch.randn(n, 2, generator=g), y
+
+
+def _circles(d: dict[str, Any], g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    n = d["n"]
+    y = (torch.arange(n) >= n // 2).long()
+    t = torch.rand(n, generator=g) * 2 * math.pi
+    r = torch.where(y == 0, 1.0, d["factor"])
+    x = torch.stack([r * torch.cos(t), r * torch.sin(t)], 1)
+    return x + d["noise"] * torch.randn(n, 2, generator=g), y
+
+
+def _spirals(d: dict[str, Any], g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    n, k = d["n"], d["classes"]
+    y = torch.arange(n) % k
+    r = torch.rand(n, generator=g)
+    t = r * 3 * math.pi + y * (2 * math.pi / k)
+    x = torch.stack([r * torch.cos(t), r * torch.sin(t)], 1)
+    return x + d["noise"] * 0.1 * torch.randn(n, 2, generator=g), y.long()
+
+
+def _images(d: dict[str, Any], g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Small synthetic images: class k is a bright Gaussian blob at the k-th point of a ring, plus noise."""
+    n, k, s, c = d["n"], d["classes"], d["size"], d["channels"]
+    y = torch.randint(k, (n,), generator=g)
+    angle = y.float() * 2 * math.pi / k
+    cy = (s - 1) / 2 + s / 4 * torch.sin(angle) + 0.5 * torch.randn(n, generator=g)
+    cx = (s - 1) / 2 + s / 4 * torch.cos(angle) + 0.5 * torch.randn(n, generator=g)
+    grid = torch.arange(s).float()
+    blob = torch.exp(-((grid.view(1, s, 1) - cy.view(n, 1, 1)) ** 2 + (grid.view(1, 1, s) - cx.view(n, 1, 1)) ** 2)
+                     / (2 * (s / 8) ** 2))
+    x = blob.unsqueeze(1).expand(n, c, s, s) + d["noise"] * torch.randn(n, c, s, s, generator=g)
+    return x.contiguous(), y
+
+
+GENERATORS = {"regression": _regression, "moons": _moons, "circles": _circles, "spirals": _spirals,
+              "images": _images}
+
+
+# --- digits ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=2)  # read once per process; callers index copies out of it
+def load_digits() -> tuple[torch.Tensor, torch.Tensor]:
+    """The 1,797 8x8 digits bundled with scikit-learn, as (N, 1, 8, 8) in [0, 1] and int64 labels."""
+    try:
+        from sklearn.datasets import load_digits as sk_load
+    except ImportError:
+        raise ConfigError(f"data source 'digits' needs scikit-learn, which is not installed: {cs.DIGITS_HINT}") \
+            from None
+    bunch = sk_load()
+    x = torch.tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
+    return x, torch.tensor(bunch.target, dtype=torch.int64)
+
+
+# --- MNIST / Fashion-MNIST: idx-ubyte files ---------------------------------------------------
+
+
+def _read_bytes(path: Path) -> bytes:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        return f.read()
+
+
+def read_idx(path: Path) -> torch.Tensor:
+    """An idx file (the MNIST format): magic 0x0000 08 <ndim>, big-endian int32 sizes, then uint8 data."""
+    raw = _read_bytes(path)
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ConfigError(f"{path}: not an idx-ubyte file (bad magic number)")
+    ndim = raw[3]
+    dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+    start = 4 + 4 * ndim
+    if len(raw) - start != math.prod(dims):
+        raise ConfigError(f"{path}: holds {len(raw) - start} bytes of data, its header says {math.prod(dims)}")
+    return torch.frombuffer(bytearray(raw[start:]), dtype=torch.uint8).reshape(dims)
+
+
+@lru_cache(maxsize=2)  # read once per process; callers index copies out of it
+def load_mnist(folder: Path) -> tuple[torch.Tensor, ...]:
+    files = cs.find_files(folder, cs.MNIST_FILES, gz=True)
+    assert files is not None  # checked when the plan was made
+    xs_train, ys_train, xs_test, ys_test = (read_idx(files[name]) for name in cs.MNIST_FILES)
+    for images, labels in ((xs_train, ys_train), (xs_test, ys_test)):
+        if images.dim() != 3 or labels.dim() != 1 or len(images) != len(labels):
+            raise ConfigError(f"{folder}: the idx files do not hold images (N, H, W) with N labels")
+
+    def prep(images: torch.Tensor) -> torch.Tensor:
+        return images.float().div_(255.0).unsqueeze(1)
+
+    return prep(xs_train), ys_train.long(), prep(xs_test), ys_test.long()
+
+
+# --- CIFAR-10: python pickle batches ----------------------------------------------------------
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """Only what CIFAR-10's batches hold: numpy arrays (and the dicts, lists and bytes around them)."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+               ("numpy._core.multiarray", "scalar"), ("_codecs", "encode")}
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a CIFAR-10 batch")
+        return super().find_class(module, name)
+
+
+def read_cifar_batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """One batch file: {b'data': uint8 (N, 3072), b'labels': [N ints]} → (N, 3, 32, 32) uint8, int64."""
+    try:
+        with open(path, "rb") as f:
+            batch = _CifarUnpickler(f, encoding="bytes").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+        raise ConfigError(f"{path}: not a CIFAR-10 python batch ({exc})") from None
+    if not isinstance(batch, dict):
+        raise ConfigError(f"{path}: not a CIFAR-10 python batch (no dict)")
+    data = batch.get(b"data", batch.get("data"))
+    labels = batch.get(b"labels", batch.get("labels"))
+    if data is None or labels is None:
+        raise ConfigError(f"{path}: not a CIFAR-10 python batch (no data/labels)")
+    x = torch.as_tensor(data).to(torch.uint8)
+    if x.dim() != 2 or x.shape[1] != 3 * 32 * 32 or len(labels) != len(x):
+        raise ConfigError(f"{path}: data is {tuple(x.shape)}, expected (N, 3072) with N labels")
+    return x.reshape(-1, 3, 32, 32), torch.as_tensor(list(labels), dtype=torch.int64)
+
+
+@lru_cache(maxsize=2)  # read once per process; callers index copies out of it
+def load_cifar10(folder: Path) -> tuple[torch.Tensor, ...]:
+    files = cs.find_files(folder, cs.CIFAR_FILES, gz=False)
+    assert files is not None
+    train = [read_cifar_batch(files[name]) for name in cs.CIFAR_FILES[:5]]
+    x_test, y_test = read_cifar_batch(files["test_batch"])
+    x_train = torch.cat([x for x, _ in train]).float().div_(255.0)
+    return x_train, torch.cat([y for _, y in train]), x_test.float().div_(255.0), y_test
+
+
+# --- factories -------------------------------------------------------------------------------
+
+
+def import_factory(where: str, ref: str, base: Path) -> Any:
+    """The function a 'file.py:fn' or 'package.module:fn' reference names (imports the file)."""
+    cs.check_factory(where, ref, base)
+    path, module_name, fn = cs.resolve_ref(ref, base)
+    try:
+        if path is not None:
+            name = f"regtui_factory_{abs(hash(str(path.resolve())))}_{module_name}"
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {path}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module  # dataclasses and pickling look modules up by name
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                sys.modules.pop(name, None)
+                raise
+        else:
+            module = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - the user's code: any error is bad input
+        raise ConfigError(f"{where}: factory {ref!r} cannot be imported: {type(exc).__name__}: {exc}") from None
+    func = getattr(module, fn, None)
+    if not callable(func):
+        raise ConfigError(f"{where}: factory {ref!r}: {module_name} has no function {fn!r}")
+    return func
+
+
+def _classification(y: torch.Tensor) -> bool:
+    return not torch.is_floating_point(y) and not torch.is_complex(y) and y.dtype != torch.bool
+
+
+def call_data_factory(ref: str, args: dict[str, Any], base: Path) -> tuple[torch.Tensor, ...]:
+    func = import_factory("data", ref, base)
+    try:
+        out = func(**args)
+    except Exception as exc:  # noqa: BLE001
+        raise ConfigError(f"data: factory {ref!r} failed: {type(exc).__name__}: {exc}") from None
+    if not isinstance(out, (tuple, list)) or len(out) != 4 or not all(isinstance(t, torch.Tensor) for t in out):
+        raise ConfigError(f"data: factory {ref!r} must return (x_train, y_train, x_test, y_test) tensors, "
+                          f"got {type(out).__name__}")
+    x_train, y_train, x_test, y_test = out
+    for name, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+        if x.dim() < 2 or len(x) != len(y):
+            raise ConfigError(f"data: factory {ref!r}: x_{name} {tuple(x.shape)} and y_{name} {tuple(y.shape)} "
+                              "must be (N, …) and (N, …) with the same N")
+    if x_train.shape[1:] != x_test.shape[1:]:
+        raise ConfigError(f"data: factory {ref!r}: x_train is {tuple(x_train.shape)}, x_test {tuple(x_test.shape)}")
+    if len(x_train) == 0:
+        raise ConfigError(f"data: factory {ref!r} returned no training samples")
+    return tuple(out)
+
+
+def factory_task(y_train: torch.Tensor, y_test: torch.Tensor) -> tuple[str, int]:
+    if _classification(y_train):
+        classes = int(max(int(y_train.max()), int(y_test.max()) if len(y_test) else 0)) + 1
+        return "classification", classes
+    return "regression", 1 if y_train.dim() == 1 else int(math.prod(y_train.shape[1:]))
+
+
+# --- the split -------------------------------------------------------------------------------
+
+
+def _cap(n: int, size: int) -> int:
+    return n if size == 0 else min(n, size)
+
+
+def load(tables: dict[str, Any], base: Path, p: dict[str, Any], seed: int) -> Data:
+    """The run's data, split and capped; the same for every run of one seed."""
+    d = tables["data"]
+    g = torch.Generator().manual_seed(seed)
+    fixed_split = True
+    if "factory" in d:
+        x_train, y_train, x_test, y_test = call_data_factory(d["factory"], d["args"], base)
+        task, outputs = factory_task(y_train, y_test)
+        name = f"factory {d['factory']}"
+        x_train, x_test = x_train.float(), x_test.float()
+        if len(x_test) == 0:  # no test set of its own: split off test_fraction
+            x_all, y_all, fixed_split = x_train, y_train, False
+    else:
+        source = d["source"]
+        shape, outputs, task = cs.data_shape(d)  # type: ignore[misc]
+        name = source
+        if source in cs.GENERATED:
+            x_all, y_all = GENERATORS[source](d, g)
+            fixed_split = False
+        elif source == "digits":
+            x_all, y_all = load_digits()
+            fixed_split = False
+        else:
+            folder = cs.data_folder(d, base)
+            x_train, y_train, x_test, y_test = (load_cifar10 if source == "cifar10" else load_mnist)(folder)
+    if not fixed_split:
+        n = len(x_all)
+        perm = torch.randperm(n, generator=g)
+        n_test = max(1, min(n - 1, round(p["test_fraction"] * n)))
+        train_idx, test_idx = perm[: n - n_test], perm[n - n_test:]
+        x_train, y_train, x_test, y_test = x_all[train_idx], y_all[train_idx], x_all[test_idx], y_all[test_idx]
+    else:
+        perm = torch.randperm(len(x_train), generator=g)  # a seeded subset when train_size caps it
+        x_train, y_train = x_train[perm], y_train[perm]
+    n_train, n_test = _cap(len(x_train), p["train_size"]), _cap(len(x_test), p["test_size"])
+    x_train, y_train, x_test, y_test = x_train[:n_train], y_train[:n_train], x_test[:n_test], y_test[:n_test]
+    if task == "regression":
+        y_train = y_train.float().reshape(len(y_train), -1)
+        y_test = y_test.float().reshape(len(y_test), -1)
+    else:
+        y_train, y_test = y_train.long(), y_test.long()
+    return Data(x_train.contiguous(), y_train, x_test.contiguous(), y_test, task, outputs, name)

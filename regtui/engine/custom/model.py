@@ -1,0 +1,156 @@
+"""The model of a ``train`` scenario: a declarative layer list or a factory's ``nn.Module``.
+
+:func:`build` returns the module and its *observed layers*: the modules whose outputs
+the Layers view shows and whose weight and gradient norms become series. For a layer
+list these are its layers, named ``<index>.<type>`` (``0.linear``, ``1.relu``…); for a
+factory's module, its leaf modules (no children) named by their qualified name.
+A dry forward of a 2-sample batch of zeros (on the CPU, in eval mode, so BatchNorm's
+running statistics stay untouched) checks that the shapes chain and that the output
+fits the data; its error names the layer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from regtui import custom_specs as cs
+from regtui.engine.custom.data import import_factory
+from regtui.specs import ConfigError
+
+NORM_CLASSES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm)
+TRAIN_MODE_CLASSES = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
+
+
+def _norm_kw(layer: dict[str, Any]) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
+    if "eps" in layer:
+        kw["eps"] = layer["eps"]
+    return kw
+
+
+def _layer(layer: dict[str, Any], shape: tuple[int, ...], outputs: int, dropout: float) -> nn.Module:
+    kind = layer["type"]
+    affine = layer.get("affine", True)
+    if kind == "linear":
+        return nn.Linear(shape[0], layer.get("out", outputs), bias=layer.get("bias", True))
+    if kind == "conv2d":
+        return nn.Conv2d(shape[0], layer["out"], layer.get("kernel", 3), stride=layer.get("stride", 1),
+                         padding=layer.get("padding", 0), bias=layer.get("bias", True))
+    if kind in ("maxpool", "avgpool"):
+        k = layer.get("kernel", 2)
+        cls = nn.MaxPool2d if kind == "maxpool" else nn.AvgPool2d
+        return cls(k, stride=layer.get("stride", k))
+    if kind == "flatten":
+        return nn.Flatten()
+    if kind in ("relu", "gelu", "tanh", "sigmoid"):
+        return {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[kind]()
+    if kind == "dropout":
+        return nn.Dropout(layer.get("p", dropout))
+    if kind in ("batchnorm1d", "batchnorm2d"):
+        cls = nn.BatchNorm1d if kind == "batchnorm1d" else nn.BatchNorm2d
+        return cls(shape[0], momentum=layer.get("momentum", 0.1), affine=affine, **_norm_kw(layer))
+    if kind == "layernorm":
+        return nn.LayerNorm(list(shape), elementwise_affine=affine, **_norm_kw(layer))
+    if kind == "groupnorm":
+        return nn.GroupNorm(layer["groups"], shape[0], affine=affine, **_norm_kw(layer))
+    if kind == "instancenorm":
+        cls = nn.InstanceNorm1d if len(shape) == 2 else nn.InstanceNorm2d
+        return cls(shape[0], affine=affine, **_norm_kw(layer))
+    raise ConfigError(f"unknown layer type {kind!r}")  # validated before; not reached
+
+
+def declarative(layers: list[dict[str, Any]], shape: tuple[int, ...], outputs: int,
+                dropout: float) -> tuple[nn.Sequential, list[str]]:
+    """The layer list as an ``nn.Sequential`` (PyTorch's default init from the global RNG) and its names."""
+    shapes = cs.layer_shapes(layers, shape, outputs)
+    mods = []
+    for layer, out_shape in zip(layers, shapes):
+        mods.append(_layer(layer, shape, outputs, dropout))
+        shape = out_shape
+    return nn.Sequential(*mods), [f"{i}.{layer['type']}" for i, layer in enumerate(layers)]
+
+
+def from_factory(ref: str, args: dict[str, Any], base: Path) -> tuple[nn.Module, list[str]]:
+    func = import_factory("model", ref, base)
+    try:
+        model = func(**args)
+    except Exception as exc:  # noqa: BLE001 - the user's code
+        raise ConfigError(f"model: factory {ref!r} failed: {type(exc).__name__}: {exc}") from None
+    if not isinstance(model, nn.Module):
+        raise ConfigError(f"model: factory {ref!r} must return a torch.nn.Module, got {type(model).__name__}")
+    names = [name for name, m in model.named_modules() if name and not any(True for _ in m.children())]
+    return model, names or [""]
+
+
+def build(tables: dict[str, Any], base: Path, shape: tuple[int, ...], outputs: int,
+          dropout: float) -> tuple[nn.Module, list[tuple[str, nn.Module]]]:
+    """The model (on the CPU) and its observed layers, checked by a dry forward."""
+    spec = tables["model"]
+    if "layers" in spec:
+        model, names = declarative(spec["layers"], shape, outputs, dropout)
+        observed = list(zip(names, model.children()))
+    else:
+        model, names = from_factory(spec["factory"], spec["args"], base)
+        modules = dict(model.named_modules())
+        observed = [(n or type(model).__name__.lower(), modules[n]) for n in names]
+    dry_forward(model, shape, outputs, observed)
+    return model, observed
+
+
+def dry_forward(model: nn.Module, shape: tuple[int, ...], outputs: int,
+                observed: list[tuple[str, nn.Module]]) -> None:
+    """A 2-sample forward of zeros in eval mode; a shape error names the layer it happened in."""
+    current: list[str] = []
+    handles = [m.register_forward_pre_hook(lambda mod, inp, name=name: current.append(name))
+               for name, m in observed]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(torch.zeros(2, *shape))
+    except Exception as exc:  # noqa: BLE001 - a model that does not fit the data is bad input
+        where = f" in layer {current[-1]}" if current else ""
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"model: the forward pass of a {tuple([2, *shape])} batch failed{where}: {first}") \
+            from None
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[1] != outputs:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ConfigError(f"model: the output for a (2, {', '.join(map(str, shape))}) batch is {got}; "
+                          f"the data needs (2, {outputs})")
+
+
+def has_train_mode_layers(model: nn.Module) -> bool:
+    """Dropout or BatchNorm: the layers whose output differs between train() and eval()."""
+    return any(isinstance(m, TRAIN_MODE_CLASSES) for m in model.modules())
+
+
+def param_groups(model: nn.Module, weight_decay: float, decay_norm_and_bias: bool) -> list[dict[str, Any]]:
+    """One group, or two: decayed weights, and biases plus normalization parameters with weight_decay 0."""
+    params = [q for q in model.parameters() if q.requires_grad]
+    if decay_norm_and_bias:
+        return [{"params": params, "weight_decay": weight_decay}]
+    skip: set[int] = set()
+    for m in model.modules():
+        for name, q in m.named_parameters(recurse=False):
+            if isinstance(m, NORM_CLASSES) or name == "bias":
+                skip.add(id(q))
+    return [
+        {"params": [q for q in params if id(q) not in skip], "weight_decay": weight_decay},
+        {"params": [q for q in params if id(q) in skip], "weight_decay": 0.0},
+    ]
+
+
+def optimizer(model: nn.Module, p: dict[str, Any]) -> torch.optim.Optimizer:
+    groups = param_groups(model, p["weight_decay"], p["decay_norm_and_bias"])
+    if p["optimizer"] == "sgd":
+        return torch.optim.SGD(groups, lr=p["lr"], momentum=p["momentum"])
+    cls = torch.optim.Adam if p["optimizer"] == "adam" else torch.optim.AdamW
+    return cls(groups, lr=p["lr"], betas=(p["beta1"], p["beta2"]))
