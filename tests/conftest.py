@@ -1,6 +1,12 @@
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _run_history_in_tmp(tmp_path, monkeypatch):
+    """Runs the tests save go to a temporary store, never the user's (subprocesses inherit it)."""
+    monkeypatch.setenv("REGTUI_RUNS_DIR", str(tmp_path / "runs"))
+
+
 @pytest.fixture
 def write_toml(tmp_path):
     """Write a scenario file and return its path."""
