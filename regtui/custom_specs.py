@@ -30,6 +30,7 @@ from regtui.specs import LR_MAX, ConfigError, ExperimentSpec, Param, unknown_key
 KIND = "train"
 TABLES = ("model", "data")
 
+NORMS = ("batch", "layer", "group", "instance", "none")  # what a layer of type "norm" becomes
 DIGITS_HINT = "pip install 'regtui[digits]' (scikit-learn, for the 8x8 digits bundled with it)"
 
 
@@ -62,6 +63,10 @@ TRAIN = ExperimentSpec(
         _p("test_size", int, 0, "test samples evaluated (0 = all of the test split)", min=0, max=100_000_000),
         _p("dropout", float, 0.5, "p of every dropout layer that does not set its own p", min=0, max=1,
            max_open=True),
+        _p("norm", str, "batch", "what every layer of type \"norm\" is: batch(norm1d/2d), layer, group, instance "
+           "or none", choices=NORMS),
+        _p("norm_groups", int, 4, "groups of a \"norm\" layer that is a GroupNorm (must divide its channels)",
+           min=1, max=4096),
         _p("log_every", int, 50, "steps between logging steps (test loss, layer statistics, norms; one "
            "Metrics event each)", min=1, max=10_000_000),
         _p("stats_features", int, 4, "features per BatchNorm layer in the running-stats table", min=1, max=64),
@@ -89,6 +94,8 @@ LAYERS: dict[str, dict[str, tuple[str, bool]]] = {
     "layernorm": dict(_NORM_ARGS),
     "groupnorm": {**_NORM_ARGS, "groups": ("int+", True)},
     "instancenorm": dict(_NORM_ARGS),
+    # a placeholder: the norm parameter decides (so variants and sweeps can change it)
+    "norm": {**_NORM_ARGS, "momentum": ("unit", False), "groups": ("int+", False)},
 }
 NORM_TYPES = ("batchnorm1d", "batchnorm2d", "layernorm", "groupnorm", "instancenorm")
 
@@ -281,11 +288,36 @@ def _shape(s: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(d) for d in s) + ")"
 
 
-def layer_shapes(layers: list[dict[str, Any]], shape: tuple[int, ...],
-                 outputs: int) -> list[tuple[int, ...]]:
-    """Each layer's per-sample output shape, or a ConfigError naming the layer and the shapes."""
+def concrete(layer: dict[str, Any], shape: tuple[int, ...], params: dict[str, Any]) -> dict[str, Any]:
+    """A layer of type "norm" as the norm parameter makes it (for this input shape); others unchanged."""
+    if layer["type"] != "norm":
+        return layer
+    args = {k: v for k, v in layer.items() if k != "type"}
+    norm = params["norm"]
+    if norm != "batch":
+        args.pop("momentum", None)
+    if norm != "group":
+        args.pop("groups", None)
+    if norm == "batch":
+        return {"type": "batchnorm2d" if len(shape) == 3 else "batchnorm1d", **args}
+    if norm == "group":
+        return {"type": "groupnorm", "groups": args.pop("groups", params["norm_groups"]), **args}
+    if norm == "none":
+        return {"type": "identity"}
+    return {"type": f"{norm}norm", **args}
+
+
+def layer_shapes(layers: list[dict[str, Any]], shape: tuple[int, ...], outputs: int,
+                 params: dict[str, Any] | None = None) -> list[tuple[int, ...]]:
+    """Each layer's per-sample output shape, or a ConfigError naming the layer and the shapes.
+
+    Layers of type "norm" are resolved with ``params`` (see :func:`concrete`) and replaced in
+    ``layers`` when it is a list the caller owns; pass a copy.
+    """
     out: list[tuple[int, ...]] = []
     for i, layer in enumerate(layers):
+        if layer["type"] == "norm":
+            layer = layers[i] = concrete(layer, shape, params or {"norm": "batch", "norm_groups": 4})
         kind = layer["type"]
         where = f"model layer {i + 1} ({kind})"
 
@@ -404,10 +436,17 @@ def find_files(folder: Path, names: tuple[str, ...], gz: bool) -> dict[str, Path
     return None
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: blocked (sys.modules[name] is None)
+        return False
+
+
 def check_data_source(data: dict[str, Any], base: Path) -> None:
     """The source is installed (digits) or its files are in the folder; one-line error otherwise."""
     source = data.get("source")
-    if source == "digits" and importlib.util.find_spec("sklearn") is None:
+    if source == "digits" and not _installed("sklearn"):
         raise ConfigError(f"data source 'digits' needs scikit-learn, which is not installed: {DIGITS_HINT}")
     if source in FOLDERS:
         folder = data_folder(data, base)
@@ -438,10 +477,20 @@ def check_plan(tables: dict[str, Any], base: Path, runs: Any) -> None:
             if error:
                 raise ConfigError(error)
         if "layers" in model:
-            shapes = layer_shapes(model["layers"], shape, outputs)
-            error = _outputs_fit(shapes, outputs, task)
-            if error:
-                raise ConfigError(f"shapes do not chain: {error}")
+            seen = set()
+            for r in runs:
+                key = (r.params["norm"], r.params["norm_groups"])
+                if key in seen:
+                    continue
+                seen.add(key)
+                label = f" (norm = {key[0]!r})" if any(x["type"] == "norm" for x in model["layers"]) else ""
+                try:
+                    shapes = layer_shapes(list(model["layers"]), shape, outputs, r.params)
+                except ConfigError as exc:
+                    raise ConfigError(f"{exc}{label}") from None
+                error = _outputs_fit(shapes, outputs, task)
+                if error:
+                    raise ConfigError(f"shapes do not chain: {error}")
     if "factory" in model or "factory" in data:
         # The opt-in code of the file runs here, before any training (cached per file version).
         from regtui.engine.custom.preflight import check  # noqa: PLC0415 (imports torch)

@@ -46,6 +46,8 @@ def _layer(layer: dict[str, Any], shape: tuple[int, ...], outputs: int, dropout:
         return cls(k, stride=layer.get("stride", k))
     if kind == "flatten":
         return nn.Flatten()
+    if kind == "identity":
+        return nn.Identity()
     if kind in ("relu", "gelu", "tanh", "sigmoid"):
         return {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[kind]()
     if kind == "dropout":
@@ -64,9 +66,11 @@ def _layer(layer: dict[str, Any], shape: tuple[int, ...], outputs: int, dropout:
 
 
 def declarative(layers: list[dict[str, Any]], shape: tuple[int, ...], outputs: int,
-                dropout: float) -> tuple[nn.Sequential, list[str]]:
+                params: dict[str, Any]) -> tuple[nn.Sequential, list[str]]:
     """The layer list as an ``nn.Sequential`` (PyTorch's default init from the global RNG) and its names."""
-    shapes = cs.layer_shapes(layers, shape, outputs)
+    layers = list(layers)
+    shapes = cs.layer_shapes(layers, shape, outputs, params)
+    dropout = params["dropout"]
     mods = []
     for layer, out_shape in zip(layers, shapes):
         mods.append(_layer(layer, shape, outputs, dropout))
@@ -87,11 +91,11 @@ def from_factory(ref: str, args: dict[str, Any], base: Path) -> tuple[nn.Module,
 
 
 def build(tables: dict[str, Any], base: Path, shape: tuple[int, ...], outputs: int,
-          dropout: float) -> tuple[nn.Module, list[tuple[str, nn.Module]]]:
+          params: dict[str, Any]) -> tuple[nn.Module, list[tuple[str, nn.Module]]]:
     """The model (on the CPU) and its observed layers, checked by a dry forward."""
     spec = tables["model"]
     if "layers" in spec:
-        model, names = declarative(spec["layers"], shape, outputs, dropout)
+        model, names = declarative(spec["layers"], shape, outputs, params)
         observed = list(zip(names, model.children()))
     else:
         model, names = from_factory(spec["factory"], spec["args"], base)

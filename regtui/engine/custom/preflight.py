@@ -41,24 +41,24 @@ def _shape_of_data(tables: dict[str, Any], base: Path) -> tuple[tuple[int, ...],
     return tuple(x_train.shape[1:]), outputs, task
 
 
-def _check(tables: dict[str, Any], base: Path, losses: set[str], dropout: float) -> None:
+def _check(tables: dict[str, Any], base: Path, losses: set[str], params: dict[str, Any]) -> None:
     shape, outputs, task = _shape_of_data(tables, base)
     for loss in sorted(losses):
         error = cs.loss_error(task, loss)
         if error:
             raise ConfigError(error)
-    model_mod.build(tables, base, shape, outputs, dropout)
+    model_mod.build(tables, base, shape, outputs, params)
 
 
 def check(tables: dict[str, Any], base: Path, runs: Any) -> None:
     losses = {r.params["loss"] for r in runs}
-    dropout = runs[0].params["dropout"] if runs else 0.5
+    params = runs[0].params
     refs = [t["factory"] for t in (tables["model"], tables["data"]) if "factory" in t]
     key = json.dumps([tables, str(base), sorted(losses), [_version(r, base) for r in refs]], sort_keys=True,
                      default=str)
     if key not in _CACHE:
         try:
-            _check(tables, base, losses, dropout)
+            _check(tables, base, losses, params)
             _CACHE[key] = None
         except ConfigError as exc:
             _CACHE[key] = str(exc)

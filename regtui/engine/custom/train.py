@@ -141,7 +141,7 @@ class _Run:
         self.task, self.outputs = data.task, data.outputs
         self.loss = loss_name(p, data.task)
         torch.manual_seed(run.seed)
-        self.model, self.observed = model_mod.build(tables, base, data.input_shape, data.outputs, p["dropout"])
+        self.model, self.observed = model_mod.build(tables, base, data.input_shape, data.outputs, p)
         self.model.to(self.dev)
         self.opt = model_mod.optimizer(self.model, p)
         self.x_train, self.y_train, self.x_test, self.y_test = (
