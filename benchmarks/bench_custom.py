@@ -1,8 +1,8 @@
 """regtui's ``train`` kind vs a plain PyTorch loop doing the same training.
 
-    python benchmarks/bench_custom.py [--steps N] [--rounds N] [--batch N] [--log-every N] [--stacked]
+    python benchmarks/bench_custom.py [--steps N] [--rounds N] [--batch N] [--log-every N]
 
-Case 1 (target ≤ 1.25x wall time): one MLP (64-256-256-10, ReLU) on sklearn's digits,
+Target ≤ 1.25x wall time): one MLP (64-256-256-10, ReLU) on sklearn's digits,
 Adam, ``--steps`` mini-batch steps. Baseline: the loop a user would write — the same
 ``nn.Sequential``, ``torch.optim.Adam``, the same mini-batches — and nothing else.
 Contender: the whole ``run_plan`` of an equivalent ``experiment = "train"`` scenario,
@@ -10,9 +10,9 @@ events collected by the headless Collector (test loss and accuracy, layer statis
 per-layer norms at every logging step, the final evaluation). Rounds alternate and the
 median of each is compared; 1 intra-op thread for both.
 
-Case 2 (``--stacked``, the stretch): 8 models of one architecture (variants/seeds) trained
-together with ``torch.func`` (functional_call + vmap over stacked parameters) vs one after
-another (see :mod:`regtui.engine.custom.stacked`).
+Not done yet (the stretch): training several variants/seeds of one architecture together
+with ``torch.func`` (functional_call + vmap over stacked parameters); the engine trains the
+runs of a plan one after another.
 """
 
 from __future__ import annotations
@@ -89,7 +89,6 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--log-every", type=int, default=50)
-    ap.add_argument("--stacked", action="store_true", help="also the torch.func stretch case")
     args = ap.parse_args()
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,10 +106,6 @@ def main() -> None:
     print(f"  plain PyTorch loop  {b:7.3f} s  ({args.steps / b:7.0f} steps/s)")
     print(f"  regtui run_plan     {o:7.3f} s  ({args.steps / o:7.0f} steps/s)")
     print(f"  ratio regtui/plain  {o / b:.3f}x  (target <= 1.25x)")
-    if args.stacked:
-        from regtui.engine.custom import stacked
-
-        stacked.bench(steps=args.steps // 2, models=8)
 
 
 if __name__ == "__main__":
