@@ -322,8 +322,8 @@ def layer_shapes(layers: list[dict[str, Any]], shape: tuple[int, ...], outputs: 
         where = f"model layer {i + 1} ({kind})"
 
         def refuse(needs: str) -> ConfigError:
-            return ConfigError(f"shapes do not chain: {where} {needs}, but gets {_shape(shape)} per sample"
-                               f"{' from layer ' + str(i) if i else ' from the data'}")
+            return ConfigError(f"shapes do not chain: {where} {needs}, but gets {_shape(shape)} per sample"  # noqa: B023 (called at once)
+                               f"{' from layer ' + str(i) if i else ' from the data'}")  # noqa: B023 (called at once)
 
         if kind == "linear":
             if len(shape) != 1:
@@ -493,6 +493,6 @@ def check_plan(tables: dict[str, Any], base: Path, runs: Any) -> None:
                     raise ConfigError(f"shapes do not chain: {error}")
     if "factory" in model or "factory" in data:
         # The opt-in code of the file runs here, before any training (cached per file version).
-        from regtui.engine.custom.preflight import check  # noqa: PLC0415 (imports torch)
+        from regtui.engine.custom.preflight import check
 
         check(tables, base, runs)

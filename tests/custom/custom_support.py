@@ -6,6 +6,7 @@ from click.testing import CliRunner
 
 from regtui.cli import main
 
+
 def invoke(*args):
     result = CliRunner().invoke(main, [str(a) for a in args])
     return result.exit_code, result.stdout, result.stderr

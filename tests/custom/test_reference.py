@@ -58,10 +58,11 @@ def plain_loop(path, seed):
         if step % 6 == 0:
             for i, m in enumerate(model):
                 hooks.append(m.register_forward_hook(
-                    lambda mod, inp, out: acts.append((out.double().mean().item(), out.double().std().item()))))
+                    lambda mod, inp, out, acts=acts: acts.append(
+                        (out.double().mean().item(), out.double().std().item()))))
                 if isinstance(m, nn.modules.batchnorm._BatchNorm):
                     hooks.append(m.register_forward_pre_hook(
-                        lambda mod, inp, i=i: bn_in.__setitem__(i, inp[0].detach().double())))
+                        lambda mod, inp, i=i, bn_in=bn_in: bn_in.__setitem__(i, inp[0].detach().double())))
         idx = next(order)
         loss = nn.functional.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
         opt.zero_grad()

@@ -25,7 +25,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -167,7 +167,8 @@ def load_mnist(folder: Path) -> tuple[torch.Tensor, ...]:
 class _CifarUnpickler(pickle.Unpickler):
     """Only what CIFAR-10's batches hold: numpy arrays (and the dicts, lists and bytes around them)."""
 
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ALLOWED: ClassVar[set[tuple[str, str]]] = {
+               ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
                ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
                ("numpy._core.multiarray", "scalar"), ("_codecs", "encode")}
 
@@ -228,7 +229,7 @@ def import_factory(where: str, ref: str, base: Path) -> Any:
                 raise
         else:
             module = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 - the user's code: any error is bad input
+    except Exception as exc:
         raise ConfigError(f"{where}: factory {ref!r} cannot be imported: {type(exc).__name__}: {exc}") from None
     func = getattr(module, fn, None)
     if not callable(func):
@@ -244,7 +245,7 @@ def call_data_factory(ref: str, args: dict[str, Any], base: Path) -> tuple[torch
     func = import_factory("data", ref, base)
     try:
         out = func(**args)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ConfigError(f"data: factory {ref!r} failed: {type(exc).__name__}: {exc}") from None
     if not isinstance(out, (tuple, list)) or len(out) != 4 or not all(isinstance(t, torch.Tensor) for t in out):
         raise ConfigError(f"data: factory {ref!r} must return (x_train, y_train, x_test, y_test) tensors, "
@@ -289,7 +290,7 @@ def load(tables: dict[str, Any], base: Path, p: dict[str, Any], seed: int) -> Da
             x_all, y_all, fixed_split = x_train, y_train, False
     else:
         source = d["source"]
-        shape, outputs, task = cs.data_shape(d)  # type: ignore[misc]
+        _, outputs, task = cs.data_shape(d)  # type: ignore[misc]
         name = source
         if source in cs.GENERATED:
             x_all, y_all = GENERATORS[source](d, g)

@@ -82,7 +82,7 @@ def from_factory(ref: str, args: dict[str, Any], base: Path) -> tuple[nn.Module,
     func = import_factory("model", ref, base)
     try:
         model = func(**args)
-    except Exception as exc:  # noqa: BLE001 - the user's code
+    except Exception as exc:
         raise ConfigError(f"model: factory {ref!r} failed: {type(exc).__name__}: {exc}") from None
     if not isinstance(model, nn.Module):
         raise ConfigError(f"model: factory {ref!r} must return a torch.nn.Module, got {type(model).__name__}")
@@ -116,10 +116,10 @@ def dry_forward(model: nn.Module, shape: tuple[int, ...], outputs: int,
     try:
         with torch.no_grad():
             out = model(torch.zeros(2, *shape))
-    except Exception as exc:  # noqa: BLE001 - a model that does not fit the data is bad input
+    except Exception as exc:
         where = f" in layer {current[-1]}" if current else ""
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"model: the forward pass of a {tuple([2, *shape])} batch failed{where}: {first}") \
+        raise ConfigError(f"model: the forward pass of a {(2, *shape)} batch failed{where}: {first}") \
             from None
     finally:
         for h in handles:

@@ -36,7 +36,7 @@ def _shape_of_data(tables: dict[str, Any], base: Path) -> tuple[tuple[int, ...],
     found = cs.data_shape(d)
     if found is not None:
         return found
-    x_train, y_train, x_test, y_test = data_mod.call_data_factory(d["factory"], d["args"], base)
+    x_train, y_train, _, y_test = data_mod.call_data_factory(d["factory"], d["args"], base)
     task, outputs = data_mod.factory_task(y_train, y_test)
     return tuple(x_train.shape[1:]), outputs, task
 
