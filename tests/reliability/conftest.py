@@ -60,14 +60,11 @@ def runs_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 
 
 @pytest.fixture
-def worker_starts(monkeypatch):
-    """Counts the runs that actually start (the headless worker thread)."""
-    started: list[object] = []
-    original = headless._Worker.start
+def forbid_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bad input must be refused before a run starts: starting the headless worker fails the test at once
+    (so a regression cannot go on to run, say, a plan that the memory check should have refused)."""
 
-    def start(self):
-        started.append(self)
-        return original(self)
+    def start(self: Any) -> None:
+        raise AssertionError("the run started although the input should have been refused first")
 
     monkeypatch.setattr(headless._Worker, "start", start)
-    return started

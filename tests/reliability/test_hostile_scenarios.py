@@ -79,7 +79,7 @@ def write_bad(folder: Path, name: str) -> Path:
 
 
 @pytest.mark.parametrize("name", [*BAD_FILES, *WITHOUT_HEADER])
-def test_a_bad_scenario_file_is_one_line_naming_the_problem(cli, tmp_path, name):
+def test_a_bad_scenario_file_is_one_line_naming_the_problem(cli, tmp_path, forbid_runs, name):
     path = write_bad(tmp_path, name)
     result = cli("--scenario", str(path), "--json")
     assert result.exit_code == 2
@@ -91,7 +91,7 @@ def test_a_bad_scenario_file_is_one_line_naming_the_problem(cli, tmp_path, name)
         assert word in message, (word, message)
 
 
-def test_a_file_that_is_not_utf8_is_one_line(cli, tmp_path):
+def test_a_file_that_is_not_utf8_is_one_line(cli, tmp_path, forbid_runs):
     path = tmp_path / "latin1.toml"
     path.write_bytes(HEADER.encode() + 'title = "caf\xe9"\n'.encode("latin-1"))
     result = cli("--scenario", str(path))

@@ -33,7 +33,7 @@ def bad_out_cases(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("case", ["empty", "blank", "missing folder", "a directory", "/dev/full", "/proc/version"])
-def test_an_unwritable_out_is_refused_before_the_run(cli, tmp_path, worker_starts, case):
+def test_an_unwritable_out_is_refused_before_the_run(cli, tmp_path, forbid_runs, case):
     cases = bad_out_cases(tmp_path)
     if case not in cases:
         pytest.skip("/proc/version exists on Linux only")
@@ -43,11 +43,10 @@ def test_an_unwritable_out_is_refused_before_the_run(cli, tmp_path, worker_start
     message = one_error_line(result.stderr)
     assert message.startswith("--out"), message
     assert result.stdout == ""  # no document: the run never happened
-    assert worker_starts == []
     assert not events.exists()
 
 
-def test_the_out_checks_name_what_is_wrong(cli, tmp_path):
+def test_the_out_checks_name_what_is_wrong(cli, tmp_path, forbid_runs):
     expected = {"empty": "empty", "missing folder": "does not exist", "a directory": "directory",
                 "/dev/full": "not a regular file", "/proc/version": "cannot write"}
     for case, path in bad_out_cases(tmp_path).items():
@@ -56,12 +55,11 @@ def test_the_out_checks_name_what_is_wrong(cli, tmp_path):
             assert expected[case] in message, (case, message)
 
 
-def test_an_unwritable_events_file_is_refused_before_the_run(cli, tmp_path, worker_starts):
+def test_an_unwritable_events_file_is_refused_before_the_run(cli, tmp_path, forbid_runs):
     result = cli("--scenario", "bn-stats", "--json", "--events", str(tmp_path))
     assert result.exit_code == 2
     assert one_error_line(result.stderr).startswith("--events")
     assert result.stdout == ""
-    assert worker_starts == []
 
 
 def _full_disk_for(target: Path, failing: str):

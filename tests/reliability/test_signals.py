@@ -8,7 +8,10 @@ the events file holds a Metrics line, so some steps are recorded.
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -16,6 +19,8 @@ import pytest
 from reliability_support import document_steps, file_has, finish, metric_steps, send, strict_json, wait_until
 
 from regtui import headless
+from regtui.event_log import EventLog, encode
+from regtui.events import Progress
 
 LONG_RUN = ("--scenario", "weight-decay", "--json", "--set", "iters=2000000", "--jobs", "1")
 
@@ -79,6 +84,48 @@ def test_two_sigints_at_startup_stop_at_once_with_a_valid_document(spawn, tmp_pa
     out, err = finish(proc)
     assert proc.returncode == 130, err
     check_interrupted_document(out, err, steps=False)
+
+
+# A run stuck in one long call (the worker never looks at the cancel flag): only the second signal can
+# end it. The driver replaces the worker's body, so no torch is imported and nothing else differs.
+STUCK_DRIVER = """
+import sys, threading
+from regtui import cli, headless
+headless._Worker.run = lambda self: threading.Event().wait()  # a torch call that never returns
+cli.main(sys.argv[1:])
+"""
+
+
+def test_a_second_sigint_ends_a_run_stuck_in_one_call(tmp_path):
+    events = tmp_path / "events.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STUCK_DRIVER, "--scenario", "weight-decay", "--json", "--events", str(events)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        wait_until(events.exists, "the events file (the handlers are installed by then)", proc=proc)
+        send(proc, signal.SIGINT)  # asks the run to stop at its next step, which never comes
+        time.sleep(0.2)
+        send(proc, signal.SIGINT)  # stops now
+        out, err = finish(proc)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    check_interrupted_document(out, err, steps=False)
+
+
+def test_each_event_reaches_the_file_when_it_is_emitted(tmp_path):
+    """What SIGKILL cannot take back: every line is written and flushed to the OS as it is emitted."""
+    path = tmp_path / "events.jsonl"
+    log = EventLog(open(path, "w", encoding="utf-8"))  # closed below
+    try:
+        for step in range(3):
+            log(Progress(step, 3))
+            # read through another handle, as a reader of a killed run's file would
+            assert path.read_text(encoding="utf-8").splitlines()[-1] == encode(Progress(step, 3))
+    finally:
+        log.close()
 
 
 @pytest.mark.xfail(raises=AssertionError, strict=True, reason=(
@@ -173,3 +220,20 @@ def test_rebuild_of_a_file_without_events_is_one_line(cli, tmp_path):
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("regtui: error: --rebuild"), result.stderr
 
+
+
+@pytest.mark.xfail(raises=AssertionError, strict=True, reason=(
+    "product bug: a Ctrl-C that lands before headless.run installs its handlers (while click parses the "
+    "options or regtui.headless is imported, the first ~0.1 s) ends through click.Abort: exit 130 with "
+    "nothing at all on stdout, where --json promises an interrupted document"))
+def test_a_ctrl_c_before_the_handlers_are_installed_still_prints_a_document(cli, monkeypatch):
+    from regtui import cli as cli_module
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module, "parse_count", ctrl_c)  # runs just before headless.run
+    result = cli("--scenario", "weight-decay", "--json")
+    assert result.exit_code == 130
+    assert result.stdout.strip(), "no document on stdout"
+    assert strict_json(result.stdout)["status"] == "interrupted"
