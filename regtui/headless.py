@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -164,7 +164,7 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
             recording.discard()  # bad input found by the worker (the device): no run happened
         raise worker.error
     code = _exit_code(worker, signals)
-    doc = collector.document()
+    doc = collector.document(compact=True)
     code = _write(doc, opts.as_json, out, code)
     if recording:
         _finish_saving(recording, doc)
@@ -216,18 +216,25 @@ def _exit_code(worker: _Worker, signals: Signals) -> int:
 def _write(doc: dict[str, Any], as_json: bool, out: Any, code: int) -> int:
     """--out first (atomically), then stdout, which gets the document even when --out fails."""
     from regtui.output import write_atomic
-    from regtui.report import to_json
+    from regtui.report import write_json
     from regtui.text_report import text_report
 
-    text = to_json(doc)
+    def document(stream: TextIO) -> None:  # streamed: a long run's text is never held whole
+        write_json(doc, stream)
+        stream.write("\n")
+
     if out is not None:
         try:
-            write_atomic(out, text + "\n")
+            write_atomic(out, document)
         except OSError as exc:
             click.echo(f"regtui: error: --out: could not write {out}: {exc.strerror or exc}; "
                        "the document is on stdout", err=True)
             code = code or EXIT_FAILED
-    click.echo(text if as_json else text_report(doc))
+    if as_json:
+        document(sys.stdout)
+        sys.stdout.flush()
+    else:
+        click.echo(text_report(doc))
     return code
 
 

@@ -11,7 +11,9 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from regtui.specs import ConfigError
 
@@ -43,12 +45,16 @@ def check_writable(option: str, name: str) -> Path:
     return path
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename; OSError on failure, target untouched."""
+def write_atomic(path: Path, content: str | Callable[[TextIO], object]) -> None:
+    """Write ``content`` (text, or a function that writes to a stream) to ``path`` via a temporary
+    file and a rename; OSError on failure, and the target is untouched."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            if isinstance(content, str):
+                handle.write(content)
+            else:
+                content(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, _mode_for(path))

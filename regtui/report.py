@@ -10,11 +10,14 @@ The document's text form is :mod:`regtui.text_report`.
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import threading
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from regtui.aggregate import downsample, finite, mean_std, mean_std_lists, sanitize
 from regtui.events import (
@@ -36,25 +39,39 @@ SCHEMA = "regtui.run/1"
 SUMMARY_KINDS = {"data": "data", "sweep": "sweep"}
 
 Rows = list[tuple[Any, ...]]
+_NAN = array("d", [math.nan])
 
 
 @dataclass
 class ModelData:
-    """Everything recorded for one model (variant at one seed)."""
+    """Everything recorded for one model (variant at one seed).
+
+    Per-step data lives in typed arrays (4 or 8 bytes a step, 8 a value), not
+    lists of Python floats (~32 bytes each): a million steps stay a few tens of
+    MB, and a chunk costs the same at step 10 as at step 10,000,000.
+    """
 
     params: dict[str, Any] = field(default_factory=dict)
-    steps: list[int] = field(default_factory=list)
-    series: dict[str, list[float]] = field(default_factory=dict)
+    steps: array[int] = field(default_factory=lambda: array("i"))
+    series: dict[str, array[float]] = field(default_factory=dict)
     final: dict[str, Any] = field(default_factory=dict)
     curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     layers: dict[str, Any] | None = None
 
     def add_metrics(self, event: Metrics) -> None:
         n_before, n_new = len(self.steps), len(event.step)
-        self.steps.extend(event.step)
-        for name in event.values.keys() | self.series.keys():
-            column = self.series.setdefault(name, [float("nan")] * n_before)
-            column.extend(event.values.get(name, (float("nan"),) * n_new))
+        try:
+            self.steps.extend(event.step)
+        except OverflowError:  # a step beyond 2**31: widen once
+            self.steps = array("q", self.steps)
+            self.steps.extend(event.step)
+        for name, values in event.values.items():
+            if name not in self.series:  # a metric that starts late: padded once, not per chunk
+                self.series[name] = array("d", _NAN * n_before)
+            self.series[name].extend(values)
+        for name, column in self.series.items():
+            if name not in event.values:
+                column.extend(_NAN * n_new)
 
     @property
     def diverged(self) -> bool:
@@ -236,10 +253,11 @@ class Collector:
         with self._lock:
             return [s for (v, s) in self._models if v == variant]
 
-    def variant_record(self, variant: str, max_points: int = 0) -> dict[str, Any]:
+    def variant_record(self, variant: str, max_points: int = 0, compact: bool = False) -> dict[str, Any]:
         """One variant, aggregated over its seeds (see regtui.aggregate for the rules).
 
-        ``max_points`` > 0 downsamples the series (for drawing); 0 keeps every point.
+        ``max_points`` > 0 downsamples the series (for drawing); 0 keeps every point
+        (as typed arrays with ``compact``, else as lists).
         """
         with self._lock:
             seeds = self.seeds_of(variant)
@@ -247,7 +265,7 @@ class Collector:
             record: dict[str, Any] = {"name": variant, "params": dict(models[0].params), "seeds": seeds}
             if len(models) == 1:
                 m = models[0]
-                record["series"] = _series(m, max_points)
+                record["series"] = _series(m, max_points, compact)
                 record["final"] = dict(m.final)
                 if m.curves:
                     record["curves"] = {k: {"x": list(c["x"]), "y": list(c["y"])} for k, c in m.curves.items()}
@@ -256,11 +274,17 @@ class Collector:
                 return record
             return _aggregate(record, seeds, models, max_points)
 
-    def document(self) -> dict[str, Any]:
-        """The JSON document (schema regtui.run/1), sanitized for strict JSON."""
+    def document(self, compact: bool = False) -> dict[str, Any]:
+        """The JSON document (schema regtui.run/1), sanitized for strict JSON.
+
+        ``compact``: single-seed series stay typed arrays (copies, not Python
+        lists) for :func:`write_json`, which writes them without a list of
+        floats per step; a long run's document then costs little more memory
+        than its text.
+        """
         with self._lock:
             started, finished = self._started, self._finished
-            variants = [self.variant_record(v) for v in self._variants]
+            variants = [self.variant_record(v, compact=compact) for v in self._variants]
             doc: dict[str, Any] = {
                 "schema": SCHEMA,
                 "scenario": started.scenario if started else None,
@@ -288,10 +312,12 @@ class Collector:
             return sanitize(doc)
 
 
-def _series(m: ModelData, max_points: int) -> dict[str, list[Any]]:
+def _series(m: ModelData, max_points: int, compact: bool = False) -> dict[str, Any]:
     if max_points:
         return {"step": downsample(m.steps, max_points),
                 **{k: downsample(v, max_points) for k, v in m.series.items()}}
+    if compact:
+        return {"step": array(m.steps.typecode, m.steps), **{k: array("d", v) for k, v in m.series.items()}}
     return {"step": list(m.steps), **{k: list(v) for k, v in m.series.items()}}
 
 
@@ -360,4 +386,55 @@ def sweep_summary(sweep: dict[str, Any], variants: list[dict[str, Any]]) -> dict
 
 def to_json(doc: dict[str, Any]) -> str:
     """Strict JSON: a NaN or Infinity token here is a bug, so json refuses it."""
-    return json.dumps(sanitize(doc), indent=2, allow_nan=False)
+    out = io.StringIO()
+    write_json(doc, out)
+    return out.getvalue()
+
+
+_CHUNK = 8192  # values per write of a long array
+
+
+def write_json(doc: Any, stream: TextIO) -> None:
+    """Write ``doc`` as strict JSON, laid out as ``json.dumps(indent=2)`` lays it out.
+
+    Typed arrays (a compact document's series) and long lists go out in chunks
+    through json's C encoder, so writing never holds the whole text or a list
+    of Python floats per step; NaN and infinities become null.
+    """
+    _write(doc, stream.write, 0)
+
+
+def _write(value: Any, write: Callable[[str], Any], level: int) -> None:
+    pad = "\n" + "  " * (level + 1)
+    if isinstance(value, dict):
+        if not value:
+            write("{}")
+            return
+        for i, (key, item) in enumerate(value.items()):
+            write(("{" if i == 0 else ",") + pad + json.dumps(str(key)) + ": ")
+            _write(item, write, level + 1)
+        write("\n" + "  " * level + "}")
+    elif isinstance(value, array) or (isinstance(value, (list, tuple)) and _scalars(value)):
+        if not value:
+            write("[]")
+            return
+        for start in range(0, len(value), _CHUNK):
+            chunk = sanitize(list(value[start:start + _CHUNK]))
+            body = json.dumps(chunk, allow_nan=False)[1:-1].replace(", ", "," + pad)
+            write(("[" if start == 0 else ",") + pad + body)
+        write("\n" + "  " * level + "]")
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            write("[]")
+            return
+        for i, item in enumerate(value):
+            write(("[" if i == 0 else ",") + pad)
+            _write(item, write, level + 1)
+        write("\n" + "  " * level + "]")
+    else:
+        write(json.dumps(sanitize(value), allow_nan=False))
+
+
+def _scalars(values: list[Any] | tuple[Any, ...]) -> bool:
+    """Numbers, booleans and null only (a string may hold ', ' and must not be split)."""
+    return all(v is None or isinstance(v, (int, float)) for v in values)

@@ -109,7 +109,7 @@ class Recording:
         OSError when the document or record cannot be written; a damaged index
         is only a warning (the folder holds the run whole).
         """
-        from regtui.report import to_json
+        from regtui.report import write_json
 
         self._stop()
         info = self.info
@@ -117,7 +117,7 @@ class Recording:
         info.device = str(doc.get("device") or info.device)
         info.elapsed_s, info.error = doc.get("elapsed_s"), doc.get("error")
         info.finals = scalar_finals(doc)
-        write_atomic(self.folder / DOCUMENT, to_json(doc) + "\n")
+        write_atomic(self.folder / DOCUMENT, lambda stream: (write_json(doc, stream), stream.write("\n")))
         replace_quickly(self.folder / META, info.to_json())
         with contextlib.suppress(OSError):
             (self.folder / EVENTS).unlink()
