@@ -174,10 +174,21 @@ def _print_list(scenarios_dir: str | None) -> None:
 
 def _open_app(file: str | None, scenarios_dir: str | None, device: str) -> int:
     _check_terminal()
+    # Something on screen at once: on a cold disk importing Textual takes seconds, and the
+    # dashboard's first frame (which replaces this line) comes only after it.
+    sys.stdout.write("regtui: starting the dashboard…\r\n")
+    sys.stdout.flush()
     from regtui.app.app import make_app
 
-    make_app(file=file, scenarios_dir=scenarios_dir, device=device).run()
-    return 0
+    app = make_app(file=file, scenarios_dir=scenarios_dir, device=device)
+    app.run()
+    # Quit at once: a cancelled run's thread may be inside a long torch op, and tearing down an
+    # interpreter that loaded torch takes a second or more. The app has closed the terminal and
+    # wrote what it keeps as it went; nothing is left to finish but the flush.
+    code = app.return_code or 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _check_terminal() -> None:

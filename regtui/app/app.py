@@ -8,10 +8,11 @@ Textual's breakpoints (see :mod:`regtui.app.layout`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -77,7 +78,8 @@ class RegtuiApp(App[None]):
 
     def on_mount(self) -> None:
         if not self.device_names:
-            self._detect_devices()
+            # Draw first: torch loads (and the devices are found) only once the first frame is out.
+            self.call_after_refresh(self.set_timer, 0.05, self._detect_devices)
 
     # --- devices ---------------------------------------------------------------------------
 
@@ -85,22 +87,32 @@ class RegtuiApp(App[None]):
         """The device a run started now uses (the requested one while detection is under way)."""
         return self.device or ("cpu" if self.requested_device == "auto" else self.requested_device)
 
-    @work(thread=True, exclusive=True, group="devices", exit_on_error=False)
     def _detect_devices(self) -> None:
-        from regtui import devices
-        from regtui.specs import ConfigError
+        # A daemon thread, not a Textual worker: those run on asyncio's default executor, which
+        # the event loop joins on exit, so quitting while torch loads would wait for the import.
+        threading.Thread(target=self._find_devices, name="regtui-devices", daemon=True).start()
 
-        names = devices.available()
-        chosen = devices.best()
-        if self.requested_device.strip().lower() != "auto":
-            try:
-                chosen = devices.resolve(self.requested_device)
-            except ConfigError as exc:
-                self.call_from_thread(self.notify, f"{exc}; using {chosen}", title="device", severity="error")
-        self.post_message(DevicesFound(names, chosen))
+    def _find_devices(self) -> None:
+        try:
+            from regtui import devices
+            from regtui.specs import ConfigError
+
+            names = devices.available()
+            chosen, error = devices.best(), None
+            if self.requested_device.strip().lower() != "auto":
+                try:
+                    chosen = devices.resolve(self.requested_device)
+                except ConfigError as exc:
+                    error = f"{exc}; using {chosen}"
+            self.post_message(DevicesFound(names, chosen, error))
+        except BaseException as exc:  # a broken torch install is a notice, never a dead app
+            self.post_message(DevicesFound(["cpu"], "cpu", f"finding the devices failed: {type(exc).__name__}: "
+                                           f"{exc}"))
 
     @on(DevicesFound)
     def _devices_found(self, event: DevicesFound) -> None:
+        if event.error:
+            self.notify(event.error, title="device", severity="error", timeout=10)
         self.device_names = list(event.names)
         if event.best not in self.device_names:
             self.device_names.append(event.best)

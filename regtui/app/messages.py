@@ -34,3 +34,4 @@ class DevicesFound(Message):
 
     names: list[str]
     best: str
+    error: str | None = None  # a requested device that does not exist, or torch failing to load

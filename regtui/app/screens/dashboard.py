@@ -11,11 +11,12 @@ loops over them (see :mod:`regtui.app.views.base`), never names one.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
@@ -81,6 +82,7 @@ class DashboardScreen(Screen[None]):
         self.layout_mode: layout.Mode | None = None  # None until mounted
 
         self.views: dict[str, View] = {}  # name -> view, in tab order
+        self.run_queued = False  # Run was asked for while torch was loading
         self.run_state: RunState | None = None
         self._next_run_id = 0
         self._drawn: dict[str, tuple[int, int]] = {}  # view -> (run id, collector version)
@@ -255,6 +257,8 @@ class DashboardScreen(Screen[None]):
         self.query_one(DeviceSelect).set_devices(names, chosen)
         self._update_replay()
         self._status()
+        if self.run_queued:
+            self.action_run()
 
     @on(Input.Submitted)
     def _field_submitted(self, event: Input.Submitted) -> None:
@@ -373,7 +377,13 @@ class DashboardScreen(Screen[None]):
 
     def _status(self) -> None:
         state = self.run_state
-        info = state.status_info() if state else StatusInfo(device=self.regtui.device or "detecting device…")
+        if state is not None:
+            info = state.status_info()
+        elif self.regtui.device is None:
+            info = StatusInfo(device="loading torch, finding devices…",
+                              status="run queued" if self.run_queued else "ready")
+        else:
+            info = StatusInfo(device=self.regtui.device)
         self.query_one(StatusBar).show(info)
 
     def _update_replay(self) -> None:
@@ -399,6 +409,12 @@ class DashboardScreen(Screen[None]):
         if self.plan is None:
             self.notify(self.form_error or "choose a scenario first", title="cannot run", severity="error")
             return
+        if self.regtui.device is None:  # torch is still loading: run as soon as it is ready
+            self.run_queued = True
+            self.notify("torch is loading; the run starts as soon as it is ready", title="run queued", timeout=4)
+            self._status()
+            return
+        self.run_queued = False
         self.cancel_run()
         self._next_run_id += 1
         state = RunState(self._next_run_id, self.plan, self.regtui.run_device(), Collector())
@@ -412,8 +428,13 @@ class DashboardScreen(Screen[None]):
         self.refresh_bindings()
         self._run_in_thread(state)
 
-    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def _run_in_thread(self, state: RunState) -> None:
+        # A daemon thread, not a Textual worker: asyncio joins its default executor's threads on
+        # exit, so quitting would wait for the step under way; the cancel flag stops the run.
+        threading.Thread(target=self._run_body, args=(state,), name=f"regtui-run-{state.run_id}",
+                         daemon=True).start()
+
+    def _run_body(self, state: RunState) -> None:
         try:
             runner = self.options.runner
             if runner is None:
@@ -453,6 +474,9 @@ class DashboardScreen(Screen[None]):
             self.run_state.cancel.set()
 
     def action_stop(self) -> None:
+        if self.run_queued:
+            self.run_queued = False
+            self._status()
         if self.run_state is not None and self.run_active():
             self.run_state.cancel.set()
             self.run_state.status = "stopping"
@@ -461,7 +485,7 @@ class DashboardScreen(Screen[None]):
     # --- other actions ---------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "stop" and not self.run_active():
+        if action == "stop" and not (self.run_active() or self.run_queued):
             return None  # shown dimmed in the footer
         if action in ("next_view", "prev_view"):
             # Leave tab alone while the terminal is too small and in an open Select.

@@ -13,7 +13,7 @@ class DeviceSelect(Select[str]):
     """
 
     def __init__(self, device: str | None, *, id: str | None = None) -> None:
-        initial = [(device, device)] if device else [("detecting…", "")]
+        initial = [(device, device)] if device else [("loading…", "")]
         super().__init__(initial, value=device or "", allow_blank=False, compact=True, id=id)
 
     def set_devices(self, names: list[str], chosen: str) -> None:
