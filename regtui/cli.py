@@ -8,6 +8,7 @@ need them. Every bad input ends as one line on stderr and exit code 2.
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import sys
 from pathlib import Path
@@ -37,12 +38,43 @@ def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error("regtui-ascii", _ascii_fallback)
 
 
+class _AsciiEncoder(codecs.IncrementalEncoder):
+    def encode(self, text: str, final: bool = False) -> bytes:
+        return codecs.ascii_encode(text, "regtui-ascii")[0]
+
+
+def _find_codec(name: str) -> codecs.CodecInfo | None:
+    """ASCII with stand-ins under a name of its own: click re-wraps a stream it sees as plain
+    ASCII in UTF-8 (mojibake on an ASCII terminal), but leaves this one alone."""
+    if name != "regtui_ascii":
+        return None
+    return codecs.CodecInfo(
+        name="regtui-ascii",
+        encode=lambda text, errors="strict": codecs.ascii_encode(text, "regtui-ascii"),
+        decode=codecs.ascii_decode,
+        incrementalencoder=_AsciiEncoder,
+    )
+
+
+codecs.register(_find_codec)
+
+
 def _readable_streams() -> None:
     """On a non-UTF-8 locale, print ASCII stand-ins instead of dying with UnicodeEncodeError."""
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None and (stream.encoding or "").lower().replace("-", "") != "utf8":
-            reconfigure(errors="regtui-ascii")
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            encoding = codecs.lookup(stream.encoding or "utf-8").name
+        except LookupError:
+            continue
+        if encoding in ("utf-8", "regtui-ascii") or not hasattr(stream, "reconfigure"):
+            continue
+        if encoding == "ascii" and hasattr(stream, "buffer"):
+            stream.flush()
+            setattr(sys, name, io.TextIOWrapper(stream.buffer, encoding="regtui_ascii",
+                                                line_buffering=stream.line_buffering))
+        else:
+            stream.reconfigure(errors="regtui-ascii")
 
 
 class OneLineErrorsMixin:
@@ -57,9 +89,13 @@ class OneLineErrorsMixin:
             message = exc.format_message() if isinstance(exc, click.UsageError) else str(exc)
             click.echo(f"regtui: error: {message}", err=True)
             sys.exit(EXIT_BAD_INPUT)
-        except click.Abort:
+        except (click.Abort, KeyboardInterrupt):
+            self.interrupted_early()
             sys.exit(EXIT_INTERRUPTED)
         sys.exit(code or 0)
+
+    def interrupted_early(self) -> None:
+        """Ctrl-C before a run had its own handlers (while the options were parsed)."""
 
 
 class OneLineErrors(OneLineErrorsMixin, click.Command):
@@ -76,7 +112,20 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
 
             kwargs.setdefault("prog_name", "regtui runs")
             return runs.main(argv[1:], *rest, **kwargs)
+        self.headless_json = "--json" in argv and any(
+            a in ("--scenario", "-s") or a.startswith("--scenario=") for a in argv)
+        if self.headless_json:
+            from regtui import headless
+
+            headless.catch_early_signals()  # a Ctrl-C while the options are parsed stops the run at once
         return super().main(argv, *rest, **kwargs)
+
+    def interrupted_early(self) -> None:
+        """--json promises a document, even when no run started: status "interrupted", no data."""
+        if getattr(self, "headless_json", False):
+            from regtui.report import Collector, to_json
+
+            sys.stdout.write(to_json(Collector().document()) + "\n")
 
 
 class RunsGroup(OneLineErrorsMixin, click.Group):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -80,6 +82,8 @@ class EventLog:
 def read(path: str | Path) -> Iterator[Event]:
     """The events of a file, up to its first line that does not parse (a run killed mid-write)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block open() until a writer came
+            raise ConfigError(f"--rebuild: {path} is not a regular file (a directory, device or pipe)")
         handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         raise ConfigError(f"--rebuild: cannot read {path}: {exc.strerror or exc}") from None

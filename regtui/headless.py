@@ -48,6 +48,21 @@ class Options:
     runs_dir: str | None = None  # the history's folder; None: $REGTUI_RUNS_DIR or the XDG data folder
 
 
+_early_code: list[int] = []  # a signal that came before run() installed its handlers
+
+
+def _on_early_signal(signum: int, frame: Any) -> None:
+    if not _early_code:
+        _early_code.append(SIGNAL_EXITS[signum])
+
+
+def catch_early_signals() -> None:
+    """Called first thing by the CLI: a signal before :func:`run` starts means "stop at once"."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in SIGNAL_EXITS:
+            signal.signal(signum, _on_early_signal)
+
+
 class _StopNow(Exception):
     """Raised in the main thread by a second signal: stop waiting for the run."""
 
@@ -70,13 +85,13 @@ class Signals:
             signal.signal(signum, handler)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
+        # No locks in here (threading.Event.set takes one): a second signal can arrive while
+        # this handler runs and would wait on it forever. The main loop sets the cancel flag.
         if self.writing:
             return  # the document is being written whole; exit right after
-        first = self.code is None
-        if first:
+        if self.code is None:
             self.code = SIGNAL_EXITS[signum]
-        self.cancel.set()
-        if not first:
+        else:
             raise _StopNow()
 
 
@@ -84,6 +99,9 @@ def run(opts: Options) -> int:
     """Run a scenario headless; returns the exit code (ConfigError for bad input)."""
     cancel = threading.Event()
     signals = Signals(cancel)
+    if _early_code:
+        signals.code = _early_code[0]
+        cancel.set()
     in_main = threading.current_thread() is threading.main_thread()
     if in_main:  # before anything slow, so an early Ctrl-C also ends with valid output
         signals.install()
@@ -153,6 +171,8 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     stopped_now = False
     try:
         while worker.is_alive():
+            if signals.code is not None and not cancel.is_set():
+                cancel.set()  # the first signal: stop at the next step
             worker.join(0.05)
     except _StopNow:
         stopped_now = True

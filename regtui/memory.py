@@ -23,7 +23,7 @@ def mlp_bytes(p: dict[str, Any], models: int) -> tuple[int, str]:
     h, layers, n = p["hidden"], p["layers"], p["n_points"]
     params = 2 * h + (layers - 1) * (h * h + h) + h + 1
     per_model = 3 * params + 6 * n * h * layers  # weights, grads, momentum; activations, masks
-    extra = 2 * p.get("scaling_n", 0)  # the dropout scaling demo's input and output
+    extra = 12 * p.get("scaling_n", 0)  # the dropout scaling demo: input, mask, output, float64 sums
     return FLOAT * (models * per_model + extra), f"hidden={h}, layers={layers}, n_points={n}, {models} model(s)"
 
 

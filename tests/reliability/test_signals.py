@@ -16,11 +16,12 @@ import threading
 import time
 
 import pytest
-from reliability_support import document_steps, file_has, finish, metric_steps, send, strict_json, wait_until
+from reliability_support import TIMEOUT, document_steps, file_has, finish, metric_steps, send, strict_json, wait_until
 
 from regtui import headless
 from regtui.event_log import EventLog, encode
 from regtui.events import Progress
+from regtui.specs import ConfigError
 
 LONG_RUN = ("--scenario", "weight-decay", "--json", "--set", "iters=2000000", "--jobs", "1")
 
@@ -82,7 +83,10 @@ def test_two_sigints_at_startup_stop_at_once_with_a_valid_document(spawn, tmp_pa
     time.sleep(0.2)
     send(proc, signal.SIGINT)
     out, err = finish(proc)
-    assert proc.returncode == 130, err
+    # Normally the second SIGINT finds the worker still importing torch and stops the run at once
+    # (exit 130); on a machine fast enough to be done by then, it lands in the interpreter's shutdown
+    # as in the test above. The document must be whole either way.
+    assert proc.returncode in (130, -signal.SIGINT), err
     check_interrupted_document(out, err, steps=False)
 
 
@@ -128,10 +132,6 @@ def test_each_event_reaches_the_file_when_it_is_emitted(tmp_path):
         log.close()
 
 
-@pytest.mark.xfail(raises=AssertionError, strict=True, reason=(
-    "product bug: Signals._on_signal calls threading.Event.set() from the handler; a second signal "
-    "delivered while the first handler is inside Event.set (holding its non-reentrant lock) runs the "
-    "handler again, which blocks on that lock forever: two Ctrl-C microseconds apart hang the run"))
 def test_a_second_signal_inside_the_first_handler_does_not_deadlock():
     cancel = threading.Event()
     signals = headless.Signals(cancel)
@@ -222,10 +222,6 @@ def test_rebuild_of_a_file_without_events_is_one_line(cli, tmp_path):
 
 
 
-@pytest.mark.xfail(raises=AssertionError, strict=True, reason=(
-    "product bug: a Ctrl-C that lands before headless.run installs its handlers (while click parses the "
-    "options or regtui.headless is imported, the first ~0.1 s) ends through click.Abort: exit 130 with "
-    "nothing at all on stdout, where --json promises an interrupted document"))
 def test_a_ctrl_c_before_the_handlers_are_installed_still_prints_a_document(cli, monkeypatch):
     from regtui import cli as cli_module
 
@@ -237,3 +233,28 @@ def test_a_ctrl_c_before_the_handlers_are_installed_still_prints_a_document(cli,
     assert result.exit_code == 130
     assert result.stdout.strip(), "no document on stdout"
     assert strict_json(result.stdout)["status"] == "interrupted"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_rebuild_refuses_a_fifo_instead_of_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "events.fifo"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | None] = []
+
+    def rebuild() -> None:
+        try:
+            headless.rebuild(str(fifo), True, None)
+            outcome.append(None)
+        except BaseException as exc:  # reported below
+            outcome.append(exc)
+
+    reader = threading.Thread(target=rebuild, daemon=True)
+    reader.start()
+    reader.join(3)  # a refusal takes microseconds; opening the FIFO blocks until a writer comes
+    blocked = reader.is_alive()
+    if blocked:  # be the writer it waits for, so the thread ends (it then reads an empty file)
+        with open(fifo, "w"):
+            pass
+        reader.join(TIMEOUT)
+    assert not blocked, "--rebuild opened the FIFO and waited for a writer"
+    assert isinstance(outcome[0], ConfigError) and "\n" not in str(outcome[0]), outcome

@@ -94,12 +94,9 @@ COMMANDS = {
 }
 
 
-ASCII_BUG = pytest.mark.xfail(raises=UnicodeDecodeError, strict=True, reason=(
-    "product bug: with an ASCII stdout click.echo treats the stream as misconfigured and re-wraps its buffer "
-    "as UTF-8, bypassing cli._readable_streams(); the output has UTF-8 bytes instead of ASCII stand-ins"))
 
 
-@pytest.mark.parametrize("encoding", [pytest.param("ascii", marks=ASCII_BUG), "latin-1"])
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
 @pytest.mark.parametrize("command", COMMANDS, ids=COMMANDS.keys())
 def test_a_narrow_locale_gets_readable_output_not_a_traceback(tmp_path, encoding, command):
     (tmp_path / "unicode.toml").write_text(NON_ASCII_SCENARIO, encoding="utf-8")
