@@ -10,7 +10,10 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
+
+from regtui.numbers import fmt
 
 
 class ConfigError(ValueError):
@@ -104,7 +107,8 @@ class Param:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:g}"
+    """A bound in a message: the one number formatter, 6 digits (1_000_000 reads 1e+06)."""
+    return fmt(float(x), 6)
 
 
 def parse_count(name: str, text: str, minimum: int, maximum: int) -> int:
