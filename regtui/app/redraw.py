@@ -1,11 +1,16 @@
 """The redraw timer: redraw what changed, then wait in proportion to what drawing cost.
 
-Training runs in a thread and shares the GIL with the UI, so every redraw
+When training runs in a thread it shares the GIL with the UI, so every redraw
 slows it down. The cost of a redraw is the UI thread's CPU time since the
 previous tick: the plotext renders, Textual's compositing and the status line
 included. Waiting ``draw_factor`` times that keeps the UI thread's share of the
-GIL near 1/draw_factor, so training keeps its speed. The benchmark and the
-tests read ``redraws``, ``draw_seconds``, ``interval`` and ``last_draw_cost``.
+GIL near 1/draw_factor, so training keeps its speed. When training runs in a
+child process on a core of its own (``contended()`` is False), drawing cannot
+slow it down, so the wait is only ``OWN_CORE_FACTOR`` times the cost (the UI
+thread stays under about a third of its core) and at least ``min_interval``.
+The status line (``status``) has its own timer, ``STATUS_INTERVAL``, while a
+run is going on, whatever the charts cost. The benchmark and the tests read
+``redraws``, ``draw_seconds``, ``interval`` and ``last_draw_cost``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from collections.abc import Callable
 from textual.message_pump import MessagePump
 
 MAX_INTERVAL = 2.0  # never wait longer than this between redraws
+OWN_CORE_FACTOR = 3.0  # the draw factor when training does not share this process's GIL
+STATUS_INTERVAL = 0.2  # the status line's refresh during a run, seconds
 
 
 class RedrawScheduler:
@@ -30,11 +37,15 @@ class RedrawScheduler:
         alive: Callable[[], bool],
         min_interval: float,
         draw_factor: float,
+        contended: Callable[[], bool] = lambda: True,
+        status: Callable[[], None] | None = None,
     ) -> None:
         self._owner = owner
         self._redraw = redraw
         self._busy = busy
         self._alive = alive
+        self._contended = contended
+        self._status = status
         self.min_interval = min_interval
         self.draw_factor = draw_factor
         self.redraws = 0
@@ -47,6 +58,16 @@ class RedrawScheduler:
 
     def start(self) -> None:
         self._schedule(self.min_interval)
+        if self._status is not None:
+            self._owner.set_interval(STATUS_INTERVAL, self._status_tick, name="status")
+
+    def factor(self) -> float:
+        """How many times the last redraw's cost to wait before the next one."""
+        return self.draw_factor if self._contended() else min(self.draw_factor, OWN_CORE_FACTOR)
+
+    def _status_tick(self) -> None:
+        if self._status is not None and self._alive() and self._busy():
+            self._status()
 
     def now(self, force: bool = False) -> bool:
         """Redraw at once (a tab was opened, a run ended); ``force`` redraws even unchanged data."""
@@ -77,5 +98,5 @@ class RedrawScheduler:
             self._cpu_mark = cpu
             delay = self.min_interval
             if self._drew_last or self._busy():
-                delay = max(delay, min(MAX_INTERVAL, self.draw_factor * max(self.last_draw_cost, tick_cost)))
+                delay = max(delay, min(MAX_INTERVAL, self.factor() * max(self.last_draw_cost, tick_cost)))
             self._schedule(delay)

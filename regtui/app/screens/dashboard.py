@@ -23,16 +23,18 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.events import Resize
 from textual.geometry import Size
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, TabbedContent, Tabs
 
 from regtui import registry
 from regtui import scenario as sc
-from regtui.app import layout
+from regtui.app import layout, run_saving
 from regtui.app.catalog import Entry
 from regtui.app.messages import FormChanged, RunEnded
 from regtui.app.options import Options
 from regtui.app.redraw import RedrawScheduler
 from regtui.app.run_state import RunState
+from regtui.app.trainer_process import make_trainer, own_core
 from regtui.app.views import VIEW_TYPES, Showing, View
 from regtui.app.views.params import ParamsTab
 from regtui.app.widgets.device_select import DeviceSelect
@@ -56,16 +58,21 @@ class DashboardScreen(Screen[None]):
     AUTO_FOCUS = ""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "run", "Run"),
-        Binding("s", "stop", "Stop"),
+        # Priority bindings act as the key arrives, before the next key of a burst (a paste, SSH)
+        # is handed to the focused widget; check_action passes them on while a field is typed in.
+        Binding("r", "run", "Run", priority=True),
+        Binding("s", "stop", "Stop", priority=True),
         Binding("tab", "next_view", "Next view", priority=True),
         Binding("shift+tab", "prev_view", "Prev view", show=False, priority=True),
-        Binding("slash", "focus_picker", "Scenarios", key_display="/"),
-        Binding("p", "focus_form", "Params", show=False),
-        Binding("d", "focus_device", "Device", show=False),
+        Binding("slash", "focus_picker", "Scenarios", key_display="/", priority=True),
+        Binding("p", "focus_form", "Params", show=False, priority=True),
+        Binding("d", "focus_device", "Device", show=False, priority=True),
         Binding("ctrl+r", "reset_params", "Reset params", show=False),
-        Binding("escape", "leave_field", "Leave field", show=False),
+        Binding("escape", "leave_field", "Leave field", show=False, priority=True),
+        Binding("enter", "submit_field", "Run", show=False, priority=True),
     ]
+    TYPING_KEYS: ClassVar[frozenset[str]] = frozenset(
+        {"run", "stop", "focus_picker", "focus_form", "focus_device"})  # letters a field takes
 
     def __init__(self, entries: list[Entry], start_index: int, options: Options) -> None:
         super().__init__()
@@ -87,9 +94,13 @@ class DashboardScreen(Screen[None]):
         self._next_run_id = 0
         self._drawn: dict[str, tuple[int, int]] = {}  # view -> (run id, collector version)
         self._tab_data: frozenset[str] | None = None  # the data kinds the tabs were last fitted to
+        self.overlay: run_saving.Overlay | None = None  # another run drawn over this one (History's compare)
+        # Training in a child process (its own GIL and core) unless a runner was given.
+        self.trainer = make_trainer() if options.runner is None else None
         self.redraw = RedrawScheduler(
             self, self._redraw, busy=self.run_active, alive=self._alive,
             min_interval=options.min_interval, draw_factor=options.draw_factor,
+            contended=lambda: self.trainer is None or not own_core(), status=self._status,
         )
 
     @property
@@ -133,8 +144,14 @@ class DashboardScreen(Screen[None]):
             self.show_devices(self.regtui.device_names, self.regtui.device)
         self._status()
         self.redraw.start()
+        if self.trainer is not None:
+            self.trainer.prepare()  # a warm child: it imports torch while the user reads
         # The tabs exist only once TabbedContent has mounted its panes.
         self.call_after_refresh(self._update_tabs, True)
+
+    def on_unmount(self) -> None:
+        if self.trainer is not None:
+            self.trainer.close()
 
     def on_resize(self, event: Resize) -> None:
         self._apply_layout(event.size)
@@ -260,10 +277,15 @@ class DashboardScreen(Screen[None]):
         if self.run_queued:
             self.action_run()
 
-    @on(Input.Submitted)
-    def _field_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id and event.input.id.startswith("field-"):
-            self.action_run()
+    def _in_field(self) -> bool:
+        focused = self.focused
+        return isinstance(focused, Input) and (focused.id or "").startswith("field-")
+
+    def action_submit_field(self) -> None:
+        """Enter in a field: run, and leave the field for the views so that one-letter keys act."""
+        started = self.action_run()
+        if started or self.plan is not None:
+            self._focus_views()
 
     @on(Button.Pressed, "#run-button")
     def _run_pressed(self) -> None:
@@ -281,7 +303,13 @@ class DashboardScreen(Screen[None]):
         if self.form is not None:
             fields = self.form.query(Input)
             if fields:
-                fields.first().focus()
+                self.set_focus(fields.first())  # at once: Widget.focus() would wait behind queued keys
+
+    def _focus_views(self) -> None:
+        """Focus the visible view's content (or its tab row), at once."""
+        view = self.views.get(self.active_view)
+        target = next((w for w in view.query(Widget) if w.focusable), None) if view else None
+        self.set_focus(target or self.query_one(TabbedContent).query_one(Tabs))
 
     # --- views -----------------------------------------------------------------------------
 
@@ -372,7 +400,8 @@ class DashboardScreen(Screen[None]):
         if self._drawn.get(self.active_view) == key and not force:
             return False
         self._drawn[self.active_view] = key
-        view.draw(collector.snapshot(view.points or self.options.max_points))
+        snapshot = collector.snapshot(view.points or self.options.max_points)
+        view.draw(self.overlay(self.active_view, collector, snapshot) if self.overlay else snapshot)
         return True
 
     def _status(self) -> None:
@@ -405,15 +434,20 @@ class DashboardScreen(Screen[None]):
     def run_active(self) -> bool:
         return self.run_state is not None and self.run_state.active
 
-    def action_run(self) -> None:
+    def action_run(self) -> bool:
+        """Start a run with the form's plan; returns whether it started (or was queued)."""
         if self.plan is None:
             self.notify(self.form_error or "choose a scenario first", title="cannot run", severity="error")
-            return
+            return False
+        if self.run_active():  # never throw a run's progress away on a stray key
+            self.notify("a run is going: s to stop it first", title="not restarted", severity="warning",
+                        timeout=4)
+            return False
         if self.regtui.device is None:  # torch is still loading: run as soon as it is ready
             self.run_queued = True
             self.notify("torch is loading; the run starts as soon as it is ready", title="run queued", timeout=4)
             self._status()
-            return
+            return True
         self.run_queued = False
         self.cancel_run()
         self._next_run_id += 1
@@ -427,6 +461,7 @@ class DashboardScreen(Screen[None]):
         self._status()
         self.refresh_bindings()
         self._run_in_thread(state)
+        return True
 
     def _run_in_thread(self, state: RunState) -> None:
         # A daemon thread, not a Textual worker: asyncio joins its default executor's threads on
@@ -435,17 +470,21 @@ class DashboardScreen(Screen[None]):
                          daemon=True).start()
 
     def _run_body(self, state: RunState) -> None:
+        saver = run_saving.RunSaver(state.plan, state.device, save=self.options.save)  # the run history
         try:
-            runner = self.options.runner
+            runner = self.options.runner or (self.trainer.run if self.trainer is not None else None)
             if runner is None:
                 from regtui.engine import run_plan
 
                 runner = run_plan
-            finished = runner(state.plan, state.device, emit=state.collector, cancel=state.cancel,
+            finished = runner(state.plan, state.device, emit=saver.sink(state.collector), cancel=state.cancel,
                               threads=self.options.threads)
+            saver.end(state.collector)
             self.post_message(RunEnded(state.run_id, finished.status, finished.error, finished.elapsed_s))
         except BaseException as exc:  # a failure is a message, never a dead app
+            saver.end(state.collector, error=f"{type(exc).__name__}: {exc}")
             self.post_message(RunEnded(state.run_id, "failed", f"{type(exc).__name__}: {exc}"))
+        saver.report(self.notify)
 
     @on(RunEnded)
     def _run_ended(self, event: RunEnded) -> None:
@@ -469,6 +508,27 @@ class DashboardScreen(Screen[None]):
         self._update_tabs()
         self.redraw.now(force=True)
 
+    def open_stored(self, plan: sc.Plan, collector: Collector, status: str, elapsed_s: float | None,
+                    device: str) -> bool:
+        """Show a stored run (the History view's) in every view, read-only, as if it had just run."""
+        if self.run_active():
+            self.notify("a run is going on: stop it (s) first", title="cannot open the run", severity="error")
+            return False
+        index = next((i for i, e in enumerate(self.entries)
+                      if e.scenario is not None and e.scenario.path == plan.scenario.path), None)
+        if index is not None:
+            self.select_entry(index)
+        self._next_run_id += 1
+        state = RunState(self._next_run_id, plan, device, collector, status=status, elapsed_s=elapsed_s)
+        state.ended = state.started
+        self._clear_views()
+        self.run_state = state
+        self._update_tabs(open_first=True)
+        self._update_replay()
+        self.refresh_bindings()
+        self.redraw.now(force=True)
+        return True
+
     def cancel_run(self) -> None:
         if self.run_state is not None:
             self.run_state.cancel.set()
@@ -485,6 +545,12 @@ class DashboardScreen(Screen[None]):
     # --- other actions ---------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.TYPING_KEYS and self._typing():
+            return False  # the key goes to the field (or the open list) as a character
+        if action == "submit_field":
+            return self._in_field()
+        if action == "leave_field":
+            return isinstance(self.focused, Input)
         if action == "stop" and not (self.run_active() or self.run_queued):
             return None  # shown dimmed in the footer
         if action in ("next_view", "prev_view"):
@@ -504,8 +570,8 @@ class DashboardScreen(Screen[None]):
         tabs.active = f"tab-{target}"
         if self.wide and isinstance(self.focused, Input):
             return  # typing in the sidebar form: keep the cursor there
-        if not self.views[target].focus_content():
-            tabs.query_one(Tabs).focus()
+        self._focus_views()  # at once, so the next key of a burst lands in the view
+        self.views[target].focus_content()
 
     def action_next_view(self) -> None:
         self._cycle(1)
@@ -515,17 +581,17 @@ class DashboardScreen(Screen[None]):
 
     def action_focus_picker(self) -> None:
         if self.wide:
-            self.query_one(ScenarioPicker).focus()
+            self.set_focus(self.query_one(ScenarioPicker))
         else:
-            self.query_one(ScenarioSelect).focus()
+            self.set_focus(self.query_one(ScenarioSelect))
 
     def action_focus_form(self) -> None:
         if not self.wide:  # the form lives in the Params tab
             self.query_one(TabbedContent).active = self.query_one(ParamsTab).id or ""
-        self.call_after_refresh(self._focus_first_field)
+        self._focus_first_field()
 
     def action_focus_device(self) -> None:
-        self.query_one(DeviceSelect).focus()
+        self.set_focus(self.query_one(DeviceSelect))
 
     def action_reset_params(self) -> None:
         entry = self.entry
@@ -539,9 +605,13 @@ class DashboardScreen(Screen[None]):
     def action_leave_field(self) -> None:
         if isinstance(self.focused, Input):
             if self.wide:
-                self.query_one(ScenarioPicker).focus()
+                self.set_focus(self.query_one(ScenarioPicker))
             else:
-                self.query_one(TabbedContent).query_one(Tabs).focus()
+                self.set_focus(self.query_one(TabbedContent).query_one(Tabs))
+
+    def _typing(self) -> bool:
+        """An Input has the focus or a Select's list is open: letters are text, not commands."""
+        return isinstance(self.focused, Input) or any(s.expanded for s in self.query(Select))
 
     def system_commands(self) -> Iterable[SystemCommand]:
         """The command palette's entries for this screen's actions."""
