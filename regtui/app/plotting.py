@@ -24,12 +24,19 @@ MARKER_FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("★", "☆", "✦"),
     ("▼", "▽", "▾"),
     ("◀", "◁", "◂"),
-    ("+", "x", "*"),
+    ("▶", "▷", "▸"),
+    ("#", "=", "%"),
+    ("@", "&", "$"),
 )
-COLORS: tuple[str, ...] = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white")
+COLORS: tuple[str, ...] = (
+    "cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white", "bright-cyan", "bright-green")
 # plotext colour name -> Rich colour name, for legends drawn outside the chart.
-RICH_COLORS = {"orange": "dark_orange", "white": "bright_white"}
+RICH_COLORS = {"orange": "dark_orange", "white": "bright_white", "bright-cyan": "bright_cyan",
+               "bright-green": "bright_green", "gray": "grey50"}
 BAND_MARKER = "braille"  # the thin lines of a ± std band
+LINE_MARKER = "braille"  # the interpolation between measured points (the points get the series' shape)
+FAINT = "gray"  # the colour of the variants that are not focused
+# Data points: shapes no series uses (a test checks that every marker differs).
 DATA_MARKERS = {"train": "x", "test": "+"}
 
 

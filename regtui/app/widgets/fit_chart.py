@@ -17,7 +17,9 @@ class FitChart(LiveChart):
         self.empty("fit · run the scenario to see it")
 
     def replot(self, data: dict[str, Any] | None, records: list[dict[str, Any]]) -> None:
-        curves = [(vi, rec, rec.get("curves", {}).get("fit")) for vi, rec in enumerate(records)]
+        self.remember(data, records)
+        self.set_variants([str(rec["name"]) for rec in records])
+        curves = [(vi, records[vi], records[vi].get("curves", {}).get("fit")) for vi in self.draw_order(len(records))]
         curves = [c for c in curves if c[2]]
         if not data and not curves:
             self.empty("fit · waiting for data")
@@ -25,7 +27,18 @@ class FitChart(LiveChart):
         self.begin()
         all_x: list[float] = []
         all_y: list[float] = []
+        # The data first, so the focused curve is drawn over it.
+        for part, color in (("train", "yellow"), ("test", "magenta")):
+            points = (data or {}).get(part) or {}
+            if not self.shows_metric(f"{part}_loss"):
+                continue
+            xs, ys = plotting.finite_pairs(points.get("x", []), points.get("y", []))
+            self.line(xs, ys, marker=plotting.DATA_MARKERS[part], color=color,
+                      label=f"{part} data", key=f"data/{part}", scatter=True)
+            all_x += xs
+            all_y += ys
         for vi, rec, curve in curves:
+            color = self.variant_color(vi)
             ys = curve.get("y", [])
             spread = curve.get("y_std")
             if spread and any(finite(s) for s in spread):
@@ -33,20 +46,14 @@ class FitChart(LiveChart):
                     band = [m + sign * s if finite(m) and finite(s) else None
                             for m, s in zip(ys, spread)]
                     bx, by = plotting.finite_pairs(curve.get("x", []), band)
-                    self.line(bx, by, marker=plotting.BAND_MARKER, color=plotting.color(vi))
+                    self.line(bx, by, marker=plotting.BAND_MARKER, color=color)
                     all_y += by
             xs, ys = plotting.finite_pairs(curve.get("x", []), ys)
-            self.line(xs, ys, marker=plotting.marker(vi, 0), color=plotting.color(vi),
+            self.line(xs, ys, marker=plotting.marker(vi, 0), color=color,
                       label=str(rec["name"]), key=f"{rec['name']}/fit")
             all_x += xs
             all_y += ys
-        for part, color in (("train", "yellow"), ("test", "magenta")):
-            points = (data or {}).get(part) or {}
-            xs, ys = plotting.finite_pairs(points.get("x", []), points.get("y", []))
-            self.line(xs, ys, marker=plotting.DATA_MARKERS[part], color=color,
-                      label=f"{part} data", key=f"data/{part}", scatter=True)
-            all_x += xs
-            all_y += ys
-        self.set_title("fitted function and data")
-        self.axes(all_x, all_y)
+        note = self.choice_note()
+        self.set_title("fitted function and data" + (f" · {note}" if note else ""))
+        self.axes(all_x or [0.0], all_y or [0.0])
         self.refresh()

@@ -16,8 +16,11 @@ class LayersChart(LiveChart):
         self.empty("activation std per layer · run the scenario to see it")
 
     def replot(self, records: list[dict[str, Any]]) -> None:
-        layered = [(vi, rec, rec["layers"]) for vi, rec in enumerate(records) if rec.get("layers")]
-        if not layered:
+        self.remember(records)
+        self.set_variants([str(rec["name"]) for rec in records])
+        shown = self.draw_order(len(records))
+        layered = [(vi, records[vi], records[vi]["layers"]) for vi in shown if records[vi].get("layers")]
+        if not layered and not any(rec.get("layers") for rec in records):
             self.empty("activation std per layer · waiting for data")
             return
         self.begin()
@@ -36,13 +39,14 @@ class LayersChart(LiveChart):
             if bad is not None:
                 label += f" · inf/NaN at layer {bad}"
                 marks.append((vi, int(bad)))
-            self.line(xs, ys, marker=plotting.marker(vi, 0), color=plotting.color(vi),
+            self.line(xs, ys, marker=plotting.marker(vi, 0), color=self.variant_color(vi),
                       label=label, key=str(rec["name"]))
             all_x += xs
             all_y += ys
         for vi, layer in marks:
-            self.plt.vertical_line(layer, color=plotting.color(vi))
+            self.plt.vertical_line(layer, color=self.variant_color(vi))
             all_x.append(float(layer))
-        self.set_title("activation std after each layer" + (" · log y" if log else ""))
-        self.axes(all_x, all_y, ylog=log)
+        note = self.choice_note()
+        self.set_title("activation std after each layer" + (" · log y" if log else "") + (f" · {note}" if note else ""))
+        self.axes(all_x or [1.0], all_y or [0.0], ylog=log)
         self.refresh()

@@ -23,7 +23,9 @@ class LossChart(LiveChart):
         self.empty("loss · run the scenario to see it")
 
     def replot(self, records: list[dict[str, Any]]) -> None:
-        metrics = metric_names(records)
+        self.remember(records)
+        self.set_variants([str(rec["name"]) for rec in records])
+        metrics = [m for m in metric_names(records) if self.shows_metric(m)]
         values = [
             v for rec in records for name in metrics for v in rec["series"].get(name, ())
         ]
@@ -35,7 +37,9 @@ class LossChart(LiveChart):
         all_x: list[float] = []
         all_y: list[float] = []
         banded = False
-        for vi, rec in enumerate(records):
+        for vi in self.draw_order(len(records)):
+            rec = records[vi]
+            color = self.variant_color(vi)
             series = rec.get("series", {})
             steps = series.get("step", [])
             std = rec.get("series_std") or {}
@@ -54,14 +58,14 @@ class LossChart(LiveChart):
                         bx, by = plotting.finite_pairs(std.get("step", steps), band, positive=log)
                         if log:
                             by = plotting.log10s(by)
-                        self.line(bx, by, marker=plotting.BAND_MARKER, color=plotting.color(vi))
+                        self.line(bx, by, marker=plotting.BAND_MARKER, color=color)
                         all_y += by
                 xs, ys = plotting.finite_pairs(steps, mean, positive=log)
                 if log:
                     ys = plotting.log10s(ys)
                 # The legend (with each variant's final values) is the FinalsLine below.
                 self.line(xs, ys, marker=plotting.marker(vi, plotting.metric_rank(name)),
-                          color=plotting.color(vi), key=f"{rec['name']}/{name}")
+                          color=color, key=f"{rec['name']}/{name}")
                 all_x += xs
                 all_y += ys
         title = "loss" + (" · log y" if log else "")
@@ -71,6 +75,7 @@ class LossChart(LiveChart):
             key = "  ".join(f"{plotting.marker(0, plotting.metric_rank(m))} {plotting.metric_label(m)}"
                             for m in metrics)
             title += f" · {key} (shape per variant)"
-        self.set_title(title)
-        self.axes(all_x, all_y, ylog=log)
+        note = self.choice_note()
+        self.set_title(title + (f" · {note}" if note else ""))
+        self.axes(all_x or [0.0], all_y or [0.0], ylog=log)
         self.refresh()

@@ -19,13 +19,14 @@ class SweepChart(LiveChart):
         self.empty("sweep · run a sweep to see it")
 
     def replot(self, summary: dict[str, Any] | None) -> None:
+        self.remember(summary)
         keys = (summary or {}).get("keys") or []
         points = [p for p in (summary or {}).get("points", []) if p.get("values")]
         if not keys or not points:
             self.empty("sweep · waiting for finished models")
             return
         key = keys[0]
-        metrics = [m for m in METRICS if any(finite(p.get(m)) for p in points)]
+        metrics = [m for m in METRICS if any(finite(p.get(m)) for p in points) and self.shows_metric(m)]
         if "train_loss" in metrics or "test_loss" in metrics:
             metrics = [m for m in metrics if m != "test_accuracy"]
         if not metrics:
@@ -41,21 +42,40 @@ class SweepChart(LiveChart):
             base = str(p.get("variant", "")).split(" · ")[0] if " · " in str(p.get("variant", "")) else ""
             groups.setdefault(" · ".join([s for s in (base, *rest) if s]), []).append((x, p))
         all_y: list[float] = []
-        for gi, (group, items) in enumerate(groups.items()):
+        names = list(groups)
+        self.set_variants(names)
+        banded = False
+        for gi in self.draw_order(len(names)):
+            group, items = names[gi], groups[names[gi]]
+            color = self.variant_color(gi)
             items.sort(key=lambda item: item[0])
             for metric in metrics:
+                spread = [p.get(f"{metric}_std") for _, p in items]
+                if any(finite(s) and s > 0 for s in spread):
+                    banded = True  # ± std over the seeds: thin lines above and below
+                    for sign in (1, -1):
+                        bx, by = plotting.finite_pairs(
+                            [x for x, _ in items],
+                            [p.get(metric) + sign * s if finite(p.get(metric)) and finite(s) else None
+                             for (_, p), s in zip(items, spread)], positive=ylog)
+                        if ylog:
+                            by = plotting.log10s(by)
+                        self.line(bx, by, marker=plotting.BAND_MARKER, color=color)
+                        all_y += by
                 xs, ys = plotting.finite_pairs([x for x, _ in items], [p.get(metric) for _, p in items],
                                                positive=ylog)
                 if ylog:
                     ys = plotting.log10s(ys)
                 label = " · ".join(s for s in (group, plotting.metric_label(metric)) if s)
-                self.line(xs, ys, marker=plotting.marker(gi, plotting.metric_rank(metric)), color=plotting.color(gi),
+                self.line(xs, ys, marker=plotting.marker(gi, plotting.metric_rank(metric)), color=color,
                           label=label, key=f"{group}/{metric}")
                 all_y += ys
         self.set_title(f"final {' / '.join(plotting.metric_label(m) for m in metrics)} vs {key}"
-                       + (" · log x" if xlog else "") + (" · log y" if ylog else ""))
+                       + (" · log x" if xlog else "") + (" · log y" if ylog else "")
+                       + (" · ± std over seeds" if banded else "")
+                       + (f" · {self.choice_note()}" if self.choice_note() else ""))
         self.plt.xlabel(key)
         self.plt.xticks(xticks, xlabels)
-        yt, yl = plotting.log_ticks(all_y) if ylog else plotting.linear_ticks(all_y)
+        yt, yl = plotting.log_ticks(all_y or [0.0]) if ylog else plotting.linear_ticks(all_y or [0.0])
         self.plt.yticks(yt, yl)
         self.refresh()
