@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -68,3 +69,17 @@ def forbid_runs(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the run started although the input should have been refused first")
 
     monkeypatch.setattr(headless._Worker, "start", start)
+
+
+@pytest.fixture(autouse=True)
+def signal_handlers_restored() -> Iterator[None]:
+    """In-process runs install signal handlers; whatever a test leaves is put back, so the pytest worker
+    stays interruptible (tests that check the restoring do so themselves)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {signum: signal.getsignal(signum) for signum in headless.SIGNAL_EXITS}
+    yield
+    for signum, handler in before.items():
+        if handler is not None:
+            signal.signal(signum, handler)
