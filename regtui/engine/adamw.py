@@ -23,6 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
+from regtui.engine.loop import run_each
 from regtui.engine.small_nets import line_data, mlp, param_norm, train_series
 from regtui.events import Final, RunSpec
 from regtui.scenario import Plan
@@ -79,8 +80,4 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
 
 
 def run(plan: Plan, ctx: Context) -> None:
-    total = sum(r.params["iters"] for r in plan.runs)
-    ctx.progress(0, total, "train")
-    done = 0
-    for r in plan.runs:
-        done = _run_one(r, ctx, done, total)
+    run_each(plan, ctx, _run_one, steps_key="iters")

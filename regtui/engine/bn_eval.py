@@ -31,7 +31,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
-from regtui.engine.loop import StepFn, train_in_chunks
+from regtui.engine.loop import StepFn, run_each, train_in_chunks
 from regtui.engine.small_nets import init_linears
 from regtui.events import Final, RunSpec, TableRows
 from regtui.scenario import Plan
@@ -147,8 +147,4 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
 
 
 def run(plan: Plan, ctx: Context) -> None:
-    total = sum(r.params["steps"] for r in plan.runs)
-    ctx.progress(0, total, "train")
-    done = 0
-    for r in plan.runs:
-        done = _run_one(r, ctx, done, total)
+    run_each(plan, ctx, _run_one)

@@ -36,7 +36,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
-from regtui.engine.small_nets import init_linears, teacher_data, train_series
+from regtui.engine.loop import run_each
+from regtui.engine.small_nets import init_linears, regression_step, teacher_data, train_series
 from regtui.events import Final, RunSpec, TableRows
 from regtui.scenario import Plan
 
@@ -119,19 +120,7 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
         p["features"], p["train_samples"], p["test_samples"], g))
     model = make_model(p, g).to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=p["lr"], momentum=p["momentum"])
-    batch = p["batch"]
-
-    def step(i: int) -> dict[str, torch.Tensor]:
-        idx = torch.randint(len(x_train), (batch,), generator=g).to(dev)
-        model.train()
-        opt.zero_grad()
-        loss = F.mse_loss(model(x_train[idx]), y_train[idx])
-        loss.backward()
-        opt.step()
-        model.eval()
-        with torch.no_grad():
-            test = F.mse_loss(model(x_test), y_test)
-        return {"train_loss": loss, "test_loss": test}
+    step = regression_step(model, opt, (x_train, y_train, x_test, y_test), p["batch"], g)
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(run.seed)
@@ -163,8 +152,4 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
 
 
 def run(plan: Plan, ctx: Context) -> None:
-    total = sum(r.params["steps"] for r in plan.runs)
-    ctx.progress(0, total, "train")
-    done = 0
-    for r in plan.runs:
-        done = _run_one(r, ctx, done, total)
+    run_each(plan, ctx, _run_one)

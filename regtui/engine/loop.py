@@ -18,6 +18,7 @@ import torch
 
 from regtui.engine.context import Context
 from regtui.events import Metrics, RunSpec
+from regtui.scenario import Plan
 
 __all__ = ["CHUNK", "StepFn", "Trained", "first_nonfinite", "floats", "train_in_chunks"]
 
@@ -81,3 +82,13 @@ def train_in_chunks(ctx: Context, run: RunSpec, steps: int, chunk: Callable[[int
             return Trained(losses, step - n + 1 + bad, math.nan, done)
     tail = losses[-CHUNK:]
     return Trained(losses, None, sum(tail) / len(tail) if tail else None, done)
+
+
+def run_each(plan: Plan, ctx: Context, run_one: Callable[[RunSpec, Context, int, int], int],
+             steps_key: str = "steps") -> None:
+    """Run the plan's models one after another; ``run_one(run, ctx, done, total)`` returns the new ``done``."""
+    total = sum(r.params[steps_key] for r in plan.runs)
+    ctx.progress(0, total, "train")
+    done = 0
+    for r in plan.runs:
+        done = run_one(r, ctx, done, total)

@@ -26,7 +26,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
-from regtui.engine.small_nets import mlp, param_norm, teacher_data, train_series
+from regtui.engine.loop import run_each
+from regtui.engine.small_nets import mlp, param_norm, regression_step, teacher_data, train_series
 from regtui.events import Final, RunSpec
 from regtui.scenario import Plan
 
@@ -75,19 +76,8 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
     model.to(dev)
     x_train, y_train, x_test, y_test = (t.to(dev) for t in data)
     opt = make_optimizer(model, p)
-    batch = p["batch"]
-
-    def step(i: int) -> dict[str, torch.Tensor]:
-        idx = torch.randint(len(x_train), (batch,), generator=g).to(dev)
-        model.train()
-        opt.zero_grad()
-        loss = F.mse_loss(model(x_train[idx]), y_train[idx])
-        loss.backward()
-        opt.step()
-        model.eval()
-        with torch.no_grad():
-            test = F.mse_loss(model(x_test), y_test)
-        return {"train_loss": loss, "test_loss": test, "gamma_abs": gammas(model).abs().mean()}
+    step = regression_step(model, opt, (x_train, y_train, x_test, y_test), p["batch"], g,
+                           extra=lambda m: {"gamma_abs": gammas(m).abs().mean()})
 
     trained = train_series(ctx, run, p["steps"], step, done, total)
     model.eval()
@@ -109,8 +99,4 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
 
 
 def run(plan: Plan, ctx: Context) -> None:
-    total = sum(r.params["steps"] for r in plan.runs)
-    ctx.progress(0, total, "train")
-    done = 0
-    for r in plan.runs:
-        done = _run_one(r, ctx, done, total)
+    run_each(plan, ctx, _run_one)

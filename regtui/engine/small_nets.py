@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from regtui.engine.context import Context
 from regtui.engine.loop import CHUNK, Trained, first_nonfinite, floats
@@ -108,3 +109,25 @@ def train_series(ctx: Context, run: RunSpec, steps: int, step: SeriesStep, done:
             return Trained(losses, start - n + 1 + bad, math.nan, done)
     tail = losses[-CHUNK:]
     return Trained(losses, None, sum(tail) / len(tail) if tail else None, done)
+
+
+def regression_step(model: nn.Module, opt: torch.optim.Optimizer, data: tuple[torch.Tensor, ...], batch: int,
+                    g: torch.Generator, extra: Callable[[nn.Module], dict[str, torch.Tensor]] | None = None,
+                    ) -> SeriesStep:
+    """One SGD-style step on a random mini-batch of (x_train, y_train) (MSE), then the test loss in eval mode;
+    ``extra(model)`` adds series of its own."""
+    x_train, y_train, x_test, y_test = data
+
+    def step(i: int) -> dict[str, torch.Tensor]:
+        idx = torch.randint(len(x_train), (batch,), generator=g).to(x_train.device)
+        model.train()
+        opt.zero_grad()
+        loss = F.mse_loss(model(x_train[idx]), y_train[idx])
+        loss.backward()
+        opt.step()
+        model.eval()
+        with torch.no_grad():
+            test = F.mse_loss(model(x_test), y_test)
+        return {"train_loss": loss, "test_loss": test, **(extra(model) if extra else {})}
+
+    return step
