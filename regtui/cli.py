@@ -114,11 +114,15 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
             return runs.main(argv[1:], *rest, **kwargs)
         self.headless_json = "--json" in argv and any(
             a in ("--scenario", "-s") or a.startswith("--scenario=") for a in argv)
-        if self.headless_json:
-            from regtui import headless
+        if not self.headless_json:
+            return super().main(argv, *rest, **kwargs)
+        from regtui import headless
 
-            headless.catch_early_signals()  # a Ctrl-C while the options are parsed stops the run at once
-        return super().main(argv, *rest, **kwargs)
+        headless.catch_early_signals()  # a Ctrl-C while the options are parsed stops the run at once
+        try:
+            return super().main(argv, *rest, **kwargs)
+        finally:
+            headless.release_early_signals(exiting=args is None)  # args None: the real command line
 
     def interrupted_early(self) -> None:
         """--json promises a document, even when no run started: status "interrupted", no data."""

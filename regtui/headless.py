@@ -49,6 +49,7 @@ class Options:
 
 
 _early_code: list[int] = []  # a signal that came before run() installed its handlers
+_before_early: dict[int, Any] = {}  # the handlers catch_early_signals replaced
 
 
 def _on_early_signal(signum: int, frame: Any) -> None:
@@ -58,9 +59,20 @@ def _on_early_signal(signum: int, frame: Any) -> None:
 
 def catch_early_signals() -> None:
     """Called first thing by the CLI: a signal before :func:`run` starts means "stop at once"."""
-    if threading.current_thread() is threading.main_thread():
+    if threading.current_thread() is threading.main_thread() and not _before_early:
         for signum in SIGNAL_EXITS:
-            signal.signal(signum, _on_early_signal)
+            _before_early[signum] = signal.signal(signum, _on_early_signal)
+
+
+def release_early_signals(exiting: bool = False) -> None:
+    """Undo :func:`catch_early_signals` once the command is done. ``exiting``: the process ends
+    now, and a signal during the interpreter's shutdown must not kill it with the document written."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum, handler in _before_early.items():
+        signal.signal(signum, signal.SIG_IGN if exiting else handler)
+    _before_early.clear()
+    _early_code.clear()
 
 
 class _StopNow(Exception):

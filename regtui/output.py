@@ -22,7 +22,7 @@ def check_writable(option: str, name: str) -> Path:
     """The path, or a one-line ConfigError saying why the file could not be written there."""
     if not name.strip():
         raise ConfigError(f"{option}: the path is empty; give a file name")
-    path = Path(name)
+    path = Path(os.path.realpath(name))  # through a symlink: the rename replaces its target, not the link
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:

@@ -127,3 +127,14 @@ def test_out_without_json_still_writes_the_document(cli, tmp_path):
     assert json.loads(target.read_text(encoding="utf-8"))["scenario"] == "bn-stats"
     with pytest.raises(ValueError):
         json.loads(result.stdout)  # stdout has the text report
+
+
+def test_out_through_a_symlink_writes_its_target_and_keeps_the_link(cli, tmp_path):
+    target = tmp_path / "real.json"
+    target.write_text("{}\n")
+    link = tmp_path / "link.json"
+    link.symlink_to(target.name)
+    result = cli("--scenario", "bn-stats", "--json", "--out", str(link))
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink()
+    assert strict_json(target.read_text())["scenario"] == "bn-stats"
