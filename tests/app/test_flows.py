@@ -328,13 +328,18 @@ async def test_quit_mid_run_exits_promptly():
     await wait_until(lambda: state.collector.finished is not None, timeout=2)  # the thread ended too
 
 
-async def test_a_new_run_cancels_the_old_one():
+async def test_r_mid_run_is_refused_and_a_new_run_follows_a_stop():
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
         await pilot.pause()
         first = await start_long_run(pilot)
         app.main.form.query_one("#field-iters", Input).value = "20"
         await wait_until(lambda: app.main.plan is not None and app.main.plan.params["iters"] == 20)
+        key(app, "r", "r")  # a stray r never throws the run away
+        await pilot.pause()
+        assert app.main.run_state is first and not first.cancel.is_set()
+        key(app, "s", "s")
+        await wait_until(lambda: first.status == "stopped")
         key(app, "r", "r")
         await wait_until(lambda: app.main.run_state is not first)
         assert first.cancel.is_set()

@@ -59,3 +59,99 @@ async def test_explain_scrolls_with_keys_and_wheel():
                                                         screen_x=x, screen_y=y))
             await pilot.pause()
             assert box.scroll_y > 0
+
+
+def burst(app, *keys: str) -> None:
+    """Keys that arrive in one read (a paste, SSH): handed to the app back to back, as the
+    terminal driver does, with no pause for the app to act on one before the next."""
+    for name in keys:
+        char = name if len(name) == 1 else None
+        event = events.Key(name, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+def field(app, name: str) -> Input:
+    return app.main.form.query_one(f"#field-{name}", Input)
+
+
+async def test_burst_keys_land_where_they_were_aimed():
+    for size in (WIDE, NARROW):
+        app = app_for(file="weight-decay")
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await pilot.press("escape")
+            names = [p.name for p in app.main.form.spec.params]
+            at = names.index("dropout")
+            # p, then Down to dropout, then Down and 7: all in one burst
+            burst(app, "p", *(["down"] * at), "down", "7")
+            await pilot.pause()
+            await pilot.pause()
+            after = names[at + 1]
+            assert field(app, "dropout").value == "0.0"
+            assert app.focused is field(app, after)
+            assert "7" in field(app, after).value and field(app, after).value != "7"
+            # and pilot.press with no waits in between does the same
+            await pilot.press("up", "up", "9")
+            await pilot.pause()
+            assert app.focused is field(app, names[at - 1])
+            assert field(app, "dropout").value == "0.0"
+            assert field(app, names[at - 1]).value.endswith("9")
+
+
+async def test_enter_runs_and_leaves_the_field():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        field(app, "iters").value = "30"
+        await pilot.pause()
+        app.main.set_focus(field(app, "iters"))
+        await pilot.pause()
+        burst(app, "enter", "s")  # Enter then s at once: s must stop, not type into the field
+        await pilot.pause()
+        assert not isinstance(app.focused, Input)
+        assert field(app, "iters").value == "30"
+        assert app.main.run_state is not None
+        await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
+
+
+async def test_enter_with_a_bad_value_keeps_the_field():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        field(app, "lr").value = "-1"
+        await pilot.pause()
+        app.main.set_focus(field(app, "lr"))
+        await pilot.pause()
+        await pilot.press("enter")
+        assert app.focused is field(app, "lr")
+        assert app.main.run_state is None
+
+
+async def test_r_during_a_run_does_not_restart_it():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        state = await start_long_run(pilot)
+        key(app, "r", "r")
+        await pilot.pause()
+        assert app.main.run_state is state and state.status == "running" and not state.cancel.is_set()
+        assert any("s to stop it first" in str(n.message) for n in app._notifications)
+        key(app, "s", "s")
+        await wait_until(lambda: state.status == "stopped", timeout=10)
+        key(app, "r", "r")
+        await wait_until(lambda: app.main.run_state is not state)
+        app.main.cancel_run()
+
+
+async def test_letters_type_into_a_field():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        key_field = app.main.form.query_one("#field-sweep_key", Input)
+        app.main.set_focus(key_field)
+        await pilot.pause()
+        await pilot.press("d", "r", "o", "p", "s")
+        await pilot.pause()
+        assert key_field.value == "drops"
+        assert app.main.run_state is None and app.focused is key_field

@@ -73,6 +73,9 @@ class DashboardScreen(Screen[None]):
     ]
     TYPING_KEYS: ClassVar[frozenset[str]] = frozenset(
         {"run", "stop", "focus_picker", "focus_form", "focus_device"})  # letters a field takes
+    PRIORITY_KEYS: ClassVar[dict[str, str]] = {
+        "run": "r", "stop": "s", "focus_picker": "slash", "focus_form": "p", "focus_device": "d",
+        "leave_field": "escape"}  # a focused widget's own binding of the key (a view's d) wins
 
     def __init__(self, entries: list[Entry], start_index: int, options: Options) -> None:
         super().__init__()
@@ -547,6 +550,8 @@ class DashboardScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.TYPING_KEYS and self._typing():
             return False  # the key goes to the field (or the open list) as a character
+        if action in self.PRIORITY_KEYS and self._widget_binds(self.PRIORITY_KEYS[action]):
+            return False
         if action == "submit_field":
             return self._in_field()
         if action == "leave_field":
@@ -608,6 +613,15 @@ class DashboardScreen(Screen[None]):
                 self.set_focus(self.query_one(ScenarioPicker))
             else:
                 self.set_focus(self.query_one(TabbedContent).query_one(Tabs))
+
+    def _widget_binds(self, key: str) -> bool:
+        """Whether the focused widget or a container of it (below this screen) binds ``key``."""
+        node = self.focused
+        while node is not None and node is not self:
+            if key in node._bindings.key_to_bindings:
+                return True
+            node = node.parent if isinstance(node.parent, Widget) else None
+        return False
 
     def _typing(self) -> bool:
         """An Input has the focus or a Select's list is open: letters are text, not commands."""

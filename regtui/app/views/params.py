@@ -33,7 +33,11 @@ class ParamsTab(View):
         box.set_class(entry.error is not None, "error")
 
     def focus_content(self) -> bool:
-        self.call_after_refresh(self._focus_first_field)  # the form may move here first
+        fields = self.query(Input)
+        if fields:
+            self.screen.set_focus(fields.first())  # at once: the next key of a burst goes there
+        else:
+            self.call_after_refresh(self._focus_first_field)  # the form may move here first
         return True
 
     def _focus_first_field(self) -> None:

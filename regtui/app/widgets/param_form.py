@@ -33,12 +33,15 @@ def default_texts(scenario: sc.Scenario, seed: int = 0) -> dict[str, str]:
     return texts
 
 
-class ParamForm(VerticalScroll):
-    """Fields for one scenario; posts FormChanged after every edit."""
+class ParamForm(VerticalScroll, can_focus=False):
+    """Fields for one scenario; posts FormChanged after every edit. The fields take the focus,
+    not the form (it scrolls to the focused field)."""
 
+    # Priority: the focus moves as the key arrives, so the next key of a burst (Down then 7,
+    # pasted or over SSH) lands in the field it was aimed at, not the one being left.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "app.focus_next", "Next field", show=False),
-        Binding("up", "app.focus_previous", "Previous field", show=False),
+        Binding("down", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("up", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
     DEFAULT_CSS = """
