@@ -22,9 +22,22 @@ class RunState:
     cancel: threading.Event = field(default_factory=threading.Event)
     started: float = field(default_factory=time.perf_counter)
     ended: float | None = None
-    status: str = "running"  # running, stopping, done, diverged, stopped, failed
+    status: str = "running"  # running, stopping, done, stopped, failed
+    note: str = ""  # what the run showed beside its status (a divergence is a result, not a failure)
     error: str | None = None
     elapsed_s: float | None = None
+
+    def divergence_note(self) -> str:
+        """'normal init went inf/NaN at layer 37': which variants turned non-finite, and where."""
+        parts = []
+        for variant in self.collector.variant_names():
+            final = self.collector.variant_record(variant, max_points=2, compact=True).get("final", {})
+            if not final.get("diverged"):
+                continue
+            layer, step = final.get("first_nonfinite_layer"), final.get("first_nonfinite_step")
+            where = f" at layer {layer}" if layer is not None else f" at step {step}" if step is not None else ""
+            parts.append(f"{variant} went inf/NaN{where}")
+        return "; ".join(parts)
 
     @property
     def active(self) -> bool:
@@ -32,7 +45,7 @@ class RunState:
 
     def status_info(self) -> StatusInfo:
         """Progress, rate, elapsed time and status, for the status bar."""
-        info = StatusInfo(device=self.device, status=self.status)
+        info = StatusInfo(device=self.device, status=self.status, note=self.note)
         progress = self.collector.progress
         end = self.ended or time.perf_counter()
         info.elapsed = self.elapsed_s if self.elapsed_s is not None else end - self.started

@@ -503,7 +503,9 @@ class DashboardScreen(Screen[None]):
         elif event.status == "interrupted" or state.cancel.is_set():
             state.status = "stopped"
         else:
-            state.status = "diverged" if state.collector.diverged() else "done"
+            # A divergence is a result to show (bn's N(0,1) init is the lesson), not a failure.
+            state.status = "done"
+            state.note = state.divergence_note() if state.collector.diverged() else ""
         if self.form is not None:
             self.form.set_running(False)
         self.refresh_bindings()

@@ -1,4 +1,8 @@
-"""One line: progress bar, step, steps/s, device, elapsed, status."""
+"""One line: progress bar, percent done, rate, device, elapsed, status and what the run showed.
+
+Progress is in percent: the engine counts work over every model of the plan (bn: 4 models ×
+81 passes = 324), while the charts' x axis is one model's step (80), so a count here would not
+agree with what the charts show."""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ class StatusInfo:
     rate: float | None = None  # steps/s
     elapsed: float | None = None  # seconds
     device: str = "…"
+    note: str = ""  # what the run showed, e.g. "normal init went inf/NaN at layer 37"
 
 
 def elapsed_text(seconds: float) -> str:
@@ -60,9 +65,10 @@ class StatusBar(Static):
     def build(self, info: StatusInfo, width: int) -> Text:
         parts = []
         if info.total:
-            parts.append(f"{info.step}/{info.total}" + (f" {info.phase}" if info.phase else ""))
+            percent = 100 * info.step // info.total
+            parts.append(f"{percent}%" + (f" {info.phase}" if info.phase and percent < 100 else ""))
         if self.show_timing and info.rate is not None:
-            parts.append(f"{info.rate:,.0f} steps/s")
+            parts.append(f"{info.rate:,.0f} model-steps/s")
         parts.append(info.device)
         if self.show_timing and info.elapsed is not None:
             parts.append(elapsed_text(info.elapsed))
@@ -75,4 +81,6 @@ class StatusBar(Static):
         text.append("░" * (bar_width - filled), style="dim")
         text.append(f" {tail}  ")
         text.append(info.status, style=STATUS_STYLE.get(info.status, "bold"))
+        if info.note:
+            text.append(f" · {info.note}")
         return text
