@@ -14,6 +14,14 @@ from textual.widgets import Input
 from regtui.app.app import RegtuiApp, make_app
 
 
+@pytest.fixture(autouse=True)
+def _trainer_in_a_thread(request, monkeypatch):
+    """Dashboards train in their worker thread here: a warm child process per test app would import
+    torch dozens of times. Tests marked ``child_trainer`` keep the real default (a child process)."""
+    if request.node.get_closest_marker("child_trainer") is None:
+        monkeypatch.setenv("REGTUI_TRAINER", "thread")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
     """Run ``async def`` tests with asyncio.run (no async plugin needed)."""

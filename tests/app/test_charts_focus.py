@@ -3,6 +3,8 @@ dashboard's run (trained in a child process) giving the headless document."""
 
 from __future__ import annotations
 
+import pytest
+
 from typing import Any
 
 from textual.app import App, ComposeResult
@@ -101,6 +103,7 @@ async def test_sweep_chart_draws_std_over_seeds():
         assert len(set(chart.markers_used)) == len(chart.markers_used)
 
 
+@pytest.mark.child_trainer
 async def test_dashboard_run_equals_the_headless_document():
     app = app_for(file="weight-decay")
     async with app.run_test(size=(120, 40)) as pilot:

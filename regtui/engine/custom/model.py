@@ -42,8 +42,8 @@ def _layer(layer: dict[str, Any], shape: tuple[int, ...], outputs: int, dropout:
                          padding=layer.get("padding", 0), bias=layer.get("bias", True))
     if kind in ("maxpool", "avgpool"):
         k = layer.get("kernel", 2)
-        cls = nn.MaxPool2d if kind == "maxpool" else nn.AvgPool2d
-        return cls(k, stride=layer.get("stride", k))
+        pool: type[nn.MaxPool2d | nn.AvgPool2d] = nn.MaxPool2d if kind == "maxpool" else nn.AvgPool2d
+        return pool(k, stride=layer.get("stride", k))
     if kind == "flatten":
         return nn.Flatten()
     if kind == "identity":
@@ -53,15 +53,15 @@ def _layer(layer: dict[str, Any], shape: tuple[int, ...], outputs: int, dropout:
     if kind == "dropout":
         return nn.Dropout(layer.get("p", dropout))
     if kind in ("batchnorm1d", "batchnorm2d"):
-        cls = nn.BatchNorm1d if kind == "batchnorm1d" else nn.BatchNorm2d
-        return cls(shape[0], momentum=layer.get("momentum", 0.1), affine=affine, **_norm_kw(layer))
+        bn: type[nn.BatchNorm1d | nn.BatchNorm2d] = nn.BatchNorm1d if kind == "batchnorm1d" else nn.BatchNorm2d
+        return bn(shape[0], momentum=layer.get("momentum", 0.1), affine=affine, **_norm_kw(layer))
     if kind == "layernorm":
         return nn.LayerNorm(list(shape), elementwise_affine=affine, **_norm_kw(layer))
     if kind == "groupnorm":
         return nn.GroupNorm(layer["groups"], shape[0], affine=affine, **_norm_kw(layer))
     if kind == "instancenorm":
-        cls = nn.InstanceNorm1d if len(shape) == 2 else nn.InstanceNorm2d
-        return cls(shape[0], affine=affine, **_norm_kw(layer))
+        inorm: type[nn.InstanceNorm1d | nn.InstanceNorm2d] = nn.InstanceNorm1d if len(shape) == 2 else nn.InstanceNorm2d
+        return inorm(shape[0], affine=affine, **_norm_kw(layer))
     raise ConfigError(f"unknown layer type {kind!r}")  # validated before; not reached
 
 
@@ -94,6 +94,7 @@ def build(tables: dict[str, Any], base: Path, shape: tuple[int, ...], outputs: i
           params: dict[str, Any]) -> tuple[nn.Module, list[tuple[str, nn.Module]]]:
     """The model (on the CPU) and its observed layers, checked by a dry forward."""
     spec = tables["model"]
+    model: nn.Module
     if "layers" in spec:
         model, names = declarative(spec["layers"], shape, outputs, params)
         observed = list(zip(names, model.children()))

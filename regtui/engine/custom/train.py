@@ -34,13 +34,14 @@ parameter counts, and the data. Divergence is a result, as in the lessons.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from regtui.engine.context import Context
 from regtui.engine.custom import data as data_mod
@@ -98,7 +99,13 @@ def bn_batch_stats(x: torch.Tensor, n_feat: int) -> torch.Tensor:
     return torch.stack([x.mean(dim=dims), x.var(dim=dims, unbiased=True)], 1)[:n_feat]
 
 
-def norm(tensors: list[torch.Tensor]) -> torch.Tensor:
+def running(m: _BatchNorm) -> tuple[torch.Tensor, torch.Tensor]:
+    """A tracking BatchNorm's running mean and variance (only those are observed)."""
+    assert m.running_mean is not None and m.running_var is not None
+    return m.running_mean, m.running_var
+
+
+def norm(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
     if not tensors:
         return torch.tensor(math.nan)
     return torch.sqrt(sum((t.detach().float() ** 2).sum() for t in tensors))  # type: ignore[arg-type]
@@ -110,7 +117,8 @@ def norm(tensors: list[torch.Tensor]) -> torch.Tensor:
 class _Observer:
     """The forward hooks of a logging step: installed for one forward, then removed."""
 
-    def __init__(self, observed: list[tuple[str, nn.Module]], bns: list[tuple[str, nn.Module]], n_feat: int):
+    def __init__(self, observed: list[tuple[str, nn.Module]], bns: Sequence[tuple[str, _BatchNorm]],
+                 n_feat: int) -> None:
         self.observed, self.bns, self.n_feat = observed, bns, n_feat
         self.stats: dict[str, torch.Tensor] = {}
         self.bn_inputs: dict[str, torch.Tensor] = {}
@@ -146,8 +154,8 @@ class _Run:
         self.opt = model_mod.optimizer(self.model, p)
         self.x_train, self.y_train, self.x_test, self.y_test = (
             t.to(self.dev) for t in (data.x_train, data.y_train, data.x_test, data.y_test))
-        self.bns = [(n, m) for n, m in self.model.named_modules()
-                    if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+        self.bns: list[tuple[str, _BatchNorm]] = [
+            (n, m) for n, m in self.model.named_modules() if isinstance(m, _BatchNorm) and m.track_running_stats]
         # BatchNorm layers named as the observed layers are, where they are observed
         names = {id(m): n for n, m in self.observed}
         self.bns = [(names.get(id(m), n), m) for n, m in self.bns]
@@ -255,10 +263,11 @@ class _Run:
         bn_parts = []
         for name, m in self.bns:
             batch_stats = observer.bn_inputs.get(name)
-            k = min(self.n_feat, m.running_mean.numel())
+            mean, var = running(m)
+            k = min(self.n_feat, mean.numel())
             if batch_stats is None:
                 batch_stats = torch.full((k, 2), math.nan, dtype=torch.float64)
-            bn_parts.append(torch.cat([torch.stack([m.running_mean[:k], m.running_var[:k]], 1).double(),
+            bn_parts.append(torch.cat([torch.stack([mean[:k], var[:k]], 1).double(),
                                        batch_stats.to(self.dev)], 1))
         # one host transfer for everything of this logging step
         flat = torch.cat([
@@ -287,7 +296,7 @@ class _Run:
             self.ctx.emit(LayerStats(run.variant, run.seed, tuple(means), tuple(stds), first))
         rows = []
         for name, m in self.bns:
-            for f in range(min(self.n_feat, m.running_mean.numel())):
+            for f in range(min(self.n_feat, running(m)[0].numel())):
                 rm, rv, bm, bv = flat[:4]
                 flat = flat[4:]
                 rows.append((run.variant, run.seed, step, name, f + 1, rm, rv, bm, bv))
