@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -13,6 +13,7 @@ from regtui import registry
 from regtui.engine.context import Cancelled, Context
 from regtui.events import Event, RunFinished, RunStarted
 from regtui.scenario import Plan
+
 
 def run_plan(
     plan: Plan,
@@ -60,7 +61,7 @@ def run_plan(
         module.run(plan, ctx)
     except (Cancelled, KeyboardInterrupt):
         status = "interrupted"
-    except Exception as exc:  # noqa: BLE001 - reported as a result, the caller decides
+    except Exception as exc:
         status, error = "failed", f"{type(exc).__name__}: {exc}"
     finished = RunFinished(status, time.perf_counter() - start, error)
     emit(finished)

@@ -27,7 +27,6 @@ documented in mlp_training: ``Summary("data")``,
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 import torch
