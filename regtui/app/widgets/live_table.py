@@ -1,4 +1,9 @@
-"""A DataTable updated in place by row and column keys, the cells that changed last highlighted."""
+"""A DataTable updated in place by row and column keys, the cells that changed last highlighted.
+
+Columns keep the JSON document's names as keys and its order; their headers are short
+(``short_header``) so that a table fits the width where it can; numbers have 4 significant
+digits. With the table focused, Left/Right scroll it sideways (the row cursor moves up/down).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,29 @@ from textual.widgets import DataTable
 from regtui.numbers import fmt
 
 HOT = "bold reverse"  # visible without colour too (NO_COLOR)
+DIGITS = 4  # significant digits of a cell
+
+# Whole names first, then parts; the JSON keeps the long names (the caption says so).
+HEADERS = {
+    "iteration": "iter", "running_mean": "run mean", "running_var": "run var", "batch_mean": "b mean",
+    "batch_var_biased": "b var", "batch_var_unbiased": "b var N-1", "max_abs_diff": "max|Δ|",
+    "running_buffers": "run stats", "reduces_over": "over", "weight_shape": "γ shape", "bias_shape": "β shape",
+}
+PARTS = (("test_accuracy (batch ", "acc b"), ("train_accuracy (batch ", "train acc b"), ("test_accuracy", "acc"),
+         ("train_accuracy", "train acc"), ("_", " "))
 
 
 def cell_text(value: Any) -> str:
-    return fmt(value, 6)
+    return fmt(value, DIGITS)
+
+
+def short_header(name: str) -> str:
+    """'run mean' for running_mean, 'acc b2' for 'test_accuracy (batch 2)': what fits a column."""
+    if name in HEADERS:
+        return HEADERS[name]
+    for long, short in PARTS:
+        name = name.replace(long, short)
+    return name.replace("(", "").replace(")", "") if name.startswith(("acc b", "train acc b")) else name
 
 
 class LiveTable(DataTable):
@@ -44,10 +68,12 @@ class LiveTable(DataTable):
         self._hot.clear()
         self.columns_shown = columns
         for name in columns:
-            self.add_column(name, key=name)
+            self.add_column(short_header(name), key=name)
 
     def upsert(self, rows: Iterable[tuple[str, Sequence[Any]]], highlight: bool = True) -> None:
-        """Add or update rows ``(key, values)``; the cells that changed are highlighted."""
+        """Add or update rows ``(key, values)``; only the cells of shown rows that changed are
+        highlighted (a new row is new, not changed: highlighting it would light up the whole
+        table after a run)."""
         hot: set[tuple[str, str]] = set()
         pending: list[tuple[str, tuple[str, ...]]] = []
         for key, values in rows:
@@ -56,8 +82,6 @@ class LiveTable(DataTable):
             old = self._values.get(key)
             if old is None:
                 pending.append((key, texts))
-                if highlight:
-                    hot.update((key, c) for c in self.columns_shown)
                 continue
             for column, before, after in zip(self.columns_shown, old, texts):
                 if before != after:
@@ -72,7 +96,7 @@ class LiveTable(DataTable):
                 self._set(key, column, plain=not highlight)
         for key, texts in pending:
             self._values[key] = texts
-            self.add_row(*(Text(t, style=HOT) if highlight else t for t in texts), key=key)
+            self.add_row(*texts, key=key)
         self._hot = hot if highlight else set()
 
     def _set(self, key: str, column: str, plain: bool) -> None:

@@ -67,7 +67,7 @@ class StatsView(VerticalScroll):
                 self.captions[name] = caption
                 self.mount(caption)
                 self.mount(table)
-                table.set_columns(display_order(columns, key))
+                table.set_columns(columns)  # the JSON document's order
             self.cursors[name] = total
             if not new_rows:
                 continue
@@ -84,15 +84,8 @@ class StatsView(VerticalScroll):
             table.upsert((k, [row[i] for i in order]) for k, row in latest.items())
             shown = table.row_count
             keyed = f" · latest row per {', '.join(key)}" if index else ""
-            self.captions[name].update(f"{name} · {shown} rows shown of {total}{keyed} · highlighted: changed last")
-
-
-def display_order(columns: tuple[str, ...], key: tuple[str, ...]) -> list[str]:
-    """Key columns first, then the running statistics, then the rest (so the running
-    mean and variance stay in view on a narrow terminal)."""
-    keys = [c for c in columns if c in key]
-    running = [c for c in columns if c.startswith("running") and c not in keys]
-    return keys + running + [c for c in columns if c not in keys and c not in running]
+            self.captions[name].update(f"{name} · {shown} rows shown of {total}{keyed} · highlighted: changed last"
+                                       " · ←/→ scroll · run = running, b = batch")
 
 
 def _ident(name: str) -> str:

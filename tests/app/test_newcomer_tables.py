@@ -1,0 +1,71 @@
+"""Tables a newcomer can read: the JSON's column order, short headers, 4 significant digits,
+sideways scrolling by keyboard, highlights only on cells the last update changed."""
+
+from __future__ import annotations
+
+from regtui.app.widgets.live_table import LiveTable, short_header
+
+from .conftest import app_for, run_to_end
+
+
+async def test_bn_stats_tables_fit_80x24_in_the_json_order():
+    app = app_for(file="bn-stats")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("escape")
+        await run_to_end(pilot)
+        app.main.query_one("#views").active = "tab-stats"
+        await pilot.pause(0.3)
+        snapshot = app.main.collector.snapshot(2)
+        tables = list(app.main.query(LiveTable))
+        assert tables
+        for table in tables:
+            name = next(n for n in snapshot.tables if table.id == f"table-{n}")
+            assert table.columns_shown == snapshot.tables[name].columns  # the JSON's order
+            assert "batch_var_unbiased" in table.columns_shown
+            assert table.virtual_size.width <= table.size.width, "every column in view at 80x24"
+            assert not table._hot, "after a run nothing is lit up: every row was new, none changed"
+
+
+async def test_norms_results_short_digits_and_sideways_scroll():
+    app = app_for(file="norms")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("escape")
+        await run_to_end(pilot, timeout=120)
+        app.main.query_one("#views").active = "tab-results"
+        await pilot.pause(0.3)
+        table = app.main.query_one("#result-norms", LiveTable)
+        row = [str(c) for c in table.get_row_at(0)]
+        accuracy = row[table.columns_shown.index("test_accuracy (batch 2)")]
+        assert len(accuracy.replace("0.", "").lstrip("0")) <= 4, accuracy
+        assert table.max_scroll_x > 0
+        app.main.set_focus(table)
+        await pilot.pause()
+        await pilot.press("right", "right", "right")
+        await pilot.pause(0.5)
+        assert table.scroll_x > 0
+        await pilot.press("end")  # row cursor to the last row; sideways: keep pressing right
+        for _ in range(200):
+            if table.scroll_x >= table.max_scroll_x:
+                break
+            await pilot.press("right")
+        assert table.scroll_x == table.max_scroll_x, "the last column is reachable by keyboard"
+
+
+def test_short_headers():
+    assert short_header("running_mean") == "run mean"
+    assert short_header("batch_var_unbiased") == "b var N-1"
+    assert short_header("test_accuracy (batch 64)") == "acc b64"
+    assert short_header("output_std") == "output std"
+
+
+def test_only_changed_cells_light_up():
+    table = LiveTable()
+    table.columns_shown = ("k", "a", "b")  # set_columns needs a mounted table; the bookkeeping does not
+    table._values = {"r1": ("1", "2", "3")}
+    table._hot = set()
+    table._set = lambda key, column, plain: None  # type: ignore[method-assign]
+    table.add_row = lambda *a, **k: None  # type: ignore[method-assign]
+    table.upsert([("r1", (1, 2, 4)), ("r2", (5, 6, 7))])
+    assert table._hot == {("r1", "b")}
