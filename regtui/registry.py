@@ -20,7 +20,7 @@ from regtui import memory, specs
 from regtui.specs import ConfigError, ExperimentSpec
 
 # Every view the dashboard knows, in tab order. A kind lists the ones it shows.
-VIEWS = ("params", "loss", "fit", "layers", "stats", "results", "sweep", "explain")
+VIEWS = ("params", "loss", "fit", "layers", "stats", "results", "worked", "sweep", "explain", "history")
 
 
 @dataclass(frozen=True)
@@ -82,15 +82,15 @@ def lesson_key(kind_name: str, scenario_name: str) -> tuple[float, str]:
     return (kind.lesson if kind else float("inf"), scenario_name)
 
 
-register(Kind(specs.WEIGHT_DECAY, "regtui.engine.weight_decay", ("loss", "fit", "explain"), lesson=1,
+register(Kind(specs.WEIGHT_DECAY, "regtui.engine.weight_decay", ("loss", "fit", "explain"), ("worked",), lesson=1,
                   memory=memory.mlp_bytes))
-register(Kind(specs.DROPOUT, "regtui.engine.dropout", ("loss", "fit", "results", "explain"), lesson=2,
+register(Kind(specs.DROPOUT, "regtui.engine.dropout", ("loss", "fit", "results", "explain"), ("worked",), lesson=2,
                   memory=memory.mlp_bytes))
-register(Kind(specs.BN, "regtui.engine.bn", ("layers", "loss", "stats", "explain"), lesson=3,
+register(Kind(specs.BN, "regtui.engine.bn", ("layers", "loss", "stats", "explain"), ("worked",), lesson=3,
                   memory=memory.bn_bytes))
-register(Kind(specs.BN_STATS, "regtui.engine.bn_stats", ("stats", "results", "explain"), lesson=4,
+register(Kind(specs.BN_STATS, "regtui.engine.bn_stats", ("stats", "results", "explain"), ("worked",), lesson=4,
                   memory=memory.bn_stats_bytes))
-register(Kind(specs.NORMS, "regtui.engine.norms", ("results", "loss", "explain"), lesson=5,
+register(Kind(specs.NORMS, "regtui.engine.norms", ("results", "loss", "explain"), ("worked",), lesson=5,
                   memory=memory.norms_bytes))
 
 from regtui import pitfall_specs  # noqa: E402  (the pitfall lessons: appended, so the five above keep their order)

@@ -17,3 +17,4 @@ class Options:
     max_points: int = MAX_POINTS  # per drawn series
     threads: int = 1  # torch intra-op threads of a run
     seed: int = 0  # the form's default seed
+    save: bool = True  # keep the dashboard's runs in the run history (regtui.store)

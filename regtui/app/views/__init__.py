@@ -5,12 +5,14 @@ from __future__ import annotations
 from regtui.app.views.base import Showing, View
 from regtui.app.views.explain import ExplainTab
 from regtui.app.views.fit import FitTab
+from regtui.app.views.history import HistoryTab
 from regtui.app.views.layers import LayersTab
 from regtui.app.views.loss import LossTab
 from regtui.app.views.params import ParamsTab
 from regtui.app.views.results import ResultsTab
 from regtui.app.views.stats import StatsTab
 from regtui.app.views.sweep import SweepTab
+from regtui.app.views.worked import WorkedTab
 
 VIEW_TYPES: dict[str, type[View]] = {
     "params": ParamsTab,
@@ -19,8 +21,10 @@ VIEW_TYPES: dict[str, type[View]] = {
     "layers": LayersTab,
     "stats": StatsTab,
     "results": ResultsTab,
+    "worked": WorkedTab,
     "sweep": SweepTab,
     "explain": ExplainTab,
+    "history": HistoryTab,
 }
 
 __all__ = ["VIEW_TYPES", "Showing", "View"]

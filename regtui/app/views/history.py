@@ -1,0 +1,358 @@
+"""The History view: the runs kept in the run store; open one, compare one with the shown run, delete one.
+
+Every dashboard run is saved like a headless one (see :mod:`regtui.app.run_saving`).
+This view lists the store (``regtui runs list``'s columns), newest first,
+all runs or only the picked scenario's (``f``). On a row:
+
+- ``enter`` opens the run read-only: a Collector is rebuilt from its stored
+  document and every view shows it as if it had just run;
+- ``c`` compares it with the shown run: the Loss view draws both runs' curves,
+  each variant named ``run #N · variant``, and this view lists what differs
+  (:func:`regtui.store.compare.compare`);
+- ``d`` (or Delete) deletes it after a yes/no question.
+
+A store that cannot be read is one line here, never a crash; the tab shows
+whenever the store's folder is readable (or not made yet).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Checkbox, DataTable, Static, TabbedContent
+
+from regtui.app.catalog import Entry
+from regtui.app.run_saving import Overlay, StoredCollector, plan_of, status_of, store_id
+from regtui.app.views.base import Showing, View
+from regtui.app.widgets.confirm import Confirm
+from regtui.numbers import fmt
+from regtui.report import Collector, Snapshot
+from regtui.specs import ConfigError
+
+COLUMNS = ("id", "when", "scenario", "status", "changed", "results")
+# What reading a store or a run can raise besides ConfigError (a damaged file, a record of another version).
+READ_ERRORS = (ConfigError, OSError, ValueError, KeyError, TypeError)
+
+
+def store_readable() -> bool:
+    """Whether the run store's folder can be listed (a folder not made yet counts: it is empty)."""
+    from regtui.store import default_dir
+
+    try:
+        root = default_dir()
+        if not root.exists():
+            return True
+        return root.is_dir() and os.access(root, os.R_OK | os.X_OK)
+    except (OSError, RuntimeError):
+        return False
+
+
+class HistoryTab(View):
+    title = "History"
+    kinds = ("finished",)  # a run that ended is listed: reload then
+    points = 2  # draws no series
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "compare", "Compare"),
+        Binding("d", "delete", "Delete"),
+        Binding("delete", "delete", "Delete", show=False),
+        Binding("f", "toggle_filter", "This scenario/all"),
+    ]
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.scenario: str | None = None  # the picked scenario (the filter's)
+        self.row_ids: list[int] = []  # the run id of each shown row, in order
+        self.problem: str | None = None  # the last one-line problem shown
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="history-notice")
+        with Horizontal(id="history-bar"):
+            yield Checkbox("only this scenario (f)", id="history-only")
+            yield Static("enter: open · c: compare with the shown run · d: delete", id="history-keys")
+        table: DataTable[Any] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
+        yield Static("", id="history-compare")
+
+    DEFAULT_CSS = """
+    HistoryTab #history-bar {
+        height: auto;
+    }
+    HistoryTab #history-keys {
+        color: $text-muted;
+        padding: 1 2;
+    }
+    HistoryTab #history-notice {
+        padding: 0 1;
+    }
+    HistoryTab #history-table {
+        height: 1fr;
+        min-height: 5;
+    }
+    HistoryTab #history-compare {
+        height: auto;
+        max-height: 14;
+        padding: 0 1;
+    }
+    """
+
+    # --- the View protocol -----------------------------------------------------------------
+
+    def shown(self, showing: Showing) -> bool:
+        return store_readable()
+
+    def draw(self, snapshot: Snapshot) -> None:
+        self.reload()
+
+    def show_entry(self, entry: Entry) -> None:
+        self.scenario = entry.scenario.name if entry.scenario is not None else None
+        if self.only and self.is_mounted:
+            self.reload()
+
+    def focus_content(self) -> bool:
+        self.query_one(DataTable).focus()
+        return True
+
+    def on_show(self) -> None:
+        self.reload()
+
+    # --- the list --------------------------------------------------------------------------
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#history-table", DataTable)
+
+    @property
+    def only(self) -> bool:
+        return bool(self.query_one("#history-only", Checkbox).value) if self.is_mounted else False
+
+    def selected(self) -> int | None:
+        row = self.table.cursor_row
+        return self.row_ids[row] if 0 <= row < len(self.row_ids) else None
+
+    def reload(self) -> None:
+        """List the store again (keeping the cursor on the same run when it is still listed)."""
+        from regtui.store import open_store
+        from regtui.store.record import local_time
+
+        table = self.table
+        keep = self.selected()
+        try:
+            store = open_store()
+            listing = store.listing(self.scenario if self.only and self.scenario else None)
+        except READ_ERRORS as exc:
+            table.clear()
+            self.row_ids = []
+            self._notice(f"⚠ the run history cannot be read: {_one_line(exc)}", error=True)
+            return
+        runs = list(reversed(listing.runs))  # newest first
+        shown = store_id(self._collector())
+        table.clear()
+        self.row_ids = [info.id for info in runs]
+        for info in runs:
+            try:
+                cells = (
+                    f"▶ {info.id}" if info.id == shown else str(info.id),
+                    local_time(info.created),
+                    info.scenario,
+                    info.shown_status,
+                    info.changed_text(),
+                    info.headline(),
+                )
+            except READ_ERRORS as exc:  # a row of another version: say so, list the others
+                cells = (str(info.id), "", str(info.scenario), "damaged", _one_line(exc), "")
+            table.add_row(*cells, key=str(info.id))
+        if keep in self.row_ids:
+            table.move_cursor(row=self.row_ids.index(keep))
+        which = f"of {self.scenario}" if self.only and self.scenario else "in all"
+        text = f"{len(runs)} runs {which} · {store.root}"
+        if listing.problems:
+            extra = f" (+{len(listing.problems) - 1} more)" if len(listing.problems) > 1 else ""
+            self._notice(f"⚠ {_one_line(listing.problems[0])}{extra} · {text}", error=True)
+        else:
+            self._notice(text)
+
+    def _notice(self, text: str, error: bool = False) -> None:
+        self.problem = text if error else None
+        notice = self.query_one("#history-notice", Static)
+        notice.update(text)
+        notice.set_class(error, "error")
+
+    def _collector(self) -> Collector | None:
+        collector = getattr(self.screen, "collector", None)
+        return collector if isinstance(collector, Collector) else None
+
+    @on(Checkbox.Changed, "#history-only")
+    def _filter_changed(self) -> None:
+        self.reload()
+
+    def action_toggle_filter(self) -> None:
+        box = self.query_one("#history-only", Checkbox)
+        box.value = not box.value
+
+    # --- open ------------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#history-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.open_run(int(event.row_key.value))
+
+    def _load(self, run_id: int) -> tuple[Any, Any, dict[str, Any]] | None:
+        """(store, record, document) of a run, or None after a one-line notice."""
+        from regtui.store import open_store
+
+        try:
+            store = open_store()
+            return store, store.get(run_id), store.document(run_id)
+        except READ_ERRORS as exc:
+            self._notice(f"⚠ run {run_id}: {_one_line(exc)}", error=True)
+            self.notify(_one_line(exc), title=f"run {run_id}", severity="error", timeout=8)
+            return None
+
+    def open_run(self, run_id: int) -> bool:
+        """Show a stored run in every view, read-only."""
+        loaded = self._load(run_id)
+        if loaded is None:
+            return False
+        store, info, doc = loaded
+        try:
+            plan = plan_of(info, store.folder(info.id), doc)
+            collector = StoredCollector(doc, info.id)
+        except READ_ERRORS as exc:
+            self._notice(f"⚠ run {run_id} cannot be opened: {_one_line(exc)}", error=True)
+            self.notify(_one_line(exc), title=f"run {run_id} cannot be opened", severity="error", timeout=8)
+            return False
+        opener = getattr(self.screen, "open_stored", None)
+        if opener is None or not opener(
+            plan, collector, status_of(doc, collector), doc.get("elapsed_s"), str(doc.get("device") or info.device)
+        ):
+            return False
+        self.notify(
+            f"run {run_id} ({info.scenario}) is shown read-only; r runs the form's parameters",
+            title=f"run {run_id}",
+            timeout=5,
+        )
+        return True
+
+    # --- compare ---------------------------------------------------------------------------
+
+    def action_compare(self) -> None:
+        run_id = self.selected()
+        if run_id is not None:
+            self.compare_run(run_id)
+
+    def compare_run(self, run_id: int) -> bool:
+        """Draw this run over the shown one in the Loss view, and list what differs between them."""
+        from regtui.store.compare import compare, compare_text
+
+        screen: Any = self.screen
+        base = self._collector()
+        if base is None or base.started is None:
+            self.notify(
+                "run a scenario or open a run first; c compares the selected run with it",
+                title="nothing to compare with",
+                severity="warning",
+            )
+            return False
+        shown = store_id(base)
+        if shown == run_id:
+            self.notify(
+                f"run {run_id} is the run shown; pick another to compare with", title="compare", severity="warning"
+            )
+            return False
+        loaded = self._load(run_id)
+        if loaded is None:
+            return False
+        store, info, doc = loaded
+        try:
+            other = StoredCollector(doc)
+            records = other.snapshot(screen.options.max_points).records
+            base_info, base_doc = self._shown_run(store, shown, base)
+            result = compare([(base_info, base_doc), (info, doc)])
+            text = compare_text(result)
+        except READ_ERRORS as exc:
+            self._notice(f"⚠ run {run_id} cannot be compared: {_one_line(exc)}", error=True)
+            return False
+        label = f"run #{shown}" if shown is not None else "this run"
+        screen.overlay = Overlay(base, label, f"run #{info.id}", tuple(records))
+        differences = result["differences"]
+        summary = " · ".join(f"{k} {_short(v[0])} → {_short(v[1])}" for k, v in differences.items()) or "none"
+        self.query_one("#history-compare", Static).update(
+            f"{label} (shown) compared with run #{info.id}; the Loss view draws both\n"
+            f"{text.replace('run 0', 'this run')}"
+        )
+        self.notify(f"differences: {summary}", title=f"{label} vs run #{info.id}", timeout=10)
+        if "metrics" in base.data_kinds():
+            tabs = screen.query_one(TabbedContent)
+            tabs.active = "tab-loss"
+        return True
+
+    def _shown_run(self, store: Any, shown: int | None, base: Collector) -> tuple[Any, dict[str, Any]]:
+        """The record and document of the shown run: the store's, or the collector's own when it is not saved."""
+        from regtui.store import RunInfo
+
+        if shown is not None:
+            try:
+                return store.get(shown), store.document(shown)
+            except READ_ERRORS:
+                pass
+        doc = base.document()
+        info = RunInfo(
+            id=shown or 0,
+            created="",
+            scenario=str(doc.get("scenario") or ""),
+            experiment=str(doc.get("experiment") or ""),
+            status=str(doc.get("status")),
+            device=str(doc.get("device") or ""),
+            seed=int(doc.get("seed") or 0),
+            seeds=int(doc.get("seeds") or 1),
+        )
+        return info, doc
+
+    # --- delete ----------------------------------------------------------------------------
+
+    def action_delete(self) -> None:
+        run_id = self.selected()
+        if run_id is None:
+            return
+        row = self.table.get_row_at(self.table.cursor_row)
+        question = (
+            f"Delete run {run_id} ({row[2]}, {row[1]}, {row[3]})?\nIts folder is removed from the run history for good."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_run(run_id)
+
+        self.app.push_screen(Confirm(question, yes="Delete"), answered)
+
+    def delete_run(self, run_id: int) -> bool:
+        from regtui.store import open_store
+
+        try:
+            open_store().remove([run_id])
+        except READ_ERRORS as exc:
+            self._notice(f"⚠ run {run_id} was not deleted: {_one_line(exc)}", error=True)
+            self.notify(_one_line(exc), title=f"run {run_id} not deleted", severity="error", timeout=8)
+            return False
+        self.reload()
+        self.notify(f"run {run_id} deleted", title="run history", timeout=4)
+        return True
+
+
+def _one_line(exc: Any) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ",".join(fmt(v) for v in value) + "]"
+    return fmt(value)

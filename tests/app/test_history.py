@@ -1,0 +1,304 @@
+"""The run history in the dashboard: runs are kept, listed, opened read-only, compared and deleted."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+from textual.widgets import Static, TabbedContent
+
+from regtui.app.run_saving import StoredCollector, store_id
+from regtui.app.views.history import HistoryTab
+from regtui.app.widgets.confirm import Confirm
+from regtui.app.widgets.finals_line import FinalsLine
+from regtui.app.widgets.replay_line import ReplayLine
+from regtui.numbers import fmt
+from regtui.report import Collector
+from regtui.store import open_store
+
+from .conftest import app_for, run_to_end, set_fields, wait_until
+
+WIDE = (120, 40)
+
+
+async def show_history(pilot) -> HistoryTab:
+    app = pilot.app
+    app.main.query_one(TabbedContent).active = "tab-history"
+    await pilot.pause()
+    view = app.main.query_one(HistoryTab)
+    view.reload()
+    view.focus_content()
+    await pilot.pause()
+    return view
+
+
+async def on_row(pilot, view: HistoryTab, run_id: int) -> None:
+    assert run_id in view.row_ids, (view.row_ids, rows(view), str(view.query_one("#history-notice", Static).render()))
+    view.table.move_cursor(row=view.row_ids.index(run_id))
+    view.table.focus()
+    await pilot.pause()
+
+
+def rows(view: HistoryTab) -> list[list[str]]:
+    table = view.table
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def finals_text(app) -> str:
+    return str(app.main.query_one(FinalsLine).render())
+
+
+async def two_runs(pilot) -> None:
+    """Run weight-decay twice (iters 30, then 40): runs 1 and 2 in the store."""
+    await set_fields(pilot, iters="30")
+    await run_to_end(pilot)
+    await set_fields(pilot, iters="40")
+    await run_to_end(pilot)
+
+
+async def test_a_dashboard_run_is_kept_and_listed():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        assert "history" in app.main.visible_views()  # before any run: the store is readable
+        await set_fields(pilot, iters="30")
+        await run_to_end(pilot)
+        assert app.main.run_state.status == "done"
+        listing = open_store().listing()
+        assert [r.status for r in listing.runs] == ["completed"]
+        info = listing.runs[0]
+        assert info.scenario == "weight-decay" and info.changed == {"iters": 30}
+        assert store_id(app.main.collector) == info.id
+        doc = open_store().document(info.id)
+        shown = app.main.collector.document()
+        assert [v["final"] for v in doc["variants"]] == [v["final"] for v in shown["variants"]]
+        view = await show_history(pilot)
+        (row,) = rows(view)
+        assert row[0] == f"▶ {info.id}"  # the run shown
+        assert row[2:5] == ["weight-decay", "completed", "iters=30"]
+        assert row[5] == info.headline() and "test_loss" in row[5]
+
+
+async def test_a_stopped_run_is_kept_as_interrupted():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await set_fields(pilot, iters="200000")
+        await pilot.press("r")
+        await wait_until(lambda: app.main.collector is not None and app.main.collector.progress is not None)
+        await pilot.press("s")
+        await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
+        await pilot.pause()
+        assert app.main.run_state.status == "stopped"
+        (info,) = open_store().listing().runs
+        assert info.status == "interrupted"
+        assert open_store().document(info.id)["status"] == "interrupted"
+
+
+async def test_a_failed_run_is_kept_as_failed():
+    def broken(plan, device, emit, cancel, threads):
+        from regtui.engine import run_plan
+
+        def emit_then_fail(event):
+            emit(event)
+            if type(event).__name__ == "Metrics":
+                raise RuntimeError("the engine broke")
+
+        return run_plan(plan, device, emit=emit_then_fail, cancel=cancel, threads=threads)
+
+    app = app_for(file="weight-decay", runner=broken)
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await set_fields(pilot, iters="30")
+        await run_to_end(pilot)
+        assert app.main.run_state.status == "failed"
+        (info,) = open_store().listing().runs
+        assert info.status == "failed"
+        assert "the engine broke" in (open_store().document(info.id).get("error") or "")
+
+
+async def test_no_save_keeps_the_store_empty():
+    app = app_for(file="weight-decay")
+    app.options = dataclasses.replace(app.options, save=False)
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await set_fields(pilot, iters="30")
+        await run_to_end(pilot)
+        assert app.main.run_state.status == "done"
+        assert open_store().listing().runs == []
+        assert store_id(app.main.collector) is None
+
+
+async def test_open_a_stored_run_read_only():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await two_runs(pilot)
+        first = open_store().document(1)
+        view = await show_history(pilot)
+        assert [r[0] for r in rows(view)] == ["▶ 2", "1"]  # newest first
+        assert not view.only  # all runs by default
+        await on_row(pilot, view, 1)
+        await pilot.press("enter")
+        await pilot.pause()
+        main = app.main
+        assert isinstance(main.collector, StoredCollector) and store_id(main.collector) == 1
+        assert main.run_state.status == "done" and not main.run_active()
+        assert main.active_view == "loss"  # the kind's first view, as after a run
+        await wait_until(lambda: "no weight decay" in finals_text(app))
+        text = finals_text(app)
+        for variant in first["variants"]:
+            assert f"test_loss {fmt(variant['final']['test_loss'], 3)}" in text
+        assert "--set iters=30" in str(main.query_one(ReplayLine).render())
+        # Every view draws it: the fit curves and the worked numbers are the stored run's.
+        assert "fit" in main.visible_views() and "worked" in main.visible_views()
+        snapshot = main.collector.snapshot(0)
+        assert [r["final"] for r in snapshot.records] == [v["final"] for v in first["variants"]]
+        # A stored run opened again from the History view is not saved again.
+        assert len(open_store().listing().runs) == 2
+
+
+async def test_compare_two_runs():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await two_runs(pilot)
+        view = await show_history(pilot)
+        await on_row(pilot, view, 1)
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.main.active_view == "loss"
+        await wait_until(lambda: "run #1" in finals_text(app))
+        legend = finals_text(app)
+        assert "run #2 · no weight decay" in legend and "run #1 · no weight decay" in legend
+        assert "run #2 · weight decay" in legend and "run #1 · weight decay" in legend
+        compared = str(view.query_one("#history-compare", Static).render())
+        assert "iters" in compared and "40" in compared and "30" in compared
+        # The comparison belongs to the shown run: a new run draws alone.
+        await run_to_end(pilot)
+        app.main.redraw.now(force=True)
+        await pilot.pause()
+        assert "run #" not in finals_text(app)
+
+
+async def test_compare_needs_a_shown_run():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await set_fields(pilot, iters="30")
+        await run_to_end(pilot)
+        view = await show_history(pilot)
+        await on_row(pilot, view, 1)
+        await pilot.press("c")  # the run shown is run 1 itself
+        await pilot.pause()
+        assert app.main.overlay is None
+        assert any("is the run shown" in str(n.message) for n in app._notifications)
+
+
+async def test_delete_asks_first():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await two_runs(pilot)
+        view = await show_history(pilot)
+        await on_row(pilot, view, 1)
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm), (app.focused, app.screen.focused)
+        assert "Delete run 1" in str(app.screen.query_one("#confirm-question", Static).render())
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(app.screen, Confirm)
+        assert [r.id for r in open_store().listing().runs] == [1, 2]
+        await on_row(pilot, view, 1)
+        await pilot.press("delete")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm), ("delete", app.focused)
+        await pilot.press("y")
+        await pilot.pause()
+        assert [r.id for r in open_store().listing().runs] == [2]
+        assert [r[0] for r in rows(view)] == ["▶ 2"]
+
+
+async def test_the_filter_shows_this_scenario_or_all():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await set_fields(pilot, iters="30")
+        await run_to_end(pilot)
+        bn_stats = next(i for i, e in enumerate(app.main.entries) if e.scenario and e.scenario.name == "bn-stats")
+        app.main.select_entry(bn_stats)
+        await pilot.pause()
+        await run_to_end(pilot)
+        view = await show_history(pilot)
+        assert [r[2] for r in rows(view)] == ["bn-stats", "weight-decay"]
+        await pilot.press("f")
+        await pilot.pause()
+        assert view.only and [r[2] for r in rows(view)] == ["bn-stats"]
+        await pilot.press("f")
+        await pilot.pause()
+        assert [r[2] for r in rows(view)] == ["bn-stats", "weight-decay"]
+
+
+async def test_a_bad_store_is_one_line(tmp_path, monkeypatch):
+    store = tmp_path / "bad"
+    store.mkdir()
+    (store / "index.sqlite").write_bytes(b"this is not a database" * 100)
+    (store / "7").mkdir()
+    (store / "7" / "meta.json").write_text("{not json", encoding="utf-8")
+    monkeypatch.setenv("REGTUI_RUNS_DIR", str(store))
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        view = await show_history(pilot)
+        notice = str(view.query_one("#history-notice", Static).render())
+        assert notice.startswith("⚠") and "\n" not in notice
+        assert rows(view) == []
+        assert app.is_running
+    # A folder that cannot be read hides the tab (never a crash).
+    monkeypatch.setenv("REGTUI_RUNS_DIR", str(store / "index.sqlite"))
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        assert "history" not in app.main.visible_views()
+
+
+async def test_a_damaged_document_cannot_be_opened_but_the_app_goes_on():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await two_runs(pilot)
+        (open_store().folder(1) / "run.json").write_text("{cut", encoding="utf-8")
+        view = await show_history(pilot)
+        before = app.main.collector
+        await on_row(pilot, view, 1)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.main.collector is before
+        notice = str(view.query_one("#history-notice", Static).render())
+        assert notice.startswith("⚠ run 1") and "damaged" in notice
+
+
+def test_a_stored_collector_answers_as_the_live_one():
+    """Rebuilt from a document, the Collector gives the same document, data kinds and divergence."""
+    from regtui import scenario as sc
+    from regtui.engine import run_plan
+
+    for name, sets in (("weight-decay", {"iters": 20}), ("bn", {}), ("bn-stats", {})):
+        scenario = sc.load(sc.find(name))
+        plan = sc.plan(scenario, sets, {}, 0, 2 if name == "weight-decay" else 1)
+        live = Collector()
+        run_plan(plan, "cpu", emit=live, cancel=None, threads=1)
+        doc = json.loads(json.dumps(live.document()))
+        stored = StoredCollector(doc, 5)
+        assert stored.data_kinds() == live.data_kinds()
+        assert stored.diverged() == live.diverged()
+        assert stored.variant_names() == live.variant_names()
+        again = json.loads(json.dumps(stored.document()))
+        again["elapsed_s"] = doc["elapsed_s"]
+        assert again == doc
+        assert stored.snapshot(50).summary == {k: v for k, v in doc["summary"].items() if k != "sweep"}
+        assert all(len(r["series"]["step"]) <= 51 for r in stored.snapshot(50).records if r.get("series"))
+        assert store_id(stored) == 5
+    assert os.environ["REGTUI_RUNS_DIR"]  # the conftest's temporary store
