@@ -228,13 +228,11 @@ def thinned(record: dict[str, Any], max_points: int) -> dict[str, Any]:
 
 
 def status_of(doc: dict[str, Any], collector: Collector) -> str:
-    """The dashboard's status word for a stored run (done, diverged, stopped, failed)."""
+    """The dashboard's status word for a stored run: done (a divergence is a result), stopped or failed."""
     status = doc.get("status")
     if status == "failed":
         return "failed"
-    if status != "completed":
-        return "stopped"
-    return "diverged" if collector.diverged() else "done"
+    return "done" if status == "completed" else "stopped"
 
 
 def plan_of(info: Any, folder: Any, doc: dict[str, Any]) -> sc.Plan:

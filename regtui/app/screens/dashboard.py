@@ -526,6 +526,7 @@ class DashboardScreen(Screen[None]):
         self._next_run_id += 1
         state = RunState(self._next_run_id, plan, device, collector, status=status, elapsed_s=elapsed_s)
         state.ended = state.started
+        state.note = state.divergence_note() if status == "done" and collector.diverged() else ""
         self._clear_views()
         self.run_state = state
         self._update_tabs(open_first=True)
