@@ -3,8 +3,10 @@
 Starts the dashboard in a detached tmux session (120x40 and 80x24 by default),
 polls ``tmux capture-pane -p`` and prints, per size and round:
 
-- ``first``: seconds from starting the process to the first drawn frame
-  (the top line with the device selector and the footer with the keys on screen);
+- ``starting``: seconds from starting the process to anything on screen (the CLI's
+  "starting the dashboard…" line, printed before Textual is imported);
+- ``first``: to the dashboard's first frame (its top line with the device selector);
+- ``complete``: to the frame with the form and the footer (the keys) as well;
 - ``ready``: to the device selector showing a device (torch loaded, devices found);
 - ``quit idle``: from sending ``q`` on a ready, idle dashboard to the process's exit;
 - ``switch``: from sending ``tab`` during a run to the view's heading changing on screen;
@@ -78,9 +80,14 @@ def first_line(text: str) -> str:
     return text.splitlines()[0] if text.strip() else ""
 
 
+def first_frame(text: str) -> bool:
+    """The dashboard's first frame: its top line, with the device selector."""
+    return "device" in first_line(text)
+
+
 def drawn(text: str) -> bool:
-    """The dashboard's first frame: its footer (the keys) is on screen."""
-    return "Quit" in text and "device" in first_line(text)
+    """The dashboard complete: its footer (the keys) is on screen too."""
+    return "Quit" in text and first_frame(text)
 
 
 def ready(text: str) -> bool:
@@ -96,7 +103,9 @@ def heading(text: str) -> str:
 def one_round(command: str, size: tuple[int, int], toml: Path) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     t0 = start(f"{command} {shlex.quote(str(toml))}", size)
-    out["first"] = None if wait_for(drawn) is None else time.perf_counter() - t0
+    out["starting"] = None if wait_for(lambda t: bool(t.strip())) is None else time.perf_counter() - t0
+    out["first"] = None if wait_for(first_frame) is None else time.perf_counter() - t0
+    out["complete"] = None if wait_for(drawn) is None else time.perf_counter() - t0
     out["ready"] = None if wait_for(ready) is None else time.perf_counter() - t0
     time.sleep(0.5)
     tmux("send-keys", "-t", SESSION, "q")

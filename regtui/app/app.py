@@ -79,7 +79,7 @@ class RegtuiApp(App[None]):
     def on_mount(self) -> None:
         if not self.device_names:
             # Draw first: torch loads (and the devices are found) only once the first frame is out.
-            self.call_after_refresh(self.set_timer, 0.05, self._detect_devices)
+            self.call_after_refresh(self.set_timer, 0.4, self._detect_devices)
 
     # --- devices ---------------------------------------------------------------------------
 
