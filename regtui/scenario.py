@@ -12,7 +12,7 @@ import os
 import shlex
 import stat
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -252,11 +252,39 @@ def _split(item: str, option: str) -> tuple[str, str]:
 
 
 def parse_sets(spec: ExperimentSpec, items: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """``KEY=VALUE``; ``KEY=V1,V2,…`` (a number, flag or choice) gives one value per variant
+    that sets KEY, in the file's order (a tuple; :func:`plan` checks the count)."""
     out: dict[str, Any] = {}
     for item in items:
         key, value = _split(item, "--set")
-        out[key] = spec.param(key).parse(value)
+        param = spec.param(key)
+        if "," in value and (param.numeric or param.kind is bool or param.choices):
+            out[key] = tuple(param.parse(v) for v in value.split(","))
+        else:
+            out[key] = param.parse(value)
     return out
+
+
+def variants_setting(scenario: Scenario, key: str) -> list[Variant]:
+    """The scenario's variants that set ``key``, in the file's order (the targets of a per-variant --set)."""
+    return [v for v in scenario.variants if key in v.overrides]
+
+
+def _per_variant(scenario: Scenario, sets: dict[str, Any]) -> Scenario:
+    """The scenario with the per-variant --set values (tuples) written into its variants."""
+    variants = list(scenario.variants)
+    for key, values in sets.items():
+        if not isinstance(values, tuple):
+            continue
+        targets = [i for i, v in enumerate(scenario.variants) if key in v.overrides]
+        if len(values) != len(targets) or not targets:
+            names = ", ".join(scenario.variants[i].name for i in targets) or "none"
+            raise ConfigError(f"--set {key}: {len(values)} values for {len(targets)} variant(s) that set {key} "
+                              f"({names}); give one value for all, or one per variant")
+        param = scenario.spec.param(key)
+        for i, value in zip(targets, values):
+            variants[i] = Variant(variants[i].name, {**variants[i].overrides, key: param.coerce(value)})
+    return replace(scenario, variants=tuple(variants))
 
 
 def parse_sweeps(spec: ExperimentSpec, items: list[str] | tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
@@ -291,18 +319,20 @@ def plan(
     one model per value, not two identical ones).
     """
     spec = scenario.spec
-    sets = dict(sets or {})
+    given = dict(sets or {})  # as the user gave them (the replay line repeats them)
+    scenario = _per_variant(scenario, given)
+    sets = {k: v for k, v in given.items() if not isinstance(v, tuple)}
     sweep = {**scenario.sweep, **(sweep or {})}
     seeds = scenario.seeds if seeds is None else seeds
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"--seeds: {seeds!r} is not allowed; expected an integer >= 1")
     if not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
         raise ConfigError(f"--seed: {seed!r} is not allowed; expected an integer >= 0 and <= {SEED_MAX}")
-    both = [k for k in sets if k in sweep]
+    both = [k for k in given if k in sweep]
     if both:
         key = both[0]
         raise ConfigError(f"--set {key}: {key} is also swept ({', '.join(value_text(v) for v in sweep[key])}); "
-                          f"set it or sweep it, not both (one value: --sweep {key}={value_text(sets[key])})")
+                          f"set it or sweep it, not both (one value: --sweep {key}={value_text(given[key])})")
     base = {**scenario.defaults(), **spec.validate(sets)}
     fixed = set(sets) | set(sweep)
 
@@ -336,7 +366,7 @@ def plan(
                 runs.append(RunSpec(label, s, params))
     if scenario.tables:  # experiment = "train": shapes, data files, factories, before any training
         custom_specs.check_plan(scenario.tables, scenario.path.parent, runs)
-    return Plan(scenario, base, tuple(runs), seed, seeds, sets, sweep)
+    return Plan(scenario, base, tuple(runs), seed, seeds, given, sweep)
 
 
 def replay_command(plan: Plan, device: str | None = None) -> str:
@@ -358,7 +388,10 @@ def replay_command(plan: Plan, device: str | None = None) -> str:
 
 
 def value_text(value: Any) -> str:
-    """A parameter value as --set / the form write it (true/false, repr of floats)."""
+    """A parameter value as --set / the form write it (true/false, repr of floats; a per-variant
+    tuple as V1,V2,…)."""
+    if isinstance(value, tuple):
+        return ",".join(value_text(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

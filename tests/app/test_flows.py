@@ -95,7 +95,11 @@ async def test_form_is_generated_from_the_spec_with_scenario_defaults():
         scenario = sc.load(sc.find("bn"))
         for p in scenario.spec.params:
             field = app.main.form.query_one(f"#field-{p.name}", Input)
-            assert p.parse(field.value) == scenario.defaults()[p.name]
+            per = [v.overrides[p.name] for v in scenario.variants if p.name in v.overrides]
+            if len(per) > 1:  # one value per variant
+                assert [p.parse(t) for t in field.value.split(",")] == per
+            else:
+                assert p.parse(field.value) == scenario.defaults()[p.name]
         assert app.main.plan == sc.plan(scenario, {}, {}, 0, None)
 
 
@@ -121,9 +125,10 @@ async def test_parameters_the_variants_set_are_marked_and_a_new_value_merges_the
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         hints = [str(h.render()) for h in app.main.form.query(".field-hint")]
-        assert hints == ["  per variant: 0.0, 0.01"]
+        assert hints == ["  per variant: no weight decay, weight decay"]
+        assert app.main.form.query_one("#field-weight_decay", Input).value == "0.0, 0.01"
         assert app.main.plan.variant_names == ["no weight decay", "weight decay"]
-        await type_into(pilot, "weight_decay", "0.05")
+        await type_into(pilot, "weight_decay", "0.05")  # one value for all: they merge
         assert app.main.plan.variant_names == ["weight_decay=0.05"]
 
 

@@ -25,8 +25,19 @@ from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, Param, parse_count
 RUN_FIELDS = ("seed", "seeds", "sweep_key", "sweep_values")
 
 
+def per_variant(scenario: sc.Scenario, key: str) -> list[Any]:
+    """The values of ``key`` for the variants that set it, in the file's order, when two or more do:
+    its field then holds one value per variant ('0.0, 0.01'), like ``--set key=0.0,0.01``."""
+    values = [v.overrides[key] for v in scenario.variants if key in v.overrides]
+    return values if len(values) > 1 else []
+
+
 def default_texts(scenario: sc.Scenario, seed: int = 0) -> dict[str, str]:
     texts = {name: value_text(v) for name, v in scenario.defaults().items()}
+    for name in texts:
+        values = per_variant(scenario, name)
+        if values:
+            texts[name] = ", ".join(value_text(v) for v in values)
     key, values = next(iter(scenario.sweep.items()), ("", ()))
     texts.update(seed=str(seed), seeds=str(scenario.seeds), sweep_key=key,
                  sweep_values=",".join(value_text(v) for v in values))
@@ -110,10 +121,16 @@ class ParamForm(VerticalScroll, can_focus=False):
         yield Label("Parameters", classes="form-section")
         for p in self.spec.params:
             yield from self._field(p.name, p.name, self._placeholder(p), p.help, self._suggest(p))
-            varied = self._variant_values(p.name)
-            if varied:
-                hint = Static(f"  per variant: {varied}", classes="field-hint")
-                hint.tooltip = "The variants set this; a value typed here applies to all of them (like --set)."
+            names = [v.name for v in self.scenario.variants if p.name in v.overrides]
+            if len(names) > 1:
+                hint = Static(f"  per variant: {', '.join(names)}", classes="field-hint")
+                hint.tooltip = ("One value per variant, comma-separated (like --set KEY=V1,V2); "
+                                "a single value applies to all of them and merges them.")
+                yield hint
+            elif names:
+                varied = self._variant_values(p.name)
+                hint = Static(f"  {names[0]}: {varied}", classes="field-hint")
+                hint.tooltip = "That variant sets this; a value typed here applies to all of them (like --set)."
                 yield hint
         yield Label("Runs", classes="form-section")
         yield from self._field("seed", "seed", "integer >= 0", "base seed (models use seed, seed+1, …)")
@@ -189,9 +206,21 @@ class ParamForm(VerticalScroll, can_focus=False):
     def validate(self) -> None:
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
+        listed: dict[str, tuple[Any, ...]] = {}  # keys whose field holds one value per variant
         for p in self.spec.params:
+            text = self.texts.get(p.name, "")
             try:
-                values[p.name] = p.parse(self.texts.get(p.name, ""))
+                per = per_variant(self.scenario, p.name)
+                if per and "," in text:
+                    values[p.name] = tuple(p.parse(t) for t in text.split(","))
+                    listed[p.name] = tuple(per)
+                    if len(values[p.name]) != len(per):
+                        raise ConfigError(f"{p.name}: {len(values[p.name])} values for {len(per)} variants; "
+                                          "give one per variant, or one for all")
+                else:
+                    values[p.name] = p.parse(text)
+                    if per:
+                        listed[p.name] = tuple(per)
             except ConfigError as exc:
                 errors[p.name] = str(exc)
         seed = _int(self.texts.get("seed", "0"), "seed", 0, SEED_MAX, errors)
@@ -214,7 +243,9 @@ class ParamForm(VerticalScroll, can_focus=False):
         form_error = None
         if not errors:
             defaults = self.scenario.defaults()
-            sets = {k: v for k, v in values.items() if v != defaults.get(k) or type(v) is not type(defaults.get(k))}
+            sets = {k: v for k, v in values.items()
+                    if (k in listed and v != listed[k])  # a per-variant list that changed, or one value for all
+                    or (k not in listed and (v != defaults.get(k) or type(v) is not type(defaults.get(k))))}
             try:
                 plan = sc.plan(self.scenario, sets, sweep, seed, seeds)
             except ConfigError as exc:
