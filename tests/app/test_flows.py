@@ -371,16 +371,16 @@ async def test_keys_views_help_and_palette():
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
         await pilot.pause()
-        assert app.main.visible_views() == ["params", "loss", "fit", "explain"]
+        assert app.main.visible_views() == ["params", "loss", "fit", "explain", "history"]
         assert app.main.active_view == "params"
         await pilot.press("escape")
         seen = []
-        for _ in range(4):
+        for _ in range(5):
             await pilot.press("tab")
             seen.append(app.main.active_view)
-        assert seen == ["loss", "fit", "explain", "params"]
+        assert seen == ["loss", "fit", "explain", "history", "params"]
         await pilot.press("shift+tab")
-        assert app.main.active_view == "explain"
+        assert app.main.active_view == "history"
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
