@@ -69,3 +69,22 @@ def test_only_changed_cells_light_up():
     table.add_row = lambda *a, **k: None  # type: ignore[method-assign]
     table.upsert([("r1", (1, 2, 4)), ("r2", (5, 6, 7))])
     assert table._hot == {("r1", "b")}
+
+
+async def test_down_on_the_last_row_reaches_the_next_table():
+    app = app_for(file="bn-stats")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("escape")
+        await run_to_end(pilot)
+        app.main.query_one("#views").active = "tab-stats"
+        await pilot.pause(0.3)
+        tables = [t for t in app.main.query_one("#stats-view").children if isinstance(t, LiveTable)]
+        assert len(tables) == 3
+        app.main.set_focus(tables[0])
+        await pilot.pause()
+        for _ in range(tables[0].row_count):
+            await pilot.press("down")
+        assert app.focused is tables[1]
+        await pilot.press("up")
+        assert app.focused is tables[0]

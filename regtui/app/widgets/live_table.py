@@ -99,6 +99,33 @@ class LiveTable(DataTable):
             self.add_row(*texts, key=key)
         self._hot = hot if highlight else set()
 
+    # --- the keyboard reaches the view's other tables: Down on the last row, Up on the first ---
+
+    def action_cursor_down(self) -> None:
+        if self.row_count == 0 or self.cursor_row >= self.row_count - 1:
+            neighbour = self._neighbour(1)
+            if neighbour is not None:
+                self.screen.set_focus(neighbour)
+                return
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.cursor_row <= 0:
+            neighbour = self._neighbour(-1)
+            if neighbour is not None:
+                self.screen.set_focus(neighbour)
+                return
+        super().action_cursor_up()
+
+    def _neighbour(self, step: int) -> LiveTable | None:
+        """The next (step 1) or previous (-1) shown table beside this one in its view."""
+        parent = self.parent
+        if parent is None:
+            return None
+        tables = [w for w in parent.children if isinstance(w, LiveTable) and w.display]
+        i = tables.index(self) + step if self in tables else -1
+        return tables[i] if 0 <= i < len(tables) else None
+
     def _set(self, key: str, column: str, plain: bool) -> None:
         text = self._values[key][self.columns_shown.index(column)]
         self.update_cell(key, column, text if plain else Text(text, style=HOT))
