@@ -106,8 +106,7 @@ class RegtuiApp(App[None]):
                     error = f"{exc}; using {chosen}"
             self.post_message(DevicesFound(names, chosen, error))
         except BaseException as exc:  # a broken torch install is a notice, never a dead app
-            self.post_message(DevicesFound(["cpu"], "cpu", f"finding the devices failed: {type(exc).__name__}: "
-                                           f"{exc}"))
+            self.post_message(DevicesFound(["cpu"], "cpu", f"finding the devices failed: {type(exc).__name__}: {exc}"))
 
     @on(DevicesFound)
     def _devices_found(self, event: DevicesFound) -> None:

@@ -20,12 +20,25 @@ DIGITS = 4  # significant digits of a cell
 
 # Whole names first, then parts; the JSON keeps the long names (the caption says so).
 HEADERS = {
-    "iteration": "iter", "running_mean": "run mean", "running_var": "run var", "batch_mean": "b mean",
-    "batch_var_biased": "b var", "batch_var_unbiased": "b var N-1", "max_abs_diff": "max|Δ|",
-    "running_buffers": "run stats", "reduces_over": "over", "weight_shape": "γ shape", "bias_shape": "β shape",
+    "iteration": "iter",
+    "running_mean": "run mean",
+    "running_var": "run var",
+    "batch_mean": "b mean",
+    "batch_var_biased": "b var",
+    "batch_var_unbiased": "b var N-1",
+    "max_abs_diff": "max|Δ|",
+    "running_buffers": "run stats",
+    "reduces_over": "over",
+    "weight_shape": "γ shape",
+    "bias_shape": "β shape",
 }
-PARTS = (("test_accuracy (batch ", "acc b"), ("train_accuracy (batch ", "train acc b"), ("test_accuracy", "acc"),
-         ("train_accuracy", "train acc"), ("_", " "))
+PARTS = (
+    ("test_accuracy (batch ", "acc b"),
+    ("train_accuracy (batch ", "train acc b"),
+    ("test_accuracy", "acc"),
+    ("train_accuracy", "train acc"),
+    ("_", " "),
+)
 
 
 def cell_text(value: Any) -> str:

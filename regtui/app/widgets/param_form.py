@@ -35,9 +35,9 @@ def per_variant(scenario: sc.Scenario, key: str) -> list[Any]:
 def default_texts(scenario: sc.Scenario, seed: int = 0) -> dict[str, str]:
     texts = {name: value_text(v) for name, v in scenario.defaults().items()}
     for name in texts:
-        values = per_variant(scenario, name)
-        if values:
-            texts[name] = ", ".join(value_text(v) for v in values)
+        listed = per_variant(scenario, name)
+        if listed:
+            texts[name] = ", ".join(value_text(v) for v in listed)
     key, values = next(iter(scenario.sweep.items()), ("", ()))
     texts.update(seed=str(seed), seeds=str(scenario.seeds), sweep_key=key,
                  sweep_values=",".join(value_text(v) for v in values))
