@@ -182,11 +182,9 @@ def main(
 
         return headless.rebuild(rebuild, as_json, out)
     if scenario is None:
-        if (as_json or sets or sweeps or seeds is not None or out is not None or events is not None
-                or runs_dir is not None or no_save):
-            raise ConfigError("--json, --set, --sweep, --seeds, --out, --events, --runs-dir and --no-save "
-                              "need --scenario NAME")
-        return _open_app(file, scenarios_dir, device)
+        if as_json or sets or sweeps or seeds is not None or out is not None or events is not None:
+            raise ConfigError("--json, --set, --sweep, --seeds, --out and --events need --scenario NAME")
+        return _open_app(file, scenarios_dir, device, save=not no_save, runs_dir=runs_dir)
     if file:
         raise ConfigError(f"give either --scenario or a FILE, not both (got {file!r})")
     from regtui import headless
@@ -225,7 +223,8 @@ def _print_list(scenarios_dir: str | None) -> None:
         click.echo(f"{name.ljust(width)}  {title.ljust(title_width)}  {summary}")
 
 
-def _open_app(file: str | None, scenarios_dir: str | None, device: str) -> int:
+def _open_app(file: str | None, scenarios_dir: str | None, device: str, save: bool = True,
+              runs_dir: str | None = None) -> int:
     _check_terminal()
     # Something on screen at once: on a cold disk importing Textual takes seconds, and the
     # dashboard's first frame (which replaces this line) comes only after it.
@@ -233,7 +232,11 @@ def _open_app(file: str | None, scenarios_dir: str | None, device: str) -> int:
     sys.stdout.flush()
     from regtui.app.app import make_app
 
-    app = make_app(file=file, scenarios_dir=scenarios_dir, device=device)
+    if save and runs_dir is not None:
+        from regtui.store.location import ensure_writable, resolve
+
+        ensure_writable(resolve(runs_dir))  # a bad --runs-dir is one line before the dashboard opens
+    app = make_app(file=file, scenarios_dir=scenarios_dir, device=device, save=save, runs_dir=runs_dir)
     app.run()
     # Quit at once: a cancelled run's thread may be inside a long torch op, and tearing down an
     # interpreter that loaded torch takes a second or more. The app has closed the terminal and

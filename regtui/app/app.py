@@ -51,11 +51,13 @@ class RegtuiApp(App[None]):
         max_points: int = MAX_POINTS,
         threads: int = 1,
         seed: int = 0,
+        save: bool = True,
+        runs_dir: str | None = None,
     ) -> None:
         super().__init__()
         self.file = file
         self.scenarios_dir = scenarios_dir
-        self.options = Options(runner, min_interval, draw_factor, max_points, threads, seed)
+        self.options = Options(runner, min_interval, draw_factor, max_points, threads, seed, save, runs_dir)
         self.requested_device = device or "auto"
         self.device: str | None = None  # the device a run uses; None while detecting
         self.device_names: list[str] = list(devices) if devices else []
@@ -149,6 +151,7 @@ def make_app(
     ``options``: ``devices`` (skip detection: a list of device names), ``runner``
     (replaces ``regtui.engine.run_plan``), ``min_interval`` (shortest redraw
     interval, seconds), ``draw_factor`` (wait this many times the last redraw's
-    cost before the next), ``max_points`` (per drawn series), ``threads``, ``seed``.
+    cost before the next), ``max_points`` (per drawn series), ``threads``, ``seed``,
+    ``save`` (keep runs in the run history) and ``runs_dir`` (its folder).
     """
     return RegtuiApp(file=file, scenarios_dir=scenarios_dir, device=device, **options)

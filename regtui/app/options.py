@@ -18,3 +18,4 @@ class Options:
     threads: int = 1  # torch intra-op threads of a run
     seed: int = 0  # the form's default seed
     save: bool = True  # keep the dashboard's runs in the run history (regtui.store)
+    runs_dir: str | None = None  # the run history's folder (None: REGTUI_RUNS_DIR, else the XDG default)

@@ -59,7 +59,7 @@ def store_id(collector: Collector | None) -> int | None:
 class RunSaver:
     """One dashboard run's saving; every method is called in the run's worker thread and never raises."""
 
-    def __init__(self, plan: sc.Plan, device: str, save: bool = True) -> None:
+    def __init__(self, plan: sc.Plan, device: str, save: bool = True, runs_dir: str | None = None) -> None:
         self.recording: Any = None  # regtui.store.Recording
         self.warnings: list[str] = []
         if not save:
@@ -67,7 +67,7 @@ class RunSaver:
         try:
             from regtui.store import open_store
 
-            self.recording = open_store().begin(plan, device)
+            self.recording = open_store(runs_dir).begin(plan, device)
         except ConfigError as exc:
             self.warnings.append(f"this run is not kept in the run history: {exc}")
         except Exception as exc:

@@ -221,7 +221,7 @@ EXISTING = [
     (["runs", "--help"], 0, "rerun"),
     (["mine.toml"], 2, "the dashboard needs a terminal"),  # a FILE still goes to the dashboard
     (["--json"], 2, "need --scenario NAME"),
-    (["--no-save"], 2, "need --scenario NAME"),
+    (["--no-save"], 2, "the dashboard needs a terminal"),  # the dashboard takes --no-save and --runs-dir too
 ]
 
 

@@ -473,7 +473,8 @@ class DashboardScreen(Screen[None]):
                          daemon=True).start()
 
     def _run_body(self, state: RunState) -> None:
-        saver = run_saving.RunSaver(state.plan, state.device, save=self.options.save)  # the run history
+        saver = run_saving.RunSaver(state.plan, state.device, save=self.options.save,  # the run history
+                                    runs_dir=self.options.runs_dir)
         try:
             runner = self.options.runner or (self.trainer.run if self.trainer is not None else None)
             if runner is None:
