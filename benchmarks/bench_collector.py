@@ -85,11 +85,15 @@ def main() -> None:
     writer_peak = peak - held  # what writing needed on top of the collected data
     mb = 1024 * 1024
     print(f"steps {args.steps:,} x {len(MODELS)} models")
-    print(f"collector per chunk: {early * 1e6:.0f} µs near step 1,000, {late * 1e6:.0f} µs near the end "
-          f"(ratio {late / early:.2f}, target <= 1.5)")
+    print(
+        f"collector per chunk: {early * 1e6:.0f} µs near step 1,000, {late * 1e6:.0f} µs near the end "
+        f"(ratio {late / early:.2f}, target <= 1.5)"
+    )
     print(f"collected data held: {held / mb:.1f} MB (target <= 50 MB at 1,000,000 steps)")
-    print(f"document: {size / mb:.1f} MB; writer peak on top of the data: {writer_peak / mb:.1f} MB "
-          f"({writer_peak / size:.2f}x the document, target <= 2x)")
+    print(
+        f"document: {size / mb:.1f} MB; writer peak on top of the data: {writer_peak / mb:.1f} MB "
+        f"({writer_peak / size:.2f}x the document, target <= 2x)"
+    )
 
 
 if __name__ == "__main__":

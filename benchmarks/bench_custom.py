@@ -60,8 +60,9 @@ def plain(plan: sc.Plan) -> float:
     data = data_mod.load(plan.scenario.tables, plan.scenario.path.parent, p, run.seed)
     start = time.perf_counter()
     torch.manual_seed(run.seed)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
-                          nn.Linear(256, 10))
+    model = nn.Sequential(
+        nn.Flatten(), nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)
+    )
     opt = torch.optim.Adam(model.parameters(), lr=p["lr"])
     loss_fn = nn.CrossEntropyLoss()
     order = batch_order(run.seed, len(data.x_train), p["batch"], True, torch.device("cpu"))
@@ -101,8 +102,10 @@ def main() -> None:
             base.append(plain(plan))
             ours.append(regtui_run(plan))
     b, o = statistics.median(base), statistics.median(ours)
-    print(f"digits MLP, {args.steps} steps, batch {args.batch}, log_every {args.log_every}, 1 thread, "
-          f"median of {args.rounds}")
+    print(
+        f"digits MLP, {args.steps} steps, batch {args.batch}, log_every {args.log_every}, 1 thread, "
+        f"median of {args.rounds}"
+    )
     print(f"  plain PyTorch loop  {b:7.3f} s  ({args.steps / b:7.0f} steps/s)")
     print(f"  regtui run_plan     {o:7.3f} s  ({args.steps / o:7.0f} steps/s)")
     print(f"  ratio regtui/plain  {o / b:.3f}x  (target <= 1.25x)")

@@ -83,7 +83,10 @@ async def in_app(app: Any, pilot: Any, index: int, seconds: float) -> dict[str, 
     status_bar.update = original  # type: ignore[method-assign]
     steps = state.collector.progress.step if state.collector.progress else 0
     return {
-        "view": view_name, "status": state.status, "wall": wall, "steps": steps,
+        "view": view_name,
+        "status": state.status,
+        "wall": wall,
+        "steps": steps,
         "engine_s": state.elapsed_s or wall,
         "redraws": main.redraw.redraws - redraws_before,
         "renders": sum(c.renders for c in charts) - renders_before,
@@ -112,10 +115,13 @@ async def bench_size(size: tuple[int, int], names: list[str], seconds: float) ->
             a_rate = row["steps"] / row["wall"] if row["wall"] else 0.0
             ratio = a_rate / row["h_rate"] if row["h_rate"] else float("nan")
             run_s = max(row["wall"], 1e-9)
-            print(f"{size[0]}x{size[1]}  {name:20s} {row['view']:8s} headless {row['h_rate']:9.0f} steps/s  "
-                  f"app {a_rate:9.0f} steps/s  ratio {ratio:5.2f}  "
-                  f"charts {row['redraws'] / run_s:4.1f}/s  status {row['status_changes'] / run_s:4.1f}/s  "
-                  f"run {row['wall']:5.1f} s  interval {row['interval']:.2f} s  ({row['status']})", flush=True)
+            print(
+                f"{size[0]}x{size[1]}  {name:20s} {row['view']:8s} headless {row['h_rate']:9.0f} steps/s  "
+                f"app {a_rate:9.0f} steps/s  ratio {ratio:5.2f}  "
+                f"charts {row['redraws'] / run_s:4.1f}/s  status {row['status_changes'] / run_s:4.1f}/s  "
+                f"run {row['wall']:5.1f} s  interval {row['interval']:.2f} s  ({row['status']})",
+                flush=True,
+            )
     return rows
 
 
@@ -127,11 +133,13 @@ def main() -> None:
     parser.add_argument("--trainer", choices=("process", "thread"), default="process")
     args = parser.parse_args()
     os.environ["REGTUI_TRAINER"] = args.trainer
-    names = [n for n in args.scenarios.split(",") if n] or sorted(
-        p.stem for p in sc.bundled_dir().glob("*.toml"))
+    names = [n for n in args.scenarios.split(",") if n] or sorted(p.stem for p in sc.bundled_dir().glob("*.toml"))
     headless(sc.plan(sc.load(sc.find("weight-decay")), {}), 0.5)  # warm up imports and allocators
-    print(f"trainer {args.trainer}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
-          f"torch {torch.__version__}, load average {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"trainer {args.trainer}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
+        f"torch {torch.__version__}, load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     for text in args.sizes.split(","):
         width, height = (int(v) for v in text.split("x"))
         asyncio.run(bench_size((width, height), names, args.seconds))

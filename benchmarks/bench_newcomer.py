@@ -71,8 +71,9 @@ def start(command: str, size: tuple[int, int]) -> float:
     tmux("kill-session", "-t", SESSION)
     shell = f"{command}; echo {EXIT_MARK}; sleep 600"
     t0 = time.perf_counter()
-    subprocess.run(["tmux", "new-session", "-d", "-s", SESSION, "-x", str(size[0]), "-y", str(size[1]), shell],
-                   check=True)
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", SESSION, "-x", str(size[0]), "-y", str(size[1]), shell], check=True
+    )
     return t0
 
 

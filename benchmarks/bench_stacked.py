@@ -105,7 +105,9 @@ class Stacked:
         for i in range(0, len(runs), size):
             part = runs[i : i + size]
             stack = StackedMLP.from_seeds(
-                [r.seed for r in part], p["hidden"], p["layers"],
+                [r.seed for r in part],
+                p["hidden"],
+                p["layers"],
                 lr=[r.params["lr"] for r in part],
                 momentum=[r.params["momentum"] for r in part],
                 weight_decay=[r.params["weight_decay"] for r in part],
@@ -144,10 +146,15 @@ def main() -> None:
     parser.add_argument("--iters", type=int, default=2000, help="training steps per model (default 2000)")
     parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds per case (default 10)")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads for every contender (default 1)")
-    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
-                        help="model stacks the engine trains at once, as regtui --jobs (default: one per core)")
     parser.add_argument(
-        "--plain-baseline", action="store_true",
+        "--jobs",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="model stacks the engine trains at once, as regtui --jobs (default: one per core)",
+    )
+    parser.add_argument(
+        "--plain-baseline",
+        action="store_true",
         help="also time the baseline as a user's script runs it: torch's default thread count, no flushed denormals",
     )
     args = parser.parse_args()
@@ -159,15 +166,18 @@ def main() -> None:
     wd = scenario.load(scenario.find("weight-decay"))
     cases = [
         ("a) weight-decay, 2 variants", scenario.plan(wd, sets={"iters": args.iters})),
-        ("b) sweep 8 λ × 4 seeds",
-         scenario.plan(wd, sets={"iters": args.iters}, sweep={"weight_decay": SWEEP}, seeds=4)),
+        (
+            "b) sweep 8 λ × 4 seeds",
+            scenario.plan(wd, sets={"iters": args.iters}, sweep={"weight_decay": SWEEP}, seeds=4),
+        ),
     ]
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    print(f"torch {torch.__version__}, device {device} ({name}), {args.threads} intra-op thread(s), "
-          f"{args.iters} iterations per model, {args.rounds} interleaved rounds")
+    print(
+        f"torch {torch.__version__}, device {device} ({name}), {args.threads} intra-op thread(s), "
+        f"{args.iters} iterations per model, {args.rounds} interleaved rounds"
+    )
     header = (
-        f"{'case':28s} {'models':>6s} {'baseline':>13s} {'stacked':>13s} {'ratio':>7s} "
-        f"{'engine':>13s} {'ratio':>7s}"
+        f"{'case':28s} {'models':>6s} {'baseline':>13s} {'stacked':>13s} {'ratio':>7s} {'engine':>13s} {'ratio':>7s}"
     )
     if args.plain_baseline:
         header += f" {'plain base':>13s} {'ratio':>7s}"
@@ -189,7 +199,10 @@ def main() -> None:
                 times[key] += c.train(steps)
         t_engine = engine(plan, device, args.jobs)
         total = len(runs) * args.iters
-        rate = lambda t: f"{total / t:6.0f} st/s"  # noqa: E731
+
+        def rate(t: float, total: int = total) -> str:
+            return f"{total / t:6.0f} st/s"
+
         line = (
             f"{label:28s} {len(runs):6d} {rate(times['baseline']):>13s} {rate(times['stacked']):>13s} "
             f"{times['baseline'] / times['stacked']:6.2f}x {rate(t_engine):>13s} {times['baseline'] / t_engine:6.2f}x"

@@ -29,8 +29,7 @@ from regtui.store.recording import _latest
 
 
 def _run(name: str, sets: tuple[str, ...], save: bool, runs_dir: Path) -> float:
-    opts = headless.Options(name=name, as_json=True, device="cpu", sets=sets, jobs=1, save=save,
-                            runs_dir=str(runs_dir))
+    opts = headless.Options(name=name, as_json=True, device="cpu", sets=sets, jobs=1, save=save, runs_dir=str(runs_dir))
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
         code = headless.run(opts)
@@ -45,8 +44,11 @@ def _save_parts(name: str, sets: tuple[str, ...], runs_dir: Path, repeats: int) 
     s = sc.load(sc.find(name))
     plan = sc.plan(s, sc.parse_sets(s.spec, sets))
     with contextlib.redirect_stdout(io.StringIO()):
-        headless.run(headless.Options(name=name, as_json=True, device="cpu", sets=sets, jobs=1, save=False,
-                                      events=str(events_file)))
+        headless.run(
+            headless.Options(
+                name=name, as_json=True, device="cpu", sets=sets, jobs=1, save=False, events=str(events_file)
+            )
+        )
     events = list(read(events_file))
     collector = Collector()
     for event in events:
@@ -75,8 +77,13 @@ def _save_parts(name: str, sets: tuple[str, ...], runs_dir: Path, repeats: int) 
         for event in _latest(events):
             encode(event)
         t8 = time.perf_counter()
-        for key, value in (("begin", t1 - t0), ("events", t2 - t1), ("finish", t4 - t3), ("plain_log", t6 - t5),
-                           ("writer", t8 - t7)):
+        for key, value in (
+            ("begin", t1 - t0),
+            ("events", t2 - t1),
+            ("finish", t4 - t3),
+            ("plain_log", t6 - t5),
+            ("writer", t8 - t7),
+        ):
             samples[key].append(value)
     return {**{k: statistics.median(v) for k, v in samples.items()}, "count": len(events)}
 
@@ -106,12 +113,16 @@ def main() -> None:
     total = parts["begin"] + parts["events"] + parts["finish"]
     print(f"the saving itself (median of {args.rounds}; {kept} runs in the store), on the run's own threads:")
     print(f"  begin (checks, claim the id)   {parts['begin'] * 1000:7.2f} ms")
-    print(f"  {int(parts['count'])} events put on the queue  {parts['events'] * 1000:7.2f} ms   (a plain --events "
-          f"log writes them in {parts['plain_log'] * 1000:.2f} ms)")
+    print(
+        f"  {int(parts['count'])} events put on the queue  {parts['events'] * 1000:7.2f} ms   (a plain --events "
+        f"log writes them in {parts['plain_log'] * 1000:.2f} ms)"
+    )
     print(f"  finish (document, record, row) {parts['finish'] * 1000:7.2f} ms")
     print(f"  total                          {total * 1000:7.2f} ms = {total / without:.2%} of a run")
-    print(f"  off the run's threads: the writer thread encodes the events in {parts['writer'] * 1000:.1f} ms at best "
-          "(all in one batch; the batches of a real run drop fewer superseded events)")
+    print(
+        f"  off the run's threads: the writer thread encodes the events in {parts['writer'] * 1000:.1f} ms at best "
+        "(all in one batch; the batches of a real run drop fewer superseded events)"
+    )
 
 
 if __name__ == "__main__":

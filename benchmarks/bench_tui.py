@@ -39,7 +39,10 @@ def headless(plan: sc.Plan, device: str = "cpu") -> tuple[float, int]:
 
 
 async def in_app(
-    name: str, sets: dict[str, str], size: tuple[int, int], device: str = "cpu",
+    name: str,
+    sets: dict[str, str],
+    size: tuple[int, int],
+    device: str = "cpu",
 ) -> tuple[float, int, dict]:
     from textual.widgets import Input
 
@@ -92,17 +95,23 @@ def main() -> None:
         rates_h.append(steps / elapsed)
         elapsed_a, steps_a, stats = asyncio.run(in_app(args.scenario, sets, size, args.device))
         rates_a.append(steps_a / elapsed_a)
-        print(f"round {r + 1}: headless {rates_h[-1]:8.0f} steps/s  app {rates_a[-1]:8.0f} steps/s  "
-              f"ratio {rates_a[-1] / rates_h[-1]:.2f}  {stats}")
+        print(
+            f"round {r + 1}: headless {rates_h[-1]:8.0f} steps/s  app {rates_a[-1]:8.0f} steps/s  "
+            f"ratio {rates_a[-1] / rates_h[-1]:.2f}  {stats}"
+        )
     ratios = [a / h for a, h in zip(rates_a, rates_h)]
-    print(f"\n{args.scenario} iters={args.iters} ({steps} progress steps per run), {size[0]}x{size[1]}, "
-          f"device {args.device}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
-          f"torch {torch.__version__} threads 1, load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"\n{args.scenario} iters={args.iters} ({steps} progress steps per run), {size[0]}x{size[1]}, "
+        f"device {args.device}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
+        f"torch {torch.__version__} threads 1, load average {os.getloadavg()[0]:.2f}"
+    )
     # Noise from other processes only ever slows a run down, so the best of N is the
     # steadiest estimate of each speed; the median of the per-round ratios is shown too.
     h, a = max(rates_h), max(rates_a)
-    print(f"best of {args.rounds}: headless {h:.0f} steps/s, app {a:.0f} steps/s, ratio app/headless {a / h:.2f}; "
-          f"median of the per-round ratios {statistics.median(ratios):.2f}")
+    print(
+        f"best of {args.rounds}: headless {h:.0f} steps/s, app {a:.0f} steps/s, ratio app/headless {a / h:.2f}; "
+        f"median of the per-round ratios {statistics.median(ratios):.2f}"
+    )
 
 
 if __name__ == "__main__":

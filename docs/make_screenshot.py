@@ -1,6 +1,6 @@
 """Regenerate docs/screenshot.svg: the dashboard at 120x40 after a weight-decay run.
 
-    python docs/make_screenshot.py
+python docs/make_screenshot.py
 """
 
 from __future__ import annotations

@@ -23,15 +23,38 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 # What a terminal that cannot show Unicode gets instead (any other character: '?').
-ASCII = {"λ": "lambda", "μ": "mu", "σ": "sigma", "·": "*", "−": "-", "–": "-", "—": "--", "×": "x", "±": "+/-",
-         "→": "->", "≥": ">=", "≤": "<=", "≈": "~", "‖": "||", "…": "...", "√": "sqrt", "²": "^2", "‘": "'",
-         "’": "'", "“": '"', "”": '"', "⚠": "!", "█": "#", "░": "."}
+ASCII = {
+    "λ": "lambda",
+    "μ": "mu",
+    "σ": "sigma",
+    "·": "*",
+    "−": "-",
+    "–": "-",
+    "—": "--",
+    "×": "x",
+    "±": "+/-",
+    "→": "->",
+    "≥": ">=",
+    "≤": "<=",
+    "≈": "~",
+    "‖": "||",
+    "…": "...",
+    "√": "sqrt",
+    "²": "^2",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "⚠": "!",
+    "█": "#",
+    "░": ".",
+}
 
 
 def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
-    text = exc.object[exc.start:exc.end]
+    text = exc.object[exc.start : exc.end]
     return "".join(ASCII.get(ch, "?") for ch in text), exc.end
 
 
@@ -71,8 +94,11 @@ def _readable_streams() -> None:
             continue
         if encoding == "ascii" and hasattr(stream, "buffer"):
             stream.flush()
-            setattr(sys, name, io.TextIOWrapper(stream.buffer, encoding="regtui_ascii",
-                                                line_buffering=stream.line_buffering))
+            setattr(
+                sys,
+                name,
+                io.TextIOWrapper(stream.buffer, encoding="regtui_ascii", line_buffering=stream.line_buffering),
+            )
         else:
             stream.reconfigure(errors="regtui-ascii")
 
@@ -113,7 +139,8 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
             kwargs.setdefault("prog_name", "regtui runs")
             return runs.main(argv[1:], *rest, **kwargs)
         self.headless_json = "--json" in argv and any(
-            a in ("--scenario", "-s") or a.startswith("--scenario=") for a in argv)
+            a in ("--scenario", "-s") or a.startswith("--scenario=") for a in argv
+        )
         if not self.headless_json:
             return super().main(argv, *rest, **kwargs)
         from regtui import headless
@@ -141,8 +168,9 @@ class RunsGroup(OneLineErrorsMixin, click.Group):
 @click.option("--scenario", "-s", metavar="NAME|PATH", help="Run this scenario headless (a bundled name or a .toml).")
 @click.option("--json", "as_json", is_flag=True, help="Print one strict JSON document on stdout.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
-@click.option("--seed", default="0", show_default=True,
-              help=f"Base seed, 0 to {SEED_MAX} (models use seed, seed+1, …).")
+@click.option(
+    "--seed", default="0", show_default=True, help=f"Base seed, 0 to {SEED_MAX} (models use seed, seed+1, …)."
+)
 @click.option("--seeds", default=None, help="Repeat every variant over N seeds (mean ± std).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a parameter (repeatable).")
 @click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,…", help="Sweep a numeric parameter (a grid).")
@@ -151,19 +179,40 @@ class RunsGroup(OneLineErrorsMixin, click.Group):
 @click.option("--rebuild", metavar="EVENTS", help="Rebuild the document of an --events file (e.g. of a killed run).")
 @click.option("--no-memory-check", is_flag=True, help="Run even when the memory estimate exceeds what is free.")
 @click.option("--threads", default="1", show_default=True, help=f"torch intra-op threads, 1 to {THREADS_MAX}.")
-@click.option("--jobs", default="auto", show_default=True,
-              help=f"Model stacks trained at once (auto: one per core; max {JOBS_MAX}).")
+@click.option(
+    "--jobs",
+    default="auto",
+    show_default=True,
+    help=f"Model stacks trained at once (auto: one per core; max {JOBS_MAX}).",
+)
 @click.option("--list", "list_only", is_flag=True, help="List the bundled scenarios and exit.")
 @click.option("--scenarios-dir", help="Also offer the *.toml files in this folder (dashboard and --list).")
-@click.option("--runs-dir", metavar="DIR", help="Keep runs in this folder (default: $REGTUI_RUNS_DIR, "
-              "else $XDG_DATA_HOME/regtui/runs).")
+@click.option(
+    "--runs-dir",
+    metavar="DIR",
+    help="Keep runs in this folder (default: $REGTUI_RUNS_DIR, else $XDG_DATA_HOME/regtui/runs).",
+)
 @click.option("--no-save", is_flag=True, help="Do not keep this run in the run history.")
 @click.version_option(__version__, "--version", prog_name="regtui")
 def main(
-    file: str | None, scenario: str | None, as_json: bool, device: str, seed: str, seeds: str | None,
-    sets: tuple[str, ...], sweeps: tuple[str, ...], out: str | None, events: str | None, rebuild: str | None,
-    no_memory_check: bool, threads: str, jobs: str, list_only: bool, scenarios_dir: str | None,
-    runs_dir: str | None, no_save: bool,
+    file: str | None,
+    scenario: str | None,
+    as_json: bool,
+    device: str,
+    seed: str,
+    seeds: str | None,
+    sets: tuple[str, ...],
+    sweeps: tuple[str, ...],
+    out: str | None,
+    events: str | None,
+    rebuild: str | None,
+    no_memory_check: bool,
+    threads: str,
+    jobs: str,
+    list_only: bool,
+    scenarios_dir: str | None,
+    runs_dir: str | None,
+    no_save: bool,
 ) -> int:
     """Watch PyTorch regularization and normalization experiments.
 
@@ -189,12 +238,24 @@ def main(
         raise ConfigError(f"give either --scenario or a FILE, not both (got {file!r})")
     from regtui import headless
 
-    return headless.run(headless.Options(
-        name=scenario, as_json=as_json, device=device, seed=parse_count("--seed", seed, 0, SEED_MAX),
-        seeds=None if seeds is None else parse_count("--seeds", seeds, 1, MAX_MODELS),
-        sets=sets, sweeps=sweeps, out=out, events=events, threads=parse_count("--threads", threads, 1, THREADS_MAX),
-        jobs=_jobs(jobs), memory_check=not no_memory_check, save=not no_save, runs_dir=runs_dir,
-    ))
+    return headless.run(
+        headless.Options(
+            name=scenario,
+            as_json=as_json,
+            device=device,
+            seed=parse_count("--seed", seed, 0, SEED_MAX),
+            seeds=None if seeds is None else parse_count("--seeds", seeds, 1, MAX_MODELS),
+            sets=sets,
+            sweeps=sweeps,
+            out=out,
+            events=events,
+            threads=parse_count("--threads", threads, 1, THREADS_MAX),
+            jobs=_jobs(jobs),
+            memory_check=not no_memory_check,
+            save=not no_save,
+            runs_dir=runs_dir,
+        )
+    )
 
 
 def _jobs(text: str) -> int:
@@ -223,8 +284,9 @@ def _print_list(scenarios_dir: str | None) -> None:
         click.echo(f"{name.ljust(width)}  {title.ljust(title_width)}  {summary}")
 
 
-def _open_app(file: str | None, scenarios_dir: str | None, device: str, save: bool = True,
-              runs_dir: str | None = None) -> int:
+def _open_app(
+    file: str | None, scenarios_dir: str | None, device: str, save: bool = True, runs_dir: str | None = None
+) -> int:
     _check_terminal()
     # Something on screen at once: on a cold disk importing Textual takes seconds, and the
     # dashboard's first frame (which replaces this line) comes only after it.

@@ -46,29 +46,67 @@ TRAIN = ExperimentSpec(
         _p("momentum", float, 0.9, "SGD momentum (sgd only)", min=0, max=1),
         _p("beta1", float, 0.9, "Adam/AdamW β1", min=0, max=1, max_open=True),
         _p("beta2", float, 0.999, "Adam/AdamW β2", min=0, max=1, max_open=True),
-        _p("weight_decay", float, 0.0, "the optimizer's weight_decay (L2 for sgd/adam, decoupled for adamw)",
-           min=0),
-        _p("decay_norm_and_bias", bool, True, "false: biases and normalization parameters get weight_decay 0 "
-           "(a second parameter group)"),
-        _p("loss", str, "auto", "auto: cross_entropy for class labels, mse for regression targets",
-           choices=("auto", "mse", "cross_entropy")),
+        _p("weight_decay", float, 0.0, "the optimizer's weight_decay (L2 for sgd/adam, decoupled for adamw)", min=0),
+        _p(
+            "decay_norm_and_bias",
+            bool,
+            True,
+            "false: biases and normalization parameters get weight_decay 0 (a second parameter group)",
+        ),
+        _p(
+            "loss",
+            str,
+            "auto",
+            "auto: cross_entropy for class labels, mse for regression targets",
+            choices=("auto", "mse", "cross_entropy"),
+        ),
         _p("label_smoothing", float, 0.0, "cross_entropy label_smoothing", min=0, max=1, max_open=True),
         _p("batch", int, 32, "mini-batch size (capped at the training-set size)", min=1, max=1_000_000),
         _p("steps", int, 1000, "optimizer steps", min=1, max=10_000_000),
         _p("shuffle", bool, True, "reshuffle the training set every epoch (false: the same order every epoch)"),
-        _p("train_size", int, 0, "training samples used (0 = all the split leaves for training)", min=0,
-           max=100_000_000),
-        _p("test_fraction", float, 0.25, "share of the samples held out for testing (sources without their own "
-           "test split)", min=0, max=1, min_open=True, max_open=True),
+        _p(
+            "train_size",
+            int,
+            0,
+            "training samples used (0 = all the split leaves for training)",
+            min=0,
+            max=100_000_000,
+        ),
+        _p(
+            "test_fraction",
+            float,
+            0.25,
+            "share of the samples held out for testing (sources without their own test split)",
+            min=0,
+            max=1,
+            min_open=True,
+            max_open=True,
+        ),
         _p("test_size", int, 0, "test samples evaluated (0 = all of the test split)", min=0, max=100_000_000),
-        _p("dropout", float, 0.5, "p of every dropout layer that does not set its own p", min=0, max=1,
-           max_open=True),
-        _p("norm", str, "batch", "what every layer of type \"norm\" is: batch(norm1d/2d), layer, group, instance "
-           "or none", choices=NORMS),
-        _p("norm_groups", int, 4, "groups of a \"norm\" layer that is a GroupNorm (must divide its channels)",
-           min=1, max=4096),
-        _p("log_every", int, 50, "steps between logging steps (test loss, layer statistics, norms; one "
-           "Metrics event each)", min=1, max=10_000_000),
+        _p("dropout", float, 0.5, "p of every dropout layer that does not set its own p", min=0, max=1, max_open=True),
+        _p(
+            "norm",
+            str,
+            "batch",
+            'what every layer of type "norm" is: batch(norm1d/2d), layer, group, instance or none',
+            choices=NORMS,
+        ),
+        _p(
+            "norm_groups",
+            int,
+            4,
+            'groups of a "norm" layer that is a GroupNorm (must divide its channels)',
+            min=1,
+            max=4096,
+        ),
+        _p(
+            "log_every",
+            int,
+            50,
+            "steps between logging steps (test loss, layer statistics, norms; one Metrics event each)",
+            min=1,
+            max=10_000_000,
+        ),
         _p("stats_features", int, 4, "features per BatchNorm layer in the running-stats table", min=1, max=64),
     ),
 )
@@ -79,8 +117,13 @@ TRAIN = ExperimentSpec(
 _NORM_ARGS = {"eps": ("float+", False), "affine": ("bool", False)}
 LAYERS: dict[str, dict[str, tuple[str, bool]]] = {
     "linear": {"out": ("int+", False), "bias": ("bool", False)},
-    "conv2d": {"out": ("int+", True), "kernel": ("int+", False), "stride": ("int+", False),
-               "padding": ("int0", False), "bias": ("bool", False)},
+    "conv2d": {
+        "out": ("int+", True),
+        "kernel": ("int+", False),
+        "stride": ("int+", False),
+        "padding": ("int0", False),
+        "bias": ("bool", False),
+    },
     "maxpool": {"kernel": ("int+", False), "stride": ("int+", False)},
     "avgpool": {"kernel": ("int+", False), "stride": ("int+", False)},
     "flatten": {},
@@ -110,32 +153,35 @@ _DATA_ARGS: dict[str, dict[str, tuple[str, Any]]] = {
     "moons": {"n": ("int+", 1000), "noise": ("float0", 0.2)},
     "circles": {"n": ("int+", 1000), "noise": ("float0", 0.1), "factor": ("unit", 0.5)},
     "spirals": {"n": ("int+", 1000), "noise": ("float0", 0.2), "classes": ("int2", 3)},
-    "images": {"n": ("int+", 1000), "noise": ("float0", 0.5), "classes": ("int2", 4), "size": ("int4", 8),
-               "channels": ("int+", 1)},
+    "images": {
+        "n": ("int+", 1000),
+        "noise": ("float0", 0.5),
+        "classes": ("int2", 4),
+        "size": ("int4", 8),
+        "channels": ("int+", 1),
+    },
     "digits": {},
     "mnist": {"path": ("str", None)},
     "fashion-mnist": {"path": ("str", None)},
     "cifar10": {"path": ("str", None)},
 }
-MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-               "t10k-labels-idx1-ubyte")
+MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 CIFAR_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch")
 GET_FILES = {
-    "mnist": "the four idx-ubyte files (gz or not) from http://yann.lecun.com/exdb/mnist/ "
-             "(or any MNIST mirror)",
+    "mnist": "the four idx-ubyte files (gz or not) from http://yann.lecun.com/exdb/mnist/ (or any MNIST mirror)",
     "fashion-mnist": "the four idx-ubyte files (gz or not) from https://github.com/zalandoresearch/fashion-mnist",
     "cifar10": "the 'CIFAR-10 python version' from https://www.cs.toronto.edu/~kriz/cifar.html, unpacked",
 }
 
 
 def _kind(value: Any) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
-             dict: "a table"}
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}
     return names.get(type(value), type(value).__name__)
 
 
 def _arg(where: str, key: str, value: Any, kind: str) -> Any:
     """One argument of a layer or data source, checked; returns it with its type."""
+
     def bad(expected: str) -> ConfigError:
         return ConfigError(f"{where}: {key} = {value!r} is not allowed; expected {expected}")
 
@@ -173,8 +219,10 @@ def _arg(where: str, key: str, value: Any, kind: str) -> Any:
 
 def _factory_ref(where: str, ref: Any) -> str:
     if not isinstance(ref, str) or ref.count(":") != 1 or not all(ref.split(":")):
-        raise ConfigError(f"{where}: factory = {ref!r} is not allowed; expected 'path/to/file.py:function' "
-                          "or 'package.module:function'")
+        raise ConfigError(
+            f"{where}: factory = {ref!r} is not allowed; expected 'path/to/file.py:function' "
+            "or 'package.module:function'"
+        )
     return ref
 
 
@@ -210,8 +258,10 @@ def _layers(raw: Any) -> list[dict[str, Any]]:
         out.append(layer)
     for i, layer in enumerate(out[:-1]):
         if layer["type"] == "linear" and "out" not in layer:
-            raise ConfigError(f"model layer {i + 1} (linear): needs out (only the last linear layer may leave "
-                              "it out: it then gets the data's number of outputs)")
+            raise ConfigError(
+                f"model layer {i + 1} (linear): needs out (only the last linear layer may leave "
+                "it out: it then gets the data's number of outputs)"
+            )
     return out
 
 
@@ -307,8 +357,9 @@ def concrete(layer: dict[str, Any], shape: tuple[int, ...], params: dict[str, An
     return {"type": f"{norm}norm", **args}
 
 
-def layer_shapes(layers: list[dict[str, Any]], shape: tuple[int, ...], outputs: int,
-                 params: dict[str, Any] | None = None) -> list[tuple[int, ...]]:
+def layer_shapes(
+    layers: list[dict[str, Any]], shape: tuple[int, ...], outputs: int, params: dict[str, Any] | None = None
+) -> list[tuple[int, ...]]:
     """Each layer's per-sample output shape, or a ConfigError naming the layer and the shapes.
 
     Layers of type "norm" are resolved with ``params`` (see :func:`concrete`) and replaced in
@@ -321,13 +372,15 @@ def layer_shapes(layers: list[dict[str, Any]], shape: tuple[int, ...], outputs: 
         kind = layer["type"]
         where = f"model layer {i + 1} ({kind})"
 
-        def refuse(needs: str) -> ConfigError:
-            return ConfigError(f"shapes do not chain: {where} {needs}, but gets {_shape(shape)} per sample"  # noqa: B023 (called at once)
-                               f"{' from layer ' + str(i) if i else ' from the data'}")  # noqa: B023 (called at once)
+        def refuse(needs: str, where: str = where, shape: tuple[int, ...] = shape, i: int = i) -> ConfigError:
+            return ConfigError(
+                f"shapes do not chain: {where} {needs}, but gets {_shape(shape)} per sample"
+                f"{' from layer ' + str(i) if i else ' from the data'}"
+            )
 
         if kind == "linear":
             if len(shape) != 1:
-                raise refuse("needs flat input (features,); put {type = \"flatten\"} before it")
+                raise refuse('needs flat input (features,); put {type = "flatten"} before it')
             shape = (layer.get("out", outputs),)
         elif kind in ("conv2d", "maxpool", "avgpool"):
             if len(shape) != 3:
@@ -369,8 +422,10 @@ def _outputs_fit(shapes: list[tuple[int, ...]], outputs: int, task: str) -> str 
 
 def loss_error(task: str, loss: str) -> str | None:
     if task == "regression" and loss == "cross_entropy":
-        return ("loss: 'cross_entropy' needs class labels, but this data is regression (float targets); "
-                "use loss = 'mse' or 'auto'")
+        return (
+            "loss: 'cross_entropy' needs class labels, but this data is regression (float targets); "
+            "use loss = 'mse' or 'auto'"
+        )
     return None
 
 
@@ -397,14 +452,14 @@ def check_factory(where: str, ref: str, base: Path) -> None:
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         except SyntaxError as exc:
-            raise ConfigError(f"{where}: factory file {path} cannot be imported: SyntaxError at line {exc.lineno}: "
-                              f"{exc.msg}") from None
+            raise ConfigError(
+                f"{where}: factory file {path} cannot be imported: SyntaxError at line {exc.lineno}: {exc.msg}"
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{where}: factory file {path} cannot be read: {exc}") from None
         names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
         names |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
-        names |= {a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
-                  for a in n.names}
+        names |= {a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
         if fn not in names:
             raise ConfigError(f"{where}: factory file {path} defines no {fn!r}")
         return
@@ -423,11 +478,16 @@ def data_folder(data: dict[str, Any], base: Path) -> Path:
 
 def find_files(folder: Path, names: tuple[str, ...], gz: bool) -> dict[str, Path] | None:
     """Each name's file in ``folder`` or one of its usual subfolders (``raw/``, the archive's own folder)."""
-    for where in (folder, folder / "raw", folder / "cifar-10-batches-py", folder / "MNIST" / "raw",
-                  folder / "FashionMNIST" / "raw"):
+    for where in (
+        folder,
+        folder / "raw",
+        folder / "cifar-10-batches-py",
+        folder / "MNIST" / "raw",
+        folder / "FashionMNIST" / "raw",
+    ):
         found: dict[str, Path] = {}
         for name in names:
-            for candidate in ((where / name, where / f"{name}.gz") if gz else (where / name,)):
+            for candidate in (where / name, where / f"{name}.gz") if gz else (where / name,):
                 if candidate.is_file():
                     found[name] = candidate
                     break
@@ -451,12 +511,15 @@ def check_data_source(data: dict[str, Any], base: Path) -> None:
     if source in FOLDERS:
         folder = data_folder(data, base)
         if not folder.is_dir():
-            raise ConfigError(f"data ({source}): folder {folder} not found; put {GET_FILES[source]} there "
-                              "(regtui downloads nothing)")
+            raise ConfigError(
+                f"data ({source}): folder {folder} not found; put {GET_FILES[source]} there (regtui downloads nothing)"
+            )
         names = MNIST_FILES if source != "cifar10" else CIFAR_FILES
         if find_files(folder, names, gz=source != "cifar10") is None:
-            raise ConfigError(f"data ({source}): {folder} does not hold {', '.join(names)}; put "
-                              f"{GET_FILES[source]} there (regtui downloads nothing)")
+            raise ConfigError(
+                f"data ({source}): {folder} does not hold {', '.join(names)}; put "
+                f"{GET_FILES[source]} there (regtui downloads nothing)"
+            )
 
 
 def check_plan(tables: dict[str, Any], base: Path, runs: Any) -> None:

@@ -43,6 +43,4 @@ def resolve(name: str) -> str:
     valid = name in ("cpu", "mps") or (name.startswith("cuda:") and name[5:].isdigit())
     if not valid:
         raise ConfigError(f"--device: {name!r} is not a device; allowed: {CHOICES}")
-    raise ConfigError(
-        f"--device: {name!r} is not available on this machine; available: {', '.join(names)} (or auto)"
-    )
+    raise ConfigError(f"--device: {name!r} is not available on this machine; available: {', '.join(names)} (or auto)")

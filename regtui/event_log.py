@@ -21,13 +21,24 @@ from typing import IO, Any
 
 from regtui.aggregate import sanitize
 from regtui.events import (
-    Curve, Event, Final, LayerStats, Metrics, Progress, RunFinished, RunSpec, RunStarted, Summary, TableRows,
+    Curve,
+    Event,
+    Final,
+    LayerStats,
+    Metrics,
+    Progress,
+    RunFinished,
+    RunSpec,
+    RunStarted,
+    Summary,
+    TableRows,
 )
 from regtui.specs import ConfigError
 
 SCHEMA = "regtui.events/1"
-_TYPES: dict[str, type] = {c.__name__: c for c in (
-    RunStarted, Progress, Metrics, Curve, LayerStats, TableRows, Final, Summary, RunFinished)}
+_TYPES: dict[str, type] = {
+    c.__name__: c for c in (RunStarted, Progress, Metrics, Curve, LayerStats, TableRows, Final, Summary, RunFinished)
+}
 
 
 def encode(event: Event) -> str:
@@ -84,7 +95,7 @@ def read(path: str | Path) -> Iterator[Event]:
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block open() until a writer came
             raise ConfigError(f"--rebuild: {path} is not a regular file (a directory, device or pipe)")
-        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed by the with below
+        handle = open(path, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"--rebuild: cannot read {path}: {exc.strerror or exc}") from None
     with handle:

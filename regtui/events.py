@@ -122,6 +122,15 @@ class RunFinished:
 Event = RunStarted | Progress | Metrics | Curve | LayerStats | TableRows | Final | Summary | RunFinished
 
 __all__ = [
-    "Curve", "Event", "Final", "LayerStats", "Metrics", "Progress", "RunFinished",
-    "RunSpec", "RunStarted", "Summary", "TableRows",
+    "Curve",
+    "Event",
+    "Final",
+    "LayerStats",
+    "Metrics",
+    "Progress",
+    "RunFinished",
+    "RunSpec",
+    "RunStarted",
+    "Summary",
+    "TableRows",
 ]

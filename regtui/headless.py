@@ -140,8 +140,9 @@ class _Worker(threading.Thread):
             device = devices.resolve(self.opts.device)
             from regtui.engine import run_plan
 
-            self.finished = run_plan(self.plan, device, emit=self.emit, cancel=self.cancel,
-                                     threads=self.opts.threads, jobs=self.opts.jobs)
+            self.finished = run_plan(
+                self.plan, device, emit=self.emit, cancel=self.cancel, threads=self.opts.threads, jobs=self.opts.jobs
+            )
         except BaseException as exc:  # reported by the main thread
             self.error = exc
 
@@ -152,8 +153,13 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     from regtui.output import check_writable
 
     scenario = sc.load(sc.find(opts.name))
-    plan = sc.plan(scenario, sc.parse_sets(scenario.spec, opts.sets), sc.parse_sweeps(scenario.spec, opts.sweeps),
-                   opts.seed, opts.seeds)
+    plan = sc.plan(
+        scenario,
+        sc.parse_sets(scenario.spec, opts.sets),
+        sc.parse_sweeps(scenario.spec, opts.sweeps),
+        opts.seed,
+        opts.seeds,
+    )
     out = check_writable("--out", opts.out) if opts.out is not None else None
     events = check_writable("--events", opts.events) if opts.events is not None else None
     if opts.memory_check:
@@ -225,8 +231,10 @@ def _finish_saving(recording: Any, doc: dict[str, Any]) -> None:
     try:
         recording.finish(doc)
     except OSError as exc:
-        recording.warnings.append(f"run {recording.id} could not be saved in full ({exc.strerror or exc}); "
-                                  f"what it streamed is in {recording.folder}")
+        recording.warnings.append(
+            f"run {recording.id} could not be saved in full ({exc.strerror or exc}); "
+            f"what it streamed is in {recording.folder}"
+        )
     for warning in dict.fromkeys(recording.warnings):
         click.echo(f"regtui: warning: {warning}", err=True)
     if sys.stderr.isatty() and not recording.warnings:
@@ -259,8 +267,10 @@ def _write(doc: dict[str, Any], as_json: bool, out: Any, code: int) -> int:
         try:
             write_atomic(out, document)
         except OSError as exc:
-            click.echo(f"regtui: error: --out: could not write {out}: {exc.strerror or exc}; "
-                       "the document is on stdout", err=True)
+            click.echo(
+                f"regtui: error: --out: could not write {out}: {exc.strerror or exc}; the document is on stdout",
+                err=True,
+            )
             code = code or EXIT_FAILED
     if as_json:
         document(sys.stdout)

@@ -45,8 +45,10 @@ def _bn_batch_check(p: dict[str, Any]) -> str | None:
 
 def _groups_check(p: dict[str, Any]) -> str | None:
     if p["norm"] == "batch" and p["batch"] < 2:
-        return (f"batch: {p['batch']} is not allowed with norm = 'batch'; "
-                "BatchNorm needs at least 2 samples per batch in training")
+        return (
+            f"batch: {p['batch']} is not allowed with norm = 'batch'; "
+            "BatchNorm needs at least 2 samples per batch in training"
+        )
     return None
 
 
@@ -81,8 +83,12 @@ BN_EVAL = ExperimentSpec(
         _p("lr", float, 0.05, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
         _p("momentum", float, 0.9, "SGD momentum", min=0, max=1),
         _p("bn_momentum", float, 0.1, "BatchNorm momentum for the running statistics", min=0, max=1),
-        _p("shift", float, 0.0,
-           "offset added to every test input (0: the test data come from the training distribution)"),
+        _p(
+            "shift",
+            float,
+            0.0,
+            "offset added to every test input (0: the test data come from the training distribution)",
+        ),
         _p("stats_features", int, 4, "BatchNorm features shown in the running-stats table", min=1, max=64),
     ),
     _bn_batch_check,

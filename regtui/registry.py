@@ -82,26 +82,72 @@ def lesson_key(kind_name: str, scenario_name: str) -> tuple[float, str]:
     return (kind.lesson if kind else float("inf"), scenario_name)
 
 
-register(Kind(specs.WEIGHT_DECAY, "regtui.engine.weight_decay", ("loss", "fit", "explain"), ("worked",), lesson=1,
-                  memory=memory.mlp_bytes))
-register(Kind(specs.DROPOUT, "regtui.engine.dropout", ("loss", "fit", "results", "explain"), ("worked",), lesson=2,
-                  memory=memory.mlp_bytes))
-register(Kind(specs.BN, "regtui.engine.bn", ("layers", "loss", "stats", "explain"), ("worked",), lesson=3,
-                  memory=memory.bn_bytes))
-register(Kind(specs.BN_STATS, "regtui.engine.bn_stats", ("stats", "results", "explain"), ("worked",), lesson=4,
-                  memory=memory.bn_stats_bytes))
-register(Kind(specs.NORMS, "regtui.engine.norms", ("results", "loss", "explain"), ("worked",), lesson=5,
-                  memory=memory.norms_bytes))
+register(
+    Kind(
+        specs.WEIGHT_DECAY,
+        "regtui.engine.weight_decay",
+        ("loss", "fit", "explain"),
+        ("worked",),
+        lesson=1,
+        memory=memory.mlp_bytes,
+    )
+)
+register(
+    Kind(
+        specs.DROPOUT,
+        "regtui.engine.dropout",
+        ("loss", "fit", "results", "explain"),
+        ("worked",),
+        lesson=2,
+        memory=memory.mlp_bytes,
+    )
+)
+register(
+    Kind(
+        specs.BN,
+        "regtui.engine.bn",
+        ("layers", "loss", "stats", "explain"),
+        ("worked",),
+        lesson=3,
+        memory=memory.bn_bytes,
+    )
+)
+register(
+    Kind(
+        specs.BN_STATS,
+        "regtui.engine.bn_stats",
+        ("stats", "results", "explain"),
+        ("worked",),
+        lesson=4,
+        memory=memory.bn_stats_bytes,
+    )
+)
+register(
+    Kind(
+        specs.NORMS,
+        "regtui.engine.norms",
+        ("results", "loss", "explain"),
+        ("worked",),
+        lesson=5,
+        memory=memory.norms_bytes,
+    )
+)
 
 from regtui import pitfall_specs  # noqa: E402  (the pitfall lessons: appended, so the five above keep their order)
 
-register(Kind(pitfall_specs.ADAMW, "regtui.engine.adamw", ("loss", "results", "explain"), lesson=6,
-              memory=memory.mlp_bytes))
-register(Kind(pitfall_specs.NO_DECAY_GROUPS, "regtui.engine.no_decay_groups", ("loss", "results", "explain"),
-              lesson=7))
+register(
+    Kind(pitfall_specs.ADAMW, "regtui.engine.adamw", ("loss", "results", "explain"), lesson=6, memory=memory.mlp_bytes)
+)
+register(Kind(pitfall_specs.NO_DECAY_GROUPS, "regtui.engine.no_decay_groups", ("loss", "results", "explain"), lesson=7))
 register(Kind(pitfall_specs.BN_EVAL, "regtui.engine.bn_eval", ("stats", "results", "loss", "explain"), lesson=8))
-register(Kind(pitfall_specs.DROPOUT_BEFORE_BN, "regtui.engine.dropout_before_bn",
-              ("loss", "results", "stats", "explain"), lesson=9))
+register(
+    Kind(
+        pitfall_specs.DROPOUT_BEFORE_BN,
+        "regtui.engine.dropout_before_bn",
+        ("loss", "results", "stats", "explain"),
+        lesson=9,
+    )
+)
 
 from regtui import custom_specs  # noqa: E402  (your own model and data: appended after the lessons)
 

@@ -161,14 +161,15 @@ class Collector:
                     self._kinds.add("metrics")
                 return "metrics"
             case Curve():
-                self._model(event.variant, event.seed).curves[event.name] = {
-                    "x": list(event.x), "y": list(event.y)}
+                self._model(event.variant, event.seed).curves[event.name] = {"x": list(event.x), "y": list(event.y)}
                 self._kinds.add("curves")
                 return "curves"
             case LayerStats():
                 self._model(event.variant, event.seed).layers = {
-                    "mean": list(event.mean), "std": list(event.std),
-                    "first_nonfinite_layer": event.first_nonfinite_layer}
+                    "mean": list(event.mean),
+                    "std": list(event.std),
+                    "first_nonfinite_layer": event.first_nonfinite_layer,
+                }
                 self._kinds.add("layers")
                 return "layers"
             case Final():
@@ -314,8 +315,7 @@ class Collector:
 
 def _series(m: ModelData, max_points: int, compact: bool = False) -> dict[str, Any]:
     if max_points:
-        return {"step": downsample(m.steps, max_points),
-                **{k: downsample(v, max_points) for k, v in m.series.items()}}
+        return {"step": downsample(m.steps, max_points), **{k: downsample(v, max_points) for k, v in m.series.items()}}
     if compact:
         return {"step": array(m.steps.typecode, m.steps), **{k: array("d", v) for k, v in m.series.items()}}
     return {"step": list(m.steps), **{k: list(v) for k, v in m.series.items()}}
@@ -339,8 +339,7 @@ def _aggregate(record: dict[str, Any], seeds: list[int], models: list[ModelData]
             final[key] = values[0] if key != "diverged" else len(diverged) == len(models)
         else:
             final[key], final_std[key] = mean_std(values)
-    record.update(series=series, series_std=series_std, final=final, final_std=final_std,
-                  diverged_seeds=diverged)
+    record.update(series=series, series_std=series_std, final=final, final_std=final_std, diverged_seeds=diverged)
     curve_names = [k for k in models[0].curves if all(k in m.curves for m in used)]
     if curve_names:
         record["curves"] = {}
@@ -355,8 +354,7 @@ def _aggregate(record: dict[str, Any], seeds: list[int], models: list[ModelData]
         first = layers[0]["first_nonfinite_layer"] if layers[0] is not None else None
         record["layers"] = {"mean": mmean, "std": mean, "first_nonfinite_layer": first}
     record["per_seed"] = [
-        {"seed": s, "series": _series(m, max_points), "final": dict(m.final)}
-        for s, m in zip(seeds, models)
+        {"seed": s, "series": _series(m, max_points), "final": dict(m.final)} for s, m in zip(seeds, models)
     ]
     return record
 
@@ -419,7 +417,7 @@ def _write(value: Any, write: Callable[[str], Any], level: int) -> None:
             write("[]")
             return
         for start in range(0, len(value), _CHUNK):
-            chunk = sanitize(list(value[start:start + _CHUNK]))
+            chunk = sanitize(list(value[start : start + _CHUNK]))
             body = json.dumps(chunk, allow_nan=False)[1:-1].replace(", ", "," + pad)
             write(("[" if start == 0 else ",") + pad + body)
         write("\n" + "  " * level + "]")

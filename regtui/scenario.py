@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from regtui.events import RunSpec
 from regtui import custom_specs, registry
+from regtui.events import RunSpec
 from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, ExperimentSpec, unknown_key_message
 
 TOP_LEVEL_KEYS = ("experiment", "title", "summary", "explanation", "params", "variants", "sweep", "seeds")
@@ -182,8 +182,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Scenario:
 
 def _kind(value: Any) -> str:
     """The TOML name of a value's type, for messages."""
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
-             dict: "a table"}
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}
     return names.get(type(value), type(value).__name__)
 
 
@@ -204,8 +203,9 @@ def _check_distinct(variants: tuple[Variant, ...]) -> None:
         by_name.add(v.name)
         key = frozenset(v.overrides.items())
         if key in by_params:
-            raise ConfigError(f"variants: {by_params[key]!r} and {v.name!r} set the same parameters; "
-                              "remove one or make them differ")
+            raise ConfigError(
+                f"variants: {by_params[key]!r} and {v.name!r} set the same parameters; remove one or make them differ"
+            )
         by_params[key] = v.name
 
 
@@ -228,7 +228,7 @@ def _sweep_values(spec: ExperimentSpec, key: str, values: Any) -> tuple[Any, ...
         numeric = ", ".join(p.name for p in spec.params if p.numeric)
         raise ConfigError(f"sweep: {key!r} is not numeric; sweeps take one of {numeric}")
     if isinstance(values, str):
-        items = [v for v in values.split(",")]
+        items = values.split(",")
         if any(not v.strip() for v in items):
             raise ConfigError(f"sweep: {key}={values!r} has an empty value; write e.g. {key}=0,1e-3,1e-2")
         parsed = [param.parse(v) for v in items]
@@ -279,8 +279,10 @@ def _per_variant(scenario: Scenario, sets: dict[str, Any]) -> Scenario:
         targets = [i for i, v in enumerate(scenario.variants) if key in v.overrides]
         if len(values) != len(targets) or not targets:
             names = ", ".join(scenario.variants[i].name for i in targets) or "none"
-            raise ConfigError(f"--set {key}: {len(values)} values for {len(targets)} variant(s) that set {key} "
-                              f"({names}); give one value for all, or one per variant")
+            raise ConfigError(
+                f"--set {key}: {len(values)} values for {len(targets)} variant(s) that set {key} "
+                f"({names}); give one value for all, or one per variant"
+            )
         param = scenario.spec.param(key)
         for i, value in zip(targets, values):
             variants[i] = Variant(variants[i].name, {**variants[i].overrides, key: param.coerce(value)})
@@ -331,8 +333,10 @@ def plan(
     both = [k for k in given if k in sweep]
     if both:
         key = both[0]
-        raise ConfigError(f"--set {key}: {key} is also swept ({', '.join(value_text(v) for v in sweep[key])}); "
-                          f"set it or sweep it, not both (one value: --sweep {key}={value_text(given[key])})")
+        raise ConfigError(
+            f"--set {key}: {key} is also swept ({', '.join(value_text(v) for v in sweep[key])}); "
+            f"set it or sweep it, not both (one value: --sweep {key}={value_text(given[key])})"
+        )
     base = {**scenario.defaults(), **spec.validate(sets)}
     fixed = set(sets) | set(sweep)
 
@@ -349,8 +353,8 @@ def plan(
     count = len(variants) * len(grid) * seeds
     if count > MAX_MODELS:
         raise ConfigError(
-            f"{'sweep' if sweep else 'plan'}: {len(variants)} variant(s) × {len(grid)} grid point(s) × {seeds} seed(s) = "
-            f"{count} models, more than the limit of {MAX_MODELS}"
+            f"{'sweep' if sweep else 'plan'}: {len(variants)} variant(s) × {len(grid)} grid point(s) × "
+            f"{seeds} seed(s) = {count} models, more than the limit of {MAX_MODELS}"
         )
     runs = []
     set_label = _label({k: sets[k] for k in sets if any(k not in ov for _, ov in variants)})

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from regtui.numbers import fmt
@@ -99,9 +99,7 @@ class Param:
             try:  # "1e3" for an int parameter
                 as_float = float(text)
             except ValueError:
-                raise ConfigError(
-                    f"{self.name}: {text!r} is not a number; expected {self.allowed()}"
-                ) from None
+                raise ConfigError(f"{self.name}: {text!r} is not a number; expected {self.allowed()}") from None
             value = as_float
         return self.coerce(value)
 
@@ -195,8 +193,8 @@ WEIGHT_DECAY = ExperimentSpec("weight-decay", _MLP)
 
 DROPOUT = ExperimentSpec(
     "dropout",
-    _MLP
-    + (
+    (
+        *_MLP,
         _p("scaling_n", int, 10_000, "inputs (all ones) of the Dropout scaling demo", min=1, max=10_000_000),
         _p("scaling_p", float, 0.5, "Dropout p of the scaling demo", min=0, max=1, max_open=True),
     ),
@@ -205,7 +203,10 @@ DROPOUT = ExperimentSpec(
 
 def _bn_check(p: dict[str, Any]) -> str | None:
     if p["batchnorm"] and p["batch"] < 2:
-        return f"batch: {p['batch']} is not allowed with batchnorm = true; BatchNorm needs at least 2 samples per batch in training"
+        return (
+            f"batch: {p['batch']} is not allowed with batchnorm = true; "
+            "BatchNorm needs at least 2 samples per batch in training"
+        )
     return None
 
 
@@ -237,14 +238,26 @@ def _bn_stats_check(p: dict[str, Any]) -> str | None:
 BN_STATS = ExperimentSpec(
     "bn-stats",
     (
-        _p("batch", int, 3, "samples per batch (at 1, PyTorch refuses BatchNorm1d: one value per channel; "
-           "2d/3d run)", min=1, max=4096),
+        _p(
+            "batch",
+            int,
+            3,
+            "samples per batch (at 1, PyTorch refuses BatchNorm1d: one value per channel; 2d/3d run)",
+            min=1,
+            max=4096,
+        ),
         _p("features", int, 5, "features (channels) C; feature c holds the value c+1 in every sample", min=1, max=1024),
         _p("bn_momentum", float, 0.3, "BatchNorm momentum m of the running statistics", min=0, max=1),
         _p("iters", int, 2, "training iterations", min=1, max=1000),
         _p("eps", float, 1e-5, "BatchNorm eps", min=EPS_MIN),
-        _p("noise", float, 0.0, "std of N(0, 1) noise added to the input each iteration "
-           "(0 = the tutorial's constant input, whose batch variance is 0)", min=0),
+        _p(
+            "noise",
+            float,
+            0.0,
+            "std of N(0, 1) noise added to the input each iteration "
+            "(0 = the tutorial's constant input, whose batch variance is 0)",
+            min=0,
+        ),
     ),
     _bn_stats_check,
 )
@@ -257,14 +270,19 @@ def _norms_check(p: dict[str, Any]) -> str | None:
             "GroupNorm needs channels divisible by groups"
         )
     if p["norm"] == "batch" and p["batch"] < 2:
-        return f"batch: {p['batch']} is not allowed with norm = 'batch'; BatchNorm needs at least 2 samples per batch in training"
+        return (
+            f"batch: {p['batch']} is not allowed with norm = 'batch'; "
+            "BatchNorm needs at least 2 samples per batch in training"
+        )
     return None
 
 
 NORMS = ExperimentSpec(
     "norms",
     (
-        _p("norm", str, "batch", "normalization layer of the conv net", choices=("batch", "layer", "instance", "group")),
+        _p(
+            "norm", str, "batch", "normalization layer of the conv net", choices=("batch", "layer", "instance", "group")
+        ),
         _p("batch", int, 64, "training mini-batch size", min=1, max=65536),
         _p("demo_batch", int, 4, "N of the (N, C, H, W) comparison input", min=1, max=1024),
         _p("channels", int, 6, "C: channels of the demo input and of the conv net", min=1, max=512),

@@ -28,8 +28,9 @@ def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
     keys = list(dict.fromkeys(k for v in doc["variants"] for k in v["final"]))
     if keys:
         lines.append("")
-        lines += _table(["variant", *keys],
-                        [[v["name"], *(_num(v["final"].get(k)) for k in keys)] for v in doc["variants"]])
+        lines += _table(
+            ["variant", *keys], [[v["name"], *(_num(v["final"].get(k)) for k in keys)] for v in doc["variants"]]
+        )
     for name, table in doc["tables"].items():
         lines += ["", f"table {name}"]
         rows = table["rows"]
@@ -57,14 +58,13 @@ def _num(x: Any) -> str:
 def _cell(v: Any) -> str:
     if isinstance(v, (list, dict)):
         text = json.dumps(sanitize(v), ensure_ascii=False)
-        return text if len(text) <= MAX_CELL else text[:MAX_CELL - 3] + "..."
+        return text if len(text) <= MAX_CELL else text[: MAX_CELL - 3] + "..."
     return _num(v)
 
 
 def _sweep_lines(sweep: dict[str, Any]) -> list[str]:
     keys = sweep["keys"]
-    metrics = [m for m in ("train_loss", "test_loss", "gap", "test_accuracy")
-               if any(m in p for p in sweep["points"])]
+    metrics = [m for m in ("train_loss", "test_loss", "gap", "test_accuracy") if any(m in p for p in sweep["points"])]
     rows = []
     for p in sweep["points"]:
         row = [_num(p["values"][k]) for k in keys]

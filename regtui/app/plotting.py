@@ -28,11 +28,15 @@ MARKER_FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("#", "=", "%"),
     ("@", "&", "$"),
 )
-COLORS: tuple[str, ...] = (
-    "cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white", "cyan+", "green+")
+COLORS: tuple[str, ...] = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white", "cyan+", "green+")
 # plotext colour name -> Rich colour name, for legends drawn outside the chart.
-RICH_COLORS = {"orange": "dark_orange", "white": "bright_white", "cyan+": "bright_cyan",
-               "green+": "bright_green", "gray": "grey50"}
+RICH_COLORS = {
+    "orange": "dark_orange",
+    "white": "bright_white",
+    "cyan+": "bright_cyan",
+    "green+": "bright_green",
+    "gray": "grey50",
+}
 BAND_MARKER = "braille"  # the thin lines of a ± std band
 LINE_MARKER = "braille"  # the interpolation between measured points (the points get the series' shape)
 FAINT = "gray"  # the colour of the variants that are not focused

@@ -76,12 +76,16 @@ class TrainerProcess:
             self._spawn()
 
     def _spawn(self) -> None:
-        stderr = tempfile.TemporaryFile()  # noqa: SIM115 - kept with the child, closed with it
+        stderr = tempfile.TemporaryFile()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self._child = subprocess.Popen(
             [sys.executable, "-m", "regtui.app.trainer_process"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-            close_fds=True, start_new_session=True, env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            close_fds=True,
+            start_new_session=True,
+            env=env,
         )
         self._stderr = stderr
 
@@ -104,8 +108,14 @@ class TrainerProcess:
 
     # --- one run ----------------------------------------------------------------------------
 
-    def run(self, plan: Any, device: str = "cpu", emit: Callable[[Any], None] = lambda e: None,
-            cancel: threading.Event | None = None, threads: int | None = 1) -> Any:
+    def run(
+        self,
+        plan: Any,
+        device: str = "cpu",
+        emit: Callable[[Any], None] = lambda e: None,
+        cancel: threading.Event | None = None,
+        threads: int | None = 1,
+    ) -> Any:
         """Like :func:`regtui.engine.run_plan`, with the training in the warm child."""
         from regtui.event_log import decode
         from regtui.events import RunFinished
@@ -161,8 +171,11 @@ class TrainerProcess:
                 self.prepare()  # the next run's warm child
         if finished is None:
             status = "interrupted" if cancel.is_set() else "failed"
-            error = None if cancel.is_set() else f"the training process exited with code {code}" + (
-                f": {why}" if why else "")
+            error = (
+                None
+                if cancel.is_set()
+                else f"the training process exited with code {code}" + (f": {why}" if why else "")
+            )
             finished = RunFinished(status, time.perf_counter() - start, error)
             emit(finished)
         return finished
@@ -245,7 +258,7 @@ def _child_main() -> int:
         plans.put(None)
 
     threading.Thread(target=read_frames, daemon=True).start()
-    out = open(sys.stdout.fileno(), "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    out = open(sys.stdout.fileno(), "w", encoding="utf-8", closefd=False)
     log = EventLog(out)
     while (item := plans.get()) is not None:
         (plan, device, threads), cancel = item

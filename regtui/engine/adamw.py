@@ -68,14 +68,20 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
     trained = train_series(ctx, run, p["iters"], step, done, total)
     with torch.no_grad():
         test_loss = float(F.mse_loss(model(x), y_test))
-    ctx.emit(Final(run.variant, run.seed, {
-        "train_loss": trained.losses[-1] if trained.losses else None,
-        "test_loss": test_loss,
-        "weight_norm": float(param_norm(params)),
-        "weight_norm_init": norm0,
-        "diverged": trained.first_nonfinite_step is not None,
-        "first_nonfinite_step": trained.first_nonfinite_step,
-    }))
+    ctx.emit(
+        Final(
+            run.variant,
+            run.seed,
+            {
+                "train_loss": trained.losses[-1] if trained.losses else None,
+                "test_loss": test_loss,
+                "weight_norm": float(param_norm(params)),
+                "weight_norm_init": norm0,
+                "diverged": trained.first_nonfinite_step is not None,
+                "first_nonfinite_step": trained.first_nonfinite_step,
+            },
+        )
+    )
     return trained.done
 
 

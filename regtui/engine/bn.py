@@ -45,8 +45,15 @@ from regtui.scenario import Plan
 
 CLASSES = 4  # classes of the synthetic blob task
 RUNNING_COLUMNS = (
-    "variant", "seed", "step", "layer", "feature",
-    "running_mean", "running_var", "batch_mean", "batch_var",
+    "variant",
+    "seed",
+    "step",
+    "layer",
+    "feature",
+    "running_mean",
+    "running_var",
+    "batch_mean",
+    "batch_var",
 )
 
 
@@ -59,11 +66,12 @@ class DeepMLP(nn.Module):
     def __init__(self, depth: int, width: int, batchnorm: bool, bn_momentum: float, classes: int) -> None:
         super().__init__()
         # Built on the meta device: the weights are initialised below from the run's generator.
-        self.linears = nn.ModuleList(
-            nn.Linear(width, width, bias=False, device="meta") for _ in range(depth))
-        self.bns = nn.ModuleList(
-            nn.BatchNorm1d(width, momentum=bn_momentum, device="meta") for _ in range(depth)
-        ) if batchnorm else None
+        self.linears = nn.ModuleList(nn.Linear(width, width, bias=False, device="meta") for _ in range(depth))
+        self.bns = (
+            nn.ModuleList(nn.BatchNorm1d(width, momentum=bn_momentum, device="meta") for _ in range(depth))
+            if batchnorm
+            else None
+        )
         self.head = nn.Linear(width, classes, device="meta")
 
     def batchnorms(self) -> list[nn.BatchNorm1d]:
@@ -87,8 +95,9 @@ class DeepMLP(nn.Module):
                 bn.reset_parameters()  # γ = 1, β = 0, running_mean = 0, running_var = 1
         return self
 
-    def body(self, x: torch.Tensor, bn_inputs: list[torch.Tensor] | None = None,
-             per_layer: list[torch.Tensor] | None = None) -> torch.Tensor:
+    def body(
+        self, x: torch.Tensor, bn_inputs: list[torch.Tensor] | None = None, per_layer: list[torch.Tensor] | None = None
+    ) -> torch.Tensor:
         """The deep part. ``bn_inputs``: filled with every BN layer's input.
         ``per_layer``: filled with every block's output."""
         for i, lin in enumerate(self.linears):
@@ -168,8 +177,9 @@ def predicted_factor(init: str, width: int, batchnorm: bool) -> tuple[float, str
     return math.sqrt(1 / 6), "√(n·(1/(3n))/2) = √(1/6)"
 
 
-def worked(init: str, width: int, depth: int, batchnorm: bool,
-           stds: Sequence[float], first_nonfinite: int | None) -> dict[str, object]:
+def worked(
+    init: str, width: int, depth: int, batchnorm: bool, stds: Sequence[float], first_nonfinite: int | None
+) -> dict[str, object]:
     """Predicted factor, std and float32 limits beside the measured ones (one run)."""
     factor, formula = predicted_factor(init, width, batchnorm)
     # rms after block L is factor**L (the input is N(0, 1), so E[x²] = 1 at block 1); std = rms·√(1 − 1/π).
@@ -181,20 +191,29 @@ def worked(init: str, width: int, depth: int, batchnorm: bool,
     measured_factor = None
     if len(finite) >= 2 and finite[0] > 0 and finite[-1] > 0:
         measured_factor = (finite[-1] / finite[0]) ** (1 / (len(finite) - 1))
-    predicted_std = None if batchnorm else RELU_STD_OVER_RMS * factor ** depth
+    predicted_std = None if batchnorm else RELU_STD_OVER_RMS * factor**depth
     return {
-        "factor": {"formula": formula, "predicted": factor, "measured": measured_factor,
-                   "measured_over": "geometric mean of the std ratio between consecutive blocks, "
-                                    f"blocks 1–{len(finite)}"},
-        "std_last_block": {"formula": f"√(1 − 1/π)·factor^{depth}" if not batchnorm else "√(1/2 − 1/(2π)) ≈ 0.58",
-                           "predicted": predicted_std if predicted_std is not None
-                           else math.sqrt(0.5 - 1 / (2 * math.pi)),
-                           "measured": stds[-1] if stds else None},
-        "overflow_block": {"formula": "first L with factor^L > float32 max ≈ 3.4e38",
-                           "predicted": overflow, "measured": first_nonfinite},
-        "subnormal_block": {"formula": "first L with factor^L < float32's smallest normal ≈ 1.18e-38",
-                            "predicted": subnormal,
-                            "measured": next((i + 1 for i, s in enumerate(stds) if 0 < s < FLOAT32_TINY), None)},
+        "factor": {
+            "formula": formula,
+            "predicted": factor,
+            "measured": measured_factor,
+            "measured_over": f"geometric mean of the std ratio between consecutive blocks, blocks 1–{len(finite)}",
+        },
+        "std_last_block": {
+            "formula": f"√(1 − 1/π)·factor^{depth}" if not batchnorm else "√(1/2 − 1/(2π)) ≈ 0.58",
+            "predicted": predicted_std if predicted_std is not None else math.sqrt(0.5 - 1 / (2 * math.pi)),
+            "measured": stds[-1] if stds else None,
+        },
+        "overflow_block": {
+            "formula": "first L with factor^L > float32 max ≈ 3.4e38",
+            "predicted": overflow,
+            "measured": first_nonfinite,
+        },
+        "subnormal_block": {
+            "formula": "first L with factor^L < float32's smallest normal ≈ 1.18e-38",
+            "predicted": subnormal,
+            "measured": next((i + 1 for i, s in enumerate(stds) if 0 < s < FLOAT32_TINY), None),
+        },
     }
 
 
@@ -220,8 +239,7 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int, worked_runs: dic
     ctx.check()
     means, stds, first_layer = _measure(model, x0.to(device))
     ctx.emit(LayerStats(run.variant, run.seed, means, stds, first_layer))
-    worked_runs[f"{run.variant} · seed {run.seed}"] = worked(
-        p["init"], width, depth, p["batchnorm"], stds, first_layer)
+    worked_runs[f"{run.variant} · seed {run.seed}"] = worked(p["init"], width, depth, p["batchnorm"], stds, first_layer)
     ctx.emit(Summary("worked", dict(worked_runs)))  # after every run, so an interrupted run keeps it
     for bn in bns:
         bn.reset_running_stats()
@@ -252,31 +270,48 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int, worked_runs: dic
         return train_step
 
     trained = train_in_chunks(ctx, run, steps, chunk, done, total)
-    ctx.emit(Final(run.variant, run.seed, {
-        "output_std": stds[-1] if stds else None,
-        "output_mean": means[-1] if means else None,
-        "first_nonfinite_layer": first_layer,
-        "train_loss": trained.train_loss,
-        "diverged": first_layer is not None or trained.first_nonfinite_step is not None,
-        "first_nonfinite_step": trained.first_nonfinite_step,
-    }))
+    ctx.emit(
+        Final(
+            run.variant,
+            run.seed,
+            {
+                "output_std": stds[-1] if stds else None,
+                "output_mean": means[-1] if means else None,
+                "first_nonfinite_layer": first_layer,
+                "train_loss": trained.train_loss,
+                "diverged": first_layer is not None or trained.first_nonfinite_step is not None,
+                "first_nonfinite_step": trained.first_nonfinite_step,
+            },
+        )
+    )
     return trained.done
 
 
-def _running_rows(run: RunSpec, bns: Sequence[nn.BatchNorm1d], tracked: Sequence[int],
-                  bn_inputs: Sequence[torch.Tensor], step: int, n_feat: int) -> TableRows:
+def _running_rows(
+    run: RunSpec,
+    bns: Sequence[nn.BatchNorm1d],
+    tracked: Sequence[int],
+    bn_inputs: Sequence[torch.Tensor],
+    step: int,
+    n_feat: int,
+) -> TableRows:
     """The ``running_stats`` rows of the tracked BN layers after ``step`` (inputs: that step's batch)."""
     with torch.no_grad():
         parts = []
         for i in tracked:
             x = bn_inputs[i][:, :n_feat].to(torch.float64)
             running_mean, running_var = _running(bns[i])
-            parts.append(torch.stack([
-                running_mean[:n_feat].to(torch.float64),
-                running_var[:n_feat].to(torch.float64),
-                x.mean(dim=0),
-                x.var(dim=0, unbiased=True),
-            ], dim=1))
+            parts.append(
+                torch.stack(
+                    [
+                        running_mean[:n_feat].to(torch.float64),
+                        running_var[:n_feat].to(torch.float64),
+                        x.mean(dim=0),
+                        x.var(dim=0, unbiased=True),
+                    ],
+                    dim=1,
+                )
+            )
         values = torch.cat(parts).cpu().tolist()
     rows = []
     k = 0

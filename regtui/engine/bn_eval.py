@@ -53,8 +53,9 @@ def make_model(p: dict[str, Any], g: torch.Generator) -> nn.Sequential:
     return model
 
 
-def setup(p: dict[str, Any], seed: int) -> tuple[nn.Sequential, torch.Tensor, torch.Tensor, torch.Tensor,
-                                                  torch.Generator]:
+def setup(
+    p: dict[str, Any], seed: int
+) -> tuple[nn.Sequential, torch.Tensor, torch.Tensor, torch.Tensor, torch.Generator]:
     """Model, blob centers, test set; the returned generator then draws the training batches."""
     g = torch.Generator().manual_seed(seed)
     model = make_model(p, g)
@@ -64,8 +65,9 @@ def setup(p: dict[str, Any], seed: int) -> tuple[nn.Sequential, torch.Tensor, to
     return model, centers, x_test, y_test, g
 
 
-def draw_batches(p: dict[str, Any], centers: torch.Tensor, n: int,
-                 g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def draw_batches(
+    p: dict[str, Any], centers: torch.Tensor, n: int, g: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` training mini-batches: (n, batch, features) inputs and (n, batch) labels."""
     labels = torch.randint(p["classes"], (n, p["batch"]), generator=g)
     return centers[labels] + torch.randn(n, p["batch"], p["features"], generator=g), labels
@@ -73,7 +75,7 @@ def draw_batches(p: dict[str, Any], centers: torch.Tensor, n: int,
 
 def chunked_logits(model: nn.Module, x: torch.Tensor, batch: int) -> torch.Tensor:
     with torch.no_grad():
-        return torch.cat([model(x[i:i + batch]) for i in range(0, len(x), batch)])
+        return torch.cat([model(x[i : i + batch]) for i in range(0, len(x), batch)])
 
 
 def evaluate(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, seed: int) -> list[tuple[Any, ...]]:
@@ -126,10 +128,20 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
     k = min(p["stats_features"], p["hidden"])
     with torch.no_grad():
         h = model[0](x_test)
-        stats = torch.stack([bn.running_mean[:k], bn.running_var[:k], h.mean(0)[:k],
-                             h.var(0, unbiased=False)[:k]], dim=1).double().cpu().tolist()
-    ctx.emit(TableRows("running_stats", STATS_COLUMNS,
-                       tuple((run.seed, f + 1, *vals) for f, vals in enumerate(stats)), key=("feature",)))
+        stats = (
+            torch.stack([bn.running_mean[:k], bn.running_var[:k], h.mean(0)[:k], h.var(0, unbiased=False)[:k]], dim=1)
+            .double()
+            .cpu()
+            .tolist()
+        )
+    ctx.emit(
+        TableRows(
+            "running_stats",
+            STATS_COLUMNS,
+            tuple((run.seed, f + 1, *vals) for f, vals in enumerate(stats)),
+            key=("feature",),
+        )
+    )
     final: dict[str, Any] = {
         "train_loss": trained.train_loss,
         "diverged": trained.first_nonfinite_step is not None,

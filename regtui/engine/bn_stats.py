@@ -51,8 +51,13 @@ from regtui.scenario import Plan
 BatchNorm = nn.BatchNorm1d | nn.BatchNorm2d | nn.BatchNorm3d
 
 COLUMNS = (
-    "iteration", "feature", "batch_mean", "batch_var_biased", "batch_var_unbiased",
-    "running_mean", "running_var",
+    "iteration",
+    "feature",
+    "batch_mean",
+    "batch_var_biased",
+    "batch_var_unbiased",
+    "running_mean",
+    "running_var",
 )
 WORKED_ITERS = 3  # iterations and features written out in Summary("worked")
 WORKED_FEATURES = 3
@@ -67,8 +72,9 @@ def _dtype(device: torch.device) -> torch.dtype:
     return torch.float32 if device.type == "mps" else torch.float64
 
 
-def _input(batch: int, features: int, spatial: tuple[int, ...], noise: float,
-           g: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
+def _input(
+    batch: int, features: int, spatial: tuple[int, ...], noise: float, g: torch.Generator, dtype: torch.dtype
+) -> torch.Tensor:
     shape = (batch, features, *spatial)
     values = torch.arange(1, features + 1, dtype=dtype).view(1, features, *([1] * len(spatial)))
     x = values.expand(shape).clone()
@@ -84,12 +90,25 @@ def _stats(bn: BatchNorm) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return mean, var, count
 
 
-def _run_one(run: RunSpec, ctx: Context, suffix: str, done: int, total: int,
-             shapes: dict[str, Any] | None, evals: dict[str, Any] | None,
-             worked: dict[str, Any] | None = None) -> int:
+def _run_one(
+    run: RunSpec,
+    ctx: Context,
+    suffix: str,
+    done: int,
+    total: int,
+    shapes: dict[str, Any] | None,
+    evals: dict[str, Any] | None,
+    worked: dict[str, Any] | None = None,
+) -> int:
     p = run.params
     batch, features, momentum, iters, eps, noise = (
-        p["batch"], p["features"], p["bn_momentum"], p["iters"], p["eps"], p.get("noise", 0.0))
+        p["batch"],
+        p["features"],
+        p["bn_momentum"],
+        p["iters"],
+        p["eps"],
+        p.get("noise", 0.0),
+    )
     device = ctx.device
     dtype = _dtype(device)
     g = torch.Generator().manual_seed(run.seed)
@@ -164,8 +183,14 @@ def _num(v: float) -> str:
     return f"{v:.6g}"
 
 
-def _worked(channel_values: list[list[list[float]]], measured: list[list[tuple[float, float]]],
-            m: float, eps: float, eval_measured: list[float], shape: list[int]) -> dict[str, Any]:
+def _worked(
+    channel_values: list[list[list[float]]],
+    measured: list[list[tuple[float, float]]],
+    m: float,
+    eps: float,
+    eval_measured: list[float],
+    shape: list[int],
+) -> dict[str, Any]:
     """Each recorded update written with its numbers and predicted in plain Python from the input
     values alone, beside the module's measured running statistics; then the eval-mode output of
     the last input's first sample predicted from the predicted running statistics (γ = 1, β = 0)."""
@@ -183,15 +208,29 @@ def _worked(channel_values: list[list[list[float]]], measured: list[list[tuple[f
             new_rm = (1 - m) * rm + m * mean
             new_rv = (1 - m) * rv + m * unbiased
             new.append((new_rm, new_rv))
-            updates.append({
-                "feature": c + 1, "iteration": it, "n": n,
-                "batch_mean": mean, "batch_var_biased": s2,
-                "batch_var_unbiased": {"formula": f"s²·n/(n − 1) = {_num(s2)}·{n}/({n} − 1)", "predicted": unbiased},
-                "running_mean": {"formula": f"(1 − {_num(m)})·{_num(rm)} + {_num(m)}·{_num(mean)}",
-                                 "predicted": new_rm, "measured": measured[it - 1][c][0]},
-                "running_var": {"formula": f"(1 − {_num(m)})·{_num(rv)} + {_num(m)}·{_num(unbiased)}",
-                                "predicted": new_rv, "measured": measured[it - 1][c][1]},
-            })
+            updates.append(
+                {
+                    "feature": c + 1,
+                    "iteration": it,
+                    "n": n,
+                    "batch_mean": mean,
+                    "batch_var_biased": s2,
+                    "batch_var_unbiased": {
+                        "formula": f"s²·n/(n − 1) = {_num(s2)}·{n}/({n} − 1)",
+                        "predicted": unbiased,
+                    },
+                    "running_mean": {
+                        "formula": f"(1 − {_num(m)})·{_num(rm)} + {_num(m)}·{_num(mean)}",
+                        "predicted": new_rm,
+                        "measured": measured[it - 1][c][0],
+                    },
+                    "running_var": {
+                        "formula": f"(1 − {_num(m)})·{_num(rv)} + {_num(m)}·{_num(unbiased)}",
+                        "predicted": new_rv,
+                        "measured": measured[it - 1][c][1],
+                    },
+                }
+            )
         pred = new
     eval_rows = []
     if channel_values:
@@ -199,12 +238,14 @@ def _worked(channel_values: list[list[list[float]]], measured: list[list[tuple[f
         for c in range(n_feat):
             x0 = last[c][0]  # first sample, first position of feature c
             rm, rv = pred[c]
-            eval_rows.append({
-                "feature": c + 1,
-                "formula": f"({_num(x0)} − {_num(rm)}) / √({_num(rv)} + {_num(eps)})·1 + 0",
-                "predicted": (x0 - rm) / math.sqrt(rv + eps),
-                "measured": eval_measured[c],
-            })
+            eval_rows.append(
+                {
+                    "feature": c + 1,
+                    "formula": f"({_num(x0)} − {_num(rm)}) / √({_num(rv)} + {_num(eps)})·1 + 0",
+                    "predicted": (x0 - rm) / math.sqrt(rv + eps),
+                    "measured": eval_measured[c],
+                }
+            )
     return {"input": shape, "updates": updates, "eval_output_first_sample": eval_rows}
 
 
@@ -243,8 +284,9 @@ def run(plan: Plan, ctx: Context) -> None:
     for i, r in enumerate(plan.runs):
         suffix = "" if len(plan.runs) == 1 else f" · {r.variant} · seed {r.seed}"
         first = i == 0
-        done = _run_one(r, ctx, suffix, done, total, shapes if first else None, evals if first else None,
-                        worked if first else None)
+        done = _run_one(
+            r, ctx, suffix, done, total, shapes if first else None, evals if first else None, worked if first else None
+        )
         if first:
             ctx.emit(Summary("shapes", shapes))
             ctx.emit(Summary("eval", evals))

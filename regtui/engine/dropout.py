@@ -78,15 +78,22 @@ def worked(scaling: dict[str, Any]) -> dict[str, Any]:
         "p": p,
         "n": n,
         "draws": [
-            {"kept": k, "train_output": {"formula": f"kept/(1 − p) = {k}/(1 − {p:g})",
-                                         "predicted": k / (1 - p), "measured": out}}
+            {
+                "kept": k,
+                "train_output": {
+                    "formula": f"kept/(1 − p) = {k}/(1 − {p:g})",
+                    "predicted": k / (1 - p),
+                    "measured": out,
+                },
+            }
             for k, out in zip(kept, outputs)
         ],
-        "train_output_mean": {"formula": f"E = n = {n}", "predicted": float(n),
-                              "measured": statistics.fmean(outputs)},
-        "train_output_std": {"formula": f"√(n·p/(1 − p)) = √({n}·{p:g}/(1 − {p:g}))",
-                             "predicted": math.sqrt(n * p / (1 - p)),
-                             "measured": statistics.stdev(outputs) if len(outputs) > 1 else None},
+        "train_output_mean": {"formula": f"E = n = {n}", "predicted": float(n), "measured": statistics.fmean(outputs)},
+        "train_output_std": {
+            "formula": f"√(n·p/(1 − p)) = √({n}·{p:g}/(1 − {p:g}))",
+            "predicted": math.sqrt(n * p / (1 - p)),
+            "measured": statistics.stdev(outputs) if len(outputs) > 1 else None,
+        },
         "eval_output": {"formula": f"n = {n}", "predicted": float(n), "measured": scaling["eval_output"]},
     }
 

@@ -54,8 +54,7 @@ def make_model(p: dict[str, Any], g: torch.Generator) -> nn.Sequential:
         "none": [bn],
     }
     middle = orders[p["order"]]
-    model = nn.Sequential(nn.Linear(p["features"], h), nn.ReLU(), *middle,
-                          nn.Linear(h, h), nn.ReLU(), nn.Linear(h, 1))
+    model = nn.Sequential(nn.Linear(p["features"], h), nn.ReLU(), *middle, nn.Linear(h, h), nn.ReLU(), nn.Linear(h, 1))
     init_linears(model, g)
     return model
 
@@ -78,7 +77,7 @@ def bn_input(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 def dropout_train_var(mean: torch.Tensor, var: torch.Tensor, p: float) -> torch.Tensor:
     """Variance of Dropout(p)'s output in train mode, for an input of the given mean and variance."""
-    return (var + mean ** 2) / (1 - p) - mean ** 2
+    return (var + mean**2) / (1 - p) - mean**2
 
 
 def measure(model: nn.Sequential, x: torch.Tensor, p: float) -> dict[str, torch.Tensor]:
@@ -116,8 +115,9 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
     p = run.params
     dev = ctx.device
     g = torch.Generator().manual_seed(run.seed)
-    x_train, y_train, x_test, y_test = (t.to(dev) for t in teacher_data(
-        p["features"], p["train_samples"], p["test_samples"], g))
+    x_train, y_train, x_test, y_test = (
+        t.to(dev) for t in teacher_data(p["features"], p["train_samples"], p["test_samples"], g)
+    )
     model = make_model(p, g).to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=p["lr"], momentum=p["momentum"])
     step = regression_step(model, opt, (x_train, y_train, x_test, y_test), p["batch"], g)
@@ -132,22 +132,29 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
             test_loss = float(F.mse_loss(model(x_test), y_test))
             test_loss_recal = float(F.mse_loss(recalibrated(model, x_train)(x_test), y_test))
     cols = {k: v.double().cpu() for k, v in stats.items()}
-    rows = tuple((run.seed, f + 1, *(float(cols[c][f]) for c in COLUMNS[2:]))
-                 for f in range(min(SHOWN, p["hidden"])))
+    rows = tuple((run.seed, f + 1, *(float(cols[c][f]) for c in COLUMNS[2:])) for f in range(min(SHOWN, p["hidden"])))
     ctx.emit(TableRows("bn_input", COLUMNS, rows, key=("feature",)))
     live = cols["eval_var"] > 1e-12  # features a ReLU switched off have no variance to compare
-    ratio = {k: float((cols[k][live] / cols["eval_var"][live]).mean()) if bool(live.any()) else None
-             for k in ("train_var", "predicted_train_var", "running_var")}
-    ctx.emit(Final(run.variant, run.seed, {
-        "train_loss": trained.train_loss,
-        "test_loss": test_loss,
-        "test_loss_recalibrated": test_loss_recal,
-        "train_var_ratio": ratio["train_var"],
-        "predicted_var_ratio": ratio["predicted_train_var"],
-        "running_var_ratio": ratio["running_var"],
-        "diverged": trained.first_nonfinite_step is not None,
-        "first_nonfinite_step": trained.first_nonfinite_step,
-    }))
+    ratio = {
+        k: float((cols[k][live] / cols["eval_var"][live]).mean()) if bool(live.any()) else None
+        for k in ("train_var", "predicted_train_var", "running_var")
+    }
+    ctx.emit(
+        Final(
+            run.variant,
+            run.seed,
+            {
+                "train_loss": trained.train_loss,
+                "test_loss": test_loss,
+                "test_loss_recalibrated": test_loss_recal,
+                "train_var_ratio": ratio["train_var"],
+                "predicted_var_ratio": ratio["predicted_train_var"],
+                "running_var_ratio": ratio["running_var"],
+                "diverged": trained.first_nonfinite_step is not None,
+                "first_nonfinite_step": trained.first_nonfinite_step,
+            },
+        )
+    )
     return trained.done
 
 

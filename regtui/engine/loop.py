@@ -51,8 +51,9 @@ class Trained:
     done: int  # the progress counter after this run (skipped steps included)
 
 
-def train_in_chunks(ctx: Context, run: RunSpec, steps: int, chunk: Callable[[int, int], StepFn],
-                    done: int, total: int) -> Trained:
+def train_in_chunks(
+    ctx: Context, run: RunSpec, steps: int, chunk: Callable[[int, int], StepFn], done: int, total: int
+) -> Trained:
     """Train ``steps`` steps of ``run`` in chunks of at most :data:`CHUNK`.
 
     ``chunk(start, n)`` is called before each chunk of steps ``start + 1 .. start + n``
@@ -84,8 +85,9 @@ def train_in_chunks(ctx: Context, run: RunSpec, steps: int, chunk: Callable[[int
     return Trained(losses, None, sum(tail) / len(tail) if tail else None, done)
 
 
-def run_each(plan: Plan, ctx: Context, run_one: Callable[[RunSpec, Context, int, int], int],
-             steps_key: str = "steps") -> None:
+def run_each(
+    plan: Plan, ctx: Context, run_one: Callable[[RunSpec, Context, int, int], int], steps_key: str = "steps"
+) -> None:
     """Run the plan's models one after another; ``run_one(run, ctx, done, total)`` returns the new ``done``."""
     total = sum(r.params[steps_key] for r in plan.runs)
     ctx.progress(0, total, "train")

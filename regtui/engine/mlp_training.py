@@ -89,7 +89,11 @@ class MLPData:
 
 
 def make_data(
-    seed: int, n_points: int, slope: float, train_noise: float, test_noise: float,
+    seed: int,
+    n_points: int,
+    slope: float,
+    train_noise: float,
+    test_noise: float,
     dtype: torch.dtype = torch.float32,
 ) -> MLPData:
     """The tutorial's data at ``seed``: y = slope·x + N(0, noise²), drawn on the CPU."""
@@ -113,12 +117,15 @@ class _Stack:
         n = p0["n_points"]
         self.runs = runs
         self.stack = stack = StackedMLP.from_seeds(
-            [r.seed for r in runs], p0["hidden"], p0["layers"],
+            [r.seed for r in runs],
+            p0["hidden"],
+            p0["layers"],
             lr=[r.params["lr"] for r in runs],
             momentum=[r.params["momentum"] for r in runs],
             weight_decay=[r.params["weight_decay"] for r in runs],
             dropout=[r.params["dropout"] for r in runs],
-            device=device, generator=generator,
+            device=device,
+            generator=generator,
         )
         data = [make_data(r.seed, n, r.params["slope"], r.params["train_noise"], r.params["test_noise"]) for r in runs]
         self.x = stack.inputs(data[0].x)
@@ -220,8 +227,9 @@ def _workers(jobs: int) -> Iterator[ThreadPoolExecutor | None]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_chunk(ctx: Context, stacks: list[_Stack], n: int, train_mode_metric: bool,
-               pool: ThreadPoolExecutor | None) -> None:
+def _run_chunk(
+    ctx: Context, stacks: list[_Stack], n: int, train_mode_metric: bool, pool: ThreadPoolExecutor | None
+) -> None:
     """``n`` steps of every stack. Each stack runs its whole chunk while its working set is in
     cache; with a pool, independent stacks run concurrently (torch ops release the GIL)."""
 
@@ -256,10 +264,15 @@ def run_mlp_plan(plan: Plan, ctx: Context, *, train_mode_metric: bool = False) -
     p = shown.params
     data = make_data(shown.seed, p["n_points"], p["slope"], p["train_noise"], p["test_noise"])
     xs = data.x.tolist()
-    ctx.emit(Summary("data", {
-        "train": {"x": xs, "y": data.train_y.tolist()},
-        "test": {"x": xs, "y": data.test_y.tolist()},
-    }))
+    ctx.emit(
+        Summary(
+            "data",
+            {
+                "train": {"x": xs, "y": data.train_y.tolist()},
+                "test": {"x": xs, "y": data.test_y.tolist()},
+            },
+        )
+    )
     ctx.progress(0, total)
     done = 0
     for group in groups.values():
@@ -267,8 +280,9 @@ def run_mlp_plan(plan: Plan, ctx: Context, *, train_mode_metric: bool = False) -
         done += group[0].params["iters"]
 
 
-def _train_group(ctx: Context, runs: list[RunSpec], dropout_seed: int, train_mode_metric: bool,
-                 done: int, total: int) -> None:
+def _train_group(
+    ctx: Context, runs: list[RunSpec], dropout_seed: int, train_mode_metric: bool, done: int, total: int
+) -> None:
     """Train one group chunk by chunk (stacks taking turns or running concurrently) and emit its events."""
     iters = runs[0].params["iters"]
     names = ["train_loss", "test_loss"] + (["test_loss_train_mode"] if train_mode_metric else [])

@@ -76,8 +76,14 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
     model.to(dev)
     x_train, y_train, x_test, y_test = (t.to(dev) for t in data)
     opt = make_optimizer(model, p)
-    step = regression_step(model, opt, (x_train, y_train, x_test, y_test), p["batch"], g,
-                           extra=lambda m: {"gamma_abs": gammas(m).abs().mean()})
+    step = regression_step(
+        model,
+        opt,
+        (x_train, y_train, x_test, y_test),
+        p["batch"],
+        g,
+        extra=lambda m: {"gamma_abs": gammas(m).abs().mean()},
+    )
 
     trained = train_series(ctx, run, p["steps"], step, done, total)
     model.eval()
@@ -85,16 +91,22 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
         test_loss = float(F.mse_loss(model(x_test), y_test))
         train_loss = float(F.mse_loss(model(x_train), y_train))
     norms = norm_layers(model)
-    ctx.emit(Final(run.variant, run.seed, {
-        "train_loss": train_loss,
-        "test_loss": test_loss,
-        "gamma_abs": float(gammas(model).abs().mean()),
-        "gamma_norm": float(gammas(model).norm()),
-        "beta_norm": float(param_norm([m.bias for m in norms])),
-        "weight_norm": float(param_norm([q for q in model.parameters() if q.ndim >= 2])),
-        "diverged": trained.first_nonfinite_step is not None,
-        "first_nonfinite_step": trained.first_nonfinite_step,
-    }))
+    ctx.emit(
+        Final(
+            run.variant,
+            run.seed,
+            {
+                "train_loss": train_loss,
+                "test_loss": test_loss,
+                "gamma_abs": float(gammas(model).abs().mean()),
+                "gamma_norm": float(gammas(model).norm()),
+                "beta_norm": float(param_norm([m.bias for m in norms])),
+                "weight_norm": float(param_norm([q for q in model.parameters() if q.ndim >= 2])),
+                "diverged": trained.first_nonfinite_step is not None,
+                "first_nonfinite_step": trained.first_nonfinite_step,
+            },
+        )
+    )
     return trained.done
 
 

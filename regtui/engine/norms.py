@@ -86,16 +86,22 @@ def worked(p: dict[str, Any], seed: int) -> dict[str, Any]:
         ("BatchNorm2d", nn.BatchNorm2d(c), "N, H, W", "C", c, f"N·H·W = {n}·{s}·{s}", n * hw),
         ("LayerNorm", nn.LayerNorm([c, s, s]), "C, H, W", "N", n, f"C·H·W = {c}·{s}·{s}", c * hw),
         ("InstanceNorm2d", nn.InstanceNorm2d(c), "H, W", "N·C", n * c, f"H·W = {s}·{s}", hw),
-        ("GroupNorm", nn.GroupNorm(groups, c), _group_axes(c, groups), "N·G", n * groups,
-         f"(C/G)·H·W = {c // groups}·{s}·{s}", (c // groups) * hw),
+        (
+            "GroupNorm",
+            nn.GroupNorm(groups, c),
+            _group_axes(c, groups),
+            "N·G",
+            n * groups,
+            f"(C/G)·H·W = {c // groups}·{s}·{s}",
+            (c // groups) * hw,
+        ),
     ]
     norms = {
         name: {
             "input_shape": [n, c, s, s],
             "reduces_over": axes,
             "statistics": {"formula": count_formula, "predicted": count},
-            "values_per_statistic": {"formula": per_formula, "predicted": per,
-                                     "measured": _changed_outputs(layer, x)},
+            "values_per_statistic": {"formula": per_formula, "predicted": per, "measured": _changed_outputs(layer, x)},
         }
         for name, layer, axes, count_formula, count, per_formula, per in rows
     }
@@ -105,10 +111,18 @@ def worked(p: dict[str, Any], seed: int) -> dict[str, Any]:
         gn_1 = nn.GroupNorm(1, c, affine=False).double()(x)
         ln = nn.LayerNorm([c, s, s], elementwise_affine=False).double()(x)
     equivalences = [
-        {"a": f"GroupNorm({c}, {c})", "b": f"InstanceNorm2d({c})", "formula": "G = C: each group is one channel",
-         "max_abs_diff": float((gn_c - inorm).abs().max())},
-        {"a": f"GroupNorm(1, {c})", "b": f"LayerNorm([{c}, {s}, {s}])", "formula": "G = 1: one group holds C, H, W",
-         "max_abs_diff": float((gn_1 - ln).abs().max())},
+        {
+            "a": f"GroupNorm({c}, {c})",
+            "b": f"InstanceNorm2d({c})",
+            "formula": "G = C: each group is one channel",
+            "max_abs_diff": float((gn_c - inorm).abs().max()),
+        },
+        {
+            "a": f"GroupNorm(1, {c})",
+            "b": f"LayerNorm([{c}, {s}, {s}])",
+            "formula": "G = 1: one group holds C, H, W",
+            "max_abs_diff": float((gn_1 - ln).abs().max()),
+        },
     ]
     return {"norms": norms, "equivalences": equivalences}
 
@@ -121,14 +135,30 @@ def compare_norms(p: dict[str, Any], seed: int, device: torch.device) -> list[di
     shift = 3 * torch.randn(1, c, 1, 1, generator=g)
     x = (torch.randn(n, c, s, s, generator=g) * scale + shift).to(device)
     layers: list[tuple[Norm, str, str, str]] = [
-        (nn.BatchNorm2d(c), "N, H, W", "per channel, over the mini-batch",
-         "CNNs with reasonably large mini-batches; eval mode uses the running statistics"),
-        (nn.LayerNorm([c, s, s]), "C, H, W", "per sample",
-         "networks whose batch statistics are unreliable or variable-length (RNNs, Transformers)"),
-        (nn.InstanceNorm2d(c), "H, W", "per sample and channel",
-         "image generation and style transfer (removes each image's contrast)"),
-        (nn.GroupNorm(groups, c), _group_axes(c, groups), "per sample and group of channels",
-         "small mini-batches (detection, segmentation, large models), where BN's estimates are poor"),
+        (
+            nn.BatchNorm2d(c),
+            "N, H, W",
+            "per channel, over the mini-batch",
+            "CNNs with reasonably large mini-batches; eval mode uses the running statistics",
+        ),
+        (
+            nn.LayerNorm([c, s, s]),
+            "C, H, W",
+            "per sample",
+            "networks whose batch statistics are unreliable or variable-length (RNNs, Transformers)",
+        ),
+        (
+            nn.InstanceNorm2d(c),
+            "H, W",
+            "per sample and channel",
+            "image generation and style transfer (removes each image's contrast)",
+        ),
+        (
+            nn.GroupNorm(groups, c),
+            _group_axes(c, groups),
+            "per sample and group of channels",
+            "small mini-batches (detection, segmentation, large models), where BN's estimates are poor",
+        ),
     ]
     out = []
     for layer, axes, per, made_for in layers:
@@ -151,16 +181,18 @@ def compare_norms(p: dict[str, Any], seed: int, device: torch.device) -> list[di
                 ref = ref * layer.weight.view(1, c, 1, 1) + layer.bias.view(1, c, 1, 1)
             diff = float((y - ref).abs().max())
         buffers = [name for name, b in layer.named_buffers() if b is not None]
-        out.append({
-            "norm": type(layer).__name__,
-            "reduces_over": axes,
-            "normalizes": per,
-            "weight_shape": _shape(getattr(layer, "weight", None)),
-            "bias_shape": _shape(getattr(layer, "bias", None)),
-            "running_buffers": bool(buffers),
-            "max_abs_diff": diff,
-            "made_for": made_for,
-        })
+        out.append(
+            {
+                "norm": type(layer).__name__,
+                "reduces_over": axes,
+                "normalizes": per,
+                "weight_shape": _shape(getattr(layer, "weight", None)),
+                "bias_shape": _shape(getattr(layer, "bias", None)),
+                "running_buffers": bool(buffers),
+                "max_abs_diff": diff,
+                "made_for": made_for,
+            }
+        )
     return out
 
 
@@ -262,13 +294,19 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
         test_loss = float(F.cross_entropy(logits, y))
         test_acc = float((logits.argmax(dim=1) == y).float().mean())
     diverged = first_bad is not None or not math.isfinite(test_loss)
-    ctx.emit(Final(run.variant, run.seed, {
-        "train_loss": trained.train_loss,
-        "test_loss": test_loss,
-        "test_accuracy": float("nan") if diverged else test_acc,
-        "diverged": diverged,
-        "first_nonfinite_step": first_bad,
-    }))
+    ctx.emit(
+        Final(
+            run.variant,
+            run.seed,
+            {
+                "train_loss": trained.train_loss,
+                "test_loss": test_loss,
+                "test_accuracy": float("nan") if diverged else test_acc,
+                "diverged": diverged,
+                "first_nonfinite_step": first_bad,
+            },
+        )
+    )
     return trained.done
 
 

@@ -20,8 +20,15 @@ def fused_available(device: torch.device) -> bool:
 
 @torch.no_grad()
 def sgd_update(
-    params: list[torch.Tensor], grads: list[torch.Tensor], bufs: list[torch.Tensor], *,
-    lr: float, momentum: float, weight_decay: float, first: bool, fused: bool,
+    params: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    bufs: list[torch.Tensor],
+    *,
+    lr: float,
+    momentum: float,
+    weight_decay: float,
+    first: bool,
+    fused: bool,
 ) -> None:
     """One SGD step of ``params`` in place. ``grads`` may be overwritten (by the weight decay term).
 
@@ -30,9 +37,16 @@ def sgd_update(
     """
     if fused:
         torch._fused_sgd_(
-            params, grads, bufs if momentum != 0 else [],
-            weight_decay=weight_decay, momentum=momentum, lr=lr, dampening=0.0, nesterov=False,
-            maximize=False, is_first_step=first and momentum != 0,
+            params,
+            grads,
+            bufs if momentum != 0 else [],
+            weight_decay=weight_decay,
+            momentum=momentum,
+            lr=lr,
+            dampening=0.0,
+            nesterov=False,
+            maximize=False,
+            is_first_step=first and momentum != 0,
         )
         return
     if weight_decay != 0:
@@ -60,6 +74,14 @@ class MomentumSGD:
 
     def step(self, loss: torch.Tensor) -> None:
         grads = list(torch.autograd.grad(loss, self.params))
-        sgd_update(self.params, grads, self.bufs, lr=self.lr, momentum=self.momentum,
-                   weight_decay=0.0, first=self.steps == 0, fused=False)
+        sgd_update(
+            self.params,
+            grads,
+            self.bufs,
+            lr=self.lr,
+            momentum=self.momentum,
+            weight_decay=0.0,
+            first=self.steps == 0,
+            fused=False,
+        )
         self.steps += 1

@@ -25,8 +25,9 @@ SeriesStep = Callable[[int], dict[str, torch.Tensor]]
 """``step(i)`` trains the i-th step (1-based) and returns 0-d tensors; ``train_loss`` is required."""
 
 
-def line_data(n: int, slope: float, train_noise: float, test_noise: float,
-              g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def line_data(
+    n: int, slope: float, train_noise: float, test_noise: float, g: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The tutorial's data: x evenly spaced in [-1, 1]; y = slope·x + noise, fresh noise for the test targets."""
     x = torch.linspace(-1, 1, n).unsqueeze(1)
     y_train = slope * x + train_noise * torch.randn(n, 1, generator=g)
@@ -34,10 +35,11 @@ def line_data(n: int, slope: float, train_noise: float, test_noise: float,
     return x, y_train, y_test
 
 
-def teacher_data(features: int, n_train: int, n_test: int,
-                 g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def teacher_data(
+    features: int, n_train: int, n_test: int, g: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """x ~ N(0, I); y = tanh(x·W1)·W2 + N(0, 0.1²), a fixed random two-layer tanh teacher (16 hidden units)."""
-    w1 = torch.randn(features, 16, generator=g) / features ** 0.5
+    w1 = torch.randn(features, 16, generator=g) / features**0.5
     w2 = torch.randn(16, 1, generator=g) / 4.0
 
     def draw(n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,8 +60,9 @@ def init_linears(model: nn.Module, g: torch.Generator) -> None:
                     nn.init.uniform_(m.bias, -bound, bound, generator=g)
 
 
-def mlp(inputs: int, hidden: int, layers: int, outputs: int, g: torch.Generator,
-        norm: str | None = None) -> nn.Sequential:
+def mlp(
+    inputs: int, hidden: int, layers: int, outputs: int, g: torch.Generator, norm: str | None = None
+) -> nn.Sequential:
     """``layers`` × (Linear → [BatchNorm1d | LayerNorm] → ReLU) → Linear, default init from ``g``."""
     mods: list[nn.Module] = []
     width = inputs
@@ -111,9 +114,14 @@ def train_series(ctx: Context, run: RunSpec, steps: int, step: SeriesStep, done:
     return Trained(losses, None, sum(tail) / len(tail) if tail else None, done)
 
 
-def regression_step(model: nn.Module, opt: torch.optim.Optimizer, data: tuple[torch.Tensor, ...], batch: int,
-                    g: torch.Generator, extra: Callable[[nn.Module], dict[str, torch.Tensor]] | None = None,
-                    ) -> SeriesStep:
+def regression_step(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    data: tuple[torch.Tensor, ...],
+    batch: int,
+    g: torch.Generator,
+    extra: Callable[[nn.Module], dict[str, torch.Tensor]] | None = None,
+) -> SeriesStep:
     """One SGD-style step on a random mini-batch of (x_train, y_train) (MSE), then the test loss in eval mode;
     ``extra(model)`` adds series of its own."""
     x_train, y_train, x_test, y_test = data

@@ -200,8 +200,16 @@ class StackedMLP:
                     spans.append((start, a + 1))
                     start = b
             spans.append((start, idx[-1] + 1))
-            groups.append((lr, mom, wd, _slices(self.params, spans), _slices(self.grads, spans),
-                           _slices(self.momentum_buffers, spans)))
+            groups.append(
+                (
+                    lr,
+                    mom,
+                    wd,
+                    _slices(self.params, spans),
+                    _slices(self.grads, spans),
+                    _slices(self.momentum_buffers, spans),
+                )
+            )
         return groups
 
     @classmethod
@@ -270,7 +278,8 @@ class StackedMLP:
             bufs = {
                 "acts": [torch.empty(shape(s), dtype=self.dtype, device=self.device) for s in self.sizes[1:]],
                 "masks": [torch.empty(shape(s), dtype=self.dtype, device=self.device) for s in hidden]
-                if self.has_dropout else [],
+                if self.has_dropout
+                else [],
                 "grads": [torch.empty(shape(s), dtype=self.dtype, device=self.device) for s in hidden],
                 "transposed": [torch.empty(self.m, s, n, dtype=self.dtype, device=self.device) for s in hidden],
             }
@@ -331,8 +340,9 @@ class StackedMLP:
     def _update(self, groups: list[_UpdateGroup]) -> None:
         """One :func:`~regtui.engine.sgd.sgd_update` per group of models sharing (lr, momentum, weight_decay)."""
         for lr, mom, wd, params, grads, bufs in groups:
-            sgd_update(params, grads, bufs, lr=lr, momentum=mom, weight_decay=wd,
-                       first=self.steps == 0, fused=self.fused)
+            sgd_update(
+                params, grads, bufs, lr=lr, momentum=mom, weight_decay=wd, first=self.steps == 0, fused=self.fused
+            )
 
     def mse_backward(self, pred: torch.Tensor, y: torch.Tensor, loss_out: torch.Tensor | None = None) -> torch.Tensor:
         """Per-model MSE of ``pred`` vs ``y`` ([M, N, out]), then :meth:`backward`; returns the [M] losses."""
@@ -363,4 +373,3 @@ def stack_limit(device: torch.device) -> int:
     for a chunk of steps in turn. A GPU takes the whole group at once.
     """
     return 8 if device.type == "cpu" else 1 << 30
-

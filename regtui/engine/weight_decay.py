@@ -72,7 +72,10 @@ def worked(lr: float, weight_decay: float, momentum: float, steps: int = ZERO_GR
     shrink = 1 - lr * weight_decay
     effective = 1 - lr * weight_decay / (1 - momentum) if momentum < 1 else None
     return {
-        "lr": lr, "weight_decay": weight_decay, "momentum": momentum, "steps": steps,
+        "lr": lr,
+        "weight_decay": weight_decay,
+        "momentum": momentum,
+        "steps": steps,
         "shrink_per_step": {"formula": f"1 − lr·λ = 1 − {lr:g}·{weight_decay:g}", "predicted": shrink},
         "effective_shrink_with_momentum": {
             "formula": f"1 − lr·λ/(1 − μ) = 1 − {lr:g}·{weight_decay:g}/(1 − {momentum:g})",

@@ -28,8 +28,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def runs_dir_option(func: F) -> F:
-    return click.option("--runs-dir", metavar="DIR", envvar=None,
-                        help="The run store (default: $REGTUI_RUNS_DIR, else $XDG_DATA_HOME/regtui/runs).")(func)
+    return click.option(
+        "--runs-dir",
+        metavar="DIR",
+        envvar=None,
+        help="The run store (default: $REGTUI_RUNS_DIR, else $XDG_DATA_HOME/regtui/runs).",
+    )(func)
 
 
 def _problems(lines: list[str]) -> int:
@@ -65,8 +69,10 @@ def list_runs(scenario: str | None = None, as_json: bool = False, runs_dir: str 
         records = [{**vars(r), "status": r.shown_status, "headline": r.headline()} for r in listing.runs]
         click.echo(json.dumps(records, indent=1, allow_nan=False))
     elif listing.runs:
-        rows = [[str(r.id), local_time(r.created), r.scenario, r.shown_status, r.changed_text(), r.headline()]
-                for r in listing.runs]
+        rows = [
+            [str(r.id), local_time(r.created), r.scenario, r.shown_status, r.changed_text(), r.headline()]
+            for r in listing.runs
+        ]
         click.echo("\n".join(table(["id", "when", "scenario", "status", "changed", "results"], rows)))
     elif not listing.problems:
         click.echo("no runs saved yet" + (f" for {scenario}" if scenario else ""), err=True)
@@ -88,8 +94,10 @@ def show(run_id: str, as_json: bool, runs_dir: str | None) -> int:
         click.echo(to_json(doc))
         return 0
     origin = "rebuilt from its events: " if not (store.folder(info.id) / "run.json").exists() else ""
-    click.echo(f"run {info.id} · {local_time(info.created)} · {origin}{info.shown_status} · "
-               f"again: regtui runs rerun {info.id}\n")
+    click.echo(
+        f"run {info.id} · {local_time(info.created)} · {origin}{info.shown_status} · "
+        f"again: regtui runs rerun {info.id}\n"
+    )
     click.echo(text_report(doc))
     return 0
 
@@ -109,9 +117,14 @@ def compare_runs(run_ids: tuple[str, ...], as_json: bool, runs_dir: str | None) 
 
 @runs.command()
 @click.argument("run_ids", metavar="ID…", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "tensorboard"]), required=True,
-              help="csv: tidy CSV files in the folder OUT; jsonl: one run per line in the file OUT; "
-                   "tensorboard: event files in the folder OUT (needs regtui[tensorboard]).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "tensorboard"]),
+    required=True,
+    help="csv: tidy CSV files in the folder OUT; jsonl: one run per line in the file OUT; "
+    "tensorboard: event files in the folder OUT (needs regtui[tensorboard]).",
+)
 @click.option("--out", required=True, metavar="PATH", help="The folder (csv, tensorboard) or file (jsonl).")
 @runs_dir_option
 def export(run_ids: tuple[str, ...], fmt: str, out: str, runs_dir: str | None) -> int:
@@ -159,8 +172,9 @@ def rm(run_ids: tuple[str, ...], runs_dir: str | None) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print the new run's JSON document.")
 @click.option("--out", help="Also write the JSON document to this file (atomically).")
 @click.option("--no-save", is_flag=True, help="Do not keep the new run in the history.")
-@click.option("--jobs", default="auto", show_default=True,
-              help="Model stacks trained at once (results do not depend on it).")
+@click.option(
+    "--jobs", default="auto", show_default=True, help="Model stacks trained at once (results do not depend on it)."
+)
 @runs_dir_option
 def rerun(run_id: str, as_json: bool, out: str | None, no_save: bool, jobs: str, runs_dir: str | None) -> int:
     """Run it again: the same plan, seed and device (on the CPU, the same numbers)."""
@@ -180,8 +194,9 @@ def rerun(run_id: str, as_json: bool, out: str | None, no_save: bool, jobs: str,
         raise ConfigError(f"run {info.id}: its record does not say how it was run; it cannot be rerun") from None
     if sys.stderr.isatty():
         click.echo(f"regtui: rerunning run {info.id}: {info.plan.get('command', '')}", err=True)
-    return headless.run(headless.Options(**kwargs, as_json=as_json, out=out, jobs=_jobs(jobs),
-                                         save=not no_save, runs_dir=runs_dir))
+    return headless.run(
+        headless.Options(**kwargs, as_json=as_json, out=out, jobs=_jobs(jobs), save=not no_save, runs_dir=runs_dir)
+    )
 
 
 @runs.command()

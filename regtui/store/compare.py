@@ -23,8 +23,7 @@ def compare(runs: list[tuple[RunInfo, dict[str, Any]]]) -> dict[str, Any]:
     """
     settings = [_settings(info, doc) for info, doc in runs]
     keys = list(dict.fromkeys(k for s in settings for k in s))
-    differences = {k: [s.get(k) for s in settings] for k in keys
-                   if len({repr(s.get(k)) for s in settings}) > 1}
+    differences = {k: [s.get(k) for s in settings] for k in keys if len({repr(s.get(k)) for s in settings}) > 1}
     variants: dict[str, dict[str, None]] = {}
     for _, doc in runs:
         for v in doc.get("variants") or []:
@@ -34,14 +33,25 @@ def compare(runs: list[tuple[RunInfo, dict[str, Any]]]) -> dict[str, Any]:
     for name, metrics in variants.items():
         found = [_variant(doc, name) for _, doc in runs]
         for metric in metrics:
-            finals.append({
-                "variant": name, "metric": metric,
-                "values": [v["final"].get(metric) if v else None for v in found],
-                "std": [(v.get("final_std") or {}).get(metric) if v else None for v in found],
-            })
+            finals.append(
+                {
+                    "variant": name,
+                    "metric": metric,
+                    "values": [v["final"].get(metric) if v else None for v in found],
+                    "std": [(v.get("final_std") or {}).get(metric) if v else None for v in found],
+                }
+            )
     return {
-        "runs": [{"id": info.id, "created": info.created, "scenario": info.scenario, "status": doc.get("status"),
-                  "changed": info.changed_text()} for info, doc in runs],
+        "runs": [
+            {
+                "id": info.id,
+                "created": info.created,
+                "scenario": info.scenario,
+                "status": doc.get("status"),
+                "changed": info.changed_text(),
+            }
+            for info, doc in runs
+        ],
         "differences": differences,
         "finals": finals,
     }
@@ -50,14 +60,20 @@ def compare(runs: list[tuple[RunInfo, dict[str, Any]]]) -> dict[str, Any]:
 def compare_text(result: dict[str, Any]) -> str:
     runs = result["runs"]
     header = ["", *(f"run {r['id']}" for r in runs)]
-    rows = [["scenario", *(r["scenario"] for r in runs)], ["status", *(r["status"] for r in runs)],
-            ["created", *(local_time(r["created"]) for r in runs)]]
+    rows = [
+        ["scenario", *(r["scenario"] for r in runs)],
+        ["status", *(r["status"] for r in runs)],
+        ["created", *(local_time(r["created"]) for r in runs)],
+    ]
     lines = table(header, rows)
     lines += ["", "differences:"]
     if result["differences"]:
-        lines += ["  " + line for line in table(["", *header[1:]],
-                                                 [[k, *(_value(x) for x in v)]
-                                                  for k, v in result["differences"].items()])]
+        lines += [
+            "  " + line
+            for line in table(
+                ["", *header[1:]], [[k, *(_value(x) for x in v)] for k, v in result["differences"].items()]
+            )
+        ]
     else:
         lines.append("  none: the same scenario, parameters and seeds")
     lines += ["", "finals:"]
@@ -70,8 +86,12 @@ def compare_text(result: dict[str, Any]) -> str:
 
 
 def _settings(info: RunInfo, doc: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"scenario": doc.get("scenario") or info.scenario, "device": doc.get("device"),
-                           "seed": doc.get("seed"), "seeds": doc.get("seeds")}
+    out: dict[str, Any] = {
+        "scenario": doc.get("scenario") or info.scenario,
+        "device": doc.get("device"),
+        "seed": doc.get("seed"),
+        "seeds": doc.get("seeds"),
+    }
     out.update(doc.get("params") or {})
     out.update({f"sweep {k}": v for k, v in (doc.get("sweep") or {}).items()})
     return out
@@ -93,8 +113,7 @@ def _value(x: Any) -> str:
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
     """Left-aligned columns under a header and a rule (the list and the comparison)."""
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h))
-              for i, h in enumerate(header)]
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h)) for i, h in enumerate(header)]
 
     def line(cells: list[str]) -> str:
         return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()

@@ -23,8 +23,25 @@ from regtui.specs import ConfigError
 FILE = "index.sqlite"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 30.0
-COLUMNS = ("id", "created", "scenario", "experiment", "status", "device", "seed", "seeds", "params", "changed",
-           "finals", "document", "pid", "host", "plan", "elapsed_s", "error")
+COLUMNS = (
+    "id",
+    "created",
+    "scenario",
+    "experiment",
+    "status",
+    "device",
+    "seed",
+    "seeds",
+    "params",
+    "changed",
+    "finals",
+    "document",
+    "pid",
+    "host",
+    "plan",
+    "elapsed_s",
+    "error",
+)
 _CREATE = f"""
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -77,8 +94,10 @@ class Index:
 
     def _error(self, exc: sqlite3.Error) -> ConfigError:
         if getattr(exc, "sqlite_errorname", "") in _CORRUPT or "not a database" in str(exc) or "malformed" in str(exc):
-            return IndexCorrupt(f"the run index {self.path} is corrupted ({exc}); "
-                                "'regtui runs reindex' rebuilds it from the run folders (no run is lost)")
+            return IndexCorrupt(
+                f"the run index {self.path} is corrupted ({exc}); "
+                "'regtui runs reindex' rebuilds it from the run folders (no run is lost)"
+            )
         return ConfigError(f"the run index {self.path}: {exc}")
 
     def upsert(self, row: dict[str, Any]) -> None:
@@ -100,8 +119,9 @@ class Index:
             _begin(conn)
             try:
                 conn.execute("DELETE FROM runs")
-                conn.executemany(f"INSERT INTO runs ({names}) VALUES ({marks})",
-                                 [[r.get(c) for c in COLUMNS] for r in rows])
+                conn.executemany(
+                    f"INSERT INTO runs ({names}) VALUES ({marks})", [[r.get(c) for c in COLUMNS] for r in rows]
+                )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")

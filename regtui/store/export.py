@@ -41,8 +41,15 @@ HEADERS = {
 def write_csv(out: Path, runs: list[tuple[RunInfo, dict[str, Any]]]) -> list[Path]:
     """Write the CSV files of these (record, document) pairs into the folder ``out``; returns the files."""
     out.mkdir(parents=True, exist_ok=True)
-    makers = {"series": _series, "finals": _finals, "params": _params, "tables": _tables, "curves": _curves,
-              "layers": _layers, "runs": _runs}
+    makers = {
+        "series": _series,
+        "finals": _finals,
+        "params": _params,
+        "tables": _tables,
+        "curves": _curves,
+        "layers": _layers,
+        "runs": _runs,
+    }
     written = []
     for name, make in makers.items():
         path = out / f"{name}.csv"
@@ -55,15 +62,26 @@ def write_jsonl(out: Path, runs: list[tuple[RunInfo, dict[str, Any]]]) -> None:
     """One line per run: ``{"schema": "regtui.export/1", "run": its record, "document": its document}``."""
     from regtui.aggregate import sanitize
 
-    lines = [json.dumps({"schema": "regtui.export/1", "run": _record(info), "document": sanitize(doc)},
-                        allow_nan=False) for info, doc in runs]
+    lines = [
+        json.dumps({"schema": "regtui.export/1", "run": _record(info), "document": sanitize(doc)}, allow_nan=False)
+        for info, doc in runs
+    ]
     write_atomic(out, "".join(line + "\n" for line in lines))
 
 
 def _record(info: RunInfo) -> dict[str, Any]:
-    return {"id": info.id, "created": info.created, "scenario": info.scenario, "experiment": info.experiment,
-            "status": info.shown_status, "device": info.device, "seed": info.seed, "seeds": info.seeds,
-            "changed": info.changed, "plan": info.plan}
+    return {
+        "id": info.id,
+        "created": info.created,
+        "scenario": info.scenario,
+        "experiment": info.experiment,
+        "status": info.shown_status,
+        "device": info.device,
+        "seed": info.seed,
+        "seeds": info.seeds,
+        "changed": info.changed,
+        "plan": info.plan,
+    }
 
 
 def _csv_text(header: list[str], rows: Iterable[Row]) -> str:
@@ -145,5 +163,14 @@ def _layers(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
 
 
 def _runs(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
-    yield [info.id, info.created, info.scenario, info.experiment, doc.get("status") or info.shown_status,
-           doc.get("device") or info.device, info.seed, info.seeds, info.changed_text()]
+    yield [
+        info.id,
+        info.created,
+        info.scenario,
+        info.experiment,
+        doc.get("status") or info.shown_status,
+        doc.get("device") or info.device,
+        info.seed,
+        info.seeds,
+        info.changed_text(),
+    ]

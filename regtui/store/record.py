@@ -87,8 +87,10 @@ class RunInfo:
 
     def changed_text(self) -> str:
         """What differs from the scenario's defaults: ``lr=0.1 weight_decay=[0,0.1] seed=3 seeds=4``."""
-        parts = [f"{k}=[{','.join(fmt(x) for x in v)}]" if isinstance(v, list) else f"{k}={fmt(v)}"
-                 for k, v in self.changed.items()]
+        parts = [
+            f"{k}=[{','.join(fmt(x) for x in v)}]" if isinstance(v, list) else f"{k}={fmt(v)}"
+            for k, v in self.changed.items()
+        ]
         if self.seed:
             parts.append(f"seed={self.seed}")
         if self.plan.get("seeds_changed"):
@@ -142,7 +144,9 @@ def scalar_finals(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
         final = variant.get("final") or {}
         out[str(variant.get("name"))] = {
             k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-            for k, v in final.items() if v is None or isinstance(v, (bool, int, float))}
+            for k, v in final.items()
+            if v is None or isinstance(v, (bool, int, float))
+        }
     return out
 
 

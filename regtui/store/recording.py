@@ -18,7 +18,7 @@ import queue
 import shutil
 import threading
 from pathlib import Path
-from typing import TextIO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from regtui.event_log import encode
 from regtui.events import Curve, Event, Progress
@@ -117,6 +117,7 @@ class Recording:
         info.device = str(doc.get("device") or info.device)
         info.elapsed_s, info.error = doc.get("elapsed_s"), doc.get("error")
         info.finals = scalar_finals(doc)
+
         def document(stream: TextIO) -> None:  # streamed: a long run's text is never held whole
             write_json(doc, stream)
             stream.write("\n")

@@ -40,8 +40,7 @@ def plan_record(plan: Plan, device: str) -> dict[str, Any]:
         "scenario": s.name if bundled else str(s.path.resolve()),
         "scenario_copy": None if bundled else f"{SCENARIO_COPY}/{s.path.name}",
         "sets": {k: value_text(v) for k, v in plan.sets.items()},
-        "sweeps": {k: [value_text(v) for v in values] for k, values in plan.sweep.items()
-                   if s.sweep.get(k) != values},
+        "sweeps": {k: [value_text(v) for v in values] for k, values in plan.sweep.items() if s.sweep.get(k) != values},
         "seed": plan.seed,
         "seeds": plan.seeds,
         "seeds_changed": plan.seeds != s.seeds,

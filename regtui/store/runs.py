@@ -89,10 +89,21 @@ class RunStore:
         location.ensure_writable(self.root)
         run_id = self._claim()
         info = RunInfo(
-            id=run_id, created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), scenario=plan.scenario.name,
-            experiment=plan.scenario.experiment, status=RUNNING, device=device, seed=plan.seed, seeds=plan.seeds,
-            params=dict(plan.params), changed=changed(plan), document=f"{run_id}/{DOCUMENT}", pid=os.getpid(),
-            host=socket.gethostname(), plan=plan_record(plan, device))
+            id=run_id,
+            created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            scenario=plan.scenario.name,
+            experiment=plan.scenario.experiment,
+            status=RUNNING,
+            device=device,
+            seed=plan.seed,
+            seeds=plan.seeds,
+            params=dict(plan.params),
+            changed=changed(plan),
+            document=f"{run_id}/{DOCUMENT}",
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            plan=plan_record(plan, device),
+        )
         return Recording(self, info, None if is_bundled(plan) else plan.scenario.path)
 
     # --- reading -----------------------------------------------------------------------------
@@ -107,8 +118,9 @@ class RunStore:
             listing.problems.append(str(exc))
             rows = []
         except (ValueError, TypeError) as exc:
-            listing.problems.append(f"the run index {self.index.path} holds a bad row ({exc}); "
-                                    "'regtui runs reindex' rebuilds it")
+            listing.problems.append(
+                f"the run index {self.index.path} holds a bad row ({exc}); 'regtui runs reindex' rebuilds it"
+            )
             rows = []
         by_id = {r.id: r for r in rows if r.id in folders}  # a row whose folder was deleted by hand is gone
         for rid, row in list(by_id.items()):
@@ -140,8 +152,9 @@ class RunStore:
             rows = [r for r in self.index.rows() if r["id"] == rid]
             if rows:
                 return RunInfo.from_row(rows[0])
-        raise ConfigError(f"run {rid}: its record {folder / META} is damaged ({problem}); "
-                          f"'regtui runs rm {rid}' removes it")
+        raise ConfigError(
+            f"run {rid}: its record {folder / META} is damaged ({problem}); 'regtui runs rm {rid}' removes it"
+        )
 
     def document(self, run_id: int | str) -> dict[str, Any]:
         """The run's JSON document, or for a run that never finished, rebuilt from its events."""
@@ -153,11 +166,13 @@ class RunStore:
                 doc = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 problem = exc.strerror if isinstance(exc, OSError) else exc
-                raise ConfigError(f"run {info.id}: its document {path} is damaged ({problem}); "
-                                  f"'regtui runs rm {info.id}' removes it") from None
+                raise ConfigError(
+                    f"run {info.id}: its document {path} is damaged ({problem}); 'regtui runs rm {info.id}' removes it"
+                ) from None
             if not isinstance(doc, dict) or doc.get("schema") != "regtui.run/1" or "variants" not in doc:
-                raise ConfigError(f"run {info.id}: {path} is not a regtui run document; "
-                                  f"'regtui runs rm {info.id}' removes it")
+                raise ConfigError(
+                    f"run {info.id}: {path} is not a regtui run document; 'regtui runs rm {info.id}' removes it"
+                )
             return doc
         return _rebuild(info, folder / EVENTS)
 

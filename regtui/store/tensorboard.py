@@ -65,8 +65,11 @@ def write_tensorboard(out: Path, runs: list[tuple[RunInfo, dict[str, Any]]]) -> 
             hparam_names.update(dict.fromkeys(hparams))
             writer = writer_cls(str(folder))
             try:
-                writer.add_event(event_pb2.Event(wall_time=now, step=0, summary=hp.hparams_pb(
-                    hparams, trial_id=f"{info.id}/{folder.name}")))
+                writer.add_event(
+                    event_pb2.Event(
+                        wall_time=now, step=0, summary=hp.hparams_pb(hparams, trial_id=f"{info.id}/{folder.name}")
+                    )
+                )
                 last = 0
                 for tag, steps, values in _scalars(variant):
                     for step, value in zip(steps, values):
@@ -78,8 +81,9 @@ def write_tensorboard(out: Path, runs: list[tuple[RunInfo, dict[str, Any]]]) -> 
             finally:
                 writer.close()
             folders.append(folder)
-    config = hp.hparams_config_pb(hparams=[hp.HParam(n) for n in hparam_names],
-                                  metrics=[hp.Metric(m) for m in metric_names])
+    config = hp.hparams_config_pb(
+        hparams=[hp.HParam(n) for n in hparam_names], metrics=[hp.Metric(m) for m in metric_names]
+    )
     writer = writer_cls(str(out))
     try:
         writer.add_event(event_pb2.Event(wall_time=now, step=0, summary=config))
@@ -105,12 +109,16 @@ def _scalars(variant: dict[str, Any]) -> list[tuple[str, list[Any], list[Any]]]:
 
 
 def _finals(variant: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [(k, v) for k, v in (variant.get("final") or {}).items()
-            if v is None or isinstance(v, (bool, int, float))]
+    return [(k, v) for k, v in (variant.get("final") or {}).items() if v is None or isinstance(v, (bool, int, float))]
 
 
 def _hparams(info: RunInfo, doc: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
     """The variant's parameters (bool, number or text, as hparams allow) and which run it was."""
     params = {k: v for k, v in (variant.get("params") or {}).items() if isinstance(v, (bool, int, float, str))}
-    return {**params, "run": info.id, "scenario": str(doc.get("scenario") or info.scenario),
-            "variant": str(variant["name"]), "seed": int(doc.get("seed") or info.seed)}
+    return {
+        **params,
+        "run": info.id,
+        "scenario": str(doc.get("scenario") or info.scenario),
+        "variant": str(variant["name"]),
+        "seed": int(doc.get("seed") or info.seed),
+    }

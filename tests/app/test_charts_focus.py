@@ -3,10 +3,9 @@ dashboard's run (trained in a child process) giving the headless document."""
 
 from __future__ import annotations
 
-import pytest
-
 from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 
 from regtui import scenario as sc
@@ -24,9 +23,13 @@ def records(n: int, seeds: int = 1) -> list[dict[str, Any]]:
     for vi in range(n):
         steps = list(range(0, 100, 10))
         rec: dict[str, Any] = {
-            "name": f"v{vi}", "params": {"weight_decay": vi / 10},
-            "series": {"step": steps, "train_loss": [1.0 / (s + 1 + vi) for s in steps],
-                       "test_loss": [2.0 / (s + 1 + vi) for s in steps]},
+            "name": f"v{vi}",
+            "params": {"weight_decay": vi / 10},
+            "series": {
+                "step": steps,
+                "train_loss": [1.0 / (s + 1 + vi) for s in steps],
+                "test_loss": [2.0 / (s + 1 + vi) for s in steps],
+            },
             "final": {"train_loss": 0.01, "test_loss": 0.02 + vi},
             "curves": {"fit": {"x": [0.0, 0.5, 1.0], "y": [vi, vi + 1.0, vi + 2.0]}},
         }

@@ -281,8 +281,7 @@ async def test_sweep_and_seeds_draw_bands_and_the_sweep_chart():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
-        await set_fields(pilot, iters="20", hidden="8", seeds="2", sweep_key="weight_decay",
-                         sweep_values="0,1e-3,1e-2")
+        await set_fields(pilot, iters="20", hidden="8", seeds="2", sweep_key="weight_decay", sweep_values="0,1e-3,1e-2")
         assert app.main.plan.seeds == 2 and len(app.main.plan.runs) == 6
         await run_to_end(pilot)
         assert app.main.run_state.status == "done"

@@ -55,8 +55,9 @@ async def test_explain_scrolls_with_keys_and_wheel():
             region = box.region  # the mouse wheel over the text, as the terminal sends it
             x, y = region.x + region.width // 2, region.y + region.height // 2
             for _ in range(3):
-                app.post_message(events.MouseScrollDown(None, x, y, 0, 1, 0, False, False, False,
-                                                        screen_x=x, screen_y=y))
+                app.post_message(
+                    events.MouseScrollDown(None, x, y, 0, 1, 0, False, False, False, screen_x=x, screen_y=y)
+                )
             await pilot.pause()
             assert box.scroll_y > 0
 

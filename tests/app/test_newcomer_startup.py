@@ -13,8 +13,10 @@ from .conftest import wait_until
 
 
 def test_the_dashboard_imports_no_torch():
-    code = ("import sys, regtui.cli, regtui.app.app; from regtui.app.app import make_app; make_app(); "
-            "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))")
+    code = (
+        "import sys, regtui.cli, regtui.app.app; from regtui.app.app import make_app; make_app(); "
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

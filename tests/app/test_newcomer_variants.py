@@ -20,7 +20,9 @@ async def test_per_variant_values_keep_the_comparison_and_the_replay_reproduces_
         plan = app.main.plan
         assert plan is not None
         assert [(r.variant, r.params["weight_decay"]) for r in plan.runs] == [
-            ("no weight decay", 0.0), ("weight decay", 0.05)]
+            ("no weight decay", 0.0),
+            ("weight decay", 0.05),
+        ]
         replay = app.main.query_one("#replay").command
         assert "--set weight_decay=0.0,0.05" in replay
         # the replay line, parsed as the CLI parses it, plans exactly what the form planned

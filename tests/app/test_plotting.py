@@ -14,7 +14,10 @@ def test_every_series_gets_its_own_shape():
     assert plotting.marker(0, plotting.metric_rank("train_loss")) == "●"
     assert plotting.marker(0, plotting.metric_rank("test_loss")) == "○"
     assert plotting.order_metrics(["test_loss_train_mode", "test_loss", "train_loss"]) == [
-        "train_loss", "test_loss", "test_loss_train_mode"]
+        "train_loss",
+        "test_loss",
+        "test_loss_train_mode",
+    ]
 
 
 def test_log_scale_only_when_values_span_decades():

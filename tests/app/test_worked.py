@@ -78,8 +78,14 @@ def test_sections_of_every_shape():
     main, bn = worked_sections(worked)
     assert main.title == "" and main.given == ["p 0.5"]
     labels = [(r.label, r.group) for r in main.rows]
-    assert labels == [("draws", True), ("kept 3", True), ("train_output", False), ("mean", False),
-                      ("pairs", True), ("a GroupNorm(6, 6) · b InstanceNorm2d(6)", False)]
+    assert labels == [
+        ("draws", True),
+        ("kept 3", True),
+        ("train_output", False),
+        ("mean", False),
+        ("pairs", True),
+        ("a GroupNorm(6, 6) · b InstanceNorm2d(6)", False),
+    ]
     assert main.rows[2].agreement == "✓" and main.rows[3].agreement == "-1%"
     assert main.rows[5].note == "max_abs_diff 0" and main.rows[5].predicted == ""
     assert bn.title == "bn1d" and bn.given == ["input [3, 5]"]

@@ -21,8 +21,19 @@ TINY = {
     "norms": ["steps=3", "train_samples=64", "test_samples=16", "size=4"],
 }
 TOP_KEYS = {
-    "schema", "scenario", "experiment", "title", "status", "device", "seed", "torch_version",
-    "params", "elapsed_s", "variants", "tables", "summary",
+    "schema",
+    "scenario",
+    "experiment",
+    "title",
+    "status",
+    "device",
+    "seed",
+    "torch_version",
+    "params",
+    "elapsed_s",
+    "variants",
+    "tables",
+    "summary",
 }
 
 
@@ -133,14 +144,29 @@ BAD = [
     (["--scenario", "weight-decay", "--set", "hidden=-1"], r"hidden: -1 is not allowed"),
     (["--scenario", "norms", "--set", "groups=4"], r"groups: 4 does not divide channels = 6"),
     (["--scenario", "bn-stats", "--set", "batch=0"], r"batch: 0 is not allowed"),
-    (["--scenario", "weight-decay", "--seeds", "0"], r"--seeds: '0' is not allowed; expected an integer >= 1 and <= 1024"),
+    (
+        ["--scenario", "weight-decay", "--seeds", "0"],
+        r"--seeds: '0' is not allowed; expected an integer >= 1 and <= 1024",
+    ),
     (["--scenario", "bn", "--sweep", "init=1,2"], r"sweep: 'init' is not numeric"),
     (["--scenario", "weight-decay", "--sweep", "lr="], r"empty value"),
-    (["--scenario", "weight-decay", "--sweep", "lrr=1,2"], r"unknown parameter 'lrr' for weight-decay; did you mean 'lr'"),
+    (
+        ["--scenario", "weight-decay", "--sweep", "lrr=1,2"],
+        r"unknown parameter 'lrr' for weight-decay; did you mean 'lr'",
+    ),
     (["--scenario", "weight-decay", "--sweep", "lr=0.1,abc"], r"lr: 'abc' is not a number"),
     (["--scenario", "weight-decay", "--sweep", "lr"], r"--sweep 'lr': expected key=value"),
-    (["--scenario", "weight-decay", "--sweep", "lr=" + ",".join(str(0.001 * i) for i in range(1, 40)),
-      "--sweep", "momentum=" + ",".join(str(0.02 * i) for i in range(30))], r"2 variant\(s\) × 1170 grid point\(s\) × 1 seed\(s\) = 2340 models, more than the limit of 1024"),
+    (
+        [
+            "--scenario",
+            "weight-decay",
+            "--sweep",
+            "lr=" + ",".join(str(0.001 * i) for i in range(1, 40)),
+            "--sweep",
+            "momentum=" + ",".join(str(0.02 * i) for i in range(30)),
+        ],
+        r"2 variant\(s\) × 1170 grid point\(s\) × 1 seed\(s\) = 2340 models, more than the limit of 1024",
+    ),
     (["--scenario", "weight-decay", "--device", "tpu"], r"--device: 'tpu' is not a device"),
     (["--scenario", "weight-decay", "--jobs", "0"], r"--jobs: '0' is not allowed; expected an integer >= 1 and <= 256"),
     (["--scenario", "weight-decay", "--threads", "two"], r"--threads: 'two' is not an integer"),
@@ -186,8 +212,18 @@ def test_real_process_json_and_bad_input():
 
 
 def test_ctrl_c_prints_valid_interrupted_json():
-    proc = _regtui("--scenario", "weight-decay", "--json", "--device", "cpu", "--set", "iters=10000000",
-                   "--set", "hidden=16", env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = _regtui(
+        "--scenario",
+        "weight-decay",
+        "--json",
+        "--device",
+        "cpu",
+        "--set",
+        "iters=10000000",
+        "--set",
+        "hidden=16",
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     time.sleep(5)  # usually training by now; earlier is fine too (the handler is set before torch loads)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)

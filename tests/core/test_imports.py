@@ -13,18 +13,42 @@ from regtui import registry
 ENGINE_MODULES = sorted(
     {f"regtui.engine.{m.name}" for m in pkgutil.iter_modules(regtui.engine.__path__)}
     | {kind.engine for kind in registry.kinds()}
-    | {"regtui.engine", "regtui.report", "regtui.text_report", "regtui.scenario", "regtui.devices",
-       "regtui.headless", "regtui.event_log", "regtui.output", "regtui.memory"}
+    | {
+        "regtui.engine",
+        "regtui.report",
+        "regtui.text_report",
+        "regtui.scenario",
+        "regtui.devices",
+        "regtui.headless",
+        "regtui.event_log",
+        "regtui.output",
+        "regtui.memory",
+    }
 )
-TORCH_FREE = ["regtui.registry", "regtui.specs", "regtui.scenario", "regtui.memory", "regtui.events",
-              "regtui.report", "regtui.text_report", "regtui.output", "regtui.event_log"]
+TORCH_FREE = [
+    "regtui.registry",
+    "regtui.specs",
+    "regtui.scenario",
+    "regtui.memory",
+    "regtui.events",
+    "regtui.report",
+    "regtui.text_report",
+    "regtui.output",
+    "regtui.event_log",
+]
 
 
 def loaded_after(code: str) -> set[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", code + "\nimport sys; print('MODULES', *sorted(sys.modules))"],
-        capture_output=True, text=True, check=True,
-    ).stdout.splitlines()[-1].split()
+    out = (
+        subprocess.run(
+            [sys.executable, "-c", code + "\nimport sys; print('MODULES', *sorted(sys.modules))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.splitlines()[-1]
+        .split()
+    )
     assert out[0] == "MODULES"
     return {name.split(".")[0] for name in out[1:]}
 

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from regtui import scenario as sc
 from regtui import registry
+from regtui import scenario as sc
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

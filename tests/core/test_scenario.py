@@ -70,8 +70,10 @@ def test_sets_and_sweeps_parsing(wd_file):
 def test_plan_expands_variants_and_seeds(wd_file):
     plan = load_plan(wd_file, seed=3, seeds=2)
     assert [(r.variant, r.seed, r.params["weight_decay"]) for r in plan.runs] == [
-        ("no weight decay", 3, 0.0), ("no weight decay", 4, 0.0),
-        ("weight decay", 3, 0.01), ("weight decay", 4, 0.01),
+        ("no weight decay", 3, 0.0),
+        ("no weight decay", 4, 0.0),
+        ("weight decay", 3, 0.01),
+        ("weight decay", 4, 0.01),
     ]
     assert plan.variant_names == ["no weight decay", "weight decay"]
 
@@ -79,7 +81,9 @@ def test_plan_expands_variants_and_seeds(wd_file):
 def test_sweeping_a_variant_key_collapses_identical_variants(wd_file):
     plan = load_plan(wd_file, sweep={"weight_decay": (0.0, 0.001, 0.1)})
     assert [(r.variant, r.params["weight_decay"]) for r in plan.runs] == [
-        ("weight_decay=0", 0.0), ("weight_decay=0.001", 0.001), ("weight_decay=0.1", 0.1),
+        ("weight_decay=0", 0.0),
+        ("weight_decay=0.001", 0.001),
+        ("weight_decay=0.1", 0.1),
     ]
 
 
@@ -113,6 +117,5 @@ def test_replay_command_reproduces_the_plan(wd_file):
     plan = load_plan(wd_file, sets={"lr": 0.05}, sweep={"momentum": (0.0, 0.5)}, seed=7, seeds=3)
     cmd = sc.replay_command(plan, "cpu")
     assert cmd == (
-        f"regtui --scenario {wd_file} --seed 7 --seeds 3 --device cpu --set lr=0.05 "
-        "--sweep momentum=0.0,0.5 --json"
+        f"regtui --scenario {wd_file} --seed 7 --seeds 3 --device cpu --set lr=0.05 --sweep momentum=0.0,0.5 --json"
     )

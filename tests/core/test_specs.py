@@ -54,7 +54,7 @@ def test_choice_and_bool_params():
 def test_cross_checks():
     with pytest.raises(ConfigError, match="groups: 4 does not divide channels = 6"):
         NORMS.validate({"groups": 4})
-    with pytest.raises(ConfigError, match="batch: 1 .*BatchNorm needs at least 2"):
+    with pytest.raises(ConfigError, match=r"batch: 1 .*BatchNorm needs at least 2"):
         NORMS.validate({"norm": "batch", "batch": 1})
     assert NORMS.validate({"norm": "group", "batch": 1}) == {"norm": "group", "batch": 1}
     with pytest.raises(ConfigError, match="batch: 1"):

@@ -11,10 +11,12 @@ def invoke(*args):
     result = CliRunner().invoke(main, [str(a) for a in args])
     return result.exit_code, result.stdout, result.stderr
 
+
 def run_json(scenario, *extra):
     code, out, err = invoke("--scenario", scenario, "--json", "--device", "cpu", "--no-save", *extra)
     assert code == 0, err
     return json.loads(out)
+
 
 MLP = """
 experiment = "train"
@@ -27,4 +29,3 @@ layers = [{{type = "flatten"}}, {{type = "linear", out = 16}}, {{type = "relu"}}
 [data]
 {data}
 """
-

@@ -21,19 +21,25 @@ def one_error(path, *extra):
     return lines[0]
 
 
-@pytest.mark.parametrize("layers, words", [
-    ('[{type = "linear", out = 4}, {type = "lstm"}]', ["model layer 2", "unknown layer type 'lstm'"]),
-    ('[{type = "linear", outt = 4}]', ["model layer 1 (linear)", "unknown argument 'outt'", "did you mean 'out'"]),
-    ('[{type = "conv2d", kernel = 3}]', ["model layer 1 (conv2d): needs out"]),
-    ('[{type = "linear", out = 8}, {type = "groupnorm", groups = 3}, {type = "linear"}]',
-     ["layer 2 (groupnorm)", "divisible by groups = 3", "(8)"]),
-    ('[{type = "linear", out = 5}]', ["gives 5 outputs", "2 classes"]),
-    ('[{type = "dropout", p = 1.5}, {type = "linear"}]', ["p = 1.5 is not allowed"]),
-])
+@pytest.mark.parametrize(
+    "layers, words",
+    [
+        ('[{type = "linear", out = 4}, {type = "lstm"}]', ["model layer 2", "unknown layer type 'lstm'"]),
+        ('[{type = "linear", outt = 4}]', ["model layer 1 (linear)", "unknown argument 'outt'", "did you mean 'out'"]),
+        ('[{type = "conv2d", kernel = 3}]', ["model layer 1 (conv2d): needs out"]),
+        (
+            '[{type = "linear", out = 8}, {type = "groupnorm", groups = 3}, {type = "linear"}]',
+            ["layer 2 (groupnorm)", "divisible by groups = 3", "(8)"],
+        ),
+        ('[{type = "linear", out = 5}]', ["gives 5 outputs", "2 classes"]),
+        ('[{type = "dropout", p = 1.5}, {type = "linear"}]', ["p = 1.5 is not allowed"]),
+    ],
+)
 def test_bad_layers(scenario_file, layers, words):
     text = MLP.format(steps=5, data=DATA).replace(
         'layers = [{type = "flatten"}, {type = "linear", out = 16}, {type = "relu"}, {type = "linear"}]',
-        f"layers = {layers}")
+        f"layers = {layers}",
+    )
     line = one_error(scenario_file(text))
     for w in words:
         assert w in line, line
@@ -42,17 +48,21 @@ def test_bad_layers(scenario_file, layers, words):
 def test_shapes_that_do_not_chain_name_the_layer_and_the_shapes(scenario_file):
     text = MLP.format(steps=5, data='source = "images"\nn = 64\nsize = 8').replace(
         'layers = [{type = "flatten"}, {type = "linear", out = 16}, {type = "relu"}, {type = "linear"}]',
-        'layers = [{type = "conv2d", out = 4}, {type = "linear", out = 3}, {type = "linear"}]')
+        'layers = [{type = "conv2d", out = 4}, {type = "linear", out = 3}, {type = "linear"}]',
+    )
     line = one_error(scenario_file(text))
     assert "shapes do not chain: model layer 2 (linear) needs flat input" in line
     assert "(4, 6, 6)" in line and "flatten" in line
 
 
 def test_a_norm_placeholder_is_checked_for_every_variant(scenario_file):
-    text = MLP.format(steps=5, data='source = "images"\nn = 64\nsize = 8').replace(
-        'layers = [{type = "flatten"}, {type = "linear", out = 16}, {type = "relu"}, {type = "linear"}]',
-        'layers = [{type = "conv2d", out = 6}, {type = "norm"}, {type = "flatten"}, {type = "linear"}]'
-    ) + '[[variants]]\nname = "bn"\nnorm = "batch"\n[[variants]]\nname = "gn"\nnorm = "group"\n'
+    text = (
+        MLP.format(steps=5, data='source = "images"\nn = 64\nsize = 8').replace(
+            'layers = [{type = "flatten"}, {type = "linear", out = 16}, {type = "relu"}, {type = "linear"}]',
+            'layers = [{type = "conv2d", out = 6}, {type = "norm"}, {type = "flatten"}, {type = "linear"}]',
+        )
+        + '[[variants]]\nname = "bn"\nnorm = "batch"\n[[variants]]\nname = "gn"\nnorm = "group"\n'
+    )
     line = one_error(scenario_file(text))
     assert "layer 2 (groupnorm)" in line and "groups = 4" in line and "norm = 'group'" in line
 
@@ -124,12 +134,17 @@ def test_digits_without_scikit_learn_names_the_extra_and_list_still_works():
         "import sys\nsys.modules['sklearn'] = None\n"  # blocked: as if not installed
         "from regtui.cli import main\nsys.argv = ['regtui', *sys.argv[1:]]\nmain()\n"
     )
-    run = subprocess.run([sys.executable, "-c", code, "--scenario", "digits-overfit", "--no-save"],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-c", code, "--scenario", "digits-overfit", "--no-save"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 2, run.stderr
     assert run.stderr.strip().splitlines() == [
         "regtui: error: data source 'digits' needs scikit-learn, which is not installed: "
-        "pip install 'regtui[digits]' (scikit-learn, for the 8x8 digits bundled with it)"]
+        "pip install 'regtui[digits]' (scikit-learn, for the 8x8 digits bundled with it)"
+    ]
     listed = subprocess.run([sys.executable, "-c", code, "--list"], capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0
     assert "digits-overfit" in listed.stdout and "(invalid)" not in listed.stdout

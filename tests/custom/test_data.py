@@ -57,9 +57,12 @@ def write_cifar(folder, per_batch=6):
     folder.mkdir(parents=True)
     batches = {}
     for name in ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"]:
-        batch = {b"batch_label": name.encode(), b"labels": [int(v) for v in rng.integers(0, 10, per_batch)],
-                 b"data": rng.integers(0, 256, (per_batch, 3072)).astype(np.uint8),
-                 b"filenames": [b"x.png"] * per_batch}
+        batch = {
+            b"batch_label": name.encode(),
+            b"labels": [int(v) for v in rng.integers(0, 10, per_batch)],
+            b"data": rng.integers(0, 256, (per_batch, 3072)).astype(np.uint8),
+            b"filenames": [b"x.png"] * per_batch,
+        }
         with open(folder / name, "wb") as f:
             pickle.dump(batch, f, protocol=2)
         batches[name] = batch
@@ -87,8 +90,13 @@ def test_cifar_reader_refuses_pickles_that_run_code(tmp_path):
 
 def test_mnist_scenario_end_to_end_with_train_size(scenario_file, tmp_path):
     write_mnist(tmp_path / "mnist" / "raw", gz=True)  # torchvision's layout works too
-    doc = run_json(scenario_file(MLP.format(steps=6, data='source = "mnist"\npath = "mnist"')),
-                   "--set", "train_size=32", "--set", "log_every=3")
+    doc = run_json(
+        scenario_file(MLP.format(steps=6, data='source = "mnist"\npath = "mnist"')),
+        "--set",
+        "train_size=32",
+        "--set",
+        "log_every=3",
+    )
     final = doc["variants"][0]["final"]
     assert final["train_size"] == 32 and final["test_size"] == 12
     assert doc["summary"]["model"]["data"]["input_shape"] == [1, 28, 28]
@@ -97,13 +105,18 @@ def test_mnist_scenario_end_to_end_with_train_size(scenario_file, tmp_path):
 
 def test_cifar_scenario_end_to_end(scenario_file, tmp_path):
     write_cifar(tmp_path / "c")
-    doc = run_json(scenario_file(MLP.format(steps=4, data='source = "cifar10"\npath = "c"')),
-                   "--set", "batch=8", "--set", "log_every=2")
+    doc = run_json(
+        scenario_file(MLP.format(steps=4, data='source = "cifar10"\npath = "c"')),
+        "--set",
+        "batch=8",
+        "--set",
+        "log_every=2",
+    )
     assert doc["status"] == "completed"
     assert doc["summary"]["model"]["layers"][1]["parameters"] == 3 * 32 * 32 * 16 + 16
 
 
-FACTORY = '''
+FACTORY = """
 import torch
 from torch import nn
 
@@ -116,13 +129,15 @@ def load(n=80):
     x = torch.randn(n, 2, generator=g)
     y = (x[:, 0] * x[:, 1] > 0).long()
     return x[:60], y[:60], x[60:], y[60:]
-'''
+"""
 
 
 def test_factory_model_and_data_from_a_file(scenario_file):
-    text = ('experiment = "train"\n[params]\nsteps = 10\nbatch = 8\nlog_every = 5\n'
-            '[model]\nfactory = "nets.py:make"\n[model.args]\nwidth = 6\n'
-            '[data]\nfactory = "nets.py:load"\n')
+    text = (
+        'experiment = "train"\n[params]\nsteps = 10\nbatch = 8\nlog_every = 5\n'
+        '[model]\nfactory = "nets.py:make"\n[model.args]\nwidth = 6\n'
+        '[data]\nfactory = "nets.py:load"\n'
+    )
     doc = run_json(scenario_file(text, nets__py=FACTORY), "--seeds", "2")
     model = doc["summary"]["model"]
     assert [layer["name"] for layer in model["layers"]] == ["0", "1", "2", "3", "4"]

@@ -9,8 +9,9 @@ pytest.importorskip("sklearn")
 def test_digits_norms_end_to_end_with_few_steps():
     doc = run_json("digits-norms", "--set", "steps=4", "--set", "log_every=2", "--seeds", "1")
     names = [v["name"] for v in doc["variants"]]
-    assert names == [f"{n} · batch={b}" for n in ("BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm")
-                     for b in (2, 64)]
+    assert names == [
+        f"{n} · batch={b}" for n in ("BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm") for b in (2, 64)
+    ]
     layers = {v["name"]: v for v in doc["variants"]}
     assert len(layers["LayerNorm · batch=2"]["layers"]["std"]) == 10
     rows = doc["tables"]["running_stats"]["rows"]

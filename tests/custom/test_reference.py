@@ -43,12 +43,22 @@ def plain_loop(path, seed):
     p = sc.plan(scenario).runs[0].params
     data = data_mod.load(scenario.tables, path.parent, p, seed)
     torch.manual_seed(seed)
-    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4, momentum=0.3), nn.ReLU(), nn.Dropout(0.25),
-                          nn.Flatten(), nn.Linear(4 * 6 * 6, 10), nn.BatchNorm1d(10), nn.Tanh(), nn.Linear(10, 3))
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3),
+        nn.BatchNorm2d(4, momentum=0.3),
+        nn.ReLU(),
+        nn.Dropout(0.25),
+        nn.Flatten(),
+        nn.Linear(4 * 6 * 6, 10),
+        nn.BatchNorm1d(10),
+        nn.Tanh(),
+        nn.Linear(10, 3),
+    )
     decay = [model[0].weight, model[5].weight, model[8].weight]
     rest = [q for q in model.parameters() if all(q is not d for d in decay)]
-    opt = torch.optim.SGD([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}],
-                          lr=0.05, momentum=0.9)
+    opt = torch.optim.SGD(
+        [{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=0.05, momentum=0.9
+    )
     order = batch_order(seed, len(data.x_train), 8, True, torch.device("cpu"))
     logged = {}
     losses = []
@@ -57,18 +67,28 @@ def plain_loop(path, seed):
         hooks = []
         if step % 6 == 0:
             for i, m in enumerate(model):
-                hooks.append(m.register_forward_hook(
-                    lambda mod, inp, out, acts=acts: acts.append(
-                        (out.double().mean().item(), out.double().std().item()))))
+                hooks.append(
+                    m.register_forward_hook(
+                        lambda mod, inp, out, acts=acts: acts.append(
+                            (out.double().mean().item(), out.double().std().item())
+                        )
+                    )
+                )
                 if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    hooks.append(m.register_forward_pre_hook(
-                        lambda mod, inp, i=i, bn_in=bn_in: bn_in.__setitem__(i, inp[0].detach().double())))
+                    hooks.append(
+                        m.register_forward_pre_hook(
+                            lambda mod, inp, i=i, bn_in=bn_in: bn_in.__setitem__(i, inp[0].detach().double())
+                        )
+                    )
         idx = next(order)
         loss = nn.functional.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
         opt.zero_grad()
         loss.backward()
-        grads = {i: math.sqrt(sum((q.grad.double() ** 2).sum().item() for q in m.parameters()))
-                 for i, m in enumerate(model) if list(m.parameters())}
+        grads = {
+            i: math.sqrt(sum((q.grad.double() ** 2).sum().item() for q in m.parameters()))
+            for i, m in enumerate(model)
+            if list(m.parameters())
+        }
         opt.step()
         losses.append(loss.item())
         for h in hooks:
@@ -79,12 +99,28 @@ def plain_loop(path, seed):
                 dims = [d for d in range(x.dim()) if d != 1]
                 bn = model[i]
                 for f in range(3):
-                    rows.append((i, f + 1, bn.running_mean[f].item(), bn.running_var[f].item(),
-                                 x.mean(dim=dims)[f].item(), x.var(dim=dims, unbiased=True)[f].item()))
-            weights = {i: math.sqrt(sum((q.double() ** 2).sum().item() for q in m.parameters()))
-                       for i, m in enumerate(model) if list(m.parameters())}
-            logged[step] = {"acts": acts, "rows": rows, "loss": sum(losses[-6:]) / 6, "grads": grads,
-                            "weights": weights}
+                    rows.append(
+                        (
+                            i,
+                            f + 1,
+                            bn.running_mean[f].item(),
+                            bn.running_var[f].item(),
+                            x.mean(dim=dims)[f].item(),
+                            x.var(dim=dims, unbiased=True)[f].item(),
+                        )
+                    )
+            weights = {
+                i: math.sqrt(sum((q.double() ** 2).sum().item() for q in m.parameters()))
+                for i, m in enumerate(model)
+                if list(m.parameters())
+            }
+            logged[step] = {
+                "acts": acts,
+                "rows": rows,
+                "loss": sum(losses[-6:]) / 6,
+                "grads": grads,
+                "weights": weights,
+            }
     return logged
 
 
@@ -94,8 +130,17 @@ def test_layer_stats_norms_and_running_stats_match_a_plain_loop(scenario_file):
     ref = plain_loop(path, 3)
     v = doc["variants"][0]
     names = [layer["name"] for layer in doc["summary"]["model"]["layers"]]
-    assert names == ["0.conv2d", "1.batchnorm2d", "2.relu", "3.dropout", "4.flatten", "5.linear", "6.batchnorm1d",
-                     "7.tanh", "8.linear"]
+    assert names == [
+        "0.conv2d",
+        "1.batchnorm2d",
+        "2.relu",
+        "3.dropout",
+        "4.flatten",
+        "5.linear",
+        "6.batchnorm1d",
+        "7.tanh",
+        "8.linear",
+    ]
     assert v["series"]["step"] == [6, 12]
     # activation mean/std after every layer, in the last logging step's forward
     assert v["layers"]["mean"] == pytest.approx([m for m, _ in ref[12]["acts"]], rel=1e-5, abs=1e-7)
@@ -108,7 +153,16 @@ def test_layer_stats_norms_and_running_stats_match_a_plain_loop(scenario_file):
                 assert v["series"][f"grad_norm/{name}"][k] == pytest.approx(ref[step]["grads"][i], rel=1e-5)
     rows = doc["tables"]["running_stats"]["rows"]
     assert doc["tables"]["running_stats"]["columns"] == [
-        "variant", "seed", "step", "layer", "feature", "running_mean", "running_var", "batch_mean", "batch_var"]
+        "variant",
+        "seed",
+        "step",
+        "layer",
+        "feature",
+        "running_mean",
+        "running_var",
+        "batch_mean",
+        "batch_var",
+    ]
     for step in (6, 12):
         ours = [r for r in rows if r[2] == step]
         assert [(r[3], r[4]) for r in ours] == [(names[i], f) for i, f, *_ in ref[step]["rows"]]

@@ -142,14 +142,31 @@ def test_train_steps_zero_measures_only(narrow):
 
 
 def test_running_stats_follow_the_ema_with_unbiased_batch_variance():
-    sets = {"depth": 6, "width": 16, "batch": 8, "train_steps": 5, "bn_momentum": 0.2,
-            "stats_features": 3, "init": "kaiming", "batchnorm": True}
+    sets = {
+        "depth": 6,
+        "width": 16,
+        "batch": 8,
+        "train_steps": 5,
+        "bn_momentum": 0.2,
+        "stats_features": 3,
+        "init": "kaiming",
+        "batchnorm": True,
+    }
     finished, events = _run(sets)
     assert finished.status == "completed", finished.error
     tables = [e for e in events if isinstance(e, TableRows)]
     assert tables and all(t.name == "running_stats" for t in tables)
-    assert tables[0].columns == ("variant", "seed", "step", "layer", "feature", "running_mean",
-                                 "running_var", "batch_mean", "batch_var")
+    assert tables[0].columns == (
+        "variant",
+        "seed",
+        "step",
+        "layer",
+        "feature",
+        "running_mean",
+        "running_var",
+        "batch_mean",
+        "batch_var",
+    )
     assert tables[0].key == ("variant", "layer", "feature")
     rows = [dict(zip(t.columns, r)) for t in tables for r in t.rows]
     assert {r["layer"] for r in rows} == {1, 3, 6}  # first, middle, last
@@ -166,8 +183,7 @@ def test_running_stats_follow_the_ema_with_unbiased_batch_variance():
 
 
 def test_running_stats_are_emitted_about_every_tenth_of_training():
-    sets = {"depth": 3, "width": 8, "batch": 4, "train_steps": 40, "batchnorm": True,
-            "stats_features": 2}
+    sets = {"depth": 3, "width": 8, "batch": 4, "train_steps": 40, "batchnorm": True, "stats_features": 2}
     _, events = _run(sets)
     steps = sorted({r[2] for e in events if isinstance(e, TableRows) for r in e.rows})
     assert steps == list(range(4, 41, 4))

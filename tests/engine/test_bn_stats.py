@@ -17,12 +17,18 @@ from torch import nn
 from regtui import scenario
 from regtui.engine import run_plan
 from regtui.events import Final, Summary, TableRows
-from regtui.specs import ConfigError
 
 NAMES = ("bn1d", "bn2d", "bn3d")
 POSITIONS = {"bn1d": 1, "bn2d": 4, "bn3d": 12}  # values per sample and channel
-COLUMNS = ("iteration", "feature", "batch_mean", "batch_var_biased", "batch_var_unbiased",
-           "running_mean", "running_var")
+COLUMNS = (
+    "iteration",
+    "feature",
+    "batch_mean",
+    "batch_var_biased",
+    "batch_var_unbiased",
+    "running_mean",
+    "running_var",
+)
 
 
 def _run(sets: dict | None = None, seed: int = 0, seeds: int | None = None, cancel=None):

@@ -73,7 +73,12 @@ def test_events_of_the_dropout_experiment():
     assert set(f) == {("no dropout", 2), ("dropout", 2)}
     for values in f.values():
         assert set(values) == {
-            "train_loss", "test_loss", "test_loss_train_mode", "weight_norm", "diverged", "first_nonfinite_step",
+            "train_loss",
+            "test_loss",
+            "test_loss_train_mode",
+            "weight_norm",
+            "diverged",
+            "first_nonfinite_step",
         }
     s = series(events)
     assert len(s[("dropout", 2, "test_loss_train_mode")]) == 200

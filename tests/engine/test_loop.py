@@ -62,9 +62,12 @@ def test_finite_run_emits_every_chunk_with_its_steps():
     assert all(m.variant == "v" and m.seed == 7 and set(m.values) == {"train_loss"} for m in metrics)
     # Metrics first, then progress, chunk by chunk; done counts on from 3.
     assert [(type(e).__name__, e.step) for e in events] == [
-        ("Metrics", metrics[0].step), ("Progress", 13),
-        ("Metrics", metrics[1].step), ("Progress", 23),
-        ("Metrics", metrics[2].step), ("Progress", 28),
+        ("Metrics", metrics[0].step),
+        ("Progress", 13),
+        ("Metrics", metrics[1].step),
+        ("Progress", 23),
+        ("Metrics", metrics[2].step),
+        ("Progress", 28),
     ]
     assert all(e.total == 40 and e.phase == "train" for e in events if isinstance(e, Progress))
     # train_loss: mean of the last 10 losses, 16..25 -> 20.5 (they span two chunks).

@@ -36,8 +36,9 @@ def _dropout_plan(models: int):
     from regtui import scenario as sc
 
     scenario = sc.load(sc.find("dropout"))
-    return sc.plan(scenario, sets={"hidden": 8, "iters": 60, "scaling_n": 10}, sweep={"dropout": (0.0, 0.3)},
-                   seeds=models // 2)
+    return sc.plan(
+        scenario, sets={"hidden": 8, "iters": 60, "scaling_n": 10}, sweep={"dropout": (0.0, 0.3)}, seeds=models // 2
+    )
 
 
 def test_concurrent_stacks_give_the_same_results_as_taking_turns():
@@ -57,9 +58,15 @@ def test_cancel_stops_concurrent_stacks():
     from regtui.events import Progress
 
     plan = _dropout_plan(20)
-    plan = type(plan)(plan.scenario, plan.params,
-                      tuple(type(r)(r.variant, r.seed, {**r.params, "iters": 1_000_000}) for r in plan.runs),
-                      plan.seed, plan.seeds, plan.sets, plan.sweep)
+    plan = type(plan)(
+        plan.scenario,
+        plan.params,
+        tuple(type(r)(r.variant, r.seed, {**r.params, "iters": 1_000_000}) for r in plan.runs),
+        plan.seed,
+        plan.seeds,
+        plan.sets,
+        plan.sweep,
+    )
     cancel = threading.Event()
 
     def stop_after_first_chunk(event):

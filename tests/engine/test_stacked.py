@@ -197,8 +197,9 @@ def test_rejects_bad_dropout_and_mismatched_hyperparameters():
 
 def test_other_input_and_output_widths():
     """n_in, n_out > 1 take the general batched-matmul paths; checked against nn + torch.optim.SGD."""
-    stack = StackedMLP.from_seeds([0, 1], 8, 2, n_in=3, n_out=2, lr=0.05, momentum=0.5, weight_decay=0.01,
-                                  dtype=torch.float64)
+    stack = StackedMLP.from_seeds(
+        [0, 1], 8, 2, n_in=3, n_out=2, lr=0.05, momentum=0.5, weight_decay=0.01, dtype=torch.float64
+    )
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(7, 3, generator=gen, dtype=torch.float64)
     y = torch.randn(7, 2, generator=gen, dtype=torch.float64)
@@ -220,8 +221,12 @@ def test_other_input_and_output_widths():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "foreach"])
 def test_cuda_matches_cpu_float64(fused):
-    kw = {"lr": [0.01, 0.05, 0.02], "momentum": [0.9, 0.0, 0.5], "weight_decay": [0.0, 1e-2, 0.1],
-          "dtype": torch.float64}
+    kw = {
+        "lr": [0.01, 0.05, 0.02],
+        "momentum": [0.9, 0.0, 0.5],
+        "weight_decay": [0.0, 1e-2, 0.1],
+        "dtype": torch.float64,
+    }
     cpu = StackedMLP.from_seeds([0, 1, 2], H, 3, **kw)
     gpu = StackedMLP.from_seeds([0, 1, 2], H, 3, device="cuda", fused=fused, **kw)
     for i in range(3):  # the same init on both devices
@@ -239,8 +244,9 @@ def test_cuda_matches_cpu_float64(fused):
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_dropout_masks_and_divergence():
-    stack = StackedMLP.from_seeds([0, 0, 0], H, 3, lr=[0.01, 1e4, 0.01], momentum=0.9, dropout=[0.0, 0.0, 0.5],
-                                  device="cuda")
+    stack = StackedMLP.from_seeds(
+        [0, 0, 0], H, 3, lr=[0.01, 1e4, 0.01], momentum=0.9, dropout=[0.0, 0.0, 0.5], device="cuda"
+    )
     data = make_data(0, 10, 1.5, 0.5, 0.3)
     y = data.train_y.view(1, 10, 1).expand(3, 10, 1).contiguous().cuda()
     for _ in range(50):

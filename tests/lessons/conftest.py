@@ -22,9 +22,14 @@ def lesson_text(name: str) -> str:
     return " ".join(scenario.load(scenario.find(name)).explanation.split())
 
 
-def run_lesson(name: str, sets: dict[str, Any] | None = None, seed: int = 0, seeds: int | None = None,
-               path: pathlib.Path | None = None,
-               sweep: dict[str, tuple[Any, ...]] | None = None) -> tuple[dict[str, Any], list[Any]]:
+def run_lesson(
+    name: str,
+    sets: dict[str, Any] | None = None,
+    seed: int = 0,
+    seeds: int | None = None,
+    path: pathlib.Path | None = None,
+    sweep: dict[str, tuple[Any, ...]] | None = None,
+) -> tuple[dict[str, Any], list[Any]]:
     """Run a bundled scenario (or the scenario file ``path``); returns (document, events)."""
     sc = scenario.load(path or scenario.find(name))
     plan = scenario.plan(sc, sets=sets or {}, sweep=sweep, seed=seed, seeds=seeds)

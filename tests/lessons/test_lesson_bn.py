@@ -30,8 +30,18 @@ def _w(worked, variant, seed):
 
 def test_text_states_the_measured_numbers(lessons):
     text = lessons.text("bn")
-    for phrase in ("√(1/6) ≈ 0.408", "0.402–0.407 on seeds 0–2", "**subnormal**", "2.2e-40 to 8.2e-40 on seeds 0–2",
-                   "L = 98", "at L = 37", "block 36–37 on seeds 0–2", "0.580–0.581", "0.17–0.36", "step 20–30"):
+    for phrase in (
+        "√(1/6) ≈ 0.408",
+        "0.402–0.407 on seeds 0–2",
+        "**subnormal**",
+        "2.2e-40 to 8.2e-40 on seeds 0–2",
+        "L = 98",
+        "at L = 37",
+        "block 36–37 on seeds 0–2",
+        "0.580–0.581",
+        "0.17–0.36",
+        "step 20–30",
+    ):
         assert phrase in text, phrase
     assert "exactly 0 in float32" not in text
 

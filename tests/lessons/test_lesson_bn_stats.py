@@ -17,8 +17,14 @@ def tutorial(lessons):
 
 def test_text(lessons):
     text = lessons.text("bn-stats")
-    for phrase in ("0.3 · k", "0.51 · k and 0.7 · 0.7 = 0.49", "--set batch=1", "1·2·2 = 4 and 1·2·2·3 = 12",
-                   "(1 − 0.3)·0.3 + 0.3·1 = 0.51", "s²·n/(n − 1)"):
+    for phrase in (
+        "0.3 · k",
+        "0.51 · k and 0.7 · 0.7 = 0.49",
+        "--set batch=1",
+        "1·2·2 = 4 and 1·2·2·3 = 12",
+        "(1 − 0.3)·0.3 + 0.3·1 = 0.51",
+        "s²·n/(n − 1)",
+    ):
         assert phrase in text, phrase
 
 

@@ -37,9 +37,17 @@ def _dist(c):
 
 def test_text(lessons):
     text = lessons.text("dropout")
-    for phrase in ("√(n·p/(1 − p)) = 100", "from 9,766 to 10,222", "on 4 of seeds 0–9 (seeds 0, 4, 6, 8)",
-                   "0.07–0.56", "on 9 of seeds 0–9 (not seed 1)", "on 7 of seeds 0–9 (0, 2–7)", "(0.188 against 0.163)",
-                   "on only 5 of seeds 0–9", "larger on all of seeds 0–9"):
+    for phrase in (
+        "√(n·p/(1 − p)) = 100",
+        "from 9,766 to 10,222",
+        "on 4 of seeds 0–9 (seeds 0, 4, 6, 8)",
+        "0.07–0.56",
+        "on 9 of seeds 0–9 (not seed 1)",
+        "on 7 of seeds 0–9 (0, 2–7)",
+        "(0.188 against 0.163)",
+        "on only 5 of seeds 0–9",
+        "larger on all of seeds 0–9",
+    ):
         assert phrase in text, phrase
     assert "usually higher" not in text
 

@@ -18,7 +18,9 @@ def batch_two(lessons, tmp_path_factory):
     text = scenario.find("norms").read_text(encoding="utf-8")
     head = text.split("[[variants]]")[0]
     path = tmp_path_factory.mktemp("norms") / "norms-batch2.toml"
-    path.write_text(head + '''
+    path.write_text(
+        head
+        + """
 [[variants]]
 name = "BatchNorm · batch 2"
 norm = "batch"
@@ -28,17 +30,28 @@ batch = 2
 name = "GroupNorm · batch 2"
 norm = "group"
 batch = 2
-''', encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     doc, _ = lessons.run("norms", seed=0, seeds=3, path=path)
     return doc
 
 
 def test_text(lessons):
     text = lessons.text("norms")
-    for phrase in ("GroupNorm(C, C)", "like InstanceNorm2d", "GroupNorm(1, C)", "like LayerNorm([C, H, W])",
-                   "3.5, 23.4 and 34.0 points (mean 20.3; BatchNorm 43–58 %, GroupNorm 59–81 %)",
-                   "on each of seeds 0–2", "below 1e-5 on seeds 0–2", "C = 6 statistics of N·H·W = 256",
-                   "N = 4 of C·H·W = 384", "N·C = 24 of H·W = 64", "N·G = 12 of (C/G)·H·W = 128"):
+    for phrase in (
+        "GroupNorm(C, C)",
+        "like InstanceNorm2d",
+        "GroupNorm(1, C)",
+        "like LayerNorm([C, H, W])",
+        "3.5, 23.4 and 34.0 points (mean 20.3; BatchNorm 43–58 %, GroupNorm 59–81 %)",
+        "on each of seeds 0–2",
+        "below 1e-5 on seeds 0–2",
+        "C = 6 statistics of N·H·W = 256",
+        "N = 4 of C·H·W = 384",
+        "N·C = 24 of H·W = 64",
+        "N·G = 12 of (C/G)·H·W = 128",
+    ):
         assert phrase in text, phrase
     assert "15–30" not in text
 
@@ -80,10 +93,15 @@ def test_groupnorm_extremes_are_instance_and_layer_norm(shape):
     _, c, h, w = shape
     x = torch.randn(shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64) * 4 - 2
     with torch.no_grad():
-        assert torch.allclose(nn.GroupNorm(c, c, affine=False).double()(x), nn.InstanceNorm2d(c).double()(x),
-                              rtol=0, atol=1e-12)
-        assert torch.allclose(nn.GroupNorm(1, c, affine=False).double()(x),
-                              nn.LayerNorm([c, h, w], elementwise_affine=False).double()(x), rtol=0, atol=1e-12)
+        assert torch.allclose(
+            nn.GroupNorm(c, c, affine=False).double()(x), nn.InstanceNorm2d(c).double()(x), rtol=0, atol=1e-12
+        )
+        assert torch.allclose(
+            nn.GroupNorm(1, c, affine=False).double()(x),
+            nn.LayerNorm([c, h, w], elementwise_affine=False).double()(x),
+            rtol=0,
+            atol=1e-12,
+        )
 
 
 def test_instance_norm_removes_each_channels_mean_and_scale():

@@ -24,8 +24,9 @@ def _fits(events):
 @pytest.fixture(scope="module")
 def wd(lessons):
     doc, events = lessons.run("weight-decay-sweep", seed=0, seeds=3)
-    return {(lam, s): p["final"] for lam in LAMS
-            for s, p in lessons.per_seed(doc, f"weight_decay={lam}").items()}, _fits(events)
+    return {
+        (lam, s): p["final"] for lam in LAMS for s, p in lessons.per_seed(doc, f"weight_decay={lam}").items()
+    }, _fits(events)
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +37,23 @@ def dropout(lessons):
 
 def test_texts(lessons):
     wd_text = lessons.text("weight-decay-sweep")
-    for phrase in ("1 − lr·λ/(1 − μ)", "at most 2e-4", "within 0.005 of λ = 0's",
-                   "λ = 0.1 on seed 0 and λ = 0.03 on seeds 1 and 2",
-                   "train 0.62–1.10, test 0.83–0.91", "below 0.001 on seeds 0–2", "16.5–16.8 at λ = 0 to below 0.1"):
+    for phrase in (
+        "1 − lr·λ/(1 − μ)",
+        "at most 2e-4",
+        "within 0.005 of λ = 0's",
+        "λ = 0.1 on seed 0 and λ = 0.03 on seeds 1 and 2",
+        "train 0.62–1.10, test 0.83–0.91",
+        "below 0.001 on seeds 0–2",
+        "16.5–16.8 at λ = 0 to below 0.1",
+    ):
         assert phrase in wd_text, phrase
     d_text = lessons.text("dropout-sweep")
-    for phrase in ("0.008–0.27", "4 of the 18 curves", "0.5 on seed 0, 0.1 on seed 1 and 0.3 on seed 2",
-                   "p = 0.7 turns inf/NaN at step 74 and p = 0.8 at step 24"):
+    for phrase in (
+        "0.008–0.27",
+        "4 of the 18 curves",
+        "0.5 on seed 0, 0.1 on seed 1 and 0.3 on seed 2",
+        "p = 0.7 turns inf/NaN at step 74 and p = 0.8 at step 24",
+    ):
         assert phrase in d_text, phrase
     assert "exactly the plain network" not in d_text and "exactly the two runs" not in wd_text
 
@@ -76,8 +87,9 @@ def test_dropout_sweep(dropout, wd):
     assert (round(min(trains), 3), round(max(trains), 2)) == (0.008, 0.27)
     rising = [all(f[(b, s)]["train_loss"] >= f[(a, s)]["train_loss"] for a, b in itertools.pairwise(PS)) for s in SEEDS]
     assert not all(rising)  # "it does not rise steadily with p"
-    rougher = [(p, s) for p in PS[1:] for s in SEEDS
-               if _rough(fits[(f"dropout={p}", s)].y) > _rough(fits[("dropout=0", s)].y)]
+    rougher = [
+        (p, s) for p in PS[1:] for s in SEEDS if _rough(fits[(f"dropout={p}", s)].y) > _rough(fits[("dropout=0", s)].y)
+    ]
     assert len(rougher) == 4
     assert [min(PS, key=lambda p: f[(p, s)]["test_loss"]) for s in SEEDS] == ["0.5", "0.1", "0.3"]
     # p = 0 is the plain network: the weight-decay sweep's λ = 0 run (up to float32 rounding).

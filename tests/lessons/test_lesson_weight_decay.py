@@ -13,6 +13,7 @@ SEEDS = range(10)
 def runs(lessons):
     doc, events = lessons.run("weight-decay", seed=0, seeds=10)
     from regtui.events import Curve
+
     curves = {(e.variant, e.seed): e for e in events if isinstance(e, Curve) and e.name == "fit"}
     return doc, curves, lessons.per_seed(doc, "no weight decay"), lessons.per_seed(doc, "weight decay")
 
@@ -27,11 +28,21 @@ def _distance_to_line(c):
 
 def test_text(lessons):
     text = lessons.text("weight-decay")
-    for phrase in ("1 − lr·λ/(1 − μ)", "0.999 per step instead of 0.9999", "ends at 0.905", "at 0.368 with μ = 0.9",
-                   "for SGD only", "adaptive denominator", "Decoupled Weight Decay Regularization",
-                   "below 1e-4 at step 2000 on every one of seeds 0–9", "ends at 0.09–0.53",
-                   "the gap is not the variance itself", "(0.008–0.04)", "on 9 of them — not at seed 3",
-                   "3.7–5.5 against 16.5–17.1 on seeds 0–9"):
+    for phrase in (
+        "1 − lr·λ/(1 − μ)",
+        "0.999 per step instead of 0.9999",
+        "ends at 0.905",
+        "at 0.368 with μ = 0.9",
+        "for SGD only",
+        "adaptive denominator",
+        "Decoupled Weight Decay Regularization",
+        "below 1e-4 at step 2000 on every one of seeds 0–9",
+        "ends at 0.09–0.53",
+        "the gap is not the variance itself",
+        "(0.008–0.04)",
+        "on 9 of them — not at seed 3",
+        "3.7–5.5 against 16.5–17.1 on seeds 0–9",
+    ):
         assert phrase in text, phrase
     assert "the widening gap is the variance" not in text
     assert "so the shrink compounds the same way" not in text
@@ -87,13 +98,13 @@ def _cost(w, t):
 def test_sgd_momentum_weight_decay_is_the_l2_penalty():
     lam = 0.01
     a = _steps(torch.optim.SGD, _cost, lr=0.01, momentum=0.9, weight_decay=lam)
-    b = _steps(torch.optim.SGD, lambda w, t: _cost(w, t) + lam * (w ** 2).sum() / 2, lr=0.01, momentum=0.9)
+    b = _steps(torch.optim.SGD, lambda w, t: _cost(w, t) + lam * (w**2).sum() / 2, lr=0.01, momentum=0.9)
     assert torch.allclose(a, b, rtol=0, atol=1e-12)
 
 
 def test_adam_divides_the_decay_and_adamw_decouples_it():
     lam, lr = 0.1, 0.01
-    penalty = lambda w, t: _cost(w, t) + lam * (w ** 2).sum() / 2  # noqa: E731
+    penalty = lambda w, t: _cost(w, t) + lam * (w**2).sum() / 2  # noqa: E731
     adam_wd = _steps(torch.optim.Adam, _cost, lr=lr, weight_decay=lam)
     adam_l2 = _steps(torch.optim.Adam, penalty, lr=lr)
     assert torch.allclose(adam_wd, adam_l2, rtol=0, atol=1e-12)  # Adam's weight_decay: λ·w into the gradient

@@ -63,12 +63,12 @@ def test_eval_and_train_mode_match_the_formula():
     model.eval()
     for b in TEST_BATCHES:
         with torch.no_grad():
-            out = torch.cat([model(x[i:i + b]) for i in range(0, len(x), b)])
+            out = torch.cat([model(x[i : i + b]) for i in range(0, len(x), b)])
         assert torch.allclose(out, reference, atol=1e-5, rtol=0)
         assert rows[("eval", b)]["test_loss"] == pytest.approx(float(F.cross_entropy(reference, y)), rel=1e-5)
         assert rows[("eval", b)]["max_abs_diff"] < 1e-5
     for b in TEST_BATCHES[1:]:  # train mode: each chunk's own mean and biased variance
-        out = torch.cat([_by_hand(model, x[i:i + b], batch_stats=True) for i in range(0, len(x), b)])
+        out = torch.cat([_by_hand(model, x[i : i + b], batch_stats=True) for i in range(0, len(x), b)])
         assert rows[("train", b)]["test_loss"] == pytest.approx(float(F.cross_entropy(out, y)), rel=1e-4)
     refused = rows[("train", 1)]
     assert refused["test_loss"] is None and "Expected more than 1 value per channel" in refused["error"]
@@ -103,7 +103,7 @@ def test_a_batch_of_two_normalizes_to_plus_minus_one():
     x = torch.tensor([[0.3, -2.0, 5.0], [1.1, 4.0, 5.5]], dtype=torch.float64)
     bn = bn.double()
     d = (x[1] - x[0]) / 2
-    expected = d / torch.sqrt(d ** 2 + bn.eps)
+    expected = d / torch.sqrt(d**2 + bn.eps)
     with torch.no_grad():
         out = bn(x)
     assert torch.allclose(out[1], expected) and torch.allclose(out[0], -expected)

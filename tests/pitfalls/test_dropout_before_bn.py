@@ -53,8 +53,9 @@ def test_engine_equals_a_plain_torch_optim_loop():
                 loss.backward()
                 opt.step()
                 losses.append(float(loss.detach()))
-        mine = [v for e in events if isinstance(e, Metrics) and e.variant == run.variant
-                for v in e.values["train_loss"]]
+        mine = [
+            v for e in events if isinstance(e, Metrics) and e.variant == run.variant for v in e.values["train_loss"]
+        ]
         assert mine == losses, run.variant
 
 
@@ -66,10 +67,10 @@ def test_dropout_variance_formula(p):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(2)
         y = F.dropout(x, p, training=True)
-    predicted = float(dropout_train_var(torch.tensor(mean), torch.tensor(std ** 2), p))
+    predicted = float(dropout_train_var(torch.tensor(mean), torch.tensor(std**2), p))
     assert float(y.var()) == pytest.approx(predicted, rel=0.02)
     assert float(y.mean()) == pytest.approx(mean, abs=0.02)
-    assert float(F.dropout(x, p, training=False).var()) == pytest.approx(std ** 2, rel=0.01)
+    assert float(F.dropout(x, p, training=False).var()) == pytest.approx(std**2, rel=0.01)
 
 
 # Test loss of Dropout → BN minus that of BN → Dropout, as the explanation states it per seed.

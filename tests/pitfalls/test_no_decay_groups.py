@@ -71,8 +71,8 @@ def test_adamw_decays_gamma_by_exactly_one_minus_lr_lambda():
     for _ in range(1500):
         gamma.grad = torch.zeros_like(gamma)
         opt.step()
-    assert torch.allclose(gamma.detach(), torch.full((4,), 0.999 ** 1500, dtype=torch.float64))
-    assert 0.999 ** 1500 == pytest.approx(0.223, abs=5e-4)
+    assert torch.allclose(gamma.detach(), torch.full((4,), 0.999**1500, dtype=torch.float64))
+    assert 0.999**1500 == pytest.approx(0.223, abs=5e-4)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -38,8 +38,13 @@ def spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
 
     def start(*args: str, cwd: Path | None = None, **kwargs: Any) -> subprocess.Popen[str]:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "regtui", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, start_new_session=True, cwd=cwd, **kwargs,
+            [sys.executable, "-m", "regtui", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            cwd=cwd,
+            **kwargs,
         )
         procs.append(proc)
         return proc

@@ -56,6 +56,7 @@ def file_has(path: Path, needle: str) -> Callable[[], bool]:
             return needle in path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return False
+
     return check
 
 

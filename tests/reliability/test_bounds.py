@@ -27,8 +27,10 @@ REFUSED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "jobs 100000": ((*WD, "--jobs", "100000"), ("--jobs", "not allowed", "256")),
     "jobs 0": ((*WD, "--jobs", "0"), ("--jobs", "not allowed")),
     "seeds 0": ((*WD, "--seeds", "0"), ("--seeds", "not allowed")),
-    "set and sweep": ((*WD, "--set", "weight_decay=0.5", "--sweep", "weight_decay=0,0.1"),
-                      ("weight_decay", "set it or sweep it")),
+    "set and sweep": (
+        (*WD, "--set", "weight_decay=0.5", "--sweep", "weight_decay=0,0.1"),
+        ("weight_decay", "set it or sweep it"),
+    ),
     "swept twice": ((*WD, "--sweep", "lr=0.1", "--sweep", "lr=0.2"), ("lr", "swept twice")),
     "sweep empty value": ((*WD, "--sweep", "lr=0.1,,0.2"), ("lr", "empty value")),
     "sweep non-numeric": ((*WD, "--sweep", "init=a"), ("unknown parameter", "init")),
@@ -41,8 +43,10 @@ REFUSED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "lr nan": ((*WD, "--set", "lr=nan"), ("lr", "not allowed")),
     "eps 5e-324": (("--scenario", "bn-stats", "--set", "eps=5e-324"), ("eps", "not allowed", "1e-30")),
     "iters 1e400": ((*WD, "--set", "iters=1e400"), ("iters", "not allowed")),
-    "scenarios-dir missing": (("--list", "--scenarios-dir", "/nonexistent/regtui"),
-                              ("--scenarios-dir", "not a folder")),
+    "scenarios-dir missing": (
+        ("--list", "--scenarios-dir", "/nonexistent/regtui"),
+        ("--scenarios-dir", "not a folder"),
+    ),
     "scenario /dev/null": (("--scenario", "/dev/null"), ("/dev/null", "not a regular file")),
     "scenario missing": (("--scenario", "/nonexistent/x.toml"), ("not found",)),
     "scenario unknown name": (("--scenario", "weight-decy"), ("unknown scenario", "did you mean 'weight-decay'")),
@@ -108,8 +112,13 @@ def test_a_fifo_as_scenario_is_refused_without_opening_it(tmp_path):
     fifo = tmp_path / "pipe.toml"
     os.mkfifo(fifo)
     try:
-        result = subprocess.run([sys.executable, "-m", "regtui", "--scenario", str(fifo), "--json"],
-                                capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            [sys.executable, "-m", "regtui", "--scenario", str(fifo), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail("regtui opened the FIFO and hung")
     assert result.returncode == 2
@@ -121,8 +130,22 @@ def test_a_fifo_as_scenario_is_refused_without_opening_it(tmp_path):
 EDGES = {
     "bn lr=1e30": ("--scenario", "bn", "--set", "lr=1e30", "--set", "train_steps=3", "--set", "depth=5"),
     "bn-stats eps=1e-30": ("--scenario", "bn-stats", "--set", "eps=1e-30"),
-    "norms lr=1e30": ("--scenario", "norms", "--set", "lr=1e30", "--set", "steps=3", "--set", "train_samples=8",
-                      "--set", "test_samples=4", "--set", "batch=4", "--set", "size=4"),
+    "norms lr=1e30": (
+        "--scenario",
+        "norms",
+        "--set",
+        "lr=1e30",
+        "--set",
+        "steps=3",
+        "--set",
+        "train_samples=8",
+        "--set",
+        "test_samples=4",
+        "--set",
+        "batch=4",
+        "--set",
+        "size=4",
+    ),
     "weight-decay lr=1e30": (*WD, "--set", "lr=1e30", "--set", "iters=5", "--set", "hidden=8"),
     "largest seed": (*WD, "--seed", "4294967295", "--seeds", "2", "--set", "iters=3", "--set", "hidden=4"),
 }

@@ -47,10 +47,14 @@ BAD_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
     "params-not-table": ("params = 5\n", ("params", "table")),
     "title-int": ("title = 5\n", ("title", "expected a string", "an integer")),
     "summary-list": ("summary = [1]\n", ("summary", "expected a string", "an array")),
-    "identical-variants": ('[[variants]]\nname = "a"\nlr = 0.1\n[[variants]]\nname = "b"\nlr = 0.1\n',
-                           ("variants", "'a'", "'b'", "same parameters")),
-    "same-name-twice": ('[[variants]]\nname = "a"\nlr = 0.1\n[[variants]]\nname = "a"\nlr = 0.2\n',
-                        ("variants", "'a'", "used twice")),
+    "identical-variants": (
+        '[[variants]]\nname = "a"\nlr = 0.1\n[[variants]]\nname = "b"\nlr = 0.1\n',
+        ("variants", "'a'", "'b'", "same parameters"),
+    ),
+    "same-name-twice": (
+        '[[variants]]\nname = "a"\nlr = 0.1\n[[variants]]\nname = "a"\nlr = 0.2\n',
+        ("variants", "'a'", "used twice"),
+    ),
     "variant-without-name": ("[[variants]]\nlr = 0.1\n", ("variant #1", "needs a name")),
     "variant-bad-value": ('[[variants]]\nname = "v"\nmomentum = 2\n', ("variant 'v'", "momentum", "not allowed")),
     "seeds-zero": ("seeds = 0\n", ("seeds", "not allowed")),
@@ -114,8 +118,13 @@ def test_list_shows_the_good_and_marks_each_bad_file_invalid(tmp_path):
     (folder / "good.toml").write_text(HEADER + 'title = "My own"\n', encoding="utf-8")
 
     try:
-        result = subprocess.run([sys.executable, "-m", "regtui", "--list", "--scenarios-dir", str(folder)],
-                                capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            [sys.executable, "-m", "regtui", "--list", "--scenarios-dir", str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail("regtui --list hung on a folder of bad files")
     assert result.returncode == 0, result.stderr
@@ -146,29 +155,40 @@ scalars = st.one_of(
     st.text(max_size=12),
     st.sampled_from(["", "abc", "default", "kaiming", "batch", "0.1", "1e3", "true"]),
 )
-nested = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=12)
+nested = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
 # Mostly near-valid, so that most examples get past the first check and into the deeper ones.
 param_names = st.one_of(st.sampled_from(WD_PARAMS), st.sampled_from(WD_PARAMS), st.text(max_size=10))
-param_values = st.one_of(
-    st.integers(min_value=1, max_value=50), st.floats(min_value=0, max_value=1), scalars, nested)
+param_values = st.one_of(st.integers(min_value=1, max_value=50), st.floats(min_value=0, max_value=1), scalars, nested)
 param_tables = st.dictionaries(param_names, param_values, max_size=4)
 variant_tables = st.builds(
     lambda name, params: {**params, **({} if name is None else {"name": name})},
     st.one_of(st.sampled_from(["a", "b", "c"]), st.none(), st.sampled_from(["", "a"]), st.integers()),
-    param_tables)
-structured = st.fixed_dictionaries({
-    "experiment": st.one_of(st.just("weight-decay"), st.just("weight-decay"), st.sampled_from(KIND_NAMES), nested),
-}, optional={
-    "title": st.one_of(st.text(max_size=20), nested),
-    "summary": st.one_of(st.text(max_size=20), nested),
-    "params": st.one_of(param_tables, param_tables, nested),
-    "variants": st.one_of(st.lists(variant_tables, max_size=4), st.lists(variant_tables, max_size=4), nested),
-    "sweep": st.one_of(st.dictionaries(param_names, st.one_of(
-        st.lists(param_values, max_size=4), st.text(max_size=12), nested), max_size=2), nested),
-    "seeds": st.one_of(st.integers(min_value=-2, max_value=2000), st.integers(1, 3), nested),
-})
+    param_tables,
+)
+structured = st.fixed_dictionaries(
+    {
+        "experiment": st.one_of(st.just("weight-decay"), st.just("weight-decay"), st.sampled_from(KIND_NAMES), nested),
+    },
+    optional={
+        "title": st.one_of(st.text(max_size=20), nested),
+        "summary": st.one_of(st.text(max_size=20), nested),
+        "params": st.one_of(param_tables, param_tables, nested),
+        "variants": st.one_of(st.lists(variant_tables, max_size=4), st.lists(variant_tables, max_size=4), nested),
+        "sweep": st.one_of(
+            st.dictionaries(
+                param_names, st.one_of(st.lists(param_values, max_size=4), st.text(max_size=12), nested), max_size=2
+            ),
+            nested,
+        ),
+        "seeds": st.one_of(st.integers(min_value=-2, max_value=2000), st.integers(1, 3), nested),
+    },
+)
 documents = st.one_of(structured, structured, structured, st.dictionaries(st.text(max_size=10), nested, max_size=4))
+
 
 def toml_string(text: str) -> str:
     out = []
@@ -239,8 +259,13 @@ def test_the_writer_writes_toml_that_loads_as_written():
     """The generator above is only as good as its writer: a round trip through tomllib."""
     import tomllib
 
-    doc = {"experiment": "weight-decay", "title": 'q"\\\x01\x7f λ', "params": {"lr": 0.5, "iters": 3},
-           "variants": [{"name": "a", "lr": 1e-300}], "x": [[1, [2.5, float("inf")]], {"k": True}]}
+    doc = {
+        "experiment": "weight-decay",
+        "title": 'q"\\\x01\x7f λ',
+        "params": {"lr": 0.5, "iters": 3},
+        "variants": [{"name": "a", "lr": 1e-300}],
+        "x": [[1, [2.5, float("inf")]], {"k": True}],
+    }
     assert tomllib.loads(toml_document(doc)) == doc
 
 
@@ -253,10 +278,37 @@ texts = st.one_of(
     st.integers().map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.floats().map(lambda x: f"{x:.3e}"),
-    st.tuples(st.sampled_from(["", " ", "\t", "\n"]), st.integers(-5, 10**9).map(str), st.sampled_from(["", " "]))
-    .map("".join),
-    st.sampled_from(["true", "False", "YES", "off", "1", "0", "2", "nan", "-inf", "1e309", "1e-400", "-0", "0x10",
-                     "1_000", "1e3", "1.5e2", "٣", "default", "Batch", "kaiming ", "", "5e-324", "1e30", "1e31"]),
+    st.tuples(st.sampled_from(["", " ", "\t", "\n"]), st.integers(-5, 10**9).map(str), st.sampled_from(["", " "])).map(
+        "".join
+    ),
+    st.sampled_from(
+        [
+            "true",
+            "False",
+            "YES",
+            "off",
+            "1",
+            "0",
+            "2",
+            "nan",
+            "-inf",
+            "1e309",
+            "1e-400",
+            "-0",
+            "0x10",
+            "1_000",
+            "1e3",
+            "1.5e2",
+            "٣",
+            "default",
+            "Batch",
+            "kaiming ",
+            "",
+            "5e-324",
+            "1e30",
+            "1e31",
+        ]
+    ),
     st.integers(min_value=95, max_value=5000).map(lambda n: "9" * n),
 )
 

@@ -77,8 +77,12 @@ PEAK_OF_CHILD = textwrap.dedent("""
 
 def peak_kib(*commands: list[str]) -> list[int]:
     """The peak RSS of each command, run side by side (each measured in its own wrapper process)."""
-    procs = [subprocess.Popen([sys.executable, "-c", PEAK_OF_CHILD, *command], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for command in commands]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", PEAK_OF_CHILD, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for command in commands
+    ]
     peaks = []
     for proc in procs:
         try:
@@ -94,8 +98,19 @@ def peak_kib(*commands: list[str]) -> list[int]:
 
 def run_command(name: str, sets: tuple[str, ...]) -> list[str]:
     args = [a for s in sets for a in ("--set", s)]
-    return [sys.executable, "-m", "regtui", "--scenario", name, "--json", "--no-save", "--jobs", "1",
-            "--no-memory-check", *args]
+    return [
+        sys.executable,
+        "-m",
+        "regtui",
+        "--scenario",
+        name,
+        "--json",
+        "--no-save",
+        "--jobs",
+        "1",
+        "--no-memory-check",
+        *args,
+    ]
 
 
 def measured_growth(name: str, sets: tuple[str, ...], tiny: tuple[str, ...]) -> int:
@@ -130,5 +145,3 @@ def test_the_estimate_covers_the_dropout_scaling_demo():
     need, why = memory.estimate(make_plan("dropout", *sets))
     growth = measured_growth("dropout", sets, ("hidden=1", "layers=1", "iters=1", "n_points=2", "scaling_n=1"))
     assert need >= growth, f"estimate {memory.human(need)} ({why}) < measured {memory.human(growth)}"
-
-

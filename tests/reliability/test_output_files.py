@@ -47,8 +47,13 @@ def test_an_unwritable_out_is_refused_before_the_run(cli, tmp_path, forbid_runs,
 
 
 def test_the_out_checks_name_what_is_wrong(cli, tmp_path, forbid_runs):
-    expected = {"empty": "empty", "missing folder": "does not exist", "a directory": "directory",
-                "/dev/full": "not a regular file", "/proc/version": "cannot write"}
+    expected = {
+        "empty": "empty",
+        "missing folder": "does not exist",
+        "a directory": "directory",
+        "/dev/full": "not a regular file",
+        "/proc/version": "cannot write",
+    }
     for case, path in bad_out_cases(tmp_path).items():
         if case in expected:
             message = one_error_line(cli("--scenario", "bn-stats", "--out", path).stderr)
@@ -81,10 +86,15 @@ def _full_disk_for(target: Path, failing: str):
     return fail
 
 
-@pytest.mark.parametrize("failing", [
-    "replace",
-    pytest.param("fsync", marks=pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")),
-])
+@pytest.mark.parametrize(
+    "failing",
+    [
+        "replace",
+        pytest.param(
+            "fsync", marks=pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+        ),
+    ],
+)
 def test_a_failed_write_keeps_the_old_file_and_prints_the_document(cli, tmp_path, monkeypatch, failing):
     target = tmp_path / "result.json"
     old = b'{"an": "earlier, valid document"}\n'

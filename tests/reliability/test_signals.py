@@ -43,12 +43,19 @@ def check_interrupted_document(out: str, err: str, *, steps: bool = True) -> dic
     return doc
 
 
-@pytest.mark.parametrize(("signum", "code"), [
-    (signal.SIGINT, 130),
-    (signal.SIGTERM, 143),
-    pytest.param(getattr(signal, "SIGHUP", None), 129,
-                 marks=pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP here")),
-], ids=["SIGINT", "SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [
+        (signal.SIGINT, 130),
+        (signal.SIGTERM, 143),
+        pytest.param(
+            getattr(signal, "SIGHUP", None),
+            129,
+            marks=pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP here"),
+        ),
+    ],
+    ids=["SIGINT", "SIGTERM", "SIGHUP"],
+)
 def test_one_signal_prints_the_document_so_far(spawn, tmp_path, signum, code):
     proc, events = start_long_run(spawn, tmp_path)
     wait_until(file_has(events, '"Metrics"'), "a Metrics line in the events file", proc=proc)
@@ -103,7 +110,11 @@ def test_a_second_sigint_ends_a_run_stuck_in_one_call(tmp_path):
     events = tmp_path / "events.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-c", STUCK_DRIVER, "--scenario", "weight-decay", "--json", "--events", str(events)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         wait_until(events.exists, "the events file (the handlers are installed by then)", proc=proc)
         send(proc, signal.SIGINT)  # asks the run to stop at its next step, which never comes
@@ -152,8 +163,11 @@ def test_a_second_signal_inside_the_first_handler_does_not_deadlock():
 
 def test_sigkill_leaves_an_events_file_that_rebuilds(spawn, tmp_path, cli):
     proc, events = start_long_run(spawn, tmp_path)
-    wait_until(lambda: metric_steps(events.read_text(encoding="utf-8")) > 0 if events.exists() else False,
-               "a complete Metrics line in the events file", proc=proc)
+    wait_until(
+        lambda: metric_steps(events.read_text(encoding="utf-8")) > 0 if events.exists() else False,
+        "a complete Metrics line in the events file",
+        proc=proc,
+    )
     time.sleep(0.3)  # let it write a few more lines, so a cut last line is possible
     send(proc, signal.SIGKILL)
     finish(proc)
@@ -183,13 +197,36 @@ def test_sigkill_leaves_an_events_file_that_rebuilds(spawn, tmp_path, cli):
 COMPLETED = {
     "weight-decay": ("--scenario", "weight-decay", "--set", "iters=30", "--set", "hidden=8"),
     "weight-decay-seeds": ("--scenario", "weight-decay", "--set", "iters=20", "--set", "hidden=8", "--seeds", "2"),
-    "weight-decay-sweep": ("--scenario", "weight-decay", "--sweep", "weight_decay=0,0.1,1", "--set", "iters=20",
-                           "--set", "hidden=8"),
+    "weight-decay-sweep": (
+        "--scenario",
+        "weight-decay",
+        "--sweep",
+        "weight_decay=0,0.1,1",
+        "--set",
+        "iters=20",
+        "--set",
+        "hidden=8",
+    ),
     "dropout": ("--scenario", "dropout", "--set", "iters=20", "--set", "hidden=8", "--set", "scaling_n=100"),
     "bn": ("--scenario", "bn", "--set", "depth=5", "--set", "width=16", "--set", "train_steps=3"),
-    "bn-stats": ("--scenario", "bn-stats",),
-    "norms": ("--scenario", "norms", "--set", "steps=3", "--set", "train_samples=8", "--set", "test_samples=4",
-              "--set", "batch=4", "--set", "size=4"),
+    "bn-stats": (
+        "--scenario",
+        "bn-stats",
+    ),
+    "norms": (
+        "--scenario",
+        "norms",
+        "--set",
+        "steps=3",
+        "--set",
+        "train_samples=8",
+        "--set",
+        "test_samples=4",
+        "--set",
+        "batch=4",
+        "--set",
+        "size=4",
+    ),
 }
 
 
@@ -218,7 +255,6 @@ def test_rebuild_of_a_file_without_events_is_one_line(cli, tmp_path):
         assert result.stdout == ""
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("regtui: error: --rebuild"), result.stderr
-
 
 
 def test_a_ctrl_c_before_the_handlers_are_installed_still_prints_a_document(cli, monkeypatch):

@@ -70,8 +70,9 @@ def test_a_terminal_that_cannot_draw_is_one_line(pty_fds, term):
     _, slave = pty_fds
     # stdin and stdout a terminal (the isatty check passes), stderr a pipe to read the message from.
     try:
-        proc = subprocess.run([*REGTUI], stdin=slave, stdout=slave, stderr=subprocess.PIPE,
-                              env=env_with(TERM=term), timeout=TIMEOUT)
+        proc = subprocess.run(
+            [*REGTUI], stdin=slave, stdout=slave, stderr=subprocess.PIPE, env=env_with(TERM=term), timeout=TIMEOUT
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"the dashboard started on TERM={term} instead of refusing (killed after {TIMEOUT} s)")
     assert proc.returncode == 2, proc.stderr
@@ -79,12 +80,12 @@ def test_a_terminal_that_cannot_draw_is_one_line(pty_fds, term):
     assert f"TERM={term}" in message and "--scenario" in message, message
 
 
-NON_ASCII_SCENARIO = '''experiment = "bn-stats"
+NON_ASCII_SCENARIO = """experiment = "bn-stats"
 title = "Bätch stätistics — γ and λ ✓"
 summary = "naïve “quotes”, ±, →, 😀 and 日本語"
 [params]
 iters = 1
-'''
+"""
 
 COMMANDS = {
     "--list": ["--list", "--scenarios-dir", "{dir}"],
@@ -92,8 +93,6 @@ COMMANDS = {
     "text report": ["--scenario", "{dir}/unicode.toml"],  # bn-stats: its report and this file's title
     "one-line error": ["--scenario", "weight-decay", "--seeds", "600"],  # the message has a ×
 }
-
-
 
 
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])

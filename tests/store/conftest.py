@@ -34,8 +34,9 @@ def run():
     """A tiny headless weight-decay run (extra args appended); returns its JSON document."""
 
     def go(*extra, scenario="weight-decay"):
-        code, out, err = invoke("--scenario", scenario, "--json", "--device", "cpu",
-                                *(TINY if scenario == "weight-decay" else ()), *extra)
+        code, out, err = invoke(
+            "--scenario", scenario, "--json", "--device", "cpu", *(TINY if scenario == "weight-decay" else ()), *extra
+        )
         assert code == 0, err
         return json.loads(out)
 

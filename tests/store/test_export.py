@@ -20,14 +20,19 @@ def test_csv_is_tidy_and_holds_every_value(run, cli, tmp_path):
     assert list(series.columns) == ["run", "variant", "seed", "step", "metric", "value"]
     for variant in a["variants"]:
         for entry in variant["per_seed"]:
-            got = series[(series.run == 1) & (series.variant == variant["name"]) & (series.seed == entry["seed"])
-                         & (series.metric == "train_loss")].sort_values("step")
+            got = series[
+                (series.run == 1)
+                & (series.variant == variant["name"])
+                & (series.seed == entry["seed"])
+                & (series.metric == "train_loss")
+            ].sort_values("step")
             assert got.step.tolist() == entry["series"]["step"]
             assert got.value.tolist() == pytest.approx(entry["series"]["train_loss"], rel=1e-15)
     finals = pd.read_csv(out / "finals.csv")
     assert list(finals.columns) == ["run", "variant", "seed", "metric", "value"]
-    row = finals[(finals.run == 1) & (finals.seed == 1) & (finals.metric == "test_loss")
-                 & (finals.variant == "weight decay")]
+    row = finals[
+        (finals.run == 1) & (finals.seed == 1) & (finals.metric == "test_loss") & (finals.variant == "weight decay")
+    ]
     per_seed = next(v for v in a["variants"] if v["name"] == "weight decay")["per_seed"][1]["final"]
     assert row.value.item() == pytest.approx(per_seed["test_loss"], rel=1e-15)
     assert set(finals[finals.metric == "diverged"].value) == {0}  # flags as 1/0, so value stays numeric
@@ -38,7 +43,8 @@ def test_csv_is_tidy_and_holds_every_value(run, cli, tmp_path):
     assert len(tables[(tables.run == 2) & (tables.table == "bn1d")]) == len(bn1d["rows"]) * len(bn1d["columns"])
     wide = tables[(tables.run == 2) & (tables.table == "bn1d")].pivot(index="row", columns="column", values="value")
     assert wide["running_mean"].astype(float).tolist() == pytest.approx(
-        [r[bn1d["columns"].index("running_mean")] for r in bn1d["rows"]])
+        [r[bn1d["columns"].index("running_mean")] for r in bn1d["rows"]]
+    )
     layers = pd.read_csv(out / "layers.csv")
     std = layers[(layers.run == 3) & (layers.stat == "std") & (layers.variant == c["variants"][0]["name"])]
     assert std.value.tolist() == pytest.approx(c["variants"][0]["layers"]["std"], nan_ok=True)

@@ -16,8 +16,13 @@ LONG = ["--scenario", "weight-decay", "--json", "--device", "cpu", "--set", "ite
 
 
 def regtui(*args):
-    return subprocess.Popen([sys.executable, "-m", "regtui", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return subprocess.Popen(
+        [sys.executable, "-m", "regtui", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def wait_for_metrics(path, proc, timeout=90):
@@ -98,8 +103,12 @@ SAVER = textwrap.dedent("""
 
 def test_four_processes_saving_at_once_never_corrupt_the_store(tmp_path, runs_json):
     go = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", SAVER, str(go), "5"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(go), "5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
     time.sleep(1.0)  # let every process import and wait at the start line
     go.write_text("")
     ids = []
@@ -133,11 +142,13 @@ def test_real_headless_runs_saving_at_once(runs_json):
 
 def test_the_run_history_imports_no_torch(run):
     run()
-    code = ("import sys\nfrom regtui.cli import main\n"
-            "import regtui.store, regtui.store.commands, regtui.store.export, regtui.store.compare\n"
-            "sys.argv = ['regtui', 'runs', 'list']\n"
-            "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
-            "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    code = (
+        "import sys\nfrom regtui.cli import main\n"
+        "import regtui.store, regtui.store.commands, regtui.store.export, regtui.store.compare\n"
+        "sys.argv = ['regtui', 'runs', 'list']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "weight-decay" in result.stdout

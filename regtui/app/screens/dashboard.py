@@ -72,10 +72,16 @@ class DashboardScreen(Screen[None]):
         Binding("enter", "submit_field", "Run", show=False, priority=True),
     ]
     TYPING_KEYS: ClassVar[frozenset[str]] = frozenset(
-        {"run", "stop", "focus_picker", "focus_form", "focus_device"})  # letters a field takes
+        {"run", "stop", "focus_picker", "focus_form", "focus_device"}
+    )  # letters a field takes
     PRIORITY_KEYS: ClassVar[dict[str, str]] = {
-        "run": "r", "stop": "s", "focus_picker": "slash", "focus_form": "p", "focus_device": "d",
-        "leave_field": "escape"}  # a focused widget's own binding of the key (a view's d) wins
+        "run": "r",
+        "stop": "s",
+        "focus_picker": "slash",
+        "focus_form": "p",
+        "focus_device": "d",
+        "leave_field": "escape",
+    }  # a focused widget's own binding of the key (a view's d) wins
 
     def __init__(self, entries: list[Entry], start_index: int, options: Options) -> None:
         super().__init__()
@@ -101,9 +107,14 @@ class DashboardScreen(Screen[None]):
         # Training in a child process (its own GIL and core) unless a runner was given.
         self.trainer = make_trainer() if options.runner is None else None
         self.redraw = RedrawScheduler(
-            self, self._redraw, busy=self.run_active, alive=self._alive,
-            min_interval=options.min_interval, draw_factor=options.draw_factor,
-            contended=lambda: self.trainer is None or not own_core(), status=self._status,
+            self,
+            self._redraw,
+            busy=self.run_active,
+            alive=self._alive,
+            min_interval=options.min_interval,
+            draw_factor=options.draw_factor,
+            contended=lambda: self.trainer is None or not own_core(),
+            status=self._status,
         )
 
     @property
@@ -232,8 +243,13 @@ class DashboardScreen(Screen[None]):
         if entry.scenario is None:
             self.form = None
             self.plan, self.form_error = None, entry.error
-            slot.mount(Static("⚠ This file does not load (the message above says why); Run is off. "
-                              "Fix the file and restart, or pick another scenario.", classes="form-error-note"))
+            slot.mount(
+                Static(
+                    "⚠ This file does not load (the message above says why); Run is off. "
+                    "Fix the file and restart, or pick another scenario.",
+                    classes="form-error-note",
+                )
+            )
             self._update_replay()
             return
         texts = self.texts.get(entry.key) or default_texts(entry.scenario, self.options.seed)
@@ -318,8 +334,11 @@ class DashboardScreen(Screen[None]):
 
     def _experiment(self) -> str | None:
         state = self.run_state
-        if state is not None and (self.run_active() or self.entry.scenario is None
-                                  or state.plan.scenario.experiment == self.entry.scenario.experiment):
+        if state is not None and (
+            self.run_active()
+            or self.entry.scenario is None
+            or state.plan.scenario.experiment == self.entry.scenario.experiment
+        ):
             return state.plan.scenario.experiment
         return self.entry.scenario.experiment if self.entry.scenario else None
 
@@ -412,8 +431,9 @@ class DashboardScreen(Screen[None]):
         if state is not None:
             info = state.status_info()
         elif self.regtui.device is None:
-            info = StatusInfo(device="loading torch, finding devices…",
-                              status="run queued" if self.run_queued else "ready")
+            info = StatusInfo(
+                device="loading torch, finding devices…", status="run queued" if self.run_queued else "ready"
+            )
         else:
             info = StatusInfo(device=self.regtui.device)
         self.query_one(StatusBar).show(info)
@@ -443,8 +463,7 @@ class DashboardScreen(Screen[None]):
             self.notify(self.form_error or "choose a scenario first", title="cannot run", severity="error")
             return False
         if self.run_active():  # never throw a run's progress away on a stray key
-            self.notify("a run is going: s to stop it first", title="not restarted", severity="warning",
-                        timeout=4)
+            self.notify("a run is going: s to stop it first", title="not restarted", severity="warning", timeout=4)
             return False
         if self.regtui.device is None:  # torch is still loading: run as soon as it is ready
             self.run_queued = True
@@ -469,20 +488,28 @@ class DashboardScreen(Screen[None]):
     def _run_in_thread(self, state: RunState) -> None:
         # A daemon thread, not a Textual worker: asyncio joins its default executor's threads on
         # exit, so quitting would wait for the step under way; the cancel flag stops the run.
-        threading.Thread(target=self._run_body, args=(state,), name=f"regtui-run-{state.run_id}",
-                         daemon=True).start()
+        threading.Thread(target=self._run_body, args=(state,), name=f"regtui-run-{state.run_id}", daemon=True).start()
 
     def _run_body(self, state: RunState) -> None:
-        saver = run_saving.RunSaver(state.plan, state.device, save=self.options.save,  # the run history
-                                    runs_dir=self.options.runs_dir)
+        saver = run_saving.RunSaver(
+            state.plan,
+            state.device,
+            save=self.options.save,  # the run history
+            runs_dir=self.options.runs_dir,
+        )
         try:
             runner = self.options.runner or (self.trainer.run if self.trainer is not None else None)
             if runner is None:
                 from regtui.engine import run_plan
 
                 runner = run_plan
-            finished = runner(state.plan, state.device, emit=saver.sink(state.collector), cancel=state.cancel,
-                              threads=self.options.threads)
+            finished = runner(
+                state.plan,
+                state.device,
+                emit=saver.sink(state.collector),
+                cancel=state.cancel,
+                threads=self.options.threads,
+            )
             saver.end(state.collector)
             self.post_message(RunEnded(state.run_id, finished.status, finished.error, finished.elapsed_s))
         except BaseException as exc:  # a failure is a message, never a dead app
@@ -514,14 +541,17 @@ class DashboardScreen(Screen[None]):
         self._update_tabs()
         self.redraw.now(force=True)
 
-    def open_stored(self, plan: sc.Plan, collector: Collector, status: str, elapsed_s: float | None,
-                    device: str) -> bool:
+    def open_stored(
+        self, plan: sc.Plan, collector: Collector, status: str, elapsed_s: float | None, device: str
+    ) -> bool:
         """Show a stored run (the History view's) in every view, read-only, as if it had just run."""
         if self.run_active():
             self.notify("a run is going on: stop it (s) first", title="cannot open the run", severity="error")
             return False
-        index = next((i for i, e in enumerate(self.entries)
-                      if e.scenario is not None and e.scenario.path == plan.scenario.path), None)
+        index = next(
+            (i for i, e in enumerate(self.entries) if e.scenario is not None and e.scenario.path == plan.scenario.path),
+            None,
+        )
         if index is not None:
             self.select_entry(index)
         self._next_run_id += 1
@@ -640,5 +670,4 @@ class DashboardScreen(Screen[None]):
         yield SystemCommand("Scenarios", "Focus the scenario picker (/)", self.action_focus_picker)
         yield SystemCommand("Parameters", "Focus the parameter form (p)", self.action_focus_form)
         yield SystemCommand("Device", "Focus the device selector (d)", self.action_focus_device)
-        yield SystemCommand("Reset parameters", "Back to the scenario's defaults (ctrl+r)",
-                            self.action_reset_params)
+        yield SystemCommand("Reset parameters", "Back to the scenario's defaults (ctrl+r)", self.action_reset_params)

@@ -22,4 +22,5 @@ class ExplainTab(View):
         scenario = entry.scenario
         title = scenario.title if scenario else entry.label
         self.query_one(Explanation).show(
-            title, scenario.summary if scenario else "", scenario.explanation if scenario else "", entry.error)
+            title, scenario.summary if scenario else "", scenario.explanation if scenario else "", entry.error
+        )

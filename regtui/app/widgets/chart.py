@@ -25,7 +25,6 @@ from textual_plotext import PlotextPlot
 
 from regtui.app import plotting
 
-
 DENSE = 4  # more variants than this: one is focused from the start
 SPLITS = ("both", "train", "test")
 POINT_MARKS = 60  # series with at most this many points get a marker per point over a thin line
@@ -99,8 +98,9 @@ class LiveChart(PlotextPlot):
 
     def draw_order(self, count: int) -> list[int]:
         """The variant indices to draw: hidden ones left out, the focused one last (on top)."""
-        order = [vi for vi in range(count)
-                 if vi >= len(self.variant_names) or self.variant_names[vi] not in self.hidden]
+        order = [
+            vi for vi in range(count) if vi >= len(self.variant_names) or self.variant_names[vi] not in self.hidden
+        ]
         if self.focus_variant in order:
             order.remove(self.focus_variant)
             order.append(self.focus_variant)
@@ -165,8 +165,15 @@ class LiveChart(PlotextPlot):
         self.plt.title(text)
 
     def line(
-        self, xs: list[float], ys: list[float], *, marker: str, color: str, label: str | None = None,
-        key: str | None = None, scatter: bool = False,
+        self,
+        xs: list[float],
+        ys: list[float],
+        *,
+        marker: str,
+        color: str,
+        label: str | None = None,
+        key: str | None = None,
+        scatter: bool = False,
     ) -> None:
         """Draw one series (already finite and, on a log axis, already log10)."""
         if key is not None:

@@ -33,8 +33,15 @@ class FitChart(LiveChart):
             if not self.shows_metric(f"{part}_loss"):
                 continue
             xs, ys = plotting.finite_pairs(points.get("x", []), points.get("y", []))
-            self.line(xs, ys, marker=plotting.DATA_MARKERS[part], color=color,
-                      label=f"{part} data", key=f"data/{part}", scatter=True)
+            self.line(
+                xs,
+                ys,
+                marker=plotting.DATA_MARKERS[part],
+                color=color,
+                label=f"{part} data",
+                key=f"data/{part}",
+                scatter=True,
+            )
             all_x += xs
             all_y += ys
         for vi, rec, curve in curves:
@@ -43,14 +50,14 @@ class FitChart(LiveChart):
             spread = curve.get("y_std")
             if spread and any(finite(s) for s in spread):
                 for sign in (1, -1):
-                    band = [m + sign * s if finite(m) and finite(s) else None
-                            for m, s in zip(ys, spread)]
+                    band = [m + sign * s if finite(m) and finite(s) else None for m, s in zip(ys, spread)]
                     bx, by = plotting.finite_pairs(curve.get("x", []), band)
                     self.line(bx, by, marker=plotting.BAND_MARKER, color=color)
                     all_y += by
             xs, ys = plotting.finite_pairs(curve.get("x", []), ys)
-            self.line(xs, ys, marker=plotting.marker(vi, 0), color=color,
-                      label=str(rec["name"]), key=f"{rec['name']}/fit")
+            self.line(
+                xs, ys, marker=plotting.marker(vi, 0), color=color, label=str(rec["name"]), key=f"{rec['name']}/fit"
+            )
             all_x += xs
             all_y += ys
         note = self.choice_note()

@@ -39,8 +39,9 @@ class LayersChart(LiveChart):
             if bad is not None:
                 label += f" · inf/NaN at layer {bad}"
                 marks.append((vi, int(bad)))
-            self.line(xs, ys, marker=plotting.marker(vi, 0), color=self.variant_color(vi),
-                      label=label, key=str(rec["name"]))
+            self.line(
+                xs, ys, marker=plotting.marker(vi, 0), color=self.variant_color(vi), label=label, key=str(rec["name"])
+            )
             all_x += xs
             all_y += ys
         for vi, layer in marks:

@@ -11,8 +11,7 @@ from regtui.app.widgets.chart import LiveChart
 
 def metric_names(records: list[dict[str, Any]]) -> list[str]:
     """Every per-step metric, train first, then test, then the rest."""
-    return plotting.order_metrics(
-        name for rec in records for name in rec.get("series", {}) if name != "step")
+    return plotting.order_metrics(name for rec in records for name in rec.get("series", {}) if name != "step")
 
 
 class LossChart(LiveChart):
@@ -26,9 +25,7 @@ class LossChart(LiveChart):
         self.remember(records)
         self.set_variants([str(rec["name"]) for rec in records])
         metrics = [m for m in metric_names(records) if self.shows_metric(m)]
-        values = [
-            v for rec in records for name in metrics for v in rec["series"].get(name, ())
-        ]
+        values = [v for rec in records for name in metrics for v in rec["series"].get(name, ())]
         if not any(finite(v) for v in values):
             self.empty("loss · waiting for data")
             return
@@ -51,10 +48,7 @@ class LossChart(LiveChart):
                 if spread and any(finite(s) for s in spread):
                     banded = True
                     for sign in (1, -1):
-                        band = [
-                            m + sign * s if finite(m) and finite(s) else None
-                            for m, s in zip(mean, spread)
-                        ]
+                        band = [m + sign * s if finite(m) and finite(s) else None for m, s in zip(mean, spread)]
                         bx, by = plotting.finite_pairs(std.get("step", steps), band, positive=log)
                         if log:
                             by = plotting.log10s(by)
@@ -64,16 +58,22 @@ class LossChart(LiveChart):
                 if log:
                     ys = plotting.log10s(ys)
                 # The legend (with each variant's final values) is the FinalsLine below.
-                self.line(xs, ys, marker=plotting.marker(vi, plotting.metric_rank(name)),
-                          color=color, key=f"{rec['name']}/{name}")
+                self.line(
+                    xs,
+                    ys,
+                    marker=plotting.marker(vi, plotting.metric_rank(name)),
+                    color=color,
+                    key=f"{rec['name']}/{name}",
+                )
                 all_x += xs
                 all_y += ys
         title = "loss" + (" · log y" if log else "")
         if banded:
             title += " · mean ± std over seeds"
         if len(metrics) > 1:
-            key = "  ".join(f"{plotting.marker(0, plotting.metric_rank(m))} {plotting.metric_label(m)}"
-                            for m in metrics)
+            key = "  ".join(
+                f"{plotting.marker(0, plotting.metric_rank(m))} {plotting.metric_label(m)}" for m in metrics
+            )
             title += f" · {key} (shape per variant)"
         note = self.choice_note()
         self.set_title(title + (f" · {note}" if note else ""))

@@ -39,8 +39,9 @@ def default_texts(scenario: sc.Scenario, seed: int = 0) -> dict[str, str]:
         if listed:
             texts[name] = ", ".join(value_text(v) for v in listed)
     key, values = next(iter(scenario.sweep.items()), ("", ()))
-    texts.update(seed=str(seed), seeds=str(scenario.seeds), sweep_key=key,
-                 sweep_values=",".join(value_text(v) for v in values))
+    texts.update(
+        seed=str(seed), seeds=str(scenario.seeds), sweep_key=key, sweep_values=",".join(value_text(v) for v in values)
+    )
     return texts
 
 
@@ -124,8 +125,10 @@ class ParamForm(VerticalScroll, can_focus=False):
             names = [v.name for v in self.scenario.variants if p.name in v.overrides]
             if len(names) > 1:
                 hint = Static(f"  per variant: {', '.join(names)}", classes="field-hint")
-                hint.tooltip = ("One value per variant, comma-separated (like --set KEY=V1,V2); "
-                                "a single value applies to all of them and merges them.")
+                hint.tooltip = (
+                    "One value per variant, comma-separated (like --set KEY=V1,V2); "
+                    "a single value applies to all of them and merges them."
+                )
                 yield hint
             elif names:
                 varied = self._variant_values(p.name)
@@ -136,10 +139,16 @@ class ParamForm(VerticalScroll, can_focus=False):
         yield from self._field("seed", "seed", "integer >= 0", "base seed (models use seed, seed+1, …)")
         yield from self._field("seeds", "seeds", "integer >= 1", "repeat every variant over N seeds (mean ± std)")
         numeric = [p.name for p in self.spec.params if p.numeric]
-        yield from self._field("sweep_key", "sweep key", "none", "numeric parameter to sweep (empty: no sweep)",
-                               SuggestFromList(numeric, case_sensitive=True))
-        yield from self._field("sweep_values", "sweep values", "e.g. 0,1e-3,1e-2",
-                               "comma-separated values of the swept parameter")
+        yield from self._field(
+            "sweep_key",
+            "sweep key",
+            "none",
+            "numeric parameter to sweep (empty: no sweep)",
+            SuggestFromList(numeric, case_sensitive=True),
+        )
+        yield from self._field(
+            "sweep_values", "sweep values", "e.g. 0,1e-3,1e-2", "comma-separated values of the swept parameter"
+        )
         yield Static("", id="form-error")
         with Horizontal(id="form-buttons"):
             yield Button("Run r", id="run-button", variant="success", compact=True)
@@ -149,8 +158,14 @@ class ParamForm(VerticalScroll, can_focus=False):
     def _field(self, key: str, label: str, placeholder: str, help: str, suggester: Any = None) -> ComposeResult:
         with Horizontal(classes="field"):
             yield Label(label, classes="field-name")
-            field = Input(self.texts.get(key, ""), placeholder=placeholder, id=f"field-{key}",
-                          compact=True, suggester=suggester, select_on_focus=False)
+            field = Input(
+                self.texts.get(key, ""),
+                placeholder=placeholder,
+                id=f"field-{key}",
+                compact=True,
+                suggester=suggester,
+                select_on_focus=False,
+            )
             field.tooltip = help
             yield field
         yield Static("", id=f"error-{key}", classes="field-error")
@@ -179,7 +194,7 @@ class ParamForm(VerticalScroll, can_focus=False):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id and event.input.id.startswith("field-"):
-            self.texts[event.input.id[len("field-"):]] = event.value
+            self.texts[event.input.id[len("field-") :]] = event.value
             event.stop()
             self.validate()
 
@@ -215,8 +230,10 @@ class ParamForm(VerticalScroll, can_focus=False):
                     values[p.name] = tuple(p.parse(t) for t in text.split(","))
                     listed[p.name] = tuple(per)
                     if len(values[p.name]) != len(per):
-                        raise ConfigError(f"{p.name}: {len(values[p.name])} values for {len(per)} variants; "
-                                          "give one per variant, or one for all")
+                        raise ConfigError(
+                            f"{p.name}: {len(values[p.name])} values for {len(per)} variants; "
+                            "give one per variant, or one for all"
+                        )
                 else:
                     values[p.name] = p.parse(text)
                     if per:
@@ -237,15 +254,21 @@ class ParamForm(VerticalScroll, can_focus=False):
                 try:
                     sweep = sc.parse_sweeps(self.spec, [f"{key}={raw}"])
                 except ConfigError as exc:
-                    errors["sweep_key" if key not in {p.name for p in self.spec.params} or
-                           "not numeric" in str(exc) else "sweep_values"] = str(exc)
+                    errors[
+                        "sweep_key"
+                        if key not in {p.name for p in self.spec.params} or "not numeric" in str(exc)
+                        else "sweep_values"
+                    ] = str(exc)
         plan = None
         form_error = None
         if not errors:
             defaults = self.scenario.defaults()
-            sets = {k: v for k, v in values.items()
-                    if (k in listed and v != listed[k])  # a per-variant list that changed, or one value for all
-                    or (k not in listed and (v != defaults.get(k) or type(v) is not type(defaults.get(k))))}
+            sets = {
+                k: v
+                for k, v in values.items()
+                if (k in listed and v != listed[k])  # a per-variant list that changed, or one value for all
+                or (k not in listed and (v != defaults.get(k) or type(v) is not type(defaults.get(k))))
+            }
             try:
                 plan = sc.plan(self.scenario, sets, sweep, seed, seeds)
             except ConfigError as exc:
@@ -259,10 +282,10 @@ class ParamForm(VerticalScroll, can_focus=False):
 
     def _show_errors(self, errors: dict[str, str], form_error: str | None) -> None:
         for field in self.query(Input):
-            key = (field.id or "")[len("field-"):]
+            key = (field.id or "")[len("field-") :]
             field.set_class(key in errors, "invalid")
         for box in self.query(".field-error").results(Static):
-            key = (box.id or "")[len("error-"):]
+            key = (box.id or "")[len("error-") :]
             message = errors.get(key)
             box.set_class(message is not None, "shown")
             box.update(f"⚠ {message}" if message else "")

@@ -20,10 +20,7 @@ class ScenarioPicker(OptionList):
     """
 
     def __init__(self, entries: list[Entry], *, id: str | None = None) -> None:
-        options = [
-            Option(Text(e.label, style="" if e.scenario else "red"), id=str(i))
-            for i, e in enumerate(entries)
-        ]
+        options = [Option(Text(e.label, style="" if e.scenario else "red"), id=str(i)) for i, e in enumerate(entries)]
         super().__init__(*options, id=id)
         self.entries = entries
         self.border_title = "Scenarios"

@@ -17,6 +17,9 @@ class ScenarioSelect(Select[int]):
     def __init__(self, entries: list[Entry], value: int, *, id: str | None = None) -> None:
         super().__init__(
             [(e.label, i) for i, e in enumerate(entries)],
-            value=value, allow_blank=False, compact=True, id=id,
+            value=value,
+            allow_blank=False,
+            compact=True,
+            id=id,
         )
         self.entries = entries

@@ -89,8 +89,10 @@ def summary_table(value: Any, records: list[dict[str, Any]]) -> tuple[list[str],
             extra = []
         # The joined results come right after the row's name, where a narrow screen still shows them.
         head, rest = columns[:1], columns[1:]
-        rows = [(str(i), [r.get(c) for c in head] + [cells[i].get(c) for c in extra] + [r.get(c) for c in rest])
-                for i, r in enumerate(value)]
+        rows = [
+            (str(i), [r.get(c) for c in head] + [cells[i].get(c) for c in extra] + [r.get(c) for c in rest])
+            for i, r in enumerate(value)
+        ]
         return head + extra + rest, rows
     if isinstance(value, dict):
         rows = []
@@ -122,7 +124,8 @@ def _matches(row: dict[str, Any], records: list[dict[str, Any]]) -> list[tuple[s
         label = str(rec.get("name", ""))
         parts = [p for p in label.split(" · ") if p]
         hit = (len(norm) >= 3 and name.startswith(norm)) or any(
-            len(p) >= 3 and name.startswith(p.lower()) for p in parts)
+            len(p) >= 3 and name.startswith(p.lower()) for p in parts
+        )
         if hit:
             rest = [p for p in parts if not name.startswith(p.lower())]
             found.append((" · ".join(rest), rec))

@@ -84,8 +84,10 @@ class StatsView(VerticalScroll):
             table.upsert((k, [row[i] for i in order]) for k, row in latest.items())
             shown = table.row_count
             keyed = f" · latest row per {', '.join(key)}" if index else ""
-            self.captions[name].update(f"{name} · {shown} rows shown of {total}{keyed} · highlighted: changed last"
-                                       " · ←/→ scroll · run = running, b = batch")
+            self.captions[name].update(
+                f"{name} · {shown} rows shown of {total}{keyed} · highlighted: changed last"
+                " · ←/→ scroll · run = running, b = batch"
+            )
 
 
 def _ident(name: str) -> str:

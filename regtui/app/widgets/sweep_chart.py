@@ -56,24 +56,36 @@ class SweepChart(LiveChart):
                     for sign in (1, -1):
                         bx, by = plotting.finite_pairs(
                             [x for x, _ in items],
-                            [p.get(metric) + sign * s if finite(p.get(metric)) and finite(s) else None
-                             for (_, p), s in zip(items, spread)], positive=ylog)
+                            [
+                                m + sign * s if finite(m := p.get(metric)) and finite(s) else None
+                                for (_, p), s in zip(items, spread)
+                            ],
+                            positive=ylog,
+                        )
                         if ylog:
                             by = plotting.log10s(by)
                         self.line(bx, by, marker=plotting.BAND_MARKER, color=color)
                         all_y += by
-                xs, ys = plotting.finite_pairs([x for x, _ in items], [p.get(metric) for _, p in items],
-                                               positive=ylog)
+                xs, ys = plotting.finite_pairs([x for x, _ in items], [p.get(metric) for _, p in items], positive=ylog)
                 if ylog:
                     ys = plotting.log10s(ys)
                 label = " · ".join(s for s in (group, plotting.metric_label(metric)) if s)
-                self.line(xs, ys, marker=plotting.marker(gi, plotting.metric_rank(metric)), color=color,
-                          label=label, key=f"{group}/{metric}")
+                self.line(
+                    xs,
+                    ys,
+                    marker=plotting.marker(gi, plotting.metric_rank(metric)),
+                    color=color,
+                    label=label,
+                    key=f"{group}/{metric}",
+                )
                 all_y += ys
-        self.set_title(f"final {' / '.join(plotting.metric_label(m) for m in metrics)} vs {key}"
-                       + (" · log x" if xlog else "") + (" · log y" if ylog else "")
-                       + (" · ± std over seeds" if banded else "")
-                       + (f" · {self.choice_note()}" if self.choice_note() else ""))
+        self.set_title(
+            f"final {' / '.join(plotting.metric_label(m) for m in metrics)} vs {key}"
+            + (" · log x" if xlog else "")
+            + (" · log y" if ylog else "")
+            + (" · ± std over seeds" if banded else "")
+            + (f" · {self.choice_note()}" if self.choice_note() else "")
+        )
         self.plt.xlabel(key)
         self.plt.xticks(xticks, xlabels)
         yt, yl = plotting.log_ticks(all_y or [0.0]) if ylog else plotting.linear_ticks(all_y or [0.0])

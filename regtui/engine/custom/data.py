@@ -48,8 +48,14 @@ class Data:
         return tuple(self.x_train.shape[1:])
 
     def describe(self) -> dict[str, Any]:
-        return {"source": self.name, "task": self.task, "outputs": self.outputs,
-                "input_shape": list(self.input_shape), "train": len(self.x_train), "test": len(self.x_test)}
+        return {
+            "source": self.name,
+            "task": self.task,
+            "outputs": self.outputs,
+            "input_shape": list(self.input_shape),
+            "train": len(self.x_train),
+            "test": len(self.x_test),
+        }
 
 
 # --- generators ------------------------------------------------------------------------------
@@ -98,14 +104,15 @@ def _images(d: dict[str, Any], g: torch.Generator) -> tuple[torch.Tensor, torch.
     cy = (s - 1) / 2 + s / 4 * torch.sin(angle) + 0.5 * torch.randn(n, generator=g)
     cx = (s - 1) / 2 + s / 4 * torch.cos(angle) + 0.5 * torch.randn(n, generator=g)
     grid = torch.arange(s).float()
-    blob = torch.exp(-((grid.view(1, s, 1) - cy.view(n, 1, 1)) ** 2 + (grid.view(1, 1, s) - cx.view(n, 1, 1)) ** 2)
-                     / (2 * (s / 8) ** 2))
+    blob = torch.exp(
+        -((grid.view(1, s, 1) - cy.view(n, 1, 1)) ** 2 + (grid.view(1, 1, s) - cx.view(n, 1, 1)) ** 2)
+        / (2 * (s / 8) ** 2)
+    )
     x = blob.unsqueeze(1).expand(n, c, s, s) + d["noise"] * torch.randn(n, c, s, s, generator=g)
     return x.contiguous(), y
 
 
-GENERATORS = {"regression": _regression, "moons": _moons, "circles": _circles, "spirals": _spirals,
-              "images": _images}
+GENERATORS = {"regression": _regression, "moons": _moons, "circles": _circles, "spirals": _spirals, "images": _images}
 
 
 # --- digits ----------------------------------------------------------------------------------
@@ -117,8 +124,9 @@ def load_digits() -> tuple[torch.Tensor, torch.Tensor]:
     try:
         from sklearn.datasets import load_digits as sk_load
     except ImportError:
-        raise ConfigError(f"data source 'digits' needs scikit-learn, which is not installed: {cs.DIGITS_HINT}") \
-            from None
+        raise ConfigError(
+            f"data source 'digits' needs scikit-learn, which is not installed: {cs.DIGITS_HINT}"
+        ) from None
     bunch = sk_load()
     x = torch.tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
     return x, torch.tensor(bunch.target, dtype=torch.int64)
@@ -139,7 +147,7 @@ def read_idx(path: Path) -> torch.Tensor:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ConfigError(f"{path}: not an idx-ubyte file (bad magic number)")
     ndim = raw[3]
-    dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+    dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     start = 4 + 4 * ndim
     if len(raw) - start != math.prod(dims):
         raise ConfigError(f"{path}: holds {len(raw) - start} bytes of data, its header says {math.prod(dims)}")
@@ -168,9 +176,14 @@ class _CifarUnpickler(pickle.Unpickler):
     """Only what CIFAR-10's batches hold: numpy arrays (and the dicts, lists and bytes around them)."""
 
     ALLOWED: ClassVar[set[tuple[str, str]]] = {
-               ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-               ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
-               ("numpy._core.multiarray", "scalar"), ("_codecs", "encode")}
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("_codecs", "encode"),
+    }
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in self.ALLOWED:
@@ -248,13 +261,16 @@ def call_data_factory(ref: str, args: dict[str, Any], base: Path) -> tuple[torch
     except Exception as exc:
         raise ConfigError(f"data: factory {ref!r} failed: {type(exc).__name__}: {exc}") from None
     if not isinstance(out, (tuple, list)) or len(out) != 4 or not all(isinstance(t, torch.Tensor) for t in out):
-        raise ConfigError(f"data: factory {ref!r} must return (x_train, y_train, x_test, y_test) tensors, "
-                          f"got {type(out).__name__}")
+        raise ConfigError(
+            f"data: factory {ref!r} must return (x_train, y_train, x_test, y_test) tensors, got {type(out).__name__}"
+        )
     x_train, y_train, x_test, y_test = out
     for name, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
         if x.dim() < 2 or len(x) != len(y):
-            raise ConfigError(f"data: factory {ref!r}: x_{name} {tuple(x.shape)} and y_{name} {tuple(y.shape)} "
-                              "must be (N, …) and (N, …) with the same N")
+            raise ConfigError(
+                f"data: factory {ref!r}: x_{name} {tuple(x.shape)} and y_{name} {tuple(y.shape)} "
+                "must be (N, …) and (N, …) with the same N"
+            )
     if x_train.shape[1:] != x_test.shape[1:]:
         raise ConfigError(f"data: factory {ref!r}: x_train is {tuple(x_train.shape)}, x_test {tuple(x_test.shape)}")
     if len(x_train) == 0:
@@ -305,7 +321,7 @@ def load(tables: dict[str, Any], base: Path, p: dict[str, Any], seed: int) -> Da
         n = len(x_all)
         perm = torch.randperm(n, generator=g)
         n_test = max(1, min(n - 1, round(p["test_fraction"] * n)))
-        train_idx, test_idx = perm[: n - n_test], perm[n - n_test:]
+        train_idx, test_idx = perm[: n - n_test], perm[n - n_test :]
         x_train, y_train, x_test, y_test = x_all[train_idx], y_all[train_idx], x_all[test_idx], y_all[test_idx]
     else:
         perm = torch.randperm(len(x_train), generator=g)  # a seeded subset when train_size caps it

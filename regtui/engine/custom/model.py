@@ -38,8 +38,14 @@ def _layer(layer: dict[str, Any], shape: tuple[int, ...], outputs: int, dropout:
     if kind == "linear":
         return nn.Linear(shape[0], layer.get("out", outputs), bias=layer.get("bias", True))
     if kind == "conv2d":
-        return nn.Conv2d(shape[0], layer["out"], layer.get("kernel", 3), stride=layer.get("stride", 1),
-                         padding=layer.get("padding", 0), bias=layer.get("bias", True))
+        return nn.Conv2d(
+            shape[0],
+            layer["out"],
+            layer.get("kernel", 3),
+            stride=layer.get("stride", 1),
+            padding=layer.get("padding", 0),
+            bias=layer.get("bias", True),
+        )
     if kind in ("maxpool", "avgpool"):
         k = layer.get("kernel", 2)
         pool: type[nn.MaxPool2d | nn.AvgPool2d] = nn.MaxPool2d if kind == "maxpool" else nn.AvgPool2d
@@ -65,8 +71,9 @@ def _layer(layer: dict[str, Any], shape: tuple[int, ...], outputs: int, dropout:
     raise ConfigError(f"unknown layer type {kind!r}")  # validated before; not reached
 
 
-def declarative(layers: list[dict[str, Any]], shape: tuple[int, ...], outputs: int,
-                params: dict[str, Any]) -> tuple[nn.Sequential, list[str]]:
+def declarative(
+    layers: list[dict[str, Any]], shape: tuple[int, ...], outputs: int, params: dict[str, Any]
+) -> tuple[nn.Sequential, list[str]]:
     """The layer list as an ``nn.Sequential`` (PyTorch's default init from the global RNG) and its names."""
     layers = list(layers)
     shapes = cs.layer_shapes(layers, shape, outputs, params)
@@ -90,8 +97,9 @@ def from_factory(ref: str, args: dict[str, Any], base: Path) -> tuple[nn.Module,
     return model, names or [""]
 
 
-def build(tables: dict[str, Any], base: Path, shape: tuple[int, ...], outputs: int,
-          params: dict[str, Any]) -> tuple[nn.Module, list[tuple[str, nn.Module]]]:
+def build(
+    tables: dict[str, Any], base: Path, shape: tuple[int, ...], outputs: int, params: dict[str, Any]
+) -> tuple[nn.Module, list[tuple[str, nn.Module]]]:
     """The model (on the CPU) and its observed layers, checked by a dry forward."""
     spec = tables["model"]
     model: nn.Module
@@ -106,12 +114,10 @@ def build(tables: dict[str, Any], base: Path, shape: tuple[int, ...], outputs: i
     return model, observed
 
 
-def dry_forward(model: nn.Module, shape: tuple[int, ...], outputs: int,
-                observed: list[tuple[str, nn.Module]]) -> None:
+def dry_forward(model: nn.Module, shape: tuple[int, ...], outputs: int, observed: list[tuple[str, nn.Module]]) -> None:
     """A 2-sample forward of zeros in eval mode; a shape error names the layer it happened in."""
     current: list[str] = []
-    handles = [m.register_forward_pre_hook(lambda mod, inp, name=name: current.append(name))
-               for name, m in observed]
+    handles = [m.register_forward_pre_hook(lambda mod, inp, name=name: current.append(name)) for name, m in observed]
     was_training = model.training
     model.eval()
     try:
@@ -120,16 +126,16 @@ def dry_forward(model: nn.Module, shape: tuple[int, ...], outputs: int,
     except Exception as exc:
         where = f" in layer {current[-1]}" if current else ""
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"model: the forward pass of a {(2, *shape)} batch failed{where}: {first}") \
-            from None
+        raise ConfigError(f"model: the forward pass of a {(2, *shape)} batch failed{where}: {first}") from None
     finally:
         for h in handles:
             h.remove()
         model.train(was_training)
     if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[1] != outputs:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ConfigError(f"model: the output for a (2, {', '.join(map(str, shape))}) batch is {got}; "
-                          f"the data needs (2, {outputs})")
+        raise ConfigError(
+            f"model: the output for a (2, {', '.join(map(str, shape))}) batch is {got}; the data needs (2, {outputs})"
+        )
 
 
 def has_train_mode_layers(model: nn.Module) -> bool:

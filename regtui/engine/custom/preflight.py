@@ -54,8 +54,9 @@ def check(tables: dict[str, Any], base: Path, runs: Any) -> None:
     losses = {r.params["loss"] for r in runs}
     params = runs[0].params
     refs = [t["factory"] for t in (tables["model"], tables["data"]) if "factory" in t]
-    key = json.dumps([tables, str(base), sorted(losses), [_version(r, base) for r in refs]], sort_keys=True,
-                     default=str)
+    key = json.dumps(
+        [tables, str(base), sorted(losses), [_version(r, base) for r in refs]], sort_keys=True, default=str
+    )
     if key not in _CACHE:
         try:
             _check(tables, base, losses, params)

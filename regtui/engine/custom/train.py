@@ -51,8 +51,17 @@ from regtui.events import Final, LayerStats, Metrics, RunSpec, Summary, TableRow
 from regtui.scenario import Plan
 
 EVAL_BATCH = 1024  # test samples per forward when evaluating
-RUNNING_COLUMNS = ("variant", "seed", "step", "layer", "feature", "running_mean", "running_var",
-                   "batch_mean", "batch_var")
+RUNNING_COLUMNS = (
+    "variant",
+    "seed",
+    "step",
+    "layer",
+    "feature",
+    "running_mean",
+    "running_var",
+    "batch_mean",
+    "batch_var",
+)
 ORDER_SALT = 0x5EED  # the batch-order generator's seed is the run's seed xor this
 
 
@@ -65,8 +74,15 @@ def loss_name(p: dict[str, Any], task: str) -> str:
     return "cross_entropy" if task == "classification" else "mse"
 
 
-def loss_fn(out: torch.Tensor, y: torch.Tensor, name: str, task: str, outputs: int,
-            label_smoothing: float, reduction: str = "mean") -> torch.Tensor:
+def loss_fn(
+    out: torch.Tensor,
+    y: torch.Tensor,
+    name: str,
+    task: str,
+    outputs: int,
+    label_smoothing: float,
+    reduction: str = "mean",
+) -> torch.Tensor:
     if name == "cross_entropy":
         return F.cross_entropy(out, y, label_smoothing=label_smoothing, reduction=reduction)
     if task == "classification":  # mse on class labels: against one-hot targets
@@ -81,7 +97,7 @@ def batch_order(seed: int, n: int, batch: int, shuffle: bool, device: torch.devi
     while True:
         order = (torch.randperm(n, generator=g) if shuffle else torch.arange(n)).to(device)
         for b in range(per_epoch):
-            yield order[b * batch:(b + 1) * batch]
+            yield order[b * batch : (b + 1) * batch]
 
 
 def layer_stats(out: Any) -> torch.Tensor:
@@ -117,8 +133,9 @@ def norm(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
 class _Observer:
     """The forward hooks of a logging step: installed for one forward, then removed."""
 
-    def __init__(self, observed: list[tuple[str, nn.Module]], bns: Sequence[tuple[str, _BatchNorm]],
-                 n_feat: int) -> None:
+    def __init__(
+        self, observed: list[tuple[str, nn.Module]], bns: Sequence[tuple[str, _BatchNorm]], n_feat: int
+    ) -> None:
         self.observed, self.bns, self.n_feat = observed, bns, n_feat
         self.stats: dict[str, torch.Tensor] = {}
         self.bn_inputs: dict[str, torch.Tensor] = {}
@@ -128,11 +145,15 @@ class _Observer:
         self.stats.clear()
         self.bn_inputs.clear()
         for name, m in self.observed:
-            self.handles.append(m.register_forward_hook(
-                lambda mod, inp, out, name=name: self.stats.__setitem__(name, layer_stats(out))))
+            self.handles.append(
+                m.register_forward_hook(lambda mod, inp, out, name=name: self.stats.__setitem__(name, layer_stats(out)))
+            )
         for name, m in self.bns:
-            self.handles.append(m.register_forward_pre_hook(
-                lambda mod, inp, name=name: self.bn_inputs.__setitem__(name, bn_batch_stats(inp[0], self.n_feat))))
+            self.handles.append(
+                m.register_forward_pre_hook(
+                    lambda mod, inp, name=name: self.bn_inputs.__setitem__(name, bn_batch_stats(inp[0], self.n_feat))
+                )
+            )
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -153,9 +174,11 @@ class _Run:
         self.model.to(self.dev)
         self.opt = model_mod.optimizer(self.model, p)
         self.x_train, self.y_train, self.x_test, self.y_test = (
-            t.to(self.dev) for t in (data.x_train, data.y_train, data.x_test, data.y_test))
+            t.to(self.dev) for t in (data.x_train, data.y_train, data.x_test, data.y_test)
+        )
         self.bns: list[tuple[str, _BatchNorm]] = [
-            (n, m) for n, m in self.model.named_modules() if isinstance(m, _BatchNorm) and m.track_running_stats]
+            (n, m) for n, m in self.model.named_modules() if isinstance(m, _BatchNorm) and m.track_running_stats
+        ]
         # BatchNorm layers named as the observed layers are, where they are observed
         names = {id(m): n for n, m in self.observed}
         self.bns = [(names.get(id(m), n), m) for n, m in self.bns]
@@ -170,15 +193,18 @@ class _Run:
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, train_mode: bool = False) -> tuple[torch.Tensor, ...]:
         """(loss, accuracy) over a set, in eval mode, or in train mode with nothing changed afterwards."""
         model = self.model
-        saved = [(m, {k: b.clone() for k, b in m.named_buffers(recurse=False)}) for _, m in self.bns] \
-            if train_mode else []
-        with torch.random.fork_rng(devices=[self.dev] if self.dev.type == "cuda" else [], enabled=train_mode), \
-                torch.no_grad():
+        saved = (
+            [(m, {k: b.clone() for k, b in m.named_buffers(recurse=False)}) for _, m in self.bns] if train_mode else []
+        )
+        with (
+            torch.random.fork_rng(devices=[self.dev] if self.dev.type == "cuda" else [], enabled=train_mode),
+            torch.no_grad(),
+        ):
             model.train(train_mode)
             total = torch.zeros((), device=self.dev, dtype=torch.float64)
             correct = torch.zeros((), device=self.dev, dtype=torch.float64)
             for i in range(0, len(x), EVAL_BATCH):
-                xb, yb = x[i:i + EVAL_BATCH], y[i:i + EVAL_BATCH]
+                xb, yb = x[i : i + EVAL_BATCH], y[i : i + EVAL_BATCH]
                 out = model(xb)
                 total += self._loss(out, yb, "sum").double() / (out.shape[1] if self._per_element() else 1)
                 if self.task == "classification":
@@ -241,8 +267,14 @@ class _Run:
         self._final(first_bad)
         return done
 
-    def _log(self, step: int, losses: torch.Tensor, hits: torch.Tensor | None, grad_norms: list[torch.Tensor],
-             observer: _Observer) -> int | None:
+    def _log(
+        self,
+        step: int,
+        losses: torch.Tensor,
+        hits: torch.Tensor | None,
+        grad_norms: list[torch.Tensor],
+        observer: _Observer,
+    ) -> int | None:
         """The logging step's events; returns the chunk index of the first non-finite loss, or None."""
         run = self.run
         scalars: dict[str, torch.Tensor] = {}
@@ -267,18 +299,25 @@ class _Run:
             k = min(self.n_feat, mean.numel())
             if batch_stats is None:
                 batch_stats = torch.full((k, 2), math.nan, dtype=torch.float64)
-            bn_parts.append(torch.cat([torch.stack([mean[:k], var[:k]], 1).double(),
-                                       batch_stats.to(self.dev)], 1))
+            bn_parts.append(torch.cat([torch.stack([mean[:k], var[:k]], 1).double(), batch_stats.to(self.dev)], 1))
         # one host transfer for everything of this logging step
-        flat = torch.cat([
-            losses.double(),
-            hits.double() if hits is not None else torch.empty(0, dtype=torch.float64, device=self.dev),
-            torch.stack([s.double().to(self.dev) for s in scalars.values()]) if scalars else
-            torch.empty(0, dtype=torch.float64, device=self.dev),
-            torch.stack(stats).to(self.dev).flatten() if stats else torch.empty(0, dtype=torch.float64,
-                                                                               device=self.dev),
-            *(b.flatten() for b in bn_parts),
-        ]).cpu().tolist()
+        flat = (
+            torch.cat(
+                [
+                    losses.double(),
+                    hits.double() if hits is not None else torch.empty(0, dtype=torch.float64, device=self.dev),
+                    torch.stack([s.double().to(self.dev) for s in scalars.values()])
+                    if scalars
+                    else torch.empty(0, dtype=torch.float64, device=self.dev),
+                    torch.stack(stats).to(self.dev).flatten()
+                    if stats
+                    else torch.empty(0, dtype=torch.float64, device=self.dev),
+                    *(b.flatten() for b in bn_parts),
+                ]
+            )
+            .cpu()
+            .tolist()
+        )
         k = len(losses)
         chunk_losses, flat = flat[:k], flat[k:]
         values: dict[str, tuple[float, ...]] = {"train_loss": (_mean(chunk_losses),)}
@@ -288,10 +327,11 @@ class _Run:
         for key in scalars:
             values[key], flat = (flat[0],), flat[1:]
         self.ctx.emit(Metrics(run.variant, run.seed, (step,), values))
-        means, stds = flat[0:2 * len(stats):2], flat[1:2 * len(stats):2]
-        flat = flat[2 * len(stats):]
-        first = next((i + 1 for i, (a, b) in enumerate(zip(means, stds)) if not (math.isfinite(a)
-                                                                               and math.isfinite(b))), None)
+        means, stds = flat[0 : 2 * len(stats) : 2], flat[1 : 2 * len(stats) : 2]
+        flat = flat[2 * len(stats) :]
+        first = next(
+            (i + 1 for i, (a, b) in enumerate(zip(means, stds)) if not (math.isfinite(a) and math.isfinite(b))), None
+        )
         if observer.stats:
             self.ctx.emit(LayerStats(run.variant, run.seed, tuple(means), tuple(stds), first))
         rows = []
@@ -301,8 +341,9 @@ class _Run:
                 flat = flat[4:]
                 rows.append((run.variant, run.seed, step, name, f + 1, rm, rv, bm, bv))
         if rows:
-            self.ctx.emit(TableRows("running_stats", RUNNING_COLUMNS, tuple(rows),
-                                    key=("variant", "seed", "layer", "feature")))
+            self.ctx.emit(
+                TableRows("running_stats", RUNNING_COLUMNS, tuple(rows), key=("variant", "seed", "layer", "feature"))
+            )
         return first_nonfinite(chunk_losses)
 
     def _final(self, first_bad: int | None) -> None:
@@ -312,20 +353,25 @@ class _Run:
         found["test_loss"], found["test_accuracy"] = self.evaluate(self.x_test, self.y_test)
         if self.train_mode:
             found["test_loss_train_mode"], found["test_accuracy_train_mode"] = self.evaluate(
-                self.x_test, self.y_test, train_mode=True)
+                self.x_test, self.y_test, train_mode=True
+            )
         found["weight_norm"] = norm(list(self.model.parameters()))
         if self.task != "classification":
             found = {k: v for k, v in found.items() if "accuracy" not in k}
-        values: dict[str, Any] = {k: float(v) for k, v in zip(found, torch.stack(
-            [v.double().to(self.dev) for v in found.values()]).cpu().tolist())}
+        values: dict[str, Any] = {
+            k: float(v)
+            for k, v in zip(found, torch.stack([v.double().to(self.dev) for v in found.values()]).cpu().tolist())
+        }
         values["generalization_gap"] = values["test_loss"] - values["train_loss"]
-        values.update({
-            "parameters": sum(q.numel() for q in self.model.parameters()),
-            "train_size": len(self.x_train),
-            "test_size": len(self.x_test),
-            "diverged": first_bad is not None,
-            "first_nonfinite_step": first_bad,
-        })
+        values.update(
+            {
+                "parameters": sum(q.numel() for q in self.model.parameters()),
+                "train_size": len(self.x_train),
+                "test_size": len(self.x_test),
+                "diverged": first_bad is not None,
+                "first_nonfinite_step": first_bad,
+            }
+        )
         self.ctx.emit(Final(run.variant, run.seed, values))
 
 
@@ -336,9 +382,14 @@ def _mean(values: list[float]) -> float:
 def describe(model: nn.Module, observed: list[tuple[str, nn.Module]], data: data_mod.Data) -> dict[str, Any]:
     """Summary("model"): the observed layers with their output shapes and parameters, and the data."""
     shapes: dict[str, list[int]] = {}
-    handles = [m.register_forward_hook(
-        lambda mod, inp, out, name=name: shapes.__setitem__(
-            name, list(out.shape[1:]) if isinstance(out, torch.Tensor) else [])) for name, m in observed]
+    handles = [
+        m.register_forward_hook(
+            lambda mod, inp, out, name=name: shapes.__setitem__(
+                name, list(out.shape[1:]) if isinstance(out, torch.Tensor) else []
+            )
+        )
+        for name, m in observed
+    ]
     was = model.training
     model.eval()
     try:
@@ -350,8 +401,15 @@ def describe(model: nn.Module, observed: list[tuple[str, nn.Module]], data: data
             h.remove()
         model.train(was)
     return {
-        "layers": [{"name": n, "module": type(m).__name__, "output_shape": shapes.get(n),
-                    "parameters": sum(q.numel() for q in m.parameters())} for n, m in observed],
+        "layers": [
+            {
+                "name": n,
+                "module": type(m).__name__,
+                "output_shape": shapes.get(n),
+                "parameters": sum(q.numel() for q in m.parameters()),
+            }
+            for n, m in observed
+        ],
         "parameters": sum(q.numel() for q in model.parameters()),
         "data": data.describe(),
     }
