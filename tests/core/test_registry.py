@@ -92,7 +92,7 @@ def test_a_new_kind_runs_in_the_dashboard(toy: Path):
             await pilot.pause()
             screen = app.main
             assert screen.entry.scenario is not None and screen.entry.scenario.experiment == "toy"
-            assert screen.visible_views() == ["loss", "results", "explain"]
+            assert screen.visible_views() == ["loss", "results", "explain", "history"]  # history: every kind
             await pilot.press("r")
             start = time.perf_counter()
             while screen.run_state is None or screen.run_state.status in ("running", "stopping"):
