@@ -82,8 +82,12 @@ def test_a_new_kind_runs_headless_through_the_cli(toy: Path):
     assert doc["summary"]["toy_table"] == [{"name": "answer", "toy_value": 42.5}]
 
 
-def test_a_new_kind_runs_in_the_dashboard(toy: Path):
+def test_a_new_kind_runs_in_the_dashboard(toy: Path, monkeypatch: pytest.MonkeyPatch):
     from regtui.app.app import make_app
+
+    # This kind is registered in this process only; the dashboard's child trainer imports
+    # regtui afresh and would not know it (a kind in registry.py is known to both).
+    monkeypatch.setenv("REGTUI_TRAINER", "thread")
     from regtui.app.widgets.results_view import ResultsView
 
     async def scenario() -> None:

@@ -164,7 +164,9 @@ nested = st.recursive(
 )
 # Mostly near-valid, so that most examples get past the first check and into the deeper ones.
 param_names = st.one_of(st.sampled_from(WD_PARAMS), st.sampled_from(WD_PARAMS), st.text(max_size=10))
-param_values = st.one_of(st.integers(min_value=1, max_value=50), st.floats(min_value=0, max_value=1, allow_subnormal=False), scalars, nested)
+param_values = st.one_of(
+    st.integers(min_value=1, max_value=50), st.floats(min_value=0, max_value=1, allow_subnormal=False), scalars, nested
+)
 param_tables = st.dictionaries(param_names, param_values, max_size=4)
 variant_tables = st.builds(
     lambda name, params: {**params, **({} if name is None else {"name": name})},
