@@ -315,6 +315,12 @@ def _check_terminal() -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         which = "stdin" if not sys.stdin.isatty() else "stdout"
         raise ConfigError(f"the dashboard needs a terminal, but {which} is not one; {headless}")
+    encoding = getattr(sys.__stdout__, "encoding", None) or "utf-8"
+    if codecs.lookup(encoding).name != "utf-8":
+        raise ConfigError(
+            f"the dashboard draws with Unicode, but this terminal's encoding is {encoding}; "
+            f"set LANG=C.UTF-8 (or another UTF-8 locale), or {headless}"
+        )
     term = os.environ.get("TERM", "")
     if term in ("dumb", "unknown"):
         raise ConfigError(f"the dashboard cannot draw on TERM={term}; set TERM=xterm-256color, or {headless}")

@@ -41,7 +41,7 @@ from regtui.engine.small_nets import init_linears, regression_step, teacher_data
 from regtui.events import Final, RunSpec, TableRows
 from regtui.scenario import Plan
 
-COLUMNS = ("seed", "feature", "eval_mean", "eval_var", "train_var", "predicted_train_var", "running_var")
+COLUMNS = ("variant", "seed", "feature", "eval_mean", "eval_var", "train_var", "predicted_train_var", "running_var")
 SHOWN = 8  # features per run in the bn_input table
 
 
@@ -132,8 +132,12 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
             test_loss = float(F.mse_loss(model(x_test), y_test))
             test_loss_recal = float(F.mse_loss(recalibrated(model, x_train)(x_test), y_test))
     cols = {k: v.double().cpu() for k, v in stats.items()}
-    rows = tuple((run.seed, f + 1, *(float(cols[c][f]) for c in COLUMNS[2:])) for f in range(min(SHOWN, p["hidden"])))
-    ctx.emit(TableRows("bn_input", COLUMNS, rows, key=("feature",)))
+    rows = tuple(
+        (run.variant, run.seed, f + 1, *(float(cols[c][f]) for c in COLUMNS[3:]))
+        for f in range(min(SHOWN, p["hidden"]))
+    )
+    # Keyed by variant too: the live table shows every variant's rows, so the shift is visible beside "no shift".
+    ctx.emit(TableRows("bn_input", COLUMNS, rows, key=("variant", "feature")))
     live = cols["eval_var"] > 1e-12  # features a ReLU switched off have no variance to compare
     ratio = {
         k: float((cols[k][live] / cols["eval_var"][live]).mean()) if bool(live.any()) else None

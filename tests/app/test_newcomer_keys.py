@@ -156,3 +156,18 @@ async def test_letters_type_into_a_field():
         await pilot.pause()
         assert key_field.value == "drops"
         assert app.main.run_state is None and app.focused is key_field
+
+
+async def test_r_in_a_burst_after_picking_runs_the_scenario_on_screen():
+    """/ Down Down Enter r sent at once (the trial's keys): the run is the newly picked scenario's,
+    never the one picked before whose plan the screen still held."""
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        screen = app.main
+        names = [e.scenario.name if e.scenario else "" for e in screen.entries]
+        screen.select_entry(names.index("dropout"))  # what Enter on the picker does
+        burst(app, "r")  # before the new form has sent its plan
+        await wait_until(lambda: screen.run_state is not None)
+        assert screen.entry.scenario.name == "dropout"
+        assert screen.run_state.plan.scenario.name == "dropout"

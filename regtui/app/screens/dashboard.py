@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, TabbedContent, Tabs
 
-from regtui import registry
+from regtui import memory, registry
 from regtui import scenario as sc
 from regtui.app import layout, run_saving
 from regtui.app.catalog import Entry
@@ -45,6 +45,7 @@ from regtui.app.widgets.replay_line import ReplayLine
 from regtui.app.widgets.status_bar import StatusBar, StatusInfo
 from regtui.app.widgets.too_small import TooSmall
 from regtui.report import Collector
+from regtui.specs import ConfigError
 
 if TYPE_CHECKING:
     from regtui.app.app import RegtuiApp
@@ -265,6 +266,8 @@ class DashboardScreen(Screen[None]):
         self.plan, self.form_error = event.plan, event.error
         self._update_tabs()
         self._update_replay()
+        if self.run_queued and self.regtui.device is not None:
+            self.action_run()  # Run came while this scenario's form was being built
 
     @on(OptionList.OptionHighlighted, "#picker")
     def _picker_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -457,13 +460,36 @@ class DashboardScreen(Screen[None]):
     def run_active(self) -> bool:
         return self.run_state is not None and self.run_state.active
 
+    def _plan_is_stale(self) -> bool:
+        """A scenario was just picked and its form has not sent its plan yet (keys typed in a burst)."""
+        scenario = self.entry.scenario
+        if scenario is None or self.form is None:
+            return False
+        return self.plan is None and self.form_error is None or (
+            self.plan is not None and (self.plan.scenario.name, self.plan.scenario.path) != (scenario.name, scenario.path)
+        )
+
     def action_run(self) -> bool:
         """Start a run with the form's plan; returns whether it started (or was queued)."""
+        if self._plan_is_stale():  # never run the scenario picked before the one on screen
+            self.run_queued = True
+            self._status()
+            return True
         if self.plan is None:
             self.notify(self.form_error or "choose a scenario first", title="cannot run", severity="error")
             return False
         if self.run_active():  # never throw a run's progress away on a stray key
             self.notify("a run is going: s to stop it first", title="not restarted", severity="warning", timeout=4)
+            return False
+        try:  # as headless: a plan that cannot fit in memory is refused with its estimate
+            memory.check(self.plan)
+        except ConfigError as exc:
+            self.notify(
+                str(exc).replace("pass --no-memory-check", "use the CLI's --no-memory-check"),
+                title="cannot run",
+                severity="error",
+                timeout=10,
+            )
             return False
         if self.regtui.device is None:  # torch is still loading: run as soon as it is ready
             self.run_queued = True

@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from regtui.app.widgets.live_table import LiveTable
 
-SKIP = ("data", "sweep")  # drawn by the fit and sweep charts
+SKIP = ("data", "sweep", "worked")  # drawn by the fit and sweep charts, and the Worked numbers view
 HINT = "Results of the scenario's demonstrations appear here after a run."
 
 
