@@ -465,9 +465,9 @@ class DashboardScreen(Screen[None]):
         scenario = self.entry.scenario
         if scenario is None or self.form is None:
             return False
-        return self.plan is None and self.form_error is None or (
-            self.plan is not None and (self.plan.scenario.name, self.plan.scenario.path) != (scenario.name, scenario.path)
-        )
+        if self.plan is None:
+            return self.form_error is None
+        return (self.plan.scenario.name, self.plan.scenario.path) != (scenario.name, scenario.path)
 
     def action_run(self) -> bool:
         """Start a run with the form's plan; returns whether it started (or was queued)."""
