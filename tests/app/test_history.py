@@ -302,3 +302,19 @@ def test_a_stored_collector_answers_as_the_live_one():
         assert all(len(r["series"]["step"]) <= 51 for r in stored.snapshot(50).records if r.get("series"))
         assert store_id(stored) == 5
     assert os.environ["REGTUI_RUNS_DIR"]  # the conftest's temporary store
+
+
+async def test_runs_dir_is_where_the_dashboard_saves_and_lists(tmp_path):
+    """--runs-dir reaches the dashboard: its runs go there, and History lists that folder."""
+    folder = tmp_path / "elsewhere"
+    app = app_for(file="weight-decay", runs_dir=str(folder))
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await set_fields(pilot, iters="20")
+        await run_to_end(pilot)
+        await wait_until(lambda: store_id(app.main.collector) is not None)
+        assert [info.id for info in open_store(str(folder)).listing().runs] == [1]
+        assert open_store().listing().runs == []  # not the default store
+        view = await show_history(pilot)
+        assert view.row_ids == [1]
+        assert "1 run in all" in str(view.query_one("#history-notice", Static).render())

@@ -39,12 +39,12 @@ COLUMNS = ("id", "when", "scenario", "status", "changed", "results")
 READ_ERRORS = (ConfigError, OSError, ValueError, KeyError, TypeError)
 
 
-def store_readable() -> bool:
+def store_readable(runs_dir: str | None = None) -> bool:
     """Whether the run store's folder can be listed (a folder not made yet counts: it is empty)."""
-    from regtui.store import default_dir
+    from regtui.store.location import resolve
 
     try:
-        root = default_dir()
+        root = resolve(runs_dir)
         if not root.exists():
             return True
         return root.is_dir() and os.access(root, os.R_OK | os.X_OK)
@@ -105,7 +105,12 @@ class HistoryTab(View):
     # --- the View protocol -----------------------------------------------------------------
 
     def shown(self, showing: Showing) -> bool:
-        return store_readable()
+        return store_readable(self._runs_dir())
+
+    def _runs_dir(self) -> str | None:
+        """The app's --runs-dir (None: REGTUI_RUNS_DIR, else the XDG default), where runs are saved."""
+        options = getattr(self.app, "options", None)
+        return getattr(options, "runs_dir", None)
 
     def draw(self, snapshot: Snapshot) -> None:
         self.reload()
@@ -144,7 +149,7 @@ class HistoryTab(View):
         table = self.table
         keep = self.selected()
         try:
-            store = open_store()
+            store = open_store(self._runs_dir())
             listing = store.listing(self.scenario if self.only and self.scenario else None)
         except READ_ERRORS as exc:
             table.clear()
@@ -171,7 +176,9 @@ class HistoryTab(View):
         if keep in self.row_ids:
             table.move_cursor(row=self.row_ids.index(keep))
         which = f"of {self.scenario}" if self.only and self.scenario else "in all"
-        text = f"{len(runs)} runs {which} · {store.root}"
+        text = f"{len(runs)} run{'' if len(runs) == 1 else 's'} {which} · {store.root}"
+        if getattr(self.screen, "overlay", None) is None:  # a comparison ends with the next run or pick
+            self.query_one("#history-compare", Static).update("")
         if listing.problems:
             extra = f" (+{len(listing.problems) - 1} more)" if len(listing.problems) > 1 else ""
             self._notice(f"⚠ {_one_line(listing.problems[0])}{extra} · {text}", error=True)
@@ -209,7 +216,7 @@ class HistoryTab(View):
         from regtui.store import open_store
 
         try:
-            store = open_store()
+            store = open_store(self._runs_dir())
             return store, store.get(run_id), store.document(run_id)
         except READ_ERRORS as exc:
             self._notice(f"⚠ run {run_id}: {_one_line(exc)}", error=True)
@@ -337,7 +344,7 @@ class HistoryTab(View):
         from regtui.store import open_store
 
         try:
-            open_store().remove([run_id])
+            open_store(self._runs_dir()).remove([run_id])
         except READ_ERRORS as exc:
             self._notice(f"⚠ run {run_id} was not deleted: {_one_line(exc)}", error=True)
             self.notify(_one_line(exc), title=f"run {run_id} not deleted", severity="error", timeout=8)
