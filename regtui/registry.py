@@ -135,19 +135,19 @@ register(
 
 from regtui import pitfall_specs  # noqa: E402  (the pitfall lessons: appended, so the five above keep their order)
 
-register(
-    Kind(pitfall_specs.ADAMW, "regtui.engine.adamw", ("loss", "results", "explain"), lesson=6, memory=memory.mlp_bytes)
-)
-register(Kind(pitfall_specs.NO_DECAY_GROUPS, "regtui.engine.no_decay_groups", ("loss", "results", "explain"), lesson=7))
-register(Kind(pitfall_specs.BN_EVAL, "regtui.engine.bn_eval", ("stats", "results", "loss", "explain"), lesson=8))
+register(Kind(pitfall_specs.ADAMW, "regtui.engine.adamw", ("loss", "explain"), lesson=6, memory=memory.mlp_bytes))
+register(Kind(pitfall_specs.NO_DECAY_GROUPS, "regtui.engine.no_decay_groups", ("loss", "explain"), lesson=7))
+register(Kind(pitfall_specs.BN_EVAL, "regtui.engine.bn_eval", ("stats", "loss", "explain"), lesson=8))
 register(
     Kind(
         pitfall_specs.DROPOUT_BEFORE_BN,
         "regtui.engine.dropout_before_bn",
-        ("loss", "results", "stats", "explain"),
+        ("loss", "stats", "explain"),
         lesson=9,
     )
 )
+
+# (The pitfall kinds list no Results view: they emit no summary; their finals are under Loss.)
 
 from regtui import custom_specs  # noqa: E402  (your own model and data: appended after the lessons)
 
