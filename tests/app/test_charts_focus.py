@@ -58,6 +58,8 @@ async def test_every_series_and_the_data_have_their_own_marker():
         fit.replot(DATA, records(10))
         assert len(fit.markers_used) == 12 and len(set(fit.markers_used)) == 12
         assert set(plotting.DATA_MARKERS.values()) <= set(fit.markers_used)
+        # The points are drawn last, over every curve: they are what shows overfitting.
+        assert fit.drawn_order[-2:] == ["data/train", "data/test"]
 
 
 async def test_keys_focus_hide_and_split_the_series():

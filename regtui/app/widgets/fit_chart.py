@@ -27,23 +27,6 @@ class FitChart(LiveChart):
         self.begin()
         all_x: list[float] = []
         all_y: list[float] = []
-        # The data first, so the focused curve is drawn over it.
-        for part, color in (("train", "yellow"), ("test", "magenta")):
-            points = (data or {}).get(part) or {}
-            if not self.shows_metric(f"{part}_loss"):
-                continue
-            xs, ys = plotting.finite_pairs(points.get("x", []), points.get("y", []))
-            self.line(
-                xs,
-                ys,
-                marker=plotting.DATA_MARKERS[part],
-                color=color,
-                label=f"{part} data",
-                key=f"data/{part}",
-                scatter=True,
-            )
-            all_x += xs
-            all_y += ys
         for vi, rec, curve in curves:
             color = self.variant_color(vi)
             ys = curve.get("y", [])
@@ -57,6 +40,23 @@ class FitChart(LiveChart):
             xs, ys = plotting.finite_pairs(curve.get("x", []), ys)
             self.line(
                 xs, ys, marker=plotting.marker(vi, 0), color=color, label=str(rec["name"]), key=f"{rec['name']}/fit"
+            )
+            all_x += xs
+            all_y += ys
+        # The data last, over the curves: the points are what show a fit is overfitting.
+        for part, color in (("train", "yellow"), ("test", "magenta")):
+            points = (data or {}).get(part) or {}
+            if not self.shows_metric(f"{part}_loss"):
+                continue
+            xs, ys = plotting.finite_pairs(points.get("x", []), points.get("y", []))
+            self.line(
+                xs,
+                ys,
+                marker=plotting.DATA_MARKERS[part],
+                color=color,
+                label=f"{part} data",
+                key=f"data/{part}",
+                scatter=True,
             )
             all_x += xs
             all_y += ys
