@@ -30,12 +30,15 @@ HELP = """\
 
 ## In a view
 
-| view | keys |
-|------|------|
-| a chart (Loss, Fit, Layers, Sweep), once it has focus | **v** focus the next variant (the others grey) · **h** hide/show it · **t** train / test / both |
-| a table (Running stats, Results, Worked numbers), once it has focus (tab to the view, or click it) | **left** / **right** scroll sideways · **up** / **down** rows, then the next table |
-| Explain | **up** / **down**, **pageup** / **pagedown**, **home** / **end**, **space**, the mouse wheel |
-| History | **enter** open the run (read-only) · **c** compare with the shown run · **d** delete (asks first) · **f** this scenario / all |
+- **A chart** (Loss, Fit, Layers, Sweep), once it has focus: **v** focus the next
+  variant (the others grey) · **h** hide/show it · **t** train / test / both.
+- **A table** (Running stats, Results, Worked numbers), once it has focus (tab to
+  the view, or click it): **left** / **right** scroll sideways · **up** / **down**
+  rows, then the next table.
+- **Explain**: **up** / **down**, **pageup** / **pagedown**, **home** / **end**,
+  **space**, the mouse wheel.
+- **History**: **enter** open the run (read-only) · **c** compare with the shown
+  run · **d** delete (asks first) · **f** this scenario / all.
 
 Edit a value and the form checks it at once with the same rules as
 `regtui --set`; a bad value is shown under its field and Run waits until it is
