@@ -34,37 +34,33 @@ NORMS = ("batch", "layer", "group", "instance", "none")  # what a layer of type 
 DIGITS_HINT = "pip install 'regtui[digits]' (scikit-learn, for the 8x8 digits bundled with it)"
 
 
-def _p(name: str, kind: type, default: Any, help: str, **kw: Any) -> Param:
-    return Param(name, kind, default, help, **kw)
-
-
 TRAIN = ExperimentSpec(
     KIND,
     (
-        _p("optimizer", str, "sgd", "torch.optim optimizer", choices=("sgd", "adam", "adamw")),
-        _p("lr", float, 0.05, "learning rate", min=0, min_open=True, max=LR_MAX),
-        _p("momentum", float, 0.9, "SGD momentum (sgd only)", min=0, max=1),
-        _p("beta1", float, 0.9, "Adam/AdamW β1", min=0, max=1, max_open=True),
-        _p("beta2", float, 0.999, "Adam/AdamW β2", min=0, max=1, max_open=True),
-        _p("weight_decay", float, 0.0, "the optimizer's weight_decay (L2 for sgd/adam, decoupled for adamw)", min=0),
-        _p(
+        Param("optimizer", str, "sgd", "torch.optim optimizer", choices=("sgd", "adam", "adamw")),
+        Param("lr", float, 0.05, "learning rate", min=0, min_open=True, max=LR_MAX),
+        Param("momentum", float, 0.9, "SGD momentum (sgd only)", min=0, max=1),
+        Param("beta1", float, 0.9, "Adam/AdamW β1", min=0, max=1, max_open=True),
+        Param("beta2", float, 0.999, "Adam/AdamW β2", min=0, max=1, max_open=True),
+        Param("weight_decay", float, 0.0, "the optimizer's weight_decay (L2 for sgd/adam, decoupled for adamw)", min=0),
+        Param(
             "decay_norm_and_bias",
             bool,
             True,
             "false: biases and normalization parameters get weight_decay 0 (a second parameter group)",
         ),
-        _p(
+        Param(
             "loss",
             str,
             "auto",
             "auto: cross_entropy for class labels, mse for regression targets",
             choices=("auto", "mse", "cross_entropy"),
         ),
-        _p("label_smoothing", float, 0.0, "cross_entropy label_smoothing", min=0, max=1, max_open=True),
-        _p("batch", int, 32, "mini-batch size (capped at the training-set size)", min=1, max=1_000_000),
-        _p("steps", int, 1000, "optimizer steps", min=1, max=10_000_000),
-        _p("shuffle", bool, True, "reshuffle the training set every epoch (false: the same order every epoch)"),
-        _p(
+        Param("label_smoothing", float, 0.0, "cross_entropy label_smoothing", min=0, max=1, max_open=True),
+        Param("batch", int, 32, "mini-batch size (capped at the training-set size)", min=1, max=1_000_000),
+        Param("steps", int, 1000, "optimizer steps", min=1, max=10_000_000),
+        Param("shuffle", bool, True, "reshuffle the training set every epoch (false: the same order every epoch)"),
+        Param(
             "train_size",
             int,
             0,
@@ -72,7 +68,7 @@ TRAIN = ExperimentSpec(
             min=0,
             max=100_000_000,
         ),
-        _p(
+        Param(
             "test_fraction",
             float,
             0.25,
@@ -82,16 +78,18 @@ TRAIN = ExperimentSpec(
             min_open=True,
             max_open=True,
         ),
-        _p("test_size", int, 0, "test samples evaluated (0 = all of the test split)", min=0, max=100_000_000),
-        _p("dropout", float, 0.5, "p of every dropout layer that does not set its own p", min=0, max=1, max_open=True),
-        _p(
+        Param("test_size", int, 0, "test samples evaluated (0 = all of the test split)", min=0, max=100_000_000),
+        Param(
+            "dropout", float, 0.5, "p of every dropout layer that does not set its own p", min=0, max=1, max_open=True
+        ),
+        Param(
             "norm",
             str,
             "batch",
             'what every layer of type "norm" is: batch(norm1d/2d), layer, group, instance or none',
             choices=NORMS,
         ),
-        _p(
+        Param(
             "norm_groups",
             int,
             4,
@@ -99,7 +97,7 @@ TRAIN = ExperimentSpec(
             min=1,
             max=4096,
         ),
-        _p(
+        Param(
             "log_every",
             int,
             50,
@@ -107,7 +105,7 @@ TRAIN = ExperimentSpec(
             min=1,
             max=10_000_000,
         ),
-        _p("stats_features", int, 4, "features per BatchNorm layer in the running-stats table", min=1, max=64),
+        Param("stats_features", int, 4, "features per BatchNorm layer in the running-stats table", min=1, max=64),
     ),
 )
 

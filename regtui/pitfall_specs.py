@@ -9,30 +9,25 @@ from typing import Any
 
 from regtui.specs import LR_MAX, ExperimentSpec, Param
 
-
-def _p(name: str, kind: type, default: Any, help: str, **kw: Any) -> Param:
-    return Param(name, kind, default, help, **kw)
-
-
 _DATA = (
-    _p("n_points", int, 10, "training and test points (x evenly spaced in [-1, 1])", min=2, max=100_000),
-    _p("slope", float, 1.5, "true slope of y = slope·x + noise"),
-    _p("train_noise", float, 0.5, "std of the noise added to the training targets", min=0),
-    _p("test_noise", float, 0.3, "std of the noise added to the test targets", min=0),
+    Param("n_points", int, 10, "training and test points (x evenly spaced in [-1, 1])", min=2, max=100_000),
+    Param("slope", float, 1.5, "true slope of y = slope·x + noise"),
+    Param("train_noise", float, 0.5, "std of the noise added to the training targets", min=0),
+    Param("test_noise", float, 0.3, "std of the noise added to the test targets", min=0),
 )
 
 ADAMW = ExperimentSpec(
     "adamw",
     (
         *_DATA,
-        _p("hidden", int, 200, "width of each hidden layer", min=1, max=8192),
-        _p("layers", int, 3, "number of hidden layers", min=1, max=64),
-        _p("optimizer", str, "adamw", "torch.optim optimizer", choices=("sgd", "adam", "adamw")),
-        _p("lr", float, 0.001, "learning rate of Adam and AdamW", min=0, min_open=True, max=LR_MAX),
-        _p("sgd_lr", float, 0.01, "learning rate of SGD", min=0, min_open=True, max=LR_MAX),
-        _p("sgd_momentum", float, 0.9, "SGD momentum", min=0, max=1),
-        _p("weight_decay", float, 0.1, "weight_decay λ given to every optimizer", min=0),
-        _p("iters", int, 2000, "full-batch training iterations", min=1, max=10_000_000),
+        Param("hidden", int, 200, "width of each hidden layer", min=1, max=8192),
+        Param("layers", int, 3, "number of hidden layers", min=1, max=64),
+        Param("optimizer", str, "adamw", "torch.optim optimizer", choices=("sgd", "adam", "adamw")),
+        Param("lr", float, 0.001, "learning rate of Adam and AdamW", min=0, min_open=True, max=LR_MAX),
+        Param("sgd_lr", float, 0.01, "learning rate of SGD", min=0, min_open=True, max=LR_MAX),
+        Param("sgd_momentum", float, 0.9, "SGD momentum", min=0, max=1),
+        Param("weight_decay", float, 0.1, "weight_decay λ given to every optimizer", min=0),
+        Param("iters", int, 2000, "full-batch training iterations", min=1, max=10_000_000),
     ),
 )
 
@@ -55,19 +50,21 @@ def _groups_check(p: dict[str, Any]) -> str | None:
 NO_DECAY_GROUPS = ExperimentSpec(
     "no-decay-groups",
     (
-        _p("norm", str, "layer", "normalization after each hidden Linear", choices=("batch", "layer")),
-        _p("exclude", bool, False, "exclude biases and normalization parameters from weight decay (parameter groups)"),
-        _p("optimizer", str, "adamw", "torch.optim optimizer", choices=("sgd", "adamw")),
-        _p("lr", float, 0.01, "learning rate", min=0, min_open=True, max=LR_MAX),
-        _p("momentum", float, 0.9, "SGD momentum (unused by AdamW)", min=0, max=1),
-        _p("weight_decay", float, 0.1, "weight_decay λ of the decayed group", min=0),
-        _p("features", int, 16, "input features of the synthetic regression task", min=1, max=4096),
-        _p("hidden", int, 64, "width of each hidden layer", min=1, max=8192),
-        _p("layers", int, 2, "hidden layers (Linear → norm → ReLU)", min=1, max=64),
-        _p("train_samples", int, 256, "training samples", min=2, max=1_000_000),
-        _p("test_samples", int, 256, "test samples", min=1, max=1_000_000),
-        _p("batch", int, 32, "mini-batch size", min=1, max=65536),
-        _p("steps", int, 1500, "training steps per variant", min=1, max=1_000_000),
+        Param("norm", str, "layer", "normalization after each hidden Linear", choices=("batch", "layer")),
+        Param(
+            "exclude", bool, False, "exclude biases and normalization parameters from weight decay (parameter groups)"
+        ),
+        Param("optimizer", str, "adamw", "torch.optim optimizer", choices=("sgd", "adamw")),
+        Param("lr", float, 0.01, "learning rate", min=0, min_open=True, max=LR_MAX),
+        Param("momentum", float, 0.9, "SGD momentum (unused by AdamW)", min=0, max=1),
+        Param("weight_decay", float, 0.1, "weight_decay λ of the decayed group", min=0),
+        Param("features", int, 16, "input features of the synthetic regression task", min=1, max=4096),
+        Param("hidden", int, 64, "width of each hidden layer", min=1, max=8192),
+        Param("layers", int, 2, "hidden layers (Linear → norm → ReLU)", min=1, max=64),
+        Param("train_samples", int, 256, "training samples", min=2, max=1_000_000),
+        Param("test_samples", int, 256, "test samples", min=1, max=1_000_000),
+        Param("batch", int, 32, "mini-batch size", min=1, max=65536),
+        Param("steps", int, 1500, "training steps per variant", min=1, max=1_000_000),
     ),
     _groups_check,
 )
@@ -75,21 +72,21 @@ NO_DECAY_GROUPS = ExperimentSpec(
 BN_EVAL = ExperimentSpec(
     "bn-eval",
     (
-        _p("features", int, 8, "input features of the synthetic classification task", min=1, max=4096),
-        _p("hidden", int, 32, "width of the hidden layer (Linear → BatchNorm1d → ReLU)", min=1, max=8192),
-        _p("classes", int, 3, "classes (Gaussian blobs)", min=2, max=100),
-        _p("batch", int, 32, "training mini-batch size", min=1, max=65536),
-        _p("steps", int, 200, "training steps before the evaluation", min=1, max=1_000_000),
-        _p("lr", float, 0.05, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
-        _p("momentum", float, 0.9, "SGD momentum", min=0, max=1),
-        _p("bn_momentum", float, 0.1, "BatchNorm momentum for the running statistics", min=0, max=1),
-        _p(
+        Param("features", int, 8, "input features of the synthetic classification task", min=1, max=4096),
+        Param("hidden", int, 32, "width of the hidden layer (Linear → BatchNorm1d → ReLU)", min=1, max=8192),
+        Param("classes", int, 3, "classes (Gaussian blobs)", min=2, max=100),
+        Param("batch", int, 32, "training mini-batch size", min=1, max=65536),
+        Param("steps", int, 200, "training steps before the evaluation", min=1, max=1_000_000),
+        Param("lr", float, 0.05, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
+        Param("momentum", float, 0.9, "SGD momentum", min=0, max=1),
+        Param("bn_momentum", float, 0.1, "BatchNorm momentum for the running statistics", min=0, max=1),
+        Param(
             "shift",
             float,
             0.0,
             "offset added to every test input (0: the test data come from the training distribution)",
         ),
-        _p("stats_features", int, 4, "BatchNorm features shown in the running-stats table", min=1, max=64),
+        Param("stats_features", int, 4, "BatchNorm features shown in the running-stats table", min=1, max=64),
     ),
     _bn_batch_check,
 )
@@ -97,17 +94,17 @@ BN_EVAL = ExperimentSpec(
 DROPOUT_BEFORE_BN = ExperimentSpec(
     "dropout-before-bn",
     (
-        _p("order", str, "before", "dropout before BatchNorm1d or after it", choices=("before", "after", "none")),
-        _p("p", float, 0.5, "nn.Dropout p", min=0, max=1, max_open=True),
-        _p("features", int, 16, "input features of the synthetic regression task", min=1, max=4096),
-        _p("hidden", int, 128, "width of each hidden layer", min=1, max=8192),
-        _p("train_samples", int, 512, "training samples", min=2, max=1_000_000),
-        _p("test_samples", int, 512, "test samples", min=2, max=1_000_000),
-        _p("batch", int, 64, "training mini-batch size", min=1, max=65536),
-        _p("steps", int, 1500, "training steps per variant", min=1, max=1_000_000),
-        _p("lr", float, 0.01, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
-        _p("momentum", float, 0.9, "SGD momentum", min=0, max=1),
-        _p("bn_momentum", float, 0.1, "BatchNorm momentum for the running statistics", min=0, max=1),
+        Param("order", str, "before", "dropout before BatchNorm1d or after it", choices=("before", "after", "none")),
+        Param("p", float, 0.5, "nn.Dropout p", min=0, max=1, max_open=True),
+        Param("features", int, 16, "input features of the synthetic regression task", min=1, max=4096),
+        Param("hidden", int, 128, "width of each hidden layer", min=1, max=8192),
+        Param("train_samples", int, 512, "training samples", min=2, max=1_000_000),
+        Param("test_samples", int, 512, "test samples", min=2, max=1_000_000),
+        Param("batch", int, 64, "training mini-batch size", min=1, max=65536),
+        Param("steps", int, 1500, "training steps per variant", min=1, max=1_000_000),
+        Param("lr", float, 0.01, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
+        Param("momentum", float, 0.9, "SGD momentum", min=0, max=1),
+        Param("bn_momentum", float, 0.1, "BatchNorm momentum for the running statistics", min=0, max=1),
     ),
     _bn_batch_check,
 )

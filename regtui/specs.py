@@ -160,10 +160,6 @@ def unknown_key_message(key: str, known: list[str], where: str = "", what: str =
     return f"unknown {what} {key!r}{place}{hint} (known: {', '.join(sorted(known))})"
 
 
-def _p(name, kind, default, help, **kw) -> Param:
-    return Param(name, kind, default, help, **kw)
-
-
 # Larger learning rates do not fit the float32 update's scalar (torch refuses it), so the
 # run would fail instead of diverging; smaller eps flush to 0, which torch refuses in training.
 LR_MAX = 1e30
@@ -176,17 +172,17 @@ JOBS_MAX = 256
 
 # Shared by the two experiments that train the tutorial's overfitting MLP.
 _MLP = (
-    _p("n_points", int, 10, "training and test points (x evenly spaced in [-1, 1])", min=2, max=100_000),
-    _p("slope", float, 1.5, "true slope of y = slope·x + noise"),
-    _p("train_noise", float, 0.5, "std of the noise added to the training targets", min=0),
-    _p("test_noise", float, 0.3, "std of the noise added to the test targets", min=0),
-    _p("hidden", int, 200, "width of each hidden layer", min=1, max=8192),
-    _p("layers", int, 3, "number of hidden layers", min=1, max=64),
-    _p("lr", float, 0.01, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
-    _p("momentum", float, 0.9, "SGD momentum", min=0, max=1),
-    _p("weight_decay", float, 0.0, "SGD weight_decay λ (L2 penalty λ·‖w‖²/2)", min=0),
-    _p("dropout", float, 0.0, "nn.Dropout p after each hidden ReLU", min=0, max=1, max_open=True),
-    _p("iters", int, 2000, "full-batch training iterations", min=1, max=10_000_000),
+    Param("n_points", int, 10, "training and test points (x evenly spaced in [-1, 1])", min=2, max=100_000),
+    Param("slope", float, 1.5, "true slope of y = slope·x + noise"),
+    Param("train_noise", float, 0.5, "std of the noise added to the training targets", min=0),
+    Param("test_noise", float, 0.3, "std of the noise added to the test targets", min=0),
+    Param("hidden", int, 200, "width of each hidden layer", min=1, max=8192),
+    Param("layers", int, 3, "number of hidden layers", min=1, max=64),
+    Param("lr", float, 0.01, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
+    Param("momentum", float, 0.9, "SGD momentum", min=0, max=1),
+    Param("weight_decay", float, 0.0, "SGD weight_decay λ (L2 penalty λ·‖w‖²/2)", min=0),
+    Param("dropout", float, 0.0, "nn.Dropout p after each hidden ReLU", min=0, max=1, max_open=True),
+    Param("iters", int, 2000, "full-batch training iterations", min=1, max=10_000_000),
 )
 
 WEIGHT_DECAY = ExperimentSpec("weight-decay", _MLP)
@@ -195,8 +191,8 @@ DROPOUT = ExperimentSpec(
     "dropout",
     (
         *_MLP,
-        _p("scaling_n", int, 10_000, "inputs (all ones) of the Dropout scaling demo", min=1, max=10_000_000),
-        _p("scaling_p", float, 0.5, "Dropout p of the scaling demo", min=0, max=1, max_open=True),
+        Param("scaling_n", int, 10_000, "inputs (all ones) of the Dropout scaling demo", min=1, max=10_000_000),
+        Param("scaling_p", float, 0.5, "Dropout p of the scaling demo", min=0, max=1, max_open=True),
     ),
 )
 
@@ -213,16 +209,16 @@ def _bn_check(p: dict[str, Any]) -> str | None:
 BN = ExperimentSpec(
     "bn",
     (
-        _p("depth", int, 100, "number of Linear layers", min=1, max=2000),
-        _p("width", int, 256, "width of every layer", min=1, max=8192),
-        _p("batch", int, 16, "mini-batch size", min=1, max=65536),
-        _p("init", str, "default", "weight init of the Linear layers", choices=("default", "normal", "kaiming")),
-        _p("batchnorm", bool, False, "BatchNorm1d after every Linear"),
-        _p("train_steps", int, 100, "training steps on the synthetic task (0 = measure only)", min=0, max=1_000_000),
-        _p("lr", float, 0.01, "SGD learning rate for the training phase", min=0, min_open=True, max=LR_MAX),
-        _p("momentum", float, 0.9, "SGD momentum for the training phase", min=0, max=1),
-        _p("bn_momentum", float, 0.1, "BatchNorm momentum for the running statistics", min=0, max=1),
-        _p("stats_features", int, 4, "features per tracked layer shown in the running-stats table", min=1, max=64),
+        Param("depth", int, 100, "number of Linear layers", min=1, max=2000),
+        Param("width", int, 256, "width of every layer", min=1, max=8192),
+        Param("batch", int, 16, "mini-batch size", min=1, max=65536),
+        Param("init", str, "default", "weight init of the Linear layers", choices=("default", "normal", "kaiming")),
+        Param("batchnorm", bool, False, "BatchNorm1d after every Linear"),
+        Param("train_steps", int, 100, "training steps on the synthetic task (0 = measure only)", min=0, max=1_000_000),
+        Param("lr", float, 0.01, "SGD learning rate for the training phase", min=0, min_open=True, max=LR_MAX),
+        Param("momentum", float, 0.9, "SGD momentum for the training phase", min=0, max=1),
+        Param("bn_momentum", float, 0.1, "BatchNorm momentum for the running statistics", min=0, max=1),
+        Param("stats_features", int, 4, "features per tracked layer shown in the running-stats table", min=1, max=64),
     ),
     _bn_check,
 )
@@ -238,7 +234,7 @@ def _bn_stats_check(p: dict[str, Any]) -> str | None:
 BN_STATS = ExperimentSpec(
     "bn-stats",
     (
-        _p(
+        Param(
             "batch",
             int,
             3,
@@ -246,11 +242,13 @@ BN_STATS = ExperimentSpec(
             min=1,
             max=4096,
         ),
-        _p("features", int, 5, "features (channels) C; feature c holds the value c+1 in every sample", min=1, max=1024),
-        _p("bn_momentum", float, 0.3, "BatchNorm momentum m of the running statistics", min=0, max=1),
-        _p("iters", int, 2, "training iterations", min=1, max=1000),
-        _p("eps", float, 1e-5, "BatchNorm eps", min=EPS_MIN),
-        _p(
+        Param(
+            "features", int, 5, "features (channels) C; feature c holds the value c+1 in every sample", min=1, max=1024
+        ),
+        Param("bn_momentum", float, 0.3, "BatchNorm momentum m of the running statistics", min=0, max=1),
+        Param("iters", int, 2, "training iterations", min=1, max=1000),
+        Param("eps", float, 1e-5, "BatchNorm eps", min=EPS_MIN),
+        Param(
             "noise",
             float,
             0.0,
@@ -280,20 +278,20 @@ def _norms_check(p: dict[str, Any]) -> str | None:
 NORMS = ExperimentSpec(
     "norms",
     (
-        _p(
+        Param(
             "norm", str, "batch", "normalization layer of the conv net", choices=("batch", "layer", "instance", "group")
         ),
-        _p("batch", int, 64, "training mini-batch size", min=1, max=65536),
-        _p("demo_batch", int, 4, "N of the (N, C, H, W) comparison input", min=1, max=1024),
-        _p("channels", int, 6, "C: channels of the demo input and of the conv net", min=1, max=512),
-        _p("size", int, 8, "H = W of the images", min=2, max=128),
-        _p("groups", int, 3, "GroupNorm groups (must divide channels)", min=1, max=512),
-        _p("classes", int, 4, "classes of the synthetic image task", min=2, max=100),
-        _p("train_samples", int, 512, "training images", min=2, max=1_000_000),
-        _p("test_samples", int, 256, "test images", min=1, max=1_000_000),
-        _p("steps", int, 1000, "training steps per variant", min=1, max=1_000_000),
-        _p("lr", float, 0.01, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
-        _p("momentum", float, 0.9, "SGD momentum", min=0, max=1),
+        Param("batch", int, 64, "training mini-batch size", min=1, max=65536),
+        Param("demo_batch", int, 4, "N of the (N, C, H, W) comparison input", min=1, max=1024),
+        Param("channels", int, 6, "C: channels of the demo input and of the conv net", min=1, max=512),
+        Param("size", int, 8, "H = W of the images", min=2, max=128),
+        Param("groups", int, 3, "GroupNorm groups (must divide channels)", min=1, max=512),
+        Param("classes", int, 4, "classes of the synthetic image task", min=2, max=100),
+        Param("train_samples", int, 512, "training images", min=2, max=1_000_000),
+        Param("test_samples", int, 256, "test images", min=1, max=1_000_000),
+        Param("steps", int, 1000, "training steps per variant", min=1, max=1_000_000),
+        Param("lr", float, 0.01, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
+        Param("momentum", float, 0.9, "SGD momentum", min=0, max=1),
     ),
     _norms_check,
 )

@@ -38,23 +38,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
-from regtui.engine.loop import StepFn, floats, train_in_chunks
+from regtui.engine.loop import RUNNING_COLUMNS, StepFn, floats, train_in_chunks
 from regtui.engine.sgd import MomentumSGD
 from regtui.events import Final, LayerStats, RunSpec, Summary, TableRows
 from regtui.scenario import Plan
 
 CLASSES = 4  # classes of the synthetic blob task
-RUNNING_COLUMNS = (
-    "variant",
-    "seed",
-    "step",
-    "layer",
-    "feature",
-    "running_mean",
-    "running_var",
-    "batch_mean",
-    "batch_var",
-)
 
 
 # --- the model -------------------------------------------------------------------------------

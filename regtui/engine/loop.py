@@ -41,6 +41,20 @@ def first_nonfinite(values: Sequence[float]) -> int | None:
     return None
 
 
+# The Running-stats view's table: one row per (model, step, BatchNorm layer, feature).
+RUNNING_COLUMNS = (
+    "variant",
+    "seed",
+    "step",
+    "layer",
+    "feature",
+    "running_mean",
+    "running_var",
+    "batch_mean",
+    "batch_var",
+)
+
+
 @dataclass(frozen=True)
 class Trained:
     """What :func:`train_in_chunks` leaves for the run's ``Final`` event."""

@@ -46,22 +46,11 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from regtui.engine.context import Context
 from regtui.engine.custom import data as data_mod
 from regtui.engine.custom import model as model_mod
-from regtui.engine.loop import first_nonfinite
+from regtui.engine.loop import RUNNING_COLUMNS, first_nonfinite
 from regtui.events import Final, LayerStats, Metrics, RunSpec, Summary, TableRows
 from regtui.scenario import Plan
 
 EVAL_BATCH = 1024  # test samples per forward when evaluating
-RUNNING_COLUMNS = (
-    "variant",
-    "seed",
-    "step",
-    "layer",
-    "feature",
-    "running_mean",
-    "running_var",
-    "batch_mean",
-    "batch_var",
-)
 ORDER_SALT = 0x5EED  # the batch-order generator's seed is the run's seed xor this
 
 
