@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from regtui.specs import LR_MAX, ExperimentSpec, Param
+from regtui.specs import LR_MAX, ExperimentSpec, Param, batch_too_small_for_batchnorm
 
 _DATA = (
     Param("n_points", int, 10, "training and test points (x evenly spaced in [-1, 1])", min=2, max=100_000),
@@ -33,18 +33,11 @@ ADAMW = ExperimentSpec(
 
 
 def _bn_batch_check(p: dict[str, Any]) -> str | None:
-    if p["batch"] < 2:
-        return f"batch: {p['batch']} is not allowed; BatchNorm needs at least 2 samples per batch in training"
-    return None
+    return batch_too_small_for_batchnorm(p["batch"])
 
 
 def _groups_check(p: dict[str, Any]) -> str | None:
-    if p["norm"] == "batch" and p["batch"] < 2:
-        return (
-            f"batch: {p['batch']} is not allowed with norm = 'batch'; "
-            "BatchNorm needs at least 2 samples per batch in training"
-        )
-    return None
+    return batch_too_small_for_batchnorm(p["batch"], " with norm = 'batch'") if p["norm"] == "batch" else None
 
 
 NO_DECAY_GROUPS = ExperimentSpec(

@@ -197,13 +197,15 @@ DROPOUT = ExperimentSpec(
 )
 
 
+def batch_too_small_for_batchnorm(batch: int, when: str = "") -> str | None:
+    """The one message for a training batch BatchNorm refuses (``when``: the setting that puts BatchNorm in)."""
+    if batch >= 2:
+        return None
+    return f"batch: {batch} is not allowed{when}; BatchNorm needs at least 2 samples per batch in training"
+
+
 def _bn_check(p: dict[str, Any]) -> str | None:
-    if p["batchnorm"] and p["batch"] < 2:
-        return (
-            f"batch: {p['batch']} is not allowed with batchnorm = true; "
-            "BatchNorm needs at least 2 samples per batch in training"
-        )
-    return None
+    return batch_too_small_for_batchnorm(p["batch"], " with batchnorm = true") if p["batchnorm"] else None
 
 
 BN = ExperimentSpec(
@@ -267,12 +269,7 @@ def _norms_check(p: dict[str, Any]) -> str | None:
             f"groups: {p['groups']} does not divide channels = {p['channels']}; "
             "GroupNorm needs channels divisible by groups"
         )
-    if p["norm"] == "batch" and p["batch"] < 2:
-        return (
-            f"batch: {p['batch']} is not allowed with norm = 'batch'; "
-            "BatchNorm needs at least 2 samples per batch in training"
-        )
-    return None
+    return batch_too_small_for_batchnorm(p["batch"], " with norm = 'batch'") if p["norm"] == "batch" else None
 
 
 NORMS = ExperimentSpec(
