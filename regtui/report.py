@@ -417,8 +417,7 @@ def _write(value: Any, write: Callable[[str], Any], level: int) -> None:
             write("[]")
             return
         for start in range(0, len(value), _CHUNK):
-            chunk = sanitize(list(value[start : start + _CHUNK]))
-            body = json.dumps(chunk, allow_nan=False)[1:-1].replace(", ", "," + pad)
+            body = _scalar_list(list(value[start : start + _CHUNK])).replace(", ", "," + pad)
             write(("[" if start == 0 else ",") + pad + body)
         write("\n" + "  " * level + "]")
     elif isinstance(value, (list, tuple)):
@@ -431,6 +430,20 @@ def _write(value: Any, write: Callable[[str], Any], level: int) -> None:
         write("\n" + "  " * level + "]")
     else:
         write(json.dumps(sanitize(value), allow_nan=False))
+
+
+def _scalar_list(chunk: list[Any]) -> str:
+    """A list of numbers as JSON without its brackets, non-finite values as null.
+
+    json's C encoder writes NaN, Infinity and -Infinity as those tokens, and no
+    other number, boolean or null holds an ``N`` or ``I``: so the Python-level
+    walk of :func:`sanitize` runs only for a chunk that has one (half the cost
+    of writing a document, before).
+    """
+    text = json.dumps(chunk)
+    if "N" in text or "I" in text:
+        text = json.dumps(sanitize(chunk), allow_nan=False)
+    return text[1:-1]
 
 
 def _scalars(values: list[Any] | tuple[Any, ...]) -> bool:

@@ -1,6 +1,7 @@
 import json
 import math
 import statistics
+from array import array
 
 from regtui.aggregate import downsample, mean_std
 from regtui.events import Final, Metrics, RunFinished, RunSpec, RunStarted, Summary, TableRows
@@ -90,3 +91,64 @@ def test_text_report_mentions_variants_and_tables():
     c(RunFinished("completed", 0.5))
     text = text_report(c.document())
     assert "alpha" in text and "0.125" in text and "table bn1d" in text and "status completed" in text
+
+
+def test_write_json_matches_json_dumps_with_non_finite_values_as_null():
+    """Streamed arrays (fast path without a per-value walk) agree with json.dumps(indent=2) of the sanitized doc."""
+    import io
+    import json
+    import math
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from regtui.aggregate import sanitize
+    from regtui.report import write_json
+
+    floats = st.floats(allow_nan=True, allow_infinity=True)
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), floats)
+    leaves = st.one_of(
+        scalars,
+        st.lists(scalars, max_size=20),
+        st.lists(floats, max_size=20).map(lambda xs: array("d", xs)),
+        st.text(alphabet="aNI, ", max_size=5),
+    )
+    docs = st.recursive(
+        leaves, lambda inner: st.dictionaries(st.text("abNI", max_size=3), inner, max_size=4), max_leaves=12
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(docs)
+    def check(doc):
+        out = io.StringIO()
+        write_json(doc, out)
+        text = out.getvalue()
+        expected = json.dumps(sanitize(_plain(doc)), indent=2)
+        assert json.loads(text) == json.loads(expected)
+        strict = json.loads(text, parse_constant=_refuse)  # NaN, Infinity, -Infinity tokens raise
+        assert not any(isinstance(v, float) and not math.isfinite(v) for v in _leaves(strict))
+
+    check()
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, array)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _refuse(token):
+    raise AssertionError(f"non-strict JSON token {token}")
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
