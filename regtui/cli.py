@@ -125,7 +125,7 @@ class OneLineErrorsMixin:
 
 
 class OneLineErrors(OneLineErrorsMixin, click.Command):
-    """The main command; ``regtui runs …`` goes to the run history's own group instead.
+    """The main command; ``regtui runs …`` and ``regtui download …`` go to their own commands instead.
 
     A group cannot take the positional FILE of ``regtui FILE.toml`` without a
     subcommand name shadowing a file of that name, so the first argument picks.
@@ -138,6 +138,11 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
 
             kwargs.setdefault("prog_name", "regtui runs")
             return runs.main(argv[1:], *rest, **kwargs)
+        if argv[:1] == ["download"]:
+            from regtui.download import download_command
+
+            kwargs.setdefault("prog_name", "regtui download")
+            return download_command.main(argv[1:], *rest, **kwargs)
         self.headless_json = "--json" in argv and any(
             a in ("--scenario", "-s") or a.startswith("--scenario=") for a in argv
         )
@@ -219,7 +224,8 @@ def main(
     With no --scenario, opens the dashboard (on FILE if given). With
     --scenario, runs it headless and prints a summary, or JSON with --json;
     the run is kept in the run history (regtui runs --help: list, show,
-    compare, export, rm, rerun).
+    compare, export, rm, rerun). regtui download SOURCE FOLDER fetches
+    MNIST, Fashion-MNIST or CIFAR-10 for your own experiments.
     """
     if scenarios_dir is not None and not Path(scenarios_dir).is_dir():
         raise ConfigError(f"--scenarios-dir: {scenarios_dir!r} is not a folder")

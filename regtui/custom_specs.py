@@ -510,13 +510,14 @@ def check_data_source(data: dict[str, Any], base: Path) -> None:
         folder = data_folder(data, base)
         if not folder.is_dir():
             raise ConfigError(
-                f"data ({source}): folder {folder} not found; put {GET_FILES[source]} there (regtui downloads nothing)"
+                f"data ({source}): folder {folder} not found; put {GET_FILES[source]} there, "
+                f"or run: regtui download {source} {folder}"
             )
         names = MNIST_FILES if source != "cifar10" else CIFAR_FILES
         if find_files(folder, names, gz=source != "cifar10") is None:
             raise ConfigError(
                 f"data ({source}): {folder} does not hold {', '.join(names)}; put "
-                f"{GET_FILES[source]} there (regtui downloads nothing)"
+                f"{GET_FILES[source]} there, or run: regtui download {source} {folder}"
             )
 
 

@@ -76,7 +76,11 @@ def test_unknown_data_source_and_argument(scenario_file):
 
 def test_a_missing_dataset_folder_names_it_and_how_to_get_the_files(scenario_file, tmp_path):
     line = one_error(scenario_file(MLP.format(steps=5, data='source = "mnist"\npath = "no-such-folder"')))
-    assert str(tmp_path / "no-such-folder") in line and "idx-ubyte" in line and "downloads nothing" in line
+    assert (
+        str(tmp_path / "no-such-folder") in line
+        and "idx-ubyte" in line
+        and f"regtui download mnist {tmp_path / 'no-such-folder'}" in line
+    )
     (tmp_path / "empty").mkdir()
     line = one_error(scenario_file(MLP.format(steps=5, data='source = "cifar10"\npath = "empty"')))
     assert "does not hold data_batch_1" in line and "CIFAR-10 python version" in line
