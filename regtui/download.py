@@ -20,7 +20,7 @@ from regtui import custom_specs as cs
 from regtui.specs import ConfigError
 
 CLASSES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
-VISION_HINT = "pip install 'regtui[vision]' (or the torchvision release that matches your torch)"
+VISION_HINT = "pip install 'regtui[vision]' 'torchvision==…' with the release made for your torch (torch 2.13: 0.28.*)"
 
 
 def _datasets() -> object:
