@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# The GPU check, as one script for a lent GPU machine (see README, Performance):
-# the test suite with the GPU tests enabled, every bundled scenario with
-# --device cuda --json, and the batched-training ratios on the GPU.
+# The GPU check, as one script for a lent GPU machine (see README, Performance).
+# Cheapest and most telling first, each part under its own time limit, so a
+# slow part never costs the figures of the others:
+#   1. the GPU tests (-m gpu: every experiment kind on cuda against the CPU,
+#      the dashboard training on cuda in its child process);
+#   2. every bundled scenario headless with --device cuda --json (status, time, finals);
+#   3. the batched-training ratios on the GPU (bench_stacked; bench_custom);
+#   4. the whole suite on the GPU machine (informative: CI runs it without a GPU).
 # Usage: bash benchmarks/gpu_check.sh OUTDIR   (wheels of missing packages in .whl/ are installed first)
 set -uo pipefail
 out="${1:-/tmp/gpu-check}"
@@ -13,23 +18,40 @@ if compgen -G ".whl/*.whl" > /dev/null; then
 else
   export PYTHONPATH="$PWD"
 fi
+export REGTUI_RUNS_DIR="$out/runs"
 nvidia-smi -L
-python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
-python3 -m pytest -q -n 4 -p no:cacheprovider tests 2>&1 | tee "$out/tests.log" | tail -n 15
-for s in weight-decay dropout bn bn-stats norms weight-decay-sweep dropout-sweep; do
+python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0))"
+part() { echo; echo "=== $1 ($(date +%T))"; }
+
+part "1. GPU tests"
+timeout 240 python3 -m pytest -q -m gpu -p no:cacheprovider -rs tests/engine/test_gpu.py tests/app/test_gpu_dashboard.py 2>&1 | tee "$out/gpu_tests.log" | tail -n 25
+
+part "2. every bundled scenario on cuda"
+for f in scenarios/*.toml; do
+  s=$(basename "$f" .toml)
   start=$(date +%s.%N)
-  python3 -m regtui --scenario "$s" --device cuda --json > "$out/$s.json" 2> "$out/$s.err"
+  timeout 120 python3 -m regtui --scenario "$s" --device cuda --json --no-save > "$out/$s.json" 2> "$out/$s.err"
   code=$?
   python3 - "$out/$s.json" "$s" "$code" "$start" <<'PY'
 import json, sys, time
 path, name, code, start = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+keys = ("train_loss", "test_loss", "test_accuracy", "output_std", "weight_norm", "diverged")
 try:
     d = json.load(open(path))
-    finals = {v["name"]: {k: v["final"].get(k) for k in ("train_loss", "test_loss", "test_accuracy", "output_std", "diverged") if k in v["final"]} for v in d["variants"]}
+    finals = {v["name"]: {k: v["final"].get(k) for k in keys if k in v["final"]} for v in d["variants"]}
     print(f"{name}: exit {code} {d['status']} {d['device']} run {d['elapsed_s']} s, process {time.time() - start:.1f} s")
-    print("   ", json.dumps(finals)[:400])
+    print("   ", json.dumps(finals)[:300])
 except Exception as exc:
-    print(f"{name}: exit {code}, bad JSON: {exc}")
+    print(f"{name}: exit {code}, bad JSON: {exc}; stderr: {open(path[:-5] + '.err').read()[-300:]}")
 PY
-done
-python3 benchmarks/bench_stacked.py --device cuda --iters 400 --rounds 4 2>&1 | tee "$out/bench_stacked.log"
+done 2>&1 | tee "$out/scenarios.log"
+
+part "3. batched training on cuda"
+timeout 90 python3 benchmarks/bench_stacked.py --device cuda --iters 400 --rounds 4 2>&1 | tee "$out/bench_stacked.log"
+if python3 benchmarks/bench_custom.py --help 2>/dev/null | grep -q -- "--device"; then
+  timeout 120 python3 benchmarks/bench_custom.py --device cuda --steps 600 --rounds 3 2>&1 | tee "$out/bench_custom.log"
+fi
+
+part "4. the whole suite on this machine"
+timeout 200 python3 -m pytest -q -n 8 -p no:cacheprovider tests 2>&1 | tee "$out/tests.log" | tail -n 15
+part "done"
