@@ -110,6 +110,10 @@ def main() -> None:
     print(f"  without saving (--no-save)  {without * 1000:8.1f} ms   (min {min(unsaved) * 1000:.1f})")
     print(f"  saved to the run history    {with_save * 1000:8.1f} ms   (min {min(saved) * 1000:.1f})")
     print(f"  ratio saved / not saved     {with_save / without:8.3f}   (min/min {min(saved) / min(unsaved):.3f})")
+    pairs = sorted(s / u for s, u in zip(saved, unsaved))  # each round's two runs ran back to back
+    q = statistics.quantiles(pairs, n=4) if len(pairs) >= 2 else [pairs[0]] * 3
+    print(f"  per-round ratios: median {q[1]:.3f}, quartiles {q[0]:.3f}-{q[2]:.3f}", end="")
+    print(f", range {pairs[0]:.3f}-{pairs[-1]:.3f}")
     total = parts["begin"] + parts["events"] + parts["finish"]
     print(f"the saving itself (median of {args.rounds}; {kept} runs in the store), on the run's own threads:")
     print(f"  begin (checks, claim the id)   {parts['begin'] * 1000:7.2f} ms")
