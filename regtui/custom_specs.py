@@ -106,6 +106,14 @@ TRAIN = ExperimentSpec(
             max=10_000_000,
         ),
         Param("stats_features", int, 4, "features per BatchNorm layer in the running-stats table", min=1, max=64),
+        Param(
+            "stack_runs",
+            str,
+            "auto",
+            "auto: runs sharing an MLP and data (seeds, variants) train together as one stacked model, "
+            "2 or more at a time; on: also a lone run; off: one after another",
+            choices=("auto", "on", "off"),
+        ),
     ),
 )
 

@@ -152,7 +152,15 @@ class _Observer:
 
 
 class _Run:
-    def __init__(self, run: RunSpec, ctx: Context, data: data_mod.Data, tables: dict[str, Any], base: Path):
+    def __init__(
+        self,
+        run: RunSpec,
+        ctx: Context,
+        data: data_mod.Data,
+        tables: dict[str, Any],
+        base: Path,
+        on_device: dict[int, tuple[torch.Tensor, ...]] | None = None,
+    ):
         p = run.params
         self.run, self.ctx, self.p = run, ctx, p
         self.dev = ctx.device
@@ -162,9 +170,11 @@ class _Run:
         self.model, self.observed = model_mod.build(tables, base, data.input_shape, data.outputs, p)
         self.model.to(self.dev)
         self.opt = model_mod.optimizer(self.model, p)
-        self.x_train, self.y_train, self.x_test, self.y_test = (
-            t.to(self.dev) for t in (data.x_train, data.y_train, data.x_test, data.y_test)
-        )
+        # the runs of a stack that share a data set share its copy on the device
+        cache = {} if on_device is None else on_device
+        if id(data) not in cache:
+            cache[id(data)] = tuple(t.to(self.dev) for t in (data.x_train, data.y_train, data.x_test, data.y_test))
+        self.x_train, self.y_train, self.x_test, self.y_test = cache[id(data)]
         self.bns: list[tuple[str, _BatchNorm]] = [
             (n, m) for n, m in self.model.named_modules() if isinstance(m, _BatchNorm) and m.track_running_stats
         ]
@@ -253,7 +263,7 @@ class _Run:
                 done += steps - start
                 ctx.progress(done, total, "train")
                 break
-        self._final(first_bad)
+        self._final(first_bad, {"stacked": False})
         return done
 
     def _log(
@@ -335,7 +345,7 @@ class _Run:
             )
         return first_nonfinite(chunk_losses)
 
-    def _final(self, first_bad: int | None) -> None:
+    def _final(self, first_bad: int | None, extra: dict[str, Any] | None = None) -> None:
         run = self.run
         found: dict[str, torch.Tensor] = {}
         found["train_loss"], found["train_accuracy"] = self.evaluate(self.x_train, self.y_train)
@@ -359,6 +369,7 @@ class _Run:
                 "test_size": len(self.x_test),
                 "diverged": first_bad is not None,
                 "first_nonfinite_step": first_bad,
+                **(extra or {}),
             }
         )
         self.ctx.emit(Final(run.variant, run.seed, values))
@@ -405,21 +416,47 @@ def describe(model: nn.Module, observed: list[tuple[str, nn.Module]], data: data
 
 
 def run(plan: Plan, ctx: Context) -> None:
+    """Train the plan's runs: one after another, or several together (see :mod:`.batched`)."""
+    from regtui.engine.custom import batched
+
     tables = plan.scenario.tables
     base = plan.scenario.path.parent
-    total = sum(r.params["steps"] for r in plan.runs)
+    runs = list(plan.runs)
+    total = sum(r.params["steps"] for r in runs)
     ctx.progress(0, total, "train")
     cache: dict[tuple[Any, ...], data_mod.Data] = {}
-    done = 0
-    described = False
-    for r in plan.runs:
+
+    def data_of(r: RunSpec) -> data_mod.Data:
         p = r.params
         key = (r.seed, p["train_size"], p["test_size"], p["test_fraction"])
         if key not in cache:
-            cache.clear()  # runs come variant by variant; keep one data set at a time
             cache[key] = data_mod.load(tables, base, p, r.seed)
-        one = _Run(r, ctx, cache[key], tables, base)
-        if not described:
-            ctx.emit(Summary("model", describe(one.model, one.observed, cache[key])))
-            described = True
-        done = one.train(done, total)
+        return cache[key]
+
+    done = 0
+    report: list[dict[str, Any]] = []
+    for number, unit in enumerate(batched.plan_stacks(runs, ctx.device)):
+        specs = [runs[i] for i in unit]
+        cache.clear()  # keep the data sets of one unit at a time
+        on_device: dict[int, tuple[torch.Tensor, ...]] = {}
+        first = _Run(specs[0], ctx, data_of(specs[0]), tables, base, on_device)
+        if number == 0:
+            ctx.emit(Summary("model", describe(first.model, first.observed, data_of(specs[0]))))
+        why = batched.why_alone(first, specs)
+        ones = [first]
+        if why is None:
+            ones += [_Run(r, ctx, data_of(r), tables, base, on_device) for r in specs[1:]]
+            why = batched.mismatch(ones)
+        if why is None:
+            del first
+            report += [{"variant": r.variant, "seed": r.seed, "stack": number + 1, "models": len(specs)} for r in specs]
+            stack = batched.Stack(ones)
+            ones = []
+            done = stack.train(ctx, done, total)
+            continue
+        report += [{"variant": r.variant, "seed": r.seed, "alone_because": why} for r in specs]
+        for r in specs:  # one at a time; the runs not built yet are built in turn
+            one = ones.pop(0) if ones else _Run(r, ctx, data_of(r), tables, base, on_device)
+            done = one.train(done, total)
+    if len(runs) > 1:
+        ctx.emit(Summary("stacking", report))
