@@ -98,15 +98,25 @@ def decade_label(k: int) -> str:
 
 
 def log_ticks(values: Iterable[float], max_ticks: int = 8) -> tuple[list[float], list[str]]:
-    """Ticks (in log10 units) at whole decades covering ``values`` (already log10)."""
+    """Ticks (in log10 units) at whole decades covering ``values`` (already log10).
+
+    Only the decades inside the values' range when at least two fall inside it (so
+    the axis is not stretched to the next decade), else the decades around it.
+    """
     vals = [v for v in values if math.isfinite(v)]
     if not vals:
         return [], []
-    lo, hi = math.floor(min(vals)), math.ceil(max(vals))
-    if hi == lo:
-        hi = lo + 1
-    step = max(1, math.ceil((hi - lo + 1) / max_ticks))
-    ticks = list(range(lo, hi + 1, step))
+    vmin, vmax = min(vals), max(vals)
+    lo, hi = math.ceil(vmin - 1e-9), math.floor(vmax + 1e-9)
+    if hi - lo < 1:
+        lo, hi = math.floor(vmin), math.ceil(vmax)
+        if hi == lo:
+            hi = lo + 1
+    raw = max(1, math.ceil((hi - lo + 1) / max_ticks))
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, raw) if s >= raw)
+    ticks = [t for t in range(lo, hi + 1) if t % step == 0]
+    if len(ticks) < 2:
+        ticks = list(range(lo, hi + 1, step))
     return [float(t) for t in ticks], [decade_label(t) for t in ticks]
 
 
@@ -162,3 +172,90 @@ def linear_ticks(values: Iterable[float], count: int = 5) -> tuple[list[float], 
         ticks.append(0.0 if abs(t) < step * 1e-9 else t)
         t += step
     return ticks, [f"{round(t, 12):g}" for t in ticks]
+
+
+# --- where things land on plotext's canvas ----------------------------------------------------
+#
+# plotext maps a value v on an axis with limits (lo, hi) to the cell
+# floor(0.5 + (n - 1)·(v − lo)/(hi − lo)) of the n cells of the canvas (the area inside the
+# frame). The charts set the limits themselves, so they know where every point lands and can
+# place the series' markers so that none is drawn over another one's.
+
+
+def limits(values: Iterable[float], ticks: Iterable[float] = ()) -> tuple[float, float]:
+    """Axis limits covering the values and the ticks (so every tick label sits beside the canvas)."""
+    every = [float(v) for v in (*values, *ticks) if math.isfinite(v)]
+    if not every:
+        return 0.0, 1.0
+    lo, hi = min(every), max(every)
+    if hi == lo:
+        pad = abs(lo) * 0.5 or 1.0
+        lo, hi = lo - pad, hi + pad
+    return lo, hi
+
+
+def cell(value: float, lim: tuple[float, float], n: int) -> int:
+    """The canvas cell (0 … n−1) plotext draws ``value`` in, on an axis with limits ``lim``."""
+    lo, hi = lim
+    return math.floor(round(0.5 + (n - 1) * (value - lo) / (hi - lo), 8))
+
+
+def canvas_size(width: int, height: int, ylabels: Sequence[str], *, title: bool, xlabel: bool) -> tuple[int, int]:
+    """The canvas (inside the frame) of a plotext chart of ``width``×``height`` cells.
+
+    The frame takes a column each side and a row above and below, the y tick labels
+    their longest label's width, the x tick labels one row, the title and the x label
+    a row each.
+    """
+    label_width = max((len(label) for label in ylabels), default=0)
+    return max(0, width - 2 - label_width), max(0, height - 3 - int(title) - int(xlabel))
+
+
+def place_markers(
+    series: Sequence[tuple[Sequence[float], Sequence[float]]],
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    size: tuple[int, int],
+    priority: Sequence[bool] = (),
+) -> list[list[int]]:
+    """Which points of each series get its marker, so that no series is drawn over another.
+
+    Every series claims the canvas cells its points fall in (one point per cell). A
+    cell claimed by several series goes to one of them in turn — by (column + row),
+    so series that run together alternate along their common stretch (●■●■…) —
+    except that a ``priority`` series (the data points of a fit) keeps all its cells.
+    A series left with no cell at all takes one from a series that has several. Returns, per series,
+    the indices of its points to mark, in order.
+    """
+    width, height = size
+    claims: dict[tuple[int, int], list[int]] = {}
+    first_point: list[dict[tuple[int, int], int]] = []
+    for si, (xs, ys) in enumerate(series):
+        cells: dict[tuple[int, int], int] = {}
+        if width > 0 and height > 0:
+            for i, (x, y) in enumerate(zip(xs, ys)):
+                c = (cell(x, xlim, width), cell(y, ylim, height))
+                if c not in cells:
+                    cells[c] = i
+                    claims.setdefault(c, []).append(si)
+        first_point.append(cells)
+    owner: dict[tuple[int, int], int] = {}
+    for c, claimants in claims.items():
+        first = [si for si in claimants if si < len(priority) and priority[si]]
+        pool = first or claimants
+        owner[c] = pool[(c[0] + c[1]) % len(pool)]
+    counts = [0] * len(series)
+    for si in owner.values():
+        counts[si] += 1
+    for si, cells in enumerate(first_point):
+        if counts[si] or not cells:
+            continue
+        # A series with no cell of its own takes one from a series that has several.
+        for c in cells:
+            held = owner[c]
+            if counts[held] > 1 and not (held < len(priority) and priority[held]):
+                owner[c] = si
+                counts[held] -= 1
+                counts[si] += 1
+                break
+    return [sorted(i for c, i in cells.items() if owner[c] == si) for si, cells in enumerate(first_point)]

@@ -1,10 +1,19 @@
 """Base class of the live charts: a PlotextPlot that times its own renders.
 
 Every chart kind subclasses :class:`LiveChart`: static setup in ``on_mount``
-(``setup``), and ``replot(...)`` = ``plt.clear_data()`` + plot calls +
-``self.refresh()``. plotext rebuilds the whole chart in ``render``, which
-Textual calls on the UI thread; that is the cost the app's adaptive redraw
-timer watches (``render_seconds``), so drawing never starves training.
+(``setup``), and ``replot(...)`` = ``begin()`` + ``line(...)`` per series +
+``finish(title, ...)``. ``replot`` only records the series; ``render`` (which
+Textual calls on the UI thread, once per refresh) lays them out for the
+widget's size and has plotext build the chart. A render with the same series,
+size and theme as the last one returns the last frame, so a refresh that
+changed nothing costs nothing (``render_seconds`` counts the real builds).
+
+No series hides another (DESIGN: "no series hidden under another"): every
+series is drawn as a thin braille line first, then the markers of all series
+on top, each canvas cell holding one series' marker; where series run
+together they take turns cell by cell (``plotting.place_markers``), so two
+identical curves show as ●■●■… and both stay visible. The axes' limits cover
+every tick, so each tick label sits beside the canvas, never on the frame.
 
 What is shown is the user's to choose (keys while the chart has focus, listed
 in the footer): ``v`` cycles the focused variant (all, then each one: the
@@ -18,6 +27,7 @@ series' marker; the interpolation between them is a thin braille line.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual.binding import Binding, BindingType
@@ -28,6 +38,18 @@ from regtui.app import plotting
 DENSE = 4  # more variants than this: one is focused from the start
 SPLITS = ("both", "train", "test")
 POINT_MARKS = 60  # series with at most this many points get a marker per point over a thin line
+
+
+@dataclass
+class Series:
+    """One series as ``line`` recorded it (values already finite and, on a log axis, log10)."""
+
+    xs: list[float]
+    ys: list[float]
+    marker: str
+    color: str
+    key: str | None
+    kind: str  # "band" (a thin line only), "line" (a thin line and the markers) or "points"
 
 
 class LiveChart(PlotextPlot):
@@ -66,6 +88,17 @@ class LiveChart(PlotextPlot):
         self._auto_focus = True  # until the user presses v
         self.drawn_order: list[str] = []  # series keys in drawing order (the last is on top)
         self._args: tuple[Any, ...] | None = None  # the last replot's arguments, for the keys
+        # What ``finish`` recorded for ``render`` to lay out: series, vertical lines, axes.
+        self._series: list[Series] = []
+        self._vlines: list[tuple[float, str]] = []
+        self._axes: dict[str, Any] = {}
+        self._generation = 0  # bumped by every finish/empty: the data changed
+        self._built_key: tuple[Any, ...] | None = None  # (generation, size, theme) of the last build
+        self._built: Any = None  # the last frame
+        # Per series key: how many canvas cells show its marker (tests read it).
+        self.visible_marks: dict[str, int] = {}
+        self.canvas: tuple[int, int] = (0, 0)  # the canvas (inside the frame) of the last layout
+        self._xlabel = ""
 
     def on_mount(self) -> None:
         # PlotextPlot.on_mount (theme subscription) runs too: Textual dispatches along the MRO.
@@ -75,10 +108,15 @@ class LiveChart(PlotextPlot):
         """Static setup: title, axis labels. Called once."""
 
     def render(self) -> Any:
+        key = (self._generation, self.size.width, self.size.height, self.app.theme)
+        if key == self._built_key and self._built is not None:
+            return self._built
         start = time.perf_counter()
+        self.layout_series()
         result = super().render()
         self.render_seconds += time.perf_counter() - start
         self.renders += 1
+        self._built_key, self._built = key, result
         return result
 
     # --- helpers for subclasses ----------------------------------------------------------
@@ -154,15 +192,19 @@ class LiveChart(PlotextPlot):
         self._replay()
 
     def begin(self) -> None:
-        self.plt.clear_data()
         self.series_points = {}
         self.markers_used = []
         self.legend_items = []
         self.drawn_order = []
+        self._series = []
+        self._vlines = []
 
     def set_title(self, text: str) -> None:
         self.title_text = text
-        self.plt.title(text)
+
+    def set_xlabel(self, text: str) -> None:
+        self._xlabel = text
+        self.plt.xlabel(text)
 
     def line(
         self,
@@ -175,7 +217,11 @@ class LiveChart(PlotextPlot):
         key: str | None = None,
         scatter: bool = False,
     ) -> None:
-        """Draw one series (already finite and, on a log axis, already log10)."""
+        """Record one series (already finite and, on a log axis, already log10).
+
+        ``scatter``: points only (data), whose markers no curve takes over; a
+        ``BAND_MARKER`` series is a thin line only (a ± std band).
+        """
         if key is not None:
             self.series_points[key] = len(ys)
         if not ys:
@@ -185,14 +231,25 @@ class LiveChart(PlotextPlot):
             self.drawn_order.append(key)
         if label is not None:
             self.legend_items.append((marker, color, label))
-        if scatter or len(ys) == 1 or marker == plotting.BAND_MARKER:
-            (self.plt.scatter if scatter or len(ys) == 1 else self.plt.plot)(xs, ys, marker=marker, color=color)
-        elif len(ys) <= POINT_MARKS:
-            # Measured points apart from the interpolation: a thin line, the shapes on top.
-            self.plt.plot(xs, ys, marker=plotting.LINE_MARKER, color=color)
-            self.plt.scatter(xs, ys, marker=marker, color=color)
-        else:
-            self.plt.plot(xs, ys, marker=marker, color=color)
+        kind = "points" if scatter else "band" if marker == plotting.BAND_MARKER else "line"
+        self._series.append(Series(list(xs), list(ys), marker, color, key, kind))
+
+    def vline(self, x: float, color: str) -> None:
+        """A vertical line across the canvas at ``x`` (e.g. the first inf/NaN layer)."""
+        self._vlines.append((float(x), color))
+
+    def finish(
+        self,
+        title: str,
+        *,
+        ylog: bool = False,
+        xticks: tuple[list[float], list[str]] | None = None,
+    ) -> None:
+        """The series are recorded: set the title and the axes, and ask for a render."""
+        self.set_title(title)
+        self._axes = {"ylog": ylog, "xticks": xticks, "empty": False}
+        self._generation += 1
+        self.refresh()
 
     def empty(self, message: str) -> None:
         """No data yet: an empty frame with a hint as its title."""
@@ -200,13 +257,47 @@ class LiveChart(PlotextPlot):
             return  # already showing exactly this
         self.begin()
         self.set_title(message)
-        self.plt.xticks([], [])
-        self.plt.yticks([], [])
+        self._axes = {"empty": True}
+        self._generation += 1
         self.refresh()
 
-    def axes(self, xs: list[float], ys: list[float], *, xlog: bool = False, ylog: bool = False) -> None:
-        """Ticks for both axes from every plotted value; on a log axis values are log10."""
-        xt, xl = plotting.log_ticks(xs) if xlog else plotting.linear_ticks(xs)
-        yt, yl = plotting.log_ticks(ys) if ylog else plotting.linear_ticks(ys)
-        self.plt.xticks(xt, xl)
-        self.plt.yticks(yt, yl)
+    # --- the layout, at render time (the widget's size is known) ---------------------------
+
+    def layout_series(self) -> None:
+        """Have plotext draw the recorded series for the widget's current size."""
+        plt = self.plt
+        plt.clear_data()
+        plt.title(self.title_text)
+        self.visible_marks = {}
+        if self._axes.get("empty", True) or not self._series:
+            plt.xlim(None, None)
+            plt.ylim(None, None)
+            plt.xticks([], [])
+            plt.yticks([], [])
+            self.canvas = (0, 0)
+            return
+        all_x = [x for s in self._series for x in s.xs] + [x for x, _ in self._vlines]
+        all_y = [y for s in self._series for y in s.ys]
+        xt, xl = self._axes.get("xticks") or plotting.linear_ticks(all_x)
+        yt, yl = plotting.log_ticks(all_y) if self._axes.get("ylog") else plotting.linear_ticks(all_y)
+        xlim, ylim = plotting.limits(all_x, xt), plotting.limits(all_y, yt)
+        plt.xlim(*xlim)
+        plt.ylim(*ylim)
+        plt.xticks(xt, xl)
+        plt.yticks(yt, yl)
+        self.canvas = plotting.canvas_size(self.size.width, self.size.height, yl, title=True, xlabel=bool(self._xlabel))
+        # Thin lines first (bands, then the interpolation of each curve): the markers go on top.
+        for s in self._series:
+            if s.kind == "band" or (s.kind == "line" and len(s.ys) > 1):
+                plt.plot(s.xs, s.ys, marker=plotting.LINE_MARKER, color=s.color)
+        marked = [s for s in self._series if s.kind != "band"]
+        chosen = plotting.place_markers(
+            [(s.xs, s.ys) for s in marked], xlim, ylim, self.canvas, [s.kind == "points" for s in marked]
+        )
+        for s, indices in zip(marked, chosen):
+            if s.key is not None:
+                self.visible_marks[s.key] = len(indices)
+            if indices:
+                plt.scatter([s.xs[i] for i in indices], [s.ys[i] for i in indices], marker=s.marker, color=s.color)
+        for x, color in self._vlines:
+            plt.vertical_line(x, color=color)

@@ -13,7 +13,7 @@ class FitChart(LiveChart):
     """Data points (x train, + test) and each variant's fitted curve (± std over seeds)."""
 
     def setup(self) -> None:
-        self.plt.xlabel("x")
+        self.set_xlabel("x")
         self.empty("fit · run the scenario to see it")
 
     def replot(self, data: dict[str, Any] | None, records: list[dict[str, Any]]) -> None:
@@ -25,8 +25,6 @@ class FitChart(LiveChart):
             self.empty("fit · waiting for data")
             return
         self.begin()
-        all_x: list[float] = []
-        all_y: list[float] = []
         for vi, rec, curve in curves:
             color = self.variant_color(vi)
             ys = curve.get("y", [])
@@ -36,13 +34,10 @@ class FitChart(LiveChart):
                     band = [m + sign * s if finite(m) and finite(s) else None for m, s in zip(ys, spread)]
                     bx, by = plotting.finite_pairs(curve.get("x", []), band)
                     self.line(bx, by, marker=plotting.BAND_MARKER, color=color)
-                    all_y += by
             xs, ys = plotting.finite_pairs(curve.get("x", []), ys)
             self.line(
                 xs, ys, marker=plotting.marker(vi, 0), color=color, label=str(rec["name"]), key=f"{rec['name']}/fit"
             )
-            all_x += xs
-            all_y += ys
         # The data last, over the curves: the points are what show a fit is overfitting.
         for part, color in (("train", "yellow"), ("test", "magenta")):
             points = (data or {}).get(part) or {}
@@ -58,9 +53,5 @@ class FitChart(LiveChart):
                 key=f"data/{part}",
                 scatter=True,
             )
-            all_x += xs
-            all_y += ys
         note = self.choice_note()
-        self.set_title("fitted function and data" + (f" · {note}" if note else ""))
-        self.axes(all_x or [0.0], all_y or [0.0])
-        self.refresh()
+        self.finish("fitted function and data" + (f" · {note}" if note else ""))

@@ -12,7 +12,7 @@ class LayersChart(LiveChart):
     """One line per variant: std of the activations after layer 1…depth."""
 
     def setup(self) -> None:
-        self.plt.xlabel("layer")
+        self.set_xlabel("layer")
         self.empty("activation std per layer · run the scenario to see it")
 
     def replot(self, records: list[dict[str, Any]]) -> None:
@@ -26,8 +26,6 @@ class LayersChart(LiveChart):
         self.begin()
         values = [v for _, _, layers in layered for v in layers.get("std", [])]
         log = plotting.wants_log(values, 10.0)
-        all_x: list[float] = []
-        all_y: list[float] = []
         marks: list[tuple[int, int]] = []
         for vi, rec, layers in layered:
             std = layers.get("std", [])
@@ -42,12 +40,9 @@ class LayersChart(LiveChart):
             self.line(
                 xs, ys, marker=plotting.marker(vi, 0), color=self.variant_color(vi), label=label, key=str(rec["name"])
             )
-            all_x += xs
-            all_y += ys
         for vi, layer in marks:
-            self.plt.vertical_line(layer, color=self.variant_color(vi))
-            all_x.append(float(layer))
+            self.vline(layer, color=self.variant_color(vi))
         note = self.choice_note()
-        self.set_title("activation std after each layer" + (" · log y" if log else "") + (f" · {note}" if note else ""))
-        self.axes(all_x or [1.0], all_y or [0.0], ylog=log)
-        self.refresh()
+        self.finish(
+            "activation std after each layer" + (" · log y" if log else "") + (f" · {note}" if note else ""), ylog=log
+        )

@@ -18,7 +18,7 @@ class LossChart(LiveChart):
     """Train/test loss per variant (train filled, test hollow markers). Log y when the losses span decades."""
 
     def setup(self) -> None:
-        self.plt.xlabel("step")
+        self.set_xlabel("step")
         self.empty("loss · run the scenario to see it")
 
     def replot(self, records: list[dict[str, Any]]) -> None:
@@ -31,8 +31,6 @@ class LossChart(LiveChart):
             return
         self.begin()
         log = plotting.wants_log(values)
-        all_x: list[float] = []
-        all_y: list[float] = []
         banded = False
         for vi in self.draw_order(len(records)):
             rec = records[vi]
@@ -53,7 +51,6 @@ class LossChart(LiveChart):
                         if log:
                             by = plotting.log10s(by)
                         self.line(bx, by, marker=plotting.BAND_MARKER, color=color)
-                        all_y += by
                 xs, ys = plotting.finite_pairs(steps, mean, positive=log)
                 if log:
                     ys = plotting.log10s(ys)
@@ -65,8 +62,6 @@ class LossChart(LiveChart):
                     color=color,
                     key=f"{rec['name']}/{name}",
                 )
-                all_x += xs
-                all_y += ys
         title = "loss" + (" · log y" if log else "")
         if banded:
             title += " · mean ± std over seeds"
@@ -76,6 +71,4 @@ class LossChart(LiveChart):
             )
             title += f" · {key} (shape per variant)"
         note = self.choice_note()
-        self.set_title(title + (f" · {note}" if note else ""))
-        self.axes(all_x or [0.0], all_y or [0.0], ylog=log)
-        self.refresh()
+        self.finish(title + (f" · {note}" if note else ""), ylog=log)

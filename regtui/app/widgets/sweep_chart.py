@@ -41,7 +41,6 @@ class SweepChart(LiveChart):
             rest = [f"{k}={fmt(p['values'][k])}" for k in keys[1:]]
             base = str(p.get("variant", "")).split(" · ")[0] if " · " in str(p.get("variant", "")) else ""
             groups.setdefault(" · ".join([s for s in (base, *rest) if s]), []).append((x, p))
-        all_y: list[float] = []
         names = list(groups)
         self.set_variants(names)
         banded = False
@@ -65,7 +64,6 @@ class SweepChart(LiveChart):
                         if ylog:
                             by = plotting.log10s(by)
                         self.line(bx, by, marker=plotting.BAND_MARKER, color=color)
-                        all_y += by
                 xs, ys = plotting.finite_pairs([x for x, _ in items], [p.get(metric) for _, p in items], positive=ylog)
                 if ylog:
                     ys = plotting.log10s(ys)
@@ -78,16 +76,13 @@ class SweepChart(LiveChart):
                     label=label,
                     key=f"{group}/{metric}",
                 )
-                all_y += ys
-        self.set_title(
+        self.set_xlabel(key)
+        self.finish(
             f"final {' / '.join(plotting.metric_label(m) for m in metrics)} vs {key}"
             + (" · log x" if xlog else "")
             + (" · log y" if ylog else "")
             + (" · ± std over seeds" if banded else "")
-            + (f" · {self.choice_note()}" if self.choice_note() else "")
+            + (f" · {self.choice_note()}" if self.choice_note() else ""),
+            ylog=ylog,
+            xticks=(xticks, xlabels),
         )
-        self.plt.xlabel(key)
-        self.plt.xticks(xticks, xlabels)
-        yt, yl = plotting.log_ticks(all_y or [0.0]) if ylog else plotting.linear_ticks(all_y or [0.0])
-        self.plt.yticks(yt, yl)
-        self.refresh()
