@@ -92,9 +92,31 @@ def _settings(info: RunInfo, doc: dict[str, Any]) -> dict[str, Any]:
         "seed": doc.get("seed"),
         "seeds": doc.get("seeds"),
     }
-    out.update(doc.get("params") or {})
+    out.update(_params_used(doc))
     out.update({f"sweep {k}": v for k, v in (doc.get("sweep") or {}).items()})
     return out
+
+
+def _params_used(doc: dict[str, Any]) -> dict[str, Any]:
+    """Each parameter as the run's variants used it: one value, or "per variant: a, b" where they differ.
+
+    The document's base ``params`` keep a variant-defined key at its default
+    (weight-decay's 0 for both "no weight decay" and "weight decay" = 0.01), so
+    comparing those alone would hide the value a variant actually ran with.
+    """
+    base = dict(doc.get("params") or {})
+    swept = set(doc.get("sweep") or {})
+    variants = [v.get("params") or {} for v in doc.get("variants") or []]
+    for key in dict.fromkeys(k for p in variants for k in p):
+        if key in swept:
+            continue
+        values = list(dict.fromkeys(repr(p.get(key, base.get(key))) for p in variants))
+        if len(values) > 1:
+            used = [p.get(key, base.get(key)) for p in variants]
+            base[key] = "per variant: " + ", ".join(fmt(v) if not isinstance(v, str) else v for v in used)
+        elif variants:
+            base[key] = variants[0].get(key, base.get(key))
+    return base
 
 
 def _variant(doc: dict[str, Any], name: str) -> dict[str, Any] | None:

@@ -90,6 +90,18 @@ def test_compare_puts_finals_side_by_side_with_the_differences(run, cli):
     assert code == 0 and "run 1" in text and "run 2" in text and re.search(r"lr\s+0.01\s+0.02", text)
 
 
+def test_compare_shows_the_values_the_variants_ran_with(run, cli):
+    """The default run's variants use weight_decay 0 and 0.01; --set weight_decay=0.05 merges them into one.
+    The base params say 0 for the default run, which is not what its 'weight decay' variant ran with."""
+    run()
+    run("--set", "weight_decay=0.05")
+    code, out, err = cli("runs", "compare", "1", "2", "--json")
+    assert code == 0, err
+    assert json.loads(out)["differences"]["weight_decay"] == ["per variant: 0, 0.01", 0.05]
+    code, text, _ = cli("runs", "compare", "1", "2")
+    assert re.search(r"weight_decay\s+per variant: 0, 0.01\s+0.05", text)
+
+
 def test_rm_removes_only_what_it_is_given(run, cli, runs_json, runs_dir):
     for _ in range(3):
         run()
