@@ -173,12 +173,15 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     log = EventLog(open(events, "w", encoding="utf-8")) if events else None  # closed below
     if log:
         sinks.append(log)
-    recording = _begin_saving(opts, plan)
-    if recording:
-        sinks.append(recording)
+    store = _store_for_saving(opts)  # ConfigError now, before the run, when it cannot be written
+    recording: Any = None  # the run's id is claimed with its first event: a run that never starts takes none
     progress = _ProgressLine(collector) if sys.stderr.isatty() else None
 
     def emit(event: Any) -> None:
+        nonlocal recording
+        if store is not None and recording is None:
+            recording = store.begin(plan, opts.device)
+            sinks.append(recording)
         for sink in sinks:
             sink(event)
         if progress:
@@ -217,13 +220,19 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     return code
 
 
-def _begin_saving(opts: Options, plan: Any) -> Any:
-    """The run's Recording in the run history (None with --no-save); ConfigError when it cannot be written."""
+def _store_for_saving(opts: Options) -> Any:
+    """The run history to keep the run in (None with --no-save); ConfigError when it cannot be written.
+
+    The run's id is claimed with its first event (``RunStore.begin``), so that bad input found
+    by the worker (a device this machine does not have) leaves no run behind and takes no id.
+    """
     if not opts.save:
         return None
-    from regtui.store import open_store
+    from regtui.store import location, open_store
 
-    return open_store(opts.runs_dir).begin(plan, opts.device)
+    store = open_store(opts.runs_dir)
+    location.ensure_writable(store.root)
+    return store
 
 
 def _finish_saving(recording: Any, doc: dict[str, Any]) -> None:

@@ -4,9 +4,9 @@ Saving: :class:`RunSaver` begins a :class:`~regtui.store.Recording` (the same
 as a headless run's) in the run's worker thread, is one more ``emit`` sink
 beside the :class:`~regtui.report.Collector` (the Recording only queues each
 event: its own thread writes), and at the end writes the document, still in
-the worker thread, so the UI never waits on the disk. A run that never
-started (no ``RunStarted``: e.g. its device does not exist) is discarded, as
-headless does. Saving never fails a run: a problem is a warning.
+the worker thread, so the UI never waits on the disk. The run's id is
+claimed with its first event: a run that never starts (e.g. its device does
+not exist) takes no id, as headless. Saving never fails a run: a problem is a warning.
 
 Reading back: the store keeps a finished run's document, not its events
 (``events.jsonl`` is deleted when the run ends), so :class:`StoredCollector`
@@ -57,36 +57,60 @@ def store_id(collector: Collector | None) -> int | None:
 
 
 class RunSaver:
-    """One dashboard run's saving; every method is called in the run's worker thread and never raises."""
+    """One dashboard run's saving; every method is called in the run's worker thread and never raises.
+
+    The run's id is claimed with its first event (``RunStarted``), not before: a run that never
+    starts (its device does not exist, the plan is refused) takes no id and leaves no trace.
+    """
 
     def __init__(self, plan: sc.Plan, device: str, save: bool = True, runs_dir: str | None = None) -> None:
-        self.recording: Any = None  # regtui.store.Recording
+        self.plan, self.device, self.runs_dir = plan, device, runs_dir
+        self.recording: Any = None  # regtui.store.Recording, once the run has started
         self.warnings: list[str] = []
+        self.store: Any = None  # regtui.store.RunStore; None: not saved
         if not save:
             return
         try:
-            from regtui.store import open_store
+            from regtui.store import location, open_store
 
-            self.recording = open_store(runs_dir).begin(plan, device)
+            self.store = open_store(runs_dir)
+            location.ensure_writable(self.store.root)  # said before the run, as headless does
         except ConfigError as exc:
+            self.store = None
             self.warnings.append(f"this run is not kept in the run history: {exc}")
         except Exception as exc:
+            self.store = None
             self.warnings.append(f"this run is not kept in the run history: {type(exc).__name__}: {exc}")
 
     @property
     def id(self) -> int | None:
         return self.recording.id if self.recording is not None else None
 
+    def _begin(self, collector: Collector) -> Any:
+        """Claim the run's id and start recording (at its first event); None when that fails."""
+        store, self.store = self.store, None
+        try:
+            self.recording = store.begin(self.plan, self.device)
+        except ConfigError as exc:
+            self.warnings.append(f"this run is not kept in the run history: {exc}")
+        except Exception as exc:
+            self.warnings.append(f"this run is not kept in the run history: {type(exc).__name__}: {exc}")
+        else:
+            _STORE_IDS[collector] = self.recording.id
+        return self.recording
+
     def sink(self, collector: Collector) -> Callable[[Event], None]:
-        """The ``emit`` callback of the run: the collector, and the recording when there is one."""
-        recording = self.recording
-        if recording is None:
+        """The ``emit`` callback of the run: the collector, and the recording once the run has started."""
+        if self.store is None:
             return collector
-        _STORE_IDS[collector] = recording.id
 
         def emit(event: Event) -> None:
             collector(event)
-            recording(event)
+            recording = self.recording
+            if recording is None and self.store is not None:
+                recording = self._begin(collector)
+            if recording is not None:
+                recording(event)
 
         return emit
 

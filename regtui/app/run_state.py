@@ -26,6 +26,7 @@ class RunState:
     note: str = ""  # what the run showed beside its status (a divergence is a result, not a failure)
     error: str | None = None
     elapsed_s: float | None = None
+    stored_id: int | None = None  # a stored run opened from History (read-only); None: a run of this session
 
     def divergence_note(self) -> str:
         """'normal init went inf/NaN at layer 37': which variants turned non-finite, and where."""
@@ -39,13 +40,19 @@ class RunState:
             parts.append(f"{variant} went inf/NaN{where}")
         return "; ".join(parts)
 
+    def marker(self) -> str:
+        """What the status line says for as long as a stored run is shown."""
+        if self.stored_id is None:
+            return ""
+        return f"viewing stored run #{self.stored_id} (read-only) — r runs anew"
+
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
 
     def status_info(self) -> StatusInfo:
         """Progress, rate, elapsed time and status, for the status bar."""
-        info = StatusInfo(device=self.device, status=self.status, note=self.note)
+        info = StatusInfo(device=self.device, status=self.status, note=self.note, marker=self.marker())
         progress = self.collector.progress
         end = self.ended or time.perf_counter()
         info.elapsed = self.elapsed_s if self.elapsed_s is not None else end - self.started

@@ -71,6 +71,7 @@ class DashboardScreen(Screen[None]):
         Binding("ctrl+r", "reset_params", "Reset params", show=False),
         Binding("escape", "leave_field", "Leave field", show=False, priority=True),
         Binding("enter", "submit_field", "Run", show=False, priority=True),
+        Binding("down", "enter_view", "Into the view", show=False),  # from the tab row
     ]
     TYPING_KEYS: ClassVar[frozenset[str]] = frozenset(
         {"run", "stop", "focus_picker", "focus_form", "focus_device"}
@@ -105,6 +106,7 @@ class DashboardScreen(Screen[None]):
         self._drawn: dict[str, tuple[int, int]] = {}  # view -> (run id, collector version)
         self._tab_data: frozenset[str] | None = None  # the data kinds the tabs were last fitted to
         self.overlay: run_saving.Overlay | None = None  # another run drawn over this one (History's compare)
+        self._title = ""  # the wide layout's title shown
         # Training in a child process (its own GIL and core) unless a runner was given.
         self.trainer = make_trainer() if options.runner is None else None
         self.redraw = RedrawScheduler(
@@ -210,7 +212,7 @@ class DashboardScreen(Screen[None]):
         if select.value != index:
             select.value = index
         self._show_summary(entry)
-        self.query_one("#app-title", Static).update(f"regtui · {entry.label}")
+        self._show_title(None)
         for view in self.views.values():
             view.show_entry(entry)
         if entry.error and notify:
@@ -266,6 +268,7 @@ class DashboardScreen(Screen[None]):
         self.plan, self.form_error = event.plan, event.error
         self._update_tabs()
         self._update_replay()
+        self._status()
         if self.run_queued and self.regtui.device is not None:
             self.action_run()  # Run came while this scenario's form was being built
 
@@ -304,7 +307,11 @@ class DashboardScreen(Screen[None]):
         return isinstance(focused, Input) and (focused.id or "").startswith("field-")
 
     def action_submit_field(self) -> None:
-        """Enter in a field: run, and leave the field for the views so that one-letter keys act."""
+        """Enter in a field: run, and leave the field for the views so that one-letter keys act.
+        Enter on the views' tab row: into the view (its table, its text)."""
+        if self._on_view_tabs():
+            self.action_enter_view()
+            return
         started = self.action_run()
         if started or self.plan is not None:
             self._focus_views()
@@ -326,6 +333,17 @@ class DashboardScreen(Screen[None]):
             fields = self.form.query(Input)
             if fields:
                 self.set_focus(fields.first())  # at once: Widget.focus() would wait behind queued keys
+
+    def _on_view_tabs(self) -> bool:
+        """The focus is on the views' tab row."""
+        focused = self.focused
+        return isinstance(focused, Tabs) and focused.parent is self.query_one(TabbedContent)
+
+    def action_enter_view(self) -> None:
+        """Down or Enter on the tab row: focus the shown view's content (its first table)."""
+        view = self.views.get(self.active_view)
+        if view is not None:
+            view.focus_content()
 
     def _focus_views(self) -> None:
         """Focus the visible view's content (or its tab row), at once."""
@@ -433,13 +451,28 @@ class DashboardScreen(Screen[None]):
         state = self.run_state
         if state is not None:
             info = state.status_info()
-        elif self.regtui.device is None:
+        elif self.regtui.device is None:  # never "ready" while it is not
             info = StatusInfo(
-                device="loading torch, finding devices…", status="run queued" if self.run_queued else "ready"
+                device="finding devices",
+                status="run queued" if self.run_queued else "loading torch…",
+                hint="it starts once torch is loaded" if self.run_queued else "r runs once it is loaded",
             )
         else:
-            info = StatusInfo(device=self.regtui.device)
+            info = StatusInfo(
+                device=self.regtui.device, hint="r runs" if self.plan is not None else "fix the form to run"
+            )
         self.query_one(StatusBar).show(info)
+        self._show_title(state)
+
+    def _show_title(self, state: RunState | None) -> None:
+        """The wide layout's title: the scenario, and while a stored run is shown, that it is one."""
+        if self.entry_index < 0:
+            return
+        stored = f" · stored run #{state.stored_id} (read-only)" if state is not None and state.stored_id else ""
+        title = f"regtui · {self.entry.label}{stored}"
+        if title != self._title:
+            self._title = title
+            self.query_one("#app-title", Static).update(title)
 
     def _update_replay(self) -> None:
         line = self.query_one(ReplayLine)
@@ -581,7 +614,15 @@ class DashboardScreen(Screen[None]):
         if index is not None:
             self.select_entry(index)
         self._next_run_id += 1
-        state = RunState(self._next_run_id, plan, device, collector, status=status, elapsed_s=elapsed_s)
+        state = RunState(
+            self._next_run_id,
+            plan,
+            device,
+            collector,
+            status=status,
+            elapsed_s=elapsed_s,
+            stored_id=run_saving.store_id(collector),
+        )
         state.ended = state.started
         state.note = state.divergence_note() if status == "done" and collector.diverged() else ""
         self._clear_views()
@@ -589,6 +630,7 @@ class DashboardScreen(Screen[None]):
         self._update_tabs(open_first=True)
         self._update_replay()
         self.refresh_bindings()
+        self._status()
         self.redraw.now(force=True)
         return True
 
@@ -613,7 +655,9 @@ class DashboardScreen(Screen[None]):
         if action in self.PRIORITY_KEYS and self._widget_binds(self.PRIORITY_KEYS[action]):
             return False
         if action == "submit_field":
-            return self._in_field()
+            return self._in_field() or self._on_view_tabs()
+        if action == "enter_view":
+            return self._on_view_tabs()
         if action == "leave_field":
             return isinstance(self.focused, Input)
         if action == "stop" and not (self.run_active() or self.run_queued):

@@ -30,6 +30,7 @@ from regtui.app.catalog import Entry
 from regtui.app.run_saving import Overlay, StoredCollector, plan_of, status_of, store_id
 from regtui.app.views.base import Showing, View
 from regtui.app.widgets.confirm import Confirm
+from regtui.app.widgets.live_table import WideTable
 from regtui.numbers import fmt
 from regtui.report import Collector, Snapshot
 from regtui.specs import ConfigError
@@ -73,9 +74,11 @@ class HistoryTab(View):
     def compose(self) -> ComposeResult:
         yield Static("", id="history-notice")
         with Horizontal(id="history-bar"):
-            yield Checkbox("only this scenario (f)", id="history-only")
+            box = Checkbox(filter_label(False), id="history-only")
+            box.BUTTON_INNER = " "  # off: an empty box
+            yield box
             yield Static("enter: open · c: compare with the shown run · d: delete", id="history-keys")
-        table: DataTable[Any] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        table = WideTable(id="history-table")
         table.add_columns(*COLUMNS)
         yield table
         yield Static("", id="history-compare")
@@ -121,7 +124,7 @@ class HistoryTab(View):
             self.reload()
 
     def focus_content(self) -> bool:
-        self.query_one(DataTable).focus()
+        self.screen.set_focus(self.table)  # at once: the next key of a burst (right, enter) goes there
         return True
 
     def on_show(self) -> None:
@@ -130,8 +133,8 @@ class HistoryTab(View):
     # --- the list --------------------------------------------------------------------------
 
     @property
-    def table(self) -> DataTable[Any]:
-        return self.query_one("#history-table", DataTable)
+    def table(self) -> WideTable:
+        return self.query_one("#history-table", WideTable)
 
     @property
     def only(self) -> bool:
@@ -196,7 +199,8 @@ class HistoryTab(View):
         return collector if isinstance(collector, Collector) else None
 
     @on(Checkbox.Changed, "#history-only")
-    def _filter_changed(self) -> None:
+    def _filter_changed(self, event: Checkbox.Changed) -> None:
+        show_filter(event.checkbox)
         self.reload()
 
     def action_toggle_filter(self) -> None:
@@ -352,6 +356,18 @@ class HistoryTab(View):
         self.reload()
         self.notify(f"run {run_id} deleted", title="run history", timeout=4)
         return True
+
+
+def filter_label(on: bool) -> str:
+    """The filter's label says its state in words: a checkbox's colours are lost under NO_COLOR."""
+    return f"only this scenario: {'on' if on else 'off'} (f)"
+
+
+def show_filter(box: Checkbox) -> None:
+    """Label and glyph from the box's value (an empty box when off, not the same X in a dimmer colour)."""
+    box.label = filter_label(box.value)
+    box.BUTTON_INNER = "X" if box.value else " "
+    box.refresh()
 
 
 def _one_line(exc: Any) -> str:

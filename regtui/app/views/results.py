@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 
 from regtui.app.views.base import View
+from regtui.app.widgets.live_table import TableFocus
 from regtui.app.widgets.results_view import ResultsView
 from regtui.report import Snapshot
 
 
-class ResultsTab(View):
+class ResultsTab(TableFocus, View):
     title = "Results"
     kinds = ("summary", "final")
     shows_for = ("summary",)
@@ -20,6 +21,7 @@ class ResultsTab(View):
 
     def draw(self, snapshot: Snapshot) -> None:
         self.query_one(ResultsView).update_from(snapshot.summary, snapshot.records)
+        self.focus_when_drawn()
 
     def clear(self) -> None:
         self.query_one(ResultsView).reset()

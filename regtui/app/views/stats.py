@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 
 from regtui.app.views.base import View
+from regtui.app.widgets.live_table import TableFocus
 from regtui.app.widgets.stats_view import StatsView
 from regtui.report import Snapshot
 
 
-class StatsTab(View):
+class StatsTab(TableFocus, View):
     title = "Running stats"
     kinds = ("tables",)
     shows_for = ("tables",)
@@ -20,6 +21,7 @@ class StatsTab(View):
 
     def draw(self, snapshot: Snapshot) -> None:
         self.query_one(StatsView).update_from(snapshot.tables, snapshot.rows_since)
+        self.focus_when_drawn()
 
     def clear(self) -> None:
         self.query_one(StatsView).reset()

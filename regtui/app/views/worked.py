@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 
 from regtui.app.views.base import View
+from regtui.app.widgets.live_table import TableFocus
 from regtui.app.widgets.worked_view import WorkedView
 from regtui.report import Snapshot
 
 
-class WorkedTab(View):
+class WorkedTab(TableFocus, View):
     title = "Worked numbers"
     kinds = ("summary",)
     points = 2  # draws the summary only
@@ -19,6 +20,7 @@ class WorkedTab(View):
 
     def draw(self, snapshot: Snapshot) -> None:
         self.query_one(WorkedView).show(snapshot.summary.get("worked"))
+        self.focus_when_drawn()
 
     def clear(self) -> None:
         self.query_one(WorkedView).reset()

@@ -1,8 +1,15 @@
-"""A DataTable updated in place by row and column keys, the cells that changed last highlighted.
+"""DataTables a newcomer can read and reach: :class:`WideTable` and :class:`LiveTable`.
 
-Columns keep the JSON document's names as keys and its order; their headers are short
-(``short_header``) so that a table fits the width where it can; numbers have 4 significant
-digits. With the table focused, Left/Right scroll it sideways (the row cursor moves up/down).
+:class:`WideTable` is every table of the dashboard (Running stats, Results, Worked numbers,
+History). With it focused (tab to its view, or click it), Left/Right scroll it sideways one
+column at a time, Home/End to the first/last column, Up/Down move the row cursor and, past the
+last (first) row, into the next (previous) table of the view. While columns are cut off, its
+bottom border says how many and which way ("→ 3 more columns"); the scrolling is Textual's own.
+
+:class:`LiveTable` is updated in place by row and column keys, the cells that changed last
+highlighted. Columns keep the JSON document's names as keys and its order; their headers are
+short (``short_header``) so that a table fits the width where it can; numbers have 4 significant
+digits.
 """
 
 from __future__ import annotations
@@ -10,13 +17,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
-from textual.widgets import DataTable
+from textual.containers import ScrollableContainer
+from textual.css.scalar import Scalar
+from textual.widget import Widget
+from textual.widgets import DataTable, Static, Tabs
+from textual.widgets.data_table import ColumnKey
 
 from regtui.numbers import fmt
 
 HOT = "bold reverse"  # visible without colour too (NO_COLOR)
 DIGITS = 4  # significant digits of a cell
+CAPTION_LINES = 2  # a table's caption in a view of tables (with its padding)
+WRAP_AT = 36  # a cell longer than this wraps in a column this wide
 
 # Whole names first, then parts; the JSON keeps the long names (the caption says so).
 HEADERS = {
@@ -54,18 +68,185 @@ def short_header(name: str) -> str:
     return name.replace("(", "").replace(")", "") if name.startswith(("acc b", "train acc b")) else name
 
 
-class LiveTable(DataTable):
-    """Rows are identified by a key; ``upsert`` updates cells in place instead of refilling."""
+class WideTable(DataTable[Any]):
+    """A row-cursor DataTable whose every column is reachable by keyboard, with a hint while some are cut."""
 
     DEFAULT_CSS = """
-    LiveTable {
+    WideTable {
         height: auto;
         max-height: 100%;
+    }
+    WideTable.-cut {
+        border-bottom: solid $foreground 30%;
+        border-subtitle-align: left;
+        border-subtitle-color: $text;
+        border-subtitle-style: bold;
+    }
+    WideTable.-cut:focus {
+        border-bottom: solid $accent;
     }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, zebra_stripes=True, cursor_type="row")
+        self.cut = (0, 0)  # columns cut off on the left and on the right now
+
+    # --- sideways: a column at a time, with Textual's scrolling --------------------------------
+
+    def _spans(self) -> list[tuple[int, int]]:
+        """(x, width) of each column in the table's virtual space."""
+        x = self._row_label_column_width
+        spans = []
+        for column in self.ordered_columns:
+            width = column.get_render_width(self)
+            spans.append((x, width))
+            x += width
+        return spans
+
+    def _window(self) -> tuple[int, int, int]:
+        """(left edge, right edge, fixed width on the left) of what is in view, in virtual x."""
+        left = self._get_fixed_offset().left
+        sx = round(self.scroll_x)
+        return sx + left, sx + self.scrollable_content_region.width, left
+
+    def _cut_columns(self) -> tuple[list[int], list[int]]:
+        """Indexes of the columns cut off on the left and on the right (their text, not just padding)."""
+        start, end, _ = self._window()
+        pad = self.cell_padding
+        fixed = self.fixed_columns
+        left = [i for i, (x, w) in enumerate(self._spans()) if i >= fixed and x + pad < start]
+        right = [i for i, (x, w) in enumerate(self._spans()) if x + w - pad > end]
+        return left, right
+
+    def action_cursor_right(self) -> None:
+        if self.cursor_type in ("cell", "column"):
+            super().action_cursor_right()
+            return
+        self._set_hover_cursor(False)
+        start, end, fixed = self._window()
+        _, right = self._cut_columns()
+        if not right:
+            return
+        x, w = self._spans()[right[0]]
+        if w > end - start and start < x:
+            target = x - fixed  # wider than the view: its start first, then its end
+        else:
+            target = x + w - (end - start) - fixed
+        self.scroll_to(x=min(max(target, round(self.scroll_x) + 1), self.max_scroll_x), animate=False)
+
+    def action_cursor_left(self) -> None:
+        if self.cursor_type in ("cell", "column"):
+            super().action_cursor_left()
+            return
+        self._set_hover_cursor(False)
+        left, _ = self._cut_columns()
+        if not left:
+            return
+        x, _ = self._spans()[left[-1]]
+        _, _, fixed = self._window()
+        self.scroll_to(x=max(0, min(x - fixed, round(self.scroll_x) - 1)), animate=False)
+
+    # --- in a view of several tables: the focused one is shown whole, under its caption -------------
+
+    def on_focus(self) -> None:
+        self.call_after_refresh(self._show_whole, True)
+
+    def on_mount(self) -> None:  # Textual calls ScrollView's own on_mount too
+        self.fit_room()
+
+    def fit_room(self) -> None:
+        """In a scrolling view, at most its height less a caption's two lines: caption, header, rows and
+        the cut-columns hint then show together."""
+        parent = self.parent
+        if isinstance(parent, ScrollableContainer) and parent.size.height > 0:
+            room = max(6, parent.scrollable_content_region.height - CAPTION_LINES)
+            if self.styles.max_height != Scalar.from_number(room):
+                self.styles.max_height = room
+
+    def _show_whole(self, again: bool = False) -> None:
+        parent = self.parent
+        if not isinstance(parent, ScrollableContainer) or not self.is_mounted:
+            return
+        self.fit_room()
+        siblings = list(parent.children)
+        index = siblings.index(self) if self in siblings else 0
+        caption = siblings[index - 1] if index > 0 and isinstance(siblings[index - 1], Static) else None
+        top = (caption or self).virtual_region.y
+        bottom = self.virtual_region.bottom
+        if top < parent.scroll_y or bottom > parent.scroll_y + parent.scrollable_content_region.height:
+            parent.scroll_to(y=top, animate=False)
+        if again:  # once more after the layout that a new max height (or new tables) brings
+            self.call_after_refresh(self._show_whole)
+
+    # --- the hint while columns are cut ---------------------------------------------------------
+
+    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_x(old_value, new_value)
+        self._hint()
+
+    def watch_virtual_size(self) -> None:
+        self._hint()
+
+    def on_resize(self) -> None:
+        self._hint()
+
+    def _hint(self) -> None:
+        if not self.is_mounted or not self.columns or self.scrollable_content_region.width <= 0:
+            cut = (0, 0)
+        else:
+            left, right = self._cut_columns()
+            cut = (len(left), len(right))
+        if cut == self.cut:
+            return
+        self.cut = cut
+        self.set_class(any(cut), "-cut")
+        self.border_subtitle = cut_text(*cut)
+
+    # --- the keyboard reaches the view's other tables: Down on the last row, Up on the first ---
+
+    def action_cursor_down(self) -> None:
+        if self.row_count == 0 or self.cursor_row >= self.row_count - 1:
+            neighbour = self._neighbour(1)
+            if neighbour is not None:
+                self.screen.set_focus(neighbour)
+                return
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.cursor_row <= 0:
+            neighbour = self._neighbour(-1)
+            if neighbour is not None:
+                self.screen.set_focus(neighbour)
+                return
+        super().action_cursor_up()
+
+    def _neighbour(self, step: int) -> WideTable | None:
+        """The next (step 1) or previous (-1) shown table beside this one in its view."""
+        parent = self.parent
+        if parent is None:
+            return None
+        tables = [w for w in parent.children if isinstance(w, WideTable) and w.display]
+        i = tables.index(self) + step if self in tables else -1
+        return tables[i] if 0 <= i < len(tables) else None
+
+
+def cut_text(left: int, right: int) -> str:
+    """'3 more columns →  (←/→ scroll)': what a table's bottom border says while columns are cut."""
+    if not (left or right):
+        return ""
+    parts = []
+    if left:
+        parts.append(f"← {left} column{'' if left == 1 else 's'}")
+    if right:
+        parts.append(f"{right} more column{'' if right == 1 else 's'} →")
+    return f" {' · '.join(parts)}  (←/→ scroll, Home/End) "
+
+
+class LiveTable(WideTable):
+    """Rows are identified by a key; ``upsert`` updates cells in place instead of refilling."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.columns_shown: tuple[str, ...] = ()
         self._values: dict[str, tuple[str, ...]] = {}  # row key -> displayed texts
         self._hot: set[tuple[str, str]] = set()  # (row key, column) highlighted now
@@ -107,37 +288,22 @@ class LiveTable(DataTable):
         for key, column in hot:
             if key in self._values:
                 self._set(key, column, plain=not highlight)
+        self._wrap_long_columns(texts for _, texts in pending)
         for key, texts in pending:
             self._values[key] = texts
-            self.add_row(*texts, key=key)
+            long = any(cell_len(t) > WRAP_AT for t in texts)
+            self.add_row(*texts, key=key, height=None if long else 1)
         self._hot = hot if highlight else set()
 
-    # --- the keyboard reaches the view's other tables: Down on the last row, Up on the first ---
-
-    def action_cursor_down(self) -> None:
-        if self.row_count == 0 or self.cursor_row >= self.row_count - 1:
-            neighbour = self._neighbour(1)
-            if neighbour is not None:
-                self.screen.set_focus(neighbour)
-                return
-        super().action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        if self.cursor_row <= 0:
-            neighbour = self._neighbour(-1)
-            if neighbour is not None:
-                self.screen.set_focus(neighbour)
-                return
-        super().action_cursor_up()
-
-    def _neighbour(self, step: int) -> LiveTable | None:
-        """The next (step 1) or previous (-1) shown table beside this one in its view."""
-        parent = self.parent
-        if parent is None:
-            return None
-        tables = [w for w in parent.children if isinstance(w, LiveTable) and w.display]
-        i = tables.index(self) + step if self in tables else -1
-        return tables[i] if 0 <= i < len(tables) else None
+    def _wrap_long_columns(self, rows: Iterable[tuple[str, ...]]) -> None:
+        """A column of prose (norms' 'made for') gets WRAP_AT cells and its rows grow taller: one
+        column wider than the screen could never be read whole by scrolling."""
+        for texts in rows:
+            for name, text in zip(self.columns_shown, texts):
+                column = self.columns.get(ColumnKey(name))
+                if column is not None and column.auto_width and cell_len(text) > WRAP_AT:
+                    column.auto_width = False
+                    column.width = WRAP_AT
 
     def _set(self, key: str, column: str, plain: bool) -> None:
         text = self._values[key][self.columns_shown.index(column)]
@@ -154,3 +320,70 @@ class LiveTable(DataTable):
             del self._values[key]
         self._hot = {(k, c) for k, c in self._hot if k in keep}
         self.upsert(rows, highlight=False)
+
+
+class TableFocus:
+    """For a view (a TabPane) whose content is tables drawn only once it is shown: tab to the view
+    focuses its first table, at once when it is there, else as soon as it is drawn (unless the
+    focus went somewhere else than the tab row meanwhile)."""
+
+    _focus_pending = False
+
+    def _tables(self) -> list[WideTable]:
+        assert isinstance(self, Widget)
+        return [t for t in self.query(WideTable) if t.display]
+
+    def focus_content(self) -> bool:
+        """Its first table, at once (the next key of a burst, Right or End, scrolls it)."""
+        assert isinstance(self, Widget)
+        tables = self._tables()
+        self._focus_pending = not tables
+        if tables:
+            self.screen.set_focus(tables[0])
+        return bool(tables)
+
+    def focus_when_drawn(self) -> None:
+        """Call after drawing: a pending focus goes to the first table once it is mounted."""
+        assert isinstance(self, Widget)
+        if self._focus_pending:
+            self.call_after_refresh(self._take_pending_focus, 3)
+
+    def _take_pending_focus(self, tries: int) -> None:
+        assert isinstance(self, Widget)
+        tables = self._tables()
+        if not self._focus_pending:
+            return
+        if not tables:  # mounting: look again after the next refresh
+            if tries > 0:
+                self.call_after_refresh(self._take_pending_focus, tries - 1)
+            return
+        self._focus_pending = False
+        focused = self.screen.focused
+        tabbed = self.parent.parent if self.parent is not None else None  # ContentSwitcher, TabbedContent
+        on_tab_row = focused is None or (isinstance(focused, Tabs) and focused.parent is tabbed)
+        if on_tab_row and self.display and self.parent is not None and getattr(self.parent, "current", None) == self.id:
+            self.screen.set_focus(tables[0])
+
+
+class Refills:
+    """For a container that empties itself and fills again with tables of the same ids (a new run, a
+    stored run opened): Textual removes widgets a moment later, so a table must wait until the one of
+    its id has gone (``leaving``), else mounting it fails (DuplicateIds)."""
+
+    _leaving: tuple[Widget, ...] = ()
+
+    def on_resize(self) -> None:
+        assert isinstance(self, Widget)
+        for table in self.query_children(WideTable):
+            table.fit_room()
+
+    def empty(self) -> None:
+        assert isinstance(self, Widget)
+        self._leaving = (*self._leaving, *self.children)
+        self.remove_children()
+
+    def leaving(self) -> bool:
+        """Some of the widgets removed by :meth:`empty` are still there."""
+        assert isinstance(self, Widget)
+        self._leaving = tuple(w for w in self._leaving if w in self.children)
+        return bool(self._leaving)

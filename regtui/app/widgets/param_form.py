@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -75,6 +76,15 @@ class ParamForm(VerticalScroll, can_focus=False):
     ParamForm .field-hint {
         color: $text-muted;
         height: auto;
+    }
+    ParamForm .field-echo {
+        color: $text-muted;
+        height: auto;
+        padding: 0 0 0 2;
+        display: none;
+    }
+    ParamForm .field-echo.shown {
+        display: block;
     }
     ParamForm .field-error {
         color: $text-error;
@@ -168,7 +178,29 @@ class ParamForm(VerticalScroll, can_focus=False):
             )
             field.tooltip = help
             yield field
+        # The whole value, wrapped, when it is wider than its field (bn's init list in the sidebar).
+        yield Static("", id=f"echo-{key}", classes="field-echo", markup=False)
         yield Static("", id=f"error-{key}", classes="field-error")
+
+    def _show_values(self, tries: int = 2) -> None:
+        """Under a field too narrow for its value, the whole value, wrapped (bn's init list in the sidebar)."""
+        changed = False
+        for echo in self.query(".field-echo").results(Static):
+            key = (echo.id or "")[len("echo-") :]
+            text = self.texts.get(key, "")
+            field = self.query_one(f"#field-{key}", Input)
+            width = field.content_size.width
+            cut = width > 0 and cell_len(text) >= width
+            if cut != echo.has_class("shown"):
+                changed = True
+                echo.set_class(cut, "shown")
+            if cut:
+                echo.update(f"= {text}")
+        if changed and tries > 0:  # a scrollbar that came or went changes the fields' width
+            self.call_after_refresh(self._show_values, tries - 1)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_values)
 
     def _variant_values(self, key: str) -> str:
         """'0.0, 0.01': the distinct values the scenario's variants give ``key`` ('' if none does)."""
@@ -189,6 +221,7 @@ class ParamForm(VerticalScroll, can_focus=False):
 
     def on_mount(self) -> None:
         self.validate()
+        self.call_after_refresh(self._show_values)
 
     # --- editing ---------------------------------------------------------------------------
 
@@ -277,6 +310,8 @@ class ParamForm(VerticalScroll, can_focus=False):
         self.plan = plan
         self.error = next(iter(errors.values()), None) or form_error
         self._show_errors(errors, form_error)
+        if self.is_mounted:
+            self._show_values()
         self._buttons()
         self.post_message(FormChanged(self, plan, self.error))
 

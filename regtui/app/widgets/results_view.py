@@ -14,13 +14,13 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from regtui.app.widgets.live_table import LiveTable
+from regtui.app.widgets.live_table import LiveTable, Refills
 
 SKIP = ("data", "sweep", "worked")  # drawn by the fit and sweep charts, and the Worked numbers view
 HINT = "Results of the scenario's demonstrations appear here after a run."
 
 
-class ResultsView(VerticalScroll):
+class ResultsView(Refills, VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
     ResultsView > .table-caption {
         text-style: bold;
@@ -43,10 +43,13 @@ class ResultsView(VerticalScroll):
         if not self.tables:
             return  # already empty: no remount
         self.tables.clear()
-        self.remove_children()
+        self.empty()
         self.mount(Static(HINT, classes="hint"))
 
     def update_from(self, summary: dict[str, Any], records: list[dict[str, Any]]) -> None:
+        if self.leaving():  # the previous run's tables are being removed: draw once they are gone
+            self.call_after_refresh(self.update_from, summary, records)
+            return
         for key, value in summary.items():
             if key in SKIP:
                 continue

@@ -14,13 +14,13 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from regtui.app.widgets.live_table import LiveTable
+from regtui.app.widgets.live_table import LiveTable, Refills
 from regtui.report import Rows, TableInfo
 
 MAX_ROWS = 2000
 
 
-class StatsView(VerticalScroll):
+class StatsView(Refills, VerticalScroll, can_focus=False):
     """Follows the collector's tables; call :meth:`update_from` from the redraw timer."""
 
     DEFAULT_CSS = """
@@ -49,11 +49,14 @@ class StatsView(VerticalScroll):
         self.cursors.clear()
         self.tables.clear()
         self.captions.clear()
-        self.remove_children()
+        self.empty()
         self.mount(Static("Running statistics appear here while a BatchNorm scenario runs.", classes="hint"))
 
     def update_from(self, tables: dict[str, TableInfo], rows_since: Callable[[str, int], tuple[Rows, int]]) -> None:
         """Show the rows added since the last call (``rows_since`` is ``Collector.rows_since``)."""
+        if self.leaving():  # the previous run's tables are being removed: draw once they are gone
+            self.call_after_refresh(self.update_from, tables, rows_since)
+            return
         for name, info in tables.items():
             columns, key = info.columns, info.key
             new_rows, total = rows_since(name, self.cursors.get(name, 0))

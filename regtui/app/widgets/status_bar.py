@@ -32,6 +32,8 @@ class StatusInfo:
     elapsed: float | None = None  # seconds
     device: str = "…"
     note: str = ""  # what the run showed, e.g. "normal init went inf/NaN at layer 37"
+    hint: str = ""  # what to do next, after the status: "ready — r runs"
+    marker: str = ""  # shown until the next run: "viewing stored run #12 (read-only) — r runs anew"
 
 
 def elapsed_text(seconds: float) -> str:
@@ -73,14 +75,25 @@ class StatusBar(Static):
         if self.show_timing and info.elapsed is not None:
             parts.append(elapsed_text(info.elapsed))
         tail = "  ".join(parts)
-        bar_width = max(10, min(30, width - len(tail) - len(info.status) - 6))
+        hint = f" — {info.hint}" if info.hint else ""
+        marker = f" {info.marker} " if info.marker else ""
+        # The bar gives way to the words: the read-only marker must fit an 80-column line.
+        bar_width = min(30, width - len(tail) - len(info.status) - len(hint) - len(marker) - 6)
+        bar_width = bar_width if bar_width >= 8 else 0
         frac = min(1.0, info.step / info.total) if info.total else 0.0
         filled = round(frac * bar_width)
         text = Text()
-        text.append("█" * filled, style="bold")
-        text.append("░" * (bar_width - filled), style="dim")
-        text.append(f" {tail}  ")
+        if bar_width:
+            text.append("█" * filled, style="bold")
+            text.append("░" * (bar_width - filled), style="dim")
+            text.append(" ")
+        text.append(f"{tail}  ")
         text.append(info.status, style=STATUS_STYLE.get(info.status, "bold"))
+        if hint:
+            text.append(hint, style="dim")
+        if marker:
+            text.append("  ")
+            text.append(marker, style="bold reverse")  # visible without colour (NO_COLOR) too
         if info.note:
             text.append(f" · {info.note}")
         return text

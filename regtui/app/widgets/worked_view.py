@@ -18,8 +18,9 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
+from regtui.app.widgets.live_table import Refills, WideTable
 from regtui.numbers import fmt
 
 ITEM_KEYS = ("formula", "predicted", "measured")
@@ -155,8 +156,9 @@ def _number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-class WorkedView(VerticalScroll):
-    """One caption and one table per section of the run's worked numbers."""
+class WorkedView(Refills, VerticalScroll, can_focus=False):
+    """One caption and one table per section of the run's worked numbers. The tables take the
+    focus, not the view (it scrolls to the focused table), so Left/Right reach their columns."""
 
     DEFAULT_CSS = """
     WorkedView > .worked-caption {
@@ -185,7 +187,7 @@ class WorkedView(VerticalScroll):
         if self.shown is None:
             return
         self.shown, self.sections = None, []
-        self.remove_children()
+        self.empty()
         self.mount(Static(HINT, classes="hint"))
 
     def show(self, worked: Any) -> None:
@@ -196,8 +198,17 @@ class WorkedView(VerticalScroll):
             return
         self.shown = worked
         self.sections = worked_sections(worked)
-        self.remove_children()
-        widgets: list[Static | DataTable[Any]] = [
+        self.empty()
+        self._fill(worked)
+
+    def _fill(self, worked: Any) -> None:
+        """Mount the tables of ``worked`` once the previous ones (same ids) are gone."""
+        if worked is not self.shown:
+            return  # another value came meanwhile
+        if self.leaving():
+            self.call_after_refresh(self._fill, worked)
+            return
+        widgets: list[Static | WideTable] = [
             Static(
                 "Each formula with the numbers of this run put in: predicted by the formula, measured in "
                 "the run, and how far apart they are (✓: equal to rounding).",
@@ -207,9 +218,7 @@ class WorkedView(VerticalScroll):
         for i, section in enumerate(self.sections):
             caption = " · ".join(part for part in (section.title, *section.given) if part) or "the run"
             widgets.append(Static(caption, classes="worked-caption"))
-            table: DataTable[Any] = DataTable(
-                id=f"worked-{i}", classes="worked-table", cursor_type="row", zebra_stripes=True
-            )
+            table = WideTable(id=f"worked-{i}", classes="worked-table")
             table.add_columns(*COLUMNS)
             for row in section.rows:
                 cells: list[str | Text] = list(row.cells())
