@@ -20,7 +20,10 @@ from regtui import custom_specs as cs
 from regtui.specs import ConfigError
 
 CLASSES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
-VISION_HINT = "pip install 'regtui[vision]' 'torchvision==…' with the release made for your torch (torch 2.13: 0.28.*)"
+VISION_HINT = (
+    "pip install 'torchvision==…' with the release made for your torch (torch 2.13: 0.28.*; "
+    "for a CPU torch add --index-url https://download.pytorch.org/whl/cpu)"
+)
 
 
 def _datasets() -> object:
@@ -28,6 +31,12 @@ def _datasets() -> object:
         from torchvision import datasets  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         raise ConfigError(f"regtui download needs torchvision, which is not installed: {VISION_HINT}") from None
+    except Exception as exc:  # a torchvision built for another torch: "operator torchvision::nms does not exist"
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConfigError(
+            f"torchvision is installed but does not load with this torch ({reason}); install the build made "
+            f"for your torch: {VISION_HINT}"
+        ) from None
     return datasets
 
 

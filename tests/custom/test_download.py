@@ -104,7 +104,7 @@ def test_url_error_too(monkeypatch, tmp_path):
 def test_without_torchvision_the_error_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "torchvision", None)  # import fails as if not installed
     code, _, err = invoke("mnist", tmp_path / "m")
-    assert code == 2 and "regtui[vision]" in err and err.count("\n") == 1
+    assert code == 2 and "torchvision==" in err and "is not installed" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize("args", [("svhn", "x"), ("mnist",)])
@@ -112,3 +112,22 @@ def test_bad_arguments(args):
     code, _, err = invoke(*args)
     assert code == 2
     assert ("unknown source 'svhn'" in err and "mnist, fashion-mnist, cifar10" in err) or "Missing argument" in err
+
+
+def test_a_torchvision_built_for_another_torch_is_one_line(monkeypatch, tmp_path):
+    """Seen in a trial: a CUDA torchvision beside a CPU torch fails at import with a RuntimeError."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def broken(name, *args, **kwargs):
+        if name == "torchvision":
+            raise RuntimeError("operator torchvision::nms does not exist")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "torchvision", raising=False)
+    monkeypatch.setattr(builtins, "__import__", broken)
+    code, _, err = invoke("mnist", tmp_path / "m")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "does not load with this torch (operator torchvision::nms does not exist)" in err
+    assert "download.pytorch.org/whl/cpu" in err
