@@ -211,6 +211,15 @@ def canvas_size(width: int, height: int, ylabels: Sequence[str], *, title: bool,
     return max(0, width - 2 - label_width), max(0, height - 3 - int(title) - int(xlabel))
 
 
+def thin(xs: Sequence[float], ys: Sequence[float], count: int) -> tuple[list[float], list[float]]:
+    """At most ``count`` of the points, evenly spread over the series, the first and last kept."""
+    n = len(xs)
+    if n <= count:
+        return list(xs), list(ys)
+    picks = sorted({round(i * (n - 1) / (count - 1)) for i in range(count)})
+    return [xs[i] for i in picks], [ys[i] for i in picks]
+
+
 def place_markers(
     series: Sequence[tuple[Sequence[float], Sequence[float]]],
     xlim: tuple[float, float],

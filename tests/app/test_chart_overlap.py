@@ -162,6 +162,24 @@ async def test_tick_labels_sit_beside_the_canvas(case: str, size: tuple[int, int
         assert (len(inside[0]), len(inside)) == chart.canvas
 
 
+async def test_the_frame_is_what_plotext_and_rich_would_make():
+    """The chart builds its Rich Text from plotext's cells; it must equal Text.from_ansi(plt.build())."""
+    from textual_plotext import PlotextPlot
+
+    chart = LossChart(id="c")
+    async with OneChart(chart).run_test(size=(86, 32)) as pilot:
+        chart.replot(adamw_records())
+        await pilot.pause()
+        chart.layout_series()
+        mine = chart._build_text()
+        chart.layout_series()
+        theirs = PlotextPlot.render(chart)
+        assert mine.plain == theirs.plain
+        assert [(s.start, s.end, str(s.style)) for s in mine.spans] == [
+            (s.start, s.end, str(s.style)) for s in theirs.spans
+        ]
+
+
 def test_place_markers_shares_coinciding_cells():
     xs = [float(i) for i in range(40)]
     flat = [1.0] * 40

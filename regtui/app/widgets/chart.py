@@ -30,6 +30,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from plotext import _utility as plotext_utility
+from rich.style import Style
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual_plotext import PlotextPlot
 
@@ -38,6 +41,19 @@ from regtui.app import plotting
 DENSE = 4  # more variants than this: one is focused from the start
 SPLITS = ("both", "train", "test")
 POINT_MARKS = 60  # series with at most this many points get a marker per point over a thin line
+
+
+_STYLES: dict[tuple[Any, Any, Any], Style | None] = {}
+
+
+def _style_of(colors: tuple[Any, Any, Any]) -> Style | None:
+    """The Rich style ``Text.from_ansi`` gives a plotext cell of these (fullground, style, background)."""
+    parsed = Text.from_ansi(plotext_utility.colors_to_ansi(*colors) + "x" + plotext_utility.ansi_end)
+    spans = [span.style for span in parsed.spans if span.start == 0]
+    if not spans:
+        return None
+    style = spans[0]
+    return Style.parse(style) if isinstance(style, str) else style
 
 
 @dataclass
@@ -113,11 +129,47 @@ class LiveChart(PlotextPlot):
             return self._built
         start = time.perf_counter()
         self.layout_series()
-        result = super().render()
+        result = self._build_text()
         self.render_seconds += time.perf_counter() - start
         self.renders += 1
         self._built_key, self._built = key, result
         return result
+
+    def _build_text(self) -> Text:
+        """What ``PlotextPlot.render`` returns, built from plotext's matrix of cells.
+
+        plotext would join its cells into one ANSI string and Rich would parse it back
+        (``Text.from_ansi``): a third of a redraw. Here each run of cells of one colour
+        becomes one span; the styles are the very ones ``from_ansi`` gives (cached).
+        """
+        plt: Any = self.plt  # plotext's figure: its build steps are not in its type hints
+        width, height = self.size.width, self.size.height
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
+        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        plt._set_sizes()
+        plt._build_matrix()
+        matrix = plt.monitor.matrix
+        text = Text()
+        append = text.append
+        styles = _STYLES
+        cols = matrix.cols
+        rows = list(matrix.Rows)[::-1]
+        for row in rows:
+            markers, fg, st, bg = matrix.marker[row], matrix.fullground[row], matrix.style[row], matrix.background[row]
+            col = 0
+            while col < cols:
+                key = (fg[col], st[col], bg[col])
+                end = col + 1
+                while end < cols and fg[end] == key[0] and st[end] == key[1] and bg[end] == key[2]:
+                    end += 1
+                style = styles.get(key)
+                if style is None:
+                    style = styles[key] = _style_of(key)
+                append("".join(markers[col:end]), style)
+                col = end
+            append("\n")
+        return text
 
     # --- helpers for subclasses ----------------------------------------------------------
 
@@ -287,9 +339,12 @@ class LiveChart(PlotextPlot):
         plt.yticks(yt, yl)
         self.canvas = plotting.canvas_size(self.size.width, self.size.height, yl, title=True, xlabel=bool(self._xlabel))
         # Thin lines first (bands, then the interpolation of each curve): the markers go on top.
+        # A thin line needs no more points than the canvas has columns (the markers show every
+        # measured point's cell anyway): fewer segments for plotext to interpolate.
         for s in self._series:
             if s.kind == "band" or (s.kind == "line" and len(s.ys) > 1):
-                plt.plot(s.xs, s.ys, marker=plotting.LINE_MARKER, color=s.color)
+                xs, ys = plotting.thin(s.xs, s.ys, max(2, self.canvas[0]))
+                plt.plot(xs, ys, marker=plotting.LINE_MARKER, color=s.color)
         marked = [s for s in self._series if s.kind != "band"]
         chosen = plotting.place_markers(
             [(s.xs, s.ys) for s in marked], xlim, ylim, self.canvas, [s.kind == "points" for s in marked]
