@@ -32,13 +32,16 @@ HELP = """\
 
 - **A chart** (Loss, Fit, Layers, Sweep), once it has focus: **v** focus the next
   variant (the others grey) · **h** hide/show it · **t** train / test / both.
-- **A table** (Running stats, Results, Worked numbers), once it has focus (tab to
-  the view, or click it): **left** / **right** scroll sideways · **up** / **down**
-  rows, then the next table.
+- **A table** (Running stats, Results, Worked numbers, History): tab to the view
+  focuses its first table (or click it; **down** / **enter** on the tab row too).
+  **left** / **right** scroll a column at a time · **home** / **end** the first /
+  last column · **up** / **down** rows, then the next table. While columns are cut
+  off, the table's bottom border says how many ("→ 3 more columns").
 - **Explain**: **up** / **down**, **pageup** / **pagedown**, **home** / **end**,
   **space**, the mouse wheel.
-- **History**: **enter** open the run (read-only) · **c** compare with the shown
-  run · **d** delete (asks first) · **f** this scenario / all.
+- **History**: **enter** open the run (read-only: the status line says so until
+  the next run) · **c** compare with the shown run · **d** delete (asks first) ·
+  **f** this scenario / all.
 
 Edit a value and the form checks it at once with the same rules as
 `regtui --set`; a bad value is shown under its field and Run waits until it is
