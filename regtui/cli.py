@@ -267,7 +267,10 @@ def main(
 def _jobs(text: str) -> int:
     if text.strip().lower() == "auto":
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return parse_count("--jobs", text, 1, JOBS_MAX)
+    try:
+        return parse_count("--jobs", text, 1, JOBS_MAX)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (or auto: one per core)") from None
 
 
 def _print_list(scenarios_dir: str | None) -> None:

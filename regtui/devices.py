@@ -35,6 +35,7 @@ def resolve(name: str) -> str:
     name = name.strip().lower()
     if name == "auto":
         return best()
+    asked = name
     if name == "cuda":
         name = "cuda:0"
     names = available()
@@ -43,4 +44,4 @@ def resolve(name: str) -> str:
     valid = name in ("cpu", "mps") or (name.startswith("cuda:") and name[5:].isdigit())
     if not valid:
         raise ConfigError(f"--device: {name!r} is not a device; allowed: {CHOICES}")
-    raise ConfigError(f"--device: {name!r} is not available on this machine; available: {', '.join(names)} (or auto)")
+    raise ConfigError(f"--device: {asked!r} is not available on this machine; available: {', '.join(names)} (or auto)")

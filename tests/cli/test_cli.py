@@ -184,7 +184,14 @@ def test_bad_input_is_one_line_exit_2(args, message):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_unavailable_cuda_is_reported():
     code, _, err = invoke("--scenario", "bn-stats", "--device", "cuda")
-    assert code == 2 and "'cuda:0' is not available on this machine; available: cpu" in err
+    assert code == 2 and "--device: 'cuda' is not available on this machine; available: cpu" in err  # as typed
+    code, _, err = invoke("--scenario", "bn-stats", "--device", "cuda:1")
+    assert code == 2 and "--device: 'cuda:1' is not available" in err
+
+
+def test_jobs_error_mentions_auto():
+    code, _, err = invoke("--scenario", "bn-stats", "--jobs", "x")
+    assert code == 2 and "--jobs: 'x' is not an integer" in err and "or auto" in err and err.count("\n") == 1
 
 
 def test_malformed_user_file(tmp_path):
