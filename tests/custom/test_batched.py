@@ -371,3 +371,15 @@ def test_only_the_stacking_summary_and_the_flag_are_new(scenario_file):
     assert kinds(on) == kinds(off)
     assert [e.key for e in on if isinstance(e, Summary)] == ["model", "stacking"]
     assert [e.key for e in off if isinstance(e, Summary)] == ["model", "stacking"]
+
+
+def test_auto_leaves_big_steps_alone_and_on_stacks_them(scenario_file):
+    wide = [MLP[0], '{type = "linear", out = 2048}', '{type = "relu"}', '{type = "linear", out = 2048}', MLP[5]]
+    text = scenario({"optimizer": "sgd", "batch": 64, "steps": 1, "log_every": 1}, layers=wide)
+    path = scenario_file(text)
+    doc = run_json(path)
+    assert {r["alone_because"] for r in doc["summary"]["stacking"]} == {
+        "a step is too much arithmetic to gain from stacking (1614 MFLOP; auto stacks up to 500)"
+    }
+    doc = run_json(path, "--set", "stack_runs=on")
+    assert {r["stack"] for r in doc["summary"]["stacking"]} == {1}
