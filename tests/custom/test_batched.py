@@ -370,7 +370,9 @@ def test_only_the_stacking_summary_and_the_flag_are_new(scenario_file):
 
     assert kinds(on) == kinds(off)
     assert [e.key for e in on if isinstance(e, Summary)] == ["model", "stacking"]
-    assert [e.key for e in off if isinstance(e, Summary)] == ["model", "stacking"]
+    # one at a time, the stacking summary grows run by run, before each trains
+    assert [e.key for e in off if isinstance(e, Summary)] == ["model", "stacking", "stacking"]
+    assert [len(e.value) for e in off if isinstance(e, Summary) and e.key == "stacking"] == [1, 2]
 
 
 def test_auto_leaves_big_steps_alone_and_on_stacks_them(scenario_file):

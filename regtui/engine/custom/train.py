@@ -434,7 +434,8 @@ def run(plan: Plan, ctx: Context) -> None:
         return cache[key]
 
     done = 0
-    report: list[dict[str, Any]] = []
+    report: list[dict[str, Any]] = []  # Summary("stacking"): how each run trained, sent as units start
+    stacks = 0
     for number, unit in enumerate(batched.plan_stacks(runs, ctx.device)):
         specs = [runs[i] for i in unit]
         cache.clear()  # keep the data sets of one unit at a time
@@ -448,15 +449,18 @@ def run(plan: Plan, ctx: Context) -> None:
             ones += [_Run(r, ctx, data_of(r), tables, base, on_device) for r in specs[1:]]
             why = batched.mismatch(ones)
         if why is None:
+            stacks += 1
+            report += [{"variant": r.variant, "seed": r.seed, "stack": stacks, "models": len(specs)} for r in specs]
+        else:
+            report += [{"variant": r.variant, "seed": r.seed, "alone_because": why} for r in specs]
+        if len(runs) > 1:
+            ctx.emit(Summary("stacking", list(report)))
+        if why is None:
             del first
-            report += [{"variant": r.variant, "seed": r.seed, "stack": number + 1, "models": len(specs)} for r in specs]
             stack = batched.Stack(ones)
             ones = []
             done = stack.train(ctx, done, total)
             continue
-        report += [{"variant": r.variant, "seed": r.seed, "alone_because": why} for r in specs]
         for r in specs:  # one at a time; the runs not built yet are built in turn
             one = ones.pop(0) if ones else _Run(r, ctx, data_of(r), tables, base, on_device)
             done = one.train(done, total)
-    if len(runs) > 1:
-        ctx.emit(Summary("stacking", report))
