@@ -25,3 +25,22 @@ def test_ci_runs_the_readme_test_command():
     test_command = next(line for line in README.splitlines() if "pytest" in line and line.startswith("pip install"))
     command = test_command.split("#")[0].strip()
     assert command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_sweep_example_output_is_what_the_command_prints():
+    """The "Sweeps and seeds" example is real output: CPU runs are deterministic, so it must match exactly."""
+    import json
+
+    from click.testing import CliRunner
+
+    from regtui.cli import main
+
+    block = README.split("$ regtui --scenario weight-decay --sweep weight_decay=0,1e-4,1e-3,1e-2,1e-1 --seeds 4\n")[1]
+    shown = block.split("$ regtui")[0].split("sweep:\n", 1)[1]
+    args = ["--scenario", "weight-decay", "--sweep", "weight_decay=0,1e-4,1e-3,1e-2,1e-1", "--seeds", "4"]
+    result = CliRunner().invoke(main, [*args, "--device", "cpu", "--no-save"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.split("sweep:\n", 1)[1].startswith(shown)
+    doc = json.loads(CliRunner().invoke(main, [*args, "--json", "--device", "cpu", "--no-save"]).stdout)
+    best = json.dumps(doc["summary"]["sweep"]["best"], separators=(",", ":"))
+    assert best in block
