@@ -90,6 +90,7 @@ class HistoryTab(View):
     HistoryTab #history-keys {
         color: $text-muted;
         padding: 1 2;
+        width: 1fr;  /* wraps at 80 columns instead of being cut */
     }
     HistoryTab #history-notice {
         padding: 0 1;
