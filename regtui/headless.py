@@ -188,6 +188,7 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
             progress.tick()
 
     worker = _Worker(plan, opts, emit, cancel)
+    started_at = time.perf_counter()
     worker.start()
     stopped_now = False
     try:
@@ -197,6 +198,11 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
             worker.join(0.05)
     except _StopNow:
         stopped_now = True
+        if collector.started is not None and collector.finished is None:
+            from regtui.events import RunFinished
+
+            # The run's thread never got to say how long it ran: say it for it (elapsed_s was null).
+            emit(RunFinished("interrupted", time.perf_counter() - started_at))
     signals.writing = True
     if progress:
         progress.close()

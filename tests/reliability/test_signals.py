@@ -129,6 +129,52 @@ def test_a_second_sigint_ends_a_run_stuck_in_one_call(tmp_path):
     check_interrupted_document(out, err, steps=False)
 
 
+# A run that has started and measured a few steps, then gets stuck in one call.
+STUCK_AFTER_STEPS_DRIVER = """
+import sys, threading
+import regtui.engine as engine
+from regtui import cli
+
+real = engine.run_plan
+
+def stuck(plan, device, emit, **kw):
+    def emit_then_hang(event):
+        emit(event)
+        if type(event).__name__ == "Metrics":
+            print("measured", file=sys.stderr, flush=True)
+            threading.Event().wait()
+    return real(plan, device, emit=emit_then_hang, **kw)
+
+engine.run_plan = stuck
+cli.main(sys.argv[1:])
+"""
+
+
+def test_a_run_stopped_at_once_still_says_how_long_it_ran(tmp_path):
+    """A second signal ends the run without its thread reporting back; elapsed_s used to be null then."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STUCK_AFTER_STEPS_DRIVER, "--scenario", "weight-decay", "--json", "--no-save"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stderr is not None
+        assert proc.stderr.readline().strip() == "measured"
+        send(proc, signal.SIGINT)
+        time.sleep(0.2)
+        send(proc, signal.SIGINT)
+        out, err = finish(proc)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    doc = check_interrupted_document(out, err)
+    assert isinstance(doc["elapsed_s"], float) and doc["elapsed_s"] > 0
+
+
 def test_each_event_reaches_the_file_when_it_is_emitted(tmp_path):
     """What SIGKILL cannot take back: every line is written and flushed to the OS as it is emitted."""
     path = tmp_path / "events.jsonl"
