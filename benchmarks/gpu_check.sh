@@ -48,9 +48,15 @@ done 2>&1 | tee "$out/scenarios.log"
 
 part "3. batched training on cuda"
 timeout 90 python3 benchmarks/bench_stacked.py --device cuda --iters 400 --rounds 4 2>&1 | tee "$out/bench_stacked.log"
-if python3 benchmarks/bench_custom.py --help 2>/dev/null | grep -q -- "--device"; then
-  timeout 120 python3 benchmarks/bench_custom.py --device cuda --steps 600 --rounds 3 2>&1 | tee "$out/bench_custom.log"
-fi
+# The train kind: digits-overfit's 12 runs (4 variants x 3 seeds) stacked vs one at a time, on cuda, twice each.
+for round in 1 2; do
+  for mode in on off; do
+    timeout 120 python3 -m regtui --scenario digits-overfit --device cuda --set stack_runs=$mode --json --no-save \
+      > "$out/digits-$mode.json" 2> "$out/digits-$mode.err"
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('digits-overfit stack_runs=$mode round $round:', d['status'], d['elapsed_s'], 's', {v['name']: round(v['final']['test_accuracy'], 4) for v in d['variants']})" "$out/digits-$mode.json" \
+      || tail -3 "$out/digits-$mode.err"
+  done
+done 2>&1 | tee "$out/bench_digits.log"
 
 part "4. the whole suite on this machine"
 timeout 200 python3 -m pytest -q -n 8 -p no:cacheprovider tests 2>&1 | tee "$out/tests.log" | tail -n 15
