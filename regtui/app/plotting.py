@@ -37,6 +37,9 @@ RICH_COLORS = {
     "green+": "bright_green",
     "gray": "grey50",
 }
+# The compared run's colours: the same hue as the shown run's variant of that index, darker
+# (xterm-256 codes, which plotext takes as colours).
+DIM_COLORS: tuple[int, ...] = (30, 130, 28, 90, 25, 88, 100, 248, 37, 34)
 BAND_MARKER = "braille"  # the thin lines of a ± std band
 LINE_MARKER = "braille"  # the interpolation between measured points (the points get the series' shape)
 FAINT = "gray"  # the colour of the variants that are not focused
@@ -44,8 +47,10 @@ FAINT = "gray"  # the colour of the variants that are not focused
 DATA_MARKERS = {"train": "x", "test": "+"}
 
 
-def marker(variant_index: int, metric_index: int = 0) -> str:
-    family = MARKER_FAMILIES[variant_index % len(MARKER_FAMILIES)]
+def marker(variant_index: int, metric_index: int = 0, *, compared: bool = False) -> str:
+    """A variant's shape for a metric slot; ``compared``: the compared run's (History) own shapes."""
+    families = COMPARED_FAMILIES if compared else MARKER_FAMILIES
+    family = families[variant_index % len(families)]
     return family[metric_index % len(family)]
 
 
@@ -56,6 +61,18 @@ def color(variant_index: int) -> str:
 def rich_color(variant_index: int) -> str:
     name = color(variant_index)
     return RICH_COLORS.get(name, name)
+
+
+def dim_color(variant_index: int) -> int:
+    """The compared run's colour for its variant of this index (the shown run's hue, darker)."""
+    return DIM_COLORS[variant_index % len(DIM_COLORS)]
+
+
+def rich_of(plotext_color: str | int) -> str:
+    """The Rich colour of a plotext colour (a name, or an xterm-256 code)."""
+    if isinstance(plotext_color, int):
+        return f"color({plotext_color})"
+    return RICH_COLORS.get(plotext_color, plotext_color)
 
 
 def metric_rank(name: str) -> int:
@@ -69,6 +86,58 @@ def metric_rank(name: str) -> int:
 
 def order_metrics(names: Iterable[str]) -> list[str]:
     return sorted(dict.fromkeys(names), key=lambda n: (metric_rank(n), n))
+
+
+# --- metric groups: a run with many metrics (the train kind's per-layer norms) shows one group
+# at a time. By name pattern, so it works for any kind; a metric no pattern takes is a "loss".
+LOSS_GROUP = "loss"
+# (group, name prefix, name part): a metric is in the group when it starts with the prefix
+# (per-layer norms: "weight_norm/<layer>") or, with no prefix, contains the part.
+METRIC_GROUPS: tuple[tuple[str, str, str], ...] = (
+    ("accuracy", "", "accuracy"),
+    ("weight norms", "weight_norm/", ""),
+    ("grad norms", "grad_norm/", ""),
+)
+GROUP_ORDER: tuple[str, ...] = (LOSS_GROUP, *(g for g, _, _ in METRIC_GROUPS))
+LAYER_GROUPS = frozenset({"weight norms", "grad norms"})  # one series per layer: the layer is in the name
+
+
+def metric_group(name: str) -> str:
+    """The group a per-step metric is shown in: loss, accuracy, weight norms, grad norms."""
+    for group, prefix, part in METRIC_GROUPS:
+        if (prefix and name.startswith(prefix)) or (part and part in name):
+            return group
+    return LOSS_GROUP
+
+
+def group_metrics(names: Iterable[str]) -> dict[str, list[str]]:
+    """The metrics by group (groups in ``GROUP_ORDER``, only those with a metric), each group ordered."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(metric_group(name), []).append(name)
+    return {g: order_metrics(groups[g]) for g in GROUP_ORDER if g in groups}
+
+
+def layer_of(name: str) -> str:
+    """'weight_norm/0.conv' -> '0.conv' (the part after the first slash)."""
+    return name.split("/", 1)[1] if "/" in name else name
+
+
+def layer_marker(layer_index: int, *, compared: bool = False) -> str:
+    """Shape per layer in a norms group: each family's first shape, then their second, third."""
+    families = COMPARED_FAMILIES if compared else MARKER_FAMILIES
+    n = len(families)
+    return families[layer_index % n][(layer_index // n) % 3]
+
+
+# The compared run in History (its series over the shown run's): small, open shapes of their own,
+# one per (variant, metric) slot, none of which a variant family uses.
+COMPARED_FAMILIES: tuple[tuple[str, str, str], ...] = (
+    ("•", "◦", "∙"),
+    ("▪", "▫", "⋄"),
+    ("⊕", "⊖", "⊙"),
+    ("⊗", "⊘", "⊚"),
+)
 
 
 def finite_pairs(xs: Sequence[Any], ys: Sequence[Any], positive: bool = False) -> tuple[list[float], list[float]]:

@@ -7,7 +7,8 @@ all runs or only the picked scenario's (``f``). On a row:
 - ``enter`` opens the run read-only: a Collector is rebuilt from its stored
   document and every view shows it as if it had just run;
 - ``c`` compares it with the shown run: the Loss view draws both runs' curves,
-  each variant named ``run #N · variant``, and this view lists what differs
+  each variant named ``run #N · variant``, the compared run's in small open shapes
+  and darker colours of its own, and this view lists what differs
   (:func:`regtui.store.compare.compare`);
 - ``d`` (or Delete) deletes it after a yes/no question.
 
@@ -293,7 +294,9 @@ class HistoryTab(View):
             self._notice(f"⚠ run {run_id} cannot be compared: {_one_line(exc)}", error=True)
             return False
         label = f"run #{shown}" if shown is not None else "this run"
-        screen.overlay = Overlay(base, label, f"run #{info.id}", tuple(records))
+        # Marked "compared": the Loss view draws them in shapes and shades of their own.
+        compared = tuple({**rec, "compared": True} for rec in records)
+        screen.overlay = Overlay(base, label, f"run #{info.id}", compared)
         differences = result["differences"]
         summary = " · ".join(f"{k} {_short(v[0])} → {_short(v[1])}" for k, v in differences.items()) or "none"
         self.query_one("#history-compare", Static).update(

@@ -1,13 +1,60 @@
-"""The Loss view: every per-step metric of every variant, and each variant's final values below."""
+"""The Loss view: the per-step metrics of every variant (one group at a time: key m), and each
+variant's final values below; a norms group names its layers in a legend under the chart."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 
+from regtui.app import plotting
 from regtui.app.views.base import View
+from regtui.app.widgets.chart_legend import ChartLegend
 from regtui.app.widgets.finals_line import FinalsLine
-from regtui.app.widgets.loss_chart import LossChart
+from regtui.app.widgets.loss_chart import LossChart, short_label, slots
 from regtui.report import Snapshot
+
+
+class LossFinals(FinalsLine):
+    """The FinalsLine, with the markers the chart draws: the shown group's metrics only, the
+    compared run's own shapes and darker colours, and in a norms group the variant's colour
+    (each layer's shape is in the legend above)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._places: list[tuple[bool, int]] = []
+        self._layer_group = False
+
+    def show_for(self, records: list[dict[str, Any]], chart: LossChart) -> None:
+        self._places = slots(records)
+        self._layer_group = chart.layer_group
+        shown = set(chart.shown_metrics)
+        self.show(
+            [
+                {**rec, "series": {k: v for k, v in rec.get("series", {}).items() if k == "step" or k in shown}}
+                for rec in records
+            ]
+        )
+
+    def _markers(  # type: ignore[override]
+        self, text: Text, vi: int, metrics: list[str], with_names: bool, style: str | None = None
+    ) -> None:
+        compared, index = self._places[vi] if vi < len(self._places) else (False, vi)
+        color = plotting.rich_of(plotting.dim_color(index) if compared else plotting.color(index))
+        if self._layer_group:
+            text.append("━", style=color if style is None else style)
+            if with_names:
+                text.append(" colour per variant")
+            return
+        for i, name in enumerate(metrics):
+            text.append(
+                plotting.marker(index, plotting.metric_rank(name), compared=compared),
+                style=color if style is None else style,
+            )
+            if with_names:
+                text.append(short_label(name) + (" " if i < len(metrics) - 1 else ""))
 
 
 class LossTab(View):
@@ -15,14 +62,36 @@ class LossTab(View):
     kinds = ("metrics", "final", "started")
     shows_for = ("metrics",)
 
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._records: list[dict[str, Any]] = []  # the last drawn records
+
     def compose(self) -> ComposeResult:
         yield LossChart(id="loss-chart")
-        yield FinalsLine(id="finals")
+        legend = ChartLegend(id="loss-legend")
+        legend.display = False  # only a norms group has one (its layers)
+        yield legend
+        yield LossFinals(id="finals")
 
     def draw(self, snapshot: Snapshot) -> None:
+        self._records = snapshot.records
         self.query_one(LossChart).replot(snapshot.records)
-        self.query_one(FinalsLine).show(snapshot.records)
+        self._legends()
+
+    def _legends(self) -> None:
+        chart = self.query_one(LossChart)
+        legend = self.query_one(ChartLegend)
+        legend.display = bool(chart.legend_items)
+        legend.show(chart.legend_items)
+        self.query_one(LossFinals).show_for(self._records, chart)
+
+    @on(LossChart.GroupChanged)
+    def _group_changed(self, event: LossChart.GroupChanged) -> None:
+        event.stop()
+        self._legends()
 
     def clear(self) -> None:
+        self._records = []
         self.query_one(LossChart).empty("loss · run the scenario to see it")
-        self.query_one(FinalsLine).show([])
+        self.query_one(ChartLegend).display = False
+        self.query_one(LossFinals).show([])

@@ -56,6 +56,13 @@ def _style_of(colors: tuple[Any, Any, Any]) -> Style | None:
     return Style.parse(style) if isinstance(style, str) else style
 
 
+def fit_title(title: str, width: int) -> str:
+    """The title cut to ``width`` characters (its end becomes "…"): plotext draws no title that is too long."""
+    if len(title) <= width:
+        return title
+    return title[: max(0, width - 1)].rstrip(" ·") + "…" if width > 1 else ""
+
+
 @dataclass
 class Series:
     """One series as ``line`` recorded it (values already finite and, on a log axis, log10)."""
@@ -63,7 +70,7 @@ class Series:
     xs: list[float]
     ys: list[float]
     marker: str
-    color: str
+    color: str | int  # a plotext colour name or an xterm-256 code
     key: str | None
     kind: str  # "band" (a thin line only), "line" (a thin line and the markers) or "points"
 
@@ -95,7 +102,7 @@ class LiveChart(PlotextPlot):
         self.title_text = ""
         # (marker, plotext colour, label) of the labelled series, drawn by a ChartLegend
         # outside the plot so the legend never hides the curves.
-        self.legend_items: list[tuple[str, str, str]] = []
+        self.legend_items: list[tuple[str, str | int, str]] = []
         # The user's choices (keys v, h, t); they outlive redraws and runs of the same scenario.
         self.variant_names: list[str] = []
         self.focus_variant: int | None = None
@@ -264,7 +271,7 @@ class LiveChart(PlotextPlot):
         ys: list[float],
         *,
         marker: str,
-        color: str,
+        color: str | int,
         label: str | None = None,
         key: str | None = None,
         scatter: bool = False,
@@ -319,7 +326,7 @@ class LiveChart(PlotextPlot):
         """Have plotext draw the recorded series for the widget's current size."""
         plt = self.plt
         plt.clear_data()
-        plt.title(self.title_text)
+        plt.title(fit_title(self.title_text, self.size.width - 2))
         self.visible_marks = {}
         if self._axes.get("empty", True) or not self._series:
             plt.xlim(None, None)
@@ -338,6 +345,8 @@ class LiveChart(PlotextPlot):
         plt.xticks(xt, xl)
         plt.yticks(yt, yl)
         self.canvas = plotting.canvas_size(self.size.width, self.size.height, yl, title=True, xlabel=bool(self._xlabel))
+        # plotext centres the title on the canvas and drops one that does not fit: cut it to fit.
+        plt.title(fit_title(self.title_text, self.canvas[0]))
         # Thin lines first (bands, then the interpolation of each curve): the markers go on top.
         # A thin line needs no more points than the canvas has columns (the markers show every
         # measured point's cell anyway): fewer segments for plotext to interpolate.

@@ -21,12 +21,12 @@ class ChartLegend(Static):
         super().__init__("", id=id)
         self._last = ""
 
-    def show(self, items: list[tuple[str, str, str]]) -> None:
+    def show(self, items: list[tuple[str, str | int, str]]) -> None:
         """``items``: (marker, plotext colour, label)."""
         text = Text()
         for marker, color, label in items:
             shown = "·" if marker == plotting.BAND_MARKER else marker
-            text.append(shown, style=plotting.RICH_COLORS.get(color, color))
+            text.append(shown, style=plotting.rich_of(color))
             text.append(f" {label}   ")
         if text.plain != self._last:
             self._last = text.plain
