@@ -110,8 +110,8 @@ TRAIN = ExperimentSpec(
             "stack_runs",
             str,
             "auto",
-            "auto: runs sharing an MLP and data (seeds, variants) train together as one stacked model, "
-            "2 or more at a time; on: also a lone run; off: one after another",
+            "auto: runs that share an MLP and its data (seeds, variants) train together as one stacked model "
+            "where that is faster; on: whenever they can, even a lone run; off: one after another",
             choices=("auto", "on", "off"),
         ),
     ),
