@@ -105,7 +105,8 @@ def test_write_json_matches_json_dumps_with_non_finite_values_as_null():
     from regtui.aggregate import sanitize
     from regtui.report import write_json
 
-    floats = st.floats(allow_nan=True, allow_infinity=True)
+    # No subnormals: run_plan flushes them to zero process-wide, and hypothesis then refuses to draw them.
+    floats = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=False)
     scalars = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), floats)
     leaves = st.one_of(
         scalars,
