@@ -39,10 +39,17 @@ def test_overfit_weight_decay_halves_the_weights_and_lowers_the_test_loss(overfi
     assert overfit["both"]["final"]["test_loss"] < overfit["dropout 0.5"]["final"]["test_loss"]
 
 
+def test_overfit_dropout_stays_within_a_seeds_spread_of_plain(overfit):
+    plain, dropout = overfit["plain"], overfit["dropout 0.5"]
+    gap = abs(dropout["final"]["test_accuracy"] - plain["final"]["test_accuracy"])
+    assert gap <= max(plain["final_std"]["test_accuracy"], dropout["final_std"]["test_accuracy"])
+    assert dropout["final"]["weight_norm"] > 1.4 * plain["final"]["weight_norm"]  # 27.6 vs 17.3
+
+
 def test_overfit_forgetting_eval_costs_the_dropout_nets_accuracy(overfit):
     for name in ("dropout 0.5", "both"):
         f = overfit[name]["final"]
-        assert f["test_accuracy_train_mode"] < f["test_accuracy"] - 0.02
+        assert f["test_accuracy"] - 0.08 < f["test_accuracy_train_mode"] < f["test_accuracy"] - 0.02  # 3-7 points
     for name in ("plain", "weight decay"):
         f = overfit[name]["final"]
         assert f["test_accuracy_train_mode"] == f["test_accuracy"]
