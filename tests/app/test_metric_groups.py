@@ -169,6 +169,7 @@ async def test_the_compared_run_has_its_own_shapes_and_the_legend_names_both_run
         colors = {s.key: s.color for s in chart._series if s.key}
         assert colors["run #2 · weight decay/train_loss"] == plotting.dim_color(1)
         assert colors["run #1 · weight decay/train_loss"] == plotting.color(1)
+        assert "the compared run" in chart.title_text
         finals = str(pilot.app.query_one(LossFinals).render())
         lines = finals.splitlines()
         assert any(line.endswith("run #1 · weight decay: train_loss 0.01") for line in lines)

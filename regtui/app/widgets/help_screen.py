@@ -32,6 +32,9 @@ HELP = """\
 
 - **A chart** (Loss, Fit, Layers, Sweep), once it has focus: **v** focus the next
   variant (the others grey) · **h** hide/show it · **t** train / test / both.
+  **Loss** of a run with many metrics (the `train` kind): **m** the next metric
+  group (loss, accuracy, weight norms, grad norms; the title names it; a norms
+  group has a shape per layer, named under the chart).
 - **A table** (Running stats, Results, Worked numbers, History): tab to the view
   focuses its first table (or click it; **down** / **enter** on the tab row too).
   **left** / **right** scroll a column at a time · **home** / **end** the first /
@@ -40,8 +43,9 @@ HELP = """\
 - **Explain**: **up** / **down**, **pageup** / **pagedown**, **home** / **end**,
   **space**, the mouse wheel.
 - **History**: **enter** open the run (read-only: the status line says so until
-  the next run) · **c** compare with the shown run · **d** delete (asks first) ·
-  **f** this scenario / all.
+  the next run) · **c** compare with the shown run (the Loss view draws the
+  compared run in small open shapes and darker colours, named `run #N`) ·
+  **d** delete (asks first) · **f** this scenario / all.
 
 Edit a value and the form checks it at once with the same rules as
 `regtui --set`; a bad value is shown under its field and Run waits until it is

@@ -173,6 +173,8 @@ class LossChart(LiveChart):
             parts.append("mean ± std over seeds")
         if key and not grouped:
             parts.append(key)
+        if not self.layer_group and any(c for c, _ in places):
+            parts.append(f"{plotting.marker(0, 0, compared=True)} small, darker: the compared run")
         title = " · ".join(parts)
         note = self.choice_note()
         self.finish(title + (f" · {note}" if note else ""), ylog=log)
