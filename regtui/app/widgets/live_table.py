@@ -87,8 +87,10 @@ class WideTable(DataTable[Any]):
     }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, zebra_stripes=True, cursor_type="row")
+    def __init__(self, *, id: str | None = None, classes: str | None = None, fixed_columns: int = 1) -> None:
+        # The first column names the row (variant, model, quantity, run id): pinned, it stays in view
+        # while the others scroll sideways.
+        super().__init__(id=id, classes=classes, zebra_stripes=True, cursor_type="row", fixed_columns=fixed_columns)
         self.cut = (0, 0)  # columns cut off on the left and on the right now
 
     # --- sideways: a column at a time, with Textual's scrolling --------------------------------
