@@ -131,13 +131,20 @@ def layer_marker(layer_index: int, *, compared: bool = False) -> str:
 
 
 # The compared run in History (its series over the shown run's): small, open shapes of their own,
-# one per (variant, metric) slot, none of which a variant family uses.
+# one per (variant, metric) slot, none of which a variant family uses; as many families as the
+# variants' (past that, both repeat their shapes in the same way, the colours still differ).
 COMPARED_FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("•", "◦", "∙"),
     ("▪", "▫", "⋄"),
     ("⊕", "⊖", "⊙"),
     ("⊗", "⊘", "⊚"),
-)
+    ("⊞", "⊟", "⊠"),
+    ("◧", "◨", "◩"),
+    ("∗", "∘", "⋆"),
+    ("⊛", "⊜", "⊝"),
+    ("◰", "◱", "◲"),
+    ("◭", "◮", "◬"),
+)  # as many as MARKER_FAMILIES: a compared run of ten variants repeats no shape
 
 
 def finite_pairs(xs: Sequence[Any], ys: Sequence[Any], positive: bool = False) -> tuple[list[float], list[float]]:

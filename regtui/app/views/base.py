@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import TabPane
 
 from regtui.app.catalog import Entry
+from regtui.app.widgets.chart import LiveChart
 from regtui.report import Snapshot
 
 
@@ -64,3 +65,7 @@ class View(TabPane):
         if focusable:
             focusable[0].focus()
         return bool(focusable)
+
+    def chart(self) -> LiveChart | None:
+        """Its chart, if it has one: the screen sends the chart keys (m, v, h, t) to it."""
+        return next(iter(self.query(LiveChart)), None)

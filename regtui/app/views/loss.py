@@ -16,21 +16,34 @@ from regtui.app.widgets.finals_line import FinalsLine
 from regtui.app.widgets.loss_chart import LossChart, short_label, slots
 from regtui.report import Snapshot
 
+LAYER_MARK = "━"  # a variant in a norms group: its colour (the shapes are the layers)
+FOCUS_KEY = "v"
+
 
 class LossFinals(FinalsLine):
     """The FinalsLine, with the markers the chart draws: the shown group's metrics only, the
     compared run's own shapes and darker colours, and in a norms group the variant's colour
-    (each layer's shape is in the legend above)."""
+    (each layer's shape is in the legend above; a first line says so). It lists every variant,
+    wrapped onto as many lines as that takes (up to ``max-height``)."""
+
+    DEFAULT_CSS = """
+    LossFinals {
+        max-height: 12;
+    }
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._places: list[tuple[bool, int]] = []
         self._layer_group = False
+        self._no_color = False
 
     def show_for(self, records: list[dict[str, Any]], chart: LossChart) -> None:
         self._places = slots(records)
         self._layer_group = chart.layer_group
-        shown = set(chart.shown_metrics)
+        self._no_color = chart.no_color()
+        # A norms group: no metric names (the layers are in the legend above), one mark per variant.
+        shown = set() if chart.layer_group else set(chart.shown_metrics)
         self.show(
             [
                 {**rec, "series": {k: v for k, v in rec.get("series", {}).items() if k == "step" or k in shown}}
@@ -38,15 +51,21 @@ class LossFinals(FinalsLine):
             ]
         )
 
+    def _update(self, text: Text) -> None:
+        if self._layer_group and text.plain:
+            head = Text(f"{LAYER_MARK} colour per variant, shape per layer (legend above)")
+            if self._no_color:
+                head.append(f" · no colour: {FOCUS_KEY} shows one variant's shapes, the others as thin lines")
+            text = head + "\n" + text
+        super()._update(text)
+
     def _markers(  # type: ignore[override]
         self, text: Text, vi: int, metrics: list[str], with_names: bool, style: str | None = None
     ) -> None:
         compared, index = self._places[vi] if vi < len(self._places) else (False, vi)
         color = plotting.rich_of(plotting.dim_color(index) if compared else plotting.color(index))
         if self._layer_group:
-            text.append("━", style=color if style is None else style)
-            if with_names:
-                text.append(" colour per variant")
+            text.append(LAYER_MARK, style=color if style is None else style)
             return
         for i, name in enumerate(metrics):
             text.append(

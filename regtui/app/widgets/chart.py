@@ -15,8 +15,9 @@ together they take turns cell by cell (``plotting.place_markers``), so two
 identical curves show as ●■●■… and both stay visible. The axes' limits cover
 every tick, so each tick label sits beside the canvas, never on the frame.
 
-What is shown is the user's to choose (keys while the chart has focus, listed
-in the footer): ``v`` cycles the focused variant (all, then each one: the
+What is shown is the user's to choose (keys listed in the footer; they act on the
+visible view's chart wherever the focus is, except in a text field: the screen
+forwards them, see ``DashboardScreen.action_chart``): ``v`` cycles the focused variant (all, then each one: the
 focused one in its colour, drawn last so nothing hides it, the others faint),
 ``h`` hides or shows the focused variant, ``t`` cycles train / test / both.
 With more than ``DENSE`` variants (a sweep) the first is focused at the start,
@@ -27,6 +28,7 @@ series' marker; the interpolation between them is a thin braille line.
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -103,6 +105,7 @@ class LiveChart(PlotextPlot):
         # (marker, plotext colour, label) of the labelled series, drawn by a ChartLegend
         # outside the plot so the legend never hides the curves.
         self.legend_items: list[tuple[str, str | int, str]] = []
+        self._legend_ranks: list[int] = []  # per legend item: its variant's index (the legend keeps that order)
         # The user's choices (keys v, h, t); they outlive redraws and runs of the same scenario.
         self.variant_names: list[str] = []
         self.focus_variant: int | None = None
@@ -203,6 +206,10 @@ class LiveChart(PlotextPlot):
             order.append(self.focus_variant)
         return order
 
+    def no_color(self) -> bool:
+        """The terminal shows no colour (``NO_COLOR``): colour alone tells nothing apart."""
+        return bool(getattr(self.app, "no_color", False))
+
     def variant_color(self, vi: int) -> str:
         return plotting.color(vi) if self.focus_variant is None or vi == self.focus_variant else plotting.FAINT
 
@@ -254,6 +261,7 @@ class LiveChart(PlotextPlot):
         self.series_points = {}
         self.markers_used = []
         self.legend_items = []
+        self._legend_ranks = []
         self.drawn_order = []
         self._series = []
         self._vlines = []
@@ -275,11 +283,14 @@ class LiveChart(PlotextPlot):
         label: str | None = None,
         key: str | None = None,
         scatter: bool = False,
+        variant: int | None = None,
     ) -> None:
         """Record one series (already finite and, on a log axis, already log10).
 
         ``scatter``: points only (data), whose markers no curve takes over; a
-        ``BAND_MARKER`` series is a thin line only (a ± std band).
+        ``BAND_MARKER`` series is a thin line only (a ± std band). ``variant``: its
+        variant's index; the legend lists the variants in that order (the focused one is
+        drawn last, on top, but keeps its place in the legend), then the unnumbered series.
         """
         if key is not None:
             self.series_points[key] = len(ys)
@@ -289,7 +300,10 @@ class LiveChart(PlotextPlot):
             self.markers_used.append(marker)
             self.drawn_order.append(key)
         if label is not None:
-            self.legend_items.append((marker, color, label))
+            rank = variant if variant is not None else 1 << 30
+            at = bisect_right(self._legend_ranks, rank)
+            self._legend_ranks.insert(at, rank)
+            self.legend_items.insert(at, (marker, color, label))
         kind = "points" if scatter else "band" if marker == plotting.BAND_MARKER else "line"
         self._series.append(Series(list(xs), list(ys), marker, color, key, kind))
 

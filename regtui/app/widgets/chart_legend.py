@@ -12,7 +12,7 @@ class ChartLegend(Static):
     DEFAULT_CSS = """
     ChartLegend {
         height: auto;
-        max-height: 4;
+        max-height: 8;  /* every series listed: a sweep of 8 variants × 2 metrics wraps onto several lines */
         padding: 0 1;
     }
     """

@@ -36,7 +36,13 @@ class FitChart(LiveChart):
                     self.line(bx, by, marker=plotting.BAND_MARKER, color=color)
             xs, ys = plotting.finite_pairs(curve.get("x", []), ys)
             self.line(
-                xs, ys, marker=plotting.marker(vi, 0), color=color, label=str(rec["name"]), key=f"{rec['name']}/fit"
+                xs,
+                ys,
+                marker=plotting.marker(vi, 0),
+                color=color,
+                label=str(rec["name"]),
+                key=f"{rec['name']}/fit",
+                variant=vi,
             )
         # The data last, over the curves: the points are what show a fit is overfitting.
         for part, color in (("train", "yellow"), ("test", "magenta")):

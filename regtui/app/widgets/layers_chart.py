@@ -38,7 +38,13 @@ class LayersChart(LiveChart):
                 label += f" · inf/NaN at layer {bad}"
                 marks.append((vi, int(bad)))
             self.line(
-                xs, ys, marker=plotting.marker(vi, 0), color=self.variant_color(vi), label=label, key=str(rec["name"])
+                xs,
+                ys,
+                marker=plotting.marker(vi, 0),
+                color=self.variant_color(vi),
+                label=label,
+                key=str(rec["name"]),
+                variant=vi,
             )
         for vi, layer in marks:
             self.vline(layer, color=self.variant_color(vi))

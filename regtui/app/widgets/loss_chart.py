@@ -118,12 +118,16 @@ class LossChart(LiveChart):
         banded = False
         layers = {name: li for li, name in enumerate(metrics)} if self.layer_group else {}
         places = slots(records)
+        no_color = self.no_color()
         for vi in self.draw_order(len(records)):
             rec = records[vi]
             compared, index = places[vi]
             color: str | int = self.variant_color(vi)
             if compared and color != plotting.FAINT:
                 color = plotting.dim_color(index)
+            # A norms group draws every variant in the layers' shapes, told apart by colour alone:
+            # without colour, a focused variant (v) keeps the shapes and the others are thin lines.
+            plain = self.layer_group and no_color and self.focus_variant is not None and vi != self.focus_variant
             series = rec.get("series", {})
             steps = series.get("step", [])
             std = rec.get("series_std") or {}
@@ -143,6 +147,9 @@ class LossChart(LiveChart):
                 xs, ys = plotting.finite_pairs(steps, mean, positive=log)
                 if log:
                     ys = plotting.log10s(ys)
+                if plain:  # no colour, another variant focused: a thin line, the shapes are the focused one's
+                    self.line(xs, ys, marker=plotting.BAND_MARKER, color=color)
+                    continue
                 if self.layer_group:
                     marker = plotting.layer_marker(layers[name], compared=compared)
                 else:
@@ -157,6 +164,8 @@ class LossChart(LiveChart):
         key = ""
         if self.layer_group:
             key = "shape per layer (legend below), colour per variant"
+            if no_color:
+                key += " (no colour: v shows one variant's shapes)"
             self.legend_items = [
                 (plotting.layer_marker(li), "default", plotting.layer_of(name)) for name, li in layers.items()
             ]

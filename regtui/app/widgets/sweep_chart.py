@@ -75,6 +75,7 @@ class SweepChart(LiveChart):
                     color=color,
                     label=label,
                     key=f"{group}/{metric}",
+                    variant=gi,
                 )
         self.set_xlabel(key)
         self.finish(

@@ -1,0 +1,205 @@
+"""The chart keys (m, v, h, t) act on the visible view's chart wherever the focus is, except in a
+text field (where they type); the footer lists them while the visible view has a chart. And the
+legends: a compared run of many variants, the norms group's, the fit's order."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.widgets import Footer, Input, TabbedContent
+
+from regtui.app import plotting
+from regtui.app.views.fit import FitTab
+from regtui.app.views.loss import LossFinals, LossTab
+from regtui.app.widgets.chart_legend import ChartLegend
+from regtui.app.widgets.fit_chart import FitChart
+from regtui.app.widgets.loss_chart import LossChart
+
+from .conftest import app_for, key, run_to_end, set_fields, wait_until
+from .test_metric_groups import lesson_records, snapshot, train_records
+
+
+def footer_keys(app) -> set[str]:
+    """The keys the footer shows (with their descriptions)."""
+    screen = app.screen
+    return {binding.key for _, binding, enabled, _ in screen.active_bindings.values() if enabled and binding.show}
+
+
+def next_focus(current: int | None, count: int) -> int | None:
+    """The variant v focuses after ``current`` (all, then each one, then all again)."""
+    nxt = 0 if current is None else current + 1
+    return None if nxt >= count else nxt
+
+
+async def run_norms(pilot) -> None:
+    await set_fields(pilot, steps="4", log_every="2")
+    await run_to_end(pilot, timeout=120)
+    await wait_until(lambda: len(pilot.app.main.query_one(LossChart).groups) > 1, 30)
+
+
+async def test_chart_keys_act_without_focusing_the_chart():
+    app = app_for(file="digits-norms")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run_norms(pilot)
+        screen = app.main
+        chart = screen.query_one(LossChart)
+        assert screen.active_view == "loss" and screen.focused is not chart
+        assert {"m", "v", "h", "t"} <= footer_keys(app)
+        first = chart.shown_group
+        await pilot.press("m")
+        assert chart.shown_group != first and chart.shown_group == chart.groups[1]
+        await pilot.press("escape", "m")  # Escape first (out of any field), then m: still acts
+        assert chart.shown_group == chart.groups[2 % len(chart.groups)]
+        was = chart.focus_variant
+        await pilot.press("v")
+        assert chart.focus_variant == next_focus(was, len(chart.variant_names)) is not None
+        await pilot.press("h")
+        assert chart.variant_names[chart.focus_variant] in chart.hidden
+        await pilot.press("h", "t")
+        assert not chart.hidden and chart.split == "train"
+
+
+async def test_chart_keys_in_a_burst_and_in_a_field():
+    app = app_for(file="digits-norms")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run_norms(pilot)
+        screen = app.main
+        chart = screen.query_one(LossChart)
+        groups = list(chart.groups)
+        was = chart.focus_variant
+        # Keys sent without pauses (a paste, SSH): every one acts.
+        for name in ("m", "m", "v", "t"):
+            key(app, name, name)
+        await wait_until(lambda: chart.split == "train", 10)
+        assert chart.shown_group == groups[2 % len(groups)]
+        assert chart.focus_variant == next_focus(was, len(chart.variant_names))
+        # In a text field the letters are text.
+        field = screen.form.query_one("#field-steps", Input)
+        screen.set_focus(field)
+        await pilot.pause()
+        assert not {"m", "v", "h", "t"} & footer_keys(app)
+        before = (chart.shown_group, chart.focus_variant, chart.split)
+        field.action_end()
+        await pilot.press("m", "v", "h", "t")
+        assert field.value.endswith("mvht")
+        assert (chart.shown_group, chart.focus_variant, chart.split) == before
+
+
+async def test_the_footer_lists_chart_keys_only_where_a_chart_is_shown():
+    app = app_for(file="digits-norms")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run_norms(pilot)
+        screen = app.main
+        tabs = screen.query_one(TabbedContent)
+        without = [name for name in screen.visible_views() if screen.views[name].chart() is None]
+        assert without, screen.visible_views()
+        tabs.active = f"tab-{without[0]}"
+        await pilot.pause()
+        assert not {"m", "v", "h", "t"} & footer_keys(app)
+        assert screen.query_one(Footer)
+        tabs.active = "tab-loss"
+        await pilot.pause()
+        assert {"m", "v"} <= footer_keys(app)
+
+
+class LossApp(App[None]):
+    def compose(self) -> ComposeResult:
+        with TabbedContent():
+            yield LossTab("loss")
+
+
+def named(records: list[dict[str, Any]], label: str, names: list[str], compared: bool) -> list[dict[str, Any]]:
+    base = records[0]
+    extra = {"compared": True} if compared else {}
+    return [{**base, "name": f"{label} · {name}", **extra} for name in names]
+
+
+SWEEP = [f"weight_decay={v}" for v in ("0", "0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "1")]
+
+
+async def test_a_compared_run_of_eight_variants_has_a_shape_each_and_a_full_legend():
+    base = named(lesson_records(), "run #1", ["weight_decay=0", "weight_decay=0.01"], False)
+    other = named(lesson_records(), "run #2", SWEEP, True)
+    for size in ((120, 40), (80, 40)):
+        async with LossApp().run_test(size=size) as pilot:
+            pilot.app.query_one(LossTab).draw(snapshot(base + other))
+            await pilot.pause()
+            chart = pilot.app.query_one(LossChart)
+            shapes = dict(zip(chart.drawn_order, chart.markers_used))
+            theirs = {k: m for k, m in shapes.items() if k.startswith("run #2")}
+            assert len(theirs) == 8 * 3 and len(set(theirs.values())) == 8 * 3  # no shape reused
+            mine = {m for k, m in shapes.items() if k.startswith("run #1")}
+            assert not mine & set(theirs.values())
+            finals = pilot.app.query_one(LossFinals)
+            shown = "\n".join(
+                line.text
+                for line in pilot.app.screen._compositor.render_strips()[finals.region.y : finals.region.bottom]
+            )
+            for name in ["weight_decay=0", "weight_decay=0.01"]:
+                assert f"run #1 · {name}" in shown
+            for name in SWEEP:
+                assert f"run #2 · {name}" in shown, (size, name, shown)
+            assert plotting.marker(7, 0, compared=True) in shown
+
+
+async def test_the_norms_legend_says_layers_by_shape_and_variants_by_colour():
+    async with LossApp().run_test(size=(120, 40)) as pilot:
+        tab = pilot.app.query_one(LossTab)
+        chart = pilot.app.query_one(LossChart)
+        chart.group = "weight norms"
+        tab.draw(snapshot(train_records(6)))
+        await pilot.pause()
+        assert chart.layer_group and "shape per layer" in chart.title_text
+        finals = str(pilot.app.query_one(LossFinals).render())
+        assert "shape per variant" not in finals
+        assert "colour per variant, shape per layer" in finals
+        assert "no colour" not in finals  # the terminal has colour
+        legend = str(pilot.app.query_one(ChartLegend).render())
+        assert "1.linear" in legend and "7.linear" in legend
+
+
+async def test_without_colour_the_norms_legend_says_how_to_tell_variants_apart():
+    app = LossApp()
+    app.no_color = True
+    async with app.run_test(size=(120, 40)) as pilot:
+        tab = pilot.app.query_one(LossTab)
+        chart = pilot.app.query_one(LossChart)
+        chart.group = "weight norms"
+        tab.draw(snapshot(train_records(6)))
+        await pilot.pause()
+        finals = str(pilot.app.query_one(LossFinals).render())
+        assert "no colour: v shows one variant's shapes" in finals
+        # Six variants: the first is focused; only it keeps the layers' shapes.
+        assert chart.focus_variant == 0
+        assert all(k.startswith("v0/") for k in chart.drawn_order)
+
+
+async def test_the_fit_legend_keeps_the_variant_order_whatever_is_focused():
+    records = [
+        {"name": name, "curves": {"fit": {"x": [0.0, 1.0], "y": [float(i), i + 1.0]}}, "series": {}}
+        for i, name in enumerate(["weight_decay=0", "weight_decay=0.01", "weight_decay=1"])
+    ]
+    data = {"train": {"x": [0.1], "y": [1.0]}, "test": {"x": [0.3], "y": [1.5]}}
+
+    class FitApp(App[None]):
+        def compose(self) -> ComposeResult:
+            with TabbedContent():
+                yield FitTab("fit")
+
+    async with FitApp().run_test(size=(120, 40)) as pilot:
+        tab = pilot.app.query_one(FitTab)
+        chart = pilot.app.query_one(FitChart)
+        snap = dataclasses.replace(snapshot(records), summary={"data": data})
+        tab.draw(snap)
+        chart.focus()
+        for focus in (None, 0, 1, 2):
+            await pilot.pause()
+            labels = [label for _, _, label in chart.legend_items]
+            assert labels == [r["name"] for r in records] + ["train data", "test data"], (focus, labels)
+            assert chart.focus_variant == focus
+            await pilot.press("v")
+            tab.draw(snap)
+        legend = str(pilot.app.query_one(ChartLegend).render())
+        assert legend.index("weight_decay=0 ") < legend.index("weight_decay=1 ")
