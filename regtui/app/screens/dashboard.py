@@ -37,6 +37,7 @@ from regtui.app.run_state import RunState
 from regtui.app.trainer_process import make_trainer, own_core
 from regtui.app.views import VIEW_TYPES, Showing, View
 from regtui.app.views.params import ParamsTab
+from regtui.app.widgets.chart import LiveChart
 from regtui.app.widgets.device_select import DeviceSelect
 from regtui.app.widgets.param_form import ParamForm, default_texts
 from regtui.app.widgets.picker import ScenarioPicker
@@ -72,6 +73,11 @@ class DashboardScreen(Screen[None]):
         Binding("escape", "leave_field", "Leave field", show=False, priority=True),
         Binding("enter", "submit_field", "Run", show=False, priority=True),
         Binding("down", "enter_view", "Into the view", show=False),  # from the tab row
+        # The chart keys act on the visible view's chart wherever the focus is (not in a field).
+        Binding("m", "chart('cycle_group')", "Metrics"),
+        Binding("v", "chart('cycle_variant')", "Variant"),
+        Binding("h", "chart('toggle_hidden')", "Hide/show"),
+        Binding("t", "chart('cycle_split')", "Train/test"),
     ]
     TYPING_KEYS: ClassVar[frozenset[str]] = frozenset(
         {"run", "stop", "focus_picker", "focus_form", "focus_device"}
@@ -414,6 +420,20 @@ class DashboardScreen(Screen[None]):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.redraw.now(force=True)
 
+    @on(TabbedContent.TabActivated)
+    def _chart_keys_follow_the_view(self) -> None:
+        self.refresh_bindings()  # the footer shows the chart keys only where there is a chart
+
+    def _visible_chart(self) -> LiveChart | None:
+        view = self.views.get(self.active_view)
+        return view.chart() if view is not None else None
+
+    def action_chart(self, action: str) -> None:
+        """A chart key (m, v, h, t): the visible view's chart acts on it, focused or not."""
+        chart = self._visible_chart()
+        if chart is not None and chart.check_action(action, ()):
+            getattr(chart, f"action_{action}")()
+
     def _clear_views(self) -> None:
         self.run_state = None
         self._drawn.clear()
@@ -650,6 +670,11 @@ class DashboardScreen(Screen[None]):
     # --- other actions ---------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "chart":
+            chart = self._visible_chart()
+            if chart is None or not chart.variant_names or self._typing() or self.layout_mode == "small":
+                return False  # no chart shown (or nothing in it yet), or the letter is text for a field
+            return chart.check_action(str(parameters[0]), parameters[1:])
         if action in self.TYPING_KEYS and self._typing():
             return False  # the key goes to the field (or the open list) as a character
         if action in self.PRIORITY_KEYS and self._widget_binds(self.PRIORITY_KEYS[action]):
