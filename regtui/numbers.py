@@ -10,7 +10,10 @@ from typing import Any
 
 
 def fmt(x: Any, digits: int = 4) -> str:
-    """A compact number: ``digits`` significant digits, "—" for a missing value, "yes"/"no" for a flag."""
+    """A compact number: ``digits`` significant digits, "—" for a missing value, "yes"/"no" for a flag.
+
+    A float that is a whole number below a million is written whole (10000.0 → "10000"),
+    as an int would be, rather than as "1e+04"."""
     if x is None:
         return "—"
     if isinstance(x, bool):
@@ -24,6 +27,8 @@ def fmt(x: Any, digits: int = 4) -> str:
             return "inf" if x > 0 else "-inf"
         if x == 0:
             return "0"
+        if x.is_integer() and abs(x) < 1e6:
+            return str(int(x))  # 10000.0 reads as 10000, like the int it is
         return f"{x:.{digits}g}"
     if isinstance(x, (list, tuple)):
         inner = ", ".join(fmt(v, digits) for v in x[:6])

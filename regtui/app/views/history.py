@@ -19,7 +19,7 @@ whenever the store's folder is readable (or not made yet).
 from __future__ import annotations
 
 import os
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -36,9 +36,21 @@ from regtui.numbers import fmt
 from regtui.report import Collector, Snapshot
 from regtui.specs import ConfigError
 
+if TYPE_CHECKING:
+    from regtui.store import RunInfo
+
 COLUMNS = ("id", "when", "scenario", "status", "changed", "results")
 # What reading a store or a run can raise besides ConfigError (a damaged file, a record of another version).
 READ_ERRORS = (ConfigError, OSError, ValueError, KeyError, TypeError)
+
+
+def status_text(info: RunInfo) -> str:
+    """A run's status as the dashboard's status line says it: a run stopped by its user (s, or
+    Ctrl-C in the CLI) reads "stopped"; one whose process was killed stays "interrupted".
+    The record and the JSON keep "interrupted" for both."""
+    if info.status == "interrupted":
+        return "stopped"
+    return info.shown_status
 
 
 def store_readable(runs_dir: str | None = None) -> bool:
@@ -171,7 +183,7 @@ class HistoryTab(View):
                     f"▶ {info.id}" if info.id == shown else str(info.id),
                     local_time(info.created),
                     info.scenario,
-                    info.shown_status,
+                    status_text(info),
                     info.changed_text(),
                     info.headline(),
                 )

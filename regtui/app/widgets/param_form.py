@@ -24,6 +24,7 @@ from regtui.scenario import value_text
 from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, Param, parse_count
 
 RUN_FIELDS = ("seed", "seeds", "sweep_key", "sweep_values")
+LABEL_MIN, LABEL_MAX = 15, 21  # the label column's width, its right padding included
 
 
 def per_variant(scenario: sc.Scenario, key: str) -> list[Any]:
@@ -68,6 +69,9 @@ class ParamForm(VerticalScroll, can_focus=False):
     ParamForm .field-name {
         width: 15;
         height: 1;
+        padding-right: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     ParamForm .field Input {
         width: 1fr;
@@ -129,6 +133,10 @@ class ParamForm(VerticalScroll, can_focus=False):
     # --- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The label column fits the longest name (and a space before the value) up to LABEL_MAX;
+        # a longer name ends in "…".
+        longest = max((cell_len(p.name) for p in self.spec.params), default=0)
+        self.label_width = min(max(LABEL_MIN, longest + 1), LABEL_MAX)
         yield Label("Parameters", classes="form-section")
         for p in self.spec.params:
             yield from self._field(p.name, p.name, self._placeholder(p), p.help, self._suggest(p))
@@ -167,7 +175,9 @@ class ParamForm(VerticalScroll, can_focus=False):
 
     def _field(self, key: str, label: str, placeholder: str, help: str, suggester: Any = None) -> ComposeResult:
         with Horizontal(classes="field"):
-            yield Label(label, classes="field-name")
+            name = Label(label, classes="field-name")
+            name.styles.width = getattr(self, "label_width", LABEL_MIN)
+            yield name
             field = Input(
                 self.texts.get(key, ""),
                 placeholder=placeholder,

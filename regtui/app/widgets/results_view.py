@@ -1,6 +1,10 @@
-"""Scenario-specific results (the Collector's ``summary``) as small tables.
+"""Scenario-specific results (the Collector's ``summary``) as small tables, and the run's finals.
 
-Generic on purpose: a list of dicts becomes a table with one row per dict, a
+Every run has a finals table: one row per variant, one column per scalar final
+metric (``variants[*].final``, "± std" over seeds where ``final_std`` has it, and
+whether it diverged), in the JSON's order, after the scenario's own tables.
+
+The summary tables are generic on purpose: a list of dicts becomes a table with one row per dict, a
 dict becomes field/value rows (nested dicts flattened one level). Rows that
 name a variant's normalization (the norms comparison) are joined with that
 variant's final values, e.g. its test accuracy.
@@ -8,16 +12,19 @@ variant's final values, e.g. its test accuracy.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from regtui.app.widgets.live_table import LiveTable, Refills
+from regtui.app.widgets.live_table import DIGITS, LiveTable, Refills
+from regtui.numbers import fmt
 
 SKIP = ("data", "sweep", "worked")  # drawn by the fit and sweep charts, and the Worked numbers view
 HINT = "Results of the scenario's demonstrations appear here after a run."
+FINALS_CAPTION = "final values (one row per variant)"
 
 
 class ResultsView(Refills, VerticalScroll, can_focus=False):
@@ -35,14 +42,16 @@ class ResultsView(Refills, VerticalScroll, can_focus=False):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.tables: dict[str, LiveTable] = {}
+        self.finals: LiveTable | None = None  # the run's finals, after the summary's tables
 
     def compose(self) -> ComposeResult:
         yield Static(HINT, classes="hint")
 
     def reset(self) -> None:
-        if not self.tables:
+        if not self.tables and self.finals is None:
             return  # already empty: no remount
         self.tables.clear()
+        self.finals = None
         self.empty()
         self.mount(Static(HINT, classes="hint"))
 
@@ -58,13 +67,64 @@ class ResultsView(Refills, VerticalScroll, can_focus=False):
                 continue
             table = self.tables.get(key)
             if table is None:
-                for hint in self.query(".hint"):
-                    hint.remove()
                 table = LiveTable(id=f"result-{_ident(key)}", classes="live-table")
                 self.tables[key] = table
-                self.mount(Static(key, classes="table-caption"))
-                self.mount(table)
+                self._add(Static(key, classes="table-caption"), table, before_finals=True)
             table.replace_all(columns, rows)
+        columns, rows = finals_table(records)
+        if len(columns) > 1:
+            if self.finals is None:
+                self.finals = LiveTable(id="results-finals", classes="live-table")
+                self._add(Static(FINALS_CAPTION, classes="table-caption finals-caption"), self.finals)
+            self.finals.replace_all(columns, rows)
+
+    def _add(self, caption: Static, table: LiveTable, before_finals: bool = False) -> None:
+        for hint in self.query(".hint"):
+            hint.remove()
+        anchor = self.query(".finals-caption").first() if before_finals and self.finals is not None else None
+        if anchor is not None:
+            self.mount(caption, table, before=anchor)
+        else:
+            self.mount(caption, table)
+
+
+def finals_table(records: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str, list[Any]]]]:
+    """The variants' scalar finals: columns (``variant`` first, then the JSON's order) and keyed rows.
+
+    A value with a spread over seeds reads "mean ± std"; a list or text final is left to the
+    scenario's own tables. ``diverged`` is a column even when the engine's finals lack it.
+    """
+    finals = [rec.get("final") or {} for rec in records]
+    keys = [
+        k
+        for k in dict.fromkeys(k for f in finals for k in f)
+        if all(f.get(k) is None or isinstance(f.get(k), (bool, int, float)) for f in finals)
+    ]
+    if "diverged" not in keys and any(finals):
+        keys.append("diverged")
+    rows = []
+    for rec, final in zip(records, finals):
+        std = rec.get("final_std") or {}
+        cells: list[Any] = [str(rec.get("name", ""))]
+        for k in keys:
+            if k == "diverged":
+                cells.append(_diverged(rec, final))
+            elif isinstance(std.get(k), (int, float)) and not isinstance(final.get(k), bool):
+                cells.append(f"{fmt(final.get(k), DIGITS)} ± {fmt(std[k], DIGITS)}")
+            else:
+                cells.append(final.get(k))
+        rows.append((str(rec.get("name", "")), cells))
+    return ["variant", *keys], rows
+
+
+def _diverged(rec: dict[str, Any], final: dict[str, Any]) -> Any:
+    """yes/no, or "2/3 seeds" when some of a variant's seeds diverged and some did not."""
+    seeds, bad = rec.get("seeds") or [], rec.get("diverged_seeds") or []
+    if bad and len(bad) < len(seeds):
+        return f"{len(bad)}/{len(seeds)} seeds"
+    if "diverged" in final:
+        return bool(final["diverged"])
+    return bool(bad) or any(isinstance(v, float) and not math.isfinite(v) for v in final.values())
 
 
 NAME_KEYS = ("norm", "name", "layer", "kind", "variant")
