@@ -171,3 +171,24 @@ async def test_r_in_a_burst_after_picking_runs_the_scenario_on_screen():
         await wait_until(lambda: screen.run_state is not None)
         assert screen.entry.scenario.name == "dropout"
         assert screen.run_state.plan.scenario.name == "dropout"
+
+
+async def test_enter_in_a_burst_runs_the_value_just_typed():
+    """Trial: `p Down Down 7 Enter` in one burst showed train_noise 0.57 but ran 0.5 (the form's plan had
+    not reached the screen yet). The run and its replay line must use what the field shows."""
+    for size in (NARROW, WIDE):
+        app = app_for(file="weight-decay")
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await pilot.press("escape")
+            field(app, "iters").value = "30"
+            await pilot.pause()
+            await pilot.press("escape")
+            names = [p.name for p in app.main.form.spec.params]
+            burst(app, "p", *(["down"] * names.index("train_noise")), "end", "7", "enter")
+            await wait_until(lambda app=app: app.main.run_state is not None)
+            assert field(app, "train_noise").value == "0.57"
+            assert app.main.run_state.plan.params["train_noise"] == 0.57
+            await wait_until(lambda app=app: app.main.run_state.status not in ("running", "stopping"))
+            await pilot.pause()
+            assert "--set train_noise=0.57" in str(app.main.query_one("#replay").render())

