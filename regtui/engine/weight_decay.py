@@ -75,7 +75,7 @@ def worked(lr: float, weight_decay: float, momentum: float, steps: int = ZERO_GR
         "lr": lr,
         "weight_decay": weight_decay,
         "momentum": momentum,
-        "steps": steps,
+        "zero_gradient_steps": steps,  # a separate weight under decay alone, not the run's iters
         "shrink_per_step": {"formula": f"1 − lr·λ = 1 − {lr:g}·{weight_decay:g}", "predicted": shrink},
         "effective_shrink_with_momentum": {
             "formula": f"1 − lr·λ/(1 − μ) = 1 − {lr:g}·{weight_decay:g}/(1 − {momentum:g})",

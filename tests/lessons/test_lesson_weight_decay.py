@@ -56,6 +56,7 @@ def test_worked_numbers(runs):
     plain, mom = w["zero_gradient_norm_without_momentum"], w["zero_gradient_norm_with_momentum"]
     assert round(plain["predicted"], 3) == round(plain["measured"], 3) == 0.905
     assert round(mom["predicted"], 3) == round(mom["measured"], 3) == 0.368
+    assert w["zero_gradient_steps"] == 1000 and "steps" not in w  # not to be read as the run's iters
     assert mom["measured"] == pytest.approx(mom["predicted_exact"], rel=1e-12)
     assert mom["measured"] == pytest.approx(mom["predicted"], rel=1e-3)
     none = doc["summary"]["worked"]["no weight decay"]
