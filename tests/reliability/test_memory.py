@@ -106,6 +106,8 @@ def run_command(name: str, sets: tuple[str, ...]) -> list[str]:
         name,
         "--json",
         "--no-save",
+        "--device",
+        "cpu",  # host memory is what is measured: on a GPU machine "auto" would train on the GPU
         "--jobs",
         "1",
         "--no-memory-check",
