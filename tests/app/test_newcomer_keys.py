@@ -192,3 +192,40 @@ async def test_enter_in_a_burst_runs_the_value_just_typed():
             await wait_until(lambda app=app: app.main.run_state.status not in ("running", "stopping"))
             await pilot.pause()
             assert "--set train_noise=0.57" in str(app.main.query_one("#replay").render())
+
+
+async def test_after_enter_runs_a_letter_is_a_key_not_text():
+    """Trial: Enter ran from a field, then the next `r` typed into the first field (`n_points 10r`)."""
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        field(app, "iters").value = "30"
+        await pilot.pause()
+        app.main.set_focus(field(app, "iters"))
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(lambda: app.main.run_state is not None)
+        await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
+        await pilot.pause()
+        assert not isinstance(app.focused, Input)
+        first = app.main.run_state
+        await pilot.press("r")
+        await pilot.pause()
+        assert all(not f.value.endswith("r") for f in app.main.form.query(Input))
+        assert app.main.run_state is not first  # r ran again
+
+
+async def test_burst_editing_keeps_every_key():
+    """Trial: `End BSpace×6 1 2 3 4` in one burst on iters 50000 gave 500."""
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        field(app, "iters").value = "50000"
+        await pilot.pause()
+        app.main.set_focus(field(app, "iters"))
+        await pilot.pause()
+        burst(app, "end", *(["backspace"] * 6), "1", "2", "3", "4")
+        for _ in range(5):
+            await pilot.pause()
+        assert field(app, "iters").value == "1234"
+        assert app.focused is field(app, "iters")

@@ -329,7 +329,9 @@ class DashboardScreen(Screen[None]):
             self._focus_views()
 
     def _submit_from(self, field: Input) -> None:
-        if not self.action_run() and self.plan is None:
+        if self.action_run() or self.plan is not None:
+            self._focus_views()  # again: starting a run can move the focus (the trial saw it land in a field)
+        else:
             self.set_focus(field)  # a bad value: back to the field that holds it
 
     @on(Button.Pressed, "#run-button")

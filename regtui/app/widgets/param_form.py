@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -45,6 +46,32 @@ def default_texts(scenario: sc.Scenario, seed: int = 0) -> dict[str, str]:
         seed=str(seed), seeds=str(scenario.seeds), sweep_key=key, sweep_values=",".join(value_text(v) for v in values)
     )
     return texts
+
+
+class FieldInput(Input):
+    """An Input whose editing keys act in the order they arrive, even in a burst (paste, SSH).
+
+    Textual types a character in the field's own handler but runs an editing key (Backspace,
+    End, ←, …) as a binding once the key has bubbled up, later: `End BSpace×6 1 2 3 4` sent
+    at once left `500` instead of `1234` (a trial). Here the editing keys run at once, from
+    the field's own binding table, so keys act in order.
+    """
+
+    ACTIONS: ClassVar[dict[str, str]] = {
+        key: binding.action
+        for binding in Input.BINDINGS
+        if isinstance(binding, Binding) and binding.action not in ("submit", "cut", "copy", "paste")
+        for key in binding.key.split(",")
+    }
+
+    async def _on_key(self, event: events.Key) -> None:
+        action = self.ACTIONS.get(event.key)
+        if action is not None:
+            event.stop()
+            event.prevent_default()
+            await self.run_action(action)
+            return
+        await super()._on_key(event)
 
 
 class ParamForm(VerticalScroll, can_focus=False):
@@ -178,7 +205,7 @@ class ParamForm(VerticalScroll, can_focus=False):
             name = Label(label, classes="field-name")
             name.styles.width = getattr(self, "label_width", LABEL_MIN)
             yield name
-            field = Input(
+            field = FieldInput(
                 self.texts.get(key, ""),
                 placeholder=placeholder,
                 id=f"field-{key}",
