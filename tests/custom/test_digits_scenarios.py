@@ -29,6 +29,9 @@ def test_overfit_every_variant_learns_the_training_digits_and_tests_lower(overfi
         assert v["final"]["train_accuracy"] == 1.0
         assert v["final"]["test_accuracy"] < 0.93
         assert v["final"]["train_size"] == 100 and v["final"]["test_size"] == 898
+    from regtui import scenario as sc
+
+    assert "tested on 898 others" in sc.load(sc.find("digits-overfit")).summary  # the picker's line says so too
     assert overfit["plain"]["final"]["train_loss"] < 1e-3
 
 
