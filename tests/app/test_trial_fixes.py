@@ -126,3 +126,17 @@ def test_history_status_words():
     assert status_text(_info("failed")) == "failed"
     killed = _info("running", pid=2**22 + 12345, host=socket.gethostname())
     assert status_text(killed) == "interrupted"  # its process is gone: killed, not stopped
+
+
+def test_per_seed_summary_rows_are_not_joined_with_a_variants_mean():
+    """Trial: the stacking table showed `acc 0.8912` on each of plain's three seeds (the variant's mean)."""
+    from regtui.app.widgets.results_view import summary_table
+
+    rows = [{"variant": "plain", "seed": s, "stack": 1, "models": 12} for s in range(3)]
+    records = [{"name": "plain", "params": {}, "final": {"test_accuracy": 0.8912}}]
+    columns, body = summary_table(rows, records)
+    assert columns == ["variant", "seed", "stack", "models"]
+    assert all(0.8912 not in cells for _, cells in body)
+    # a per-variant table (the norms comparison) is still joined
+    columns, body = summary_table([{"norm": "plain", "over": "N"}], records)
+    assert "test_accuracy" in columns and body[0][1][1] == 0.8912

@@ -137,7 +137,9 @@ def summary_table(value: Any, records: list[dict[str, Any]]) -> tuple[list[str],
         columns = list(dict.fromkeys(k for r in value for k in r))
         finals = [rec.get("final", {}) for rec in records]
         join_key = next((k for k in JOIN_KEYS if any(k in f for f in finals)), None)
-        matches = [_matches(r, records) for r in value]
+        if any("seed" in r for r in value):
+            join_key = None  # rows per seed (e.g. stacking): a variant's mean over seeds would read as each seed's
+        matches = [_matches(r, records) for r in value] if join_key is not None else [[] for _ in value]
         extra: list[str] = []
         cells: list[dict[str, Any]] = []
         for found in matches:
