@@ -46,7 +46,11 @@ def encode(event: Event) -> str:
     fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
     if isinstance(event, RunStarted):
         fields["runs"] = [dataclasses.asdict(r) for r in event.runs]
-    return json.dumps({"event": type(event).__name__, **sanitize(fields)}, allow_nan=False)
+    payload = {"event": type(event).__name__, **fields}
+    text = json.dumps(payload)  # json's C encoder; it writes a non-finite float as NaN/Infinity/-Infinity
+    if "NaN" in text or "Infinity" in text:  # only then walk the values in Python (it was most of the cost)
+        text = json.dumps(sanitize(payload), allow_nan=False)
+    return text
 
 
 def _nan(values: Any) -> tuple[float, ...]:

@@ -3,7 +3,8 @@
 The training thread only puts each event on a queue; a writer thread does
 everything slow: the run's meta.json and index row, then the events as JSON
 lines, flushed after each batch (a tenth of a second), so a run killed even
-with SIGKILL leaves what it had but its last tenth of a second. When the run ends,
+with SIGKILL leaves what it had but its last tenth of a second (of a fit curve,
+which each new one replaces, its last second). When the run ends,
 :meth:`Recording.finish` drops the events still queued (the document holds
 them all), writes the document atomically and marks the run's final status.
 A full disk or a damaged index never fails the experiment: they become
@@ -13,10 +14,12 @@ warnings, and the run's folder keeps what could be written.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import queue
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 META, DOCUMENT, EVENTS = "meta.json", "run.json", "events.jsonl"
 JOIN_TIMEOUT_S = 30.0
 BATCH_S = 0.1  # a SIGKILL loses at most this much of the run's latest events
+CURVE_S = 1.0  # a fit curve is a snapshot that the next one replaces: streamed at most once a second each
 _STOP = object()
 
 
@@ -76,6 +80,7 @@ class Recording:
             self.store.index.upsert(self.info.to_row())
         except ConfigError as exc:  # the folder holds the run; 'regtui runs reindex' lists it again
             self.warnings.append(str(exc))
+        curves = _CurveThrottle()
         with stream:
             while True:
                 batch = [self._queue.get()]
@@ -86,7 +91,7 @@ class Recording:
                 if self._discard:
                     return
                 try:
-                    stream.write("".join(encode(e) + "\n" for e in _latest(batch)))
+                    stream.write("".join(encode(e) + "\n" for e in curves.due(_latest(batch))))
                     stream.flush()  # to the OS now: a SIGKILL cannot take it back
                 except OSError as exc:
                     self.warnings.append(f"run {self.id}: its events could not be written ({exc.strerror or exc})")
@@ -154,6 +159,35 @@ def _latest(batch: list[Any]) -> list[Event]:
             keep["progress"] = i
     superseded = {i for i, e in enumerate(batch) if isinstance(e, (Curve, Progress))} - set(keep.values())
     return [e for i, e in enumerate(batch) if e is not _STOP and i not in superseded]
+
+
+class _CurveThrottle:
+    """Holds back a Curve streamed less than CURVE_S ago for the same model and name.
+
+    A Curve replaces the previous one whole, so a killed run's rebuilt document
+    loses at most a second of its fit curve (the run's own document, written at
+    the end, has the last one); encoding them every batch was a third of what
+    streaming a run cost. A held curve goes out with the next batch after its second.
+    """
+
+    def __init__(self) -> None:
+        self.sent: dict[Any, float] = {}
+        self.held: dict[Any, Curve] = {}
+
+    def due(self, events: list[Event]) -> list[Event]:
+        now = time.monotonic()
+        out: list[Event] = []
+        for event in events:
+            if isinstance(event, Curve):
+                self.held[(event.variant, event.seed, event.name)] = event
+            else:
+                out.append(event)
+        for key, curve in list(self.held.items()):
+            if now - self.sent.get(key, -math.inf) >= CURVE_S:
+                out.append(curve)
+                self.sent[key] = now
+                del self.held[key]
+        return out
 
 
 def replace_quickly(path: Path, text: str) -> None:

@@ -153,3 +153,30 @@ def _leaves(value):
             yield from _leaves(v)
     else:
         yield value
+
+
+def test_event_lines_are_strict_json_and_round_trip_non_finite_values():
+    """encode() takes json's C path unless the text holds NaN/Infinity: then it falls back to null."""
+    import math
+
+    from regtui.event_log import decode, encode
+    from regtui.events import Curve, Metrics
+
+    m = Metrics("NaN · Infinity", 0, (1, 2, 3), {"train_loss": (0.5, math.nan, math.inf)})
+    line = encode(m)
+    strict = json.loads(line, parse_constant=_refuse)
+    assert strict["values"]["train_loss"] == [0.5, None, None]
+    assert strict["variant"] == "NaN · Infinity"  # a name is kept as it is
+    back = decode(line)
+    assert back.step == (1, 2, 3) and back.values["train_loss"][0] == 0.5
+    assert all(math.isnan(v) for v in back.values["train_loss"][1:])
+    c = Curve("plain", 0, "fit", (0.0, 1.0), (2.0, -math.inf))
+    assert json.loads(encode(c), parse_constant=_refuse)["y"] == [2.0, None]
+    fine = Metrics("plain", 0, (1,), {"train_loss": (0.25,)})
+    assert json.loads(encode(fine)) == {
+        "event": "Metrics",
+        "variant": "plain",
+        "seed": 0,
+        "step": [1],
+        "values": {"train_loss": [0.25]},
+    }
