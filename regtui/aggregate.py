@@ -9,6 +9,7 @@ than two finite values.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from typing import Any, TypeGuard
@@ -52,6 +53,19 @@ def downsample(xs: Sequence[Any], max_points: int) -> list[Any]:
     if (len(xs) - 1) % k:
         out.append(xs[-1])
     return out
+
+
+def strict_dumps(value: Any) -> str:
+    """``json.dumps`` with every non-finite float as null (strict JSON), at the C encoder's speed.
+
+    json writes a non-finite float as NaN, Infinity or -Infinity; only a text
+    holding one of those is encoded again from a copy made by :func:`sanitize` (a
+    string that merely contains "NaN" takes that path too, with the same result).
+    """
+    text = json.dumps(value)
+    if "NaN" in text or "Infinity" in text:
+        text = json.dumps(sanitize(value), allow_nan=False)
+    return text
 
 
 def sanitize(value: Any) -> Any:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from regtui.aggregate import sanitize
+from regtui.aggregate import strict_dumps
 from regtui.events import (
     Curve,
     Event,
@@ -46,11 +46,7 @@ def encode(event: Event) -> str:
     fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
     if isinstance(event, RunStarted):
         fields["runs"] = [dataclasses.asdict(r) for r in event.runs]
-    payload = {"event": type(event).__name__, **fields}
-    text = json.dumps(payload)  # json's C encoder; it writes a non-finite float as NaN/Infinity/-Infinity
-    if "NaN" in text or "Infinity" in text:  # only then walk the values in Python (it was most of the cost)
-        text = json.dumps(sanitize(payload), allow_nan=False)
-    return text
+    return strict_dumps({"event": type(event).__name__, **fields})
 
 
 def _nan(values: Any) -> tuple[float, ...]:

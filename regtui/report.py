@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from regtui.aggregate import downsample, finite, mean_std, mean_std_lists, sanitize
+from regtui.aggregate import downsample, finite, mean_std, mean_std_lists, sanitize, strict_dumps
 from regtui.events import (
     Curve,
     Event,
@@ -417,7 +417,7 @@ def _write(value: Any, write: Callable[[str], Any], level: int) -> None:
             write("[]")
             return
         for start in range(0, len(value), _CHUNK):
-            body = _scalar_list(list(value[start : start + _CHUNK])).replace(", ", "," + pad)
+            body = strict_dumps(list(value[start : start + _CHUNK]))[1:-1].replace(", ", "," + pad)
             write(("[" if start == 0 else ",") + pad + body)
         write("\n" + "  " * level + "]")
     elif isinstance(value, (list, tuple)):
@@ -429,21 +429,7 @@ def _write(value: Any, write: Callable[[str], Any], level: int) -> None:
             _write(item, write, level + 1)
         write("\n" + "  " * level + "]")
     else:
-        write(json.dumps(sanitize(value), allow_nan=False))
-
-
-def _scalar_list(chunk: list[Any]) -> str:
-    """A list of numbers as JSON without its brackets, non-finite values as null.
-
-    json's C encoder writes NaN, Infinity and -Infinity as those tokens, and no
-    other number, boolean or null holds an ``N`` or ``I``: so the Python-level
-    walk of :func:`sanitize` runs only for a chunk that has one (half the cost
-    of writing a document, before).
-    """
-    text = json.dumps(chunk)
-    if "N" in text or "I" in text:
-        text = json.dumps(sanitize(chunk), allow_nan=False)
-    return text[1:-1]
+        write(strict_dumps(value))
 
 
 def _scalars(values: list[Any] | tuple[Any, ...]) -> bool:
