@@ -32,12 +32,16 @@ def _datasets() -> object:
     except ImportError:
         raise ConfigError(f"regtui download needs torchvision, which is not installed: {VISION_HINT}") from None
     except Exception as exc:  # a torchvision built for another torch: "operator torchvision::nms does not exist"
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConfigError(
-            f"torchvision is installed but does not load with this torch ({reason}); install the build made "
+            f"torchvision is installed but does not load with this torch ({_first_line(exc)}); install the build made "
             f"for your torch: {VISION_HINT}"
         ) from None
     return datasets
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's first line (torchvision's download errors run over several), for a one-line error."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def download(source: str, folder: Path) -> Path:
@@ -57,9 +61,8 @@ def download(source: str, folder: Path) -> Path:
         for train in (True, False):
             dataset(str(folder), train=train, download=True)
     except (OSError, RuntimeError, ValueError) as exc:  # URLError is an OSError; torchvision raises RuntimeError
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConfigError(
-            f"download: could not download {source} into {folder}: {reason}; without a network, "
+            f"download: could not download {source} into {folder}: {_first_line(exc)}; without a network, "
             f"put {cs.GET_FILES[source]} there by hand"
         ) from None
     if cs.find_files(folder, names, gz=source != "cifar10") is None:

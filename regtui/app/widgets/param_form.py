@@ -279,11 +279,10 @@ class ParamForm(VerticalScroll, can_focus=False):
     def sync(self) -> tuple[sc.Plan | None, str | None]:
         """The plan of what the fields show now: keys typed in a burst may not have sent their
         Changed messages yet when Enter or r arrives, and a run must use what is on screen."""
-        for field in self.query(Input):
-            key = (field.id or "")[len("field-") :]
-            if field.id and field.id.startswith("field-") and self.texts.get(key) != field.value:
-                self.texts[key] = field.value
-                self.validate()
+        shown = {(f.id or "")[len("field-") :]: f.value for f in self.query(Input) if (f.id or "").startswith("field-")}
+        if any(self.texts.get(key) != value for key, value in shown.items()):
+            self.texts.update(shown)
+            self.validate()  # once, for every field that had not told the form yet
         return self.plan, self.error
 
     def set_running(self, running: bool) -> None:
