@@ -76,6 +76,15 @@ def field(app, name: str) -> Input:
     return app.main.form.query_one(f"#field-{name}", Input)
 
 
+async def into_field(app, pilot, name: str, value: str) -> Input:
+    """Give a field a value and the focus, as a user who clicked into it."""
+    field(app, name).value = value
+    await pilot.pause()
+    app.main.set_focus(field(app, name))
+    await pilot.pause()
+    return field(app, name)
+
+
 async def test_burst_keys_land_where_they_were_aimed():
     for size in (WIDE, NARROW):
         app = app_for(file="weight-decay")
@@ -104,10 +113,7 @@ async def test_enter_runs_and_leaves_the_field():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
-        field(app, "iters").value = "30"
-        await pilot.pause()
-        app.main.set_focus(field(app, "iters"))
-        await pilot.pause()
+        await into_field(app, pilot, "iters", "30")
         burst(app, "enter", "s")  # Enter then s at once: s must stop, not type into the field
         await pilot.pause()
         assert not isinstance(app.focused, Input)
@@ -120,10 +126,7 @@ async def test_enter_with_a_bad_value_keeps_the_field():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
-        field(app, "lr").value = "-1"
-        await pilot.pause()
-        app.main.set_focus(field(app, "lr"))
-        await pilot.pause()
+        await into_field(app, pilot, "lr", "-1")
         await pilot.press("enter")
         assert app.focused is field(app, "lr")
         assert app.main.run_state is None
@@ -199,10 +202,7 @@ async def test_after_enter_runs_a_letter_is_a_key_not_text():
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
         await pilot.pause()
-        field(app, "iters").value = "30"
-        await pilot.pause()
-        app.main.set_focus(field(app, "iters"))
-        await pilot.pause()
+        await into_field(app, pilot, "iters", "30")
         await pilot.press("enter")
         await wait_until(lambda: app.main.run_state is not None)
         await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
@@ -220,10 +220,7 @@ async def test_burst_editing_keeps_every_key():
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
         await pilot.pause()
-        field(app, "iters").value = "50000"
-        await pilot.pause()
-        app.main.set_focus(field(app, "iters"))
-        await pilot.pause()
+        await into_field(app, pilot, "iters", "50000")
         burst(app, "end", *(["backspace"] * 6), "1", "2", "3", "4")
         for _ in range(5):
             await pilot.pause()
