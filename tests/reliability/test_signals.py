@@ -108,25 +108,36 @@ cli.main(sys.argv[1:])
 
 def test_a_second_sigint_ends_a_run_stuck_in_one_call(tmp_path):
     events = tmp_path / "events.jsonl"
+    code, out, err = interrupt_twice(
+        STUCK_DRIVER,
+        ["--scenario", "weight-decay", "--json", "--events", str(events)],
+        lambda proc: wait_until(events.exists, "the events file (the handlers are installed by then)", proc=proc),
+    )
+    assert code == 130, err
+    check_interrupted_document(out, err, steps=False)
+
+
+def interrupt_twice(driver: str, args: list[str], ready) -> tuple[int, str, str]:
+    """Run ``driver`` with the CLI's ``args``; once ``ready(proc)`` returns, SIGINT (stop at the next
+    step, which never comes) and SIGINT again (stop now). Exit code, stdout and stderr."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", STUCK_DRIVER, "--scenario", "weight-decay", "--json", "--events", str(events)],
+        [sys.executable, "-c", driver, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
     try:
-        wait_until(events.exists, "the events file (the handlers are installed by then)", proc=proc)
-        send(proc, signal.SIGINT)  # asks the run to stop at its next step, which never comes
+        ready(proc)
+        send(proc, signal.SIGINT)
         time.sleep(0.2)
-        send(proc, signal.SIGINT)  # stops now
+        send(proc, signal.SIGINT)
         out, err = finish(proc)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert proc.returncode == 130, err
-    check_interrupted_document(out, err, steps=False)
+    return proc.returncode, out, err
 
 
 # A run that has started and measured a few steps, then gets stuck in one call.
@@ -152,25 +163,15 @@ cli.main(sys.argv[1:])
 
 def test_a_run_stopped_at_once_still_says_how_long_it_ran(tmp_path):
     """A second signal ends the run without its thread reporting back; elapsed_s used to be null then."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", STUCK_AFTER_STEPS_DRIVER, "--scenario", "weight-decay", "--json", "--no-save"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
+
+    def measured(proc):
         assert proc.stderr is not None
         assert proc.stderr.readline().strip() == "measured"
-        send(proc, signal.SIGINT)
-        time.sleep(0.2)
-        send(proc, signal.SIGINT)
-        out, err = finish(proc)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    assert proc.returncode == 130, err
+
+    code, out, err = interrupt_twice(
+        STUCK_AFTER_STEPS_DRIVER, ["--scenario", "weight-decay", "--json", "--no-save"], measured
+    )
+    assert code == 130, err
     doc = check_interrupted_document(out, err)
     assert isinstance(doc["elapsed_s"], float) and doc["elapsed_s"] > 0
 
