@@ -71,13 +71,19 @@ class Curve:
 
 @dataclass(frozen=True)
 class LayerStats:
-    """Activation statistics after every layer of a deep net (index 0 = after layer 1)."""
+    """Activation statistics after every layer of a deep net (index 0 = after layer 1).
+
+    ``step``: None for a measuring pass of its own (bn's, before training); a step number
+    for the statistics of that training step's mini-batch, which a run reports as it trains
+    (the latest one is kept beside the measuring pass's).
+    """
 
     variant: str
     seed: int
     mean: tuple[float, ...]
     std: tuple[float, ...]
     first_nonfinite_layer: int | None
+    step: int | None = None
 
 
 @dataclass(frozen=True)

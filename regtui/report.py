@@ -57,6 +57,7 @@ class ModelData:
     final: dict[str, Any] = field(default_factory=dict)
     curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     layers: dict[str, Any] | None = None
+    layers_training: dict[str, Any] | None = None  # the latest training step's LayerStats (bounded: one)
 
     def add_metrics(self, event: Metrics) -> None:
         n_before, n_new = len(self.steps), len(event.step)
@@ -165,11 +166,16 @@ class Collector:
                 self._kinds.add("curves")
                 return "curves"
             case LayerStats():
-                self._model(event.variant, event.seed).layers = {
+                stats = {
                     "mean": list(event.mean),
                     "std": list(event.std),
                     "first_nonfinite_layer": event.first_nonfinite_layer,
                 }
+                model = self._model(event.variant, event.seed)
+                if event.step is None:
+                    model.layers = stats
+                else:
+                    model.layers_training = {"step": event.step, **stats}
                 self._kinds.add("layers")
                 return "layers"
             case Final():
@@ -272,6 +278,8 @@ class Collector:
                     record["curves"] = {k: {"x": list(c["x"]), "y": list(c["y"])} for k, c in m.curves.items()}
                 if m.layers is not None:
                     record["layers"] = dict(m.layers)
+                if m.layers_training is not None:
+                    record["layers_training"] = dict(m.layers_training)
                 return record
             return _aggregate(record, seeds, models, max_points)
 
@@ -353,10 +361,29 @@ def _aggregate(record: dict[str, Any], seeds: list[int], models: list[ModelData]
         mmean, _ = mean_std_lists([layer["mean"] for layer in used_layers])
         first = layers[0]["first_nonfinite_layer"] if layers[0] is not None else None
         record["layers"] = {"mean": mmean, "std": mean, "first_nonfinite_layer": first}
+    profiles = [(s, m.layers_training) for s, m in zip(seeds, models) if m.layers_training is not None]
+    if profiles:
+        record["layers_training"] = _latest_profile(profiles, len(models))
     record["per_seed"] = [
         {"seed": s, "series": _series(m, max_points), "final": dict(m.final)} for s, m in zip(seeds, models)
     ]
     return record
+
+
+def _latest_profile(profiles: list[tuple[int, dict[str, Any]]], n_seeds: int) -> dict[str, Any]:
+    """A variant's training-step layer profile over its seeds.
+
+    Every seed at the same step: their mean. Otherwise (seeds train one after another) the
+    seed at the earliest step, the one still training, named by ``seed``.
+    """
+    steps = {p["step"] for _, p in profiles}
+    if len(profiles) == n_seeds and len(steps) == 1:
+        std, _ = mean_std_lists([p["std"] for _, p in profiles])
+        mean, _ = mean_std_lists([p["mean"] for _, p in profiles])
+        firsts = [p["first_nonfinite_layer"] for _, p in profiles if p["first_nonfinite_layer"] is not None]
+        return {"step": steps.pop(), "mean": mean, "std": std, "first_nonfinite_layer": min(firsts, default=None)}
+    seed, profile = min(profiles, key=lambda sp: sp[1]["step"])
+    return {"seed": seed, **profile}
 
 
 def sweep_summary(sweep: dict[str, Any], variants: list[dict[str, Any]]) -> dict[str, Any]:

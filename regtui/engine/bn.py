@@ -14,8 +14,11 @@ Every run builds ``depth`` blocks ``Linear(width, width, bias=False) [→ BatchN
 2. **trains** ``train_steps`` SGD-with-momentum steps on a synthetic task — classify
    ``CLASSES`` Gaussian blobs in ``width`` dimensions from fresh mini-batches, read out by a
    ``Linear(width, CLASSES)`` head with PyTorch's default init — emitting the mini-batch
-   cross-entropy as ``Metrics("train_loss")`` in chunks, and for BatchNorm runs the running
-   statistics of the first, middle and last BN layer as the ``running_stats`` table.
+   cross-entropy as ``Metrics("train_loss")`` in chunks, the same per-block mean and std for
+   the last mini-batch of every chunk (``LayerStats`` with its ``step``: the Layers chart
+   follows the scale as the net trains; subnormals are flushed then, so a vanishing block
+   reads as 0), and for BatchNorm runs the running statistics of the first, middle and last
+   BN layer as the ``running_stats`` table.
 
 ``Summary("worked")`` sets the per-layer scale factor each init predicts (derived below, in
 :func:`worked`) beside the measured one (the geometric mean of the per-layer std ratios), and
@@ -100,8 +103,10 @@ class DeepMLP(nn.Module):
                 per_layer.append(x.detach())
         return x
 
-    def forward(self, x: torch.Tensor, bn_inputs: list[torch.Tensor] | None = None) -> torch.Tensor:
-        return self.head(self.body(x, bn_inputs))
+    def forward(
+        self, x: torch.Tensor, bn_inputs: list[torch.Tensor] | None = None, per_layer: list[torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        return self.head(self.body(x, bn_inputs, per_layer))
 
 
 def _running(bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
@@ -133,7 +138,13 @@ def _measure_unflushed(model: DeepMLP, x: torch.Tensor) -> tuple[tuple[float, ..
     outs: list[torch.Tensor] = []
     with torch.no_grad():
         model.body(x, per_layer=outs)
-        stacked = torch.stack([o.to(torch.float64) for o in outs])  # (depth, batch, width)
+    return _profile(outs)
+
+
+def _profile(outs: Sequence[torch.Tensor]) -> tuple[tuple[float, ...], tuple[float, ...], int | None]:
+    """Mean and std (float64) of every block's output, and the 1-based first block holding inf/NaN."""
+    with torch.no_grad():
+        stacked = torch.stack([o.detach().to(torch.float64) for o in outs])  # (depth, batch, width)
         flat = stacked.flatten(1)
         means = flat.mean(dim=1)
         stds = flat.std(dim=1)
@@ -250,7 +261,10 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int, worked_runs: dic
             step = start + i + 1
             record = bool(tracked) and (step % every == 0 or step == steps)
             bn_inputs: list[torch.Tensor] | None = [] if record else None
-            loss = F.cross_entropy(model(xs[i], bn_inputs), labels[i])
+            per_layer: list[torch.Tensor] | None = [] if i == n - 1 else None  # the chunk's last step
+            loss = F.cross_entropy(model(xs[i], bn_inputs, per_layer), labels[i])
+            if per_layer is not None:  # the profile of this mini-batch, before the update
+                ctx.emit(LayerStats(run.variant, run.seed, *_profile(per_layer), step=step))
             opt.step(loss)
             if bn_inputs is not None:
                 ctx.emit(_running_rows(run, bns, tracked, bn_inputs, step, n_feat))

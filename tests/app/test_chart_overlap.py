@@ -59,6 +59,22 @@ def bn_records() -> list[dict[str, Any]]:
     ]
 
 
+def bn_training_records() -> list[dict[str, Any]]:
+    """bn during training: each net's measuring pass and its profile at the latest training step
+    (default init flushed to 0 deep down, normal all NaN, batchnorm huge early and 0.57 late)."""
+    depth = 100
+    records = bn_records()
+    profiles = [
+        {"step": 40, "std": [10.0 ** (-0.4 * i) if i < 95 else 0.0 for i in range(depth)]},
+        {"step": 10, "std": [math.nan] * depth, "first_nonfinite_layer": 1},
+        {"step": 40, "std": [0.8 * 0.98**i for i in range(depth)]},
+        {"step": 30, "std": [max(0.57, 2.5e6 * 0.85**i) for i in range(depth)]},
+    ]
+    for record, profile in zip(records, profiles):
+        record["layers_training"] = profile
+    return records
+
+
 def loss_records(names: list[str], metrics: dict[str, list[float]], same: bool) -> list[dict[str, Any]]:
     """Variants whose curves coincide (``same``) or differ only slightly."""
     steps = list(range(0, 2000, 10))
@@ -109,6 +125,7 @@ class OneChart(App[None]):
 
 CASES = {
     "bn layers": (LayersChart, bn_records),
+    "bn layers while training": (LayersChart, lambda: [r for r in bn_training_records() if r["name"] != "normal init"]),
     "adamw loss": (LossChart, adamw_records),
     "dropout loss": (LossChart, dropout_records),
 }
@@ -201,3 +218,37 @@ def test_log_ticks_stay_inside_the_data_when_they_can():
     assert ticks == [-1.0, 0.0, 1.0] or ticks == [-1.0, 0.0]
     lo, hi = plotting.limits([-0.3, 0.2], ticks)
     assert lo <= min(ticks) and hi >= max(ticks)
+
+
+async def test_bn_layers_while_training_show_both_profiles_of_every_net():
+    chart = LayersChart(id="c")
+    async with OneChart(chart).run_test(size=(86, 32)) as pilot:
+        chart.replot(bn_training_records())
+        await pilot.pause()
+        labels = [label for _, _, label in chart.legend_items]
+        assert labels == [
+            "default init · init",
+            "default init · step 40",
+            "normal init · init · inf/NaN at layer 37",  # its training profile is all NaN: no line
+            "kaiming init · init",
+            "kaiming init · step 40",
+            "batchnorm · init",
+            "batchnorm · step 30",
+        ]
+        markers = [marker for marker, _, _ in chart.legend_items]
+        slots = ((0, 0), (0, 1), (1, 0), (2, 0), (2, 1), (3, 0), (3, 1))  # (variant, 0 filled: init / 1 hollow)
+        assert markers == [plotting.marker(vi, slot) for vi, slot in slots]
+        assert "filled: init, hollow: training" in chart.title_text
+        counts = marker_counts(chart)
+        assert counts["batchnorm · training"] >= 3 and counts["kaiming init · training"] >= 3
+        assert chart.series_points["normal init · training"] == 0  # all NaN: nothing to draw
+        assert chart.series_points["default init · training"] == 95  # zeros are off a log axis
+
+
+async def test_bn_layers_before_training_keep_their_plain_labels():
+    chart = LayersChart(id="c")
+    async with OneChart(chart).run_test(size=(86, 32)) as pilot:
+        chart.replot(bn_records())
+        await pilot.pause()
+        assert chart.legend_items[0][2] == "default init"
+        assert "hollow" not in chart.title_text

@@ -140,3 +140,38 @@ def test_per_seed_summary_rows_are_not_joined_with_a_variants_mean():
     # a per-variant table (the norms comparison) is still joined
     columns, body = summary_table([{"norm": "plain", "over": "N"}], records)
     assert "test_accuracy" in columns and body[0][1][1] == 0.8912
+
+
+def test_finals_table_says_where_each_variant_is_while_the_run_goes_on():
+    records = [
+        {"name": "a", "final": {"test_accuracy": 0.75, "diverged": False},
+         "series": {"step": [10], "train_loss": [0.4]}},
+        {"name": "b", "final": {}, "series": {"step": [10, 20], "train_loss": [0.9, 0.61234], "test_loss": [1.0, 0.9]}},
+        {"name": "c", "final": {}, "series": {}},
+    ]  # fmt: skip
+    columns, rows = finals_table(records)
+    assert columns == ["variant", "progress", "test_accuracy", "diverged"]
+    assert [r[1][1] for r in rows] == ["done", "step 20 · train_loss 0.6123", "waiting"]
+    records[1]["final"], records[2]["final"] = {"test_accuracy": 0.5}, {"test_accuracy": 0.25}
+    columns, _ = finals_table(records)
+    assert "progress" not in columns  # every variant finished: the finals alone
+
+
+async def test_norms_results_say_where_each_net_is_after_a_stop():
+    app = app_for(file="norms")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await set_fields(pilot, steps="100000", train_samples="16", test_samples="8")
+        await pilot.press("r")
+        collector = lambda: app.main.collector  # noqa: E731
+        await wait_until(lambda: collector() is not None and (collector().progress or None) is not None
+                         and collector().progress.step >= 20)  # fmt: skip
+        await pilot.press("s")
+        await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
+        await pilot.pause(0.3)
+        assert app.main.active_view == "results"
+        table = app.main.query_one("#results-finals", LiveTable)
+        assert list(table.columns_shown[:2]) == ["variant", "progress"]
+        progress = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert progress[0].startswith("step ") and "train_loss" in progress[0]
+        assert progress[1:] == ["waiting"] * (table.row_count - 1)

@@ -39,7 +39,8 @@ def _run(sets: dict, seed: int = 0, cancel: threading.Event | None = None, emit=
 
 
 def _by_variant(events, kind):
-    return {e.variant: e for e in events if isinstance(e, kind)}
+    """The last event of ``kind`` per variant (for LayerStats: the measuring pass's, not a training step's)."""
+    return {e.variant: e for e in events if isinstance(e, kind) and getattr(e, "step", None) is None}
 
 
 def _losses(events, variant):
@@ -225,3 +226,36 @@ def test_cancel_stops_promptly():
 def test_batchnorm_with_batch_one_is_refused():
     with pytest.raises(ConfigError, match="batch"):
         _plan({"batch": 1})
+
+
+def test_training_profiles_come_at_the_last_step_of_every_chunk():
+    """One LayerStats with its step per chunk (CHUNK = 10 steps, the last chunk may be shorter)."""
+    sets = {"depth": 6, "width": 32, "batch": 8, "train_steps": 25, "init": "kaiming", "batchnorm": False}
+    finished, events = _run(sets)
+    assert finished.status == "completed"
+    steps = [e.step for e in events if isinstance(e, LayerStats) and e.step is not None]
+    assert steps == [10, 20, 25]
+    measuring = [e for e in events if isinstance(e, LayerStats) and e.step is None]
+    assert len(measuring) == 1 and all(len(e.std) == 6 for e in events if isinstance(e, LayerStats))
+
+
+def test_training_profile_of_a_batchnorm_net_before_its_first_update():
+    """Step 1's profile is taken before the update: γ = 1, β = 0, so every block's train-mode BN output
+    is exactly standardized over the batch and the ReLU leaves std √(1/2 − 1/(2π)) ≈ 0.584
+    (for a Gaussian pre-activation; a batch of 64 × 128 features is close to that)."""
+    sets = {"depth": 8, "width": 128, "batch": 64, "train_steps": 1, "init": "normal", "batchnorm": True}
+    finished, events = _run(sets)
+    assert finished.status == "completed"
+    (profile,) = [e for e in events if isinstance(e, LayerStats) and e.step == 1]
+    expected = math.sqrt(0.5 - 1 / (2 * math.pi))
+    assert profile.first_nonfinite_layer is None
+    assert all(abs(s - expected) < 0.03 for s in profile.std)
+
+
+def test_training_profile_of_a_diverged_net_reports_its_nonfinite_block():
+    sets = {"depth": 60, "width": 64, "batch": 8, "train_steps": 30, "init": "normal", "batchnorm": False}
+    finished, events = _run(sets)
+    assert finished.status == "completed"
+    profiles = [e for e in events if isinstance(e, LayerStats) and e.step is not None]
+    assert [p.step for p in profiles] == [10]  # training stops at the end of the chunk that diverged
+    assert profiles[0].first_nonfinite_layer is not None

@@ -116,3 +116,54 @@ def test_shallow_net_at_lr_0_1(lessons):
         assert 0.17 <= round(bn[s]["final"]["train_loss"], 2) <= 0.36
         assert kaiming[s]["final"]["diverged"]
         assert 20 <= kaiming[s]["final"]["first_nonfinite_step"] <= 30
+
+
+@pytest.fixture(scope="module")
+def bn_trained_profiles(lessons):
+    """The batchnorm net alone (every variant set to it merges into one), seeds 0–2: its profile at step 80."""
+    _, events = lessons.run("bn", sets={"init": "normal", "batchnorm": True}, seed=0, seeds=3)
+    from regtui.events import LayerStats
+
+    return {e.seed: e for e in events if isinstance(e, LayerStats) and e.step == 80}
+
+
+def test_batchnorm_profile_after_training(lessons, bn_trained_profiles):
+    text = lessons.text("bn")
+    assert "block 1 is 2.5e6–3.6e6 and after block 50 28–46 on seeds 0–2" in text
+    assert "block 100 stays at 0.57" in text
+    assert sorted(bn_trained_profiles) == list(SEEDS)
+    for profile in bn_trained_profiles.values():
+        assert profile.first_nonfinite_layer is None
+        assert 2.5e6 <= float(f"{profile.std[0]:.2g}") <= 3.6e6
+        assert 28 <= round(profile.std[49]) <= 46
+        assert round(profile.std[99], 2) == 0.57
+
+
+def test_plain_pytorch_batchnorm_net_grows_its_first_gamma_and_beta(lessons):
+    """An independent copy of the batchnorm net (nn.Sequential, torch.optim.SGD, the lesson's
+    hyperparameters): after 80 steps the first BN layer's γ and β are of order 1e7."""
+    from torch import nn
+    from torch.nn import functional as F
+
+    assert "γ and β of order 1e7 in its first BN layer" in lessons.text("bn")
+    g = torch.Generator().manual_seed(0)
+    depth, width, batch, classes = 100, 256, 16, 4
+    layers: list[nn.Module] = []
+    for _ in range(depth):
+        linear = nn.Linear(width, width, bias=False)
+        nn.init.normal_(linear.weight, generator=g)
+        layers += [linear, nn.BatchNorm1d(width), nn.ReLU()]
+    net = nn.Sequential(*layers, nn.Linear(width, classes))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    centers = torch.randn(classes, width, generator=g)
+    for _ in range(80):
+        labels = torch.randint(classes, (batch,), generator=g)
+        x = (centers[labels] + torch.randn(batch, width, generator=g)) / math.sqrt(2.0)
+        loss = F.cross_entropy(net(x), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    first_bn = net[1]
+    for p in (first_bn.weight, first_bn.bias):
+        assert 1e6 <= float(p.detach().abs().max()) < 1e8
+    assert float(net[-3].weight.detach().abs().max()) < 10  # the last BN layer's γ barely moved

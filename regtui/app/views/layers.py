@@ -12,7 +12,7 @@ from regtui.report import Snapshot
 
 class LayersTab(View):
     title = "Layers"
-    kinds = ("layers", "started")
+    kinds = ("layers", "started")  # "layers": the measuring pass and every training step's profile
     shows_for = ("layers",)
     points = 2  # draws no series, only the per-layer statistics
 

@@ -12,7 +12,7 @@ from regtui.report import Snapshot
 
 class ResultsTab(TableFocus, View):
     title = "Results"
-    kinds = ("summary", "final")
+    kinds = ("summary", "final", "metrics")  # metrics: the finals table says where each variant is
     shows_for = ("summary",)
     points = 2  # joins final values only
 

@@ -1,4 +1,9 @@
-"""Activation std after every layer of the deep net (log y), with the first inf/NaN layer marked."""
+"""Activation std after every layer of the deep net (log y), with the first inf/NaN layer marked.
+
+Two lines per variant where the run has both: the measuring pass before training
+(``layers``, the variant's filled shape) and the latest training step's mini-batch
+(``layers_training``, its hollow shape), so the chart moves while the net trains.
+"""
 
 from __future__ import annotations
 
@@ -19,36 +24,52 @@ class LayersChart(LiveChart):
         self.remember(records)
         self.set_variants([str(rec["name"]) for rec in records])
         shown = self.draw_order(len(records))
-        layered = [(vi, records[vi], records[vi]["layers"]) for vi in shown if records[vi].get("layers")]
-        if not layered and not any(rec.get("layers") for rec in records):
+        profiles = [
+            (vi, slot, records[vi], records[vi][key])
+            for vi in shown
+            for slot, key in ((0, "layers"), (1, "layers_training"))
+            if records[vi].get(key)
+        ]
+        if not profiles and not any(rec.get("layers") or rec.get("layers_training") for rec in records):
             self.empty("activation std per layer · waiting for data")
             return
         self.begin()
-        values = [v for _, _, layers in layered for v in layers.get("std", [])]
+        values = [v for *_, layers in profiles for v in layers.get("std", [])]
         log = plotting.wants_log(values, 10.0)
+        both = any(slot == 1 for _, slot, _, _ in profiles) and any(slot == 0 for _, slot, _, _ in profiles)
         marks: list[tuple[int, int]] = []
-        for vi, rec, layers in layered:
+        for vi, slot, rec, layers in profiles:
             std = layers.get("std", [])
             xs, ys = plotting.finite_pairs(list(range(1, len(std) + 1)), std, positive=log)
             if log:
                 ys = plotting.log10s(ys)
-            label = str(rec["name"])
+            name = str(rec["name"])
+            label = name + (_when(layers) if both or slot == 1 else "")
             bad = layers.get("first_nonfinite_layer")
             if bad is not None:
                 label += f" · inf/NaN at layer {bad}"
-                marks.append((vi, int(bad)))
+                if slot == 0:
+                    marks.append((vi, int(bad)))
             self.line(
                 xs,
                 ys,
-                marker=plotting.marker(vi, 0),
+                marker=plotting.marker(vi, slot),
                 color=self.variant_color(vi),
                 label=label,
-                key=str(rec["name"]),
+                key=name if slot == 0 else f"{name} · training",
                 variant=vi,
             )
         for vi, layer in marks:
             self.vline(layer, color=self.variant_color(vi))
         note = self.choice_note()
-        self.finish(
-            "activation std after each layer" + (" · log y" if log else "") + (f" · {note}" if note else ""), ylog=log
-        )
+        what = "activation std after each layer" + (" · filled: init, hollow: training" if both else "")
+        self.finish(what + (" · log y" if log else "") + (f" · {note}" if note else ""), ylog=log)
+
+
+def _when(layers: dict[str, Any]) -> str:
+    """Which pass a profile is: the measuring pass, or a training step (and seed, while seeds differ)."""
+    step = layers.get("step")
+    if step is None:
+        return " · init"
+    seed = layers.get("seed")
+    return f" · step {step}" + (f" (seed {seed})" if seed is not None else "")

@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from regtui.app import plotting
 from regtui.app.widgets.live_table import DIGITS, LiveTable, Refills
 from regtui.numbers import fmt
 
@@ -102,10 +103,13 @@ def finals_table(records: list[dict[str, Any]]) -> tuple[list[str], list[tuple[s
     ]
     if "diverged" not in keys and any(finals):
         keys.append("diverged")
+    live = not all(finals)  # a variant has not finished: say where each one is
     rows = []
     for rec, final in zip(records, finals):
         std = rec.get("final_std") or {}
         cells: list[Any] = [str(rec.get("name", ""))]
+        if live:
+            cells.append(_progress(rec, final))
         for k in keys:
             if k == "diverged":
                 cells.append(_diverged(rec, final))
@@ -114,7 +118,21 @@ def finals_table(records: list[dict[str, Any]]) -> tuple[list[str], list[tuple[s
             else:
                 cells.append(final.get(k))
         rows.append((str(rec.get("name", "")), cells))
-    return ["variant", *keys], rows
+    return ["variant", *(["progress"] if live else []), *keys], rows
+
+
+def _progress(rec: dict[str, Any], final: dict[str, Any]) -> str:
+    """A variant's state while the run goes on: done, waiting, or its latest step and loss."""
+    if final:
+        return "done"
+    series = rec.get("series") or {}
+    steps = series.get("step") or []
+    if not len(steps):
+        return "waiting"
+    names = [n for n in plotting.order_metrics(k for k in series if k != "step") if len(series[n])]
+    if not names:
+        return f"step {steps[-1]}"
+    return f"step {steps[-1]} · {names[0]} {fmt(series[names[0]][-1], DIGITS)}"
 
 
 def _diverged(rec: dict[str, Any], final: dict[str, Any]) -> Any:
