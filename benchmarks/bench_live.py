@@ -20,10 +20,13 @@ the 1-minute load average before and after the row — a noisy figure is
 visibly noisy. A summary line at the end counts the rows that meet the issue's
 targets (>= 2 updates/s at >= 0.9x; stretch 4/s at >= 0.95x).
 
-    python benchmarks/bench_live.py [--sizes 120x40,80x24] [--seconds 5] [--rounds 2]
+    python benchmarks/bench_live.py [--sizes 120x40,80x24] [--seconds 120] [--rounds 2]
                                     [--scenarios a,b] [--trainer process|thread]
 
-Runs shorter than about a second (bn-stats, bn-eval) give rates that mean little.
+By default every run goes to its end (the scenario's default parameters), so stacked runs that
+report progress once per logging step are not cut mid-step. Runs shorter than about a second
+(bn-stats, bn-eval) give rates that mean little: for them the row's "final" column says how soon
+the finished run's last frame was on screen.
 """
 
 from __future__ import annotations
@@ -79,6 +82,16 @@ async def in_app(app: Any, pilot: Any, index: int, seconds: float) -> dict[str, 
         original(*args, **kwargs)
 
     status_bar.update = counting_update  # type: ignore[method-assign]
+    drawn_at: list[float] = []  # when the visible view was redrawn with new data
+    original_now = main.redraw.now
+
+    def stamped_now(force: bool = False) -> bool:
+        drew = original_now(force)
+        if drew:
+            drawn_at.append(time.perf_counter())
+        return drew
+
+    main.redraw.now = stamped_now  # type: ignore[method-assign]
     while main.run_queued or main._plan_is_stale():  # the form's plan is ready
         await asyncio.sleep(0.05)
     redraws_before = main.redraw.redraws
@@ -99,7 +112,10 @@ async def in_app(app: Any, pilot: Any, index: int, seconds: float) -> dict[str, 
     # The view that is visible at the end (a run may open another tab once its data arrive).
     view_name = main.active_view
     wall = (state.ended or time.perf_counter()) - state.started
+    await asyncio.sleep(0.5)  # the end's own redraw (the finals) comes after the run ended
+    final_frame = max(drawn_at) - state.ended if drawn_at and state.ended else None
     status_bar.update = original  # type: ignore[method-assign]
+    main.redraw.now = original_now  # type: ignore[method-assign]
     steps = state.collector.progress.step if state.collector.progress else 0
     run_s = max(wall, 1e-9)
     return {
@@ -111,6 +127,7 @@ async def in_app(app: Any, pilot: Any, index: int, seconds: float) -> dict[str, 
         "builds": (sum(c.renders for c in charts) - builds_before) / run_s,
         "status_rate": status_changes[0] / run_s,
         "stop_s": stop_s,
+        "final_frame": final_frame,
     }
 
 
@@ -147,17 +164,19 @@ async def bench_size(size: tuple[int, int], names: list[str], seconds: float, ro
                 "builds": statistics.median(r["builds"] for r in runs),
                 "status": statistics.median(r["status_rate"] for r in runs),
                 "stop": max(stops) if stops else None,
+                "final_frame": max((r["final_frame"] for r in runs if r["final_frame"] is not None), default=None),
                 "run_s": statistics.median(r["wall"] for r in runs),
                 "load": (load_before, load()),
                 "end": runs[-1]["status"],
             }
             rows.append(row)
             stop = f"{row['stop']:4.2f}" if row["stop"] is not None else "  — "
+            final = f"{row['final_frame']:4.2f}" if row["final_frame"] is not None else "  — "
             print(
                 f"{row['size']:7s} {name:19s} {row['view']:7s} {row['headless']:8.0f} {row['app']:8.0f} "
                 f"{row['ratio']:5.2f} {row['ratio_min']:5.2f} {row['updates']:5.1f} {row['builds']:5.1f} "
-                f"{row['status']:5.1f} {stop:>5s} {row['run_s']:5.1f} {row['load'][0]:5.2f} {row['load'][1]:5.2f}  "
-                f"{row['end']}",
+                f"{row['status']:5.1f} {stop:>5s} {final:>5s} {row['run_s']:5.1f} {row['load'][0]:5.2f} "
+                f"{row['load'][1]:5.2f}  {row['end']}",
                 flush=True,
             )
     return rows
@@ -166,7 +185,9 @@ async def bench_size(size: tuple[int, int], names: list[str], seconds: float, ro
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="120x40,80x24")
-    parser.add_argument("--seconds", type=float, default=5.0, help="stop each run after this long")
+    parser.add_argument(
+        "--seconds", type=float, default=120.0, help="stop a run after this long (default: every run to its end)"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="headless/dashboard rounds per row (median)")
     parser.add_argument("--scenarios", default="", help="comma-separated names (default: every bundled one)")
     parser.add_argument("--trainer", choices=("process", "thread"), default="process")
@@ -181,7 +202,8 @@ def main() -> None:
     )
     print(
         f"{'size':7s} {'scenario':19s} {'view':7s} {'headless':>8s} {'app':>8s} {'ratio':>5s} {'min':>5s} "
-        f"{'upd/s':>5s} {'bld/s':>5s} {'stat/s':>5s} {'stop':>5s} {'run s':>5s} {'load<':>5s} {'load>':>5s}"
+        f"{'upd/s':>5s} {'bld/s':>5s} {'stat/s':>5s} {'stop':>5s} {'final':>5s} {'run s':>5s} {'load<':>5s} "
+        f"{'load>':>5s}"
     )
     rows: list[dict[str, Any]] = []
     for text in args.sizes.split(","):
@@ -190,10 +212,20 @@ def main() -> None:
     timed = [r for r in rows if r["run_s"] >= 1.0]
     target = [r for r in timed if r["updates"] >= 2 and r["ratio"] >= 0.9]
     stretch = [r for r in timed if r["updates"] >= 4 and r["ratio"] >= 0.95]
+    short = [r for r in rows if r["run_s"] < 1.0]
     print(
         f"rows with runs >= 1 s: {len(timed)}; >= 2 updates/s at >= 0.9x: {len(target)}; "
         f">= 4/s at >= 0.95x: {len(stretch)}; load average at the end {load():.2f}"
     )
+    for r in timed:
+        if r not in target:
+            print(f"  below target: {r['size']} {r['name']} ({r['ratio']:.2f}x, {r['updates']:.1f} updates/s)")
+    if short:
+        frames = [r["final_frame"] for r in short if r["final_frame"] is not None]
+        print(
+            f"rows with runs < 1 s (no meaningful rate): {len(short)}; their final frame came "
+            f"{max(frames, default=float('nan')):.2f} s after the run ended at most"
+        )
 
 
 if __name__ == "__main__":
