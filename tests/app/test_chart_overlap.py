@@ -227,12 +227,12 @@ async def test_bn_layers_while_training_show_both_profiles_of_every_net():
         await pilot.pause()
         labels = [label for _, _, label in chart.legend_items]
         assert labels == [
-            "default init · init",
+            "default init",
             "default init · step 40",
-            "normal init · init · inf/NaN at layer 37",  # its training profile is all NaN: no line
-            "kaiming init · init",
+            "normal init · inf/NaN at layer 37",  # its training profile is all NaN: no line
+            "kaiming init",
             "kaiming init · step 40",
-            "batchnorm · init",
+            "batchnorm",
             "batchnorm · step 30",
         ]
         markers = [marker for marker, _, _ in chart.legend_items]

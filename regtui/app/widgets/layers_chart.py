@@ -44,7 +44,7 @@ class LayersChart(LiveChart):
             if log:
                 ys = plotting.log10s(ys)
             name = str(rec["name"])
-            label = name + (_when(layers) if both or slot == 1 else "")
+            label = name + (_when(layers) if slot == 1 else "")  # the title says filled: init
             bad = layers.get("first_nonfinite_layer")
             if bad is not None:
                 label += f" · inf/NaN at layer {bad}"
@@ -67,9 +67,7 @@ class LayersChart(LiveChart):
 
 
 def _when(layers: dict[str, Any]) -> str:
-    """Which pass a profile is: the measuring pass, or a training step (and seed, while seeds differ)."""
+    """Which training step a profile is from (and which seed, while the seeds are at different steps)."""
     step = layers.get("step")
-    if step is None:
-        return " · init"
     seed = layers.get("seed")
     return f" · step {step}" + (f" (seed {seed})" if seed is not None else "")
