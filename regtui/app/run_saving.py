@@ -4,9 +4,10 @@ Saving: :class:`RunSaver` begins a :class:`~regtui.store.Recording` (the same
 as a headless run's) in the run's worker thread, is one more ``emit`` sink
 beside the :class:`~regtui.report.Collector` (the Recording only queues each
 event: its own thread writes), and at the end writes the document, still in
-the worker thread, so the UI never waits on the disk. The run's id is
-claimed with its first event: a run that never starts (e.g. its device does
-not exist) takes no id, as headless. Saving never fails a run: a problem is a warning.
+the worker thread, so the UI never waits on the disk. The store is opened
+and the run's id claimed with its first event, not before the trainer has
+its plan: a run that never starts (e.g. its device does not exist) takes no
+id, as headless. Saving never fails a run: a problem is a warning.
 
 Reading back: the store keeps a finished run's document, not its events
 (``events.jsonl`` is deleted when the run ends), so :class:`StoredCollector`
@@ -59,38 +60,33 @@ def store_id(collector: Collector | None) -> int | None:
 class RunSaver:
     """One dashboard run's saving; every method is called in the run's worker thread and never raises.
 
-    The run's id is claimed with its first event (``RunStarted``), not before: a run that never
-    starts (its device does not exist, the plan is refused) takes no id and leaves no trace.
+    The store is opened and the run's id claimed with its first event (``RunStarted``), not
+    before: a run that never starts (its device does not exist, the plan is refused) takes no
+    id and leaves no trace, and the training never waits for the store.
     """
 
     def __init__(self, plan: sc.Plan, device: str, save: bool = True, runs_dir: str | None = None) -> None:
         self.plan, self.device, self.runs_dir = plan, device, runs_dir
         self.recording: Any = None  # regtui.store.Recording, once the run has started
         self.warnings: list[str] = []
-        self.store: Any = None  # regtui.store.RunStore; None: not saved
-        if not save:
-            return
-        try:
-            from regtui.store import location, open_store
-
-            self.store = open_store(runs_dir)
-            location.ensure_writable(self.store.root)  # said before the run, as headless does
-        except ConfigError as exc:
-            self.store = None
-            self.warnings.append(f"this run is not kept in the run history: {exc}")
-        except Exception as exc:
-            self.store = None
-            self.warnings.append(f"this run is not kept in the run history: {type(exc).__name__}: {exc}")
+        self.save = save  # until the first event; then whether the recording began
 
     @property
     def id(self) -> int | None:
         return self.recording.id if self.recording is not None else None
 
     def _begin(self, collector: Collector) -> Any:
-        """Claim the run's id and start recording (at its first event); None when that fails."""
-        store, self.store = self.store, None
+        """Open the store, claim the run's id and start recording (at its first event); None when that fails.
+
+        Not before: the worker thread sends the plan to the trainer first, and the run store's
+        first opening (its imports, the index) costs tens of milliseconds that the training
+        need not wait for. Its warnings are reported when the run ends, as before.
+        """
+        self.save = False
         try:
-            self.recording = store.begin(self.plan, self.device)
+            from regtui.store import open_store
+
+            self.recording = open_store(self.runs_dir).begin(self.plan, self.device)  # its folder proven writable
         except ConfigError as exc:
             self.warnings.append(f"this run is not kept in the run history: {exc}")
         except Exception as exc:
@@ -101,13 +97,13 @@ class RunSaver:
 
     def sink(self, collector: Collector) -> Callable[[Event], None]:
         """The ``emit`` callback of the run: the collector, and the recording once the run has started."""
-        if self.store is None:
+        if not self.save:
             return collector
 
         def emit(event: Event) -> None:
             collector(event)
             recording = self.recording
-            if recording is None and self.store is not None:
+            if recording is None and self.save:
                 recording = self._begin(collector)
             if recording is not None:
                 recording(event)
