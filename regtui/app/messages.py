@@ -29,6 +29,13 @@ class RunEnded(Message):
 
 
 @dataclass
+class RunSaved(Message):
+    """A run's document is in the run store (or it was not to be saved): after its RunEnded."""
+
+    run_id: int
+
+
+@dataclass
 class DevicesFound(Message):
     """torch has loaded in a thread and reported the devices of this machine."""
 

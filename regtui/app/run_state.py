@@ -27,6 +27,10 @@ class RunState:
     error: str | None = None
     elapsed_s: float | None = None
     stored_id: int | None = None  # a stored run opened from History (read-only); None: a run of this session
+    # Set by the worker thread: the trainer returned (the status line may say so at once), and
+    # then the run's document is in the store (or was not to be saved). Quitting in between waits.
+    trained: threading.Event = field(default_factory=threading.Event)
+    saved: threading.Event = field(default_factory=threading.Event)
 
     def divergence_note(self) -> str:
         """'normal init went inf/NaN at layer 37': which variants turned non-finite, and where."""

@@ -112,4 +112,11 @@ async def run_to_end(pilot, timeout: float = 60.0) -> None:
     await pilot.pause()
     assert app.main.run_state is not None and app.main.run_state is not before, "r did not start a run"
     await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"), timeout)
+    await settled(pilot)
+
+
+async def settled(pilot, timeout: float = 30.0) -> None:
+    """The run that ended is in the run store too (its document is written just after RunEnded)."""
+    state = pilot.app.main.run_state
+    await wait_until(lambda: state.saved.is_set(), timeout)
     await pilot.pause()

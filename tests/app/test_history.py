@@ -17,7 +17,7 @@ from regtui.numbers import fmt
 from regtui.report import Collector
 from regtui.store import open_store
 
-from .conftest import app_for, run_to_end, set_fields, wait_until
+from .conftest import app_for, run_to_end, set_fields, settled, wait_until
 
 WIDE = (120, 40)
 
@@ -89,7 +89,7 @@ async def test_a_stopped_run_is_kept_as_interrupted():
         await wait_until(lambda: app.main.collector is not None and app.main.collector.progress is not None)
         await pilot.press("s")
         await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
-        await pilot.pause()
+        await settled(pilot)
         assert app.main.run_state.status == "stopped"
         (info,) = open_store().listing().runs
         assert info.status == "interrupted"
@@ -318,3 +318,54 @@ async def test_runs_dir_is_where_the_dashboard_saves_and_lists(tmp_path):
         view = await show_history(pilot)
         assert view.row_ids == [1]
         assert "1 run in all" in str(view.query_one("#history-notice", Static).render())
+
+
+def slow_saving(monkeypatch, seconds: float) -> None:
+    """Writing a run's document takes ``seconds`` (a slow disk)."""
+    import time
+
+    from regtui.app import run_saving
+
+    original = run_saving.RunSaver.end
+
+    def end(self, collector, error=None):
+        time.sleep(seconds)
+        original(self, collector, error=error)
+
+    monkeypatch.setattr(run_saving.RunSaver, "end", end)
+
+
+async def test_the_run_ends_before_its_document_is_written_and_history_relists_then(monkeypatch):
+    slow_saving(monkeypatch, 1.0)
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await set_fields(pilot, iters="30")
+        await pilot.press("escape")
+        await pilot.press("r")
+        state = app.main.run_state
+        await wait_until(lambda: state.status == "done")
+        assert not state.saved.is_set()  # the status line said done without waiting for the disk
+        view = await show_history(pilot)  # opened before the document is written
+        before = rows(view)
+        await settled(pilot)
+        # History, on screen, relists once the document is written: the row changes by itself.
+        await wait_until(lambda: rows(view) != before)
+        assert before[0][3] == "running" and rows(view)[0][3] == "completed" and "test_loss" in rows(view)[0][5]
+
+
+async def test_quitting_just_after_a_run_ended_waits_for_its_document(monkeypatch):
+    slow_saving(monkeypatch, 0.5)
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await set_fields(pilot, iters="30")
+        await pilot.press("escape")
+        await pilot.press("r")
+        state = app.main.run_state
+        await wait_until(lambda: state.status == "done")
+        assert not state.saved.is_set()
+        await pilot.press("q")
+    assert state.saved.is_set()
+    (info,) = open_store().listing().runs
+    assert info.status == "completed"

@@ -15,7 +15,7 @@ from regtui.app.widgets.results_view import HINT, ResultsView, finals_table
 from regtui.numbers import fmt
 from regtui.store import RunInfo, open_store
 
-from .conftest import app_for, run_to_end, set_fields, wait_until
+from .conftest import app_for, run_to_end, set_fields, settled, wait_until
 
 
 async def test_weight_decay_results_show_the_finals_of_every_variant():
@@ -103,7 +103,7 @@ async def test_history_lists_a_stopped_run_as_stopped():
         await wait_until(lambda: app.main.collector is not None and app.main.collector.progress is not None)
         await pilot.press("s")
         await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
-        await pilot.pause()
+        await settled(pilot)
         assert app.main.run_state.status == "stopped"
         (info,) = open_store().listing().runs
         assert info.status == "interrupted"  # the record and the JSON keep their value

@@ -30,7 +30,7 @@ from regtui import memory, registry
 from regtui import scenario as sc
 from regtui.app import layout, run_saving
 from regtui.app.catalog import Entry
-from regtui.app.messages import FormChanged, RunEnded
+from regtui.app.messages import FormChanged, RunEnded, RunSaved
 from regtui.app.options import Options
 from regtui.app.redraw import RedrawScheduler
 from regtui.app.run_state import RunState
@@ -47,6 +47,8 @@ from regtui.app.widgets.status_bar import StatusBar, StatusInfo
 from regtui.app.widgets.too_small import TooSmall
 from regtui.report import Collector
 from regtui.specs import ConfigError
+
+SAVE_WAIT_S = 2.0  # quitting just after a run ended waits this long at most for its document
 
 if TYPE_CHECKING:
     from regtui.app.app import RegtuiApp
@@ -173,6 +175,9 @@ class DashboardScreen(Screen[None]):
         self.call_after_refresh(self._update_tabs, True)
 
     def on_unmount(self) -> None:
+        state = self.run_state
+        if state is not None and state.trained.is_set():
+            state.saved.wait(SAVE_WAIT_S)  # a run that just ended is written before the app goes
         if self.trainer is not None:
             self.trainer.close()
 
@@ -590,6 +595,7 @@ class DashboardScreen(Screen[None]):
             save=self.options.save,  # the run history
             runs_dir=self.options.runs_dir,
         )
+        error: str | None = None
         try:
             runner = self.options.runner or (self.trainer.run if self.trainer is not None else None)
             if runner is None:
@@ -603,11 +609,19 @@ class DashboardScreen(Screen[None]):
                 cancel=state.cancel,
                 threads=self.options.threads,
             )
-            saver.end(state.collector)
-            self.post_message(RunEnded(state.run_id, finished.status, finished.error, finished.elapsed_s))
+            ended = RunEnded(state.run_id, finished.status, finished.error, finished.elapsed_s)
         except BaseException as exc:  # a failure is a message, never a dead app
-            saver.end(state.collector, error=f"{type(exc).__name__}: {exc}")
-            self.post_message(RunEnded(state.run_id, "failed", f"{type(exc).__name__}: {exc}"))
+            error = f"{type(exc).__name__}: {exc}"
+            ended = RunEnded(state.run_id, "failed", error)
+        # The run is over for the user now; writing its document (tens of ms) comes after, so
+        # neither the status line nor the next run waits for the disk. History relists at RunSaved.
+        state.trained.set()
+        self.post_message(ended)
+        try:
+            saver.end(state.collector, error=error)
+        finally:
+            state.saved.set()
+            self.post_message(RunSaved(state.run_id))
         saver.report(self.notify)
 
     @on(RunEnded)
@@ -633,6 +647,13 @@ class DashboardScreen(Screen[None]):
         self._update_replay()
         self._update_tabs()
         self.redraw.now(force=True)
+
+    @on(RunSaved)
+    def _run_saved(self, event: RunSaved) -> None:
+        """The ended run's document is in the store: a History on screen lists it."""
+        if self.active_view == "history" and self.query(View):
+            self._drawn.pop("history", None)
+            self.redraw.now(force=True)
 
     def open_stored(
         self, plan: sc.Plan, collector: Collector, status: str, elapsed_s: float | None, device: str
