@@ -200,17 +200,19 @@ def document_events(doc: dict[str, Any]) -> list[Event]:
         for seed in seeds:  # with several seeds only their mean was kept; the record says so exactly
             for curve, xy in (v.get("curves") or {}).items():
                 events.append(Curve(name, seed, curve, _floats(xy.get("x")), _floats(xy.get("y"))))
-            layers = v.get("layers")
-            if isinstance(layers, dict):
-                events.append(
-                    LayerStats(
-                        name,
-                        seed,
-                        _floats(layers.get("mean")),
-                        _floats(layers.get("std")),
-                        layers.get("first_nonfinite_layer"),
+            for key in ("layers", "layers_training"):  # the measuring pass, the latest training step's
+                layers = v.get(key)
+                if isinstance(layers, dict):
+                    events.append(
+                        LayerStats(
+                            name,
+                            seed,
+                            _floats(layers.get("mean")),
+                            _floats(layers.get("std")),
+                            layers.get("first_nonfinite_layer"),
+                            step=layers.get("step") if key == "layers_training" else None,
+                        )
                     )
-                )
     for table, body in (doc.get("tables") or {}).items():
         rows = tuple(tuple(r) for r in body.get("rows") or ())
         events.append(TableRows(table, tuple(body.get("columns") or ()), rows))

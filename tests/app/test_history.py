@@ -283,6 +283,7 @@ async def test_a_damaged_document_cannot_be_opened_but_the_app_goes_on():
 def test_a_stored_collector_answers_as_the_live_one():
     """Rebuilt from a document, the Collector gives the same document, data kinds and divergence."""
     from regtui import scenario as sc
+    from regtui.aggregate import sanitize
     from regtui.engine import run_plan
 
     for name, sets in (("weight-decay", {"iters": 20}), ("bn", {}), ("bn-stats", {})):
@@ -301,6 +302,10 @@ def test_a_stored_collector_answers_as_the_live_one():
         assert stored.snapshot(50).summary == {k: v for k, v in doc["summary"].items() if k != "sweep"}
         assert all(len(r["series"]["step"]) <= 51 for r in stored.snapshot(50).records if r.get("series"))
         assert store_id(stored) == 5
+        for key in ("layers", "layers_training"):  # the Layers view of a stored bn run draws both
+            drawn = sanitize([r.get(key) for r in stored.snapshot(50).records])
+            assert drawn == sanitize([r.get(key) for r in live.snapshot(50).records])  # NaN: null in a document
+            assert any(drawn) == (name == "bn")
     assert os.environ["REGTUI_RUNS_DIR"]  # the conftest's temporary store
 
 
