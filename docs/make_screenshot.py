@@ -24,7 +24,7 @@ WIDE, NARROW = (120, 40), (80, 24)
 SHOTS = [
     ("screenshot", "weight-decay", "loss", WIDE, "weight-decay, Loss: train and test loss with and without decay"),
     ("view-fit", "weight-decay", "fit", WIDE, "weight-decay, Fit: the fitted curves over the data"),
-    ("view-layers", "bn", "layers", WIDE, "bn, Layers: activation std per layer at init (filled) and after training (hollow)"),
+    ("view-layers", "bn", "layers", WIDE, "bn, Layers: activation std per layer, at init and trained"),
     ("view-stats", "bn-stats", "stats", WIDE, "bn-stats, Running stats: running_mean/var one update at a time"),
     ("view-results", "norms", "results", WIDE, "norms, Results: the four norms at batch 2 and 64"),
     ("view-worked", "dropout", "worked", WIDE, "dropout, Worked numbers: the formulas checked on this run"),
