@@ -212,3 +212,22 @@ def test_an_unwritable_store_is_a_warning_not_a_failure(tmp_path):
     notes: list[str] = []
     saver.report(lambda text, **kw: notes.append(text))
     assert len(notes) == 1 and "not kept in the run history" in notes[0]
+
+
+def test_a_reused_child_gives_each_plan_its_headless_numbers_whatever_ran_before(trainer):
+    """The warm child is kept after a completed run: the runs before one must not change its
+    numbers (global RNG, flushed denormals, threads). Dropout draws and a model built by
+    ``nn.Linear``'s default init both read torch's generators."""
+    small_digits = sc.plan(
+        sc.load(sc.find("digits-overfit")), sc.parse_sets(sc.load(sc.find("digits-overfit")).spec, ["steps=30"])
+    )
+    plans = [small_plan(40), small_digits, sc.plan(sc.load(sc.find("bn")), {"depth": 8, "train_steps": 20})]
+    references = []
+    for plan in plans:
+        headless: list[Any] = []
+        run_plan(plan, "cpu", emit=headless.append, threads=1)
+        references.append(comparable(headless))
+    for i in [2, 1, 0, 0, 2, 1]:  # each plan after other plans than before its reference
+        shown: list[Any] = []
+        assert trainer.run(plans[i], "cpu", emit=shown.append).status == "completed"
+        assert comparable(shown) == references[i], plans[i].scenario.name
