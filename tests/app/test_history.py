@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
 
 from textual.widgets import Static, TabbedContent
 
@@ -325,23 +326,23 @@ async def test_runs_dir_is_where_the_dashboard_saves_and_lists(tmp_path):
         assert "1 run in all" in str(view.query_one("#history-notice", Static).render())
 
 
-def slow_saving(monkeypatch, seconds: float) -> None:
-    """Writing a run's document takes ``seconds`` (a slow disk)."""
-    import time
-
+def held_saving(monkeypatch) -> threading.Event:
+    """Writing a run's document waits until the returned event is set (a slow disk, on cue)."""
     from regtui.app import run_saving
 
     original = run_saving.RunSaver.end
+    release = threading.Event()
 
     def end(self, collector, error=None):
-        time.sleep(seconds)
+        release.wait(30)
         original(self, collector, error=error)
 
     monkeypatch.setattr(run_saving.RunSaver, "end", end)
+    return release
 
 
 async def test_the_run_ends_before_its_document_is_written_and_history_relists_then(monkeypatch):
-    slow_saving(monkeypatch, 1.0)
+    release = held_saving(monkeypatch)
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
@@ -353,6 +354,7 @@ async def test_the_run_ends_before_its_document_is_written_and_history_relists_t
         assert not state.saved.is_set()  # the status line said done without waiting for the disk
         view = await show_history(pilot)  # opened before the document is written
         before = rows(view)
+        release.set()
         await settled(pilot)
         # History, on screen, relists once the document is written: the row changes by itself.
         await wait_until(lambda: rows(view) != before)
@@ -360,7 +362,7 @@ async def test_the_run_ends_before_its_document_is_written_and_history_relists_t
 
 
 async def test_quitting_just_after_a_run_ended_waits_for_its_document(monkeypatch):
-    slow_saving(monkeypatch, 0.5)
+    release = held_saving(monkeypatch)
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
@@ -370,6 +372,7 @@ async def test_quitting_just_after_a_run_ended_waits_for_its_document(monkeypatc
         state = app.main.run_state
         await wait_until(lambda: state.status == "done")
         assert not state.saved.is_set()
+        threading.Timer(0.3, release.set).start()  # the document is written while the app quits
         await pilot.press("q")
     assert state.saved.is_set()
     (info,) = open_store().listing().runs
