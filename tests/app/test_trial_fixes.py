@@ -11,7 +11,7 @@ from textual.widgets import Input, Label, TabbedContent
 
 from regtui.app.views.history import HistoryTab, status_text
 from regtui.app.widgets.live_table import LiveTable, cell_text
-from regtui.app.widgets.results_view import HINT, ResultsView, finals_table
+from regtui.app.widgets.results_view import FINALS_CAPTION, HINT, ResultsView, finals_table
 from regtui.numbers import fmt
 from regtui.store import RunInfo, open_store
 
@@ -170,6 +170,9 @@ async def test_norms_results_say_where_each_net_is_after_a_stop():
         await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
         await pilot.pause(0.3)
         assert app.main.active_view == "results"
+        view = app.main.query_one(ResultsView)
+        captions = [str(c.render()) for c in view.query(".table-caption")]
+        assert captions == [FINALS_CAPTION, "norms"]  # the finals first: in view at any size
         table = app.main.query_one("#results-finals", LiveTable)
         assert list(table.columns_shown[:2]) == ["variant", "progress"]
         progress = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]

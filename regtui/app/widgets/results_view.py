@@ -1,8 +1,9 @@
 """Scenario-specific results (the Collector's ``summary``) as small tables, and the run's finals.
 
-Every run has a finals table: one row per variant, one column per scalar final
+Every run has a finals table, first: one row per variant, one column per scalar final
 metric (``variants[*].final``, "± std" over seeds where ``final_std`` has it, and
-whether it diverged), in the JSON's order, after the scenario's own tables.
+whether it diverged), in the JSON's order, with a ``progress`` column while variants are
+unfinished; the scenario's own tables follow it.
 
 The summary tables are generic on purpose: a list of dicts becomes a table with one row per dict, a
 dict becomes field/value rows (nested dicts flattened one level). Rows that
@@ -70,19 +71,21 @@ class ResultsView(Refills, VerticalScroll, can_focus=False):
             if table is None:
                 table = LiveTable(id=f"result-{_ident(key)}", classes="live-table")
                 self.tables[key] = table
-                self._add(Static(key, classes="table-caption"), table, before_finals=True)
+                self._add(Static(key, classes="table-caption"), table)
             table.replace_all(columns, rows)
         columns, rows = finals_table(records)
         if len(columns) > 1:
             if self.finals is None:
                 self.finals = LiveTable(id="results-finals", classes="live-table")
-                self._add(Static(FINALS_CAPTION, classes="table-caption finals-caption"), self.finals)
+                self._add(Static(FINALS_CAPTION, classes="table-caption finals-caption"), self.finals, first=True)
             self.finals.replace_all(columns, rows)
 
-    def _add(self, caption: Static, table: LiveTable, before_finals: bool = False) -> None:
+    def _add(self, caption: Static, table: LiveTable, first: bool = False) -> None:
+        """Mount a caption and its table: the finals first (one row per variant, with its progress
+        during a run, in view even at 80x24), the scenario's own tables after them."""
         for hint in self.query(".hint"):
             hint.remove()
-        anchor = self.query(".finals-caption").first() if before_finals and self.finals is not None else None
+        anchor = self.query(".table-caption").first() if first and self.query(".table-caption") else None
         if anchor is not None:
             self.mount(caption, table, before=anchor)
         else:
