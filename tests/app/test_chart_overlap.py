@@ -252,3 +252,19 @@ async def test_bn_layers_before_training_keep_their_plain_labels():
         await pilot.pause()
         assert chart.legend_items[0][2] == "default init"
         assert "hollow" not in chart.title_text
+
+
+async def test_t_that_leaves_no_series_says_so_not_waiting():
+    """bn has train losses only: t's "test only" must not look like a run that is still to come."""
+    chart = LossChart(id="c")
+    async with OneChart(chart).run_test(size=(86, 32)) as pilot:
+        records = loss_records(["kaiming", "batchnorm"], {"train_loss": (1.4, 0.9)}, same=False)
+        chart.replot(records)
+        chart.action_cycle_split()  # train only: the same curves
+        await pilot.pause()
+        assert chart.series_points and "train only (t)" in chart.title_text
+        chart.action_cycle_split()  # test only: nothing of this run
+        await pilot.pause()
+        assert chart.title_text == "loss · no test metrics in this run · test only (t)"
+        chart.action_cycle_split()  # both again
+        assert chart.series_points and "waiting" not in chart.title_text

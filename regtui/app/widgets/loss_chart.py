@@ -111,7 +111,12 @@ class LossChart(LiveChart):
         values = [v for rec in records for name in metrics for v in rec["series"].get(name, ())]
         heading = shown if len(groups) > 1 else "loss"
         if not any(finite(v) for v in values):
-            self.empty(f"{heading} · waiting for data")
+            hidden = [m for m in groups.get(shown, []) if m not in metrics]  # t's choice left nothing
+            note = self.choice_note()
+            if hidden and not metrics:
+                self.empty(f"{heading} · no {self.split} metrics in this run" + (f" · {note}" if note else ""))
+            else:
+                self.empty(f"{heading} · waiting for data" + (f" · {note}" if note else ""))
             return
         self.begin()
         log = plotting.wants_log(values)
