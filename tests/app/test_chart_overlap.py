@@ -229,14 +229,15 @@ async def test_bn_layers_while_training_show_both_profiles_of_every_net():
         assert labels == [
             "default init",
             "default init · step 40",
-            "normal init · inf/NaN at layer 37",  # its training profile is all NaN: no line
+            "normal init · inf/NaN at layer 37",
+            "normal init · step 10 · inf/NaN at layer 1",  # all NaN: no line, and the legend says why
             "kaiming init",
             "kaiming init · step 40",
             "batchnorm",
             "batchnorm · step 30",
         ]
         markers = [marker for marker, _, _ in chart.legend_items]
-        slots = ((0, 0), (0, 1), (1, 0), (2, 0), (2, 1), (3, 0), (3, 1))  # (variant, 0 filled: init / 1 hollow)
+        slots = ((0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1), (3, 0), (3, 1))  # (variant, 0 filled / 1 hollow)
         assert markers == [plotting.marker(vi, slot) for vi, slot in slots]
         assert "filled: init, hollow: training" in chart.title_text
         counts = marker_counts(chart)

@@ -284,6 +284,7 @@ class LiveChart(PlotextPlot):
         key: str | None = None,
         scatter: bool = False,
         variant: int | None = None,
+        listed_when_empty: bool = False,
     ) -> None:
         """Record one series (already finite and, on a log axis, already log10).
 
@@ -291,19 +292,20 @@ class LiveChart(PlotextPlot):
         ``BAND_MARKER`` series is a thin line only (a ± std band). ``variant``: its
         variant's index; the legend lists the variants in that order (the focused one is
         drawn last, on top, but keeps its place in the legend), then the unnumbered series.
+        ``listed_when_empty``: the legend names it even with no point to draw (its label says why).
         """
         if key is not None:
             self.series_points[key] = len(ys)
+        if label is not None and (ys or listed_when_empty):
+            rank = variant if variant is not None else 1 << 30
+            at = bisect_right(self._legend_ranks, rank)
+            self._legend_ranks.insert(at, rank)
+            self.legend_items.insert(at, (marker, color, label))
         if not ys:
             return
         if key is not None:
             self.markers_used.append(marker)
             self.drawn_order.append(key)
-        if label is not None:
-            rank = variant if variant is not None else 1 << 30
-            at = bisect_right(self._legend_ranks, rank)
-            self._legend_ranks.insert(at, rank)
-            self.legend_items.insert(at, (marker, color, label))
         kind = "points" if scatter else "band" if marker == plotting.BAND_MARKER else "line"
         self._series.append(Series(list(xs), list(ys), marker, color, key, kind))
 

@@ -58,6 +58,7 @@ class LayersChart(LiveChart):
                 label=label,
                 key=name if slot == 0 else f"{name} · training",
                 variant=vi,
+                listed_when_empty=bad is not None,  # "inf/NaN at layer 1": no line, and the legend says why
             )
         for vi, layer in marks:
             self.vline(layer, color=self.variant_color(vi))
