@@ -203,3 +203,27 @@ async def test_the_fit_legend_keeps_the_variant_order_whatever_is_focused():
             tab.draw(snap)
         legend = str(pilot.app.query_one(ChartLegend).render())
         assert legend.index("weight_decay=0 ") < legend.index("weight_decay=1 ")
+
+
+class LegendApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ChartLegend(id="legend")
+
+
+async def test_a_legend_breaks_lines_between_items_never_inside_one():
+    names = ["default init", "normal init · inf/NaN at layer 37", "kaiming init", "batchnorm"]
+    items = [(plotting.marker(vi, slot), plotting.color(vi), f"{name}{' · step 80' if slot else ''}")
+             for vi, name in enumerate(names) for slot in (0, 1)]  # fmt: skip
+    markers = {marker for marker, _, _ in items}
+    for width in (56, 62, 80, 118):  # every item fits on a line of its own
+        app = LegendApp()
+        async with app.run_test(size=(width, 12)) as pilot:
+            legend = app.query_one(ChartLegend)
+            legend.show(items)
+            await pilot.pause()
+            lines = [line.strip() for line in str(legend.render()).splitlines() if line.strip()]
+            assert all(line[0] in markers for line in lines), (width, lines)  # every line starts with a marker
+            assert all(len(line) <= width - 2 for line in lines)
+            assert sum(line.count(m) for line in lines for m in markers) == len(items)
+            for _, _, label in items:
+                assert any(label in line for line in lines), (width, label)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
 from regtui.app import plotting
+
+GAP = "   "  # between two items
 
 
 class ChartLegend(Static):
@@ -20,14 +23,32 @@ class ChartLegend(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self._last = ""
+        self._items: list[tuple[str, str | int, str]] = []
 
     def show(self, items: list[tuple[str, str | int, str]]) -> None:
         """``items``: (marker, plotext colour, label)."""
-        text = Text()
-        for marker, color, label in items:
+        self._items = list(items)
+        self._layout()
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        """One line break between items, never inside one: a marker stays beside its label."""
+        width = self.content_size.width or 1 << 16  # before the first layout: one line, wrapped later
+        text, used = Text(), 0
+        for marker, color, label in self._items:
             shown = "·" if marker == plotting.BAND_MARKER else marker
+            size = cell_len(f"{shown} {label}")
+            if used and used + len(GAP) + size > width:
+                text.append("\n")
+                used = 0
+            elif used:
+                text.append(GAP)
+                used += len(GAP)
             text.append(shown, style=plotting.rich_of(color))
-            text.append(f" {label}   ")
+            text.append(f" {label}")
+            used += size
         if text.plain != self._last:
             self._last = text.plain
             self.update(text)
