@@ -18,9 +18,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from rich.text import Text
 from textual.containers import ScrollableContainer
 from textual.css.scalar import Scalar
+from textual.geometry import Region, Size
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable, Static, Tabs
 from textual.widgets.data_table import ColumnKey
@@ -68,6 +71,11 @@ def short_header(name: str) -> str:
     return name.replace("(", "").replace(")", "") if name.startswith(("acc b", "train acc b")) else name
 
 
+# A line's clips (see WideTable._clips): cells blanked (x, x_end), header cells marked "…", cells of
+# every line with text marked "…", the scrolling part (x, x_end).
+Clips = tuple[tuple[tuple[int, int], ...], tuple[int, ...], tuple[int, ...], tuple[int, int]]
+
+
 class WideTable(DataTable[Any]):
     """A row-cursor DataTable whose every column is reachable by keyboard, with a hint while some are cut."""
 
@@ -92,8 +100,17 @@ class WideTable(DataTable[Any]):
         # while the others scroll sideways.
         super().__init__(id=id, classes=classes, zebra_stripes=True, cursor_type="row", fixed_columns=fixed_columns)
         self.cut = (0, 0)  # columns cut off on the left and on the right now
+        self._clips_now: Clips | None = None  # the clips of all lines, while render_lines draws
+        self._drawing = False
+        self._drawn: dict[int, tuple[Strip, Clips, Strip]] = {}  # y -> DataTable's line, clips, clipped
 
-    # --- sideways: a column at a time, with Textual's scrolling --------------------------------
+    # --- sideways: a column at a time, column-aligned ----------------------------------------------
+    #
+    # The scrolling is Textual's own (scroll_x), moved only to "stops": the scroll positions where a
+    # column begins right beside the pinned one. A column that the view's right (or left) edge cuts
+    # is not drawn as a prefix of its text (a cut "1.021e-39" would read "1.02"): its cells are
+    # blanked and its header ends in "…". A single column wider than the view is shown from its
+    # start, its cut side marked "…", and Right/Left page through it.
 
     def _spans(self) -> list[tuple[int, int]]:
         """(x, width) of each column in the table's virtual space."""
@@ -120,33 +137,160 @@ class WideTable(DataTable[Any]):
         right = [i for i, (x, w) in enumerate(self._spans()) if x + w - pad > end]
         return left, right
 
+    def _stops(self) -> list[int]:
+        """The column-aligned scroll positions: each scrolling column's start beside the pinned ones."""
+        _, _, fixed = self._window()
+        return [x - fixed for x, _ in self._spans()[self.fixed_columns :]]
+
+    def _end_stop(self) -> tuple[int, bool]:
+        """The stop that shows the last column whole (and as many before it as fit), or the last
+        column's start where it alone is wider than the view; and whether the last column fits."""
+        spans = self._spans()[self.fixed_columns :]
+        if not spans:
+            return 0, True
+        _, _, fixed = self._window()
+        room = self.scrollable_content_region.width - fixed
+        x_last, w_last = spans[-1]
+        end = x_last + w_last - self.cell_padding
+        stop = next((x - fixed for x, _ in spans if end - x <= room), None)
+        return (x_last - fixed, False) if stop is None else (stop, True)
+
+    def validate_virtual_size(self, size: Size) -> Size:
+        """The virtual width ends where the End stop's view does: scroll_x reaches every stop, so the
+        column beside the pinned ones always starts at its left boundary (room after the last column
+        is blank, as when a table is narrower than its view; at most the last column's right padding
+        is left out). A last column wider than the view keeps the width that shows its end."""
+        view = self.scrollable_content_region.width
+        if not self.columns or view <= 0:
+            return size
+        x, w = self._spans()[-1]
+        stop, fits = self._end_stop()
+        width = stop + view if stop > 0 and fits else x + w
+        return Size(width, size.height)
+
+    def _fit_width(self) -> None:
+        """Re-validate the virtual width (the view's width changed, or a vertical scrollbar came)."""
+        if self.is_mounted:
+            self.virtual_size = self.virtual_size
+
+    def _scroll_to_stop(self, x: int) -> None:
+        self._fit_width()
+        self.scroll_to(x=min(max(0, x), self.max_scroll_x), animate=False, immediate=True)
+
+    def _at_left_edge(self) -> tuple[int, int] | None:
+        """(x, width) of the scrolling column at the left boundary now (None past the last)."""
+        start, _, _ = self._window()
+        return next(((x, w) for x, w in self._spans()[self.fixed_columns :] if x + w > start), None)
+
     def action_cursor_right(self) -> None:
         if self.cursor_type in ("cell", "column"):
             super().action_cursor_right()
             return
         self._set_hover_cursor(False)
-        start, end, fixed = self._window()
         _, right = self._cut_columns()
         if not right:
             return
-        x, w = self._spans()[right[0]]
-        if w > end - start and start < x:
-            target = x - fixed  # wider than the view: its start first, then its end
-        else:
-            target = x + w - (end - start) - fixed
-        self.scroll_to(x=min(max(target, round(self.scroll_x) + 1), self.max_scroll_x), animate=False)
+        start, end, fixed = self._window()
+        sx = start - fixed
+        target = min((stop for stop in self._stops() if stop > sx), default=self.max_scroll_x)
+        column = self._at_left_edge()
+        if column is not None and column[0] + column[1] - self.cell_padding > end:
+            # Wider than the view: a page further, until its end is in view; then the next column.
+            x, w = column
+            target = min(target, sx + (end - start), x + w - (end - sx))
+        self._scroll_to_stop(target)
 
     def action_cursor_left(self) -> None:
         if self.cursor_type in ("cell", "column"):
             super().action_cursor_left()
             return
         self._set_hover_cursor(False)
-        left, _ = self._cut_columns()
-        if not left:
+        start, end, fixed = self._window()
+        sx = start - fixed
+        if sx <= 0:
             return
-        x, _ = self._spans()[left[-1]]
-        _, _, fixed = self._window()
-        self.scroll_to(x=max(0, min(x - fixed, round(self.scroll_x) - 1)), animate=False)
+        target = max((stop for stop in self._stops() if stop < sx), default=0)
+        column = self._at_left_edge()
+        if column is not None and column[0] - fixed < sx - (end - start):
+            target = max(target, sx - (end - start))  # a page back inside a column wider than the view
+        self._scroll_to_stop(target)
+
+    def action_scroll_home(self) -> None:
+        if self.cursor_type in ("cell", "column"):
+            super().action_scroll_home()
+            return
+        self._set_hover_cursor(False)
+        self._scroll_to_stop(0)
+
+    def action_scroll_end(self) -> None:
+        if self.cursor_type in ("cell", "column"):
+            super().action_scroll_end()
+            return
+        self._set_hover_cursor(False)
+        self._fit_width()
+        self._scroll_to_stop(self._end_stop()[0])
+
+    # --- drawing: no column shown cut as if it were whole ----------------------------------------
+
+    def _clips(self) -> Clips | None:
+        """What to change on a line now, in the line's x: the cells of cut columns to blank (their
+        style, and so the row cursor and the stripes, kept), the header's cells that get "…" (the
+        cut side of those columns), and the cells that get "…" on every line with text in the
+        scrolling part (a single column wider than the view, which keeps its text); None: nothing."""
+        if not self.columns or self.scrollable_content_region.width <= 0:
+            return None
+        start, end, fixed = self._window()
+        sx = start - fixed
+        pad = self.cell_padding
+        shown = [(x, w) for x, w in self._spans()[self.fixed_columns :] if x < end and x + w > start]
+        if not shown:
+            return None
+        (x0, w0), (x1, w1) = shown[0], shown[-1]
+        cut_left, cut_right = x0 + pad < start, x1 + w1 - pad > end
+        if not (cut_left or cut_right):
+            return None
+        if len(shown) == 1:
+            every = tuple(x - sx for x, cut in ((start, cut_left), (end - 1, cut_right)) if cut)
+            return (), (), every, (fixed, end - sx)
+        blank: list[tuple[int, int]] = []
+        header: list[int] = []
+        if cut_left:
+            blank.append((fixed, x0 + w0 - sx))
+            if x0 + w0 - start > 1:
+                header.append(fixed)
+        if cut_right:
+            blank.append((x1 - sx, end - sx))
+            if end - x1 > 1:
+                header.append(end - sx - 1)
+        return tuple(blank), tuple(header), (), (fixed, end - sx)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._clips_now, self._drawing = self._clips(), True  # once for all the lines of this refresh
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = False
+
+    def render_line(self, y: int) -> Strip:
+        base = super().render_line(y)
+        clips = self._clips_now if self._drawing else self._clips()
+        if clips is None:
+            return base
+        drawn = self._drawn.get(y)
+        if drawn is not None and drawn[0] is base and drawn[1] == clips:
+            return drawn[2]  # DataTable's cached line, clipped as last time
+        blank, header, every, scrolling = clips
+        strip = base
+        if self.show_header and y < self.header_height:
+            marks = header + every
+        else:
+            marks = every if every and strip.crop(*scrolling).text.strip() else ()
+            for a, b in blank:
+                strip = _blanked(strip, a, b)
+        for x in marks:
+            strip = _marked(strip, x)
+        self._drawn[y] = (base, clips, strip)
+        return strip
 
     # --- in a view of several tables: the focused one is shown whole, under its caption -------------
 
@@ -190,6 +334,7 @@ class WideTable(DataTable[Any]):
         self._hint()
 
     def on_resize(self) -> None:
+        self._fit_width()
         self._hint()
 
     def _hint(self) -> None:
@@ -230,6 +375,24 @@ class WideTable(DataTable[Any]):
         tables = [w for w in parent.children if isinstance(w, WideTable) and w.display]
         i = tables.index(self) + step if self in tables else -1
         return tables[i] if 0 <= i < len(tables) else None
+
+
+def _blanked(strip: Strip, a: int, b: int) -> Strip:
+    """``strip`` with its cells a..b blank, each keeping its style."""
+    if b <= a:
+        return strip
+    before, middle, after = strip.divide([a, b, strip.cell_length])
+    spaces = [Segment(" " * cell_len(segment.text), segment.style) for segment in middle]
+    return Strip.join([before, Strip(spaces, middle.cell_length), after])
+
+
+def _marked(strip: Strip, x: int) -> Strip:
+    """``strip`` with "…" in cell x (in that cell's style)."""
+    if not 0 <= x < strip.cell_length:
+        return strip
+    before, cell, after = strip.divide([x, x + 1, strip.cell_length])
+    style = next(iter(cell), Segment("")).style
+    return Strip.join([before, Strip([Segment("…", style)], 1), after])
 
 
 def cut_text(left: int, right: int) -> str:
