@@ -4,7 +4,9 @@
 History). With it focused (tab to its view, or click it), Left/Right scroll it sideways one
 column at a time, Home/End to the first/last column, Up/Down move the row cursor and, past the
 last (first) row, into the next (previous) table of the view. While columns are cut off, its
-bottom border says how many and which way ("→ 3 more columns"); the scrolling is Textual's own.
+bottom border says how many and which way ("3 more columns →"); the scrolling is Textual's own, to
+column starts. A column cut at the view's edge shows no prefix of its text (blank cells, its header
+ending in "…"): a cut 1.021e-39 would read 1.02.
 
 :class:`LiveTable` is updated in place by row and column keys, the cells that changed last
 highlighted. Columns keep the JSON document's names as keys and its order; their headers are
