@@ -4,9 +4,9 @@ press Enter in a field, press r during a run (tests of the behaviour, never of t
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import Input
+from textual.widgets import Input, TabbedContent
 
-from tests.app.conftest import app_for, key, wait_until
+from tests.app.conftest import app_for, key, run_to_end, set_fields, wait_until
 from tests.app.test_flows import start_long_run
 
 WIDE = (120, 40)
@@ -226,3 +226,28 @@ async def test_burst_editing_keeps_every_key():
             await pilot.pause()
         assert field(app, "iters").value == "1234"
         assert app.focused is field(app, "iters")
+
+
+async def test_a_burst_of_tabs_lands_where_it_was_aimed():
+    """Three tabs in one read (a paste, SSH): each view's focus used to come late and take the
+    screen back to the first view the burst passed through."""
+    app = app_for(file="bn")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await set_fields(pilot, depth="6", width="16", train_steps="10")
+        await pilot.press("escape")
+        await run_to_end(pilot)
+        main = app.main
+        main.query_one(TabbedContent).active = "tab-loss"
+        await pilot.pause()
+        views = main.visible_views()
+        start = views.index("loss")
+        for _ in range(3):
+            key(app, "tab", "\t")
+        await pilot.pause(0.3)
+        assert main.active_view == views[start + 3]
+        for _ in range(2):
+            key(app, "shift+tab")
+        await pilot.pause(0.3)
+        assert main.active_view == views[start + 1]
+        assert main.focused is not None and main.views[main.active_view] in main.focused.ancestors_with_self

@@ -126,7 +126,7 @@ async def test_the_tab_row_leads_into_the_view_with_down_or_enter():
             await pilot.pause()
             await pilot.press(*keys)
             await pilot.pause()
-            assert isinstance(app.focused, WideTable) and app.focused.id == "result-shapes", keys
+            assert isinstance(app.focused, WideTable) and app.focused.id == "results-finals", keys
         assert app.main.run_state.run_id == 1, "enter on the tab row does not run"
 
 

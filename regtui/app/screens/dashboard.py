@@ -36,6 +36,7 @@ from regtui.app.redraw import RedrawScheduler
 from regtui.app.run_state import RunState
 from regtui.app.trainer_process import make_trainer, own_core
 from regtui.app.views import VIEW_TYPES, Showing, View
+from regtui.app.views.base import ViewTabs
 from regtui.app.views.params import ParamsTab
 from regtui.app.widgets.chart import LiveChart
 from regtui.app.widgets.device_select import DeviceSelect
@@ -147,7 +148,7 @@ class DashboardScreen(Screen[None]):
                     yield ScenarioPicker(self.entries, id="picker")
                     yield Static(entry.summary, id="scenario-summary")
                     yield Container(id="sidebar-form-slot")
-                with TabbedContent(id="views"):
+                with ViewTabs(id="views"):
                     for name in registry.VIEWS:
                         view = VIEW_TYPES[name](name)
                         self.views[name] = view

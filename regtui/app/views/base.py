@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.widget import Widget
-from textual.widgets import TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from regtui.app.catalog import Entry
 from regtui.app.widgets.chart import LiveChart
@@ -29,6 +29,23 @@ class Showing:
     wide: bool  # the sidebar layout
     sweep: bool  # the form's or the run's plan sweeps a parameter
     running: bool  # a run has started (and was not cleared by picking another scenario)
+
+
+class ViewTabs(TabbedContent):
+    """The views' TabbedContent: a focus inside a pane activates that pane only while it is still there.
+
+    TabbedContent switches to a pane whenever a widget in it was focused, by a message that
+    arrives later. In a burst of tab keys (a paste, SSH) the focus has moved on to a later
+    view by then, and the pane it left took the screen back.
+    """
+
+    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        focused = self.screen.focused
+        if focused is not None and (focused is event.tab_pane or event.tab_pane in focused.ancestors):
+            super()._on_tab_pane_focused(event)
+        else:
+            event.stop()
+            event.prevent_default()  # Textual dispatches along the MRO: TabbedContent's own is skipped
 
 
 class View(TabPane):
@@ -63,7 +80,9 @@ class View(TabPane):
         """Focus its first focusable widget (tab key); False when it has none."""
         focusable = [widget for widget in self.query(Widget) if widget.focusable]
         if focusable:
-            focusable[0].focus()
+            # At once (Widget.focus() waits for the message queue): in a burst of tab keys a
+            # deferred focus landed after the later tabs and took the screen back to this view.
+            self.screen.set_focus(focusable[0])
         return bool(focusable)
 
     def chart(self) -> LiveChart | None:
