@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import threading
+from typing import Any
 
 from textual.widgets import Static, TabbedContent
 
@@ -341,17 +342,23 @@ def held_saving(monkeypatch) -> threading.Event:
     return release
 
 
+async def ended_unsaved(pilot) -> Any:
+    """Run a short weight-decay to its end while its document is held back; its RunState."""
+    await pilot.pause()
+    await set_fields(pilot, iters="30")
+    await pilot.press("escape")
+    await pilot.press("r")
+    state = pilot.app.main.run_state
+    await wait_until(lambda: state.status == "done")
+    assert not state.saved.is_set()  # the status line said done without waiting for the disk
+    return state
+
+
 async def test_the_run_ends_before_its_document_is_written_and_history_relists_then(monkeypatch):
     release = held_saving(monkeypatch)
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
-        await pilot.pause()
-        await set_fields(pilot, iters="30")
-        await pilot.press("escape")
-        await pilot.press("r")
-        state = app.main.run_state
-        await wait_until(lambda: state.status == "done")
-        assert not state.saved.is_set()  # the status line said done without waiting for the disk
+        await ended_unsaved(pilot)
         view = await show_history(pilot)  # opened before the document is written
         before = rows(view)
         release.set()
@@ -365,13 +372,7 @@ async def test_quitting_just_after_a_run_ended_waits_for_its_document(monkeypatc
     release = held_saving(monkeypatch)
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
-        await pilot.pause()
-        await set_fields(pilot, iters="30")
-        await pilot.press("escape")
-        await pilot.press("r")
-        state = app.main.run_state
-        await wait_until(lambda: state.status == "done")
-        assert not state.saved.is_set()
+        state = await ended_unsaved(pilot)
         threading.Timer(0.3, release.set).start()  # the document is written while the app quits
         await pilot.press("q")
     assert state.saved.is_set()
