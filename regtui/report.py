@@ -357,10 +357,8 @@ def _aggregate(record: dict[str, Any], seeds: list[int], models: list[ModelData]
     layers = [m.layers for m in models]
     if all(layer is not None for layer in layers):
         used_layers = [m.layers for m in used if m.layers is not None]
-        mean, _ = mean_std_lists([layer["std"] for layer in used_layers])
-        mmean, _ = mean_std_lists([layer["mean"] for layer in used_layers])
         first = layers[0]["first_nonfinite_layer"] if layers[0] is not None else None
-        record["layers"] = {"mean": mmean, "std": mean, "first_nonfinite_layer": first}
+        record["layers"] = {**_mean_profile(used_layers), "first_nonfinite_layer": first}
     profiles = [(s, m.layers_training) for s, m in zip(seeds, models) if m.layers_training is not None]
     if profiles:
         record["layers_training"] = _latest_profile(profiles, len(models))
@@ -368,6 +366,13 @@ def _aggregate(record: dict[str, Any], seeds: list[int], models: list[ModelData]
         {"seed": s, "series": _series(m, max_points), "final": dict(m.final)} for s, m in zip(seeds, models)
     ]
     return record
+
+
+def _mean_profile(profiles: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several seeds' per-layer ``mean`` and ``std`` lists, averaged element-wise."""
+    mean, _ = mean_std_lists([p["mean"] for p in profiles])
+    std, _ = mean_std_lists([p["std"] for p in profiles])
+    return {"mean": mean, "std": std}
 
 
 def _latest_profile(profiles: list[tuple[int, dict[str, Any]]], n_seeds: int) -> dict[str, Any]:
@@ -378,10 +383,9 @@ def _latest_profile(profiles: list[tuple[int, dict[str, Any]]], n_seeds: int) ->
     """
     steps = {p["step"] for _, p in profiles}
     if len(profiles) == n_seeds and len(steps) == 1:
-        std, _ = mean_std_lists([p["std"] for _, p in profiles])
-        mean, _ = mean_std_lists([p["mean"] for _, p in profiles])
         firsts = [p["first_nonfinite_layer"] for _, p in profiles if p["first_nonfinite_layer"] is not None]
-        return {"step": steps.pop(), "mean": mean, "std": std, "first_nonfinite_layer": min(firsts, default=None)}
+        mean = _mean_profile([p for _, p in profiles])
+        return {"step": steps.pop(), **mean, "first_nonfinite_layer": min(firsts, default=None)}
     seed, profile = min(profiles, key=lambda sp: sp[1]["step"])
     return {"seed": seed, **profile}
 

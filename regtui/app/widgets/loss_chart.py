@@ -111,12 +111,9 @@ class LossChart(LiveChart):
         values = [v for rec in records for name in metrics for v in rec["series"].get(name, ())]
         heading = shown if len(groups) > 1 else "loss"
         if not any(finite(v) for v in values):
-            hidden = [m for m in groups.get(shown, []) if m not in metrics]  # t's choice left nothing
-            note = self.choice_note()
-            if hidden and not metrics:
-                self.empty(f"{heading} · no {self.split} metrics in this run" + (f" · {note}" if note else ""))
-            else:
-                self.empty(f"{heading} · waiting for data" + (f" · {note}" if note else ""))
+            # The group has metrics, but t's choice left none of them: not a run still to come.
+            why = f"no {self.split} metrics in this run" if groups.get(shown) and not metrics else "waiting for data"
+            self.empty(" · ".join(part for part in (heading, why, self.choice_note()) if part))
             return
         self.begin()
         log = plotting.wants_log(values)

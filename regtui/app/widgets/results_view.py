@@ -85,7 +85,8 @@ class ResultsView(Refills, VerticalScroll, can_focus=False):
         during a run, in view even at 80x24), the scenario's own tables after them."""
         for hint in self.query(".hint"):
             hint.remove()
-        anchor = self.query(".table-caption").first() if first and self.query(".table-caption") else None
+        captions = self.query(".table-caption")
+        anchor = captions.first() if first and captions else None
         if anchor is not None:
             self.mount(caption, table, before=anchor)
         else:
