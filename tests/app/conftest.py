@@ -115,6 +115,21 @@ async def run_to_end(pilot, timeout: float = 60.0) -> None:
     await settled(pilot)
 
 
+async def stop_mid_run(pilot, min_step: int = 0, **fields: str):
+    """Set ``fields``, run, stop once ``min_step`` steps are done, and wait until the stopped run
+    is in the run store too; its RunState."""
+    app = pilot.app
+    await set_fields(pilot, **fields)
+    await pilot.press("r")
+    collector = lambda: app.main.collector  # noqa: E731
+    await wait_until(lambda: collector() is not None and collector().progress is not None
+                     and collector().progress.step >= min_step)  # fmt: skip
+    await pilot.press("s")
+    await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
+    await settled(pilot)
+    return app.main.run_state
+
+
 async def settled(pilot, timeout: float = 30.0) -> None:
     """The run that ended is in the run store too (its document is written just after RunEnded)."""
     state = pilot.app.main.run_state

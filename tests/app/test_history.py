@@ -19,7 +19,7 @@ from regtui.numbers import fmt
 from regtui.report import Collector
 from regtui.store import open_store
 
-from .conftest import app_for, run_to_end, set_fields, settled, wait_until
+from .conftest import app_for, run_to_end, set_fields, settled, stop_mid_run, wait_until
 
 WIDE = (120, 40)
 
@@ -86,13 +86,7 @@ async def test_a_stopped_run_is_kept_as_interrupted():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
-        await set_fields(pilot, iters="200000")
-        await pilot.press("r")
-        await wait_until(lambda: app.main.collector is not None and app.main.collector.progress is not None)
-        await pilot.press("s")
-        await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
-        await settled(pilot)
-        assert app.main.run_state.status == "stopped"
+        assert (await stop_mid_run(pilot, iters="200000")).status == "stopped"
         (info,) = open_store().listing().runs
         assert info.status == "interrupted"
         assert open_store().document(info.id)["status"] == "interrupted"

@@ -15,7 +15,7 @@ from regtui.app.widgets.results_view import FINALS_CAPTION, HINT, ResultsView, f
 from regtui.numbers import fmt
 from regtui.store import RunInfo, open_store
 
-from .conftest import app_for, run_to_end, set_fields, settled, wait_until
+from .conftest import app_for, run_to_end, set_fields, stop_mid_run
 
 
 async def test_weight_decay_results_show_the_finals_of_every_variant():
@@ -98,13 +98,7 @@ async def test_history_lists_a_stopped_run_as_stopped():
     app = app_for(file="weight-decay")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await set_fields(pilot, iters="200000")
-        await pilot.press("r")
-        await wait_until(lambda: app.main.collector is not None and app.main.collector.progress is not None)
-        await pilot.press("s")
-        await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
-        await settled(pilot)
-        assert app.main.run_state.status == "stopped"
+        assert (await stop_mid_run(pilot, iters="200000")).status == "stopped"
         (info,) = open_store().listing().runs
         assert info.status == "interrupted"  # the record and the JSON keep their value
         app.main.query_one(TabbedContent).active = "tab-history"
@@ -161,13 +155,7 @@ async def test_norms_results_say_where_each_net_is_after_a_stop():
     app = app_for(file="norms")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await set_fields(pilot, steps="100000", train_samples="16", test_samples="8")
-        await pilot.press("r")
-        collector = lambda: app.main.collector  # noqa: E731
-        await wait_until(lambda: collector() is not None and (collector().progress or None) is not None
-                         and collector().progress.step >= 20)  # fmt: skip
-        await pilot.press("s")
-        await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
+        await stop_mid_run(pilot, min_step=20, steps="100000", train_samples="16", test_samples="8")
         await pilot.pause(0.3)
         assert app.main.active_view == "results"
         view = app.main.query_one(ResultsView)
