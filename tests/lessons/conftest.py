@@ -29,6 +29,7 @@ def run_lesson(
     seeds: int | None = None,
     path: pathlib.Path | None = None,
     sweep: dict[str, tuple[Any, ...]] | None = None,
+    device: str = "cpu",
 ) -> tuple[dict[str, Any], list[Any]]:
     """Run a bundled scenario (or the scenario file ``path``); returns (document, events)."""
     sc = scenario.load(path or scenario.find(name))
@@ -40,7 +41,7 @@ def run_lesson(
         events.append(event)
         collector(event)
 
-    finished = run_plan(plan, "cpu", emit=emit)
+    finished = run_plan(plan, device, emit=emit)
     assert finished.status == "completed", finished.error
     return collector.document(), events
 
@@ -58,14 +59,21 @@ def per_seed(doc: dict[str, Any], name: str) -> dict[int, dict[str, Any]]:
 
 
 class Lessons:
-    """The helpers above, handed to tests as the ``lessons`` fixture (tests import nothing from here)."""
+    """The helpers above, handed to tests as the ``lessons`` fixture (tests import nothing from here).
+
+    ``run`` trains on the device named by ``--lesson-device`` (cpu unless told)."""
 
     text = staticmethod(lesson_text)
-    run = staticmethod(run_lesson)
     variant = staticmethod(variant)
     per_seed = staticmethod(per_seed)
 
+    def __init__(self, device: str) -> None:
+        self.device = device
+
+    def run(self, name: str, **kwargs: Any) -> tuple[dict[str, Any], list[Any]]:
+        return run_lesson(name, device=self.device, **kwargs)
+
 
 @pytest.fixture(scope="session")
-def lessons() -> type[Lessons]:
-    return Lessons
+def lessons(lesson_device: str) -> Lessons:
+    return Lessons(lesson_device)
