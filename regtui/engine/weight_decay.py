@@ -11,7 +11,9 @@ adaptive denominator, and AdamW decouples the decay from the gradient.)
 
 ``Summary("worked")``: per variant, the shrink factors written with their numbers
 and what they predict for a weight after ``ZERO_GRAD_STEPS`` steps with a zero data
-gradient, beside a measured zero-gradient run of ``torch.optim.SGD`` on a small
+gradient, beside a measured zero-gradient run of SGD's update (:mod:`regtui.engine.sgd`,
+``torch.optim.SGD``'s arithmetic without importing ``torch.optim``, whose first optimizer
+pulls in ``torch._dynamo``, ≈1 s; a test checks it against ``torch.optim.SGD``) on a small
 float64 tensor (with the variant's momentum, and without momentum); the first
 ``MAX_WORKED`` variants only.
 
@@ -33,6 +35,7 @@ import torch
 
 from regtui.engine.context import Context
 from regtui.engine.mlp_training import run_mlp_plan
+from regtui.engine.sgd import sgd_update
 from regtui.events import Summary
 from regtui.scenario import Plan
 
@@ -41,13 +44,22 @@ MAX_WORKED = 16  # variants with a worked entry (a long sweep would otherwise sp
 
 
 def zero_gradient_run(lr: float, weight_decay: float, momentum: float, steps: int = ZERO_GRAD_STEPS) -> float:
-    """Measured: the norm after ``steps`` torch.optim.SGD steps with a zero data gradient, from norm 1."""
-    w = torch.full((4,), 0.5, dtype=torch.float64, requires_grad=True)  # ‖w‖ = 1
-    opt = torch.optim.SGD([w], lr=lr, momentum=momentum, weight_decay=weight_decay)
-    for _ in range(steps):
-        w.grad = torch.zeros_like(w)
-        opt.step()
-    return float(w.detach().norm())
+    """Measured: the norm after ``steps`` SGD steps (torch.optim.SGD's update) with a zero data
+    gradient, from norm 1."""
+    w = torch.full((4,), 0.5, dtype=torch.float64)  # ‖w‖ = 1
+    buf = torch.empty_like(w)
+    for step in range(steps):
+        sgd_update(
+            [w],
+            [torch.zeros_like(w)],
+            [buf],
+            lr=lr,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            first=step == 0,
+            fused=False,
+        )
+    return float(w.norm())
 
 
 def predicted_exact(lr: float, weight_decay: float, momentum: float, steps: int = ZERO_GRAD_STEPS) -> float:

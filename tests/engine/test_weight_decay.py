@@ -183,3 +183,46 @@ def test_cuda_matches_cpu():
     cpu, gpu = finals(run(p)), finals(run(p, "cuda:0"))
     for key, values in cpu.items():
         assert gpu[key]["train_loss"] == pytest.approx(values["train_loss"], rel=1e-3, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("lr", "wd", "momentum"), [(0.01, 0.01, 0.9), (0.1, 0.05, 0.0), (0.5, 1.0, 0.5), (3.0, 1.0, 0.9)]
+)
+def test_zero_gradient_run_is_torch_optim_sgd(lr, wd, momentum):
+    """The worked numbers' measured run uses the project's SGD update; torch.optim.SGD is the oracle."""
+    w = torch.full((4,), 0.5, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=lr, momentum=momentum, weight_decay=wd)
+    for _ in range(200):
+        w.grad = torch.zeros_like(w)
+        opt.step()
+    expected = float(w.detach().norm())
+    measured = weight_decay.zero_gradient_run(lr, wd, momentum, steps=200)
+    assert measured == expected or (math.isnan(expected) and math.isnan(measured))
+
+
+@pytest.mark.parametrize(
+    ("name", "sets"),
+    [
+        ("weight-decay", "iters=5"),
+        ("weight-decay-sweep", "iters=5"),
+        ("dropout", "iters=5"),
+        ("dropout-sweep", "iters=5"),
+        ("bn", "train_steps=2"),
+        ("norms", "steps=2"),
+    ],
+)
+def test_lessons_without_torch_optim_never_import_dynamo(name, sets):
+    """The first torch.optim optimizer imports torch._dynamo (about 1 s); these lessons use regtui's SGD."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from regtui.cli import main\n"
+        f"sys.argv = ['regtui', '--scenario', {name!r}, '--set', {sets!r}, '--json', '--no-save', '--device', 'cpu']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "print('dynamo' if 'torch._dynamo' in sys.modules else 'no dynamo', file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "no dynamo"
