@@ -18,7 +18,7 @@ FLOAT = 4  # bytes of a float32
 SLACK = 1.5  # allocator overhead and temporaries the counts below leave out
 
 
-def mlp_bytes(p: dict[str, Any], models: int) -> tuple[int, str]:
+def mlp_bytes(p: dict[str, Any], models: int, tables: dict[str, Any] | None = None) -> tuple[int, str]:
     """The stacked MLPs of weight-decay and dropout: all models of a plan train at once."""
     h, layers, n = p["hidden"], p["layers"], p["n_points"]
     params = 2 * h + (layers - 1) * (h * h + h) + h + 1
@@ -27,20 +27,20 @@ def mlp_bytes(p: dict[str, Any], models: int) -> tuple[int, str]:
     return FLOAT * (models * per_model + extra), f"hidden={h}, layers={layers}, n_points={n}, {models} model(s)"
 
 
-def bn_bytes(p: dict[str, Any], models: int) -> tuple[int, str]:
+def bn_bytes(p: dict[str, Any], models: int, tables: dict[str, Any] | None = None) -> tuple[int, str]:
     """The deep MLP of bn: one model at a time."""
     w, d, b = p["width"], p["depth"], p["batch"]
     params = d * (w * w + 3 * w)
     return FLOAT * (3 * params + 6 * b * w * d), f"width={w}, depth={d}, batch={b}"
 
 
-def bn_stats_bytes(p: dict[str, Any], models: int) -> tuple[int, str]:
+def bn_stats_bytes(p: dict[str, Any], models: int, tables: dict[str, Any] | None = None) -> tuple[int, str]:
     """BatchNorm1d/2d/3d on a (batch, features, …) input in float64."""
     values = p["batch"] * p["features"] * 8  # the 3d input has 2x2x2 values per channel
     return 8 * 6 * values, f"batch={p['batch']}, features={p['features']}"
 
 
-def norms_bytes(p: dict[str, Any], models: int) -> tuple[int, str]:
+def norms_bytes(p: dict[str, Any], models: int, tables: dict[str, Any] | None = None) -> tuple[int, str]:
     """The conv nets of norms: the image sets, and the activations of the largest forward pass."""
     c, s = p["channels"], p["size"]
     data = (p["train_samples"] + p["test_samples"]) * s * s
@@ -88,7 +88,8 @@ def estimate(plan: Any) -> tuple[int, str] | None:
     if kind.memory is None:
         return None
     models = len(plan.runs)
-    worst = max((kind.memory(dict(run.params), models) for run in plan.runs), key=lambda e: e[0])
+    tables = plan.scenario.tables
+    worst = max((kind.memory(dict(run.params), models, tables) for run in plan.runs), key=lambda e: e[0])
     return math.ceil(worst[0] * SLACK), worst[1]
 
 

@@ -37,8 +37,9 @@ class Kind:
     views: tuple[str, ...]
     run_views: tuple[str, ...] = ()
     lesson: float = float("inf")  # place in the lesson order; ties break by scenario name
-    # (params of one run, models in the plan) -> (peak bytes, the parameters that drive it); None: no check
-    memory: Callable[[dict[str, Any], int], tuple[int, str]] | None = None
+    # (params of one run, models in the plan, the scenario's [model]/[data] tables) -> (peak bytes,
+    # the parameters that drive it); None: no check
+    memory: Callable[[dict[str, Any], int, dict[str, Any]], tuple[int, str]] | None = None
 
     @property
     def name(self) -> str:
@@ -151,4 +152,12 @@ register(
 
 from regtui import custom_specs  # noqa: E402  (your own model and data: appended after the lessons)
 
-register(Kind(custom_specs.TRAIN, "regtui.engine.custom", ("loss", "layers", "results", "explain"), lesson=10))
+register(
+    Kind(
+        custom_specs.TRAIN,
+        "regtui.engine.custom",
+        ("loss", "layers", "results", "explain"),
+        lesson=10,
+        memory=custom_specs.train_bytes,
+    )
+)

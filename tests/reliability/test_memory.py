@@ -157,3 +157,64 @@ def _cuda_build() -> bool:
     import torch
 
     return torch.version.cuda is not None
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer", "group", "instance"])
+def test_train_kind_counts_the_parameters_of_the_same_net_written_in_plain_pytorch(norm):
+    """digits-norms' conv net, written out with torch.nn: the estimate's parameter count is its numel."""
+    from torch import nn
+
+    def make_norm(c: int, hw: int) -> nn.Module:
+        return {
+            "batch": lambda: nn.BatchNorm2d(c),
+            "layer": lambda: nn.LayerNorm([c, hw, hw]),
+            "group": lambda: nn.GroupNorm(4, c),
+            "instance": lambda: nn.InstanceNorm2d(c),
+        }[norm]()
+
+    net = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), make_norm(16, 8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), make_norm(32, 4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 2 * 2, 10),
+    )  # fmt: skip
+    expected = sum(p.numel() for p in net.parameters())
+    scenario = sc.load(sc.find("digits-norms"))
+    plan = sc.plan(scenario, sc.parse_sets(scenario.spec, [f"norm={norm}"]), sweep={"batch": (64,)})
+    need, why = memory.estimate(plan)
+    assert f"{expected:,} parameters × {len(plan.runs)} model(s)" in why, why
+    assert "1,797 samples of (1, 8, 8)" in why
+    assert 0 < need < 2 * 1024**3
+
+
+def test_train_kind_scales_with_models_and_is_refused_up_front(write_toml, cli, forbid_runs):
+    """A train plan far too large for the machine is refused in one line before any training."""
+    path = write_toml(
+        """
+experiment = "train"
+title = "huge"
+summary = "wide MLP on generated images"
+[params]
+steps = 1
+[model]
+layers = [{type = "flatten"}, {type = "linear", out = 65536}, {type = "relu"}, {type = "linear"}]
+[data]
+source = "images"
+n = 1000
+size = 64
+channels = 3
+"""
+    )
+    one = sc.plan(sc.load(path), sc.parse_sets(sc.load(path).spec, []), seeds=1)
+    many = sc.plan(sc.load(path), sc.parse_sets(sc.load(path).spec, []), seeds=64)
+    (need_one, _), (need_many, why) = memory.estimate(one), memory.estimate(many)
+    assert "64 model(s)" in why
+    params = 3 * 64 * 64 * 65536 + 65536 + 65536 * 4 + 4
+    assert need_many > 64 * 3 * 4 * params  # weights, gradients, momentum of every model
+    assert need_many > 30 * need_one
+    available = memory.available_bytes()
+    if available is None or available >= need_many:
+        pytest.skip(f"this machine has {available} bytes free, enough for {need_many}")
+    result = cli("--scenario", str(path), "--seeds", "64", "--json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert one_error_line(result.stderr).startswith("memory:")
