@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check, as one script for a lent GPU machine (see README, Performance).
+# The GPU check, as one script for a lent GPU machine (see docs/development.md and docs/performance.md).
 # Cheapest and most telling first, each part under its own time limit, so a
 # slow part never costs the figures of the others:
 #   1. the GPU tests (-m gpu: every experiment kind on cuda against the CPU,

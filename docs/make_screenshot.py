@@ -1,4 +1,4 @@
-"""Regenerate the README's screenshots: every kind of view at 120x40 after a run, and the compact 80x24 layout.
+"""Regenerate the screenshots (README, docs/dashboard.md): each kind of view at 120x40 after a run, and 80x24.
 
     python docs/make_screenshot.py            # all of them (about a minute on 2 cores)
     python docs/make_screenshot.py loss-wd    # the ones whose name contains "loss-wd"

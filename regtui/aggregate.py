@@ -1,6 +1,6 @@
 """Mean and spread across seeds, and downsampling for drawing. Pure Python, no torch.
 
-Rules (documented in the README): a model that diverged is left out of its
+Rules (documented in docs/json.md): a model that diverged is left out of its
 variant's mean and std so one blow-up does not spoil the others' statistics;
 if every seed diverged, the mean is taken over all of them (and is null where
 they are non-finite). The std is the sample std (n − 1) and is null with fewer

@@ -1,7 +1,7 @@
 """Training in a child process, owned by the dashboard's worker thread.
 
 Why: the UI and a training thread share one GIL, and on a 2-core machine every
-redraw stalls the trainer (DESIGN.md: ≈30 ms per redraw). A child Python has its
+redraw stalls the trainer (≈30 ms per redraw, measured: docs/architecture.md). A child Python has its
 own interpreter and its own core, so the charts can redraw several times a
 second while training keeps headless speed.
 

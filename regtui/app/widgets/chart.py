@@ -8,7 +8,7 @@ widget's size and has plotext build the chart. A render with the same series,
 size and theme as the last one returns the last frame, so a refresh that
 changed nothing costs nothing (``render_seconds`` counts the real builds).
 
-No series hides another (DESIGN: "no series hidden under another"): every
+No series hides another (a new user must see every series a lesson is about): every
 series is drawn as a thin braille line first, then the markers of all series
 on top, each canvas cell holding one series' marker; where series run
 together they take turns cell by cell (``plotting.place_markers``), so two
