@@ -4,7 +4,9 @@ Every field is an Input validated as you type with the CLI's own rules
 (``Param.parse``), then the whole form with ``regtui.scenario.plan`` (the
 spec's cross-parameter check, seeds, the sweep). Errors show inline under the
 field and block Run. The plan's ``sets`` are the fields that differ from the
-scenario's defaults, exactly like ``--set``.
+scenario's defaults, exactly like ``--set``; the sweep fields are the whole sweep
+of the file's swept key (cleared or given another key, the file's key takes its
+field's value as a ``--set``), so the CLI command of the form plans the same runs.
 """
 
 from __future__ import annotations
@@ -175,7 +177,7 @@ class ParamForm(VerticalScroll, can_focus=False):
                 hint = Static(f"  per variant: {', '.join(names)}", id=f"hint-{p.name}", classes="field-hint")
                 hint.tooltip = (
                     "One value per variant, comma-separated (like --set KEY=V1,V2); "
-                    "a single value applies to all of them and merges them."
+                    "a single value applies to all of them and merges those it makes identical."
                 )
                 yield hint
             elif names:
