@@ -335,27 +335,31 @@ def _mentions(name: str, key: str) -> bool:
     return all(word in name.lower() for word in key.split("_"))
 
 
-def _variant_label(spec: ExperimentSpec, variant: Variant, params: dict[str, Any], point: dict[str, Any]) -> str:
+def _variant_label(
+    spec: ExperimentSpec, variant: Variant, written: dict[str, Any], params: dict[str, Any], point: dict[str, Any]
+) -> str:
     """A model's label: its variant's name, true to the values it runs with, then the grid point.
 
-    A scenario names its variants for the values the file gives them ("BatchNorm · batch 2"). When
-    a --set, a per-variant value or a sweep gives one of those keys another value, the name must
-    not state the old one: a number the name states is rewritten ("BatchNorm · batch 8"); a key
-    the name does not speak of is added ("plain · dropout=0.3"); otherwise (a choice or flag
+    A scenario names its variants for the values the file gives them (``written``: its
+    parameters with the variant's own): "BatchNorm · batch 2". When a --set, a per-variant value
+    or a sweep changes one of them, the name must not state the old value: a number the name
+    states is rewritten ("BatchNorm · batch 8"). For a key the variant itself sets, a name that
+    does not speak of the key gets its value ("plain · dropout=0.3"); otherwise (a choice or flag
     changed, or a name that speaks of the key without a number, such as "no weight decay") the
     label is the variant's parameters, ``weight_decay=0.05``. An unedited variant keeps its name.
     """
     name, stated, added = variant.name, set(), {}
-    for key, old in variant.overrides.items():
-        new = params[key]
-        if new == old and type(new) is type(old):
-            continue
-        renamed = _restate(name, key, old, new) if spec.param(key).numeric else None
+    changed = [k for k, old in written.items() if params[k] != old or type(params[k]) is not type(old)]
+    for key in sorted(changed, key=lambda k: k not in variant.overrides):  # the variant's own keys first
+        numeric = spec.param(key).numeric
+        renamed = _restate(name, key, written[key], params[key]) if numeric else None
         if renamed is not None:
             name = renamed
             stated.add(key)
-        elif spec.param(key).numeric and not _mentions(variant.name, key):
-            added[key] = new
+        elif key not in variant.overrides:
+            continue  # a parameter of the whole file that the name does not state
+        elif numeric and not _mentions(variant.name, key):
+            added[key] = params[key]
         else:  # the name says something about this key that no longer holds
             name, stated, added = _label({k: params[k] for k in variant.overrides}), set(variant.overrides), {}
             break
@@ -398,7 +402,8 @@ def plan(
         raise ConfigError(f"--seeds: {seeds!r} is not allowed; expected an integer >= 1")
     if not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
         raise ConfigError(f"--seed: {seed!r} is not allowed; expected an integer >= 0 and <= {SEED_MAX}")
-    base = {**scenario.defaults(), **spec.validate(sets)}
+    defaults = scenario.defaults()
+    base = {**defaults, **spec.validate(sets)}
     fixed = set(sets) | set(sweep)
 
     variants: list[tuple[Variant | None, dict[str, Any]]] = []
@@ -423,7 +428,7 @@ def plan(
         for point in grid:
             params = {**base, **overrides, **point}
             if variant is not None:
-                label = _variant_label(spec, variant, params, point)
+                label = _variant_label(spec, variant, {**defaults, **variant.overrides}, params, point)
             else:
                 label = _label(point) or set_label or "default"
             error = spec.check(params)

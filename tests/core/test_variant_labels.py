@@ -112,3 +112,15 @@ def test_setting_a_key_the_file_sweeps_replaces_its_sweep():
     assert "--set dropout=0.3" in command and "--sweep" not in command
     with pytest.raises(ConfigError, match="set it or sweep it"):  # both on the command line: refused
         sc.plan(s, sc.parse_sets(s.spec, ["dropout=0.3"]), sc.parse_sweeps(s.spec, ["dropout=0.1,0.2"]))
+
+
+def test_a_number_the_name_states_for_a_key_of_the_whole_file(write_toml):
+    path = write_toml(
+        'experiment = "norms"\n[params]\nbatch = 4\nsteps = 2\n'
+        '[[variants]]\nname = "BN · batch 4"\nnorm = "batch"\n'
+        '[[variants]]\nname = "GN · batch 4"\nnorm = "group"\n'
+    )
+    s = sc.load(path)
+    assert sc.plan(s).variant_names == ["BN · batch 4", "GN · batch 4"]
+    assert sc.plan(s, {"batch": 16}).variant_names == ["BN · batch 16", "GN · batch 16"]
+    assert sc.plan(s, {"steps": 3}).variant_names == ["BN · batch 4", "GN · batch 4"]  # not a key it states
