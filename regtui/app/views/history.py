@@ -1,7 +1,7 @@
 """The History view: the runs kept in the run store; open one, compare one with the shown run, delete one.
 
 Every dashboard run is saved like a headless one (see :mod:`regtui.app.run_saving`).
-This view lists the store (``regtui runs list``'s columns), newest first,
+This view lists the store (``regtui runs list``'s columns, results first), newest first,
 all runs or only the picked scenario's (``f``). On a row:
 
 - ``enter`` opens the run read-only: a Collector is rebuilt from its stored
@@ -39,7 +39,7 @@ from regtui.specs import ConfigError
 if TYPE_CHECKING:
     from regtui.store import RunInfo
 
-# `regtui runs list`'s columns, the results first after what names the run: at 120x40 they show
+# `regtui runs list`'s columns, the results right after what names the run: at 120x40 they show
 # without scrolling, at 80x24 after one →; when the run was made comes last.
 COLUMNS = ("id", "scenario", "results", "changed", "status", "when")
 # What reading a store or a run can raise besides ConfigError (a damaged file, a record of another version).
