@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import re
 import shlex
 import stat
 import tomllib
@@ -57,7 +58,7 @@ class Scenario:
 class Plan:
     """Everything one run needs: validated, expanded into one RunSpec per model."""
 
-    scenario: Scenario
+    scenario: Scenario  # as loaded (per-variant --set values are in ``sets``, not in its variants)
     params: dict[str, Any]  # effective base values after --set
     runs: tuple[RunSpec, ...]
     seed: int
@@ -306,6 +307,67 @@ def _label(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
 
 
+# "batch 2", "weight decay = 1e-3", "lr: 0.1": a parameter and the number a variant's name states for it.
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+def _restate(name: str, key: str, old: Any, new: Any) -> str | None:
+    """``name`` with the number it states for ``key`` (written as ``key old``, ``key=old`` or
+    ``key: old``; ``_`` may be a space) changed to ``new``; None when it states no such number."""
+    words = r"[ _-]?".join(re.escape(w) for w in key.split("_"))
+    pattern = re.compile(rf"(?<![A-Za-z0-9])({words})(\s*[=:]\s*|\s+)({_NUMBER})(?![\w]|\.\d)", re.IGNORECASE)
+    text = f"{new:g}" if isinstance(new, float) else str(new)
+    found = False
+
+    def swap(match: re.Match[str]) -> str:
+        nonlocal found
+        if float(match.group(3)) != old:
+            return match.group(0)
+        found = True
+        return match.group(1) + match.group(2) + text
+
+    renamed = pattern.sub(swap, name)
+    return renamed if found else None
+
+
+def _mentions(name: str, key: str) -> bool:
+    """Whether a variant's name speaks of ``key`` ("no weight decay" of weight_decay)."""
+    return all(word in name.lower() for word in key.split("_"))
+
+
+def _variant_label(
+    spec: ExperimentSpec, variant: Variant, written: dict[str, Any], params: dict[str, Any], point: dict[str, Any]
+) -> str:
+    """A model's label: its variant's name, true to the values it runs with, then the grid point.
+
+    A scenario names its variants for the values the file gives them (``written``: its
+    parameters with the variant's own): "BatchNorm · batch 2". When a --set, a per-variant value
+    or a sweep changes one of them, the name must not state the old value: a number the name
+    states is rewritten ("BatchNorm · batch 8"). For a key the variant itself sets, a name that
+    does not speak of the key gets its value ("plain · dropout=0.3"); otherwise (a choice or flag
+    changed, or a name that speaks of the key without a number, such as "no weight decay") the
+    label is the variant's parameters, ``weight_decay=0.05``. An unedited variant keeps its name.
+    """
+    name, stated, added = variant.name, set(), {}
+    changed = [k for k, old in written.items() if params[k] != old or type(params[k]) is not type(old)]
+    for key in sorted(changed, key=lambda k: k not in variant.overrides):  # the variant's own keys first
+        numeric = spec.param(key).numeric
+        renamed = _restate(name, key, written[key], params[key]) if numeric else None
+        if renamed is not None:
+            name = renamed
+            stated.add(key)
+        elif key not in variant.overrides:
+            continue  # a parameter of the whole file that the name does not state
+        elif numeric and not _mentions(variant.name, key):
+            added[key] = params[key]
+        else:  # the name says something about this key that no longer holds
+            name, stated, added = _label({k: params[k] for k in variant.overrides}), set(variant.overrides), {}
+            break
+    extra = {k: v for k, v in added.items() if k not in point}
+    rest = {k: v for k, v in point.items() if k not in stated}
+    return " · ".join(p for p in (name, _label(extra), _label(rest)) if p)
+
+
 def plan(
     scenario: Scenario,
     sets: dict[str, Any] | None = None,
@@ -318,35 +380,39 @@ def plan(
     What the user sets explicitly wins: a key given by --set or swept is
     removed from the variants' overrides, and variants that thereby become
     identical merge (sweeping weight_decay over the weight-decay scenario gives
-    one model per value, not two identical ones).
+    one model per value, not two identical ones); a key given by --set is
+    removed from the file's own sweep. A variant keeps its name unless the
+    name states a value it no longer runs with (see :func:`_variant_label`).
     """
     spec = scenario.spec
     given = dict(sets or {})  # as the user gave them (the replay line repeats them)
+    loaded = scenario  # the file as written: its variants' names describe these values
     scenario = _per_variant(scenario, given)
     sets = {k: v for k, v in given.items() if not isinstance(v, tuple)}
-    sweep = {**scenario.sweep, **(sweep or {})}
+    both = [k for k in given if k in (sweep or {})]
+    if both:
+        key = both[0]
+        raise ConfigError(
+            f"--set {key}: {key} is also swept ({', '.join(value_text(v) for v in (sweep or {})[key])}); "
+            f"set it or sweep it, not both (one value: --sweep {key}={value_text(given[key])})"
+        )
+    sweep = {**{k: v for k, v in scenario.sweep.items() if k not in given}, **(sweep or {})}
     seeds = scenario.seeds if seeds is None else seeds
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"--seeds: {seeds!r} is not allowed; expected an integer >= 1")
     if not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
         raise ConfigError(f"--seed: {seed!r} is not allowed; expected an integer >= 0 and <= {SEED_MAX}")
-    both = [k for k in given if k in sweep]
-    if both:
-        key = both[0]
-        raise ConfigError(
-            f"--set {key}: {key} is also swept ({', '.join(value_text(v) for v in sweep[key])}); "
-            f"set it or sweep it, not both (one value: --sweep {key}={value_text(given[key])})"
-        )
-    base = {**scenario.defaults(), **spec.validate(sets)}
+    defaults = scenario.defaults()
+    base = {**defaults, **spec.validate(sets)}
     fixed = set(sets) | set(sweep)
 
-    variants: list[tuple[str | None, dict[str, Any]]] = []
-    for v in scenario.variants:
-        kept = {k: x for k, x in v.overrides.items() if k not in fixed}
+    variants: list[tuple[Variant | None, dict[str, Any]]] = []
+    for v, edited in zip(loaded.variants, scenario.variants):
+        kept = {k: x for k, x in edited.overrides.items() if k not in fixed}
         if any(kept == other for _, other in variants):
             continue
-        stripped = len(kept) < len(v.overrides)
-        variants.append((None if stripped and not kept else v.name, kept))
+        stripped = len(kept) < len(edited.overrides)
+        variants.append((None if stripped and not kept else v, kept))
     variants = variants or [(None, {})]  # a file without variants: one unnamed model per grid point
 
     grid = [dict(zip(sweep, combo)) for combo in itertools.product(*sweep.values())] or [{}]
@@ -358,11 +424,13 @@ def plan(
         )
     runs = []
     set_label = _label({k: sets[k] for k in sets if any(k not in ov for _, ov in variants)})
-    for name, overrides in variants:
+    for variant, overrides in variants:
         for point in grid:
-            parts = [p for p in (name, _label(point)) if p]
-            label = " · ".join(parts) or set_label or "default"
             params = {**base, **overrides, **point}
+            if variant is not None:
+                label = _variant_label(spec, variant, {**defaults, **variant.overrides}, params, point)
+            else:
+                label = _label(point) or set_label or "default"
             error = spec.check(params)
             if error:
                 raise ConfigError(f"variant {label!r}: {error}")
@@ -370,7 +438,7 @@ def plan(
                 runs.append(RunSpec(label, s, params))
     if scenario.tables:  # experiment = "train": shapes, data files, factories, before any training
         custom_specs.check_plan(scenario.tables, scenario.path.parent, runs)
-    return Plan(scenario, base, tuple(runs), seed, seeds, given, sweep)
+    return Plan(loaded, base, tuple(runs), seed, seeds, given, sweep)
 
 
 def replay_command(plan: Plan, device: str | None = None) -> str:

@@ -38,7 +38,7 @@ class RunInfo:
     seed: int
     seeds: int
     params: dict[str, Any] = field(default_factory=dict)
-    changed: dict[str, Any] = field(default_factory=dict)  # a list value: swept values
+    changed: dict[str, Any] = field(default_factory=dict)  # a list: swept values; a dict: per variant
     finals: dict[str, dict[str, Any]] = field(default_factory=dict)  # variant -> scalar finals
     document: str = ""  # relative to the store folder
     pid: int | None = None
@@ -86,11 +86,12 @@ class RunInfo:
         return self.status == RUNNING and self.shown_status == RUNNING
 
     def changed_text(self) -> str:
-        """What differs from the scenario's defaults: ``lr=0.1 weight_decay=[0,0.1] seed=3 seeds=4``."""
-        parts = [
-            f"{k}=[{','.join(fmt(x) for x in v)}]" if isinstance(v, list) else f"{k}={fmt(v)}"
-            for k, v in self.changed.items()
-        ]
+        """What differs from the scenario's defaults: ``lr=0.1 weight_decay=[0,0.1] seed=3 seeds=4``;
+        one value per variant reads ``dropout=0,0.9`` (as --set and the form write it)."""
+        parts = [f"{k}={changed_value(v)}" for k, v in self.changed.items()]
+        for key, text in (self.plan.get("sets") or {}).items():  # a record from before per-variant values were kept
+            if key not in self.changed and "," in str(text):
+                parts.append(f"{key}={','.join(fmt(_number(t)) for t in str(text).split(','))}")
         if self.seed:
             parts.append(f"seed={self.seed}")
         if self.plan.get("seeds_changed"):
@@ -100,6 +101,23 @@ class RunInfo:
     def headline(self) -> str:
         """The run's main result in a few words, from the finals in the index."""
         return headline(self.finals)
+
+
+def changed_value(value: Any) -> str:
+    """A ``changed`` entry as a list shows it: ``[0,0.1]`` swept, ``0,0.05`` per variant, ``0.1``."""
+    if isinstance(value, list):
+        return "[" + ",".join(fmt(x) for x in value) + "]"
+    if isinstance(value, dict):
+        return ",".join(fmt(x) for x in value.values())
+    return fmt(value)
+
+
+def _number(text: str) -> Any:
+    """A --set value as written (``0.0``, ``true``, ``batch``), read back for :func:`fmt`."""
+    try:
+        return float(text) if any(c in text for c in ".eE") else int(text)
+    except ValueError:
+        return {"true": True, "false": False}.get(text, text)
 
 
 def _fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -115,6 +133,9 @@ def local_time(created: str) -> str:
         return str(created)
 
 
+HEADLINE_DIGITS = 3  # significant digits: a list's results column fits beside the run's name
+
+
 def headline(finals: dict[str, dict[str, Any]]) -> str:
     """``test_loss 0.12`` for one variant, each variant's for up to three, the best of more."""
     found = next(((m, b) for m, b in HEADLINE if any(m in f for f in finals.values())), None)
@@ -125,16 +146,20 @@ def headline(finals: dict[str, dict[str, Any]]) -> str:
     diverged = sum(1 for f in finals.values() if f.get("diverged") is True)
     tail = f" · {diverged} diverged" if diverged else ""
     if len(values) == 1:
-        return f"{metric} {fmt(next(iter(values.values())))}{tail}"
+        return f"{metric} {_short(next(iter(values.values())))}{tail}"
     if len(values) <= 3:
-        return f"{metric}: " + " · ".join(f"{v} {fmt(x)}" for v, x in values.items()) + tail
+        return f"{metric}: " + " · ".join(f"{v} {_short(x)}" for v, x in values.items()) + tail
     scored = {v: x for v, x in values.items() if finite(x)}
     if not scored:
         return f"{metric}: none finite of {len(values)}{tail}"
     if better is None:
-        return f"{metric} {fmt(min(scored.values()))} … {fmt(max(scored.values()))} over {len(values)}{tail}"
+        return f"{metric} {_short(min(scored.values()))} … {_short(max(scored.values()))} over {len(values)}{tail}"
     best = better(scored, key=lambda v: scored[v])
-    return f"best {metric} {fmt(scored[best])} ({best}) of {len(values)}{tail}"
+    return f"best {metric} {_short(scored[best])} ({best}) of {len(values)}{tail}"
+
+
+def _short(x: Any) -> str:
+    return fmt(x, HEADLINE_DIGITS)
 
 
 def scalar_finals(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from regtui.scenario import Plan, bundled_dir, replay_command, value_text
+from regtui.scenario import Plan, bundled_dir, replay_command, value_text, variants_setting
 
 SCENARIO_COPY = "scenario"  # the folder in a run that holds a copy of a user's scenario file
 
@@ -23,12 +23,23 @@ def is_bundled(plan: Plan) -> bool:
 
 
 def changed(plan: Plan) -> dict[str, Any]:
-    """The base parameters that differ from the scenario's own, and the swept keys (as lists)."""
-    defaults = plan.scenario.defaults()
+    """What differs from the scenario file: base parameters (a value), swept keys (a list of the
+    swept values), per-variant values (a dict: variant name -> value, in the file's order) and a
+    key the file sweeps but this run sets to one value."""
+    s = plan.scenario
+    defaults = s.defaults()
     out: dict[str, Any] = {k: v for k, v in plan.params.items() if k not in defaults or defaults[k] != v}
+    for key in s.sweep:
+        if key not in plan.sweep:
+            out[key] = plan.params[key]
     for key, values in plan.sweep.items():
-        if plan.scenario.sweep.get(key) != values:
+        if s.sweep.get(key) != values:
             out[key] = list(values)
+    for key, values in plan.sets.items():
+        if isinstance(values, tuple):
+            written = variants_setting(s, key)
+            if tuple(v.overrides[key] for v in written) != values:
+                out[key] = {v.name: value for v, value in zip(written, values)}
     return out
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from textual.widgets import Static, TabbedContent
 
 from regtui.app.run_saving import StoredCollector, store_id
-from regtui.app.views.history import HistoryTab
+from regtui.app.views.history import COLUMNS, HistoryTab
 from regtui.app.widgets.confirm import Confirm
 from regtui.app.widgets.finals_line import FinalsLine
 from regtui.app.widgets.replay_line import ReplayLine
@@ -42,9 +42,10 @@ async def on_row(pilot, view: HistoryTab, run_id: int) -> None:
     await pilot.pause()
 
 
-def rows(view: HistoryTab) -> list[list[str]]:
+def rows(view: HistoryTab) -> list[dict[str, str]]:
+    """The listed rows, each cell by its column's name."""
     table = view.table
-    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    return [dict(zip(COLUMNS, (str(c) for c in table.get_row_at(i)))) for i in range(table.row_count)]
 
 
 def finals_text(app) -> str:
@@ -77,9 +78,9 @@ async def test_a_dashboard_run_is_kept_and_listed():
         assert [v["final"] for v in doc["variants"]] == [v["final"] for v in shown["variants"]]
         view = await show_history(pilot)
         (row,) = rows(view)
-        assert row[0] == f"▶ {info.id}"  # the run shown
-        assert row[2:5] == ["weight-decay", "completed", "iters=30"]
-        assert row[5] == info.headline() and "test_loss" in row[5]
+        assert row["id"] == f"▶ {info.id}"  # the run shown
+        assert (row["scenario"], row["status"], row["changed"]) == ("weight-decay", "completed", "iters=30")
+        assert row["results"] == info.headline() and "test_loss" in row["results"]
 
 
 async def test_a_stopped_run_is_kept_as_interrupted():
@@ -133,7 +134,7 @@ async def test_open_a_stored_run_read_only():
         await two_runs(pilot)
         first = open_store().document(1)
         view = await show_history(pilot)
-        assert [r[0] for r in rows(view)] == ["▶ 2", "1"]  # newest first
+        assert [r["id"] for r in rows(view)] == ["▶ 2", "1"]  # newest first
         assert not view.only  # all runs by default
         await on_row(pilot, view, 1)
         await pilot.press("enter")
@@ -146,7 +147,12 @@ async def test_open_a_stored_run_read_only():
         text = finals_text(app)
         for variant in first["variants"]:
             assert f"test_loss {fmt(variant['final']['test_loss'], 3)}" in text
-        assert "--set iters=30" in str(main.query_one(ReplayLine).render())
+        # The command line is the form's (what r runs, iters 40), not the stored run's; the form
+        # set back to the stored run's values makes it that run's replay.
+        line = main.query_one(ReplayLine)
+        assert str(line.render()).startswith("cli:") and "--set iters=40" in line.command
+        await set_fields(pilot, iters="30")
+        assert str(line.render()).startswith("replay:") and "--set iters=30" in line.command
         # Every view draws it: the fit curves and the worked numbers are the stored run's.
         assert "fit" in main.visible_views() and "worked" in main.visible_views()
         snapshot = main.collector.snapshot(0)
@@ -214,7 +220,7 @@ async def test_delete_asks_first():
         await pilot.press("y")
         await pilot.pause()
         assert [r.id for r in open_store().listing().runs] == [2]
-        assert [r[0] for r in rows(view)] == ["▶ 2"]
+        assert [r["id"] for r in rows(view)] == ["▶ 2"]
 
 
 async def test_the_filter_shows_this_scenario_or_all():
@@ -228,13 +234,13 @@ async def test_the_filter_shows_this_scenario_or_all():
         await pilot.pause()
         await run_to_end(pilot)
         view = await show_history(pilot)
-        assert [r[2] for r in rows(view)] == ["bn-stats", "weight-decay"]
+        assert [r["scenario"] for r in rows(view)] == ["bn-stats", "weight-decay"]
         await pilot.press("f")
         await pilot.pause()
-        assert view.only and [r[2] for r in rows(view)] == ["bn-stats"]
+        assert view.only and [r["scenario"] for r in rows(view)] == ["bn-stats"]
         await pilot.press("f")
         await pilot.pause()
-        assert [r[2] for r in rows(view)] == ["bn-stats", "weight-decay"]
+        assert [r["scenario"] for r in rows(view)] == ["bn-stats", "weight-decay"]
 
 
 async def test_a_bad_store_is_one_line(tmp_path, monkeypatch):
@@ -359,7 +365,8 @@ async def test_the_run_ends_before_its_document_is_written_and_history_relists_t
         await settled(pilot)
         # History, on screen, relists once the document is written: the row changes by itself.
         await wait_until(lambda: rows(view) != before)
-        assert before[0][3] == "running" and rows(view)[0][3] == "completed" and "test_loss" in rows(view)[0][5]
+        after = rows(view)[0]
+        assert before[0]["status"] == "running" and after["status"] == "completed" and "test_loss" in after["results"]
 
 
 async def test_quitting_just_after_a_run_ended_waits_for_its_document(monkeypatch):

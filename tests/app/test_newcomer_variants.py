@@ -19,9 +19,10 @@ async def test_per_variant_values_keep_the_comparison_and_the_replay_reproduces_
         await type_into(pilot, "weight_decay", "0, 0.05")
         plan = app.main.plan
         assert plan is not None
+        # "weight decay" was named for 0.01: edited, it is labelled by the value it runs with
         assert [(r.variant, r.params["weight_decay"]) for r in plan.runs] == [
             ("no weight decay", 0.0),
-            ("weight decay", 0.05),
+            ("weight_decay=0.05", 0.05),
         ]
         replay = app.main.query_one("#replay").command
         assert "--set weight_decay=0.0,0.05" in replay

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from textual.widgets import Input, Label, TabbedContent
 
-from regtui.app.views.history import HistoryTab, status_text
+from regtui.app.views.history import COLUMNS, HistoryTab, status_text
 from regtui.app.widgets.live_table import LiveTable, cell_text
 from regtui.app.widgets.results_view import FINALS_CAPTION, HINT, ResultsView, finals_table
 from regtui.numbers import fmt
@@ -106,8 +106,8 @@ async def test_history_lists_a_stopped_run_as_stopped():
         view = app.main.query_one(HistoryTab)
         view.reload()
         await pilot.pause()
-        row = [str(c) for c in view.table.get_row_at(0)]
-        assert row[3] == "stopped", row
+        row = dict(zip(COLUMNS, (str(c) for c in view.table.get_row_at(0))))
+        assert row["status"] == "stopped", row
 
 
 def _info(status: str, **more: Any) -> RunInfo:

@@ -513,14 +513,15 @@ class DashboardScreen(Screen[None]):
             self.query_one("#app-title", Static).update(title)
 
     def _update_replay(self) -> None:
+        """The CLI command of the form as it is now (what r runs): "replay:" or "running:" while it
+        is also the shown run's own command, "cli:" once the form was edited away from it."""
         line = self.query_one(ReplayLine)
         state = self.run_state
-        if state is not None and not self.run_active():
-            line.show("replay:", sc.replay_command(state.plan, state.device))
-        elif state is not None:
-            line.show("running:", sc.replay_command(state.plan, state.device))
-        elif self.plan is not None:
-            line.show("cli:", sc.replay_command(self.plan, self.regtui.device))
+        form = sc.replay_command(self.plan, self.regtui.device) if self.plan is not None else None
+        if form is not None and state is not None and form == sc.replay_command(state.plan, state.device):
+            line.show("running:" if self.run_active() else "replay:", form)
+        elif form is not None:
+            line.show("cli:", form)
         elif self.entry.error:
             line.show("cli:", "(none: the scenario file does not load)")
         else:

@@ -1,7 +1,7 @@
 """The History view: the runs kept in the run store; open one, compare one with the shown run, delete one.
 
 Every dashboard run is saved like a headless one (see :mod:`regtui.app.run_saving`).
-This view lists the store (``regtui runs list``'s columns), newest first,
+This view lists the store (``regtui runs list``'s columns, results first), newest first,
 all runs or only the picked scenario's (``f``). On a row:
 
 - ``enter`` opens the run read-only: a Collector is rebuilt from its stored
@@ -39,7 +39,9 @@ from regtui.specs import ConfigError
 if TYPE_CHECKING:
     from regtui.store import RunInfo
 
-COLUMNS = ("id", "when", "scenario", "status", "changed", "results")
+# `regtui runs list`'s columns, the results right after what names the run: at 120x40 they show
+# without scrolling, at 80x24 after one →; when the run was made comes last.
+COLUMNS = ("id", "scenario", "results", "changed", "status", "when")
 # What reading a store or a run can raise besides ConfigError (a damaged file, a record of another version).
 READ_ERRORS = (ConfigError, OSError, ValueError, KeyError, TypeError)
 
@@ -92,7 +94,8 @@ class HistoryTab(View):
             yield box
             yield Static("enter: open · c: compare with the shown run · d: delete", id="history-keys")
         table = WideTable(id="history-table")
-        table.add_columns(*COLUMNS)
+        for column in COLUMNS:
+            table.add_column(column, key=column)
         yield table
         yield Static("", id="history-compare")
 
@@ -179,17 +182,18 @@ class HistoryTab(View):
         self.row_ids = [info.id for info in runs]
         for info in runs:
             try:
-                cells = (
-                    f"▶ {info.id}" if info.id == shown else str(info.id),
-                    local_time(info.created),
-                    info.scenario,
-                    status_text(info),
-                    info.changed_text(),
-                    info.headline(),
-                )
+                cells = {
+                    "id": f"▶ {info.id}" if info.id == shown else str(info.id),
+                    "scenario": info.scenario,
+                    "results": info.headline(),
+                    "changed": info.changed_text(),
+                    "status": status_text(info),
+                    "when": local_time(info.created),
+                }
             except READ_ERRORS as exc:  # a row of another version: say so, list the others
-                cells = (str(info.id), "", str(info.scenario), "damaged", _one_line(exc), "")
-            table.add_row(*cells, key=str(info.id))
+                cells = {"id": str(info.id), "scenario": str(info.scenario), "status": "damaged"}
+                cells["changed"] = _one_line(exc)
+            table.add_row(*(cells.get(c, "") for c in COLUMNS), key=str(info.id))
         if keep in self.row_ids:
             table.move_cursor(row=self.row_ids.index(keep))
         which = f"of {self.scenario}" if self.only and self.scenario else "in all"
@@ -349,9 +353,10 @@ class HistoryTab(View):
         run_id = self.selected()
         if run_id is None:
             return
-        row = self.table.get_row_at(self.table.cursor_row)
+        row = dict(zip(COLUMNS, self.table.get_row_at(self.table.cursor_row)))
         question = (
-            f"Delete run {run_id} ({row[2]}, {row[1]}, {row[3]})?\nIts folder is removed from the run history for good."
+            f"Delete run {run_id} ({row['scenario']}, {row['when']}, {row['status']})?\n"
+            "Its folder is removed from the run history for good."
         )
 
         def answered(yes: bool | None) -> None:

@@ -4,7 +4,9 @@ Every field is an Input validated as you type with the CLI's own rules
 (``Param.parse``), then the whole form with ``regtui.scenario.plan`` (the
 spec's cross-parameter check, seeds, the sweep). Errors show inline under the
 field and block Run. The plan's ``sets`` are the fields that differ from the
-scenario's defaults, exactly like ``--set``.
+scenario's defaults, exactly like ``--set``; the sweep fields are the whole sweep
+of the file's swept key (cleared or given another key, the file's key takes its
+field's value as a ``--set``), so the CLI command of the form plans the same runs.
 """
 
 from __future__ import annotations
@@ -108,6 +110,9 @@ class ParamForm(VerticalScroll, can_focus=False):
         color: $text-muted;
         height: auto;
     }
+    ParamForm .field-hint.merging {
+        color: $text-warning;
+    }
     ParamForm .field-echo {
         color: $text-muted;
         height: auto;
@@ -169,10 +174,10 @@ class ParamForm(VerticalScroll, can_focus=False):
             yield from self._field(p.name, p.name, self._placeholder(p), p.help, self._suggest(p))
             names = [v.name for v in self.scenario.variants if p.name in v.overrides]
             if len(names) > 1:
-                hint = Static(f"  per variant: {', '.join(names)}", classes="field-hint")
+                hint = Static(f"  per variant: {', '.join(names)}", id=f"hint-{p.name}", classes="field-hint")
                 hint.tooltip = (
                     "One value per variant, comma-separated (like --set KEY=V1,V2); "
-                    "a single value applies to all of them and merges them."
+                    "a single value applies to all of them and merges those it makes identical."
                 )
                 yield hint
             elif names:
@@ -348,6 +353,9 @@ class ParamForm(VerticalScroll, can_focus=False):
                 if (k in listed and v != listed[k])  # a per-variant list that changed, or one value for all
                 or (k not in listed and (v != defaults.get(k) or type(v) is not type(defaults.get(k))))
             }
+            shown = next(iter(self.scenario.sweep), None)  # the file's swept key, in the sweep fields
+            if shown is not None and shown not in sweep:
+                sets[shown] = values[shown]  # its sweep cleared or replaced: the field's one value (--set)
             try:
                 plan = sc.plan(self.scenario, sets, sweep, seed, seeds)
             except ConfigError as exc:
@@ -356,10 +364,30 @@ class ParamForm(VerticalScroll, can_focus=False):
         self.plan = plan
         self.error = next(iter(errors.values()), None) or form_error
         self._show_errors(errors, form_error)
+        self._show_merges(plan)
         if self.is_mounted:
             self._show_values()
         self._buttons()
         self.post_message(FormChanged(self, plan, self.error))
+
+    def _show_merges(self, plan: sc.Plan | None) -> None:
+        """Under a per-variant field: its variants' names, or, when it holds one value, that they
+        all run with it and how many models that leaves (variants made identical merge)."""
+        for hint in self.query(".field-hint").results(Static):
+            if not (hint.id or "").startswith("hint-"):
+                continue
+            key = (hint.id or "")[len("hint-") :]
+            names = [v.name for v in self.scenario.variants if key in v.overrides]
+            single = "," not in self.texts.get(key, "")
+            hint.set_class(single, "merging")
+            if not single:
+                hint.update(f"  per variant: {', '.join(names)}")
+                continue
+            text = f"  one value: all {len(names)} variants run with it"
+            left = merged_count(plan)
+            if left is not None and left < len(self.scenario.variants):
+                text += f" (they merge: {len(self.scenario.variants)} → {left})"
+            hint.update(text)
 
     def _show_errors(self, errors: dict[str, str], form_error: str | None) -> None:
         for field in self.query(Input):
@@ -372,6 +400,16 @@ class ParamForm(VerticalScroll, can_focus=False):
             box.update(f"⚠ {message}" if message else "")
         note = self.query_one("#form-error", Static)
         note.update(f"⚠ {form_error}" if form_error else "")
+
+
+def merged_count(plan: sc.Plan | None) -> int | None:
+    """How many variants a plan trains (per grid point and seed), or None without a plan."""
+    if plan is None:
+        return None
+    points = 1
+    for values in plan.sweep.values():
+        points *= len(values)
+    return len(plan.variant_names) // points
 
 
 def _int(text: str, name: str, minimum: int, maximum: int, errors: dict[str, str]) -> int:

@@ -140,10 +140,13 @@ def _progress(rec: dict[str, Any], final: dict[str, Any]) -> str:
 
 
 def _diverged(rec: dict[str, Any], final: dict[str, Any]) -> Any:
-    """yes/no, or "2/3 seeds" when some of a variant's seeds diverged and some did not."""
+    """yes/no, or "2/3 seeds" when some of a variant's seeds diverged and some did not; None ("—")
+    while a variant has no final yet and no seed of it diverged: it is not known to be "no"."""
     seeds, bad = rec.get("seeds") or [], rec.get("diverged_seeds") or []
     if bad and len(bad) < len(seeds):
         return f"{len(bad)}/{len(seeds)} seeds"
+    if not final and not bad:
+        return None
     if "diverged" in final:
         return bool(final["diverged"])
     return bool(bad) or any(isinstance(v, float) and not math.isfinite(v) for v in final.values())
