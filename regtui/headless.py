@@ -173,15 +173,16 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     log = EventLog(open(events, "w", encoding="utf-8")) if events else None  # closed below
     if log:
         sinks.append(log)
-    store = _store_for_saving(opts)  # ConfigError now, before the run, when it cannot be written
-    recording: Any = None  # the run's id is claimed with its first event: a run that never starts takes none
+    from regtui.store.saving import RunSaver
+
+    # The store is opened now (ConfigError before the run when it cannot be written); the run's id
+    # is claimed with its first event, so a run that never starts takes none.
+    store = _store_for_saving(opts)
+    saver = RunSaver(plan, opts.device, save=store is not None, store=store)
+    sinks[0] = saver.sink(collector)
     progress = _ProgressLine(collector) if sys.stderr.isatty() else None
 
     def emit(event: Any) -> None:
-        nonlocal recording
-        if store is not None and recording is None:
-            recording = store.begin(plan, opts.device)
-            sinks.append(recording)
         for sink in sinks:
             sink(event)
         if progress:
@@ -207,14 +208,12 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     if progress:
         progress.close()
     if isinstance(worker.error, ConfigError):
-        if recording:
-            recording.discard()  # bad input found by the worker (the device): no run happened
+        saver.discard()  # bad input found by the worker (the device): no run happened
         raise worker.error
     code = _exit_code(worker, signals)
     doc = collector.document(compact=True)
     code = _write(doc, opts.as_json, out, code)
-    if recording:
-        _finish_saving(recording, doc)
+    _finish_saving(saver, doc)
     if log:
         log.stream.flush()
     if stopped_now:  # the run's thread may be deep in a torch call: do not wait for it
@@ -241,19 +240,13 @@ def _store_for_saving(opts: Options) -> Any:
     return store
 
 
-def _finish_saving(recording: Any, doc: dict[str, Any]) -> None:
+def _finish_saving(saver: Any, doc: dict[str, Any]) -> None:
     """Write the document into the history; a failure is a warning (the document is on stdout already)."""
-    try:
-        recording.finish(doc)
-    except OSError as exc:
-        recording.warnings.append(
-            f"run {recording.id} could not be saved in full ({exc.strerror or exc}); "
-            f"what it streamed is in {recording.folder}"
-        )
-    for warning in dict.fromkeys(recording.warnings):
+    saver.finish(doc)
+    for warning in dict.fromkeys(saver.warnings):
         click.echo(f"regtui: warning: {warning}", err=True)
-    if sys.stderr.isatty() and not recording.warnings:
-        click.echo(f"regtui: saved as run {recording.id} (regtui runs show {recording.id})", err=True)
+    if sys.stderr.isatty() and not saver.warnings and saver.saved_id is not None:
+        click.echo(f"regtui: saved as run {saver.saved_id} (regtui runs show {saver.saved_id})", err=True)
 
 
 def _exit_code(worker: _Worker, signals: Signals) -> int:

@@ -10,7 +10,6 @@ from typing import Any
 
 from textual.widgets import Static, TabbedContent
 
-from regtui.app.run_saving import StoredCollector, store_id
 from regtui.app.views.history import COLUMNS, HistoryTab
 from regtui.app.widgets.confirm import Confirm
 from regtui.app.widgets.finals_line import FinalsLine
@@ -18,6 +17,8 @@ from regtui.app.widgets.replay_line import ReplayLine
 from regtui.numbers import fmt
 from regtui.report import Collector
 from regtui.store import open_store
+from regtui.store.reading import StoredCollector
+from regtui.store.saving import store_id
 
 from .conftest import app_for, run_to_end, set_fields, settled, stop_mid_run, wait_until
 
@@ -329,7 +330,7 @@ async def test_runs_dir_is_where_the_dashboard_saves_and_lists(tmp_path):
 
 def held_saving(monkeypatch) -> threading.Event:
     """Writing a run's document waits until the returned event is set (a slow disk, on cue)."""
-    from regtui.app import run_saving
+    from regtui.store import saving as run_saving
 
     original = run_saving.RunSaver.end
     release = threading.Event()

@@ -21,10 +21,10 @@ import pytest
 
 from regtui import scenario as sc
 from regtui.app import trainer_process
-from regtui.app.run_saving import RunSaver, store_id
 from regtui.engine import run_plan
 from regtui.events import Progress, RunFinished, RunStarted
 from regtui.report import Collector
+from regtui.store.saving import RunSaver, store_id
 
 pytestmark = [
     pytest.mark.child_trainer,

@@ -28,10 +28,11 @@ from textual.widgets import Button, Footer, Input, Label, OptionList, Select, St
 
 from regtui import memory, registry
 from regtui import scenario as sc
-from regtui.app import layout, run_saving
+from regtui.app import layout
 from regtui.app.catalog import Entry
 from regtui.app.messages import FormChanged, RunEnded, RunSaved
 from regtui.app.options import Options
+from regtui.app.overlay import Overlay
 from regtui.app.redraw import RedrawScheduler
 from regtui.app.run_state import RunState
 from regtui.app.trainer_process import make_trainer, own_core
@@ -48,6 +49,7 @@ from regtui.app.widgets.status_bar import StatusBar, StatusInfo
 from regtui.app.widgets.too_small import TooSmall
 from regtui.report import Collector
 from regtui.specs import ConfigError
+from regtui.store.saving import RunSaver, store_id
 
 SAVE_WAIT_S = 2.0  # quitting just after a run ended waits this long at most for its document
 
@@ -114,7 +116,7 @@ class DashboardScreen(Screen[None]):
         self._next_run_id = 0
         self._drawn: dict[str, tuple[int, int]] = {}  # view -> (run id, collector version)
         self._tab_data: frozenset[str] | None = None  # the data kinds the tabs were last fitted to
-        self.overlay: run_saving.Overlay | None = None  # another run drawn over this one (History's compare)
+        self.overlay: Overlay | None = None  # another run drawn over this one (History's compare)
         self._title = ""  # the wide layout's title shown
         # Training in a child process (its own GIL and core) unless a runner was given.
         self.trainer = make_trainer() if options.runner is None else None
@@ -591,7 +593,7 @@ class DashboardScreen(Screen[None]):
         threading.Thread(target=self._run_body, args=(state,), name=f"regtui-run-{state.run_id}", daemon=True).start()
 
     def _run_body(self, state: RunState) -> None:
-        saver = run_saving.RunSaver(
+        saver = RunSaver(
             state.plan,
             state.device,
             save=self.options.save,  # the run history
@@ -678,7 +680,7 @@ class DashboardScreen(Screen[None]):
             collector,
             status=status,
             elapsed_s=elapsed_s,
-            stored_id=run_saving.store_id(collector),
+            stored_id=store_id(collector),
         )
         state.ended = state.started
         state.note = state.divergence_note() if status == "done" and collector.diverged() else ""

@@ -1,6 +1,6 @@
 """The History view: the runs kept in the run store; open one, compare one with the shown run, delete one.
 
-Every dashboard run is saved like a headless one (see :mod:`regtui.app.run_saving`).
+Every dashboard run is saved like a headless one (see :mod:`regtui.store.saving`).
 This view lists the store (``regtui runs list``'s columns, results first), newest first,
 all runs or only the picked scenario's (``f``). On a row:
 
@@ -28,13 +28,15 @@ from textual.containers import Horizontal
 from textual.widgets import Checkbox, DataTable, Static, TabbedContent
 
 from regtui.app.catalog import Entry
-from regtui.app.run_saving import Overlay, StoredCollector, plan_of, status_of, store_id
+from regtui.app.overlay import Overlay
 from regtui.app.views.base import Showing, View
 from regtui.app.widgets.confirm import Confirm
 from regtui.app.widgets.live_table import WideTable
 from regtui.numbers import fmt
 from regtui.report import Collector, Snapshot
 from regtui.specs import ConfigError
+from regtui.store.reading import StoredCollector, plan_of, status_of
+from regtui.store.saving import store_id
 
 if TYPE_CHECKING:
     from regtui.store import RunInfo
