@@ -8,12 +8,14 @@ without importing torch). Three parts:
 - :func:`validate_tables`, which checks the file's ``[model]`` and ``[data]`` tables
   (layer types and their arguments, data sources and their arguments, factory
   references) and returns a normalized plain structure that the scenario carries;
-- :func:`check_plan`, run when a plan is made: the shapes of a declarative layer list
-  must chain (worked out here without torch), the data set must be installed or
-  present in its folder, the loss must fit the data. Where the file names a Python
-  factory (the one place a scenario runs code), the factory is imported and called
-  then, by :mod:`regtui.engine.custom.preflight`, so a factory that cannot be imported
-  or does not return an ``nn.Module`` is a one-line error before any training.
+- :func:`check_plan`, run when a plan is made (on every edit of the dashboard's form):
+  what the files alone tell, without torch and without running anything — the shapes
+  of a declarative layer list must chain, the data set must be installed or present in
+  its folder, the loss must fit the data, a factory's file must parse and define it.
+  Where the file names a Python factory (the one place a scenario runs code), the
+  factory is imported and called only in the process that trains, just before
+  training (:mod:`regtui.engine.custom.preflight`: headless before the run starts, the
+  dashboard's trainer as the run's one-line error), never while planning.
 """
 
 from __future__ import annotations
@@ -561,11 +563,6 @@ def check_plan(tables: dict[str, Any], base: Path, runs: Any) -> None:
                 error = _outputs_fit(shapes, outputs, task)
                 if error:
                     raise ConfigError(f"shapes do not chain: {error}")
-    if "factory" in model or "factory" in data:
-        # The opt-in code of the file runs here, before any training (cached per file version).
-        from regtui.engine.custom.preflight import check
-
-        check(tables, base, runs)
 
 
 # --- memory ----------------------------------------------------------------------------------

@@ -164,6 +164,11 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     events = check_writable("--events", opts.events) if opts.events is not None else None
     if opts.memory_check:
         memory.check(plan)
+    if any("factory" in table for table in scenario.tables.values()):
+        # The file's own code runs only here, in the process that trains, just before training.
+        from regtui.engine.custom import check
+
+        check(scenario.tables, scenario.path.parent, plan.runs)
 
     from regtui.event_log import EventLog
     from regtui.report import Collector

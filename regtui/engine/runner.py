@@ -13,6 +13,7 @@ from regtui import registry
 from regtui.engine.context import Cancelled, Context
 from regtui.events import Event, RunFinished, RunStarted
 from regtui.scenario import Plan
+from regtui.specs import ConfigError
 
 
 def run_plan(
@@ -61,6 +62,8 @@ def run_plan(
         module.run(plan, ctx)
     except (Cancelled, KeyboardInterrupt):
         status = "interrupted"
+    except ConfigError as exc:  # bad input only training could find (a factory): its one line
+        status, error = "failed", str(exc)
     except Exception as exc:
         status, error = "failed", f"{type(exc).__name__}: {exc}"
     finished = RunFinished(status, time.perf_counter() - start, error)

@@ -1,5 +1,14 @@
 """The ``train`` kind's engine: your own model and data from a scenario file (see :mod:`.train`)."""
 
-from regtui.engine.custom.train import run
+from typing import Any
 
-__all__ = ["run"]
+from regtui.engine.custom import train
+from regtui.engine.custom.preflight import check
+
+__all__ = ["check", "run"]
+
+
+def run(plan: Any, ctx: Any) -> None:
+    """Check the file's factories (the user's code runs here, in the process that trains), then train."""
+    check(plan.scenario.tables, plan.scenario.path.parent, plan.runs)
+    train.run(plan, ctx)
