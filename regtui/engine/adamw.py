@@ -23,8 +23,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
-from regtui.engine.loop import run_each
-from regtui.engine.small_nets import line_data, mlp, param_norm, train_series
+from regtui.engine.data import line_data
+from regtui.engine.loop import Tally, run_each, train_series
+from regtui.engine.measures import param_norm
+from regtui.engine.small_nets import mlp
 from regtui.events import Final, RunSpec
 from regtui.scenario import Plan
 
@@ -44,7 +46,7 @@ def setup(p: dict, seed: int) -> tuple[nn.Sequential, torch.Tensor, torch.Tensor
     return mlp(1, p["hidden"], p["layers"], 1, g), x, y_train, y_test
 
 
-def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
+def _run_one(run: RunSpec, ctx: Context, tally: Tally) -> None:
     p = run.params
     dev = ctx.device
     model, x, y_train, y_test = setup(p, run.seed)
@@ -65,7 +67,7 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
             test = F.mse_loss(model(x), y_test)
         return {"train_loss": loss, "test_loss": test, "weight_norm": param_norm(params)}
 
-    trained = train_series(ctx, run, p["iters"], step, done, total)
+    trained = train_series(ctx, run, p["iters"], lambda start, n: step, tally)
     with torch.no_grad():
         test_loss = float(F.mse_loss(model(x), y_test))
     ctx.emit(
@@ -82,7 +84,6 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
             },
         )
     )
-    return trained.done
 
 
 def run(plan: Plan, ctx: Context) -> None:

@@ -26,8 +26,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
-from regtui.engine.loop import run_each
-from regtui.engine.small_nets import mlp, param_norm, regression_step, teacher_data, train_series
+from regtui.engine.data import teacher_data
+from regtui.engine.loop import Tally, run_each, train_series
+from regtui.engine.measures import param_norm
+from regtui.engine.small_nets import mlp, regression_step
 from regtui.events import Final, RunSpec
 from regtui.scenario import Plan
 
@@ -69,7 +71,7 @@ def gammas(model: nn.Module) -> torch.Tensor:
     return torch.cat([m.weight.detach().flatten() for m in norm_layers(model)])
 
 
-def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
+def _run_one(run: RunSpec, ctx: Context, tally: Tally) -> None:
     p = run.params
     dev = ctx.device
     model, data, g = setup(p, run.seed)
@@ -85,7 +87,7 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
         extra=lambda m: {"gamma_abs": gammas(m).abs().mean()},
     )
 
-    trained = train_series(ctx, run, p["steps"], step, done, total)
+    trained = train_series(ctx, run, p["steps"], lambda start, n: step, tally)
     model.eval()
     with torch.no_grad():
         test_loss = float(F.mse_loss(model(x_test), y_test))
@@ -107,7 +109,6 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
             },
         )
     )
-    return trained.done
 
 
 def run(plan: Plan, ctx: Context) -> None:

@@ -44,14 +44,14 @@ is :mod:`regtui.engine.mlp_training`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
 import torch
-from torch.nn import init as nn_init
 
+from regtui.engine.init import default_init
+from regtui.engine.measures import stacked_norm
 from regtui.engine.sgd import fused_available, sgd_update
 
 __all__ = ["StackedMLP", "linear_init", "mse", "stack_limit"]
@@ -69,11 +69,8 @@ def linear_init(seed: int, sizes: Sequence[int]) -> list[tuple[torch.Tensor, tor
     gen = torch.Generator().manual_seed(seed)
     out = []
     for fan_in, fan_out in pairwise(sizes):
-        weight = torch.empty(fan_out, fan_in)
-        nn_init.kaiming_uniform_(weight, a=math.sqrt(5), generator=gen)
-        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-        bias = torch.empty(fan_out)
-        nn_init.uniform_(bias, -bound, bound, generator=gen)
+        weight, bias = torch.empty(fan_out, fan_in), torch.empty(fan_out)
+        default_init(weight, bias, gen)
         out.append((weight, bias))
     return out
 
@@ -233,10 +230,7 @@ class StackedMLP:
 
     def weight_norm(self) -> torch.Tensor:
         """[M] L2 norm over all parameters (weights and biases) of each model."""
-        squares = self.params[0].reshape(self.m, -1).square().sum(1)
-        for blk in self.params[1:]:
-            squares = squares + blk.reshape(self.m, -1).square().sum(1)
-        return squares.sqrt()
+        return stacked_norm(self.params)
 
     # --- forward / backward / update -----------------------------------------------------------
 

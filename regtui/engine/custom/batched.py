@@ -68,6 +68,7 @@ from torch.nn import functional as F
 
 from regtui.engine.context import Context
 from regtui.engine.custom.train import _Observer, _Run, batch_order
+from regtui.engine.measures import stacked_norm
 from regtui.engine.sgd import sgd_update
 from regtui.events import RunSpec
 
@@ -512,12 +513,9 @@ class Stack:
         out = []
         i = 0
         for b in self.biases:
-            sq = grads[i].detach().float().square().flatten(1).sum(1)
-            i += 1
-            if b is not None:
-                sq = sq + grads[i].detach().float().square().flatten(1).sum(1)
-                i += 1
-            out.append(sq.sqrt())
+            n = 1 if b is None else 2  # the Linear's weight (and bias) gradients
+            out.append(stacked_norm(grads[i : i + n]))
+            i += n
         return out
 
     @torch.no_grad()

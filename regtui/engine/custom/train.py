@@ -46,7 +46,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from regtui.engine.context import Context
 from regtui.engine.custom import data as data_mod
 from regtui.engine.custom import model as model_mod
-from regtui.engine.loop import RUNNING_COLUMNS, first_nonfinite
+from regtui.engine.loop import first_nonfinite
+from regtui.engine.measures import RUNNING_COLUMNS, param_norm
 from regtui.events import Final, LayerStats, Metrics, RunSpec, Summary, TableRows
 from regtui.scenario import Plan
 
@@ -108,12 +109,6 @@ def running(m: _BatchNorm) -> tuple[torch.Tensor, torch.Tensor]:
     """A tracking BatchNorm's running mean and variance (only those are observed)."""
     assert m.running_mean is not None and m.running_var is not None
     return m.running_mean, m.running_var
-
-
-def norm(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
-    if not tensors:
-        return torch.tensor(math.nan)
-    return torch.sqrt(sum((t.detach().float() ** 2).sum() for t in tensors))  # type: ignore[arg-type]
 
 
 # --- one run -----------------------------------------------------------------------------------
@@ -249,7 +244,7 @@ class _Run:
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if i == chunk - 1:
-                    grad_norms = [norm([q.grad for q in qs if q.grad is not None]) for _, qs in self.with_params]
+                    grad_norms = [param_norm([q.grad for q in qs if q.grad is not None]) for _, qs in self.with_params]
                 opt.step()
                 losses[i] = loss.detach()
                 if classification:
@@ -287,7 +282,7 @@ class _Run:
             if hits is not None:
                 scalars["test_accuracy_train_mode"] = ta
         for (name, qs), g in zip(self.with_params, grad_norms):
-            scalars[f"weight_norm/{name}"] = norm(qs)
+            scalars[f"weight_norm/{name}"] = param_norm(qs)
             scalars[f"grad_norm/{name}"] = g
         names = [n for n, _ in self.observed]
         stats = [observer.stats.get(n, torch.full((2,), math.nan, dtype=torch.float64)) for n in names]
@@ -354,7 +349,7 @@ class _Run:
             found["test_loss_train_mode"], found["test_accuracy_train_mode"] = self.evaluate(
                 self.x_test, self.y_test, train_mode=True
             )
-        found["weight_norm"] = norm(list(self.model.parameters()))
+        found["weight_norm"] = param_norm(list(self.model.parameters()))
         if self.task != "classification":
             found = {k: v for k, v in found.items() if "accuracy" not in k}
         values: dict[str, Any] = {
