@@ -40,7 +40,8 @@ from torch import nn
 from regtui import scenario
 from regtui.engine import run_plan
 from regtui.engine.mlp_training import CHUNK, make_data
-from regtui.engine.stacked import StackedMLP, linear_init, stack_limit
+from regtui.engine.stacked import StackedMLP, linear_init
+from regtui.engine.stacking import stack_limit
 
 SWEEP = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 

@@ -14,7 +14,7 @@ Runs sharing hidden/layers/n_points/iters form one group, trained together.
 Each stack of a group gets its own dropout generator, seeded with
 ``plan.seed + k`` for the group's k-th stack, so a model's masks (unlike its
 init and data) depend on the other models trained beside it. On the CPU a
-group larger than :func:`~regtui.engine.stacked.stack_limit` (8) models is
+group larger than :func:`~regtui.engine.stacking.stack_limit` (8) models is
 split into stacks of at most 8 that take turns, one chunk of steps each: the
 working set of 32 stacked tutorial nets (≈31 MB of parameters, gradients and
 momentum) does not stay in cache, and per model a step then costs ~1.7x more.
@@ -40,7 +40,9 @@ the loss chart; ``weight_norm`` is the L2 norm over all parameters, weights and
 biases (what weight decay acts on), after the last update; ``diverged`` is
 True when any recorded loss or the final weight norm is non-finite;
 ``first_nonfinite_step`` is the first step whose train loss is inf/NaN (None
-if none). Non-finite floats are emitted as float nan/inf.
+if none). Non-finite floats are emitted as float nan/inf. Unlike a model trained
+alone, a diverged model is not stopped: it trains on inside its stack to the last
+step (its series read NaN from there), so every model's series has ``iters`` points.
 
 Other events: ``Summary("data")`` holds x and the train/test targets of the
 first run at ``plan.seed``; ``Curve(name="fit")`` is each model's eval-mode
@@ -64,7 +66,8 @@ import torch
 from regtui.engine.context import Context
 from regtui.engine.data import line_data
 from regtui.engine.loop import StepFn, Tally, first_nonfinite, train_in_chunks
-from regtui.engine.stacked import StackedMLP, mse, stack_limit
+from regtui.engine.stacked import StackedMLP, mse
+from regtui.engine.stacking import cut, group_runs, stack_limit
 from regtui.events import Curve, Final, Metrics, RunSpec, Summary
 from regtui.scenario import Plan
 
@@ -242,10 +245,8 @@ def run_mlp_plan(plan: Plan, ctx: Context, *, train_mode_metric: bool = False) -
     ``train_mode_metric`` adds the "test_loss_train_mode" series and final value (dropout experiment).
     """
     runs = plan.runs
-    groups: dict[tuple[Any, ...], list[RunSpec]] = {}
-    for r in runs:
-        groups.setdefault(tuple(r.params[k] for k in GROUP_KEYS), []).append(r)
-    total = sum(key[3] for key in groups)
+    groups = [[runs[i] for i in g] for g in group_runs([tuple(r.params[k] for k in GROUP_KEYS) for r in runs])]
+    total = sum(group[0].params["iters"] for group in groups)
 
     shown = next((r for r in runs if r.seed == plan.seed), runs[0])
     p = shown.params
@@ -262,7 +263,7 @@ def run_mlp_plan(plan: Plan, ctx: Context, *, train_mode_metric: bool = False) -
     )
     tally = Tally(ctx, total)
     tally.add(0)
-    for group in groups.values():
+    for group in groups:
         _train_group(ctx, group, plan.seed, train_mode_metric, tally)
 
 
@@ -271,11 +272,11 @@ def _train_group(ctx: Context, runs: list[RunSpec], dropout_seed: int, train_mod
     iters = runs[0].params["iters"]
     names = ["train_loss", "test_loss"] + (["test_loss_train_mode"] if train_mode_metric else [])
     device = ctx.device
-    size = stack_limit(device)
-    # One dropout generator per stack, so stacks can train concurrently and stay reproducible.
+    # Stacks filled in plan order (see regtui.engine.stacking); one dropout generator per stack,
+    # so stacks can train concurrently and stay reproducible.
     stacks = [
-        _Stack(runs[i : i + size], device, _generator(device, dropout_seed + k), train_mode_metric)
-        for k, i in enumerate(range(0, len(runs), size))
+        _Stack([runs[i] for i in part], device, _generator(device, dropout_seed + k), train_mode_metric)
+        for k, part in enumerate(cut(list(range(len(runs))), stack_limit(device), balanced=False))
     ]
     log = _Log(len(runs), names)
     grid_x = torch.linspace(-1, 1, GRID_POINTS)
@@ -287,7 +288,7 @@ def _train_group(ctx: Context, runs: list[RunSpec], dropout_seed: int, train_mod
     next_curve = curve_every
 
     def end(start: int, n: int) -> int:
-        """The chunk's Metrics, and the fitted curves about every iters/10 steps; no model stops (see run_mlp_plan)."""
+        """The chunk's Metrics, and the fitted curves about every iters/10 steps; no model stops (see the module docstring)."""
         nonlocal next_curve
         log.flush(ctx, stacks, start, n)
         step = start + n

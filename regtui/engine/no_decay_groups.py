@@ -8,9 +8,10 @@ tanh teacher of x ~ N(0, I) plus noise of std 0.1 — with mini-batches drawn wi
 The optimizer (``torch.optim.AdamW`` or ``torch.optim.SGD``) gets
 
 - ``exclude = false``: one group, every parameter decayed with λ = ``weight_decay``;
-- ``exclude = true``: the usual two groups — ``{"params": weights, "weight_decay": λ}``
-  (every parameter with ``ndim >= 2``: the Linear weight matrices) and
-  ``{"params": rest, "weight_decay": 0.0}`` (biases, and the norm layers' γ and β).
+- ``exclude = true``: the usual two groups (:mod:`regtui.engine.decay_groups`) —
+  ``{"params": weights, "weight_decay": λ}`` (the Linear weight matrices, every parameter with
+  ``ndim >= 2`` here) and ``{"params": rest, "weight_decay": 0.0}`` (biases, and the norm
+  layers' γ and β).
 
 Per step (``Metrics``): ``train_loss``, ``test_loss`` (eval mode, after the step) and
 ``gamma_abs`` (mean |γ| over every norm layer). ``Final``: losses, ``gamma_abs``,
@@ -27,6 +28,7 @@ from torch.nn import functional as F
 
 from regtui.engine.context import Context
 from regtui.engine.data import teacher_data
+from regtui.engine.decay_groups import param_groups
 from regtui.engine.loop import Tally, run_each, train_series
 from regtui.engine.measures import param_norm
 from regtui.engine.small_nets import mlp, regression_step
@@ -42,19 +44,8 @@ def norm_layers(model: nn.Module) -> list[nn.LayerNorm | nn.BatchNorm1d]:
     return [m for m in model.modules() if isinstance(m, (nn.LayerNorm, nn.BatchNorm1d))]
 
 
-def param_groups(model: nn.Module, weight_decay: float, exclude: bool) -> list[dict[str, Any]]:
-    """The optimizer's parameter groups: all decayed, or weights (ndim >= 2) decayed and the rest not."""
-    params = list(model.parameters())
-    if not exclude:
-        return [{"params": params, "weight_decay": weight_decay}]
-    return [
-        {"params": [q for q in params if q.ndim >= 2], "weight_decay": weight_decay},
-        {"params": [q for q in params if q.ndim < 2], "weight_decay": 0.0},
-    ]
-
-
 def make_optimizer(model: nn.Module, p: dict[str, Any]) -> torch.optim.Optimizer:
-    groups = param_groups(model, p["weight_decay"], p["exclude"])
+    groups = param_groups(model, p["weight_decay"], decay_all=not p["exclude"])
     if p["optimizer"] == "sgd":
         return torch.optim.SGD(groups, lr=p["lr"], momentum=p["momentum"])
     return torch.optim.AdamW(groups, lr=p["lr"])

@@ -45,19 +45,23 @@ def regression_step(
     model: nn.Module,
     opt: torch.optim.Optimizer,
     data: tuple[torch.Tensor, ...],
-    batch: int,
-    g: torch.Generator,
+    batch: int | None,
+    g: torch.Generator | None,
     extra: Callable[[nn.Module], dict[str, torch.Tensor]] | None = None,
 ) -> SeriesStep:
-    """One SGD-style step on a random mini-batch of (x_train, y_train) (MSE), then the test loss in eval mode;
+    """One optimizer step on a mini-batch of (x_train, y_train) drawn with replacement from ``g``, or on the
+    whole set (``batch`` None, nothing drawn), with the MSE loss; then the test loss in eval mode.
     ``extra(model)`` adds series of its own."""
     x_train, y_train, x_test, y_test = data
 
     def step(i: int) -> dict[str, torch.Tensor]:
-        idx = torch.randint(len(x_train), (batch,), generator=g).to(x_train.device)
+        xb, yb = x_train, y_train
+        if batch is not None:
+            idx = torch.randint(len(x_train), (batch,), generator=g).to(x_train.device)
+            xb, yb = x_train[idx], y_train[idx]
         model.train()
         opt.zero_grad()
-        loss = F.mse_loss(model(x_train[idx]), y_train[idx])
+        loss = F.mse_loss(model(xb), yb)
         loss.backward()
         opt.step()
         model.eval()
