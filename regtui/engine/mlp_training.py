@@ -288,7 +288,7 @@ def _train_group(ctx: Context, runs: list[RunSpec], dropout_seed: int, train_mod
     next_curve = curve_every
 
     def end(start: int, n: int) -> int:
-        """The chunk's Metrics, and the fitted curves about every iters/10 steps; no model stops (see the module docstring)."""
+        """The chunk's Metrics and, about every iters/10 steps, the fitted curves; no model stops (stacks train on)."""
         nonlocal next_curve
         log.flush(ctx, stacks, start, n)
         step = start + n

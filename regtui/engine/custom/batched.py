@@ -84,15 +84,20 @@ class Stack:
 
     def __init__(self, runs: list[ModelRun]) -> None:
         self.runs = list(runs)
-        self.m = m = len(runs)
+        self.m = len(runs)
         first = runs[0]
-        self.dev = first.dev
-        self.p = first.p
-        self.task = first.task
+        self.dev, self.p, self.task = first.dev, first.p, first.task
         model = first.model
         assert isinstance(model, nn.Sequential)
         self.layers: list[nn.Module] = list(model)
         self.names = [n for n, _ in first.observed]
+        self._stack_linears()
+        self.update = self._optimizer()
+        self._dropout_masks()
+        self._training_data()
+
+    def _stack_linears(self) -> None:
+        """Every Linear of the M models as one weight [M, in, out] and one bias [M, 1, out] (leaf tensors)."""
         self.weights: list[torch.Tensor] = []
         self.biases: list[torch.Tensor | None] = []
         self.linear_of: dict[int, int] = {}  # layer index -> Linear index
@@ -100,15 +105,19 @@ class Stack:
             for k, layer in enumerate(self.layers):
                 if isinstance(layer, nn.Linear):
                     self.linear_of[k] = len(self.weights)
-                    mods = [_layer(r, k) for r in runs]
+                    mods = [_layer(r, k) for r in self.runs]
                     self.weights.append(torch.stack([x.weight.t() for x in mods]).contiguous().requires_grad_())
                     self.biases.append(
                         torch.stack([x.bias for x in mods]).unsqueeze(1).contiguous().requires_grad_()
                         if layer.bias is not None
                         else None
                     )
+        self.with_params = [(n, self.linear_of[k]) for k, n in enumerate(self.names) if k in self.linear_of]
+
+    def _optimizer(self) -> StackedOptimizer:
+        """The stacked update of :attr:`params`, each run with its own hyperparameters (biases maybe undecayed)."""
         self.params: list[torch.Tensor] = []
-        no_decay: list[bool] = []  # per stacked tensor: a bias, which decay_norm_and_bias = false leaves alone
+        no_decay: list[bool] = []  # per stacked tensor: one that decay_norm_and_bias = false leaves alone
         for k, j in self.linear_of.items():
             self.params.append(self.weights[j])
             no_decay.append(skips_decay(self.layers[k], "weight"))
@@ -116,42 +125,44 @@ class Stack:
             if bias is not None:
                 self.params.append(bias)
                 no_decay.append(skips_decay(self.layers[k], "bias"))
-        kind = self.p["optimizer"]
-        keys = [[update_key(r.p, skip) for r in runs] for skip in no_decay]
-        self.update = StackedOptimizer(kind, self.params, keys)
-        # dropout: per layer, per model p; masks from each model's own generator
+        keys = [[update_key(r.p, skip) for r in self.runs] for skip in no_decay]
+        return StackedOptimizer(self.p["optimizer"], self.params, keys)
+
+    def _dropout_masks(self) -> None:
+        """Per Dropout layer, every model's p; masks come from each model's own generator."""
         self.dropout: dict[int, tuple[list[float], torch.Tensor, torch.Tensor]] = {}
         for k, layer in enumerate(self.layers):
             if isinstance(layer, nn.Dropout):
-                ps = [float(_layer(r, k).p) for r in runs]
+                ps = [float(_layer(r, k).p) for r in self.runs]
                 if any(x > 0 for x in ps):
-                    col = torch.tensor(ps, device=self.dev).view(m, 1, 1)
-                    scale = torch.tensor([1 / (1 - x) for x in ps], device=self.dev).view(m, 1, 1)
+                    col = torch.tensor(ps, device=self.dev).view(self.m, 1, 1)
+                    scale = torch.tensor([1 / (1 - x) for x in ps], device=self.dev).view(self.m, 1, 1)
                     self.dropout[k] = (ps, col, scale)
         self.generators = []
         if self.dropout:
-            for r in runs:
+            for r in self.runs:
                 g = torch.Generator(device=self.dev)
                 g.manual_seed(r.run.seed ^ DROPOUT_SALT)
                 self.generators.append(g)
-        # the training data of every model, gathered by one index op per step
+
+    def _training_data(self) -> None:
+        """The training data of every model, gathered by one index op per step (distinct sets concatenated)."""
         xs: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         slot = []
-        for r in runs:
+        for r in self.runs:
             key = id(r.x_train)
             if key not in xs:
                 xs[key] = (r.x_train, r.y_train)
             slot.append(list(xs).index(key))
-        n = len(first.x_train)
-        self.n = n
+        first = self.runs[0]
+        self.n = n = len(first.x_train)
         if len(xs) == 1:
             self.x_all, self.y_all = first.x_train, first.y_train
             self.offsets: torch.Tensor | None = None
         else:
             self.x_all = torch.cat([x for x, _ in xs.values()])
             self.y_all = torch.cat([y for _, y in xs.values()])
-            self.offsets = (torch.tensor(slot, device=self.dev) * n).view(m, 1)
-        self.with_params = [(n, self.linear_of[k]) for k, n in enumerate(self.names) if k in self.linear_of]
+            self.offsets = (torch.tensor(slot, device=self.dev) * n).view(self.m, 1)
 
     # --- one step ------------------------------------------------------------------------------
 
