@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 from regtui import scenario as sc  # noqa: E402
 from regtui.engine import run_plan  # noqa: E402
 from regtui.engine.custom import data as data_mod  # noqa: E402
-from regtui.engine.custom.train import batch_order  # noqa: E402
+from regtui.engine.custom.model_run import batch_order  # noqa: E402
 from regtui.report import Collector  # noqa: E402
 
 SCENARIO = """

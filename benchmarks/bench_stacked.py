@@ -24,7 +24,11 @@ with ``--jobs`` stacks trained concurrently (default: one per core, as the CLI).
 Cases: (a) the bundled weight-decay scenario's 2 variants (λ = 0 and 1e-2)
 with the tutorial's defaults; (b) a 32-model sweep, 8 λ × 4 seeds.
 
-    python benchmarks/bench_stacked.py [--device cpu|cuda] [--iters 2000] [--rounds 10] [--plain-baseline]
+With ``--autograd`` the same stacks also train the ``train`` kind's way (a ``baddbmm`` forward,
+autograd's gradients, the same stacked update): the measure of whether StackedMLP's hand-written
+backward still earns its place as the lessons' kernel.
+
+    python benchmarks/bench_stacked.py [--device cpu|cuda] [--iters 2000] [--rounds 10] [--plain-baseline] [--autograd]
 """
 
 from __future__ import annotations
@@ -40,7 +44,9 @@ from torch import nn
 from regtui import scenario
 from regtui.engine import run_plan
 from regtui.engine.mlp_training import CHUNK, make_data
-from regtui.engine.stacked import StackedMLP, linear_init, stack_limit
+from regtui.engine.stack_optim import StackedOptimizer
+from regtui.engine.stacked import StackedMLP, linear_init
+from regtui.engine.stacking import stack_limit
 
 SWEEP = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
@@ -130,6 +136,35 @@ class Stacked:
         return time.perf_counter() - start
 
 
+class Autograd(Stacked):
+    """The same stacks trained the train kind's way (:mod:`regtui.engine.custom.batched`): a ``baddbmm`` forward,
+    autograd's gradients and the same stacked SGD update; what StackedMLP's hand-written backward must beat."""
+
+    def __init__(self, runs, device: torch.device) -> None:
+        super().__init__(runs, device)
+        self.autograd = []
+        for stack, x, y, _ in self.stacks:
+            params = [t.detach().clone().requires_grad_() for t in stack.params]
+            keys = [list(zip(stack.lr, stack.momentum, stack.weight_decay))] * len(params)
+            self.autograd.append((params, StackedOptimizer("sgd", params, keys), x, y))
+
+    def train(self, steps: int) -> float:
+        torch.set_flush_denormal(True)
+        sync(self.device)
+        start = time.perf_counter()
+        for chunk in range(0, steps, CHUNK):
+            for params, opt, x, y in self.autograd:
+                for _ in range(min(CHUNK, steps - chunk)):
+                    a = x
+                    for j in range(0, len(params), 2):
+                        a = torch.baddbmm(params[j + 1], a, params[j])
+                        a = a.relu() if j + 2 < len(params) else a
+                    loss = (a - y).square().mean((1, 2))
+                    opt.step(torch.autograd.grad(loss.sum(), params))
+        sync(self.device)
+        return time.perf_counter() - start
+
+
 def engine(plan, device: torch.device, jobs: int) -> float:
     sync(device)
     start = time.perf_counter()
@@ -157,6 +192,11 @@ def main() -> None:
         action="store_true",
         help="also time the baseline as a user's script runs it: torch's default thread count, no flushed denormals",
     )
+    parser.add_argument(
+        "--autograd",
+        action="store_true",
+        help="also time the same stacks with autograd gradients (the train kind's way) against StackedMLP's backward",
+    )
     args = parser.parse_args()
     device = torch.device("cuda:0" if args.device == "cuda" else args.device)
     default_threads = torch.get_num_threads()  # what a user's script runs with
@@ -181,6 +221,8 @@ def main() -> None:
     )
     if args.plain_baseline:
         header += f" {'plain base':>13s} {'ratio':>7s}"
+    if args.autograd:
+        header += f" {'autograd':>13s} {'ratio':>7s}"
     print(header)
     print("-" * len(header))
     for label, plan in cases:
@@ -188,6 +230,8 @@ def main() -> None:
         contenders = {"baseline": Baseline(runs, device), "stacked": Stacked(runs, device)}
         if args.plain_baseline:
             contenders["plain"] = Baseline(runs, device, flush=False, threads=default_threads)
+        if args.autograd:
+            contenders["autograd"] = Autograd(runs, device)
         for c in contenders.values():  # warm-up, not timed
             c.train(3)
         times = dict.fromkeys(contenders, 0.0)
@@ -209,11 +253,14 @@ def main() -> None:
         )
         if args.plain_baseline:
             line += f" {rate(times['plain']):>13s} {times['plain'] / times['stacked']:6.2f}x"
+        if args.autograd:
+            line += f" {rate(times['autograd']):>13s} {times['autograd'] / times['stacked']:6.2f}x"
         print(line, flush=True)
     print(
         "st/s = model-steps per second (one full-batch SGD step of one model); ratio = baseline time / that time.\n"
         "baseline: per-model nn.Sequential + torch.optim.SGD, flushed denormals and threads like the engine; plain\n"
         "base: the same as a user's script runs it (no flushing, torch's default threads), ratio = plain / stacked.\n"
+        "autograd: the same stacks, baddbmm forward + autograd + the same update, ratio = autograd / stacked.\n"
         "stacked: StackedMLP, one stack at a time, "
         f"{'one stack' if stack_limit(device) > len(runs) else f'stacks of <= {stack_limit(device)} models'}. "
         f"engine: run_plan with events, up to {args.jobs} stacks at once (--jobs), timed once after the rounds.\n"

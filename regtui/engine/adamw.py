@@ -23,8 +23,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
-from regtui.engine.loop import run_each
-from regtui.engine.small_nets import line_data, mlp, param_norm, train_series
+from regtui.engine.data import line_data
+from regtui.engine.loop import Tally, run_each, train_series
+from regtui.engine.measures import param_norm
+from regtui.engine.small_nets import mlp, regression_step
 from regtui.events import Final, RunSpec
 from regtui.scenario import Plan
 
@@ -38,13 +40,13 @@ def make_optimizer(name: str, params: list[nn.Parameter], p: dict) -> torch.opti
 
 
 def setup(p: dict, seed: int) -> tuple[nn.Sequential, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The run's model and data: the same for every optimizer at one seed."""
+    """The run's model and data: the same for every optimizer at one seed (the model is drawn after the data)."""
     g = torch.Generator().manual_seed(seed)
     x, y_train, y_test = line_data(p["n_points"], p["slope"], p["train_noise"], p["test_noise"], g)
     return mlp(1, p["hidden"], p["layers"], 1, g), x, y_train, y_test
 
 
-def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
+def _run_one(run: RunSpec, ctx: Context, tally: Tally) -> None:
     p = run.params
     dev = ctx.device
     model, x, y_train, y_test = setup(p, run.seed)
@@ -54,18 +56,10 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
     norm0 = float(param_norm(params))
     opt = make_optimizer(p["optimizer"], params, p)
 
-    def step(i: int) -> dict[str, torch.Tensor]:
-        model.train()
-        opt.zero_grad()
-        loss = F.mse_loss(model(x), y_train)
-        loss.backward()
-        opt.step()
-        model.eval()
-        with torch.no_grad():
-            test = F.mse_loss(model(x), y_test)
-        return {"train_loss": loss, "test_loss": test, "weight_norm": param_norm(params)}
-
-    trained = train_series(ctx, run, p["iters"], step, done, total)
+    # Full batch; the test inputs are the training inputs.
+    weight_norm = lambda m: {"weight_norm": param_norm(params)}  # noqa: E731
+    step = regression_step(model, opt, (x, y_train, x, y_test), None, None, extra=weight_norm)
+    trained = train_series(ctx, run, p["iters"], lambda start, n: step, tally)
     with torch.no_grad():
         test_loss = float(F.mse_loss(model(x), y_test))
     ctx.emit(
@@ -82,7 +76,6 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
             },
         )
     )
-    return trained.done
 
 
 def run(plan: Plan, ctx: Context) -> None:

@@ -41,7 +41,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
-from regtui.engine.loop import RUNNING_COLUMNS, StepFn, floats, train_in_chunks
+from regtui.engine.init import default_init
+from regtui.engine.loop import SeriesStep, Tally, floats, train_series
+from regtui.engine.measures import RUNNING_COLUMNS
 from regtui.engine.sgd import MomentumSGD
 from regtui.events import Final, LayerStats, RunSpec, Summary, TableRows
 from regtui.scenario import Plan
@@ -79,10 +81,8 @@ class DeepMLP(nn.Module):
                 elif init == "kaiming":
                     nn.init.kaiming_normal_(w, mode="fan_in", nonlinearity="relu", generator=generator)
                 else:  # PyTorch's default nn.Linear init: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-                    nn.init.kaiming_uniform_(w, a=math.sqrt(5), generator=generator)
-            nn.init.kaiming_uniform_(self.head.weight, a=math.sqrt(5), generator=generator)
-            bound = 1 / math.sqrt(self.head.in_features)
-            nn.init.uniform_(self.head.bias, -bound, bound, generator=generator)
+                    default_init(w, None, generator)
+            default_init(self.head.weight, self.head.bias, generator)
             for bn in self.batchnorms():
                 bn.reset_parameters()  # γ = 1, β = 0, running_mean = 0, running_var = 1
         return self
@@ -222,7 +222,7 @@ def _tracked_layers(depth: int) -> list[int]:
     return sorted({0, max(1, depth // 2) - 1, depth - 1})
 
 
-def _run_one(run: RunSpec, ctx: Context, done: int, total: int, worked_runs: dict[str, object]) -> int:
+def _run_one(run: RunSpec, ctx: Context, tally: Tally, worked_runs: dict[str, object]) -> None:
     p = run.params
     depth, width, batch = p["depth"], p["width"], p["batch"]
     steps = p["train_steps"]
@@ -243,8 +243,7 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int, worked_runs: dic
     ctx.emit(Summary("worked", dict(worked_runs)))  # after every run, so an interrupted run keeps it
     for bn in bns:
         bn.reset_running_stats()
-    done += 1
-    ctx.progress(done, total, "measure")
+    tally.add(1, "measure")
 
     # 2. train
     opt = MomentumSGD(list(model.parameters()), p["lr"], p["momentum"])
@@ -252,12 +251,12 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int, worked_runs: dic
     n_feat = min(p["stats_features"], width)
     every = max(1, steps // 10)
 
-    def chunk(start: int, n: int) -> StepFn:
+    def chunk(start: int, n: int) -> SeriesStep:
         labels = torch.randint(CLASSES, (n, batch), generator=g)
         xs = (centers[labels] + torch.randn(n, batch, width, generator=g)) / math.sqrt(2.0)
         xs, labels = xs.to(device), labels.to(device)
 
-        def train_step(i: int) -> torch.Tensor:
+        def train_step(i: int) -> dict[str, torch.Tensor]:
             step = start + i + 1
             record = bool(tracked) and (step % every == 0 or step == steps)
             bn_inputs: list[torch.Tensor] | None = [] if record else None
@@ -268,11 +267,11 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int, worked_runs: dic
             opt.step(loss)
             if bn_inputs is not None:
                 ctx.emit(_running_rows(run, bns, tracked, bn_inputs, step, n_feat))
-            return loss
+            return {"train_loss": loss}
 
         return train_step
 
-    trained = train_in_chunks(ctx, run, steps, chunk, done, total)
+    trained = train_series(ctx, run, steps, chunk, tally)
     ctx.emit(
         Final(
             run.variant,
@@ -287,7 +286,6 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int, worked_runs: dic
             },
         )
     )
-    return trained.done
 
 
 def _running_rows(
@@ -327,9 +325,8 @@ def _running_rows(
 
 
 def run(plan: Plan, ctx: Context) -> None:
-    total = sum(1 + r.params["train_steps"] for r in plan.runs)
-    done = 0
-    ctx.progress(0, total, "measure")
+    tally = Tally(ctx, sum(1 + r.params["train_steps"] for r in plan.runs))
+    tally.add(0, "measure")
     worked_runs: dict[str, object] = {}
     for r in plan.runs:
-        done = _run_one(r, ctx, done, total, worked_runs)
+        _run_one(r, ctx, tally, worked_runs)

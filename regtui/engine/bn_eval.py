@@ -31,8 +31,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
-from regtui.engine.loop import StepFn, run_each, train_in_chunks
-from regtui.engine.small_nets import init_linears
+from regtui.engine.init import init_layers
+from regtui.engine.loop import SeriesStep, Tally, run_each, train_series
 from regtui.events import Final, RunSpec, TableRows
 from regtui.scenario import Plan
 
@@ -49,7 +49,7 @@ def make_model(p: dict[str, Any], g: torch.Generator) -> nn.Sequential:
         nn.ReLU(),
         nn.Linear(p["hidden"], p["classes"]),
     )
-    init_linears(model, g)
+    init_layers(model, g)
     return model
 
 
@@ -98,27 +98,27 @@ def evaluate(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, seed: int) 
     return rows
 
 
-def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
+def _run_one(run: RunSpec, ctx: Context, tally: Tally) -> None:
     p = run.params
     dev = ctx.device
     model, centers, x_test, y_test, g = setup(p, run.seed)
     model.to(dev).train()
     opt = torch.optim.SGD(model.parameters(), lr=p["lr"], momentum=p["momentum"])
 
-    def chunk(start: int, n: int) -> StepFn:
+    def chunk(start: int, n: int) -> SeriesStep:
         xs, labels = draw_batches(p, centers, n, g)
         xs, labels = xs.to(dev), labels.to(dev)
 
-        def train_step(i: int) -> torch.Tensor:
+        def train_step(i: int) -> dict[str, torch.Tensor]:
             opt.zero_grad()
             loss = F.cross_entropy(model(xs[i]), labels[i])
             loss.backward()
             opt.step()
-            return loss
+            return {"train_loss": loss}
 
         return train_step
 
-    trained = train_in_chunks(ctx, run, p["steps"], chunk, done, total)
+    trained = train_series(ctx, run, p["steps"], chunk, tally)
     ctx.check()
     x_test, y_test = x_test.to(dev), y_test.to(dev)
     rows = evaluate(model, x_test, y_test, run.seed)
@@ -155,7 +155,6 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
     if trained.first_nonfinite_step is not None:
         final = {k: (math.nan if v is None and k.endswith("test_loss") else v) for k, v in final.items()}
     ctx.emit(Final(run.variant, run.seed, final))
-    return trained.done
 
 
 def run(plan: Plan, ctx: Context) -> None:

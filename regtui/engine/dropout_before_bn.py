@@ -9,7 +9,7 @@ Variance Shift", CVPR 2019. Every run trains (``order``)
 - ``none``:   the same without Dropout
 
 with ``torch.optim.SGD(lr, momentum)`` on mini-batches (drawn with replacement) of the
-teacher regression task (see :func:`regtui.engine.small_nets.teacher_data`). PyTorch's default
+teacher regression task (see :func:`regtui.engine.data.teacher_data`). PyTorch's default
 init comes from a generator seeded with the run's seed (every variant of a seed starts from
 the same weights and data); Dropout's masks come from torch's global generator, seeded with
 the run's seed inside :func:`torch.random.fork_rng`.
@@ -36,8 +36,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
-from regtui.engine.loop import run_each
-from regtui.engine.small_nets import init_linears, regression_step, teacher_data, train_series
+from regtui.engine.data import teacher_data
+from regtui.engine.init import init_layers
+from regtui.engine.loop import Tally, run_each, train_series
+from regtui.engine.small_nets import regression_step
 from regtui.events import Final, RunSpec, TableRows
 from regtui.scenario import Plan
 
@@ -55,7 +57,7 @@ def make_model(p: dict[str, Any], g: torch.Generator) -> nn.Sequential:
     }
     middle = orders[p["order"]]
     model = nn.Sequential(nn.Linear(p["features"], h), nn.ReLU(), *middle, nn.Linear(h, h), nn.ReLU(), nn.Linear(h, 1))
-    init_linears(model, g)
+    init_layers(model, g)
     return model
 
 
@@ -111,7 +113,7 @@ def recalibrated(model: nn.Sequential, x_train: torch.Tensor) -> nn.Sequential:
     return fixed.eval()
 
 
-def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
+def _run_one(run: RunSpec, ctx: Context, tally: Tally) -> None:
     p = run.params
     dev = ctx.device
     g = torch.Generator().manual_seed(run.seed)
@@ -124,7 +126,7 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(run.seed)
-        trained = train_series(ctx, run, p["steps"], step, done, total)
+        trained = train_series(ctx, run, p["steps"], lambda start, n: step, tally)
         ctx.check()
         stats = measure(model, x_test, p["p"])
         model.eval()
@@ -159,7 +161,6 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
             },
         )
     )
-    return trained.done
 
 
 def run(plan: Plan, ctx: Context) -> None:

@@ -1,17 +1,31 @@
-"""The chunked step loop of experiments that train one model per run (bn, norms), and its small helpers.
+"""The one chunked training loop: every engine trains through :func:`train_in_chunks`.
 
-Per-step losses stay on the device for ``CHUNK`` steps and then reach the host
-in one transfer, as one ``Metrics("train_loss")`` event, so the device is not
-synced every step. Divergence is a result, not an error: a run whose loss turns
-inf/NaN stops at the end of that chunk (its weights are NaN from then on, so
-more steps would only cost time), and the steps it skips still count as done
-for the progress bar.
+Modelled on pytorch-ignite's ``Engine`` with ``Events.ITERATION_COMPLETED(every=n)``, kept
+small: the loop counts steps, checks the cancel flag and calls the engine's two handlers;
+the engines say what a step and the end of a chunk do. One chunk, top to bottom:
+
+1. every *lane* (one model, or one stack of models) trains the chunk's steps: ``lane(start,
+   n)`` prepares the chunk (draws its mini-batches) and returns the function that trains
+   its i-th step; ``ctx.check()`` runs before every step, so a cancel stops a run within one
+   step. Several lanes (the stacks of one group) take turns, a chunk each, or train at once
+   in a thread pool;
+2. ``end(start, n)`` moves what the chunk recorded to the host and emits the chunk's events:
+   one transfer per chunk, so the device is not synced every step. It returns how many
+   models stopped: divergence is a result, not an error, and a model whose loss turned
+   inf/NaN stops at the end of that chunk (its weights are NaN from then on);
+3. the progress :class:`Tally` counts the chunk's model-steps, and the steps the stopped
+   models skip as done.
+
+The loop ends after the last step or when no model is left. :func:`train_series` is the
+loop for one model that records per-step series (most lessons); :func:`run_each` trains a
+plan's runs one after another.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -20,12 +34,94 @@ from regtui.engine.context import Context
 from regtui.events import Metrics, RunSpec
 from regtui.scenario import Plan
 
-__all__ = ["CHUNK", "StepFn", "Trained", "first_nonfinite", "floats", "train_in_chunks"]
+__all__ = [
+    "CHUNK",
+    "Lane",
+    "Series",
+    "SeriesLane",
+    "StepFn",
+    "Tally",
+    "first_nonfinite",
+    "floats",
+    "run_each",
+    "train_in_chunks",
+    "train_series",
+]
 
-CHUNK = 10  # steps per Metrics event (one host transfer per chunk)
+CHUNK = 10  # steps per Metrics event of train_series (one host transfer per chunk)
 
-StepFn = Callable[[int], torch.Tensor]
-"""``step(i)`` trains the chunk's i-th step (0-based) and returns its loss (a 0-d tensor)."""
+StepFn = Callable[[int], None]
+"""``step(i)`` trains the chunk's i-th step (0-based)."""
+
+Lane = Callable[[int, int], StepFn]
+"""``lane(start, n)`` prepares the chunk of steps ``start + 1 .. start + n`` and returns its :data:`StepFn`."""
+
+
+@dataclass
+class Tally:
+    """The progress bar's counter of a whole plan: steps done of ``total``, shared by its runs."""
+
+    ctx: Context
+    total: int
+    done: int = 0
+
+    def add(self, n: int, phase: str = "train") -> None:
+        self.done += n
+        self.ctx.progress(self.done, self.total, phase)
+
+
+def train_in_chunks(
+    ctx: Context,
+    steps: int,
+    size: int,
+    lanes: Sequence[Lane],
+    end: Callable[[int, int], int],
+    tally: Tally,
+    *,
+    models: int = 1,
+    pool: ThreadPoolExecutor | None = None,
+) -> int:
+    """Train steps ``1 .. steps`` in chunks of at most ``size`` (see the module docstring); returns the steps trained.
+
+    ``models`` is how many models the lanes train together (the progress counts model-steps);
+    ``end(start, n)`` returns how many of them stopped in that chunk.
+    """
+    start, active = 0, models
+    while start < steps and active > 0:
+        n = min(size, steps - start)
+        _train_chunk(ctx, lanes, start, n, pool)
+        start += n
+        stopped = end(start - n, n)
+        tally.add(n * active + stopped * (steps - start))
+        active -= stopped
+    return start
+
+
+def _train_chunk(ctx: Context, lanes: Sequence[Lane], start: int, n: int, pool: ThreadPoolExecutor | None) -> None:
+    """Each lane trains the whole chunk while its working set is in cache; with a pool, the
+    lanes run concurrently (torch ops release the GIL)."""
+
+    def train(lane: Lane) -> None:
+        step = lane(start, n)
+        for i in range(n):
+            ctx.check()
+            step(i)
+
+    if pool is None:
+        for lane in lanes:
+            train(lane)
+        return
+    for future in [pool.submit(train, lane) for lane in lanes]:
+        future.result()  # re-raises Cancelled (or an error) from a worker
+
+
+# --- one model with per-step series -------------------------------------------------------------
+
+SeriesStep = Callable[[int], dict[str, torch.Tensor]]
+"""``step(i)`` trains the chunk's i-th step and returns its values as 0-d tensors; ``train_loss`` is required."""
+
+SeriesLane = Callable[[int, int], SeriesStep]
+"""Like :data:`Lane`, for a step that returns its values."""
 
 
 def floats(t: torch.Tensor) -> tuple[float, ...]:
@@ -41,70 +137,56 @@ def first_nonfinite(values: Sequence[float]) -> int | None:
     return None
 
 
-# The Running-stats view's table: one row per (model, step, BatchNorm layer, feature).
-RUNNING_COLUMNS = (
-    "variant",
-    "seed",
-    "step",
-    "layer",
-    "feature",
-    "running_mean",
-    "running_var",
-    "batch_mean",
-    "batch_var",
-)
+class Series:
+    """One model's per-step values, kept on the device until the chunk ends, then one ``Metrics`` event."""
+
+    def __init__(self, ctx: Context, run: RunSpec) -> None:
+        self.ctx, self.run = ctx, run
+        self.rows: list[dict[str, torch.Tensor]] = []  # the current chunk's steps
+        self.losses: list[float] = []  # the train loss of every step trained, in order
+        self.first_nonfinite_step: int | None = None  # 1-based step of the first inf/NaN train loss
+
+    def record(self, values: dict[str, torch.Tensor]) -> None:
+        self.rows.append({k: v.detach() for k, v in values.items()})
+
+    def end_chunk(self, start: int, n: int) -> int:
+        """Emit the chunk's series (one transfer each); 1 if its train loss turned non-finite (the model stops)."""
+        rows, self.rows = self.rows, []
+        values = {k: floats(torch.stack([r[k] for r in rows])) for k in rows[0]}
+        self.losses.extend(values["train_loss"])
+        self.ctx.emit(Metrics(self.run.variant, self.run.seed, tuple(range(start + 1, start + n + 1)), values))
+        bad = first_nonfinite(values["train_loss"])
+        if bad is None:
+            return 0
+        self.first_nonfinite_step = start + 1 + bad
+        return 1
+
+    @property
+    def train_loss(self) -> float | None:
+        """The mean of the last :data:`CHUNK` losses; NaN once diverged; None without steps."""
+        if self.first_nonfinite_step is not None:
+            return math.nan
+        tail = self.losses[-CHUNK:]
+        return sum(tail) / len(tail) if tail else None
 
 
-@dataclass(frozen=True)
-class Trained:
-    """What :func:`train_in_chunks` leaves for the run's ``Final`` event."""
+def train_series(ctx: Context, run: RunSpec, steps: int, lane: SeriesLane, tally: Tally) -> Series:
+    """Train one model ``steps`` steps in chunks of :data:`CHUNK`, one ``Metrics`` event (every series) per chunk."""
+    series = Series(ctx, run)
 
-    losses: list[float]  # the loss of every step trained, in order
-    first_nonfinite_step: int | None  # 1-based step of the first inf/NaN loss; None if none
-    train_loss: float | None  # mean of the last CHUNK losses; nan once diverged; None without steps
-    done: int  # the progress counter after this run (skipped steps included)
+    def recorded(start: int, n: int) -> StepFn:
+        step = lane(start, n)
+        return lambda i: series.record(step(i))
 
-
-def train_in_chunks(
-    ctx: Context, run: RunSpec, steps: int, chunk: Callable[[int, int], StepFn], done: int, total: int
-) -> Trained:
-    """Train ``steps`` steps of ``run`` in chunks of at most :data:`CHUNK`.
-
-    ``chunk(start, n)`` is called before each chunk of steps ``start + 1 .. start + n``
-    (draw its mini-batches there) and returns the chunk's :data:`StepFn`. Before every
-    step ``ctx.check()`` runs; after every chunk come its ``Metrics`` and
-    ``ctx.progress(done, total, "train")``, ``done`` counting from the value given.
-    """
-    losses: list[float] = []
-    step = 0
-    while step < steps:
-        n = min(CHUNK, steps - step)
-        train_step = chunk(step, n)
-        buf = torch.empty(n, device=ctx.device)
-        for i in range(n):
-            ctx.check()
-            buf[i] = train_step(i).detach()
-        step += n
-        values = floats(buf)
-        losses.extend(values)
-        ctx.emit(Metrics(run.variant, run.seed, tuple(range(step - n + 1, step + 1)), {"train_loss": values}))
-        done += n
-        ctx.progress(done, total, "train")
-        bad = first_nonfinite(values)
-        if bad is not None:
-            done += steps - step  # the rest of this run is skipped: its weights are NaN now
-            ctx.progress(done, total, "train")
-            return Trained(losses, step - n + 1 + bad, math.nan, done)
-    tail = losses[-CHUNK:]
-    return Trained(losses, None, sum(tail) / len(tail) if tail else None, done)
+    train_in_chunks(ctx, steps, CHUNK, [recorded], series.end_chunk, tally)
+    return series
 
 
 def run_each(
-    plan: Plan, ctx: Context, run_one: Callable[[RunSpec, Context, int, int], int], steps_key: str = "steps"
+    plan: Plan, ctx: Context, run_one: Callable[[RunSpec, Context, Tally], None], steps_key: str = "steps"
 ) -> None:
-    """Run the plan's models one after another; ``run_one(run, ctx, done, total)`` returns the new ``done``."""
-    total = sum(r.params[steps_key] for r in plan.runs)
-    ctx.progress(0, total, "train")
-    done = 0
+    """Train the plan's runs one after another, ``run_one(run, ctx, tally)`` each, on one progress tally."""
+    tally = Tally(ctx, sum(r.params[steps_key] for r in plan.runs))
+    tally.add(0)
     for r in plan.runs:
-        done = run_one(r, ctx, done, total)
+        run_one(r, ctx, tally)

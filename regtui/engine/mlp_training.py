@@ -14,7 +14,7 @@ Runs sharing hidden/layers/n_points/iters form one group, trained together.
 Each stack of a group gets its own dropout generator, seeded with
 ``plan.seed + k`` for the group's k-th stack, so a model's masks (unlike its
 init and data) depend on the other models trained beside it. On the CPU a
-group larger than :func:`~regtui.engine.stacked.stack_limit` (8) models is
+group larger than :func:`~regtui.engine.stacking.stack_limit` (8) models is
 split into stacks of at most 8 that take turns, one chunk of steps each: the
 working set of 32 stacked tutorial nets (≈31 MB of parameters, gradients and
 momentum) does not stay in cache, and per model a step then costs ~1.7x more.
@@ -40,7 +40,9 @@ the loss chart; ``weight_norm`` is the L2 norm over all parameters, weights and
 biases (what weight decay acts on), after the last update; ``diverged`` is
 True when any recorded loss or the final weight norm is non-finite;
 ``first_nonfinite_step`` is the first step whose train loss is inf/NaN (None
-if none). Non-finite floats are emitted as float nan/inf.
+if none). Non-finite floats are emitted as float nan/inf. Unlike a model trained
+alone, a diverged model is not stopped: it trains on inside its stack to the last
+step (its series read NaN from there), so every model's series has ``iters`` points.
 
 Other events: ``Summary("data")`` holds x and the train/test targets of the
 first run at ``plan.seed``; ``Curve(name="fit")`` is each model's eval-mode
@@ -62,8 +64,10 @@ from typing import Any
 import torch
 
 from regtui.engine.context import Context
-from regtui.engine.loop import first_nonfinite
-from regtui.engine.stacked import StackedMLP, mse, stack_limit
+from regtui.engine.data import line_data
+from regtui.engine.loop import StepFn, Tally, first_nonfinite, train_in_chunks
+from regtui.engine.stacked import StackedMLP, mse
+from regtui.engine.stacking import cut, group_runs, stack_limit
 from regtui.events import Curve, Final, Metrics, RunSpec, Summary
 from regtui.scenario import Plan
 
@@ -98,12 +102,8 @@ def make_data(
 ) -> MLPData:
     """The tutorial's data at ``seed``: y = slope·x + N(0, noise²), drawn on the CPU."""
     gen = torch.Generator().manual_seed(seed + DATA_SEED_OFFSET)
-    x = torch.linspace(-1, 1, n_points)
-    eps_train = torch.randn(n_points, generator=gen)
-    eps_test = torch.randn(n_points, generator=gen)
-    train_y = slope * x + train_noise * eps_train
-    test_y = slope * x + test_noise * eps_test
-    return MLPData(x.to(dtype), train_y.to(dtype), test_y.to(dtype))
+    x, train_y, test_y = (t.view(-1).to(dtype) for t in line_data(n_points, slope, train_noise, test_noise, gen))
+    return MLPData(x, train_y, test_y)
 
 
 # --- model: one stack of runs with its data ----------------------------------------------------
@@ -112,7 +112,9 @@ def make_data(
 class _Stack:
     """Up to :func:`stack_limit` runs of a group as one StackedMLP, with their data and a chunk's loss record."""
 
-    def __init__(self, runs: list[RunSpec], device: torch.device, generator: torch.Generator, n_metrics: int) -> None:
+    def __init__(
+        self, runs: list[RunSpec], device: torch.device, generator: torch.Generator, train_mode_metric: bool
+    ) -> None:
         p0 = runs[0].params
         n = p0["n_points"]
         self.runs = runs
@@ -131,12 +133,19 @@ class _Stack:
         self.x = stack.inputs(data[0].x)
         self.train_y = torch.stack([d.train_y for d in data]).view(stack.m, n, 1).to(device)
         self.test_y = torch.stack([d.test_y for d in data]).view(stack.m, n, 1).to(device)
+        self.train_mode_metric = train_mode_metric
+        n_metrics = 3 if train_mode_metric else 2
         # [step of the chunk, metric, model]: losses stay on the device until the chunk ends.
         self.record = torch.empty(CHUNK, n_metrics, stack.m, dtype=stack.dtype, device=device)
 
-    def step(self, row: torch.Tensor, train_mode_metric: bool) -> None:
+    def chunk(self, start: int, n: int) -> StepFn:
+        """The loop's lane: the chunk's i-th step records its losses in row i."""
+        return lambda i: self.step(self.record[i])
+
+    def step(self, row: torch.Tensor) -> None:
         """One training step; writes [train_loss, test_loss(, test_loss_train_mode)] into ``row``."""
         stack = self.stack
+        train_mode_metric = self.train_mode_metric
         pred = stack.forward_train(self.x)
         if stack.has_dropout:
             if train_mode_metric:  # test inputs = train inputs: the training forward is the train-mode test forward
@@ -227,25 +236,6 @@ def _workers(jobs: int) -> Iterator[ThreadPoolExecutor | None]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_chunk(
-    ctx: Context, stacks: list[_Stack], n: int, train_mode_metric: bool, pool: ThreadPoolExecutor | None
-) -> None:
-    """``n`` steps of every stack. Each stack runs its whole chunk while its working set is in
-    cache; with a pool, independent stacks run concurrently (torch ops release the GIL)."""
-
-    def run(s: _Stack) -> None:
-        for j in range(n):
-            ctx.check()
-            s.step(s.record[j], train_mode_metric)
-
-    if pool is None:
-        for s in stacks:
-            run(s)
-        return
-    for future in [pool.submit(run, s) for s in stacks]:
-        future.result()  # re-raises Cancelled (or an error) from a worker
-
-
 # --- the loop ------------------------------------------------------------------------------------
 
 
@@ -255,10 +245,8 @@ def run_mlp_plan(plan: Plan, ctx: Context, *, train_mode_metric: bool = False) -
     ``train_mode_metric`` adds the "test_loss_train_mode" series and final value (dropout experiment).
     """
     runs = plan.runs
-    groups: dict[tuple[Any, ...], list[RunSpec]] = {}
-    for r in runs:
-        groups.setdefault(tuple(r.params[k] for k in GROUP_KEYS), []).append(r)
-    total = sum(key[3] for key in groups)
+    groups = [[runs[i] for i in g] for g in group_runs([tuple(r.params[k] for k in GROUP_KEYS) for r in runs])]
+    total = sum(group[0].params["iters"] for group in groups)
 
     shown = next((r for r in runs if r.seed == plan.seed), runs[0])
     p = shown.params
@@ -273,25 +261,22 @@ def run_mlp_plan(plan: Plan, ctx: Context, *, train_mode_metric: bool = False) -
             },
         )
     )
-    ctx.progress(0, total)
-    done = 0
-    for group in groups.values():
-        _train_group(ctx, group, plan.seed, train_mode_metric, done, total)
-        done += group[0].params["iters"]
+    tally = Tally(ctx, total)
+    tally.add(0)
+    for group in groups:
+        _train_group(ctx, group, plan.seed, train_mode_metric, tally)
 
 
-def _train_group(
-    ctx: Context, runs: list[RunSpec], dropout_seed: int, train_mode_metric: bool, done: int, total: int
-) -> None:
+def _train_group(ctx: Context, runs: list[RunSpec], dropout_seed: int, train_mode_metric: bool, tally: Tally) -> None:
     """Train one group chunk by chunk (stacks taking turns or running concurrently) and emit its events."""
     iters = runs[0].params["iters"]
     names = ["train_loss", "test_loss"] + (["test_loss_train_mode"] if train_mode_metric else [])
     device = ctx.device
-    size = stack_limit(device)
-    # One dropout generator per stack, so stacks can train concurrently and stay reproducible.
+    # Stacks filled in plan order (see regtui.engine.stacking); one dropout generator per stack,
+    # so stacks can train concurrently and stay reproducible.
     stacks = [
-        _Stack(runs[i : i + size], device, _generator(device, dropout_seed + k), len(names))
-        for k, i in enumerate(range(0, len(runs), size))
+        _Stack([runs[i] for i in part], device, _generator(device, dropout_seed + k), train_mode_metric)
+        for k, part in enumerate(cut(list(range(len(runs))), stack_limit(device), balanced=False))
     ]
     log = _Log(len(runs), names)
     grid_x = torch.linspace(-1, 1, GRID_POINTS)
@@ -301,16 +286,19 @@ def _train_group(
     _emit_curves(ctx, stacks, grids, grid_list)
     curve_every = max(1, iters // CURVES)
     next_curve = curve_every
+
+    def end(start: int, n: int) -> int:
+        """The chunk's Metrics and, about every iters/10 steps, the fitted curves; no model stops (stacks train on)."""
+        nonlocal next_curve
+        log.flush(ctx, stacks, start, n)
+        step = start + n
+        if next_curve <= step < iters:
+            _emit_curves(ctx, stacks, grids, grid_list)
+            while next_curve <= step:
+                next_curve += curve_every
+        return 0
+
     with _workers(min(ctx.jobs, len(stacks))) as pool:
-        for start in range(0, iters, CHUNK):
-            n = min(CHUNK, iters - start)
-            _run_chunk(ctx, stacks, n, train_mode_metric, pool)
-            log.flush(ctx, stacks, start, n)
-            step = start + n
-            ctx.progress(done + step, total)
-            if next_curve <= step < iters:
-                _emit_curves(ctx, stacks, grids, grid_list)
-                while next_curve <= step:
-                    next_curve += curve_every
+        train_in_chunks(ctx, iters, CHUNK, [s.chunk for s in stacks], end, tally, pool=pool)
     _emit_curves(ctx, stacks, grids, grid_list)
     log.finals(ctx, stacks)

@@ -8,9 +8,10 @@ tanh teacher of x ~ N(0, I) plus noise of std 0.1 — with mini-batches drawn wi
 The optimizer (``torch.optim.AdamW`` or ``torch.optim.SGD``) gets
 
 - ``exclude = false``: one group, every parameter decayed with λ = ``weight_decay``;
-- ``exclude = true``: the usual two groups — ``{"params": weights, "weight_decay": λ}``
-  (every parameter with ``ndim >= 2``: the Linear weight matrices) and
-  ``{"params": rest, "weight_decay": 0.0}`` (biases, and the norm layers' γ and β).
+- ``exclude = true``: the usual two groups (:mod:`regtui.engine.decay_groups`) —
+  ``{"params": weights, "weight_decay": λ}`` (the Linear weight matrices, every parameter with
+  ``ndim >= 2`` here) and ``{"params": rest, "weight_decay": 0.0}`` (biases, and the norm
+  layers' γ and β).
 
 Per step (``Metrics``): ``train_loss``, ``test_loss`` (eval mode, after the step) and
 ``gamma_abs`` (mean |γ| over every norm layer). ``Final``: losses, ``gamma_abs``,
@@ -26,8 +27,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
-from regtui.engine.loop import run_each
-from regtui.engine.small_nets import mlp, param_norm, regression_step, teacher_data, train_series
+from regtui.engine.data import teacher_data
+from regtui.engine.decay_groups import param_groups
+from regtui.engine.loop import Tally, run_each, train_series
+from regtui.engine.measures import param_norm
+from regtui.engine.small_nets import mlp, regression_step
 from regtui.events import Final, RunSpec
 from regtui.scenario import Plan
 
@@ -40,19 +44,8 @@ def norm_layers(model: nn.Module) -> list[nn.LayerNorm | nn.BatchNorm1d]:
     return [m for m in model.modules() if isinstance(m, (nn.LayerNorm, nn.BatchNorm1d))]
 
 
-def param_groups(model: nn.Module, weight_decay: float, exclude: bool) -> list[dict[str, Any]]:
-    """The optimizer's parameter groups: all decayed, or weights (ndim >= 2) decayed and the rest not."""
-    params = list(model.parameters())
-    if not exclude:
-        return [{"params": params, "weight_decay": weight_decay}]
-    return [
-        {"params": [q for q in params if q.ndim >= 2], "weight_decay": weight_decay},
-        {"params": [q for q in params if q.ndim < 2], "weight_decay": 0.0},
-    ]
-
-
 def make_optimizer(model: nn.Module, p: dict[str, Any]) -> torch.optim.Optimizer:
-    groups = param_groups(model, p["weight_decay"], p["exclude"])
+    groups = param_groups(model, p["weight_decay"], decay_all=not p["exclude"])
     if p["optimizer"] == "sgd":
         return torch.optim.SGD(groups, lr=p["lr"], momentum=p["momentum"])
     return torch.optim.AdamW(groups, lr=p["lr"])
@@ -69,7 +62,7 @@ def gammas(model: nn.Module) -> torch.Tensor:
     return torch.cat([m.weight.detach().flatten() for m in norm_layers(model)])
 
 
-def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
+def _run_one(run: RunSpec, ctx: Context, tally: Tally) -> None:
     p = run.params
     dev = ctx.device
     model, data, g = setup(p, run.seed)
@@ -85,7 +78,7 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
         extra=lambda m: {"gamma_abs": gammas(m).abs().mean()},
     )
 
-    trained = train_series(ctx, run, p["steps"], step, done, total)
+    trained = train_series(ctx, run, p["steps"], lambda start, n: step, tally)
     model.eval()
     with torch.no_grad():
         test_loss = float(F.mse_loss(model(x_test), y_test))
@@ -107,7 +100,6 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
             },
         )
     )
-    return trained.done
 
 
 def run(plan: Plan, ctx: Context) -> None:

@@ -33,7 +33,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
-from regtui.engine.loop import StepFn, train_in_chunks
+from regtui.engine.init import init_layers
+from regtui.engine.loop import SeriesStep, Tally, train_series
 from regtui.engine.sgd import MomentumSGD
 from regtui.events import Final, RunSpec, Summary
 from regtui.scenario import Plan
@@ -242,13 +243,7 @@ class ConvNet(nn.Module):
 
     def init(self, g: torch.Generator) -> ConvNet:
         """PyTorch's default init for convs and the head, drawn from the run's generator."""
-        with torch.no_grad():
-            for m in (self.conv1, self.conv2, self.head):
-                nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=g)
-                fan_in = m.weight[0].numel()
-                bound = 1 / math.sqrt(fan_in)
-                assert m.bias is not None  # built with bias=True
-                nn.init.uniform_(m.bias, -bound, bound, generator=g)
+        init_layers(self, g)  # conv1, conv2, head: the norm layers keep γ = 1, β = 0
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -261,7 +256,7 @@ class ConvNet(nn.Module):
         return self.head(torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1))
 
 
-def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
+def _run_one(run: RunSpec, ctx: Context, tally: Tally) -> None:
     p = run.params
     device = ctx.device
     steps, batch = p["steps"], p["batch"]
@@ -273,17 +268,17 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
     x_train, y_train = x_train.to(device), y_train.to(device)
     opt = MomentumSGD(list(model.parameters()), p["lr"], p["momentum"])
 
-    def chunk(start: int, n: int) -> StepFn:
+    def chunk(start: int, n: int) -> SeriesStep:
         idx = torch.randint(len(y_train), (n, batch), generator=g).to(device)
 
-        def train_step(i: int) -> torch.Tensor:
+        def train_step(i: int) -> dict[str, torch.Tensor]:
             loss = F.cross_entropy(model(x_train[idx[i]]), y_train[idx[i]])
             opt.step(loss)
-            return loss
+            return {"train_loss": loss}
 
         return train_step
 
-    trained = train_in_chunks(ctx, run, steps, chunk, done, total)
+    trained = train_series(ctx, run, steps, chunk, tally)
     first_bad = trained.first_nonfinite_step
 
     ctx.check()
@@ -307,15 +302,13 @@ def _run_one(run: RunSpec, ctx: Context, done: int, total: int) -> int:
             },
         )
     )
-    return trained.done
 
 
 def run(plan: Plan, ctx: Context) -> None:
-    total = sum(r.params["steps"] for r in plan.runs)
-    ctx.progress(0, total, "compare")
+    tally = Tally(ctx, sum(r.params["steps"] for r in plan.runs))
+    tally.add(0, "compare")
     ctx.check()
     ctx.emit(Summary("norms", compare_norms(plan.params, plan.seed, ctx.device)))
     ctx.emit(Summary("worked", worked(plan.params, plan.seed)))
-    done = 0
     for r in plan.runs:
-        done = _run_one(r, ctx, done, total)
+        _run_one(r, ctx, tally)

@@ -14,8 +14,9 @@ and trains them all with one op per layer:
   gradient blocks (contiguous, so ``bmm(out=...)`` needs no copy).
 * The update is ``torch.optim.SGD``'s (dampening 0, nesterov False), per
   model: ``g = grad + wd·p``; ``buf = g`` on the first step, then
-  ``buf = momentum·buf + g``; ``p -= lr·buf``. It runs as one
-  ``torch._fused_sgd_`` call (the kernel behind ``SGD(fused=True)``; one
+  ``buf = momentum·buf + g``; ``p -= lr·buf``. It is the stacked update
+  shared with the train kind (:class:`~regtui.engine.stack_optim.StackedOptimizer`):
+  one ``torch._fused_sgd_`` call (the kernel behind ``SGD(fused=True)``; one
   pass over p, g, buf) per group of models sharing (lr, momentum,
   weight_decay), over that group's slices of all blocks; where the fused
   kernel is unavailable, ``torch._foreach_*`` ops do the same arithmetic.
@@ -44,17 +45,18 @@ is :mod:`regtui.engine.mlp_training`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
 import torch
-from torch.nn import init as nn_init
 
-from regtui.engine.sgd import fused_available, sgd_update
+from regtui.engine.init import default_init
+from regtui.engine.measures import stacked_norm
+from regtui.engine.sgd import fused_available
+from regtui.engine.stack_optim import StackedOptimizer
 
-__all__ = ["StackedMLP", "linear_init", "mse", "stack_limit"]
+__all__ = ["StackedMLP", "linear_init", "mse"]
 
 
 # --- init -----------------------------------------------------------------------------------
@@ -69,11 +71,8 @@ def linear_init(seed: int, sizes: Sequence[int]) -> list[tuple[torch.Tensor, tor
     gen = torch.Generator().manual_seed(seed)
     out = []
     for fan_in, fan_out in pairwise(sizes):
-        weight = torch.empty(fan_out, fan_in)
-        nn_init.kaiming_uniform_(weight, a=math.sqrt(5), generator=gen)
-        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-        bias = torch.empty(fan_out)
-        nn_init.uniform_(bias, -bound, bound, generator=gen)
+        weight, bias = torch.empty(fan_out, fan_in), torch.empty(fan_out)
+        default_init(weight, bias, gen)
         out.append((weight, bias))
     return out
 
@@ -88,15 +87,6 @@ def _column(values: float | Sequence[float], m: int, name: str) -> list[float]:
     if len(column) != m:
         raise ValueError(f"{name}: expected {m} values (one per model), got {len(column)}")
     return column
-
-
-# One update call: (lr, momentum, weight_decay, params, grads, momentum buffers) of a group of models.
-_UpdateGroup = tuple[float, float, float, list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]
-
-
-def _slices(blocks: list[torch.Tensor], spans: list[tuple[int, int]]) -> list[torch.Tensor]:
-    """The model-axis slices ``[s:e]`` of every block, for each span of consecutive models."""
-    return [t[s:e] for t in blocks for s, e in spans]
 
 
 class StackedMLP:
@@ -169,11 +159,14 @@ class StackedMLP:
         self.dropout_p = torch.tensor(p, dtype=dtype, device=self.device).view(m, 1, 1)
         self.dropout_scale = torch.tensor([1 / (1 - x) for x in p], dtype=dtype, device=self.device).view(m, 1, 1)
         self.has_dropout = any(x > 0 for x in p)
-        self._updates = self._hyper_groups()
         if fused is None:
             fused = fused_available(self.device)
         self.fused = fused
-        self.steps = 0  # SGD updates done
+        # One fused SGD call per set of models sharing (lr, momentum, weight_decay), over every block.
+        keys = [list(zip(self.lr, self.momentum, self.weight_decay))] * len(self.params)
+        self.optimizer = StackedOptimizer(
+            "sgd", self.params, keys, state=[self.momentum_buffers], grads=self.grads, fused=fused
+        )
         if generator is None:
             generator = torch.Generator(device=self.device)
             generator.manual_seed(dropout_seed)
@@ -181,36 +174,6 @@ class StackedMLP:
         self._train_bufs: dict[int, dict[str, Any]] = {}
         self._eval_bufs: dict[int, list[torch.Tensor]] = {}
         self._last: dict[str, Any] | None = None  # activations of the last training forward
-
-    def _hyper_groups(self) -> list[_UpdateGroup]:
-        """The update calls: one per (lr, momentum, weight_decay) shared by some models.
-
-        Each holds that group's slices of every parameter block (one slice per
-        run of consecutive models): (lr, momentum, wd, params, grads, momentum buffers).
-        """
-        members: dict[tuple[float, float, float], list[int]] = {}
-        for i, key in enumerate(zip(self.lr, self.momentum, self.weight_decay)):
-            members.setdefault(key, []).append(i)
-        groups = []
-        for (lr, mom, wd), idx in members.items():
-            spans: list[tuple[int, int]] = []
-            start = idx[0]
-            for a, b in pairwise(idx):
-                if b != a + 1:
-                    spans.append((start, a + 1))
-                    start = b
-            spans.append((start, idx[-1] + 1))
-            groups.append(
-                (
-                    lr,
-                    mom,
-                    wd,
-                    _slices(self.params, spans),
-                    _slices(self.grads, spans),
-                    _slices(self.momentum_buffers, spans),
-                )
-            )
-        return groups
 
     @classmethod
     def from_seeds(
@@ -233,10 +196,7 @@ class StackedMLP:
 
     def weight_norm(self) -> torch.Tensor:
         """[M] L2 norm over all parameters (weights and biases) of each model."""
-        squares = self.params[0].reshape(self.m, -1).square().sum(1)
-        for blk in self.params[1:]:
-            squares = squares + blk.reshape(self.m, -1).square().sum(1)
-        return squares.sqrt()
+        return stacked_norm(self.params)
 
     # --- forward / backward / update -----------------------------------------------------------
 
@@ -332,17 +292,14 @@ class StackedMLP:
             torch.ops.aten.threshold_backward.grad_input(da, acts[i - 1], 0, grad_input=da)
             dz = da
 
+    @property
+    def steps(self) -> int:
+        """SGD updates done."""
+        return self.optimizer.steps
+
     def sgd_step(self) -> None:
         """torch.optim.SGD's update (dampening 0, nesterov False) of every model from :attr:`grads`."""
-        self._update(self._updates)
-        self.steps += 1
-
-    def _update(self, groups: list[_UpdateGroup]) -> None:
-        """One :func:`~regtui.engine.sgd.sgd_update` per group of models sharing (lr, momentum, weight_decay)."""
-        for lr, mom, wd, params, grads, bufs in groups:
-            sgd_update(
-                params, grads, bufs, lr=lr, momentum=mom, weight_decay=wd, first=self.steps == 0, fused=self.fused
-            )
+        self.optimizer.step()
 
     def mse_backward(self, pred: torch.Tensor, y: torch.Tensor, loss_out: torch.Tensor | None = None) -> torch.Tensor:
         """Per-model MSE of ``pred`` vs ``y`` ([M, N, out]), then :meth:`backward`; returns the [M] losses."""
@@ -361,15 +318,3 @@ class StackedMLP:
 def mse(pred: torch.Tensor, y: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """Per-model mean squared error of [M, N, k] tensors → [M]."""
     return torch.mean((pred - y).square_(), dim=(1, 2), out=out)
-
-
-def stack_limit(device: torch.device) -> int:
-    """Most models per stack on ``device``.
-
-    On the CPU a stack's parameters, gradients and momentum must stay in cache:
-    measured on the 2-core dev machines (hidden 200, 3 layers), a model-step costs
-    ≈125 µs at M = 4–8 but ≈200–250 µs at M = 16–32, whose ≈16–31 MB working set
-    falls out of cache. Larger groups are split into stacks of this size, each run
-    for a chunk of steps in turn. A GPU takes the whole group at once.
-    """
-    return 8 if device.type == "cpu" else 1 << 30

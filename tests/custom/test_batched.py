@@ -15,9 +15,9 @@ from torch import nn
 
 from regtui import scenario as sc
 from regtui.engine import run_plan
-from regtui.engine.custom import batched
 from regtui.engine.custom import data as data_mod
-from regtui.engine.custom.train import batch_order
+from regtui.engine.custom import stackable
+from regtui.engine.custom.model_run import batch_order
 from regtui.events import Final, Metrics, Progress, RunSpec, Summary
 
 MLP = [
@@ -344,19 +344,19 @@ def test_a_bad_stack_runs_value_names_the_allowed_ones(scenario_file):
 
 
 def spec(seed, **params):
-    base = dict.fromkeys(batched.SHARED, 0) | {"stack_runs": "auto"}
+    base = dict.fromkeys(stackable.SHARED, 0) | {"stack_runs": "auto"}
     return RunSpec("v", seed, base | params)
 
 
 def test_plan_stacks_groups_splits_evenly_and_keeps_the_order():
     cpu = torch.device("cpu")
     runs = [spec(s) for s in range(12)]
-    assert batched.plan_stacks(runs, cpu) == [list(range(6)), list(range(6, 12))]
+    assert stackable.plan_stacks(runs, cpu) == [list(range(6)), list(range(6, 12))]
     runs = [spec(0), spec(1, batch=2), spec(2), spec(3, stack_runs="off"), spec(4, batch=2)]
-    assert batched.plan_stacks(runs, cpu) == [[0, 2], [1, 4], [3]]
-    assert batched.stacked([runs[0], runs[2]]) and not batched.stacked([runs[3]])
-    assert batched.stacked([spec(0, stack_runs="on")]) and not batched.stacked([spec(0)])
-    assert batched.plan_stacks(runs, torch.device("meta")) == [[i] for i in range(5)]
+    assert stackable.plan_stacks(runs, cpu) == [[0, 2], [1, 4], [3]]
+    assert stackable.stacked([runs[0], runs[2]]) and not stackable.stacked([runs[3]])
+    assert stackable.stacked([spec(0, stack_runs="on")]) and not stackable.stacked([spec(0)])
+    assert stackable.plan_stacks(runs, torch.device("meta")) == [[i] for i in range(5)]
 
 
 def test_only_the_stacking_summary_and_the_flag_are_new(scenario_file):

@@ -14,7 +14,7 @@ from torch import nn
 
 from regtui import scenario as sc
 from regtui.engine.custom import data as data_mod
-from regtui.engine.custom.train import batch_order
+from regtui.engine.custom.model_run import batch_order
 
 TEXT = """
 experiment = "train"

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import torch
 
 from regtui import custom_specs as cs
+from regtui.engine.data import line_x, line_y
 from regtui.specs import ConfigError
 
 
@@ -63,8 +64,8 @@ class Data:
 
 def _regression(d: dict[str, Any], g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """The tutorial's line: x evenly spaced in [-1, 1], y = slope·x + noise."""
-    x = torch.linspace(-1, 1, d["n"]).unsqueeze(1)
-    return x, d["slope"] * x + d["noise"] * torch.randn(d["n"], 1, generator=g)
+    x = line_x(d["n"])
+    return x, line_y(x, d["slope"], d["noise"], g)
 
 
 def _moons(d: dict[str, Any], g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

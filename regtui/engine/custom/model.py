@@ -19,9 +19,9 @@ from torch import nn
 
 from regtui import custom_specs as cs
 from regtui.engine.custom.data import import_factory
+from regtui.engine.decay_groups import param_groups
 from regtui.specs import ConfigError
 
-NORM_CLASSES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm)
 TRAIN_MODE_CLASSES = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
 
 
@@ -143,24 +143,8 @@ def has_train_mode_layers(model: nn.Module) -> bool:
     return any(isinstance(m, TRAIN_MODE_CLASSES) for m in model.modules())
 
 
-def param_groups(model: nn.Module, weight_decay: float, decay_norm_and_bias: bool) -> list[dict[str, Any]]:
-    """One group, or two: decayed weights, and biases plus normalization parameters with weight_decay 0."""
-    params = [q for q in model.parameters() if q.requires_grad]
-    if decay_norm_and_bias:
-        return [{"params": params, "weight_decay": weight_decay}]
-    skip: set[int] = set()
-    for m in model.modules():
-        for name, q in m.named_parameters(recurse=False):
-            if isinstance(m, NORM_CLASSES) or name == "bias":
-                skip.add(id(q))
-    return [
-        {"params": [q for q in params if id(q) not in skip], "weight_decay": weight_decay},
-        {"params": [q for q in params if id(q) in skip], "weight_decay": 0.0},
-    ]
-
-
 def optimizer(model: nn.Module, p: dict[str, Any]) -> torch.optim.Optimizer:
-    groups = param_groups(model, p["weight_decay"], p["decay_norm_and_bias"])
+    groups = param_groups(model, p["weight_decay"], decay_all=p["decay_norm_and_bias"])
     if p["optimizer"] == "sgd":
         return torch.optim.SGD(groups, lr=p["lr"], momentum=p["momentum"])
     cls = torch.optim.Adam if p["optimizer"] == "adam" else torch.optim.AdamW

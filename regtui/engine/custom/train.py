@@ -1,382 +1,29 @@
 """Train your own model on your own data (the ``train`` kind), with the same live views as the lessons.
 
-Every run (variant × sweep point × seed) builds its data (:mod:`.data`, split with the run's
-seed), seeds torch's global RNG with the run's seed, builds the model (:mod:`.model`; the
-init comes from that RNG, so the variants of one seed start from the same weights when
-their layers are the same), and trains ``steps`` steps of ``torch.optim`` on mini-batches
-(an epoch is a permutation of the training set drawn from a generator seeded with the
-run's seed, or the same order every epoch with ``shuffle = false``; the last incomplete
-batch of an epoch is dropped, so BatchNorm never sees a batch of one by accident).
-
-Steps are trained in chunks of ``log_every``; the last step of each chunk is a *logging
-step*, and only then are forward hooks installed and anything copied to the host:
-
-- ``Metrics`` (one point per chunk, at the logging step): ``train_loss`` and
-  ``train_accuracy`` (the mean over the chunk's mini-batches), ``test_loss`` and
-  ``test_accuracy`` (eval mode, after the step), and where the net has Dropout or
-  BatchNorm ``test_loss_train_mode`` / ``test_accuracy_train_mode`` (the forgot-``eval()``
-  pitfall: the same test set with the net left in train mode; BatchNorm's running
-  statistics and the RNG are restored afterwards, so this changes nothing in training);
-  ``weight_norm/<layer>`` and ``grad_norm/<layer>`` (L2 norms of each layer's parameters
-  and of their gradients at that step);
-- ``LayerStats``: mean and std of every observed layer's output in that step's forward
-  (the Layers view);
-- ``TableRows("running_stats")``: every BatchNorm layer's running_mean / running_var for
-  its first ``stats_features`` features after the step, beside the batch mean and the
-  unbiased batch variance of the layer's input (the values PyTorch folds in).
-
-``Final``: losses and accuracies on the whole training and test sets in eval mode (and
-train mode), ``weight_norm`` (all parameters), ``parameters``, ``diverged``,
-``first_nonfinite_step``. ``Summary("model")``: the layers with their output shapes and
-parameter counts, and the data. Divergence is a result, as in the lessons.
+:func:`run` plans the units of the plan's runs (:func:`.stackable.plan_stacks`): each unit is a
+stack of runs trained together (:class:`.batched.Stack`) or a run trained alone
+(:meth:`.model_run.ModelRun.train`). What a run computes and emits is described in
+:mod:`.model_run`. ``Summary("model")``: the layers with their output shapes and parameter
+counts, and the data; ``Summary("stacking")``: how each run trained (its stack, or why alone).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional as F
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from regtui.engine.context import Context
 from regtui.engine.custom import data as data_mod
-from regtui.engine.custom import model as model_mod
-from regtui.engine.loop import RUNNING_COLUMNS, first_nonfinite
-from regtui.events import Final, LayerStats, Metrics, RunSpec, Summary, TableRows
+from regtui.engine.custom import stackable
+from regtui.engine.custom.batched import Stack
+from regtui.engine.custom.model_run import ModelRun
+from regtui.engine.loop import Tally
+from regtui.events import RunSpec, Summary
 from regtui.scenario import Plan
 
-EVAL_BATCH = 1024  # test samples per forward when evaluating
-ORDER_SALT = 0x5EED  # the batch-order generator's seed is the run's seed xor this
-
-
-# --- pieces a plain-PyTorch reference reuses ----------------------------------------------------
-
-
-def loss_name(p: dict[str, Any], task: str) -> str:
-    if p["loss"] != "auto":
-        return p["loss"]
-    return "cross_entropy" if task == "classification" else "mse"
-
-
-def loss_fn(
-    out: torch.Tensor,
-    y: torch.Tensor,
-    name: str,
-    task: str,
-    outputs: int,
-    label_smoothing: float,
-    reduction: str = "mean",
-) -> torch.Tensor:
-    if name == "cross_entropy":
-        return F.cross_entropy(out, y, label_smoothing=label_smoothing, reduction=reduction)
-    if task == "classification":  # mse on class labels: against one-hot targets
-        return F.mse_loss(out, F.one_hot(y, outputs).to(out.dtype), reduction=reduction)
-    return F.mse_loss(out, y, reduction=reduction)
-
-
-def batch_order(seed: int, n: int, batch: int, shuffle: bool, device: torch.device) -> Iterator[torch.Tensor]:
-    """Index tensors of the mini-batches, epoch after epoch (incomplete last batches dropped)."""
-    g = torch.Generator().manual_seed(seed ^ ORDER_SALT)
-    per_epoch = n // batch
-    while True:
-        order = (torch.randperm(n, generator=g) if shuffle else torch.arange(n)).to(device)
-        for b in range(per_epoch):
-            yield order[b * batch : (b + 1) * batch]
-
-
-def layer_stats(out: Any) -> torch.Tensor:
-    """(mean, std) of a layer's output over every element, in float64 (NaN for a non-tensor output)."""
-    if not isinstance(out, torch.Tensor) or not out.is_floating_point() or out.numel() < 2:
-        return torch.full((2,), math.nan, dtype=torch.float64)
-    o = out.detach().to(torch.float64)
-    return torch.stack([o.mean(), o.std()])
-
-
-def bn_batch_stats(x: torch.Tensor, n_feat: int) -> torch.Tensor:
-    """(features, 2): the batch mean and unbiased variance per channel of a BatchNorm input."""
-    x = x.detach().to(torch.float64)
-    dims = [d for d in range(x.dim()) if d != 1]
-    return torch.stack([x.mean(dim=dims), x.var(dim=dims, unbiased=True)], 1)[:n_feat]
-
-
-def running(m: _BatchNorm) -> tuple[torch.Tensor, torch.Tensor]:
-    """A tracking BatchNorm's running mean and variance (only those are observed)."""
-    assert m.running_mean is not None and m.running_var is not None
-    return m.running_mean, m.running_var
-
-
-def norm(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
-    if not tensors:
-        return torch.tensor(math.nan)
-    return torch.sqrt(sum((t.detach().float() ** 2).sum() for t in tensors))  # type: ignore[arg-type]
-
-
-# --- one run -----------------------------------------------------------------------------------
-
-
-class _Observer:
-    """The forward hooks of a logging step: installed for one forward, then removed."""
-
-    def __init__(
-        self, observed: list[tuple[str, nn.Module]], bns: Sequence[tuple[str, _BatchNorm]], n_feat: int
-    ) -> None:
-        self.observed, self.bns, self.n_feat = observed, bns, n_feat
-        self.stats: dict[str, torch.Tensor] = {}
-        self.bn_inputs: dict[str, torch.Tensor] = {}
-        self.handles: list[Any] = []
-
-    def __enter__(self) -> _Observer:
-        self.stats.clear()
-        self.bn_inputs.clear()
-        for name, m in self.observed:
-            self.handles.append(
-                m.register_forward_hook(lambda mod, inp, out, name=name: self.stats.__setitem__(name, layer_stats(out)))
-            )
-        for name, m in self.bns:
-            self.handles.append(
-                m.register_forward_pre_hook(
-                    lambda mod, inp, name=name: self.bn_inputs.__setitem__(name, bn_batch_stats(inp[0], self.n_feat))
-                )
-            )
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        for h in self.handles:
-            h.remove()
-        self.handles.clear()
-
-
-class _Run:
-    def __init__(
-        self,
-        run: RunSpec,
-        ctx: Context,
-        data: data_mod.Data,
-        tables: dict[str, Any],
-        base: Path,
-        on_device: dict[int, tuple[torch.Tensor, ...]] | None = None,
-    ):
-        p = run.params
-        self.run, self.ctx, self.p = run, ctx, p
-        self.dev = ctx.device
-        self.task, self.outputs = data.task, data.outputs
-        self.loss = loss_name(p, data.task)
-        torch.manual_seed(run.seed)
-        self.model, self.observed = model_mod.build(tables, base, data.input_shape, data.outputs, p)
-        self.model.to(self.dev)
-        self.opt = model_mod.optimizer(self.model, p)
-        # the runs of a stack that share a data set share its copy on the device
-        cache = {} if on_device is None else on_device
-        if id(data) not in cache:
-            cache[id(data)] = tuple(t.to(self.dev) for t in (data.x_train, data.y_train, data.x_test, data.y_test))
-        self.x_train, self.y_train, self.x_test, self.y_test = cache[id(data)]
-        self.bns: list[tuple[str, _BatchNorm]] = [
-            (n, m) for n, m in self.model.named_modules() if isinstance(m, _BatchNorm) and m.track_running_stats
-        ]
-        # BatchNorm layers named as the observed layers are, where they are observed
-        names = {id(m): n for n, m in self.observed}
-        self.bns = [(names.get(id(m), n), m) for n, m in self.bns]
-        self.n_feat = p["stats_features"]
-        self.train_mode = model_mod.has_train_mode_layers(self.model)
-        self.with_params = [(n, [q for q in m.parameters() if q.requires_grad]) for n, m in self.observed]
-        self.with_params = [(n, qs) for n, qs in self.with_params if qs]
-
-    def _loss(self, out: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-        return loss_fn(out, y, self.loss, self.task, self.outputs, self.p["label_smoothing"], reduction)
-
-    def evaluate(self, x: torch.Tensor, y: torch.Tensor, train_mode: bool = False) -> tuple[torch.Tensor, ...]:
-        """(loss, accuracy) over a set, in eval mode, or in train mode with nothing changed afterwards."""
-        model = self.model
-        saved = (
-            [(m, {k: b.clone() for k, b in m.named_buffers(recurse=False)}) for _, m in self.bns] if train_mode else []
-        )
-        with (
-            torch.random.fork_rng(devices=[self.dev] if self.dev.type == "cuda" else [], enabled=train_mode),
-            torch.no_grad(),
-        ):
-            model.train(train_mode)
-            total = torch.zeros((), device=self.dev, dtype=torch.float64)
-            correct = torch.zeros((), device=self.dev, dtype=torch.float64)
-            for i in range(0, len(x), EVAL_BATCH):
-                xb, yb = x[i : i + EVAL_BATCH], y[i : i + EVAL_BATCH]
-                out = model(xb)
-                total += self._loss(out, yb, "sum").double() / (out.shape[1] if self._per_element() else 1)
-                if self.task == "classification":
-                    correct += (out.argmax(1) == yb).sum()
-        for m, buffers in saved:
-            for k, b in buffers.items():
-                getattr(m, k).copy_(b)
-        model.train()
-        n = max(1, len(x))
-        acc = correct / n if self.task == "classification" else torch.tensor(math.nan, device=self.dev)
-        return total / n, acc
-
-    def _per_element(self) -> bool:
-        """mse with reduction 'sum' sums over the outputs too; 'mean' divides by them."""
-        return self.loss == "mse"
-
-    def train(self, done: int, total: int) -> int:
-        ctx, p, run = self.ctx, self.p, self.run
-        steps = p["steps"]
-        n = len(self.x_train)
-        batch = min(p["batch"], n)
-        order = batch_order(run.seed, n, batch, p["shuffle"], self.dev)
-        classification = self.task == "classification"
-        observer = _Observer(self.observed, self.bns, self.n_feat)
-        model, opt, x_train, y_train = self.model, self.opt, self.x_train, self.y_train
-        model.train()
-        start = 0
-        first_bad: int | None = None
-        while start < steps:
-            chunk = min(p["log_every"], steps - start)
-            losses = torch.empty(chunk, device=self.dev)
-            hits = torch.empty(chunk, device=self.dev)
-            for i in range(chunk):
-                ctx.check()
-                idx = next(order)
-                xb, yb = x_train[idx], y_train[idx]
-                if i == chunk - 1:
-                    with observer:
-                        out = model(xb)
-                else:
-                    out = model(xb)
-                loss = self._loss(out, yb)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if i == chunk - 1:
-                    grad_norms = [norm([q.grad for q in qs if q.grad is not None]) for _, qs in self.with_params]
-                opt.step()
-                losses[i] = loss.detach()
-                if classification:
-                    hits[i] = (out.detach().argmax(1) == yb).sum() / len(yb)
-            start += chunk
-            bad = self._log(start, losses, hits if classification else None, grad_norms, observer)
-            done += chunk
-            ctx.progress(done, total, "train")
-            if bad is not None:
-                first_bad = start - chunk + 1 + bad
-                done += steps - start
-                ctx.progress(done, total, "train")
-                break
-        self._final(first_bad, {"stacked": False})
-        return done
-
-    def _log(
-        self,
-        step: int,
-        losses: torch.Tensor,
-        hits: torch.Tensor | None,
-        grad_norms: list[torch.Tensor],
-        observer: _Observer,
-    ) -> int | None:
-        """The logging step's events; returns the chunk index of the first non-finite loss, or None."""
-        run = self.run
-        scalars: dict[str, torch.Tensor] = {}
-        test_loss, test_acc = self.evaluate(self.x_test, self.y_test)
-        scalars["test_loss"] = test_loss
-        if hits is not None:
-            scalars["test_accuracy"] = test_acc
-        if self.train_mode:
-            tl, ta = self.evaluate(self.x_test, self.y_test, train_mode=True)
-            scalars["test_loss_train_mode"] = tl
-            if hits is not None:
-                scalars["test_accuracy_train_mode"] = ta
-        for (name, qs), g in zip(self.with_params, grad_norms):
-            scalars[f"weight_norm/{name}"] = norm(qs)
-            scalars[f"grad_norm/{name}"] = g
-        names = [n for n, _ in self.observed]
-        stats = [observer.stats.get(n, torch.full((2,), math.nan, dtype=torch.float64)) for n in names]
-        bn_parts = []
-        for name, m in self.bns:
-            batch_stats = observer.bn_inputs.get(name)
-            mean, var = running(m)
-            k = min(self.n_feat, mean.numel())
-            if batch_stats is None:
-                batch_stats = torch.full((k, 2), math.nan, dtype=torch.float64)
-            bn_parts.append(torch.cat([torch.stack([mean[:k], var[:k]], 1).double(), batch_stats.to(self.dev)], 1))
-        # one host transfer for everything of this logging step
-        flat = (
-            torch.cat(
-                [
-                    losses.double(),
-                    hits.double() if hits is not None else torch.empty(0, dtype=torch.float64, device=self.dev),
-                    torch.stack([s.double().to(self.dev) for s in scalars.values()])
-                    if scalars
-                    else torch.empty(0, dtype=torch.float64, device=self.dev),
-                    torch.stack(stats).to(self.dev).flatten()
-                    if stats
-                    else torch.empty(0, dtype=torch.float64, device=self.dev),
-                    *(b.flatten() for b in bn_parts),
-                ]
-            )
-            .cpu()
-            .tolist()
-        )
-        k = len(losses)
-        chunk_losses, flat = flat[:k], flat[k:]
-        values: dict[str, tuple[float, ...]] = {"train_loss": (_mean(chunk_losses),)}
-        if hits is not None:
-            values["train_accuracy"] = (_mean(flat[:k]),)
-            flat = flat[k:]
-        for key in scalars:
-            values[key], flat = (flat[0],), flat[1:]
-        self.ctx.emit(Metrics(run.variant, run.seed, (step,), values))
-        means, stds = flat[0 : 2 * len(stats) : 2], flat[1 : 2 * len(stats) : 2]
-        flat = flat[2 * len(stats) :]
-        first = next(
-            (i + 1 for i, (a, b) in enumerate(zip(means, stds)) if not (math.isfinite(a) and math.isfinite(b))), None
-        )
-        if observer.stats:
-            self.ctx.emit(LayerStats(run.variant, run.seed, tuple(means), tuple(stds), first))
-        rows = []
-        for name, m in self.bns:
-            for f in range(min(self.n_feat, running(m)[0].numel())):
-                rm, rv, bm, bv = flat[:4]
-                flat = flat[4:]
-                rows.append((run.variant, run.seed, step, name, f + 1, rm, rv, bm, bv))
-        if rows:
-            self.ctx.emit(
-                TableRows("running_stats", RUNNING_COLUMNS, tuple(rows), key=("variant", "seed", "layer", "feature"))
-            )
-        return first_nonfinite(chunk_losses)
-
-    def _final(self, first_bad: int | None, extra: dict[str, Any] | None = None) -> None:
-        run = self.run
-        found: dict[str, torch.Tensor] = {}
-        found["train_loss"], found["train_accuracy"] = self.evaluate(self.x_train, self.y_train)
-        found["test_loss"], found["test_accuracy"] = self.evaluate(self.x_test, self.y_test)
-        if self.train_mode:
-            found["test_loss_train_mode"], found["test_accuracy_train_mode"] = self.evaluate(
-                self.x_test, self.y_test, train_mode=True
-            )
-        found["weight_norm"] = norm(list(self.model.parameters()))
-        if self.task != "classification":
-            found = {k: v for k, v in found.items() if "accuracy" not in k}
-        values: dict[str, Any] = {
-            k: float(v)
-            for k, v in zip(found, torch.stack([v.double().to(self.dev) for v in found.values()]).cpu().tolist())
-        }
-        values["generalization_gap"] = values["test_loss"] - values["train_loss"]
-        values.update(
-            {
-                "parameters": sum(q.numel() for q in self.model.parameters()),
-                "train_size": len(self.x_train),
-                "test_size": len(self.x_test),
-                "diverged": first_bad is not None,
-                "first_nonfinite_step": first_bad,
-                **(extra or {}),
-            }
-        )
-        self.ctx.emit(Final(run.variant, run.seed, values))
-
-
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values) if values else math.nan
+__all__ = ["describe", "run"]
 
 
 def describe(model: nn.Module, observed: list[tuple[str, nn.Module]], data: data_mod.Data) -> dict[str, Any]:
@@ -417,13 +64,11 @@ def describe(model: nn.Module, observed: list[tuple[str, nn.Module]], data: data
 
 def run(plan: Plan, ctx: Context) -> None:
     """Train the plan's runs: one after another, or several together (see :mod:`.batched`)."""
-    from regtui.engine.custom import batched
-
     tables = plan.scenario.tables
     base = plan.scenario.path.parent
     runs = list(plan.runs)
-    total = sum(r.params["steps"] for r in runs)
-    ctx.progress(0, total, "train")
+    tally = Tally(ctx, sum(r.params["steps"] for r in runs))
+    tally.add(0)
     cache: dict[tuple[Any, ...], data_mod.Data] = {}
 
     def data_of(r: RunSpec) -> data_mod.Data:
@@ -433,21 +78,20 @@ def run(plan: Plan, ctx: Context) -> None:
             cache[key] = data_mod.load(tables, base, p, r.seed)
         return cache[key]
 
-    done = 0
     report: list[dict[str, Any]] = []  # Summary("stacking"): how each run trained, sent as units start
     stacks = 0
-    for number, unit in enumerate(batched.plan_stacks(runs, ctx.device)):
+    for number, unit in enumerate(stackable.plan_stacks(runs, ctx.device)):
         specs = [runs[i] for i in unit]
         cache.clear()  # keep the data sets of one unit at a time
         on_device: dict[int, tuple[torch.Tensor, ...]] = {}
-        first = _Run(specs[0], ctx, data_of(specs[0]), tables, base, on_device)
+        first = ModelRun(specs[0], ctx, data_of(specs[0]), tables, base, on_device)
         if number == 0:
             ctx.emit(Summary("model", describe(first.model, first.observed, data_of(specs[0]))))
-        why = batched.why_alone(first, specs)
+        why = stackable.why_alone(first, specs)
         ones = [first]
         if why is None:
-            ones += [_Run(r, ctx, data_of(r), tables, base, on_device) for r in specs[1:]]
-            why = batched.mismatch(ones)
+            ones += [ModelRun(r, ctx, data_of(r), tables, base, on_device) for r in specs[1:]]
+            why = stackable.mismatch(ones)
         if why is None:
             stacks += 1
             report += [{"variant": r.variant, "seed": r.seed, "stack": stacks, "models": len(specs)} for r in specs]
@@ -457,10 +101,10 @@ def run(plan: Plan, ctx: Context) -> None:
             ctx.emit(Summary("stacking", list(report)))
         if why is None:
             del first
-            stack = batched.Stack(ones)
+            stack = Stack(ones)
             ones = []
-            done = stack.train(ctx, done, total)
+            stack.train(ctx, tally)
             continue
         for r in specs:  # one at a time; the runs not built yet are built in turn
-            one = ones.pop(0) if ones else _Run(r, ctx, data_of(r), tables, base, on_device)
-            done = one.train(done, total)
+            one = ones.pop(0) if ones else ModelRun(r, ctx, data_of(r), tables, base, on_device)
+            one.train(tally)

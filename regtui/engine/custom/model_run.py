@@ -1,0 +1,335 @@
+"""One run of the ``train`` kind: its data, model and optimizer, what it logs, and its training alone.
+
+A run (variant × sweep point × seed) builds its data (:mod:`.data`, split with the run's
+seed), seeds torch's global RNG with the run's seed, builds the model (:mod:`.model`; the
+init comes from that RNG, so the variants of one seed start from the same weights when
+their layers are the same), and trains ``steps`` steps of ``torch.optim`` on mini-batches
+(an epoch is a permutation of the training set drawn from a generator seeded with the
+run's seed, or the same order every epoch with ``shuffle = false``; the last incomplete
+batch of an epoch is dropped, so BatchNorm never sees a batch of one by accident).
+
+Steps are trained in chunks of ``log_every`` (:func:`regtui.engine.loop.train_in_chunks`);
+the last step of each chunk is a *logging step*, and only then are forward hooks installed
+and anything copied to the host (:meth:`ModelRun.log_chunk`):
+
+- ``Metrics`` (one point per chunk, at the logging step): ``train_loss`` and
+  ``train_accuracy`` (the mean over the chunk's mini-batches), ``test_loss`` and
+  ``test_accuracy`` (eval mode, after the step), and where the net has Dropout or
+  BatchNorm ``test_loss_train_mode`` / ``test_accuracy_train_mode`` (the forgot-``eval()``
+  pitfall: the same test set with the net left in train mode; BatchNorm's running
+  statistics and the RNG are restored afterwards, so this changes nothing in training);
+  ``weight_norm/<layer>`` and ``grad_norm/<layer>`` (L2 norms of each layer's parameters
+  and of their gradients at that step);
+- ``LayerStats``: mean and std of every observed layer's output in that step's forward
+  (the Layers view);
+- ``TableRows("running_stats")``: every BatchNorm layer's running_mean / running_var for
+  its first ``stats_features`` features after the step, beside the batch mean and the
+  unbiased batch variance of the layer's input (the values PyTorch folds in).
+
+``Final`` (:meth:`ModelRun.final`): losses and accuracies on the whole training and test
+sets in eval mode (and train mode), ``weight_norm`` (all parameters), ``parameters``,
+``diverged``, ``first_nonfinite_step``. Divergence is a result, as in the lessons: a run
+stops at the end of the chunk whose loss turned inf/NaN.
+
+A stack (:mod:`.batched`) trains several runs together and hands each its logging steps
+through :meth:`ModelRun.log_chunk` and :meth:`ModelRun.final`, so the events are the same.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.nn import functional as F
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from regtui.engine.context import Context
+from regtui.engine.custom import data as data_mod
+from regtui.engine.custom import model as model_mod
+from regtui.engine.custom.observe import Observer, running
+from regtui.engine.loop import StepFn, Tally, first_nonfinite, train_in_chunks
+from regtui.engine.measures import RUNNING_COLUMNS, param_norm
+from regtui.events import Final, LayerStats, Metrics, RunSpec, TableRows
+
+__all__ = ["EVAL_BATCH", "ORDER_SALT", "ModelRun", "batch_order", "loss_fn", "loss_name"]
+
+EVAL_BATCH = 1024  # test samples per forward when evaluating
+ORDER_SALT = 0x5EED  # the batch-order generator's seed is the run's seed xor this
+
+
+# --- pieces a plain-PyTorch reference reuses ----------------------------------------------------
+
+
+def loss_name(p: dict[str, Any], task: str) -> str:
+    if p["loss"] != "auto":
+        return p["loss"]
+    return "cross_entropy" if task == "classification" else "mse"
+
+
+def loss_fn(
+    out: torch.Tensor,
+    y: torch.Tensor,
+    name: str,
+    task: str,
+    outputs: int,
+    label_smoothing: float,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    if name == "cross_entropy":
+        return F.cross_entropy(out, y, label_smoothing=label_smoothing, reduction=reduction)
+    if task == "classification":  # mse on class labels: against one-hot targets
+        return F.mse_loss(out, F.one_hot(y, outputs).to(out.dtype), reduction=reduction)
+    return F.mse_loss(out, y, reduction=reduction)
+
+
+def batch_order(seed: int, n: int, batch: int, shuffle: bool, device: torch.device) -> Iterator[torch.Tensor]:
+    """Index tensors of the mini-batches, epoch after epoch (incomplete last batches dropped)."""
+    g = torch.Generator().manual_seed(seed ^ ORDER_SALT)
+    per_epoch = n // batch
+    while True:
+        order = (torch.randperm(n, generator=g) if shuffle else torch.arange(n)).to(device)
+        for b in range(per_epoch):
+            yield order[b * batch : (b + 1) * batch]
+
+
+# --- one run -----------------------------------------------------------------------------------
+
+
+class ModelRun:
+    """One run built for training: its model on the device, optimizer, data and observed layers."""
+
+    def __init__(
+        self,
+        run: RunSpec,
+        ctx: Context,
+        data: data_mod.Data,
+        tables: dict[str, Any],
+        base: Path,
+        on_device: dict[int, tuple[torch.Tensor, ...]] | None = None,
+    ):
+        p = run.params
+        self.run, self.ctx, self.p = run, ctx, p
+        self.dev = ctx.device
+        self.task, self.outputs = data.task, data.outputs
+        self.loss = loss_name(p, data.task)
+        torch.manual_seed(run.seed)
+        self.model, self.observed = model_mod.build(tables, base, data.input_shape, data.outputs, p)
+        self.model.to(self.dev)
+        self.opt = model_mod.optimizer(self.model, p)
+        # the runs of a stack that share a data set share its copy on the device
+        cache = {} if on_device is None else on_device
+        if id(data) not in cache:
+            cache[id(data)] = tuple(t.to(self.dev) for t in (data.x_train, data.y_train, data.x_test, data.y_test))
+        self.x_train, self.y_train, self.x_test, self.y_test = cache[id(data)]
+        self.bns: list[tuple[str, _BatchNorm]] = [
+            (n, m) for n, m in self.model.named_modules() if isinstance(m, _BatchNorm) and m.track_running_stats
+        ]
+        # BatchNorm layers named as the observed layers are, where they are observed
+        names = {id(m): n for n, m in self.observed}
+        self.bns = [(names.get(id(m), n), m) for n, m in self.bns]
+        self.n_feat = p["stats_features"]
+        self.train_mode = model_mod.has_train_mode_layers(self.model)
+        self.with_params = [(n, [q for q in m.parameters() if q.requires_grad]) for n, m in self.observed]
+        self.with_params = [(n, qs) for n, qs in self.with_params if qs]
+
+    def _loss(self, out: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+        return loss_fn(out, y, self.loss, self.task, self.outputs, self.p["label_smoothing"], reduction)
+
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor, train_mode: bool = False) -> tuple[torch.Tensor, ...]:
+        """(loss, accuracy) over a set, in eval mode, or in train mode with nothing changed afterwards."""
+        model = self.model
+        saved = (
+            [(m, {k: b.clone() for k, b in m.named_buffers(recurse=False)}) for _, m in self.bns] if train_mode else []
+        )
+        with (
+            torch.random.fork_rng(devices=[self.dev] if self.dev.type == "cuda" else [], enabled=train_mode),
+            torch.no_grad(),
+        ):
+            model.train(train_mode)
+            total = torch.zeros((), device=self.dev, dtype=torch.float64)
+            correct = torch.zeros((), device=self.dev, dtype=torch.float64)
+            for i in range(0, len(x), EVAL_BATCH):
+                xb, yb = x[i : i + EVAL_BATCH], y[i : i + EVAL_BATCH]
+                out = model(xb)
+                total += self._loss(out, yb, "sum").double() / (out.shape[1] if self._per_element() else 1)
+                if self.task == "classification":
+                    correct += (out.argmax(1) == yb).sum()
+        for m, buffers in saved:
+            for k, b in buffers.items():
+                getattr(m, k).copy_(b)
+        model.train()
+        n = max(1, len(x))
+        acc = correct / n if self.task == "classification" else torch.tensor(math.nan, device=self.dev)
+        return total / n, acc
+
+    def _per_element(self) -> bool:
+        """mse with reduction 'sum' sums over the outputs too; 'mean' divides by them."""
+        return self.loss == "mse"
+
+    def train(self, tally: Tally) -> None:
+        """Train alone, ``log_every`` steps a chunk, and emit the run's events (see the module docstring)."""
+        p = self.p
+        n = len(self.x_train)
+        self.order = batch_order(self.run.seed, n, min(p["batch"], n), p["shuffle"], self.dev)
+        self.observer = Observer(self.observed, self.bns, self.n_feat)
+        self.first_bad: int | None = None
+        self.model.train()
+        train_in_chunks(self.ctx, p["steps"], p["log_every"], [self._chunk], self._end_chunk, tally)
+        self.final(self.first_bad, {"stacked": False})
+
+    def _chunk(self, start: int, n: int) -> StepFn:
+        """The loop's lane: buffers for the chunk's losses; its last step is the logging step."""
+        self.losses = torch.empty(n, device=self.dev)
+        self.hits = torch.empty(n, device=self.dev)
+        return lambda i: self._step(i, logging=i == n - 1)
+
+    def _step(self, i: int, logging: bool) -> None:
+        idx = next(self.order)
+        xb, yb = self.x_train[idx], self.y_train[idx]
+        with self.observer if logging else nullcontext():
+            out = self.model(xb)
+        loss = self._loss(out, yb)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if logging:
+            self.grad_norms = [param_norm([q.grad for q in qs if q.grad is not None]) for _, qs in self.with_params]
+        self.opt.step()
+        self.losses[i] = loss.detach()
+        if self.task == "classification":
+            self.hits[i] = (out.detach().argmax(1) == yb).sum() / len(yb)
+
+    def _end_chunk(self, start: int, n: int) -> int:
+        """The chunk's events; 1 when its loss turned non-finite (the run stops), else 0."""
+        hits = self.hits if self.task == "classification" else None
+        bad = self.log_chunk(
+            start + n, self.losses, hits, self.grad_norms, self.observer.stats, self.observer.bn_inputs
+        )
+        if bad is None:
+            return 0
+        self.first_bad = start + 1 + bad
+        return 1
+
+    def log_chunk(
+        self,
+        step: int,
+        losses: torch.Tensor,
+        hits: torch.Tensor | None,
+        grad_norms: list[torch.Tensor],
+        stats: dict[str, torch.Tensor],
+        bn_inputs: dict[str, torch.Tensor],
+    ) -> int | None:
+        """The events of a chunk whose logging step is ``step``; returns the index in the chunk of the first
+        non-finite loss, or None.
+
+        ``losses`` and ``hits`` (the share of correct predictions, classification only) hold every
+        step of the chunk; ``grad_norms`` the logging step's per-layer gradient norms (in the order
+        of :attr:`with_params`); ``stats`` its layer statistics and ``bn_inputs`` its BatchNorm inputs
+        (see :class:`~regtui.engine.custom.observe.Observer`), by layer name.
+        """
+        run = self.run
+        scalars: dict[str, torch.Tensor] = {}
+        test_loss, test_acc = self.evaluate(self.x_test, self.y_test)
+        scalars["test_loss"] = test_loss
+        if hits is not None:
+            scalars["test_accuracy"] = test_acc
+        if self.train_mode:
+            tl, ta = self.evaluate(self.x_test, self.y_test, train_mode=True)
+            scalars["test_loss_train_mode"] = tl
+            if hits is not None:
+                scalars["test_accuracy_train_mode"] = ta
+        for (name, qs), g in zip(self.with_params, grad_norms):
+            scalars[f"weight_norm/{name}"] = param_norm(qs)
+            scalars[f"grad_norm/{name}"] = g
+        names = [n for n, _ in self.observed]
+        layers = [stats.get(n, torch.full((2,), math.nan, dtype=torch.float64)) for n in names]
+        bn_parts = []
+        for name, m in self.bns:
+            batch_stats = bn_inputs.get(name)
+            mean, var = running(m)
+            k = min(self.n_feat, mean.numel())
+            if batch_stats is None:
+                batch_stats = torch.full((k, 2), math.nan, dtype=torch.float64)
+            bn_parts.append(torch.cat([torch.stack([mean[:k], var[:k]], 1).double(), batch_stats.to(self.dev)], 1))
+        # one host transfer for everything of this logging step
+        flat = (
+            torch.cat(
+                [
+                    losses.double(),
+                    hits.double() if hits is not None else torch.empty(0, dtype=torch.float64, device=self.dev),
+                    torch.stack([s.double().to(self.dev) for s in scalars.values()])
+                    if scalars
+                    else torch.empty(0, dtype=torch.float64, device=self.dev),
+                    torch.stack(layers).to(self.dev).flatten()
+                    if layers
+                    else torch.empty(0, dtype=torch.float64, device=self.dev),
+                    *(b.flatten() for b in bn_parts),
+                ]
+            )
+            .cpu()
+            .tolist()
+        )
+        k = len(losses)
+        chunk_losses, flat = flat[:k], flat[k:]
+        values: dict[str, tuple[float, ...]] = {"train_loss": (_mean(chunk_losses),)}
+        if hits is not None:
+            values["train_accuracy"] = (_mean(flat[:k]),)
+            flat = flat[k:]
+        for key in scalars:
+            values[key], flat = (flat[0],), flat[1:]
+        self.ctx.emit(Metrics(run.variant, run.seed, (step,), values))
+        means, stds = flat[0 : 2 * len(layers) : 2], flat[1 : 2 * len(layers) : 2]
+        flat = flat[2 * len(layers) :]
+        first = next(
+            (i + 1 for i, (a, b) in enumerate(zip(means, stds)) if not (math.isfinite(a) and math.isfinite(b))), None
+        )
+        if stats:
+            self.ctx.emit(LayerStats(run.variant, run.seed, tuple(means), tuple(stds), first))
+        rows = []
+        for name, m in self.bns:
+            for f in range(min(self.n_feat, running(m)[0].numel())):
+                rm, rv, bm, bv = flat[:4]
+                flat = flat[4:]
+                rows.append((run.variant, run.seed, step, name, f + 1, rm, rv, bm, bv))
+        if rows:
+            self.ctx.emit(
+                TableRows("running_stats", RUNNING_COLUMNS, tuple(rows), key=("variant", "seed", "layer", "feature"))
+            )
+        return first_nonfinite(chunk_losses)
+
+    def final(self, first_bad: int | None, extra: dict[str, Any] | None = None) -> None:
+        """The run's ``Final`` event: every set evaluated whole; ``first_bad`` is the first non-finite step."""
+        run = self.run
+        found: dict[str, torch.Tensor] = {}
+        found["train_loss"], found["train_accuracy"] = self.evaluate(self.x_train, self.y_train)
+        found["test_loss"], found["test_accuracy"] = self.evaluate(self.x_test, self.y_test)
+        if self.train_mode:
+            found["test_loss_train_mode"], found["test_accuracy_train_mode"] = self.evaluate(
+                self.x_test, self.y_test, train_mode=True
+            )
+        found["weight_norm"] = param_norm(list(self.model.parameters()))
+        if self.task != "classification":
+            found = {k: v for k, v in found.items() if "accuracy" not in k}
+        values: dict[str, Any] = {
+            k: float(v)
+            for k, v in zip(found, torch.stack([v.double().to(self.dev) for v in found.values()]).cpu().tolist())
+        }
+        values["generalization_gap"] = values["test_loss"] - values["train_loss"]
+        values.update(
+            {
+                "parameters": sum(q.numel() for q in self.model.parameters()),
+                "train_size": len(self.x_train),
+                "test_size": len(self.x_test),
+                "diverged": first_bad is not None,
+                "first_nonfinite_step": first_bad,
+                **(extra or {}),
+            }
+        )
+        self.ctx.emit(Final(run.variant, run.seed, values))
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
