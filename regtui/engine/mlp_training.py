@@ -46,8 +46,9 @@ Other events: ``Summary("data")`` holds x and the train/test targets of the
 first run at ``plan.seed``; ``Curve(name="fit")`` is each model's eval-mode
 prediction on 200 points over [−1, 1], emitted before training, about every
 iters/10 steps (at chunk ends) and after the last update; ``Metrics`` come
-per model every ``CHUNK`` steps, followed by ``Progress(step, total)``, where
-total sums the iterations of all groups.
+per model every ``CHUNK`` steps, followed by ``Progress(step, total)`` in
+model-steps (each model's steps, summed: a stack of M models taking a step
+counts M), as the other experiments count.
 """
 
 from __future__ import annotations
@@ -258,7 +259,7 @@ def run_mlp_plan(plan: Plan, ctx: Context, *, train_mode_metric: bool = False) -
     groups: dict[tuple[Any, ...], list[RunSpec]] = {}
     for r in runs:
         groups.setdefault(tuple(r.params[k] for k in GROUP_KEYS), []).append(r)
-    total = sum(key[3] for key in groups)
+    total = sum(key[3] * len(group) for key, group in groups.items())  # model-steps: every model's steps
 
     shown = next((r for r in runs if r.seed == plan.seed), runs[0])
     p = shown.params
@@ -277,7 +278,7 @@ def run_mlp_plan(plan: Plan, ctx: Context, *, train_mode_metric: bool = False) -
     done = 0
     for group in groups.values():
         _train_group(ctx, group, plan.seed, train_mode_metric, done, total)
-        done += group[0].params["iters"]
+        done += group[0].params["iters"] * len(group)
 
 
 def _train_group(
@@ -307,7 +308,7 @@ def _train_group(
             _run_chunk(ctx, stacks, n, train_mode_metric, pool)
             log.flush(ctx, stacks, start, n)
             step = start + n
-            ctx.progress(done + step, total)
+            ctx.progress(done + step * len(runs), total)  # the stacked models each took these steps
             if next_curve <= step < iters:
                 _emit_curves(ctx, stacks, grids, grid_list)
                 while next_curve <= step:
