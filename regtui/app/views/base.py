@@ -79,7 +79,7 @@ class View(TabPane):
         """A scenario was picked (its text, its summary)."""
 
     def settled(self) -> bool:
-        """Whether what it shows is what it was last drawn with (no tables still to mount)."""
+        """Whether the next frame shows what it was last drawn with (no fill of tables waits)."""
         return all(widget.settled() for widget in self.walk_children(Widget) if isinstance(widget, Refills))
 
     def focus_content(self) -> bool:

@@ -619,6 +619,5 @@ class Refills:
         return self._deferred
 
     def settled(self) -> bool:
-        """No fill waits and every child is mounted: what it shows is what it was last given."""
-        assert isinstance(self, Widget)
-        return not self._deferred and all(child.is_mounted for child in self.children)
+        """No fill waits for removed widgets to go: the next frame shows what it was last given."""
+        return not self._deferred
