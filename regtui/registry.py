@@ -37,6 +37,9 @@ class Kind:
     views: tuple[str, ...]
     run_views: tuple[str, ...] = ()
     lesson: float = float("inf")  # place in the lesson order; ties break by scenario name
+    # The finals its lessons' texts cite: the Results view's finals table shows them first, right
+    # after the variant, so they are in view without scrolling (the others follow in the JSON's order).
+    key_finals: tuple[str, ...] = ()
     # (params of one run, models in the plan, the scenario's [model]/[data] tables) -> (peak bytes,
     # the parameters that drive it); None: no check
     memory: Callable[[dict[str, Any], int, dict[str, Any]], tuple[int, str]] | None = None
@@ -70,6 +73,11 @@ def get(name: str) -> Kind:
         return _KINDS[name]
     except KeyError:
         raise ConfigError(f"experiment: unknown kind {name!r}; allowed: {', '.join(_KINDS)}") from None
+
+
+def find(name: str) -> Kind | None:
+    """The kind of that name, or None (a stored run of a kind this version lacks)."""
+    return _KINDS.get(name)
 
 
 def kinds() -> list[Kind]:
@@ -136,8 +144,25 @@ register(
 
 from regtui import pitfall_specs  # noqa: E402  (the pitfall lessons: appended, so the five above keep their order)
 
-register(Kind(pitfall_specs.ADAMW, "regtui.engine.adamw", ("loss", "explain"), lesson=6, memory=memory.mlp_bytes))
-register(Kind(pitfall_specs.NO_DECAY_GROUPS, "regtui.engine.no_decay_groups", ("loss", "explain"), lesson=7))
+register(
+    Kind(
+        pitfall_specs.ADAMW,
+        "regtui.engine.adamw",
+        ("loss", "results", "explain"),
+        lesson=6,
+        memory=memory.mlp_bytes,
+        key_finals=("weight_norm", "weight_norm_init", "train_loss", "test_loss"),
+    )
+)
+register(
+    Kind(
+        pitfall_specs.NO_DECAY_GROUPS,
+        "regtui.engine.no_decay_groups",
+        ("loss", "results", "explain"),
+        lesson=7,
+        key_finals=("gamma_abs", "gamma_norm", "beta_norm", "test_loss"),
+    )
+)
 register(Kind(pitfall_specs.BN_EVAL, "regtui.engine.bn_eval", ("stats", "loss", "explain"), lesson=8))
 register(
     Kind(
@@ -148,7 +173,8 @@ register(
     )
 )
 
-# (The pitfall kinds list no Results view: they emit no summary; their finals are under Loss.)
+# (adamw and no-decay-groups emit no summary: their Results view is the finals table, whose
+# figures their texts cite; the other pitfalls' figures are in their Running stats tables.)
 
 from regtui import custom_specs  # noqa: E402  (your own model and data: appended after the lessons)
 
@@ -159,5 +185,6 @@ register(
         ("loss", "layers", "results", "explain"),
         lesson=10,
         memory=custom_specs.train_bytes,
+        key_finals=("test_accuracy", "test_loss"),
     )
 )

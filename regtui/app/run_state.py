@@ -33,15 +33,25 @@ class RunState:
     saved: threading.Event = field(default_factory=threading.Event)
 
     def divergence_note(self) -> str:
-        """'normal init went inf/NaN at layer 37': which variants turned non-finite, and where."""
-        parts = []
-        for variant in self.collector.variant_names():
+        """'normal init went inf/NaN at layer 37': which variants turned non-finite, and where, short
+        enough for the status line ("A, B went inf/NaN at step 2; C at step 40"; past three variants
+        a count and the first two names)."""
+        names = self.collector.variant_names()
+        bad: dict[str, list[str]] = {}  # where -> the variants that went inf/NaN there
+        for variant in names:
             final = self.collector.variant_record(variant, max_points=2, compact=True).get("final", {})
             if not final.get("diverged"):
                 continue
             layer, step = final.get("first_nonfinite_layer"), final.get("first_nonfinite_step")
             where = f" at layer {layer}" if layer is not None else f" at step {step}" if step is not None else ""
-            parts.append(f"{variant} went inf/NaN{where}")
+            bad.setdefault(where, []).append(variant)
+        count = sum(len(variants) for variants in bad.values())
+        if count > 3:
+            first = [v for variants in bad.values() for v in variants][:2]
+            return f"{count} of {len(names)} variants went inf/NaN: {', '.join(first)}, …"
+        parts: list[str] = []  # "A, B went inf/NaN at step 2; C at step 40"
+        for at, variants in bad.items():
+            parts.append(f"{', '.join(variants)}{'' if parts else ' went inf/NaN'}{at}")
         return "; ".join(parts)
 
     def marker(self) -> str:

@@ -48,8 +48,9 @@ Other events: ``Summary("data")`` holds x and the train/test targets of the
 first run at ``plan.seed``; ``Curve(name="fit")`` is each model's eval-mode
 prediction on 200 points over [−1, 1], emitted before training, about every
 iters/10 steps (at chunk ends) and after the last update; ``Metrics`` come
-per model every ``CHUNK`` steps, followed by ``Progress(step, total)``, where
-total sums the iterations of all groups.
+per model every ``CHUNK`` steps, followed by ``Progress(step, total)`` in
+model-steps (each model's steps, summed: a stack of M models taking a step
+counts M), as the other experiments count.
 """
 
 from __future__ import annotations
@@ -246,7 +247,7 @@ def run_mlp_plan(plan: Plan, ctx: Context, *, train_mode_metric: bool = False) -
     """
     runs = plan.runs
     groups = [[runs[i] for i in g] for g in group_runs([tuple(r.params[k] for k in GROUP_KEYS) for r in runs])]
-    total = sum(group[0].params["iters"] for group in groups)
+    total = sum(group[0].params["iters"] * len(group) for group in groups)  # model-steps
 
     shown = next((r for r in runs if r.seed == plan.seed), runs[0])
     p = shown.params
@@ -299,6 +300,6 @@ def _train_group(ctx: Context, runs: list[RunSpec], dropout_seed: int, train_mod
         return 0
 
     with _workers(min(ctx.jobs, len(stacks))) as pool:
-        train_in_chunks(ctx, iters, CHUNK, [s.chunk for s in stacks], end, tally, pool=pool)
+        train_in_chunks(ctx, iters, CHUNK, [s.chunk for s in stacks], end, tally, models=len(runs), pool=pool)
     _emit_curves(ctx, stacks, grids, grid_list)
     log.finals(ctx, stacks)

@@ -53,9 +53,13 @@ async def test_every_series_and_the_data_have_their_own_marker():
     async with ChartApp().run_test(size=(120, 40)) as pilot:
         loss = pilot.app.query_one(LossChart)
         loss.replot(records(10))
+        while loss.focus_variant is not None:  # ten variants open with one in focus: v to all of them
+            loss.action_cycle_variant()
         assert len(loss.markers_used) == 20 and len(set(loss.markers_used)) == 20
         fit = pilot.app.query_one(FitChart)
         fit.replot(DATA, records(10))
+        while fit.focus_variant is not None:
+            fit.action_cycle_variant()
         assert len(fit.markers_used) == 12 and len(set(fit.markers_used)) == 12
         assert set(plotting.DATA_MARKERS.values()) <= set(fit.markers_used)
         # The points are drawn last, over every curve: they are what shows overfitting.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, TabbedContent
 
-from regtui.app.widgets.worked_view import WorkedView, agreement, worked_sections
+from regtui.app.widgets.worked_view import COLUMNS, WorkedView, agreement, worked_sections
 
 from .conftest import app_for, run_to_end, set_fields, wait_until
 
@@ -31,15 +31,15 @@ async def test_bn_stats_worked_numbers():
         view = app.main.query_one(WorkedView)
         await wait_until(lambda: view.sections != [])
         await pilot.pause()
-        rows = cells(view)
-        line = next(r for r in rows if r[1] == BN_LINE)
-        assert line[0].strip() == "running_mean"
-        assert line[2] == "0.51" and line[3] == "0.51" and line[4] == "✓"
+        rows = [dict(zip(COLUMNS, row)) for row in cells(view)]
+        line = next(r for r in rows if r["formula"] == BN_LINE)
+        assert line["what"].strip() == "running_mean"
+        assert line["predicted"] == "0.51" and line["measured"] == "0.51" and line["agreement"] == "✓"
         assert [s.title for s in view.sections] == ["bn1d", "bn2d", "bn3d"]
         # Its group row says which update it is.
         index = rows.index(line)
-        group = next(r for r in reversed(rows[:index]) if r[2] == "")
-        assert group[0].strip() == "feature 1 · iteration 2"
+        group = next(r for r in reversed(rows[:index]) if r["predicted"] == "")
+        assert group["what"].strip() == "feature 1 · iteration 2"
 
 
 async def test_weight_decay_worked_numbers_and_a_run_without_them():

@@ -60,7 +60,8 @@ def test_events_and_their_shapes():
     assert data.value["train"]["x"] == pytest.approx(torch.linspace(-1, 1, 10).tolist())
     assert len(data.value["train"]["y"]) == len(data.value["test"]["y"]) == 10
     progress = [e for e in events if isinstance(e, Progress)]
-    assert progress[0].step == 0 and progress[-1].step == progress[-1].total == 130
+    # In model-steps (the status line's "model-steps/s"): 2 models × 130 steps.
+    assert progress[0].step == 0 and progress[-1].step == progress[-1].total == 2 * 130
     for key in (("no weight decay", 0), ("weight decay", 0)):
         chunks = [e for e in events if isinstance(e, Metrics) and (e.variant, e.seed) == key]
         steps = [s for c in chunks for s in c.step]

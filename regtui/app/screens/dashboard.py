@@ -41,6 +41,7 @@ from regtui.app.views.base import ViewTabs
 from regtui.app.views.params import ParamsTab
 from regtui.app.widgets.chart import LiveChart
 from regtui.app.widgets.device_select import DeviceSelect
+from regtui.app.widgets.keys_footer import KeysFooter
 from regtui.app.widgets.param_form import ParamForm, default_texts
 from regtui.app.widgets.picker import ScenarioPicker
 from regtui.app.widgets.picker_select import ScenarioSelect
@@ -55,6 +56,19 @@ SAVE_WAIT_S = 2.0  # quitting just after a run ended waits this long at most for
 
 if TYPE_CHECKING:
     from regtui.app.app import RegtuiApp
+
+
+CHART_KEYS = [
+    Binding("m", "chart('cycle_group')", "Metrics", priority=True),
+    Binding("v", "chart('cycle_variant')", "Variant", priority=True),
+    Binding("h", "chart('toggle_hidden')", "Hide/show", priority=True),
+    Binding("t", "chart('cycle_split')", "Train/test", priority=True),
+]
+SERIES = Binding.Group("Series")  # the chart keys' one footer entry in the narrow layout: "m v h t Series"
+CHART_KEYS_NARROW = [
+    Binding(b.key, b.action.replace("')", "', 'narrow')"), b.description, priority=True, group=SERIES)
+    for b in CHART_KEYS
+]
 
 
 class DashboardScreen(Screen[None]):
@@ -79,10 +93,10 @@ class DashboardScreen(Screen[None]):
         Binding("enter", "submit_field", "Run", show=False, priority=True),
         Binding("down", "enter_view", "Into the view", show=False),  # from the tab row
         # The chart keys act on the visible view's chart wherever the focus is (not in a field).
-        Binding("m", "chart('cycle_group')", "Metrics"),
-        Binding("v", "chart('cycle_variant')", "Variant"),
-        Binding("h", "chart('toggle_hidden')", "Hide/show"),
-        Binding("t", "chart('cycle_split')", "Train/test"),
+        # Priority: the footer lists these, not the focused chart's own bindings of the keys.
+        *CHART_KEYS,
+        # The narrow layout's footer: the same keys, one entry (check_action shows one set).
+        *CHART_KEYS_NARROW,
     ]
     TYPING_KEYS: ClassVar[frozenset[str]] = frozenset(
         {"run", "stop", "focus_picker", "focus_form", "focus_device"}
@@ -114,7 +128,7 @@ class DashboardScreen(Screen[None]):
         self.run_queued = False  # Run was asked for while torch was loading
         self.run_state: RunState | None = None
         self._next_run_id = 0
-        self._drawn: dict[str, tuple[int, int]] = {}  # view -> (run id, collector version)
+        self._drawn: dict[str, tuple[int, int, int]] = {}  # view -> its data key when drawn (_data_key)
         self._tab_data: frozenset[str] | None = None  # the data kinds the tabs were last fitted to
         self.overlay: Overlay | None = None  # another run drawn over this one (History's compare)
         self._title = ""  # the wide layout's title shown
@@ -157,7 +171,7 @@ class DashboardScreen(Screen[None]):
                         yield view
             yield StatusBar(id="status")
             yield ReplayLine(id="replay")
-            yield Footer()
+            yield KeysFooter()
         yield TooSmall(id="too-small")
 
     def on_mount(self) -> None:
@@ -197,10 +211,19 @@ class DashboardScreen(Screen[None]):
         changed = mode != self.layout_mode
         self.layout_mode = mode
         if changed:
+            self._fit_footer()
             self._drawn.clear()  # views skipped while too small redraw now
             if 0 <= self.entry_index < len(self.entries):
                 self._update_tabs()
                 self._mount_form()
+
+    def _fit_footer(self) -> None:
+        """The narrow layout's footer: compact, the chart keys as one entry (check_action), no ^p
+        (Help lists it), so that "? Help  q Quit" fit 80 columns."""
+        footer = self.query_one(Footer)
+        footer.compact = not self.wide
+        footer.show_command_palette = self.wide
+        self.refresh_bindings()
 
     @property
     def wide(self) -> bool:
@@ -374,7 +397,7 @@ class DashboardScreen(Screen[None]):
     def _focus_views(self) -> None:
         """Focus the visible view's content (or its tab row), at once."""
         view = self.views.get(self.active_view)
-        target = next((w for w in view.query(Widget) if w.focusable), None) if view else None
+        target = next((w for w in view.walk_children(Widget) if w.focusable), None) if view else None
         self.set_focus(target or self.query_one(TabbedContent).query_one(Tabs))
 
     # --- views -----------------------------------------------------------------------------
@@ -438,7 +461,9 @@ class DashboardScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self.redraw.now(force=True)
+        # Drawn only if its data changed since it was last drawn: its widgets kept what they showed
+        # (a chart its last frame), so switching back costs no replot.
+        self.redraw.now()
 
     @on(TabbedContent.TabActivated)
     def _chart_keys_follow_the_view(self) -> None:
@@ -448,7 +473,7 @@ class DashboardScreen(Screen[None]):
         view = self.views.get(self.active_view)
         return view.chart() if view is not None else None
 
-    def action_chart(self, action: str) -> None:
+    def action_chart(self, action: str, layout: str = "wide") -> None:
         """A chart key (m, v, h, t): the visible view's chart acts on it, focused or not."""
         chart = self._visible_chart()
         if chart is not None and chart.check_action(action, ()):
@@ -466,7 +491,24 @@ class DashboardScreen(Screen[None]):
         return self.run_state.collector if self.run_state else None
 
     def _alive(self) -> bool:
-        return self.app.is_running and bool(self.query(View))
+        """The app runs and the views are still there (not while it closes). No query: the redraw
+        and status timers ask several times a second."""
+        view = next(iter(self.views.values()), None)
+        return self.app.is_running and view is not None and view.is_attached
+
+    def _data_key(self, name: str) -> tuple[int, int, int] | None:
+        """What a view's drawing depends on now: the run, the collector's version of the view's
+        kinds and the run compared with it (History's overlay)."""
+        view, collector = self.views.get(name), self.collector
+        if view is None or not view.kinds or collector is None:
+            return None
+        run_id = self.run_state.run_id if self.run_state else -1
+        return (run_id, collector.version(*view.kinds), id(self.overlay) if self.overlay else 0)
+
+    def view_is_current(self, name: str) -> bool:
+        """Whether the view was drawn from the data the run has now (or draws no run data)."""
+        key = self._data_key(name)
+        return key is None or self._drawn.get(name) == key
 
     def _redraw(self, force: bool = False) -> bool:
         """Redraw the visible view if its data changed; returns whether anything was drawn."""
@@ -477,9 +519,9 @@ class DashboardScreen(Screen[None]):
         if collector.data_kinds() != self._tab_data:
             self._update_tabs()  # whatever the run produced gets a view
         view = self.views.get(self.active_view)
-        if view is None or not view.kinds or not self.is_mounted:
+        key = self._data_key(self.active_view)
+        if view is None or key is None or not self.is_mounted:
             return False
-        key = (self.run_state.run_id if self.run_state else -1, collector.version(*view.kinds))
         if self._drawn.get(self.active_view) == key and not force:
             return False
         self._drawn[self.active_view] = key
@@ -710,10 +752,12 @@ class DashboardScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "chart":
+            if (len(parameters) > 1) == self.wide:
+                return False  # the other layout's footer entry of the key
             chart = self._visible_chart()
             if chart is None or not chart.variant_names or self._typing() or self.layout_mode == "small":
                 return False  # no chart shown (or nothing in it yet), or the letter is text for a field
-            return chart.check_action(str(parameters[0]), parameters[1:])
+            return chart.check_action(str(parameters[0]), ())
         if action in self.TYPING_KEYS and self._typing():
             return False  # the key goes to the field (or the open list) as a character
         if action in self.PRIORITY_KEYS and self._widget_binds(self.PRIORITY_KEYS[action]):
@@ -728,7 +772,7 @@ class DashboardScreen(Screen[None]):
             return None  # shown dimmed in the footer
         if action in ("next_view", "prev_view"):
             # Leave tab alone while the terminal is too small and in an open Select.
-            if self.layout_mode == "small" or any(s.expanded for s in self.query(Select)):
+            if self.layout_mode == "small" or self._select_open():
                 return False
         return True
 
@@ -741,10 +785,14 @@ class DashboardScreen(Screen[None]):
         target = views[(index + step) % len(views)]
         tabs = self.query_one(TabbedContent)
         tabs.active = f"tab-{target}"
+        # Drawn now, before the next frame: the pane is shown at once, and its TabActivated message
+        # comes later (under load, a frame or more later: the pane's old content showed meanwhile).
+        self.redraw.now()
         if self.wide and isinstance(self.focused, Input):
             return  # typing in the sidebar form: keep the cursor there
-        self._focus_views()  # at once, so the next key of a burst lands in the view
-        self.views[target].focus_content()
+        # At once, so the next key of a burst lands in the view; one focus change (each restyles).
+        if not self.views[target].focus_content():
+            self.set_focus(tabs.query_one(Tabs))
 
     def action_next_view(self) -> None:
         self._cycle(1)
@@ -793,7 +841,12 @@ class DashboardScreen(Screen[None]):
 
     def _typing(self) -> bool:
         """An Input has the focus or a Select's list is open: letters are text, not commands."""
-        return isinstance(self.focused, Input) or any(s.expanded for s in self.query(Select))
+        return isinstance(self.focused, Input) or self._select_open()
+
+    def _select_open(self) -> bool:
+        """A Select's list is open (the Selects are the top bar's: a query of the whole screen, run
+        for every binding whenever the footer is drawn, made view switches slow)."""
+        return any(s.expanded for s in self.query_one("#topbar").query(Select))
 
     def system_commands(self) -> Iterable[SystemCommand]:
         """The command palette's entries for this screen's actions."""

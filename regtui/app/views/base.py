@@ -10,13 +10,14 @@ adding a view is one module here and one entry in ``views/__init__.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 
 from regtui.app.catalog import Entry
 from regtui.app.widgets.chart import LiveChart
+from regtui.app.widgets.live_table import Refills
 from regtui.report import Snapshot
 
 
@@ -58,6 +59,7 @@ class View(TabPane):
 
     def __init__(self, name: str) -> None:
         super().__init__(self.title, id=f"tab-{name}", name=name)
+        self._chart: LiveChart | Literal[False] | None = None  # None: not looked up yet; False: none
 
     def shown(self, showing: Showing) -> bool:
         """Whether its tab shows: the kind lists it, or the run produced data it draws."""
@@ -76,15 +78,22 @@ class View(TabPane):
     def show_entry(self, entry: Entry) -> None:
         """A scenario was picked (its text, its summary)."""
 
+    def settled(self) -> bool:
+        """Whether the next frame shows what it was last drawn with (no fill of tables waits)."""
+        return all(widget.settled() for widget in self.walk_children(Widget) if isinstance(widget, Refills))
+
     def focus_content(self) -> bool:
         """Focus its first focusable widget (tab key); False when it has none."""
-        focusable = [widget for widget in self.query(Widget) if widget.focusable]
-        if focusable:
+        first = next((widget for widget in self.walk_children(Widget) if widget.focusable), None)
+        if first is not None:
             # At once (Widget.focus() waits for the message queue): in a burst of tab keys a
             # deferred focus landed after the later tabs and took the screen back to this view.
-            self.screen.set_focus(focusable[0])
-        return bool(focusable)
+            self.screen.set_focus(first)
+        return first is not None
 
     def chart(self) -> LiveChart | None:
-        """Its chart, if it has one: the screen sends the chart keys (m, v, h, t) to it."""
-        return next(iter(self.query(LiveChart)), None)
+        """Its chart, if it has one: the screen sends the chart keys (m, v, h, t) to it. Looked up
+        once (a view composes its chart once): the footer asks for every chart key it draws."""
+        if self._chart is None and self.is_mounted:
+            self._chart = next(iter(self.query(LiveChart)), False)
+        return self._chart or None

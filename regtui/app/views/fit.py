@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 
 from regtui.app.views.base import View
@@ -22,7 +23,14 @@ class FitTab(View):
     def draw(self, snapshot: Snapshot) -> None:
         chart = self.query_one(FitChart)
         chart.replot(snapshot.summary.get("data"), snapshot.records)
-        self.query_one(ChartLegend).show(chart.legend_items)
+        self.query_one(ChartLegend).show(chart.legend_items, chart.legend_note())
+
+    @on(FitChart.ChoiceChanged)
+    def _choice_changed(self, event: FitChart.ChoiceChanged) -> None:
+        """A chart key (v, h, t) changed what is drawn: the legend follows."""
+        event.stop()
+        chart = self.query_one(FitChart)
+        self.query_one(ChartLegend).show(chart.legend_items, chart.legend_note())
 
     def clear(self) -> None:
         self.query_one(FitChart).empty("fit · run the scenario to see it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 
 from regtui.app.views.base import View
@@ -23,7 +24,14 @@ class LayersTab(View):
     def draw(self, snapshot: Snapshot) -> None:
         chart = self.query_one(LayersChart)
         chart.replot(snapshot.records)
-        self.query_one(ChartLegend).show(chart.legend_items)
+        self.query_one(ChartLegend).show(chart.legend_items, chart.legend_note())
+
+    @on(LayersChart.ChoiceChanged)
+    def _choice_changed(self, event: LayersChart.ChoiceChanged) -> None:
+        """A chart key (v, h, t) changed what is drawn: the legend follows."""
+        event.stop()
+        chart = self.query_one(LayersChart)
+        self.query_one(ChartLegend).show(chart.legend_items, chart.legend_note())
 
     def clear(self) -> None:
         self.query_one(LayersChart).empty("activation std per layer · run the scenario to see it")

@@ -37,11 +37,15 @@ class LossFinals(FinalsLine):
         self._places: list[tuple[bool, int]] = []
         self._layer_group = False
         self._no_color = False
+        self._faint: list[bool] = []  # per variant: drawn as a faint thin line (another one is in focus)
+        self._note = ""  # the chart's legend_note
 
     def show_for(self, records: list[dict[str, Any]], chart: LossChart) -> None:
         self._places = slots(records)
         self._layer_group = chart.layer_group
         self._no_color = chart.no_color()
+        self._faint = [chart.faint(vi) for vi in range(len(records))]
+        self._note = chart.legend_note()
         # A norms group: no metric names (the layers are in the legend above), one mark per variant.
         shown = set() if chart.layer_group else set(chart.shown_metrics)
         self.show(
@@ -57,11 +61,16 @@ class LossFinals(FinalsLine):
             if self._no_color:
                 head.append(f" · no colour: {FOCUS_KEY} shows one variant's shapes, the others as thin lines")
             text = head + "\n" + text
+        if self._note and text.plain:
+            text = Text(self._note, style="dim") + "\n" + text
         super()._update(text)
 
     def _markers(  # type: ignore[override]
         self, text: Text, vi: int, metrics: list[str], with_names: bool, style: str | None = None
     ) -> None:
+        if not with_names and vi < len(self._faint) and self._faint[vi]:  # a faint thin line, no shapes
+            text.append("·" * (1 if self._layer_group else len(metrics)), style=plotting.rich_of(plotting.FAINT))
+            return
         compared, index = self._places[vi] if vi < len(self._places) else (False, vi)
         color = plotting.rich_of(plotting.dim_color(index) if compared else plotting.color(index))
         if self._layer_group:
@@ -104,8 +113,8 @@ class LossTab(View):
         legend.show(chart.legend_items)
         self.query_one(LossFinals).show_for(self._records, chart)
 
-    @on(LossChart.GroupChanged)
-    def _group_changed(self, event: LossChart.GroupChanged) -> None:
+    @on(LossChart.ChoiceChanged)
+    def _choice_changed(self, event: LossChart.ChoiceChanged) -> None:
         event.stop()
         self._legends()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 
+from regtui import registry
 from regtui.app.views.base import View
 from regtui.app.widgets.live_table import TableFocus
 from regtui.app.widgets.results_view import ResultsView
@@ -20,7 +21,9 @@ class ResultsTab(TableFocus, View):
         yield ResultsView(id="results-view")
 
     def draw(self, snapshot: Snapshot) -> None:
-        self.query_one(ResultsView).update_from(snapshot.summary, snapshot.records)
+        started = snapshot.started
+        kind = registry.find(started.experiment) if started is not None else None
+        self.query_one(ResultsView).update_from(snapshot.summary, snapshot.records, kind.key_finals if kind else ())
         self.focus_when_drawn()
 
     def clear(self) -> None:

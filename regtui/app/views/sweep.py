@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 
 from regtui.app.views.base import Showing, View
@@ -27,7 +28,14 @@ class SweepTab(View):
         summary = sweep_summary(started.sweep, snapshot.records) if started and started.sweep else None
         chart = self.query_one(SweepChart)
         chart.replot(summary)
-        self.query_one(ChartLegend).show(chart.legend_items)
+        self.query_one(ChartLegend).show(chart.legend_items, chart.legend_note())
+
+    @on(SweepChart.ChoiceChanged)
+    def _choice_changed(self, event: SweepChart.ChoiceChanged) -> None:
+        """A chart key (v, h, t) changed what is drawn: the legend follows."""
+        event.stop()
+        chart = self.query_one(SweepChart)
+        self.query_one(ChartLegend).show(chart.legend_items, chart.legend_note())
 
     def clear(self) -> None:
         self.query_one(SweepChart).empty("sweep · run a sweep to see it")

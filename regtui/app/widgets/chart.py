@@ -18,11 +18,13 @@ every tick, so each tick label sits beside the canvas, never on the frame.
 What is shown is the user's to choose (keys listed in the footer; they act on the
 visible view's chart wherever the focus is, except in a text field: the screen
 forwards them, see ``DashboardScreen.action_chart``): ``v`` cycles the focused variant (all, then each one: the
-focused one in its colour, drawn last so nothing hides it, the others faint),
-``h`` hides or shows the focused variant, ``t`` cycles train / test / both.
-With more than ``DENSE`` variants (a sweep) the first is focused at the start,
-so sixteen curves never arrive as one tangle. Measured points carry the
-series' marker; the interpolation between them is a thin braille line.
+focused one in its colour and shapes, drawn last so nothing hides it, the others faint thin
+lines without markers), ``h`` hides or shows the focused variant, ``t`` cycles train / test / both.
+With more than ``DENSE`` variants (a sweep: 8 variants are up to 21 series) the first is focused
+at the start, so the chart opens with at most one variant's two or three series in shapes, the
+rest as grey context; the legend says so and names the keys (``legend_note``), and ``v`` reaches
+every variant in turn, then all of them in shapes. Measured points carry the series' marker; the
+interpolation between them is a thin braille line.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from plotext import _utility as plotext_utility
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual_plotext import PlotextPlot
 
 from regtui.app import plotting
@@ -79,6 +82,9 @@ class Series:
 
 class LiveChart(PlotextPlot):
     """A chart redrawn from the Collector by the app's timer."""
+
+    class ChoiceChanged(Message):
+        """The user changed what the chart shows (v, h, t, m): its view redraws the legend."""
 
     can_focus = True
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -210,8 +216,24 @@ class LiveChart(PlotextPlot):
         """The terminal shows no colour (``NO_COLOR``): colour alone tells nothing apart."""
         return bool(getattr(self.app, "no_color", False))
 
+    def faint(self, vi: int) -> bool:
+        """Another variant than the focused one: a faint thin line, no markers."""
+        return self.focus_variant is not None and vi != self.focus_variant
+
     def variant_color(self, vi: int) -> str:
-        return plotting.color(vi) if self.focus_variant is None or vi == self.focus_variant else plotting.FAINT
+        return plotting.FAINT if self.faint(vi) else plotting.color(vi)
+
+    def legend_note(self) -> str:
+        """While a variant is focused: which, what the others look like, and the keys."""
+        if self.focus_variant is None or self.focus_variant >= len(self.variant_names):
+            return ""
+        name = self.variant_names[self.focus_variant]
+        others = len(self.variant_names) - 1 - len(self.hidden - {name})
+        faint = f", {others} other{'s' if others != 1 else ''} faint" if others > 0 else ""
+        if name in self.hidden:
+            faint = f" (hidden: h shows it){faint}"
+        # The keys first: a narrow legend cuts the end (the title names the focused variant too).
+        return f"v: next variant (then all) · h: hide · t: train/test · in focus: {name}{faint}"
 
     def shows_metric(self, name: str) -> bool:
         """Whether ``t``'s choice shows this metric (train_*, test_* or both)."""
@@ -234,6 +256,7 @@ class LiveChart(PlotextPlot):
     def _replay(self) -> None:
         if self._args is not None:
             self.replot(*self._args)  # type: ignore[attr-defined]
+            self.post_message(self.ChoiceChanged())
 
     def action_cycle_variant(self) -> None:
         self._auto_focus = False
@@ -292,8 +315,11 @@ class LiveChart(PlotextPlot):
         ``BAND_MARKER`` series is a thin line only (a ± std band). ``variant``: its
         variant's index; the legend lists the variants in that order (the focused one is
         drawn last, on top, but keeps its place in the legend), then the unnumbered series.
+        A variant that is not the focused one is drawn as a faint thin line (``faint``).
         ``listed_when_empty``: the legend names it even with no point to draw (its label says why).
         """
+        if variant is not None and not scatter and self.faint(variant):
+            marker, color = plotting.BAND_MARKER, plotting.FAINT
         if key is not None:
             self.series_points[key] = len(ys)
         if label is not None and (ys or listed_when_empty):
@@ -304,7 +330,8 @@ class LiveChart(PlotextPlot):
         if not ys:
             return
         if key is not None:
-            self.markers_used.append(marker)
+            if marker != plotting.BAND_MARKER:
+                self.markers_used.append(marker)
             self.drawn_order.append(key)
         kind = "points" if scatter else "band" if marker == plotting.BAND_MARKER else "line"
         self._series.append(Series(list(xs), list(ys), marker, color, key, kind))

@@ -24,10 +24,13 @@ class ChartLegend(Static):
         super().__init__("", id=id)
         self._last = ""
         self._items: list[tuple[str, str | int, str]] = []
+        self._note = ""
 
-    def show(self, items: list[tuple[str, str | int, str]]) -> None:
-        """``items``: (marker, plotext colour, label)."""
+    def show(self, items: list[tuple[str, str | int, str]], note: str = "") -> None:
+        """``items``: (marker, plotext colour, label); ``note``: a first line (the chart's
+        ``legend_note``: which variant is in focus and the keys)."""
         self._items = list(items)
+        self._note = note
         self._layout()
 
     def on_resize(self) -> None:
@@ -37,6 +40,8 @@ class ChartLegend(Static):
         """One line break between items, never inside one: a marker stays beside its label."""
         width = self.content_size.width or 1 << 16  # before the first layout: one line, wrapped later
         text, used = Text(), 0
+        if self._note:
+            text.append(self._note + ("\n" if self._items else ""), style="dim")
         for marker, color, label in self._items:
             shown = "·" if marker == plotting.BAND_MARKER else marker
             size = cell_len(f"{shown} {label}")

@@ -8,35 +8,22 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.markdown import Markdown
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.content import Content
-from textual.widgets import Markdown
-from textual.widgets._markdown import MarkdownFence
-
-
-class PlainFence(MarkdownFence):
-    """A code block shown as plain text. Without a language, Textual asks Pygments to guess one,
-    which costs ≈0.1 s a block (0.8 s for the lessons at startup) and colours formulas at random."""
-
-    @classmethod
-    def highlight(cls, code: str, language: str, ansi: bool = False, dark: bool = False) -> Content:
-        return super().highlight(code, language or "text", ansi, dark)
-
-
-class LessonMarkdown(Markdown):
-    BLOCKS = {**Markdown.BLOCKS, "fence": PlainFence, "code_block": PlainFence}  # noqa: RUF012 (Textual's own)
+from textual.widgets import Static
 
 
 class Explanation(VerticalScroll, can_focus=True):
+    """One Static with the text as Rich Markdown (code blocks as plain text, no language guessed).
+    Not Textual's Markdown widget: that is a widget per paragraph, and focusing the box (tab to
+    the view) restyled every one of them, a third of a view switch."""
+
     DEFAULT_CSS = """
     Explanation {
         height: 1fr;
         padding: 0 1;
-    }
-    Explanation > Markdown {
-        padding: 0;
     }
     """
 
@@ -46,7 +33,7 @@ class Explanation(VerticalScroll, can_focus=True):
     ]
 
     def compose(self) -> ComposeResult:
-        yield LessonMarkdown()
+        yield Static(id="explanation-text")
 
     def show(self, title: str, summary: str, explanation: str, error: str | None = None) -> None:
         parts = [f"# {title}"]
@@ -56,5 +43,5 @@ class Explanation(VerticalScroll, can_focus=True):
             parts.append(f"*{summary}*")
         if explanation:
             parts.append(explanation)
-        self.query_one(LessonMarkdown).update("\n\n".join(parts))
+        self.query_one("#explanation-text", Static).update(Markdown("\n\n".join(parts), code_theme="ansi_dark"))
         self.scroll_home(animate=False)

@@ -16,7 +16,7 @@ digits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from rich.cells import cell_len
@@ -35,7 +35,8 @@ from regtui.numbers import fmt
 HOT = "bold reverse"  # visible without colour too (NO_COLOR)
 DIGITS = 4  # significant digits of a cell
 CAPTION_LINES = 2  # a table's caption in a view of tables (with its padding)
-WRAP_AT = 36  # a cell longer than this wraps in a column this wide
+WRAP_AT = 36  # a cell longer than this wraps in a column this wide (or narrower, to stay in view)
+PROSE_MIN = 20  # the narrowest a wrapped column gets
 
 # Whole names first, then parts; the JSON keeps the long names (the caption says so).
 HEADERS = {
@@ -455,22 +456,71 @@ class LiveTable(WideTable):
         for key, column in hot:
             if key in self._values:
                 self._set(key, column, plain=not highlight)
-        self._wrap_long_columns(texts for _, texts in pending)
         for key, texts in pending:
             self._values[key] = texts
-            long = any(cell_len(t) > WRAP_AT for t in texts)
-            self.add_row(*texts, key=key, height=None if long else 1)
+        if self._wrap_long_columns([texts for _, texts in pending]):
+            self._refill()  # a prose column's width changed: every row's height with it
+        else:
+            for key, texts in pending:
+                self._add(key, texts)
         self._hot = hot if highlight else set()
 
-    def _wrap_long_columns(self, rows: Iterable[tuple[str, ...]]) -> None:
-        """A column of prose (norms' 'made for') gets WRAP_AT cells and its rows grow taller: one
-        column wider than the screen could never be read whole by scrolling."""
+    def _add(self, key: str, texts: tuple[str, ...]) -> None:
+        long = any(cell_len(t) > WRAP_AT for t in texts)
+        self.add_row(*texts, key=key, height=None if long else 1)
+
+    def _refill(self) -> None:
+        """Add every row again (its height is measured when it is added)."""
+        self.clear()
+        for key, texts in self._values.items():
+            self._add(key, texts)
+
+    def _wrap_long_columns(self, rows: list[tuple[str, ...]]) -> bool:
+        """A column of prose (norms' 'made for', bn-eval's error) wraps, and its rows grow taller:
+        one column wider than the screen could never be read whole by scrolling. It is as wide as
+        the other columns leave room for (between PROSE_MIN and WRAP_AT), so that it is in view
+        where it can be. Returns whether the width of a column that has rows changed."""
         for texts in rows:
             for name, text in zip(self.columns_shown, texts):
                 column = self.columns.get(ColumnKey(name))
                 if column is not None and column.auto_width and cell_len(text) > WRAP_AT:
                     column.auto_width = False
                     column.width = WRAP_AT
+        changed = False
+        for name in self.columns_shown:
+            column = self.columns.get(ColumnKey(name))
+            if column is None or column.auto_width:
+                continue
+            width = self._prose_width(name)
+            if width != column.width:
+                column.width = width
+                changed = changed or self.row_count > 0
+        return changed
+
+    def _prose_width(self, name: str) -> int:
+        """The width a prose column gets: what the view's width leaves after the other columns."""
+        parent = self.parent
+        room = self.scrollable_content_region.width if self.size.width else 0
+        if not room and isinstance(parent, Widget):
+            room = parent.scrollable_content_region.width
+        if room <= 0:
+            return WRAP_AT
+        others = 0
+        for i, other in enumerate(self.columns_shown):
+            if other == name:
+                continue
+            column = self.columns.get(ColumnKey(other))
+            if column is None:
+                continue
+            width = column.width if not column.auto_width else cell_len(short_header(other))
+            if column.auto_width:
+                width = max([width, *(cell_len(texts[i]) for texts in self._values.values() if i < len(texts))])
+            others += width + 2 * self.cell_padding
+        return max(PROSE_MIN, min(WRAP_AT, room - others - 2 * self.cell_padding))
+
+    def on_resize(self) -> None:  # WideTable.on_resize runs too (Textual dispatches along the MRO)
+        if self._wrap_long_columns([]):
+            self._refill()
 
     def _set(self, key: str, column: str, plain: bool) -> None:
         text = self._values[key][self.columns_shown.index(column)]
@@ -498,7 +548,7 @@ class TableFocus:
 
     def _tables(self) -> list[WideTable]:
         assert isinstance(self, Widget)
-        return [t for t in self.query(WideTable) if t.display]
+        return [t for t in self.walk_children(WideTable) if t.display]
 
     def focus_content(self) -> bool:
         """Its first table, at once (the next key of a burst, Right or End, scrolls it)."""
@@ -535,9 +585,11 @@ class TableFocus:
 class Refills:
     """For a container that empties itself and fills again with tables of the same ids (a new run, a
     stored run opened): Textual removes widgets a moment later, so a table must wait until the one of
-    its id has gone (``leaving``), else mounting it fails (DuplicateIds)."""
+    its id has gone (``leaving``), else mounting it fails (DuplicateIds). Widgets without an id (the
+    hint) are not waited for."""
 
     _leaving: tuple[Widget, ...] = ()
+    _deferred = False  # a fill waits for the removed widgets to go
 
     def on_resize(self) -> None:
         assert isinstance(self, Widget)
@@ -547,10 +599,25 @@ class Refills:
     def empty(self) -> None:
         assert isinstance(self, Widget)
         self._leaving = (*self._leaving, *self.children)
+        self._deferred = False
         self.remove_children()
 
     def leaving(self) -> bool:
-        """Some of the widgets removed by :meth:`empty` are still there."""
+        """Some of the widgets removed by :meth:`empty` that have an id are still there (a hint or
+        a caption, without one, never holds a fill back: the view would show blank meanwhile)."""
         assert isinstance(self, Widget)
-        self._leaving = tuple(w for w in self._leaving if w in self.children)
+        self._leaving = tuple(w for w in self._leaving if w in self.children and w.id is not None)
         return bool(self._leaving)
+
+    def defer(self, callback: Callable[..., object], *args: object) -> bool:
+        """While removed widgets are still there: call ``callback(*args)`` after the next refresh
+        and return True (the caller stops); else False (fill now)."""
+        assert isinstance(self, Widget)
+        self._deferred = self.leaving()
+        if self._deferred:
+            self.call_after_refresh(callback, *args)
+        return self._deferred
+
+    def settled(self) -> bool:
+        """No fill waits for removed widgets to go: the next frame shows what it was last given."""
+        return not self._deferred

@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from textual.binding import Binding, BindingType
-from textual.message import Message
 
 from regtui.aggregate import finite
 from regtui.app import plotting
@@ -68,9 +67,6 @@ class LossChart(LiveChart):
         Binding(GROUP_KEY, "cycle_group", "Metrics"),
     ]
 
-    class GroupChanged(Message):
-        """The user picked another metric group (the view redraws its legend)."""
-
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.group = plotting.LOSS_GROUP  # the user's choice (key m); outlives redraws and runs
@@ -94,7 +90,6 @@ class LossChart(LiveChart):
         current = self.groups.index(self.shown_group) if self.shown_group in self.groups else -1
         self.group = self.groups[(current + 1) % len(self.groups)]
         self._replay()
-        self.post_message(self.GroupChanged())
 
     def replot(self, records: list[dict[str, Any]]) -> None:
         self.remember(records)
@@ -127,9 +122,6 @@ class LossChart(LiveChart):
             color: str | int = self.variant_color(vi)
             if compared and color != plotting.FAINT:
                 color = plotting.dim_color(index)
-            # A norms group draws every variant in the layers' shapes, told apart by colour alone:
-            # without colour, a focused variant (v) keeps the shapes and the others are thin lines.
-            plain = self.layer_group and no_color and self.focus_variant is not None and vi != self.focus_variant
             series = rec.get("series", {})
             steps = series.get("step", [])
             std = rec.get("series_std") or {}
@@ -149,15 +141,13 @@ class LossChart(LiveChart):
                 xs, ys = plotting.finite_pairs(steps, mean, positive=log)
                 if log:
                     ys = plotting.log10s(ys)
-                if plain:  # no colour, another variant focused: a thin line, the shapes are the focused one's
-                    self.line(xs, ys, marker=plotting.BAND_MARKER, color=color)
-                    continue
                 if self.layer_group:
                     marker = plotting.layer_marker(layers[name], compared=compared)
                 else:
                     marker = plotting.marker(index, plotting.metric_rank(name), compared=compared)
-                # The legend (with each variant's final values) is the FinalsLine below.
-                self.line(xs, ys, marker=marker, color=color, key=f"{rec['name']}/{name}")
+                # The legend (with each variant's final values) is the FinalsLine below. Another variant
+                # than the focused one (v) is a faint thin line: the shapes are the focused one's.
+                self.line(xs, ys, marker=marker, color=color, key=f"{rec['name']}/{name}", variant=vi)
         grouped = len(groups) > 1
         parts = [heading]
         if grouped:  # the group and the key first: a long title is cut at its end

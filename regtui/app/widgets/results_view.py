@@ -27,6 +27,7 @@ from regtui.numbers import fmt
 SKIP = ("data", "sweep", "worked")  # drawn by the fit and sweep charts, and the Worked numbers view
 HINT = "Results of the scenario's demonstrations appear here after a run."
 FINALS_CAPTION = "final values (one row per variant)"
+STD_DIGITS = 2  # a spread over a few seeds: its third digit means nothing
 
 
 class ResultsView(Refills, VerticalScroll, can_focus=False):
@@ -57,9 +58,11 @@ class ResultsView(Refills, VerticalScroll, can_focus=False):
         self.empty()
         self.mount(Static(HINT, classes="hint"))
 
-    def update_from(self, summary: dict[str, Any], records: list[dict[str, Any]]) -> None:
-        if self.leaving():  # the previous run's tables are being removed: draw once they are gone
-            self.call_after_refresh(self.update_from, summary, records)
+    def update_from(
+        self, summary: dict[str, Any], records: list[dict[str, Any]], key_finals: tuple[str, ...] = ()
+    ) -> None:
+        """Show the run's finals (``key_finals`` first) and its summary's tables."""
+        if self.defer(self.update_from, summary, records, key_finals):  # the previous run's tables are still going
             return
         for key, value in summary.items():
             if key in SKIP:
@@ -73,7 +76,7 @@ class ResultsView(Refills, VerticalScroll, can_focus=False):
                 self.tables[key] = table
                 self._add(Static(key, classes="table-caption"), table)
             table.replace_all(columns, rows)
-        columns, rows = finals_table(records)
+        columns, rows = finals_table(records, key_finals)
         if len(columns) > 1:
             if self.finals is None:
                 self.finals = LiveTable(id="results-finals", classes="live-table")
@@ -93,11 +96,15 @@ class ResultsView(Refills, VerticalScroll, can_focus=False):
             self.mount(caption, table)
 
 
-def finals_table(records: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str, list[Any]]]]:
-    """The variants' scalar finals: columns (``variant`` first, then the JSON's order) and keyed rows.
+def finals_table(
+    records: list[dict[str, Any]], key_finals: tuple[str, ...] = ()
+) -> tuple[list[str], list[tuple[str, list[Any]]]]:
+    """The variants' scalar finals: columns (``variant`` first, then ``key_finals`` — what the
+    lesson cites — then the JSON's order) and keyed rows.
 
-    A value with a spread over seeds reads "mean ± std"; a list or text final is left to the
-    scenario's own tables. ``diverged`` is a column even when the engine's finals lack it.
+    A value with a spread over seeds reads "mean ± std" (the std to 2 significant digits); a list
+    or text final is left to the scenario's own tables. ``diverged`` is a column even when the
+    engine's finals lack it.
     """
     finals = [rec.get("final") or {} for rec in records]
     keys = [
@@ -105,6 +112,7 @@ def finals_table(records: list[dict[str, Any]]) -> tuple[list[str], list[tuple[s
         for k in dict.fromkeys(k for f in finals for k in f)
         if all(f.get(k) is None or isinstance(f.get(k), (bool, int, float)) for f in finals)
     ]
+    keys = [k for k in key_finals if k in keys] + [k for k in keys if k not in key_finals]
     if "diverged" not in keys and any(finals):
         keys.append("diverged")
     live = not all(finals)  # a variant has not finished: say where each one is
@@ -118,7 +126,7 @@ def finals_table(records: list[dict[str, Any]]) -> tuple[list[str], list[tuple[s
             if k == "diverged":
                 cells.append(_diverged(rec, final))
             elif isinstance(std.get(k), (int, float)) and not isinstance(final.get(k), bool):
-                cells.append(f"{fmt(final.get(k), DIGITS)} ± {fmt(std[k], DIGITS)}")
+                cells.append(f"{fmt(final.get(k), DIGITS)} ± {fmt(std[k], STD_DIGITS)}")
             else:
                 cells.append(final.get(k))
         rows.append((str(rec.get("name", "")), cells))

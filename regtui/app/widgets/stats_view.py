@@ -54,8 +54,7 @@ class StatsView(Refills, VerticalScroll, can_focus=False):
 
     def update_from(self, tables: dict[str, TableInfo], rows_since: Callable[[str, int], tuple[Rows, int]]) -> None:
         """Show the rows added since the last call (``rows_since`` is ``Collector.rows_since``)."""
-        if self.leaving():  # the previous run's tables are being removed: draw once they are gone
-            self.call_after_refresh(self.update_from, tables, rows_since)
+        if self.defer(self.update_from, tables, rows_since):  # the previous run's tables are still going
             return
         for name, info in tables.items():
             columns, key = info.columns, info.key

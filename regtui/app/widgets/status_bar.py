@@ -1,4 +1,8 @@
-"""One line: progress bar, percent done, rate, device, elapsed, status and what the run showed.
+"""The status line: progress bar, percent done, rate, device, elapsed, status and what the run showed.
+
+While a run goes on the bar leads; once it has ended the status and what the run showed lead
+("done · normal init went inf/NaN at layer 37"), the figures follow, and the line wraps onto a
+second one rather than cut the words.
 
 Progress is in percent: the engine counts work over every model of the plan (bn: 4 models ×
 81 passes = 324), while the charts' x axis is one model's step (80), so a count here would not
@@ -46,7 +50,8 @@ class StatusBar(Static):
 
     DEFAULT_CSS = """
     StatusBar {
-        height: 1;
+        height: auto;
+        max-height: 2;
         padding: 0 1;
     }
     """
@@ -59,12 +64,21 @@ class StatusBar(Static):
 
     def show(self, info: StatusInfo) -> None:
         self.info = info
-        text = self.build(info, max(20, self.size.width - 2 if self.size.width else 78))
+        width = max(20, self.size.width - 2 if self.size.width else 78)
+        text = self.build(info, width)
         if text.plain != self._last:
+            # A new layout only when the text goes from one line to two or back (the bar's redraws are cheap).
+            lines = (len(self._last) > width, len(text.plain) > width)
             self._last = text.plain
-            self.update(text, layout=False)
+            self.update(text, layout=lines[0] != lines[1])
 
     def build(self, info: StatusInfo, width: int) -> Text:
+        if info.status in ("running", "stopping"):
+            return self.running_line(info, width)
+        return self.ended_line(info)
+
+    def figures(self, info: StatusInfo) -> str:
+        """'45% measure  1,650 model-steps/s  cpu  0:01.2' (what is known of them)."""
         parts = []
         if info.total:
             percent = 100 * info.step // info.total
@@ -74,11 +88,26 @@ class StatusBar(Static):
         parts.append(info.device)
         if self.show_timing and info.elapsed is not None:
             parts.append(elapsed_text(info.elapsed))
-        tail = "  ".join(parts)
+        return "  ".join(parts)
+
+    def ended_line(self, info: StatusInfo) -> Text:
+        """The status and what the run showed first, then the marker, then the figures."""
+        text = Text(info.status, style=STATUS_STYLE.get(info.status, "bold"))
+        if info.note:
+            text.append(f" · {info.note}")
+        if info.hint:
+            text.append(f" — {info.hint}", style="dim")
+        if info.marker:
+            text.append("  ")
+            text.append(f" {info.marker} ", style="bold reverse")  # visible without colour (NO_COLOR) too
+        text.append(f"  {self.figures(info)}")
+        return text
+
+    def running_line(self, info: StatusInfo, width: int) -> Text:
+        """The bar, the figures and the status ("running", "stopping"), the bar as wide as the rest leaves."""
+        tail = self.figures(info)
         hint = f" — {info.hint}" if info.hint else ""
-        marker = f" {info.marker} " if info.marker else ""
-        # The bar gives way to the words: the read-only marker must fit an 80-column line.
-        bar_width = min(30, width - len(tail) - len(info.status) - len(hint) - len(marker) - 6)
+        bar_width = min(30, width - len(tail) - len(info.status) - len(hint) - 4)
         bar_width = bar_width if bar_width >= 8 else 0
         frac = min(1.0, info.step / info.total) if info.total else 0.0
         filled = round(frac * bar_width)
@@ -91,9 +120,4 @@ class StatusBar(Static):
         text.append(info.status, style=STATUS_STYLE.get(info.status, "bold"))
         if hint:
             text.append(hint, style="dim")
-        if marker:
-            text.append("  ")
-            text.append(marker, style="bold reverse")  # visible without colour (NO_COLOR) too
-        if info.note:
-            text.append(f" · {info.note}")
         return text

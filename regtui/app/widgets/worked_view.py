@@ -24,7 +24,9 @@ from regtui.app.widgets.live_table import Refills, WideTable
 from regtui.numbers import fmt
 
 ITEM_KEYS = ("formula", "predicted", "measured")
-COLUMNS = ("what", "formula", "predicted", "measured", "agreement", "note")
+# The numbers beside their names, the formula after them: at 80 columns the predicted and measured
+# values show without scrolling (a formula with the run's numbers put in is often 40 wide).
+COLUMNS = ("what", "predicted", "measured", "agreement", "formula", "note")
 HINT = "Worked numbers appear here once a run has produced them (the five lessons do)."
 
 
@@ -40,7 +42,8 @@ class Row:
     group: bool = False  # a heading row (its givens in the formula column)
 
     def cells(self) -> tuple[str, ...]:
-        return (self.label, self.formula, self.predicted, self.measured, self.agreement, self.note)
+        """In the order of ``COLUMNS``."""
+        return (self.label, self.predicted, self.measured, self.agreement, self.formula, self.note)
 
 
 @dataclass
@@ -204,9 +207,8 @@ class WorkedView(Refills, VerticalScroll, can_focus=False):
     def _fill(self, worked: Any) -> None:
         """Mount the tables of ``worked`` once the previous ones (same ids) are gone."""
         if worked is not self.shown:
-            return  # another value came meanwhile
-        if self.leaving():
-            self.call_after_refresh(self._fill, worked)
+            return  # another value came meanwhile (its own fill follows)
+        if self.defer(self._fill, worked):
             return
         widgets: list[Static | WideTable] = [
             Static(
@@ -224,9 +226,9 @@ class WorkedView(Refills, VerticalScroll, can_focus=False):
                 cells: list[str | Text] = list(row.cells())
                 cells[0] = Text("  " * row.depth + row.label, style="bold" if row.group else "")
                 if row.group:
-                    cells[1] = Text(row.formula, style="dim")
+                    cells[COLUMNS.index("formula")] = Text(row.formula, style="dim")
                 if row.agreement and row.agreement != "✓":
-                    cells[4] = Text(row.agreement, style="yellow")
+                    cells[COLUMNS.index("agreement")] = Text(row.agreement, style="yellow")
                 table.add_row(*cells)
             widgets.append(table)
         self.mount_all(widgets)

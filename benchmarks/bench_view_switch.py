@@ -1,0 +1,123 @@
+"""How long a view switch (Tab) takes after a run, with the CPUs busy.
+
+Starts ``--busy`` processes that spin (two busy loops take both cores of the 2-core machines),
+then, per scenario, opens the dashboard (``App.run_test``, a headless terminal of ``--size``),
+runs the scenario at its defaults to the end, and presses Tab through every view ``--rounds``
+times. A switch is timed from posting the key to the first screen refresh after the new view
+shows its data: the view is the active tab, it was drawn from the run's current data
+(``DashboardScreen.view_is_current``) and it has no tables left to mount
+(``View.settled``); then ``App.call_after_refresh`` fires once the frame is out. Prints
+the median and the maximum per view and over all switches. The target is a maximum of
+0.3 s under two busy loops.
+
+    python benchmarks/bench_view_switch.py [--busy 2] [--rounds 3] [--size 120x40]
+                                           [--scenarios weight-decay-sweep,dropout-sweep,bn,digits-norms]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import platform
+import statistics
+import time
+from collections import defaultdict
+
+from textual import events
+
+from regtui.app.app import make_app
+
+SCENARIOS = "weight-decay-sweep,dropout-sweep,bn,digits-norms"
+
+
+def spin() -> None:
+    """A busy loop: the load of another process on a shared core."""
+    while True:
+        pass
+
+
+async def painted(app, target: str, timeout: float = 30.0) -> None:
+    """Wait until ``target`` is the active view, drawn from the current data and settled, and
+    then for the next screen refresh."""
+    screen = app.main
+    start = time.perf_counter()
+    while not (screen.active_view == target and screen.view_is_current(target) and screen.views[target].settled()):
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError(f"view {target} not shown after {timeout} s")
+        await asyncio.sleep(0.001)
+    done = asyncio.get_running_loop().create_future()
+    app.call_after_refresh(lambda: done.done() or done.set_result(None))
+    await done
+
+
+async def one_scenario(
+    name: str, size: tuple[int, int], rounds: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    app = make_app(file=name, devices=["cpu"])  # devices given: no torch import in the UI process
+    times: dict[str, list[float]] = defaultdict(list)
+    cpu_times: dict[str, list[float]] = defaultdict(list)  # the UI thread's CPU time (load does not inflate it)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.press("r")
+        state = app.main.run_state
+        assert state is not None, "r did not start a run"
+        started = time.perf_counter()
+        while state.status in ("running", "stopping") or not state.saved.is_set():
+            await asyncio.sleep(0.05)
+        assert state.status == "done", (state.status, state.error)
+        print(f"{name}: ran in {time.perf_counter() - started:.1f} s", flush=True)
+        await pilot.pause(0.5)
+        views = app.main.visible_views()
+        for _ in range(rounds):
+            for _ in views:
+                current = app.main.active_view
+                target = views[(views.index(current) + 1) % len(views)]
+                start, cpu = time.perf_counter(), time.thread_time()
+                app.post_message(events.Key("tab", None))  # as the terminal sends it, no Pilot wait
+                await painted(app, target)
+                times[target].append(time.perf_counter() - start)
+                cpu_times[target].append(time.thread_time() - cpu)
+                await asyncio.sleep(0.2)  # a user reads a moment before the next key
+    return times, cpu_times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--busy", type=int, default=2, help="busy-loop processes to start (default 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="times to tab through every view")
+    parser.add_argument("--size", default="120x40")
+    parser.add_argument("--scenarios", default=SCENARIOS)
+    args = parser.parse_args()
+    os.environ.setdefault("REGTUI_TRAINER", "thread")  # train in the app's thread, as the tests do
+    width, height = (int(v) for v in args.size.split("x"))
+    spinners = [multiprocessing.Process(target=spin, daemon=True) for _ in range(args.busy)]
+    for p in spinners:
+        p.start()
+    every: list[float] = []
+    every_cpu: list[float] = []
+    try:
+        for name in args.scenarios.split(","):
+            times, cpu_times = asyncio.run(one_scenario(name, (width, height), args.rounds))
+            for view, values in times.items():
+                every += values
+                every_cpu.extend(cpu_times[view])
+                print(
+                    f"  {view:8s} median {statistics.median(values):.3f} s  max {max(values):.3f} s"
+                    f"  (UI thread CPU median {statistics.median(cpu_times[view]):.3f} s, {len(values)} switches)"
+                )
+    finally:
+        for p in spinners:
+            p.terminate()
+    print(
+        f"\nall {len(every)} switches: median {statistics.median(every):.3f} s, max {max(every):.3f} s "
+        f"(target: max <= 0.3 s); UI thread CPU per switch median {statistics.median(every_cpu):.3f} s, "
+        f"max {max(every_cpu):.3f} s\n{args.size}, {args.busy} busy loops, {os.cpu_count()} CPUs, "
+        f"{platform.processor() or platform.machine()}, load average {os.getloadavg()[0]:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

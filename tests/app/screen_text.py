@@ -1,0 +1,37 @@
+"""The dashboard's screen as lines of text, from its public screenshot (``App.export_screenshot``).
+
+Tests assert on what a user sees: a number cut off at the screen's edge, a column scrolled out of
+view or a key the footer dropped is not in these lines, whatever the widgets hold.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from textual.app import App
+
+_TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)" textLength="([\d.]+)"[^>]*>(.*?)</text>')
+
+
+def screen_lines(app: App[object]) -> list[str]:
+    """Every row of the screen, each cell where the screenshot puts it (blank cells as spaces)."""
+    rows: dict[float, list[tuple[int, str]]] = {}
+    for match in _TEXT.finditer(app.export_screenshot()):
+        x, y, length, raw = float(match[1]), float(match[2]), float(match[3]), match[4]
+        text = html.unescape(raw).replace("\xa0", " ")
+        if not text:
+            continue
+        width = length / len(text)
+        rows.setdefault(y, []).append((round(x / width), text))
+    lines = []
+    for _, cells in sorted(rows.items()):
+        line = ""
+        for column, text in sorted(cells):
+            line = line.ljust(column) + text
+        lines.append(line)
+    return lines
+
+
+def screen_text(app: App[object]) -> str:
+    return "\n".join(screen_lines(app))
