@@ -1,4 +1,8 @@
-"""The norms lesson's claims (scenarios/norms.toml) against the engine (seeds 0–2) and torch."""
+"""The norms lesson's claims (scenarios/norms.toml) against the engine (seeds 0–9) and torch.
+
+The trained nets' figures are claims over seeds 0–9 with margins measured under five numerics
+settings (default, ATEN_CPU_CAPABILITY=default and =avx2, MKL_CBWR=COMPATIBLE, both), so they
+hold on any machine; no single seed's accuracy is pinned."""
 
 from __future__ import annotations
 
@@ -7,14 +11,15 @@ import torch
 from torch import nn
 
 from regtui import scenario
+from regtui.events import Final, RunStarted
 
-SEEDS = (0, 1, 2)
+SEEDS = tuple(range(10))
 
 
 @pytest.fixture(scope="module")
-def batch_two(lessons, tmp_path_factory):
-    """The two batch-2 variants of the bundled scenario (same parameters; a run depends only on its
-    parameters and seed, not on the other variants), seeds 0–2."""
+def batch_two(lessons, tmp_path_factory) -> dict[str, dict[int, float]]:
+    """norm -> seed -> test accuracy of the bundled scenario's two batch-2 variants (BatchNorm,
+    GroupNorm), seeds 0–9: a run depends only on its parameters and seed, not on the other variants."""
     text = scenario.find("norms").read_text(encoding="utf-8")
     head = text.split("[[variants]]")[0]
     path = tmp_path_factory.mktemp("norms") / "norms-batch2.toml"
@@ -33,8 +38,15 @@ batch = 2
 """,
         encoding="utf-8",
     )
-    doc, _ = lessons.run("norms", seed=0, seeds=3, path=path)
-    return doc
+    _, events = lessons.run("norms", seed=0, seeds=len(SEEDS), path=path)
+    runs = next(e for e in events if isinstance(e, RunStarted)).runs
+    norm_of = {r.variant: r.params["norm"] for r in runs}
+    assert {r.params["batch"] for r in runs} == {2}
+    acc: dict[str, dict[int, float]] = {}
+    for e in events:
+        if isinstance(e, Final):
+            acc.setdefault(norm_of[e.variant], {})[e.seed] = e.values["test_accuracy"]
+    return acc
 
 
 def test_text(lessons):
@@ -44,9 +56,12 @@ def test_text(lessons):
         "like InstanceNorm2d",
         "GroupNorm(1, C)",
         "like LayerNorm([C, H, W])",
-        "3.5, 23.4 and 34.0 points (mean 20.3; BatchNorm 43–58 %, GroupNorm 59–81 %)",
-        "on each of seeds 0–2",
-        "below 1e-5 on seeds 0–2",
+        "Compare the two batch-2 rows of the final numbers",
+        "usually ends with the higher test accuracy",
+        "GroupNorm beat BatchNorm at batch 2 on at least 8 of the 10 seeds, by 0–40 points and about 20 on "
+        "average (test accuracy 30–65 % for BatchNorm · batch 2, 40–90 % for GroupNorm · batch 2)",
+        "run with `--seeds 10`",
+        "below 1e-5 on seeds 0–9",
         "C = 6 statistics of N·H·W = 256",
         "N = 4 of C·H·W = 384",
         "N·C = 24 of H·W = 64",
@@ -54,19 +69,25 @@ def test_text(lessons):
     ):
         assert phrase in text, phrase
     assert "15–30" not in text
+    assert "(seed 0) shows" not in text  # no single seed's figure as what the user will see
 
 
-def test_batchnorm_vs_groupnorm_at_batch_2(batch_two, lessons):
-    bn = lessons.per_seed(batch_two, "BatchNorm · batch 2")
-    gn = lessons.per_seed(batch_two, "GroupNorm · batch 2")
-    gaps = [100 * (gn[s]["final"]["test_accuracy"] - bn[s]["final"]["test_accuracy"]) for s in SEEDS]
-    assert [round(g, 1) for g in gaps] == [3.5, 23.4, 34.0]
-    assert round(sum(gaps) / 3, 1) == 20.3
-    assert [round(100 * bn[s]["final"]["test_accuracy"]) for s in SEEDS] == [55, 58, 43]
-    assert [round(100 * gn[s]["final"]["test_accuracy"]) for s in SEEDS] == [59, 81, 77]
+def test_groupnorm_beats_batchnorm_at_batch_2(batch_two):
+    """Measured over seeds 0–9: GroupNorm won on 10 of 10 in all five settings, by 9.4–33.2 points,
+    20.3–23.9 on average; BatchNorm 0.34–0.61, GroupNorm 0.47–0.85."""
+    bn, gn = batch_two["batch"], batch_two["group"]
+    assert set(bn) == set(gn) == set(SEEDS)
+    gaps = [100 * (gn[s] - bn[s]) for s in SEEDS]
+    assert sum(g > 0 for g in gaps) >= 8
+    assert all(g <= 40 for g in gaps)
+    assert 10 <= sum(gaps) / len(gaps) <= 30  # "about 20"
+    assert all(0.30 <= bn[s] <= 0.65 for s in SEEDS)
+    assert all(0.40 <= gn[s] <= 0.90 for s in SEEDS)
 
 
 def test_worked_counts_and_demo_diffs(lessons):
+    """Part a (once per plan, from its seed): the counts are exact, the by-hand diffs float32 rounding
+    (at most 3.6e-6 over seeds 0–9 in the five settings)."""
     for seed in SEEDS:
         doc, _ = lessons.run("norms", sets={"steps": 1, "norm": "group", "batch": 2}, seed=seed)
         assert all(row["max_abs_diff"] < 1e-5 for row in doc["summary"]["norms"])

@@ -18,9 +18,9 @@ def _plan(sets: dict | None = None, seed: int = 0):
     return scenario.plan(scenario.load(scenario.find("bn-eval")), sets=sets or {}, sweep=None, seed=seed)
 
 
-def _rows(sets: dict | None = None, seed: int = 0) -> dict[tuple[str, int], dict]:
+def _rows(sets: dict | None = None, seed: int = 0, device: str = "cpu") -> dict[tuple[str, int], dict]:
     events: list = []
-    finished = run_plan(_plan(sets, seed), "cpu", emit=events.append)
+    finished = run_plan(_plan(sets, seed), device, emit=events.append)
     assert finished.status == "completed", finished.error
     table = next(e for e in events if isinstance(e, TableRows) and e.name == "batch_eval")
     return {(r[1], r[2]): dict(zip(table.columns, r)) for r in table.rows}
@@ -74,21 +74,49 @@ def test_eval_and_train_mode_match_the_formula():
     assert refused["test_loss"] is None and "Expected more than 1 value per channel" in refused["error"]
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_explanation_claims_hold(seed):
-    rows = _rows(seed=seed)
-    ev = rows[("eval", 64)]["test_loss"]
-    assert all(rows[("eval", b)]["max_abs_diff"] <= 2e-6 for b in TEST_BATCHES)
-    assert all(rows[("eval", b)]["test_loss"] == pytest.approx(ev, rel=1e-6) for b in TEST_BATCHES)
-    assert 0.13 <= ev <= 0.17 and rows[("eval", 64)]["test_accuracy"] == pytest.approx(0.9375)
-    b2, b8, b64 = (rows[("train", b)]["test_loss"] for b in (2, 8, 64))
-    assert 1.1 <= b2 <= 1.33 and 0.26 <= b8 <= 0.48 and 0.13 <= b64 <= 0.22
-    assert b2 > b8 > b64 >= ev - 0.002
-    assert 0.62 <= rows[("train", 2)]["test_accuracy"] <= 0.74
-    shifted = _rows({"shift": 2.0}, seed=seed)
-    for b in TEST_BATCHES[1:]:
-        assert shifted[("train", b)]["test_loss"] == pytest.approx(rows[("train", b)]["test_loss"], rel=1e-5)
-    assert 0.4 <= shifted[("eval", 64)]["test_loss"] <= 0.85
+SEEDS = tuple(range(10))
+
+
+@pytest.fixture(scope="module")
+def over_seeds(lesson_device):
+    """seed -> (rows, rows with shift = 2) for seeds 0–9, trained on --lesson-device."""
+    return {s: (_rows(seed=s, device=lesson_device), _rows({"shift": 2.0}, s, lesson_device)) for s in SEEDS}
+
+
+def test_explanation_states_ranges_over_seeds_0_to_9():
+    text = " ".join(scenario.load(scenario.find("bn-eval")).explanation.split())
+    for phrase in (
+        "by at most 1·10⁻⁵ (float32 rounding) on seeds 0–9",
+        "eval-mode test loss was 0.02–0.3 and its accuracy 85–100 %",
+        "test loss 0.9–1.8 and accuracy 50–80 % on seeds 0–9. Batch 8: 0.05–0.8. Batch 64: 0.03–0.35, "
+        "within 0.15 of eval mode",
+        "falls with every larger batch (2, 8, 64) on at least 9 of seeds 0–9",
+        "eval mode's test loss rises on at least 9 of seeds 0–9, to 0.3–4",
+    ):
+        assert phrase in text, phrase
+
+
+def test_explanation_claims_hold_over_seeds_0_to_9(over_seeds):
+    """Measured over seeds 0–9 under five numerics settings (default, ATEN_CPU_CAPABILITY=default and
+    =avx2, MKL_CBWR=COMPATIBLE, both): max_abs_diff ≤ 1.9e-6; eval loss 0.035–0.240, accuracy
+    0.89–1.00; train batch 2 0.95–1.67 (accuracy 0.55–0.75), batch 8 0.09–0.67, batch 64 0.04–0.32,
+    0.001–0.112 above eval; falling with the batch on 10 of 10; shifted eval 0.42–3.62, higher on 10 of 10."""
+    falling = rising = 0
+    for rows, shifted in over_seeds.values():
+        ev = rows[("eval", 64)]["test_loss"]
+        assert all(rows[("eval", b)]["max_abs_diff"] <= 1e-5 for b in TEST_BATCHES)
+        assert all(rows[("eval", b)]["test_loss"] == pytest.approx(ev, rel=1e-5) for b in TEST_BATCHES)
+        assert 0.02 <= ev <= 0.3 and 0.85 <= rows[("eval", 64)]["test_accuracy"] <= 1.0
+        b2, b8, b64 = (rows[("train", b)]["test_loss"] for b in (2, 8, 64))
+        assert 0.9 <= b2 <= 1.8 and 0.05 <= b8 <= 0.8 and 0.03 <= b64 <= 0.35
+        assert 0.5 <= rows[("train", 2)]["test_accuracy"] <= 0.8
+        assert abs(b64 - ev) <= 0.15
+        falling += b2 > b8 > b64
+        for b in TEST_BATCHES[1:]:
+            assert shifted[("train", b)]["test_loss"] == pytest.approx(rows[("train", b)]["test_loss"], rel=1e-5)
+        assert 0.3 <= shifted[("eval", 64)]["test_loss"] <= 4
+        rising += shifted[("eval", 64)]["test_loss"] > ev
+    assert falling >= 9 and rising >= 9
 
 
 def test_bad_values_are_one_line_errors():
