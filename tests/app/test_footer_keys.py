@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 from textual.keys import key_to_character
-from textual.widgets import TabbedContent, Tabs
+from textual.widgets import Footer, TabbedContent, Tabs
 
 from regtui import scenario as sc
 from regtui.app.app import ACTION_FAILED, RegtuiApp
 from regtui.app.screens.dashboard import DashboardScreen
 from regtui.app.widgets.chart import LiveChart
+from regtui.app.widgets.fit_chart import FitChart
 from regtui.engine import run_plan
 from regtui.events import RunFinished
 
@@ -41,6 +42,7 @@ TINY = {
 }
 QUIT = "q"
 SIZE = (100, 30)  # the smallest of the wide layout (the 120x40 trial's), and cheaper to draw
+NARROW = (80, 24)  # the narrow layout: the form in its own Params view
 VIEW_ACTIONS = ("chart", "next_view", "prev_view")  # the screen's actions on the visible view
 
 
@@ -161,8 +163,16 @@ async def send_at_once(pilot, notices, names: list[str], what: str) -> None:
     assert_alive(app, notices, f"the burst {names} {what}")
 
 
+async def to_a_view_offering(pilot, name: str) -> str:
+    """The first view whose footer shows ``name`` (not the narrow layout's form, where letters are text)."""
+    for view in pilot.app.main.visible_views():
+        if await back_to(pilot, view) and name in shown_keys(pilot.app):
+            return view
+    raise AssertionError(f"no view offers {name!r}")
+
+
 async def start_tiny(pilot) -> None:
-    """Tiny sizes in the form (every field this scenario has), then Escape out of the field."""
+    """Tiny sizes in the form (every field of TINY this scenario has): a run ends in well under a second."""
     screen = pilot.app.main
     fields = {name: text for name, text in TINY.items() if name in screen.form.texts}
     for name, text in fields.items():
@@ -171,18 +181,22 @@ async def start_tiny(pilot) -> None:
     assert screen.plan is not None, screen.form_error
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
-async def test_every_footer_key_on_every_view_keeps_the_app_running(name):
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [*((name, SIZE) for name in SCENARIOS), ("weight-decay", NARROW)],
+    ids=[*SCENARIOS, "weight-decay-80x24"],
+)
+async def test_every_footer_key_on_every_view_keeps_the_app_running(name, size):
     runner = HeldRunner()
     app = app_for(file=name, runner=runner)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         notices = record_notices(app)
         await pilot.pause()
         await start_tiny(pilot)
         screen = app.main
 
         await press_every_shown_key(pilot, notices, "before a run", {QUIT, "r"}, app_keys=False)
-        await back_to(pilot, screen.visible_views()[0])
+        await to_a_view_offering(pilot, "r")
         await pilot.press("r")
         await wait_until(lambda: runner.holding.is_set(), 30)
         assert screen.run_active()
@@ -200,10 +214,10 @@ async def test_every_footer_key_on_every_view_keeps_the_app_running(name):
         await pilot.pause()
         assert screen.run_state.status == "done", screen.run_state.status
         await press_every_shown_key(pilot, notices, "after a run", {QUIT, "r"}, app_keys=False)
-        # Every key the first view shows at once: r starts another run, s stops it, / p d move the focus.
-        await back_to(pilot, views[0])
+        # Every key a view shows at once: r starts another run, s stops it, / p d move the focus.
+        await to_a_view_offering(pilot, "r")
         await send_at_once(pilot, notices, [k for k in shown_keys(app) if k != QUIT], "after a run")
-        await back_to(pilot, screen.visible_views()[0])  # out of any field the burst focused
+        await to_a_view_offering(pilot, QUIT)  # out of any field the burst focused
         await pilot.press(QUIT)
         await wait_until(lambda: not app.is_running, 10)
     assert app.return_code == 0
@@ -224,6 +238,21 @@ async def test_m_is_offered_only_by_a_chart_that_has_it():
         assert_alive(app, notices, "m on fit")
 
 
+async def test_an_empty_chart_offers_no_chart_key_and_its_first_variants_do():
+    """The footer follows the visible chart: nothing to cycle or hide before it has variants; once the
+    first data name them, v, h and t are on screen without the focus moving."""
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await back_to(pilot, "fit")
+        assert not {"m", "v", "h", "t"} & set(shown_keys(app))
+        footer = app.main.query_one(Footer)
+        on_screen = lambda: {k.key for k in footer.query("FooterKey")}  # noqa: E731
+        assert "v" not in on_screen()
+        app.main.query_one(FitChart).set_variants(["no weight decay", "weight decay"])  # a redraw's first data
+        await wait_until(lambda: {"v", "h", "t"} <= on_screen(), 10)
+        assert "m" not in on_screen()
+
+
 @pytest.mark.parametrize("where", ["a chart's own key", "a screen key"])
 async def test_an_action_that_raises_is_one_error_notice_not_an_exit(monkeypatch, where):
     def broken(self, *args: Any) -> None:
@@ -237,6 +266,9 @@ async def test_an_action_that_raises_is_one_error_notice_not_an_exit(monkeypatch
         view, name = "loss", "slash"
     app = app_for(file="weight-decay")
     async with app.run_test(size=SIZE) as pilot:
+        await start_tiny(pilot)
+        await pilot.press("r")  # the chart keys need a chart with variants
+        await wait_until(lambda: not app.main.run_active(), 30)
         notices = record_notices(app, severity=True)
         assert await back_to(pilot, view)
         assert name in shown_keys(app)
