@@ -33,7 +33,18 @@ KIND = "train"
 TABLES = ("model", "data")
 
 NORMS = ("batch", "layer", "group", "instance", "none")  # what a layer of type "norm" becomes
-DIGITS_HINT = "pip install 'regtui[digits]' (scikit-learn, for the 8x8 digits bundled with it)"
+DIGITS_INSTALL = "pip install 'regtui[digits]'"
+DIGITS_HINT = f"{DIGITS_INSTALL} (scikit-learn, for the 8x8 digits bundled with it)"
+
+
+class MissingPackage(ConfigError):
+    """A scenario's data needs an optional package that is not installed (the dashboard says which, and how
+    to install it, and checks again at the next Run)."""
+
+    def __init__(self, message: str, package: str, install: str) -> None:
+        super().__init__(message)
+        self.package = package
+        self.install = install
 
 
 TRAIN = ExperimentSpec(
@@ -515,7 +526,11 @@ def check_data_source(data: dict[str, Any], base: Path) -> None:
     """The source is installed (digits) or its files are in the folder; one-line error otherwise."""
     source = data.get("source")
     if source == "digits" and not _installed("sklearn"):
-        raise ConfigError(f"data source 'digits' needs scikit-learn, which is not installed: {DIGITS_HINT}")
+        raise MissingPackage(
+            f"data source 'digits' needs scikit-learn, which is not installed: {DIGITS_HINT}",
+            "scikit-learn",
+            DIGITS_INSTALL,
+        )
     if source in FOLDERS:
         folder = data_folder(data, base)
         if not folder.is_dir():

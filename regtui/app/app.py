@@ -9,12 +9,15 @@ Textual's breakpoints (see :mod:`regtui.app.layout`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+import traceback
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from textual import on
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.screen import Screen
 
 from regtui.app import layout
@@ -23,6 +26,8 @@ from regtui.app.messages import DevicesFound
 from regtui.app.options import MAX_POINTS, Options
 from regtui.app.screens.dashboard import DashboardScreen
 from regtui.app.widgets.help_screen import HelpScreen
+
+ACTION_FAILED = "that key failed (the dashboard keeps running)"  # the notice's title
 
 
 class RegtuiApp(App[None]):
@@ -119,6 +124,33 @@ class RegtuiApp(App[None]):
             self.device_names.append(event.best)
         self.device = event.best
         self.main.show_devices(self.device_names, event.best)
+
+    # --- keys ------------------------------------------------------------------------------
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Every key's action goes through here: one that raises is an error notice, never an exit.
+
+        Only actions are guarded (a key, a click on a footer key, the command palette); an
+        exception anywhere else (a message handler, a render) still reaches Textual's handler.
+        """
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as exc:
+            name = action if isinstance(action, str) else action[1]
+            self.log.error(f"action {name!r} failed", "".join(traceback.format_exception(exc)))
+            self.notify(
+                f"{name}: {type(exc).__name__}: {exc}",
+                title=ACTION_FAILED,
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+            return True
 
     # --- help, quit, the command palette ---------------------------------------------------
 

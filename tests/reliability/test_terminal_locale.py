@@ -80,6 +80,88 @@ def test_a_terminal_that_cannot_draw_is_one_line(pty_fds, term):
     assert f"TERM={term}" in message and "--scenario" in message, message
 
 
+def utf8_env(**changes: str) -> dict[str, str]:
+    """The environment with a UTF-8 locale (and none of the variables that would override it), plus ``changes``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_CTYPE", "PYTHONUTF8", "PYTHONIOENCODING")}
+    return {**env, "LANG": "C.UTF-8", "TERM": "xterm-256color", **changes}
+
+
+def read_terminal(master: int) -> str:
+    """What the process wrote on the terminal (read from the pty's other end)."""
+    import select
+
+    chunks = []
+    while select.select([master], [], [], 1.0)[0]:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the other end is closed: everything was read
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks).decode("utf-8", "replace").replace("\r", "")
+
+
+@pytest.mark.parametrize("stderr", ["devnull", "pipe"])
+def test_stderr_not_a_terminal_is_refused_where_it_can_be_read(pty_fds, stderr):
+    """`regtui 2>/dev/null` drew nothing (Textual draws on stderr) and q quit blind: now one line on the
+    terminal (and on stderr), exit 2, no dashboard."""
+    master, slave = pty_fds
+    target = subprocess.DEVNULL if stderr == "devnull" else subprocess.PIPE
+    try:
+        proc = subprocess.run([*REGTUI], stdin=slave, stdout=slave, stderr=target, env=utf8_env(), timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the dashboard started with stderr redirected instead of refusing (killed after {TIMEOUT} s)")
+    assert proc.returncode == 2, proc.stderr
+    shown = read_terminal(master)
+    message = one_error_line(shown)
+    assert "stderr" in message and "not a terminal" in message and "--scenario" in message, message
+    if stderr == "pipe":
+        assert one_error_line(proc.stderr.decode()) == message
+
+
+@pytest.mark.parametrize(
+    ("locale", "named"),
+    [({"LANG": "C", "LC_ALL": "C"}, "LC_ALL=C"), ({"LANG": "C"}, "LANG=C"), ({"LANG": "POSIX"}, "LANG=POSIX")],
+    ids=["LANG=C LC_ALL=C", "LANG=C", "LANG=POSIX"],
+)
+def test_a_c_locale_is_refused_in_one_line(pty_fds, locale, named):
+    """Python reads a C locale as UTF-8 (PEP 538/540), so the encoding check alone let the dashboard start;
+    the README says a non-UTF-8 terminal is refused."""
+    _, slave = pty_fds
+    env = {k: v for k, v in utf8_env().items() if k != "LANG"}
+    try:
+        proc = subprocess.run(
+            [*REGTUI], stdin=slave, stdout=slave, stderr=subprocess.PIPE, env={**env, **locale}, timeout=TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the dashboard started on {named} instead of refusing (killed after {TIMEOUT} s)")
+    assert proc.returncode == 2, proc.stderr
+    message = one_error_line(proc.stderr.decode())
+    assert named in message and "LC_ALL=C.UTF-8" in message and "LANG=C.UTF-8" in message, message
+    assert "--scenario" in message
+
+
+@pytest.mark.parametrize(
+    ("env", "refused"),
+    [
+        ({"LANG": "en_US.UTF-8"}, None),
+        ({"LANG": "C.utf8"}, None),
+        ({"LC_ALL": "de_DE.ISO-8859-1", "LANG": "de_DE.UTF-8"}, "LC_ALL=de_DE.ISO-8859-1"),
+        ({"LC_CTYPE": "C", "LANG": "en_US.UTF-8"}, "LC_CTYPE=C"),
+        ({}, None),  # nothing set (a bare container): let through, Python reads it as UTF-8
+    ],
+)
+def test_which_locale_is_refused(monkeypatch, env, refused):
+    from regtui.cli import _non_utf8_locale
+
+    for name in ("LC_ALL", "LC_CTYPE", "LANG", "PYTHONUTF8"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert _non_utf8_locale() == refused
+
+
 NON_ASCII_SCENARIO = """experiment = "bn-stats"
 title = "Bätch stätistics — γ and λ ✓"
 summary = "naïve “quotes”, ±, →, 😀 and 日本語"

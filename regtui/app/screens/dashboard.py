@@ -11,6 +11,7 @@ loops over them (see :mod:`regtui.app.views.base`), never names one.
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from collections.abc import Iterable
@@ -181,7 +182,7 @@ class DashboardScreen(Screen[None]):
         self.select_entry(self.start_index, notify=True)
         bad = [e for i, e in enumerate(self.entries) if e.error and i != self.start_index]
         for e in bad[:3]:
-            self.notify(e.error or "", title="scenario file skipped", severity="warning", timeout=8)
+            self.notify(e.error or "", title="scenario file skipped", severity="warning", timeout=8, markup=False)
         if self.regtui.device is not None:
             self.show_devices(self.regtui.device_names, self.regtui.device)
         self._status()
@@ -253,7 +254,7 @@ class DashboardScreen(Screen[None]):
         for view in self.views.values():
             view.show_entry(entry)
         if entry.error and notify:
-            self.notify(entry.error, title="scenario file", severity="error", timeout=10)
+            self.notify(entry.error, title="scenario file", severity="error", timeout=10, markup=False)
         if not self.run_active():
             self._clear_views()
         self._mount_form()
@@ -473,9 +474,14 @@ class DashboardScreen(Screen[None]):
         view = self.views.get(self.active_view)
         return view.chart() if view is not None else None
 
+    def _chart_for(self, action: str) -> LiveChart | None:
+        """The visible view's chart if it has ``action`` (Fit, Layers and Sweep charts have no m)."""
+        chart = self._visible_chart()
+        return chart if chart is not None and callable(getattr(chart, f"action_{action}", None)) else None
+
     def action_chart(self, action: str, layout: str = "wide") -> None:
         """A chart key (m, v, h, t): the visible view's chart acts on it, focused or not."""
-        chart = self._visible_chart()
+        chart = self._chart_for(action)
         if chart is not None and chart.check_action(action, ()):
             getattr(chart, f"action_{action}")()
 
@@ -539,10 +545,13 @@ class DashboardScreen(Screen[None]):
                 status="run queued" if self.run_queued else "loading torch…",
                 hint="it starts once torch is loaded" if self.run_queued else "r runs once it is loaded",
             )
+        elif self.plan is not None:
+            info = StatusInfo(device=self.regtui.device, hint="r runs")
+        elif self.form is not None and self.form.missing is not None:  # the form is fine; a package is not there
+            missing = self.form.missing
+            info = StatusInfo(device=self.regtui.device, status=f"needs {missing.package}", hint=missing.install)
         else:
-            info = StatusInfo(
-                device=self.regtui.device, hint="r runs" if self.plan is not None else "fix the form to run"
-            )
+            info = StatusInfo(device=self.regtui.device, status="not ready", hint="fix the form to run")
         self.query_one(StatusBar).show(info)
         self._show_title(state)
 
@@ -592,9 +601,15 @@ class DashboardScreen(Screen[None]):
             self._status()
             return True
         if self.form is not None and not self.run_active():
+            if self.form.missing is not None:  # installed since? Look again (a fresh look at the folders)
+                importlib.invalidate_caches()
+                self.form.validate()
             self.plan, self.form_error = self.form.sync()  # what the fields show, even mid-burst
         if self.plan is None:
-            self.notify(self.form_error or "choose a scenario first", title="cannot run", severity="error")
+            self.notify(
+                self.form_error or "choose a scenario first", title="cannot run", severity="error", markup=False
+            )
+            self._status()
             return False
         if self.run_active():  # never throw a run's progress away on a stray key
             self.notify("a run is going: s to stop it first", title="not restarted", severity="warning", timeout=4)
@@ -607,6 +622,7 @@ class DashboardScreen(Screen[None]):
                 title="cannot run",
                 severity="error",
                 timeout=10,
+                markup=False,
             )
             return False
         if self.regtui.device is None:  # torch is still loading: run as soon as it is ready
@@ -680,7 +696,7 @@ class DashboardScreen(Screen[None]):
         state.error = event.error
         if event.status == "failed":
             state.status = "failed"
-            self.notify(event.error or "the run failed", title="run failed", severity="error", timeout=10)
+            self.notify(event.error or "the run failed", title="run failed", severity="error", timeout=10, markup=False)
         elif event.status == "interrupted" or state.cancel.is_set():
             state.status = "stopped"
         else:
@@ -754,9 +770,9 @@ class DashboardScreen(Screen[None]):
         if action == "chart":
             if (len(parameters) > 1) == self.wide:
                 return False  # the other layout's footer entry of the key
-            chart = self._visible_chart()
+            chart = self._chart_for(str(parameters[0]))
             if chart is None or not chart.variant_names or self._typing() or self.layout_mode == "small":
-                return False  # no chart shown (or nothing in it yet), or the letter is text for a field
+                return False  # no chart (or none with this key, or nothing in it yet), or a field's letter
             return chart.check_action(str(parameters[0]), ())
         if action in self.TYPING_KEYS and self._typing():
             return False  # the key goes to the field (or the open list) as a character
@@ -844,9 +860,13 @@ class DashboardScreen(Screen[None]):
         return isinstance(self.focused, Input) or self._select_open()
 
     def _select_open(self) -> bool:
-        """A Select's list is open (the Selects are the top bar's: a query of the whole screen, run
-        for every binding whenever the footer is drawn, made view switches slow)."""
-        return any(s.expanded for s in self.query_one("#topbar").query(Select))
+        """A Select's list is open. It holds the focus while open (it closes when the focus leaves), so
+        this walks up from the focus: check_action runs for every binding at every footer refresh,
+        and a query over the whole screen there cost tens of ms a refresh."""
+        focused = self.focused
+        return focused is not None and any(
+            isinstance(node, Select) and node.expanded for node in focused.ancestors_with_self
+        )
 
     def system_commands(self) -> Iterable[SystemCommand]:
         """The command palette's entries for this screen's actions."""

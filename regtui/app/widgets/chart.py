@@ -193,10 +193,19 @@ class LiveChart(PlotextPlot):
         """Keep ``replot``'s arguments so a key can redraw at once."""
         self._args = args
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """v, h and t only once it draws variants: an empty chart has none to cycle, hide or split."""
+        if action in ("cycle_variant", "toggle_hidden", "cycle_split"):
+            return bool(self.variant_names)
+        return True
+
     def set_variants(self, names: list[str]) -> None:
         """The variants the data has (in order); a dense set focuses its first one at the start."""
         if names != self.variant_names:
+            keys_change = bool(names) != bool(self.variant_names)
             self.variant_names = list(names)
+            if keys_change:
+                self.refresh_bindings()  # the footer gains (or loses) the chart keys
             if self.focus_variant is not None and self.focus_variant >= len(names):
                 self.focus_variant = None
             if self._auto_focus:

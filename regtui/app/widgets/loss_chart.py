@@ -82,7 +82,7 @@ class LossChart(LiveChart):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cycle_group":
             return len(self.groups) > 1  # one group (every lesson): no key in the footer
-        return True
+        return super().check_action(action, parameters)
 
     def action_cycle_group(self) -> None:
         if len(self.groups) < 2:

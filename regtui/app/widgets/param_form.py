@@ -18,11 +18,13 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from regtui import scenario as sc
 from regtui.app.messages import FormChanged
+from regtui.custom_specs import MissingPackage
 from regtui.scenario import value_text
 from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, Param, parse_count
 
@@ -160,6 +162,7 @@ class ParamForm(VerticalScroll, can_focus=False):
         self.errors: dict[str, str] = {}
         self.plan: sc.Plan | None = None
         self.error: str | None = None
+        self.missing: MissingPackage | None = None  # the plan waits for a package to be installed
         self.running = False
 
     # --- layout ----------------------------------------------------------------------------
@@ -345,6 +348,7 @@ class ParamForm(VerticalScroll, can_focus=False):
                     ] = str(exc)
         plan = None
         form_error = None
+        self.missing = None
         if not errors:
             defaults = self.scenario.defaults()
             sets = {
@@ -360,6 +364,7 @@ class ParamForm(VerticalScroll, can_focus=False):
                 plan = sc.plan(self.scenario, sets, sweep, seed, seeds)
             except ConfigError as exc:
                 form_error = str(exc)
+                self.missing = exc if isinstance(exc, MissingPackage) else None
         self.errors = errors
         self.plan = plan
         self.error = next(iter(errors.values()), None) or form_error
@@ -397,9 +402,9 @@ class ParamForm(VerticalScroll, can_focus=False):
             key = (box.id or "")[len("error-") :]
             message = errors.get(key)
             box.set_class(message is not None, "shown")
-            box.update(f"⚠ {message}" if message else "")
+            box.update(Content(f"⚠ {message}" if message else ""))  # plain text: "regtui[digits]" is no markup
         note = self.query_one("#form-error", Static)
-        note.update(f"⚠ {form_error}" if form_error else "")
+        note.update(Content(f"⚠ {form_error}" if form_error else ""))
 
 
 def merged_count(plan: sc.Plan | None) -> int | None:
