@@ -1,4 +1,6 @@
-"""The dropout lesson's claims (scenarios/dropout.toml) against the engine, seeds 0–9 (scaling: 0–2)."""
+"""The dropout lesson's claims (scenarios/dropout.toml) against the engine: the scaling demo's formulas
+exactly, and the training claims as ranges and counts over seeds 0–9 with margins measured under five
+numerics settings (default, ATEN_CPU_CAPABILITY=default or avx2, MKL_CBWR=COMPATIBLE, both)."""
 
 from __future__ import annotations
 
@@ -35,26 +37,36 @@ def _dist(c):
     return sum((y - 1.5 * x) ** 2 for x, y in zip(c.x, c.y)) / len(c.x)
 
 
+def _count(pred) -> int:
+    return sum(1 for s in SEEDS if pred(s))
+
+
 def test_text(lessons):
     text = lessons.text("dropout")
     for phrase in (
         "√(n·p/(1 − p)) = 100",
-        "from 9,766 to 10,222",
-        "on 4 of seeds 0–9 (seeds 0, 4, 6, 8)",
-        "0.07–0.56",
-        "on 9 of seeds 0–9 (not seed 1)",
-        "on 7 of seeds 0–9 (0, 2–7)",
-        "(0.188 against 0.163)",
-        "on only 5 of seeds 0–9",
-        "larger on all of seeds 0–9",
+        "the 50 draws (5 per seed) all lay between 9,700 and 10,300",
+        "larger on at least 9 of seeds 0–9",
+        "above the eval-mode test loss on some of seeds 0–9 and below it on others (at least one of each)",
+        "each model taking its own slice of every draw",
+        "alone and inside `--seeds 10` start from the same weights and data but draw other masks",
+        "measured on seeds 0–9, `--seeds 10`",
+        "was 0.05–1, higher than without dropout on at least 9 of seeds 0–9",
+        "the train–test gap is smaller on at least 6 of seeds 0–9",
+        "lower with dropout on at least 6 of seeds 0–9 and higher on at least 1",
+        "about 0.22 against about 0.28 without",
+        "the spread over seeds is as large as the effect",
+        "on at least 7 of seeds 0–9, but not reliably closer",
+        "smaller on only about half of seeds 0–9 (between 2 and 8 of them)",
     ):
         assert phrase in text, phrase
     assert "usually higher" not in text
+    assert "(seeds 0, 4, 6, 8)" not in text and "0.188" not in text  # no single seed's outcome
 
 
 def test_scaling_worked_and_measured(lessons, runs):
     worked = [runs[0]["summary"]["worked"]]
-    for seed in (1, 2):  # the scaling demo uses the base seed; training does not matter for it
+    for seed in SEEDS[1:]:  # the scaling demo uses the base seed; training does not matter for it
         doc, _ = lessons.run("dropout", sets={"iters": 1}, seed=seed)
         worked.append(doc["summary"]["worked"])
     outputs = []
@@ -67,31 +79,57 @@ def test_scaling_worked_and_measured(lessons, runs):
         for d in w["draws"]:
             assert d["train_output"]["measured"] == d["train_output"]["predicted"] == d["kept"] / (1 - p)
             outputs.append(d["train_output"]["measured"])
-        # 5 draws: their mean lies within 4 standard errors of n, their std within a factor 2 of 100.
+        # 5 draws: their mean lies within 4 standard errors of n, their std within a factor 3 of 100.
         assert abs(w["train_output_mean"]["measured"] - n) < 4 * 100 / math.sqrt(5)
-        assert 50 < w["train_output_std"]["measured"] < 200
-    assert len(outputs) == 15 and (min(outputs), max(outputs)) == (9766.0, 10222.0)
+        assert 100 / 3 < w["train_output_std"]["measured"] < 300
+    assert len(outputs) == 50 and 9700 <= min(outputs) and max(outputs) <= 10300  # within 3 std of n
 
 
 def test_forgotten_eval(runs):
-    _, _, finals, series = runs
-    above = [s for s in SEEDS if finals[(D, s)]["test_loss_train_mode"] > finals[(D, s)]["test_loss"]]
-    assert above == [0, 4, 6, 8]
-    for s in SEEDS:
-        tm, te = series[s]["test_loss_train_mode"], series[s]["test_loss"]
-        jumps = lambda xs: sum(abs(b - a) for a, b in itertools.pairwise(xs)) / (len(xs) - 1)  # noqa: E731
-        assert jumps(tm) > jumps(te)
+    _, _, f, series = runs
+    above = _count(lambda s: f[(D, s)]["test_loss_train_mode"] > f[(D, s)]["test_loss"])
+    assert 1 <= above <= len(SEEDS) - 1  # "at least one of each"
+
+    def jumps(xs):
+        return sum(abs(b - a) for a, b in itertools.pairwise(xs)) / (len(xs) - 1)
+
+    assert _count(lambda s: jumps(series[s]["test_loss_train_mode"]) > jumps(series[s]["test_loss"])) >= 9
 
 
 def test_training_claims(runs):
     _, curves, f, _ = runs
-    assert all(f[(D, s)]["train_loss"] > f[(N, s)]["train_loss"] for s in SEEDS)
-    assert 0.065 <= min(f[(D, s)]["train_loss"] for s in SEEDS) < 0.075
-    assert 0.555 <= max(f[(D, s)]["train_loss"] for s in SEEDS) < 0.565
-    gap = lambda v, s: f[(v, s)]["test_loss"] - f[(v, s)]["train_loss"]  # noqa: E731
-    assert [s for s in SEEDS if gap(D, s) < gap(N, s)] == [0, 2, 3, 4, 5, 6, 7, 8, 9]
-    assert [s for s in SEEDS if f[(D, s)]["test_loss"] < f[(N, s)]["test_loss"]] == [0, 2, 3, 4, 5, 6, 7]
-    mean = lambda v: sum(f[(v, s)]["test_loss"] for s in range(3)) / 3  # noqa: E731
-    assert (round(mean(D), 3), round(mean(N), 3)) == (0.188, 0.163)
-    assert all(_rough(curves[(D, s)].y) < _rough(curves[(N, s)].y) for s in SEEDS)
-    assert len([s for s in SEEDS if _dist(curves[(D, s)]) < _dist(curves[(N, s)])]) == 5
+    assert {s for _, s in f} == set(SEEDS)
+    assert all(0.05 <= f[(D, s)]["train_loss"] <= 1 for s in SEEDS)
+    assert _count(lambda s: f[(D, s)]["train_loss"] > f[(N, s)]["train_loss"]) >= 9
+
+    def gap(v, s):
+        return f[(v, s)]["test_loss"] - f[(v, s)]["train_loss"]
+
+    assert _count(lambda s: gap(D, s) < gap(N, s)) >= 6
+    lower = _count(lambda s: f[(D, s)]["test_loss"] < f[(N, s)]["test_loss"])
+    assert 6 <= lower <= len(SEEDS) - 1  # lower on at least 6, higher on at least 1
+    mean = {v: sum(f[(v, s)]["test_loss"] for s in SEEDS) / len(SEEDS) for v in (D, N)}
+    assert abs(mean[D] - 0.22) < 0.03 and abs(mean[N] - 0.28) < 0.03 and mean[D] < mean[N]
+    # "the spread over seeds is as large as the effect": each variant's range over seeds exceeds the gap of the means
+    for v in (D, N):
+        tests = [f[(v, s)]["test_loss"] for s in SEEDS]
+        assert max(tests) - min(tests) > mean[N] - mean[D]
+    assert _count(lambda s: _rough(curves[(D, s)].y) < _rough(curves[(N, s)].y)) >= 7
+    assert 2 <= _count(lambda s: _dist(curves[(D, s)]) < _dist(curves[(N, s)])) <= 8
+
+
+def test_a_seed_alone_and_inside_seeds_10_draws_other_masks(lessons):
+    """Same data and initial weights, other dropout masks (the masks depend on the models stacked beside it)."""
+    alone, alone_events = lessons.run("dropout", sets={"iters": 25}, seed=0)
+    among, among_events = lessons.run("dropout", sets={"iters": 25}, seed=0, seeds=10)
+    assert among["summary"]["data"] == alone["summary"]["data"]
+
+    def first(events, kind, variant):
+        return next(e for e in events if isinstance(e, kind) and e.variant == variant and e.seed == 0)
+
+    for v in (N, D):  # the fit before training: the same initial weights
+        assert first(among_events, Curve, v).y == first(alone_events, Curve, v).y
+    no_drop = [first(ev, Metrics, N).values["train_loss"] for ev in (alone_events, among_events)]
+    assert no_drop[0] == pytest.approx(no_drop[1], rel=1e-6)  # no masks: the same training
+    step1 = [first(ev, Metrics, D).values["train_loss"][0] for ev in (alone_events, among_events)]
+    assert step1[0] != pytest.approx(step1[1], rel=1e-3)  # the same weights, other masks

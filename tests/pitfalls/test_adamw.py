@@ -13,13 +13,13 @@ from regtui.events import Final, Metrics
 from regtui.specs import ConfigError
 
 
-def _plan(sets: dict | None = None, seed: int = 0):
-    return scenario.plan(scenario.load(scenario.find("adamw")), sets=sets or {}, sweep=None, seed=seed)
+def _plan(sets: dict | None = None, seed: int = 0, seeds: int | None = None):
+    return scenario.plan(scenario.load(scenario.find("adamw")), sets=sets or {}, sweep=None, seed=seed, seeds=seeds)
 
 
-def _run(plan):
+def _run(plan, device: str = "cpu"):
     events: list = []
-    finished = run_plan(plan, "cpu", emit=events.append)
+    finished = run_plan(plan, device, emit=events.append)
     assert finished.status == "completed", finished.error
     return events
 
@@ -78,15 +78,38 @@ def test_adamw_decay_is_exactly_lr_lambda_per_step():
     assert (1 - 1e-4) ** 2000 == pytest.approx(0.819, abs=5e-4)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_explanation_claims_hold(seed):
-    finals = _finals(_run(_plan(seed=seed)))
-    sgd, adam, adamw = finals["SGD"], finals["Adam"], finals["AdamW"]
-    assert adam["weight_norm"] == pytest.approx(sgd["weight_norm"], rel=0.01)  # Adam's L2 ends where SGD's does
-    assert 16.0 < adamw["weight_norm_init"] < 16.5
-    assert 0.88 <= adamw["weight_norm"] / adamw["weight_norm_init"] <= 0.92
-    assert adamw["train_loss"] <= 5e-4 < 0.08 < adam["train_loss"]
-    assert adamw["test_loss"] > max(adam["test_loss"], sgd["test_loss"])
+SEEDS = range(5)
+
+
+def test_text_states_the_claims_checked_below():
+    text = " ".join(scenario.load(scenario.find("adamw")).explanation.split())
+    for phrase in (
+        "(1 − 10⁻⁴)²⁰⁰⁰ = 0.819",
+        "measured on seeds 0–4, `--seeds 5`",
+        "within 2 % of SGD's on each of seeds 0–4, from an initial 16–16.5 (both about 2–3.5 at the end)",
+        "keeps 0.87–0.94 of its initial norm on those seeds (14–15.5)",
+        "below 0.005 on each of seeds 0–4, against above 0.05 for Adam",
+        "the highest of the three on at least 3 of seeds 0–4",
+    ):
+        assert phrase in text, phrase
+
+
+def test_explanation_claims_hold_over_seeds_0_to_4(lesson_device):
+    """Ranges and counts with margins measured under five numerics settings (see the text)."""
+    events = _run(_plan(seeds=len(SEEDS)), lesson_device)
+    finals = {(e.variant, e.seed): e.values for e in events if isinstance(e, Final)}
+    assert {s for _, s in finals} == set(SEEDS)
+    highest = 0
+    for s in SEEDS:
+        sgd, adam, adamw = (finals[(v, s)] for v in ("SGD", "Adam", "AdamW"))
+        assert adam["weight_norm"] == pytest.approx(sgd["weight_norm"], rel=0.02)  # Adam's L2 ends where SGD's does
+        assert 2 <= sgd["weight_norm"] <= 3.5 and 2 <= adam["weight_norm"] <= 3.5
+        assert 16 <= adamw["weight_norm_init"] <= 16.5
+        assert 0.87 <= adamw["weight_norm"] / adamw["weight_norm_init"] <= 0.94
+        assert 14 <= adamw["weight_norm"] <= 15.5
+        assert adamw["train_loss"] < 0.005 and adam["train_loss"] > 0.05
+        highest += adamw["test_loss"] > max(adam["test_loss"], sgd["test_loss"])
+    assert highest >= 3
 
 
 def test_bad_values_are_one_line_errors():

@@ -14,13 +14,14 @@ from regtui.events import Final, Metrics
 from regtui.specs import ConfigError
 
 
-def _plan(sets: dict | None = None, seed: int = 0):
-    return scenario.plan(scenario.load(scenario.find("no-decay-groups")), sets=sets or {}, sweep=None, seed=seed)
+def _plan(sets: dict | None = None, seed: int = 0, seeds: int | None = None):
+    sc = scenario.load(scenario.find("no-decay-groups"))
+    return scenario.plan(sc, sets=sets or {}, sweep=None, seed=seed, seeds=seeds)
 
 
-def _run(plan):
+def _run(plan, device: str = "cpu"):
     events: list = []
-    finished = run_plan(plan, "cpu", emit=events.append)
+    finished = run_plan(plan, device, emit=events.append)
     assert finished.status == "completed", finished.error
     return events
 
@@ -75,14 +76,40 @@ def test_adamw_decays_gamma_by_exactly_one_minus_lr_lambda():
     assert 0.999**1500 == pytest.approx(0.223, abs=5e-4)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_gamma_shrinks_only_under_full_decay(seed):
-    finals = {e.variant: e.values for e in _run(_plan(seed=seed)) if isinstance(e, Final)}
-    full, excluded = finals["decay all"], finals["decay weights only"]
-    assert 0.28 <= full["gamma_abs"] <= 0.32
-    assert 0.93 <= excluded["gamma_abs"] <= 0.97
-    assert 0.9 <= full["beta_norm"] <= 0.99 and 1.75 <= excluded["beta_norm"] <= 2.05
-    assert abs(full["test_loss"] - excluded["test_loss"]) < 0.01
+SEEDS = range(5)
+
+
+def test_text_states_the_claims_checked_below():
+    text = " ".join(scenario.load(scenario.find("no-decay-groups")).explanation.split())
+    for phrase in (
+        "0.999¹⁵⁰⁰ = 0.223",
+        "measured on seeds 0–4, `--seeds 5`",
+        "γ ends at 0.25–0.35 on each of seeds 0–4",
+        "with γ excluded it stays at 0.9–1",
+        "(`beta_norm` 0.7–1.2 against 1.6–2.5)",
+        "within 0.03 of each other on each of seeds 0–4, while from seed to seed they range over 0.03–0.12",
+    ):
+        assert phrase in text, phrase
+    assert "0.056" not in text  # no single seed's figure
+
+
+def test_gamma_shrinks_only_under_full_decay_over_seeds_0_to_4(lesson_device):
+    """Ranges with margins measured under five numerics settings (see the text)."""
+    events = _run(_plan(seeds=len(SEEDS)), lesson_device)
+    finals = {(e.variant, e.seed): e.values for e in events if isinstance(e, Final)}
+    assert {s for _, s in finals} == set(SEEDS)
+    for s in SEEDS:
+        full, excluded = finals[("decay all", s)], finals[("decay weights only", s)]
+        assert 0.25 <= full["gamma_abs"] <= 0.35
+        assert 0.9 <= excluded["gamma_abs"] <= 1
+        assert 0.7 <= full["beta_norm"] <= 1.2 and 1.6 <= excluded["beta_norm"] <= 2.5
+        assert abs(full["test_loss"] - excluded["test_loss"]) < 0.03
+        assert 0.03 <= full["test_loss"] <= 0.12 and 0.03 <= excluded["test_loss"] <= 0.12
+    # the two variants differ less than one variant differs from seed to seed
+    test = {k: v["test_loss"] for k, v in finals.items()}
+    diff = max(abs(test[("decay all", s)] - test[("decay weights only", s)]) for s in SEEDS)
+    spread = [test[("decay all", s)] for s in SEEDS]
+    assert diff < max(spread) - min(spread)
 
 
 def test_bad_values_are_one_line_errors():
