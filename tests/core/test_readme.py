@@ -111,7 +111,7 @@ def test_the_sweep_example_has_the_form_and_relations_of_the_command_s_output(tm
 def test_the_reproducibility_statement_and_the_lesson_spreads_it_quotes():
     """Identical on one machine and build; elsewhere the same conclusions within the stated spreads —
     and the spreads it quotes are real lesson claims (tested in tests/lessons)."""
-    text = " ".join(README.split("### Reproducibility\n", 1)[1].split("\n## ", 1)[0].split())
+    text = " ".join(README.split("## Reproducibility\n", 1)[1].split("\n## ", 1)[0].split())
     assert "identical figures, digit for digit, on one machine and build" in text
     assert "the same *conclusions*, not the same digits" in text
     assert "ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE" in text
