@@ -10,7 +10,7 @@ shows its data: the view is the active tab, it was drawn from the run's current 
 the median and the maximum per view and over all switches. The target is a maximum of
 0.3 s under two busy loops.
 
-    python benchmarks/bench_view_switch.py [--busy 2] [--rounds 3] [--size 120x40]
+    python benchmarks/bench_view_switch.py [--busy 2] [--rounds 3] [--size 120x40] [--trainer process|thread]
                                            [--scenarios weight-decay-sweep,dropout-sweep,bn,digits-norms]
 """
 
@@ -90,8 +90,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="times to tab through every view")
     parser.add_argument("--size", default="120x40")
     parser.add_argument("--scenarios", default=SCENARIOS)
+    parser.add_argument("--trainer", choices=("process", "thread"), default="process")
     args = parser.parse_args()
-    os.environ.setdefault("REGTUI_TRAINER", "thread")  # train in the app's thread, as the tests do
+    # The dashboard's own default: training in a child process, so the UI process never imports torch.
+    os.environ["REGTUI_TRAINER"] = args.trainer
     width, height = (int(v) for v in args.size.split("x"))
     spinners = [multiprocessing.Process(target=spin, daemon=True) for _ in range(args.busy)]
     for p in spinners:

@@ -168,13 +168,14 @@ register(
     Kind(
         pitfall_specs.DROPOUT_BEFORE_BN,
         "regtui.engine.dropout_before_bn",
-        ("loss", "stats", "explain"),
+        ("loss", "stats", "results", "explain"),
         lesson=9,
+        key_finals=("test_loss", "test_loss_recalibrated", "train_var_ratio", "running_var_ratio"),
     )
 )
 
-# (adamw and no-decay-groups emit no summary: their Results view is the finals table, whose
-# figures their texts cite; the other pitfalls' figures are in their Running stats tables.)
+# (adamw, no-decay-groups and dropout-before-bn emit no summary: their Results view is the
+# finals table, whose figures their texts cite; bn-eval's are in its Running stats tables.)
 
 from regtui import custom_specs  # noqa: E402  (your own model and data: appended after the lessons)
 

@@ -14,20 +14,25 @@ from textual.app import App
 _TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)" textLength="([\d.]+)"[^>]*>(.*?)</text>')
 
 
+# Where Rich's SVG export puts row n: y = n * LINE + TOP (its character height 20, line height 1.22 of it).
+TOP, LINE = 20.0, 20.0 * 1.22
+
+
 def screen_lines(app: App[object]) -> list[str]:
-    """Every row of the screen, each cell where the screenshot puts it (blank cells as spaces)."""
-    rows: dict[float, list[tuple[int, str]]] = {}
+    """Every row of the screen (``app.size.height`` of them), each cell where the screenshot puts
+    it (blank cells as spaces)."""
+    rows: dict[int, list[tuple[int, str]]] = {}
     for match in _TEXT.finditer(app.export_screenshot()):
         x, y, length, raw = float(match[1]), float(match[2]), float(match[3]), match[4]
         text = html.unescape(raw).replace("\xa0", " ")
         if not text:
             continue
         width = length / len(text)
-        rows.setdefault(y, []).append((round(x / width), text))
+        rows.setdefault(round((y - TOP) / LINE), []).append((round(x / width), text))
     lines = []
-    for _, cells in sorted(rows.items()):
+    for row in range(app.size.height):
         line = ""
-        for column, text in sorted(cells):
+        for column, text in sorted(rows.get(row, [])):
             line = line.ljust(column) + text
         lines.append(line)
     return lines

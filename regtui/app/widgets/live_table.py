@@ -51,6 +51,8 @@ HEADERS = {
     "reduces_over": "over",
     "weight_shape": "γ shape",
     "bias_shape": "β shape",
+    "test_loss_recalibrated": "test loss (recal.)",
+    "predicted_var_ratio": "pred. var ratio",
 }
 PARTS = (
     ("test_accuracy (batch ", "acc b"),
