@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from rich.markdown import Markdown
 from textual.binding import Binding, BindingType
+from textual.events import Resize
 from textual.widgets import RichLog
 
 
@@ -51,7 +52,7 @@ class Explanation(RichLog):
         self._lay_out()
         self.scroll_home(animate=False)
 
-    def on_resize(self) -> None:  # RichLog's own on_resize runs too (Textual dispatches along the MRO)
+    def on_resize(self, event: Resize) -> None:  # RichLog's own on_resize runs too (Textual dispatches along the MRO)
         self._lay_out()
 
     def _lay_out(self) -> None:
