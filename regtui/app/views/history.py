@@ -44,6 +44,23 @@ if TYPE_CHECKING:
 # `regtui runs list`'s columns, the results right after what names the run: at 120x40 they show
 # without scrolling, at 80x24 after one →; when the run was made comes last.
 COLUMNS = ("id", "scenario", "results", "changed", "status", "when")
+# The results column at most this wide, so that it fits beside id and scenario at 120x40 (one long
+# headline, e.g. eight variants, would widen the column past the view's edge for every row and the
+# table blanks a cut column); a longer headline ends after its last whole item, with "…".
+RESULTS_WIDTH = 56
+
+
+def _headline(text: str, width: int) -> str:
+    """``text``, or its first items (split at " · ") that fit in ``width`` with " …"."""
+    if len(text) <= width:
+        return text
+    kept = ""
+    for item in text.split(" · "):
+        candidate = f"{kept} · {item}" if kept else item
+        if len(candidate) + 2 > width:
+            break
+        kept = candidate
+    return f"{kept} …" if kept else text[: width - 1] + "…"
 # What reading a store or a run can raise besides ConfigError (a damaged file, a record of another version).
 READ_ERRORS = (ConfigError, OSError, ValueError, KeyError, TypeError)
 
@@ -187,7 +204,7 @@ class HistoryTab(View):
                 cells = {
                     "id": f"▶ {info.id}" if info.id == shown else str(info.id),
                     "scenario": info.scenario,
-                    "results": info.headline(),
+                    "results": _headline(info.headline(), RESULTS_WIDTH),
                     "changed": info.changed_text(),
                     "status": status_text(info),
                     "when": local_time(info.created),
