@@ -134,31 +134,63 @@ def test_overfit_forgetting_eval_costs_the_dropout_nets_accuracy(overfit):
             assert f["test_accuracy_train_mode"] == f["test_accuracy"]
 
 
+NORMS = ("batch", "layer", "group", "instance")
+NORMS_SEEDS = tuple(range(5))
+
+
 @pytest.fixture(scope="module")
-def norms():
-    """The whole digits-norms scenario at its defaults (about 25 s on 2 cores)."""
-    return {v["name"]: v for v in run_json("digits-norms")["variants"]}
+def norms(lesson_device):
+    """digits-norms, seeds 0–4: (norm, batch) -> seed -> final. The claims' margins were measured over
+    seeds 0–4 under five numerics settings (default, ATEN_CPU_CAPABILITY=default and =avx2,
+    MKL_CBWR=COMPATIBLE, both). ``log_every = 500`` logs once instead of ten times: logging changes
+    nothing in training (the train-mode test pass restores BatchNorm's statistics and the RNG), so the
+    finals are the default run's, bit for bit, for about 15 % less time."""
+    finals = _finals("digits-norms", lesson_device, len(NORMS_SEEDS), sets={"log_every": 500})
+    assert set(finals) == {(b, n) for n in NORMS for b in (2, 64)}  # keyed by (batch, norm)
+    return {(n, b): per_seed for (b, n), per_seed in finals.items()}
 
 
-NORMS = ("BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm")
+def _accuracy(norms, norm, batch):
+    return [norms[(norm, batch)][s]["test_accuracy"] for s in NORMS_SEEDS]
+
+
+def test_norms_text_states_ranges_over_seeds():
+    from regtui import scenario as sc
+
+    text = " ".join(sc.load(sc.find("digits-norms")).explanation.split())
+    for phrase in (
+        "Measured on seeds 0–4 under five numerics settings",
+        "test accuracy 0.97–1.00 for all four on every seed, and on each seed the four lie within 2 points",
+        "below its batch-64 accuracy on at least 4 of the 5 seeds",
+        "test accuracy 0.6–0.96, its std over the seeds 0.02–0.15 against at most 0.01 at batch 64",
+        "its eval-mode test accuracy (0.8–0.96) stays within 3 points of the train-mode one on every seed",
+    ):
+        assert phrase in text, phrase
+    assert "±" not in text.replace("mean ± std", "")
 
 
 def test_norms_alike_at_batch_64_and_lower_noisier_at_batch_2(norms):
-    """The explanation: batch 64, test accuracy 0.982-0.987 for all four; batch 2, 0.76-0.92 with std up to 0.07."""
-    big = [norms[f"{n} · batch=64"]["final"]["test_accuracy"] for n in NORMS]
-    assert min(big) >= 0.98 and max(big) <= 0.99 and max(big) - min(big) <= 0.01
+    """Measured: batch 64 0.981–0.994, the four within 0.9 points on each seed, std ≤ 0.005; batch 2
+    0.636–0.948, below batch 64 on 5 of 5 seeds for every norm, std 0.038–0.105."""
+    from statistics import stdev
+
+    for s in NORMS_SEEDS:
+        big = [norms[(n, 64)][s]["test_accuracy"] for n in NORMS]
+        assert all(0.97 <= x <= 1.0 for x in big)
+        assert max(big) - min(big) <= 0.02
     for n in NORMS:
-        small = norms[f"{n} · batch=2"]
-        assert 0.75 <= small["final"]["test_accuracy"] <= 0.93
-        assert small["final"]["test_accuracy"] < norms[f"{n} · batch=64"]["final"]["test_accuracy"] - 0.05
-        assert small["final_std"]["test_accuracy"] <= 0.075
-    assert max(norms[f"{n} · batch=2"]["final_std"]["test_accuracy"] for n in NORMS) >= 0.05  # noisier: "up to 0.07"
+        small, big = _accuracy(norms, n, 2), _accuracy(norms, n, 64)
+        assert all(0.6 <= x <= 0.96 for x in small)
+        assert sum(a < b for a, b in zip(small, big)) >= 4
+        assert 0.02 <= stdev(small) <= 0.15
+        assert stdev(big) <= 0.01
 
 
 def test_norms_batchnorm_at_batch_2_eval_matches_train_mode(norms):
-    f = norms["BatchNorm · batch=2"]["final"]
-    assert 0.9 <= f["test_accuracy"] <= 0.94
-    assert abs(f["test_accuracy"] - f["test_accuracy_train_mode"]) <= 0.01
+    """Measured: 0.833–0.948, eval vs train mode at most 1.7 points apart."""
+    for f in norms[("batch", 2)].values():
+        assert 0.8 <= f["test_accuracy"] <= 0.96
+        assert abs(f["test_accuracy"] - f["test_accuracy_train_mode"]) <= 0.03
 
 
 def test_norms_only_batchnorm_differs_between_train_and_eval_mode():
