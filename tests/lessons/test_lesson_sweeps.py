@@ -148,14 +148,15 @@ def test_p_half_here_is_the_dropout_lesson_s_run_with_other_masks(lessons):
         name = {v["name"]: v["params"]["dropout"] for v in doc["variants"]}
         return {name[e.variant]: e for e in reversed(events) if isinstance(e, kind)}  # the first event wins
 
-    first_fit = {k: by_p(d, ev, Curve) for k, d, ev in (("l", lesson, lesson_events), ("s", sweep, sweep_events))}
+    runs = (("l", lesson, lesson_events), ("s", sweep, sweep_events), ("p", pair, pair_events))
+    first_fit, step1, finals = (
+        {k: by_p(d, ev, Curve) for k, d, ev in runs},
+        {k: by_p(d, ev, Metrics)[0.5].values["train_loss"][0] for k, d, ev in runs},
+        {k: by_p(d, ev, Final) for k, d, ev in runs},
+    )
     assert sweep["summary"]["data"] == lesson["summary"]["data"]
     assert first_fit["s"][0.5].y == first_fit["l"][0.5].y  # the same initial weights
-    step1 = {
-        k: by_p(d, ev, Metrics)[0.5].values["train_loss"][0]
-        for k, d, ev in (("l", lesson, lesson_events), ("s", sweep, sweep_events), ("p", pair, pair_events))
-    }
     assert step1["s"] != pytest.approx(step1["l"], rel=1e-3)  # other masks from the first step
-    finals = {k: by_p(d, ev, Final) for k, d, ev in (("l", lesson, lesson_events), ("p", pair, pair_events))}
+    assert finals["s"][0.5].values["test_loss"] != finals["l"][0.5].values["test_loss"]  # "different test losses"
     assert finals["p"][0.5].values == finals["l"][0.5].values  # stacked as in the lesson: exactly its run
     assert finals["p"][0.0].values == finals["l"][0.0].values
