@@ -61,6 +61,8 @@ def _headline(text: str, width: int) -> str:
             break
         kept = candidate
     return f"{kept} …" if kept else text[: width - 1] + "…"
+
+
 # What reading a store or a run can raise besides ConfigError (a damaged file, a record of another version).
 READ_ERRORS = (ConfigError, OSError, ValueError, KeyError, TypeError)
 
