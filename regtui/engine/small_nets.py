@@ -13,12 +13,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from regtui.engine.data import teacher_data
 from regtui.engine.init import init_layers
 from regtui.engine.loop import SeriesStep
 
-__all__ = ["mlp", "regression_step", "teacher_data"]
-# teacher_data is re-exported for tests/pitfalls/test_dropout_before_bn.py; it lives in regtui.engine.data.
+__all__ = ["mlp", "regression_step"]
 
 
 def mlp(

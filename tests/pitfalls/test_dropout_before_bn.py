@@ -11,8 +11,8 @@ from torch.nn import functional as F
 
 from regtui import scenario
 from regtui.engine import run_plan
+from regtui.engine.data import teacher_data
 from regtui.engine.dropout_before_bn import dropout_train_var, make_model
-from regtui.engine.small_nets import teacher_data
 from regtui.events import Final, Metrics
 from regtui.specs import ConfigError
 
