@@ -47,7 +47,7 @@ COLUMNS = ("id", "scenario", "results", "changed", "status", "when")
 # The results column at most this wide, so that it fits beside id and scenario at 120x40 (one long
 # headline, e.g. eight variants, would widen the column past the view's edge for every row and the
 # table blanks a cut column); a longer headline ends after its last whole item, with "…".
-RESULTS_WIDTH = 56
+RESULTS_WIDTH = 64
 
 
 def _headline(text: str, width: int) -> str:
