@@ -18,6 +18,7 @@ import os
 import shutil
 import socket
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,6 +138,23 @@ class RunStore:
                 by_id[run_id] = info
         listing.runs = [by_id[k] for k in sorted(by_id)]
         return listing
+
+    def stamp(self, running: Iterable[int] = ()) -> tuple[Any, ...]:
+        """What changes whenever :meth:`listing` may: the folder's entries (a run added or deleted),
+        the index and its write-ahead log (a row written), and the record of each run ``running``
+        (one that ends in another process). Cheap: a few stat calls, so a view can list again only
+        when the store changed."""
+        paths = [self.root, self.index.path, self.index.path.with_name(self.index.path.name + "-wal")]
+        paths += [self.folder(i) / META for i in running]
+        stamp: list[Any] = []
+        for path in paths:
+            try:
+                st = path.stat()
+            except OSError:
+                stamp.append(None)
+            else:
+                stamp.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        return tuple(stamp)
 
     def get(self, run_id: int | str) -> RunInfo:
         """A run's record from its folder (the index's copy if meta.json is damaged)."""

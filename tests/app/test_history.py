@@ -380,3 +380,37 @@ async def test_quitting_just_after_a_run_ended_waits_for_its_document(monkeypatc
     assert state.saved.is_set()
     (info,) = open_store().listing().runs
     assert info.status == "completed"
+
+
+async def test_a_view_switch_lists_the_store_again_only_when_it_changed(monkeypatch):
+    """History is listed again on a visit only when the store changed (a few stat calls decide), so
+    a view switch does not rebuild its table; a run saved by another process is listed at the next visit."""
+    from click.testing import CliRunner
+
+    from regtui.cli import main
+    from regtui.store.runs import RunStore
+
+    calls: list[str | None] = []
+    listing = RunStore.listing
+    monkeypatch.setattr(
+        RunStore, "listing", lambda self, scenario=None: calls.append(scenario) or listing(self, scenario)
+    )
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        tabs = app.main.query_one(TabbedContent)
+        view = await show_history(pilot)
+        assert view.row_ids == []
+        for _ in range(2):  # away and back, twice: nothing changed
+            tabs.active = "tab-loss"
+            await pilot.pause()
+            before = len(calls)
+            tabs.active = "tab-history"
+            await pilot.pause()
+            assert len(calls) == before
+        tabs.active = "tab-loss"
+        await pilot.pause()
+        args = ["--scenario", "weight-decay", "--json", "--set", "iters=20", "--set", "hidden=8"]
+        assert CliRunner().invoke(main, args).exit_code == 0  # a run saved meanwhile, as from another shell
+        tabs.active = "tab-history"
+        await pilot.pause()
+        assert view.row_ids == [1] and rows(view)[0]["scenario"] == "weight-decay"

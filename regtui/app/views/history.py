@@ -106,6 +106,8 @@ class HistoryTab(View):
         self.scenario: str | None = None  # the picked scenario (the filter's)
         self.row_ids: list[int] = []  # the run id of each shown row, in order
         self.problem: str | None = None  # the last one-line problem shown
+        self.listed_key: tuple[Any, ...] | None = None  # what the shown list was made from (see `reload`)
+        self.running_ids: list[int] = []  # runs listed as running: their records are watched for an end
 
     def compose(self) -> ComposeResult:
         yield Static("", id="history-notice")
@@ -166,7 +168,7 @@ class HistoryTab(View):
         return True
 
     def on_show(self) -> None:
-        self.reload()
+        self.reload(only_if_changed=True)  # a view switch lists again only what changed (a few stat calls)
 
     # --- the list --------------------------------------------------------------------------
 
@@ -182,15 +184,22 @@ class HistoryTab(View):
         row = self.table.cursor_row
         return self.row_ids[row] if 0 <= row < len(self.row_ids) else None
 
-    def reload(self) -> None:
-        """List the store again (keeping the cursor on the same run when it is still listed)."""
+    def reload(self, only_if_changed: bool = False) -> None:
+        """List the store again (keeping the cursor on the same run when it is still listed);
+        ``only_if_changed``: not when the store, the filter and the shown run are as last listed."""
         from regtui.store import open_store
-        from regtui.store.record import local_time
+        from regtui.store.record import RUNNING, local_time
 
         table = self.table
         keep = self.selected()
+        shown = store_id(self._collector())
         try:
             store = open_store(self._runs_dir())
+            watched = self.running_ids
+            key = (store.root, self.only, self.scenario, shown, self.problem, store.stamp(watched))
+            if only_if_changed and key == self.listed_key:
+                return
+            self.listed_key = None
             listing = store.listing(self.scenario if self.only and self.scenario else None)
         except READ_ERRORS as exc:
             table.clear()
@@ -198,7 +207,7 @@ class HistoryTab(View):
             self._notice(f"⚠ the run history cannot be read: {_one_line(exc)}", error=True)
             return
         runs = list(reversed(listing.runs))  # newest first
-        shown = store_id(self._collector())
+        self.running_ids = [info.id for info in runs if info.status == RUNNING]
         table.clear()
         self.row_ids = [info.id for info in runs]
         for info in runs:
@@ -226,6 +235,8 @@ class HistoryTab(View):
             self._notice(f"⚠ {_one_line(listing.problems[0])}{extra} · {text}", error=True)
         else:
             self._notice(text)
+            if self.running_ids == watched:  # stamped before listing: a change meanwhile lists again next time
+                self.listed_key = (*key[:4], self.problem, *key[5:])
 
     def _notice(self, text: str, error: bool = False) -> None:
         self.problem = text if error else None
