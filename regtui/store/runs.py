@@ -140,13 +140,17 @@ class RunStore:
         return listing
 
     def stamp(self, running: Iterable[int] = ()) -> tuple[Any, ...]:
-        """What changes whenever :meth:`listing` may: the folder's entries (a run added or deleted),
-        the index and its write-ahead log (a row written), and the record of each run ``running``
-        (one that ends in another process). Cheap: a few stat calls, so a view can list again only
-        when the store changed."""
-        paths = [self.root, self.index.path, self.index.path.with_name(self.index.path.name + "-wal")]
+        """What changes whenever :meth:`listing` may: the run folders (a run added or deleted), the
+        index and its write-ahead log (a row written), and the record of each run ``running`` (one
+        that ends in another process). Cheap (a listdir and a few stat calls), so a view lists again
+        only when the store changed. Not the folder's own mtime: opening the index changes it."""
+        try:
+            names = tuple(sorted(n for n in os.listdir(self.root) if n.isdigit()))
+        except OSError:
+            names = None
+        paths = [self.index.path, self.index.path.with_name(self.index.path.name + "-wal")]
         paths += [self.folder(i) / META for i in running]
-        stamp: list[Any] = []
+        stamp: list[Any] = [names]
         for path in paths:
             try:
                 st = path.stat()

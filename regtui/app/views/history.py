@@ -156,7 +156,7 @@ class HistoryTab(View):
         return getattr(options, "runs_dir", None)
 
     def draw(self, snapshot: Snapshot) -> None:
-        self.reload()
+        self.reload(only_if_changed=True)  # a run that ended changed the store (or the shown run): listed
 
     def show_entry(self, entry: Entry) -> None:
         self.scenario = entry.scenario.name if entry.scenario is not None else None
