@@ -160,3 +160,14 @@ def test_p_half_here_is_the_dropout_lesson_s_run_with_other_masks(lessons):
     assert finals["s"][0.5].values["test_loss"] != finals["l"][0.5].values["test_loss"]  # "different test losses"
     assert finals["p"][0.5].values == finals["l"][0.5].values  # stacked as in the lesson: exactly its run
     assert finals["p"][0.0].values == finals["l"][0.0].values
+
+
+def test_dropout_sweep_s_scaling_demo_is_in_worked_numbers(lessons):
+    """The text sends the reader to the Worked numbers view for the 1/(1 − p) factor on 10,000 ones."""
+    assert "Worked numbers view shows that factor on the scaling demo's 10,000 ones" in " ".join(
+        lessons.text("dropout-sweep").split()
+    )
+    doc, _ = lessons.run("dropout-sweep", sets={"iters": 1})
+    worked = doc["summary"]["worked"]
+    assert worked["n"] == 10000 and worked["train_output_mean"]["predicted"] == 10000
+    assert worked["draws"][0]["train_output"]["measured"] == worked["draws"][0]["kept"] / (1 - worked["p"])
