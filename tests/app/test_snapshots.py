@@ -41,7 +41,7 @@ def test_wide_bn_stats_after_a_run(snap_compare):
         await pilot.press("r")
         await wait_until(lambda: app.main.run_state.status == "done")
         await pilot.pause(0.3)
-        app.main._status()
+        app.main.refresh_status()
         await pilot.pause()
 
     assert snap_compare(app_for(file="bn-stats"), terminal_size=(120, 40), run_before=run_before)

@@ -1,0 +1,154 @@
+"""The run controller: starts, stops and ends the dashboard's runs, saves them, opens stored ones.
+
+Not a widget: the screen hands it a plan to start and the worker's messages; it keeps the one
+current :class:`RunState` and the trainer (a child process, unless the options give a runner).
+A run trains in a daemon thread that feeds the run's Collector (the views' buffer) through the
+:class:`RunSaver` (the run history), then posts :class:`RunEnded` at once and
+:class:`RunSaved` once the document is written, so neither the status line nor the next run
+waits for the disk.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual.message import Message
+
+from regtui import scenario as sc
+from regtui.app.messages import RunEnded, RunSaved
+from regtui.app.options import Options
+from regtui.app.run_state import RunState
+from regtui.app.trainer_process import make_trainer, own_core
+from regtui.report import Collector
+from regtui.store.saving import RunSaver, store_id
+
+SAVE_WAIT_S = 2.0  # quitting just after a run ended waits this long at most for its document
+
+
+class RunController:
+    """The dashboard's runs, one at a time. ``post`` delivers the worker's messages to the screen;
+    ``notify`` shows the run history's warnings (both are safe to call from the worker thread)."""
+
+    def __init__(self, options: Options, post: Callable[[Message], Any], notify: Callable[..., Any]) -> None:
+        self.options = options
+        self.post = post
+        self.notify = notify
+        self.state: RunState | None = None
+        self.last_id = 0  # run ids of this session, so a late message of an old run is told apart
+        # Training in a child process (its own GIL and core) unless a runner was given.
+        self.trainer = make_trainer() if options.runner is None else None
+
+    @property
+    def active(self) -> bool:
+        return self.state is not None and self.state.active
+
+    @property
+    def collector(self) -> Collector | None:
+        return self.state.collector if self.state else None
+
+    def contended(self) -> bool:
+        """Whether training shares this process's GIL or cores (the redraw timer then draws less often)."""
+        return self.trainer is None or not own_core()
+
+    def prepare(self) -> None:
+        if self.trainer is not None:
+            self.trainer.prepare()  # a warm child: it imports torch while the user reads
+
+    def close(self) -> None:
+        state = self.state
+        if state is not None and state.trained.is_set():
+            state.saved.wait(SAVE_WAIT_S)  # a run that just ended is written before the app goes
+        if self.trainer is not None:
+            self.trainer.close()
+
+    # --- a run of this session ---------------------------------------------------------------
+
+    def start(self, plan: sc.Plan, device: str) -> RunState:
+        """Stop what runs, and train ``plan`` on ``device`` in a new thread."""
+        self.cancel()
+        self.last_id += 1
+        self.state = RunState(self.last_id, plan, device, Collector())
+        # A daemon thread, not a Textual worker: asyncio joins its default executor's threads on
+        # exit, so quitting would wait for the step under way; the cancel flag stops the run.
+        threading.Thread(target=self._train, args=(self.state,), name=f"regtui-run-{self.last_id}", daemon=True).start()
+        return self.state
+
+    def _train(self, state: RunState) -> None:
+        saver = RunSaver(state.plan, state.device, save=self.options.save, runs_dir=self.options.runs_dir)
+        error: str | None = None
+        try:
+            runner = self.options.runner or (self.trainer.run if self.trainer is not None else None)
+            if runner is None:
+                from regtui.engine import run_plan
+
+                runner = run_plan
+            finished = runner(
+                state.plan,
+                state.device,
+                emit=saver.sink(state.collector),
+                cancel=state.cancel,
+                threads=self.options.threads,
+            )
+            ended = RunEnded(state.run_id, finished.status, finished.error, finished.elapsed_s)
+        except BaseException as exc:  # a failure is a message, never a dead app
+            error = f"{type(exc).__name__}: {exc}"
+            ended = RunEnded(state.run_id, "failed", error)
+        state.trained.set()
+        self.post(ended)
+        try:
+            saver.end(state.collector, error=error)
+        finally:
+            state.saved.set()
+            self.post(RunSaved(state.run_id))
+        saver.report(self.notify)
+
+    def ended(self, event: RunEnded) -> RunState | None:
+        """The worker's end of the current run, recorded in its state (None: an old run's message)."""
+        state = self.state
+        if state is None or event.run_id != state.run_id:
+            return None
+        state.ended = time.perf_counter()
+        state.elapsed_s = event.elapsed_s
+        state.error = event.error
+        if event.status == "failed":
+            state.status = "failed"
+        elif event.status == "interrupted" or state.cancel.is_set():
+            state.status = "stopped"
+        else:
+            # A divergence is a result to show (bn's N(0,1) init is the lesson), not a failure.
+            state.status = "done"
+            state.note = state.divergence_note() if state.collector.diverged() else ""
+        return state
+
+    def stop(self) -> bool:
+        """Ask the running run to stop between steps; returns whether one was running."""
+        if not self.active or self.state is None:
+            return False
+        self.state.cancel.set()
+        self.state.status = "stopping"
+        return True
+
+    def cancel(self) -> None:
+        if self.state is not None:
+            self.state.cancel.set()
+
+    def clear(self) -> None:
+        self.state = None
+
+    # --- a stored run ------------------------------------------------------------------------
+
+    def show_stored(
+        self, plan: sc.Plan, collector: Collector, status: str, elapsed_s: float | None, device: str
+    ) -> RunState:
+        """A stored run (History's) as the current run: read-only, ended, its own status."""
+        self.last_id += 1
+        state = RunState(
+            self.last_id, plan, device, collector, status=status, elapsed_s=elapsed_s, stored_id=store_id(collector)
+        )
+        state.ended = state.started
+        state.note = state.divergence_note() if status == "done" and collector.diverged() else ""
+        self.state = state
+        return state
