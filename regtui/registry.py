@@ -6,7 +6,7 @@ Torch-free (the engine module is a dotted name, imported only to run), so the
 CLI, the scenario loader and the dashboard's form read it without torch.
 
 Adding an experiment is: its engine module, one :func:`register` call here,
-its scenario file and its tests. Nothing in ``app/``, ``cli.py`` or the runner
+its scenario file and its tests. Nothing in ``app/``, ``cli/`` or the runner
 changes: they all ask this module.
 """
 

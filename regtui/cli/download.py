@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from regtui import custom_specs as cs
+from regtui.cli.common import EXIT_BAD_INPUT, print_error
 from regtui.specs import ConfigError
 
 CLASSES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
@@ -81,6 +82,6 @@ def download_command(source: str, folder: Path) -> None:
     try:
         where = download(source, folder.expanduser())
     except ConfigError as exc:
-        click.echo(f"regtui: error: {exc}", err=True)
-        sys.exit(2)
+        print_error(str(exc))
+        sys.exit(EXIT_BAD_INPUT)
     click.echo(f'{source} is in {where}: use it with [data] source = "{source}", path = "{where}"')
