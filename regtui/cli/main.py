@@ -57,7 +57,8 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
     def interrupted_early(self) -> None:
         """--json promises a document, even when no run started: status "interrupted", no data."""
         if getattr(self, "headless_json", False):
-            from regtui.report import Collector, to_json
+            from regtui.json_writer import to_json
+            from regtui.report import Collector
 
             sys.stdout.write(to_json(Collector().document()) + "\n")
 

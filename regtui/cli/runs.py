@@ -88,7 +88,7 @@ def list_runs(scenario: str | None = None, as_json: bool = False, runs_dir: str 
 @runs_dir_option
 def show(run_id: str, as_json: bool, runs_dir: str | None) -> int:
     """The run's text report, or its document with --json."""
-    from regtui.report import to_json
+    from regtui.json_writer import to_json
     from regtui.text_report import text_report
 
     store = open_store(runs_dir)

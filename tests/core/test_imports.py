@@ -16,6 +16,8 @@ ENGINE_MODULES = sorted(
     | {
         "regtui.engine",
         "regtui.report",
+        "regtui.variant_record",
+        "regtui.json_writer",
         "regtui.text_report",
         "regtui.scenario",
         "regtui.devices",
@@ -32,6 +34,8 @@ TORCH_FREE = [
     "regtui.memory",
     "regtui.events",
     "regtui.report",
+    "regtui.variant_record",
+    "regtui.json_writer",
     "regtui.text_report",
     "regtui.output",
     "regtui.event_log",
