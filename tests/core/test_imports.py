@@ -31,6 +31,8 @@ TORCH_FREE = [
     "regtui.registry",
     "regtui.specs",
     "regtui.scenario",
+    "regtui.scenario_values",
+    "regtui.variant_labels",
     "regtui.memory",
     "regtui.events",
     "regtui.report",
