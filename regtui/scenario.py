@@ -18,7 +18,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from regtui import custom_specs, registry
+from regtui import registry
+from regtui.custom_specs import params as train_params
+from regtui.custom_specs.checks import check_plan
+from regtui.custom_specs.tables import validate_tables
 from regtui.events import RunSpec
 from regtui.scenario_values import Variant, check_distinct, parse_variant, sweep_values, text_value
 from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, ExperimentSpec, toml_type, unknown_key_message
@@ -139,7 +142,7 @@ def load(path: Path | str) -> Scenario:
 
 
 def _parse(path: Path, data: dict[str, Any]) -> Scenario:
-    own = custom_specs.TABLES if data.get("experiment") == custom_specs.KIND else ()
+    own = train_params.TABLES if data.get("experiment") == train_params.KIND else ()
     for key in data:
         if key not in TOP_LEVEL_KEYS and key not in own:
             raise ConfigError(unknown_key_message(key, list(TOP_LEVEL_KEYS), what="top-level key"))
@@ -162,7 +165,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Scenario:
     seeds = data.get("seeds", 1)
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"seeds: {seeds!r} is not allowed; expected an integer >= 1")
-    tables = custom_specs.validate_tables({k: data[k] for k in own if k in data}) if own else {}
+    tables = validate_tables({k: data[k] for k in own if k in data}) if own else {}
     return Scenario(
         name=path.stem,
         path=path,
@@ -308,7 +311,7 @@ def plan(
             for s in range(seed, seed + seeds):
                 runs.append(RunSpec(label, s, params))
     if scenario.tables:  # experiment = "train": shapes, data files, factories, before any training
-        custom_specs.check_plan(scenario.tables, scenario.path.parent, runs)
+        check_plan(scenario.tables, scenario.path.parent, runs)
     return Plan(loaded, base, tuple(runs), seed, seeds, given, sweep)
 
 
