@@ -20,7 +20,8 @@ import time
 import tracemalloc
 
 from regtui.events import Metrics, RunFinished, RunSpec, RunStarted
-from regtui.report import Collector, write_json
+from regtui.json_writer import write_json
+from regtui.report import Collector
 
 CHUNK = 25
 MODELS = ("no weight decay", "weight decay")

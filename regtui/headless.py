@@ -268,8 +268,8 @@ def _exit_code(worker: _Worker, signals: Signals) -> int:
 
 def _write(doc: dict[str, Any], as_json: bool, out: Any, code: int) -> int:
     """--out first (atomically), then stdout, which gets the document even when --out fails."""
+    from regtui.json_writer import write_json
     from regtui.output import write_atomic
-    from regtui.report import write_json
     from regtui.text_report import text_report
 
     def document(stream: TextIO) -> None:  # streamed: a long run's text is never held whole

@@ -6,7 +6,7 @@ Torch-free (the engine module is a dotted name, imported only to run), so the
 CLI, the scenario loader and the dashboard's form read it without torch.
 
 Adding an experiment is: its engine module, one :func:`register` call here,
-its scenario file and its tests. Nothing in ``app/``, ``cli.py`` or the runner
+its scenario file and its tests. Nothing in ``app/``, ``cli/`` or the runner
 changes: they all ask this module.
 """
 
@@ -177,15 +177,17 @@ register(
 # (adamw, no-decay-groups and dropout-before-bn emit no summary: their Results view is the
 # finals table, whose figures their texts cite; bn-eval's are in its Running stats tables.)
 
-from regtui import custom_specs  # noqa: E402  (your own model and data: appended after the lessons)
+# Your own model and data: appended after the lessons.
+from regtui.custom_specs.memory import train_bytes  # noqa: E402
+from regtui.custom_specs.params import TRAIN  # noqa: E402
 
 register(
     Kind(
-        custom_specs.TRAIN,
+        TRAIN,
         "regtui.engine.custom",
         ("loss", "layers", "results", "explain"),
         lesson=10,
-        memory=custom_specs.train_bytes,
+        memory=train_bytes,
         key_finals=("test_accuracy", "test_loss"),
     )
 )

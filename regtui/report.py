@@ -5,21 +5,18 @@ prints :meth:`Collector.document`; the TUI's worker feeds the same class and
 the screen draws from :meth:`Collector.snapshot`. One thread writes, any thread
 reads; the lock and the record stay inside this module, so a reader gets plain
 copies and never holds the writer up longer than a copy takes.
-The document's text form is :mod:`regtui.text_report`.
+The document's text form is :mod:`regtui.text_report`, its JSON text :mod:`regtui.json_writer`;
+a variant's record is built by :mod:`regtui.variant_record`.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import math
 import threading
-from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
-from regtui.aggregate import downsample, finite, mean_std, mean_std_lists, sanitize, strict_dumps
+from regtui.aggregate import sanitize
 from regtui.events import (
     Curve,
     Event,
@@ -32,6 +29,7 @@ from regtui.events import (
     Summary,
     TableRows,
 )
+from regtui.variant_record import ModelData, sweep_summary, variant_record
 
 SCHEMA = "regtui.run/1"
 # Summary keys that are a kind of data of their own (see Collector.data_kinds): the points a
@@ -39,46 +37,6 @@ SCHEMA = "regtui.run/1"
 SUMMARY_KINDS = {"data": "data", "sweep": "sweep"}
 
 Rows = list[tuple[Any, ...]]
-_NAN = array("d", [math.nan])
-
-
-@dataclass
-class ModelData:
-    """Everything recorded for one model (variant at one seed).
-
-    Per-step data lives in typed arrays (4 or 8 bytes a step, 8 a value), not
-    lists of Python floats (~32 bytes each): a million steps stay a few tens of
-    MB, and a chunk costs the same at step 10 as at step 10,000,000.
-    """
-
-    params: dict[str, Any] = field(default_factory=dict)
-    steps: array[int] = field(default_factory=lambda: array("i"))
-    series: dict[str, array[float]] = field(default_factory=dict)
-    final: dict[str, Any] = field(default_factory=dict)
-    curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
-    layers: dict[str, Any] | None = None
-    layers_training: dict[str, Any] | None = None  # the latest training step's LayerStats (bounded: one)
-
-    def add_metrics(self, event: Metrics) -> None:
-        n_before, n_new = len(self.steps), len(event.step)
-        try:
-            self.steps.extend(event.step)
-        except OverflowError:  # a step beyond 2**31: widen once
-            self.steps = array("q", self.steps)
-            self.steps.extend(event.step)
-        for name, values in event.values.items():
-            if name not in self.series:  # a metric that starts late: padded once, not per chunk
-                self.series[name] = array("d", _NAN * n_before)
-            self.series[name].extend(values)
-        for name, column in self.series.items():
-            if name not in event.values:
-                column.extend(_NAN * n_new)
-
-    @property
-    def diverged(self) -> bool:
-        if "diverged" in self.final:
-            return bool(self.final["diverged"])
-        return any(col and not finite(col[-1]) for col in self.series.values())
 
 
 @dataclass
@@ -261,33 +219,16 @@ class Collector:
             return [s for (v, s) in self._models if v == variant]
 
     def variant_record(self, variant: str, max_points: int = 0, compact: bool = False) -> dict[str, Any]:
-        """One variant, aggregated over its seeds (see regtui.aggregate for the rules).
-
-        ``max_points`` > 0 downsamples the series (for drawing); 0 keeps every point
-        (as typed arrays with ``compact``, else as lists).
-        """
+        """One variant's record (see :func:`regtui.variant_record.variant_record`)."""
         with self._lock:
             seeds = self.seeds_of(variant)
-            models = [self._models[(variant, s)] for s in seeds]
-            record: dict[str, Any] = {"name": variant, "params": dict(models[0].params), "seeds": seeds}
-            if len(models) == 1:
-                m = models[0]
-                record["series"] = _series(m, max_points, compact)
-                record["final"] = dict(m.final)
-                if m.curves:
-                    record["curves"] = {k: {"x": list(c["x"]), "y": list(c["y"])} for k, c in m.curves.items()}
-                if m.layers is not None:
-                    record["layers"] = dict(m.layers)
-                if m.layers_training is not None:
-                    record["layers_training"] = dict(m.layers_training)
-                return record
-            return _aggregate(record, seeds, models, max_points)
+            return variant_record(variant, seeds, [self._models[(variant, s)] for s in seeds], max_points, compact)
 
     def document(self, compact: bool = False) -> dict[str, Any]:
         """The JSON document (schema regtui.run/1), sanitized for strict JSON.
 
         ``compact``: single-seed series stay typed arrays (copies, not Python
-        lists) for :func:`write_json`, which writes them without a list of
+        lists) for :func:`regtui.json_writer.write_json`, which writes them without a list of
         floats per step; a long run's document then costs little more memory
         than its text.
         """
@@ -319,150 +260,3 @@ class Collector:
             if finished and finished.error:
                 doc["error"] = finished.error
             return sanitize(doc)
-
-
-def _series(m: ModelData, max_points: int, compact: bool = False) -> dict[str, Any]:
-    if max_points:
-        return {"step": downsample(m.steps, max_points), **{k: downsample(v, max_points) for k, v in m.series.items()}}
-    if compact:
-        return {"step": array(m.steps.typecode, m.steps), **{k: array("d", v) for k, v in m.series.items()}}
-    return {"step": list(m.steps), **{k: list(v) for k, v in m.series.items()}}
-
-
-def _aggregate(record: dict[str, Any], seeds: list[int], models: list[ModelData], max_points: int) -> dict[str, Any]:
-    diverged = [s for s, m in zip(seeds, models) if m.diverged]
-    used = [m for m in models if not m.diverged] or models
-    per_seed = [_series(m, max_points) for m in used]
-    steps = min((p["step"] for p in per_seed), key=len)
-    series: dict[str, list[Any]] = {"step": list(steps)}
-    series_std: dict[str, list[Any]] = {"step": list(steps)}
-    for name in per_seed[0]:
-        if name != "step":
-            series[name], series_std[name] = mean_std_lists([p.get(name, []) for p in per_seed])
-    final: dict[str, Any] = {}
-    final_std: dict[str, Any] = {}
-    for key in models[0].final:
-        values = [m.final.get(key) for m in used]
-        if isinstance(values[0], bool) or not all(v is None or isinstance(v, (int, float)) for v in values):
-            final[key] = values[0] if key != "diverged" else len(diverged) == len(models)
-        else:
-            final[key], final_std[key] = mean_std(values)
-    record.update(series=series, series_std=series_std, final=final, final_std=final_std, diverged_seeds=diverged)
-    curve_names = [k for k in models[0].curves if all(k in m.curves for m in used)]
-    if curve_names:
-        record["curves"] = {}
-        for k in curve_names:
-            mean, std = mean_std_lists([m.curves[k]["y"] for m in used])
-            record["curves"][k] = {"x": list(used[0].curves[k]["x"]), "y": mean, "y_std": std}
-    layers = [m.layers for m in models]
-    if all(layer is not None for layer in layers):
-        used_layers = [m.layers for m in used if m.layers is not None]
-        first = layers[0]["first_nonfinite_layer"] if layers[0] is not None else None
-        record["layers"] = {**_mean_profile(used_layers), "first_nonfinite_layer": first}
-    profiles = [(s, m.layers_training) for s, m in zip(seeds, models) if m.layers_training is not None]
-    if profiles:
-        record["layers_training"] = _latest_profile(profiles, len(models))
-    record["per_seed"] = [
-        {"seed": s, "series": _series(m, max_points), "final": dict(m.final)} for s, m in zip(seeds, models)
-    ]
-    return record
-
-
-def _mean_profile(profiles: list[dict[str, Any]]) -> dict[str, Any]:
-    """Several seeds' per-layer ``mean`` and ``std`` lists, averaged element-wise."""
-    mean, _ = mean_std_lists([p["mean"] for p in profiles])
-    std, _ = mean_std_lists([p["std"] for p in profiles])
-    return {"mean": mean, "std": std}
-
-
-def _latest_profile(profiles: list[tuple[int, dict[str, Any]]], n_seeds: int) -> dict[str, Any]:
-    """A variant's training-step layer profile over its seeds.
-
-    Every seed at the same step: their mean. Otherwise (seeds train one after another) the
-    seed at the earliest step, the one still training, named by ``seed``.
-    """
-    steps = {p["step"] for _, p in profiles}
-    if len(profiles) == n_seeds and len(steps) == 1:
-        firsts = [p["first_nonfinite_layer"] for _, p in profiles if p["first_nonfinite_layer"] is not None]
-        mean = _mean_profile([p for _, p in profiles])
-        return {"step": steps.pop(), **mean, "first_nonfinite_layer": min(firsts, default=None)}
-    seed, profile = min(profiles, key=lambda sp: sp[1]["step"])
-    return {"seed": seed, **profile}
-
-
-def sweep_summary(sweep: dict[str, Any], variants: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per swept point: final train/test loss and their gap; the point with the best test loss."""
-    points = []
-    for v in variants:
-        final, std = v["final"], v.get("final_std", {})
-        point = {"variant": v["name"], "values": {k: v["params"].get(k) for k in sweep}}
-        for key in ("train_loss", "test_loss", "test_accuracy"):
-            if key in final:
-                point[key] = final[key]
-                if key in std:
-                    point[f"{key}_std"] = std[key]
-        if finite(final.get("train_loss")) and finite(final.get("test_loss")):
-            point["gap"] = final["test_loss"] - final["train_loss"]
-        point["diverged_seeds"] = len(v.get("diverged_seeds", [1] if final.get("diverged") else []))
-        points.append(point)
-    out: dict[str, Any] = {"keys": list(sweep), "points": points}
-    scored = [p for p in points if finite(p.get("test_loss"))]
-    if scored:
-        best = min(scored, key=lambda p: p["test_loss"])
-        out["best"] = {"variant": best["variant"], "values": best["values"], "test_loss": best["test_loss"]}
-    return out
-
-
-def to_json(doc: dict[str, Any]) -> str:
-    """Strict JSON: a NaN or Infinity token here is a bug, so json refuses it."""
-    out = io.StringIO()
-    write_json(doc, out)
-    return out.getvalue()
-
-
-_CHUNK = 8192  # values per write of a long array
-
-
-def write_json(doc: Any, stream: TextIO) -> None:
-    """Write ``doc`` as strict JSON, laid out as ``json.dumps(indent=2)`` lays it out.
-
-    Typed arrays (a compact document's series) and long lists go out in chunks
-    through json's C encoder, so writing never holds the whole text or a list
-    of Python floats per step; NaN and infinities become null.
-    """
-    _write(doc, stream.write, 0)
-
-
-def _write(value: Any, write: Callable[[str], Any], level: int) -> None:
-    pad = "\n" + "  " * (level + 1)
-    if isinstance(value, dict):
-        if not value:
-            write("{}")
-            return
-        for i, (key, item) in enumerate(value.items()):
-            write(("{" if i == 0 else ",") + pad + json.dumps(str(key)) + ": ")
-            _write(item, write, level + 1)
-        write("\n" + "  " * level + "}")
-    elif isinstance(value, array) or (isinstance(value, (list, tuple)) and _scalars(value)):
-        if not value:
-            write("[]")
-            return
-        for start in range(0, len(value), _CHUNK):
-            body = strict_dumps(list(value[start : start + _CHUNK]))[1:-1].replace(", ", "," + pad)
-            write(("[" if start == 0 else ",") + pad + body)
-        write("\n" + "  " * level + "]")
-    elif isinstance(value, (list, tuple)):
-        if not value:
-            write("[]")
-            return
-        for i, item in enumerate(value):
-            write(("[" if i == 0 else ",") + pad)
-            _write(item, write, level + 1)
-        write("\n" + "  " * level + "]")
-    else:
-        write(strict_dumps(value))
-
-
-def _scalars(values: list[Any] | tuple[Any, ...]) -> bool:
-    """Numbers, booleans and null only (a string may hold ', ' and must not be split)."""
-    return all(v is None or isinstance(v, (int, float)) for v in values)

@@ -1,7 +1,9 @@
 """Scenario files: load and validate them, apply --set/--sweep/--seeds, and plan the runs.
 
 A scenario file is TOML read with stdlib ``tomllib``: data only, never executed.
-Torch-free, so ``--list`` and the TUI's form need no torch.
+Torch-free, so ``--list`` and the TUI's form need no torch. The checks of the
+file's single values are :mod:`regtui.scenario_values`; what a planned model is
+called, :mod:`regtui.variant_labels`.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import errno
 import itertools
 import os
-import re
 import shlex
 import stat
 import tomllib
@@ -17,17 +18,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from regtui import custom_specs, registry
+from regtui import registry
+from regtui.custom_specs import params as train_params
+from regtui.custom_specs.checks import check_plan
+from regtui.custom_specs.tables import validate_tables
 from regtui.events import RunSpec
-from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, ExperimentSpec, unknown_key_message
+from regtui.scenario_values import Variant, check_distinct, parse_variant, sweep_values, text_value
+from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, ExperimentSpec, toml_type, unknown_key_message
+from regtui.variant_labels import values_label, variant_label
 
 TOP_LEVEL_KEYS = ("experiment", "title", "summary", "explanation", "params", "variants", "sweep", "seeds")
-
-
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    overrides: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -142,104 +142,43 @@ def load(path: Path | str) -> Scenario:
 
 
 def _parse(path: Path, data: dict[str, Any]) -> Scenario:
-    own = custom_specs.TABLES if data.get("experiment") == custom_specs.KIND else ()
+    own = train_params.TABLES if data.get("experiment") == train_params.KIND else ()
     for key in data:
         if key not in TOP_LEVEL_KEYS and key not in own:
             raise ConfigError(unknown_key_message(key, list(TOP_LEVEL_KEYS), what="top-level key"))
     if "experiment" not in data:
         raise ConfigError("missing key 'experiment'")
-    spec = registry.get(_text(data, "experiment")).spec
+    spec = registry.get(text_value(data, "experiment")).spec
     params = data.get("params", {})
     if not isinstance(params, dict):
         raise ConfigError("'params' must be a table ([params])")
     params = spec.validate(params)
     tables = data.get("variants", [])
     if not isinstance(tables, list):
-        raise ConfigError(f"variants: expected an array of tables ([[variants]]), got {_kind(tables)}")
-    variants = tuple(_variant(spec, i, v) for i, v in enumerate(tables))
-    _check_distinct(variants)
+        raise ConfigError(f"variants: expected an array of tables ([[variants]]), got {toml_type(tables)}")
+    variants = tuple(parse_variant(spec, i, v) for i, v in enumerate(tables))
+    check_distinct(variants)
     sweep_table = data.get("sweep", {})
     if not isinstance(sweep_table, dict):
         raise ConfigError("'sweep' must be a table ([sweep])")
-    sweep = {key: _sweep_values(spec, key, values) for key, values in sweep_table.items()}
+    sweep = {key: sweep_values(spec, key, values) for key, values in sweep_table.items()}
     seeds = data.get("seeds", 1)
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"seeds: {seeds!r} is not allowed; expected an integer >= 1")
-    tables = custom_specs.validate_tables({k: data[k] for k in own if k in data}) if own else {}
+    tables = validate_tables({k: data[k] for k in own if k in data}) if own else {}
     return Scenario(
         name=path.stem,
         path=path,
         experiment=spec.name,
-        title=_text(data, "title", path.stem),
-        summary=_text(data, "summary", ""),
-        explanation=_text(data, "explanation", ""),
+        title=text_value(data, "title", path.stem),
+        summary=text_value(data, "summary", ""),
+        explanation=text_value(data, "explanation", ""),
         params=params,
         variants=variants,
         sweep=sweep,
         seeds=seeds,
         tables=tables,
     )
-
-
-def _kind(value: Any) -> str:
-    """The TOML name of a value's type, for messages."""
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}
-    return names.get(type(value), type(value).__name__)
-
-
-def _text(data: dict[str, Any], key: str, default: str | None = None) -> str:
-    value = data.get(key, default)
-    if not isinstance(value, str):
-        raise ConfigError(f"{key}: expected a string, got {_kind(value)}")
-    return value
-
-
-def _check_distinct(variants: tuple[Variant, ...]) -> None:
-    """Two variants with one name, or with the same parameters, would silently become one."""
-    by_name: set[str] = set()
-    by_params: dict[frozenset[tuple[str, Any]], str] = {}
-    for v in variants:
-        if v.name in by_name:
-            raise ConfigError(f"variants: the name {v.name!r} is used twice; names must be unique")
-        by_name.add(v.name)
-        key = frozenset(v.overrides.items())
-        if key in by_params:
-            raise ConfigError(
-                f"variants: {by_params[key]!r} and {v.name!r} set the same parameters; remove one or make them differ"
-            )
-        by_params[key] = v.name
-
-
-def _variant(spec: ExperimentSpec, index: int, table: Any) -> Variant:
-    if not isinstance(table, dict):
-        raise ConfigError(f"variants: item #{index + 1} is {_kind(table)}; expected a table ([[variants]])")
-    overrides = dict(table)
-    name = overrides.pop("name", None)
-    if not isinstance(name, str) or not name:
-        raise ConfigError(f"variant #{index + 1} needs a name (a non-empty string)")
-    try:
-        return Variant(name, spec.validate(overrides))
-    except ConfigError as exc:
-        raise ConfigError(f"variant {name!r}: {exc}") from None
-
-
-def _sweep_values(spec: ExperimentSpec, key: str, values: Any) -> tuple[Any, ...]:
-    param = spec.param(key)
-    if not param.numeric:
-        numeric = ", ".join(p.name for p in spec.params if p.numeric)
-        raise ConfigError(f"sweep: {key!r} is not numeric; sweeps take one of {numeric}")
-    if isinstance(values, str):
-        items = values.split(",")
-        if any(not v.strip() for v in items):
-            raise ConfigError(f"sweep: {key}={values!r} has an empty value; write e.g. {key}=0,1e-3,1e-2")
-        parsed = [param.parse(v) for v in items]
-    elif isinstance(values, list):
-        parsed = [param.coerce(v) for v in values]
-    else:
-        raise ConfigError(f"sweep: {key} must be a list of numbers, got {values!r}")
-    if not parsed:
-        raise ConfigError(f"sweep: {key} has no values; give at least one")
-    return tuple(dict.fromkeys(parsed))
 
 
 # --- command-line overrides ----------------------------------------------------------------
@@ -296,76 +235,11 @@ def parse_sweeps(spec: ExperimentSpec, items: list[str] | tuple[str, ...]) -> di
         key, value = _split(item, "--sweep")
         if key in out:
             raise ConfigError(f"--sweep: {key!r} is swept twice; give all its values in one --sweep {key}=V1,V2,…")
-        out[key] = _sweep_values(spec, key, value)
+        out[key] = sweep_values(spec, key, value)
     return out
 
 
 # --- planning ------------------------------------------------------------------------------
-
-
-def _label(values: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
-
-
-# "batch 2", "weight decay = 1e-3", "lr: 0.1": a parameter and the number a variant's name states for it.
-_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-
-
-def _restate(name: str, key: str, old: Any, new: Any) -> str | None:
-    """``name`` with the number it states for ``key`` (written as ``key old``, ``key=old`` or
-    ``key: old``; ``_`` may be a space) changed to ``new``; None when it states no such number."""
-    words = r"[ _-]?".join(re.escape(w) for w in key.split("_"))
-    pattern = re.compile(rf"(?<![A-Za-z0-9])({words})(\s*[=:]\s*|\s+)({_NUMBER})(?![\w]|\.\d)", re.IGNORECASE)
-    text = f"{new:g}" if isinstance(new, float) else str(new)
-    found = False
-
-    def swap(match: re.Match[str]) -> str:
-        nonlocal found
-        if float(match.group(3)) != old:
-            return match.group(0)
-        found = True
-        return match.group(1) + match.group(2) + text
-
-    renamed = pattern.sub(swap, name)
-    return renamed if found else None
-
-
-def _mentions(name: str, key: str) -> bool:
-    """Whether a variant's name speaks of ``key`` ("no weight decay" of weight_decay)."""
-    return all(word in name.lower() for word in key.split("_"))
-
-
-def _variant_label(
-    spec: ExperimentSpec, variant: Variant, written: dict[str, Any], params: dict[str, Any], point: dict[str, Any]
-) -> str:
-    """A model's label: its variant's name, true to the values it runs with, then the grid point.
-
-    A scenario names its variants for the values the file gives them (``written``: its
-    parameters with the variant's own): "BatchNorm · batch 2". When a --set, a per-variant value
-    or a sweep changes one of them, the name must not state the old value: a number the name
-    states is rewritten ("BatchNorm · batch 8"). For a key the variant itself sets, a name that
-    does not speak of the key gets its value ("plain · dropout=0.3"); otherwise (a choice or flag
-    changed, or a name that speaks of the key without a number, such as "no weight decay") the
-    label is the variant's parameters, ``weight_decay=0.05``. An unedited variant keeps its name.
-    """
-    name, stated, added = variant.name, set(), {}
-    changed = [k for k, old in written.items() if params[k] != old or type(params[k]) is not type(old)]
-    for key in sorted(changed, key=lambda k: k not in variant.overrides):  # the variant's own keys first
-        numeric = spec.param(key).numeric
-        renamed = _restate(name, key, written[key], params[key]) if numeric else None
-        if renamed is not None:
-            name = renamed
-            stated.add(key)
-        elif key not in variant.overrides:
-            continue  # a parameter of the whole file that the name does not state
-        elif numeric and not _mentions(variant.name, key):
-            added[key] = params[key]
-        else:  # the name says something about this key that no longer holds
-            name, stated, added = _label({k: params[k] for k in variant.overrides}), set(variant.overrides), {}
-            break
-    extra = {k: v for k, v in added.items() if k not in point}
-    rest = {k: v for k, v in point.items() if k not in stated}
-    return " · ".join(p for p in (name, _label(extra), _label(rest)) if p)
 
 
 def plan(
@@ -382,7 +256,7 @@ def plan(
     identical merge (sweeping weight_decay over the weight-decay scenario gives
     one model per value, not two identical ones); a key given by --set is
     removed from the file's own sweep. A variant keeps its name unless the
-    name states a value it no longer runs with (see :func:`_variant_label`).
+    name states a value it no longer runs with (see :func:`regtui.variant_labels.variant_label`).
     """
     spec = scenario.spec
     given = dict(sets or {})  # as the user gave them (the replay line repeats them)
@@ -423,21 +297,21 @@ def plan(
             f"{seeds} seed(s) = {count} models, more than the limit of {MAX_MODELS}"
         )
     runs = []
-    set_label = _label({k: sets[k] for k in sets if any(k not in ov for _, ov in variants)})
+    set_label = values_label({k: sets[k] for k in sets if any(k not in ov for _, ov in variants)})
     for variant, overrides in variants:
         for point in grid:
             params = {**base, **overrides, **point}
             if variant is not None:
-                label = _variant_label(spec, variant, {**defaults, **variant.overrides}, params, point)
+                label = variant_label(spec, variant, {**defaults, **variant.overrides}, params, point)
             else:
-                label = _label(point) or set_label or "default"
+                label = values_label(point) or set_label or "default"
             error = spec.check(params)
             if error:
                 raise ConfigError(f"variant {label!r}: {error}")
             for s in range(seed, seed + seeds):
                 runs.append(RunSpec(label, s, params))
     if scenario.tables:  # experiment = "train": shapes, data files, factories, before any training
-        custom_specs.check_plan(scenario.tables, scenario.path.parent, runs)
+        check_plan(scenario.tables, scenario.path.parent, runs)
     return Plan(loaded, base, tuple(runs), seed, seeds, given, sweep)
 
 

@@ -160,6 +160,12 @@ def unknown_key_message(key: str, known: list[str], where: str = "", what: str =
     return f"unknown {what} {key!r}{place}{hint} (known: {', '.join(sorted(known))})"
 
 
+def toml_type(value: Any) -> str:
+    """The TOML name of a value's type, for messages ("expected a table, got an array")."""
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
 # Larger learning rates do not fit the float32 update's scalar (torch refuses it), so the
 # run would fail instead of diverging; smaller eps flush to 0, which torch refuses in training.
 LR_MAX = 1e30

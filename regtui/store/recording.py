@@ -114,7 +114,7 @@ class Recording:
         OSError when the document or record cannot be written; a damaged index
         is only a warning (the folder holds the run whole).
         """
-        from regtui.report import write_json
+        from regtui.json_writer import write_json
 
         self._stop()
         info = self.info

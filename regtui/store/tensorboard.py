@@ -26,7 +26,7 @@ from regtui.store.record import RunInfo
 INSTALL = "pip install 'regtui[tensorboard]'"
 
 
-def _modules() -> tuple[Any, Any, Any, Any]:
+def tensorboard_modules() -> tuple[Any, Any, Any, Any]:
     """TensorBoard's writer, event and summary protos and hparams API (imported by name: it has no types)."""
     try:
         writer = importlib.import_module("tensorboard.summary.writer.event_file_writer").EventFileWriter
@@ -50,7 +50,7 @@ def folder_name(variant: str, taken: set[str]) -> str:
 
 def write_tensorboard(out: Path, runs: list[tuple[RunInfo, dict[str, Any]]]) -> list[Path]:
     """Write the event files into ``out``; returns each variant's folder."""
-    writer_cls, event_pb2, summary_pb2, hp = _modules()
+    writer_cls, event_pb2, summary_pb2, hp = tensorboard_modules()
     out.mkdir(parents=True, exist_ok=True)
     folders: list[Path] = []
     hparam_names: dict[str, None] = {}

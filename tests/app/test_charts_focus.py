@@ -102,7 +102,7 @@ async def test_a_dense_run_focuses_one_variant_over_faint_others():
 
 async def test_sweep_chart_draws_std_over_seeds():
     records_ = records(4, seeds=3)
-    from regtui.report import sweep_summary
+    from regtui.variant_record import sweep_summary
 
     summary = sweep_summary({"weight_decay": [r["params"]["weight_decay"] for r in records_]}, records_)
     async with ChartApp().run_test(size=(120, 40)) as pilot:

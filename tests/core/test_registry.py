@@ -1,7 +1,7 @@
 """Adding an experiment is its engine module, its registry entry and its scenario file.
 
 A throwaway kind, defined entirely inside this test, runs headless through the
-real CLI and in the real dashboard; nothing in ``regtui/app``, ``cli.py`` or
+real CLI and in the real dashboard; nothing in ``regtui/app``, ``cli/`` or
 the runner knows about it.
 """
 

@@ -5,7 +5,8 @@ from array import array
 
 from regtui.aggregate import downsample, mean_std
 from regtui.events import Final, Metrics, RunFinished, RunSpec, RunStarted, Summary, TableRows
-from regtui.report import Collector, to_json
+from regtui.json_writer import to_json
+from regtui.report import Collector
 from regtui.text_report import text_report
 
 NAN = float("nan")
@@ -103,7 +104,7 @@ def test_write_json_matches_json_dumps_with_non_finite_values_as_null():
     from hypothesis import strategies as st
 
     from regtui.aggregate import sanitize
-    from regtui.report import write_json
+    from regtui.json_writer import write_json
 
     # No subnormals: run_plan flushes them to zero process-wide, and hypothesis then refuses to draw them.
     floats = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=False)

@@ -69,14 +69,14 @@ def test_download_mnist_then_a_scenario_reads_it(monkeypatch, tmp_path, scenario
 def test_download_cifar10_lands_where_the_reader_looks(monkeypatch, tmp_path):
     from pathlib import Path
 
-    from regtui import custom_specs as cs
+    from regtui.custom_specs import sources
 
     fake_torchvision(
         monkeypatch, lambda kind, root, train: write_cifar(Path(root) / "cifar-10-batches-py") if train else None
     )
     code, _, err = invoke("cifar10", tmp_path / "c")
     assert code == 0, err
-    assert cs.find_files(tmp_path / "c", cs.CIFAR_FILES, gz=False) is not None
+    assert sources.find_files(tmp_path / "c", sources.CIFAR_FILES, gz=False) is not None
 
 
 def test_no_network_is_one_line_naming_the_folder_and_the_manual_way(monkeypatch, tmp_path):

@@ -7,6 +7,7 @@ the events file holds a Metrics line, so some steps are recorded.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -305,7 +306,7 @@ def test_rebuild_of_a_file_without_events_is_one_line(cli, tmp_path):
 
 
 def test_a_ctrl_c_before_the_handlers_are_installed_still_prints_a_document(cli, monkeypatch):
-    from regtui import cli as cli_module
+    cli_module = importlib.import_module("regtui.cli.main")  # the module: regtui.cli.main is the command
 
     def ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt
@@ -362,7 +363,7 @@ def test_an_in_process_run_leaves_the_signal_handlers_as_it_found_them(cli):
 def test_an_early_ctrl_c_does_not_interrupt_the_next_run_in_the_same_process(cli, monkeypatch):
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals are delivered to the main thread")
-    from regtui import cli as cli_module
+    cli_module = importlib.import_module("regtui.cli.main")  # the module: regtui.cli.main is the command
 
     before = _handlers()
     real_parse_count = cli_module.parse_count

@@ -153,13 +153,13 @@ def test_a_c_locale_is_refused_in_one_line(pty_fds, locale, named):
     ],
 )
 def test_which_locale_is_refused(monkeypatch, env, refused):
-    from regtui.cli import _non_utf8_locale
+    from regtui.cli.terminal import non_utf8_locale
 
     for name in ("LC_ALL", "LC_CTYPE", "LANG", "PYTHONUTF8"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert _non_utf8_locale() == refused
+    assert non_utf8_locale() == refused
 
 
 NON_ASCII_SCENARIO = """experiment = "bn-stats"

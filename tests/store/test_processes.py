@@ -144,7 +144,7 @@ def test_the_run_history_imports_no_torch(run):
     run()
     code = (
         "import sys\nfrom regtui.cli import main\n"
-        "import regtui.store, regtui.store.commands, regtui.store.export, regtui.store.compare\n"
+        "import regtui.store, regtui.cli.runs, regtui.store.export, regtui.store.compare\n"
         "sys.argv = ['regtui', 'runs', 'list']\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"

@@ -8,7 +8,8 @@ from textual.app import ComposeResult
 from regtui.app.views.base import Showing, View
 from regtui.app.widgets.chart_legend import ChartLegend
 from regtui.app.widgets.sweep_chart import SweepChart
-from regtui.report import Snapshot, sweep_summary
+from regtui.report import Snapshot
+from regtui.variant_record import sweep_summary
 
 
 class SweepTab(View):

@@ -24,7 +24,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from regtui import scenario as sc
 from regtui.app.messages import FormChanged
-from regtui.custom_specs import MissingPackage
+from regtui.custom_specs.sources import MissingPackage
 from regtui.scenario import value_text
 from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, Param, parse_count
 

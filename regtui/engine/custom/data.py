@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from regtui import custom_specs as cs
+from regtui.custom_specs import shapes, sources
 from regtui.engine.data import line_x, line_y
 from regtui.specs import ConfigError
 
@@ -126,7 +126,7 @@ def load_digits() -> tuple[torch.Tensor, torch.Tensor]:
         from sklearn.datasets import load_digits as sk_load
     except ImportError:
         raise ConfigError(
-            f"data source 'digits' needs scikit-learn, which is not installed: {cs.DIGITS_HINT}"
+            f"data source 'digits' needs scikit-learn, which is not installed: {sources.DIGITS_HINT}"
         ) from None
     bunch = sk_load()
     x = torch.tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
@@ -157,9 +157,9 @@ def read_idx(path: Path) -> torch.Tensor:
 
 @lru_cache(maxsize=2)  # read once per process; callers index copies out of it
 def load_mnist(folder: Path) -> tuple[torch.Tensor, ...]:
-    files = cs.find_files(folder, cs.MNIST_FILES, gz=True)
+    files = sources.find_files(folder, sources.MNIST_FILES, gz=True)
     assert files is not None  # checked when the plan was made
-    xs_train, ys_train, xs_test, ys_test = (read_idx(files[name]) for name in cs.MNIST_FILES)
+    xs_train, ys_train, xs_test, ys_test = (read_idx(files[name]) for name in sources.MNIST_FILES)
     for images, labels in ((xs_train, ys_train), (xs_test, ys_test)):
         if images.dim() != 3 or labels.dim() != 1 or len(images) != len(labels):
             raise ConfigError(f"{folder}: the idx files do not hold images (N, H, W) with N labels")
@@ -213,9 +213,9 @@ def read_cifar_batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
 
 @lru_cache(maxsize=2)  # read once per process; callers index copies out of it
 def load_cifar10(folder: Path) -> tuple[torch.Tensor, ...]:
-    files = cs.find_files(folder, cs.CIFAR_FILES, gz=False)
+    files = sources.find_files(folder, sources.CIFAR_FILES, gz=False)
     assert files is not None
-    train = [read_cifar_batch(files[name]) for name in cs.CIFAR_FILES[:5]]
+    train = [read_cifar_batch(files[name]) for name in sources.CIFAR_FILES[:5]]
     x_test, y_test = read_cifar_batch(files["test_batch"])
     x_train = torch.cat([x for x, _ in train]).float().div_(255.0)
     return x_train, torch.cat([y for _, y in train]), x_test.float().div_(255.0), y_test
@@ -226,8 +226,8 @@ def load_cifar10(folder: Path) -> tuple[torch.Tensor, ...]:
 
 def import_factory(where: str, ref: str, base: Path) -> Any:
     """The function a 'file.py:fn' or 'package.module:fn' reference names (imports the file)."""
-    cs.check_factory(where, ref, base)
-    path, module_name, fn = cs.resolve_ref(ref, base)
+    sources.check_factory(where, ref, base)
+    path, module_name, fn = sources.resolve_ref(ref, base)
     try:
         if path is not None:
             name = f"regtui_factory_{abs(hash(str(path.resolve())))}_{module_name}"
@@ -307,16 +307,16 @@ def load(tables: dict[str, Any], base: Path, p: dict[str, Any], seed: int) -> Da
             x_all, y_all, fixed_split = x_train, y_train, False
     else:
         source = d["source"]
-        _, outputs, task = cs.data_shape(d)  # type: ignore[misc]
+        _, outputs, task = shapes.data_shape(d)  # type: ignore[misc]
         name = source
-        if source in cs.GENERATED:
+        if source in sources.GENERATED:
             x_all, y_all = GENERATORS[source](d, g)
             fixed_split = False
         elif source == "digits":
             x_all, y_all = load_digits()
             fixed_split = False
         else:
-            folder = cs.data_folder(d, base)
+            folder = sources.data_folder(d, base)
             x_train, y_train, x_test, y_test = (load_cifar10 if source == "cifar10" else load_mnist)(folder)
     if not fixed_split:
         n = len(x_all)

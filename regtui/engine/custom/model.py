@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from regtui import custom_specs as cs
+from regtui.custom_specs.shapes import layer_shapes
 from regtui.engine.custom.data import import_factory
 from regtui.engine.decay_groups import param_groups
 from regtui.specs import ConfigError
@@ -76,7 +76,7 @@ def declarative(
 ) -> tuple[nn.Sequential, list[str]]:
     """The layer list as an ``nn.Sequential`` (PyTorch's default init from the global RNG) and its names."""
     layers = list(layers)
-    shapes = cs.layer_shapes(layers, shape, outputs, params)
+    shapes = layer_shapes(layers, shape, outputs, params)
     dropout = params["dropout"]
     mods = []
     for layer, out_shape in zip(layers, shapes):

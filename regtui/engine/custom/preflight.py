@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from regtui import custom_specs as cs
+from regtui.custom_specs.shapes import data_shape, loss_error
+from regtui.custom_specs.sources import resolve_ref
 from regtui.engine.custom import data as data_mod
 from regtui.engine.custom import model as model_mod
 from regtui.specs import ConfigError
@@ -21,7 +22,7 @@ _CACHE: dict[str, str | None] = {}
 
 
 def _version(ref: str, base: Path) -> Any:
-    path, _, _ = cs.resolve_ref(ref, base)
+    path, _, _ = resolve_ref(ref, base)
     if path is None:
         return None
     try:
@@ -33,7 +34,7 @@ def _version(ref: str, base: Path) -> Any:
 
 def _shape_of_data(tables: dict[str, Any], base: Path) -> tuple[tuple[int, ...], int, str]:
     d = tables["data"]
-    found = cs.data_shape(d)
+    found = data_shape(d)
     if found is not None:
         return found
     x_train, y_train, _, y_test = data_mod.call_data_factory(d["factory"], d["args"], base)
@@ -44,7 +45,7 @@ def _shape_of_data(tables: dict[str, Any], base: Path) -> tuple[tuple[int, ...],
 def _check(tables: dict[str, Any], base: Path, losses: set[str], params: dict[str, Any]) -> None:
     shape, outputs, task = _shape_of_data(tables, base)
     for loss in sorted(losses):
-        error = cs.loss_error(task, loss)
+        error = loss_error(task, loss)
         if error:
             raise ConfigError(error)
     model_mod.build(tables, base, shape, outputs, params)

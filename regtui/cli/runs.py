@@ -1,6 +1,6 @@
 """``regtui runs …``: the run history on the command line.
 
-A click group of its own, reached from :mod:`regtui.cli` when the first
+A click group of its own, reached from :mod:`regtui.cli.main` when the first
 argument is ``runs`` (the main command takes a positional FILE, which a
 subcommand name would shadow). Everything here is torch-free except
 ``rerun``, which runs an experiment. Bad input is a one-line error, exit 2.
@@ -17,14 +17,17 @@ from typing import Any, TypeVar
 
 import click
 
-from regtui.cli import RunsGroup
+from regtui.cli.common import EXIT_BAD_INPUT, OneLineErrorsMixin, parse_jobs, print_error
 from regtui.specs import ConfigError
 from regtui.store.compare import compare, compare_text, table
 from regtui.store.record import RunInfo, local_time
 from regtui.store.runs import RunStore, open_store
 
-EXIT_BAD_INPUT = 2
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class RunsGroup(OneLineErrorsMixin, click.Group):
+    """``regtui runs``: the same one-line errors as the main command."""
 
 
 def runs_dir_option(func: F) -> F:
@@ -38,7 +41,7 @@ def runs_dir_option(func: F) -> F:
 
 def _problems(lines: list[str]) -> int:
     for line in lines:
-        click.echo(f"regtui: error: {line}", err=True)
+        print_error(line)
     return EXIT_BAD_INPUT if lines else 0
 
 
@@ -85,7 +88,7 @@ def list_runs(scenario: str | None = None, as_json: bool = False, runs_dir: str 
 @runs_dir_option
 def show(run_id: str, as_json: bool, runs_dir: str | None) -> int:
     """The run's text report, or its document with --json."""
-    from regtui.report import to_json
+    from regtui.json_writer import to_json
     from regtui.text_report import text_report
 
     store = open_store(runs_dir)
@@ -137,7 +140,7 @@ def export(run_ids: tuple[str, ...], fmt: str, out: str, runs_dir: str | None) -
     if fmt == "tensorboard":
         from regtui.store import tensorboard as tb
 
-        tb._modules()  # the missing extra is said before any work
+        tb.tensorboard_modules()  # the missing extra is said before any work
     loaded = _load(open_store(runs_dir), run_ids)
     try:
         if fmt == "jsonl":
@@ -179,7 +182,6 @@ def rm(run_ids: tuple[str, ...], runs_dir: str | None) -> int:
 def rerun(run_id: str, as_json: bool, out: str | None, no_save: bool, jobs: str, runs_dir: str | None) -> int:
     """Run it again: the same plan, seed and device (on the CPU, the same numbers)."""
     from regtui import headless
-    from regtui.cli import _jobs
     from regtui.store.replay import rerun_options
 
     store = open_store(runs_dir)
@@ -195,7 +197,7 @@ def rerun(run_id: str, as_json: bool, out: str | None, no_save: bool, jobs: str,
     if sys.stderr.isatty():
         click.echo(f"regtui: rerunning run {info.id}: {info.plan.get('command', '')}", err=True)
     return headless.run(
-        headless.Options(**kwargs, as_json=as_json, out=out, jobs=_jobs(jobs), save=not no_save, runs_dir=runs_dir)
+        headless.Options(**kwargs, as_json=as_json, out=out, jobs=parse_jobs(jobs), save=not no_save, runs_dir=runs_dir)
     )
 
 

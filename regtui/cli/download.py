@@ -16,7 +16,8 @@ from pathlib import Path
 
 import click
 
-from regtui import custom_specs as cs
+from regtui.cli.common import EXIT_BAD_INPUT, print_error
+from regtui.custom_specs import sources
 from regtui.specs import ConfigError
 
 CLASSES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
@@ -52,8 +53,8 @@ def download(source: str, folder: Path) -> Path:
     """
     if source not in CLASSES:
         raise ConfigError(f"download: unknown source {source!r}; choose one of: {', '.join(CLASSES)}")
-    names = cs.MNIST_FILES if source != "cifar10" else cs.CIFAR_FILES
-    if cs.find_files(folder, names, gz=source != "cifar10") is not None:
+    names = sources.MNIST_FILES if source != "cifar10" else sources.CIFAR_FILES
+    if sources.find_files(folder, names, gz=source != "cifar10") is not None:
         return folder  # already there: no network needed
     dataset = getattr(_datasets(), CLASSES[source])
     try:
@@ -63,9 +64,9 @@ def download(source: str, folder: Path) -> Path:
     except (OSError, RuntimeError, ValueError) as exc:  # URLError is an OSError; torchvision raises RuntimeError
         raise ConfigError(
             f"download: could not download {source} into {folder}: {_first_line(exc)}; without a network, "
-            f"put {cs.GET_FILES[source]} there by hand"
+            f"put {sources.GET_FILES[source]} there by hand"
         ) from None
-    if cs.find_files(folder, names, gz=source != "cifar10") is None:
+    if sources.find_files(folder, names, gz=source != "cifar10") is None:
         raise ConfigError(f"download: {source} was downloaded into {folder}, but {', '.join(names)} are not there")
     return folder
 
@@ -81,6 +82,6 @@ def download_command(source: str, folder: Path) -> None:
     try:
         where = download(source, folder.expanduser())
     except ConfigError as exc:
-        click.echo(f"regtui: error: {exc}", err=True)
-        sys.exit(2)
+        print_error(str(exc))
+        sys.exit(EXIT_BAD_INPUT)
     click.echo(f'{source} is in {where}: use it with [data] source = "{source}", path = "{where}"')

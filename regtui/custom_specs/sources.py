@@ -1,0 +1,136 @@
+"""Where a ``train`` scenario's data and code come from: built-in sources, data folders, factories.
+
+Torch-free and without running anything: a factory's file must exist, parse
+and define the function (it is imported only in the process that trains,
+:mod:`regtui.engine.custom.preflight`); a data set's files must be in its
+folder; an optional package must be installed.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any
+
+from regtui.specs import ConfigError
+
+DIGITS_INSTALL = "pip install 'regtui[digits]'"
+DIGITS_HINT = f"{DIGITS_INSTALL} (scikit-learn, for the 8x8 digits bundled with it)"
+
+GENERATED = ("regression", "moons", "circles", "spirals", "images")
+FOLDERS = ("mnist", "fashion-mnist", "cifar10")
+SOURCES = (*GENERATED, "digits", *FOLDERS)
+MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+CIFAR_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch")
+GET_FILES = {
+    "mnist": "the four idx-ubyte files (gz or not) from http://yann.lecun.com/exdb/mnist/ (or any MNIST mirror)",
+    "fashion-mnist": "the four idx-ubyte files (gz or not) from https://github.com/zalandoresearch/fashion-mnist",
+    "cifar10": "the 'CIFAR-10 python version' from https://www.cs.toronto.edu/~kriz/cifar.html, unpacked",
+}
+
+
+class MissingPackage(ConfigError):
+    """A scenario's data needs an optional package that is not installed (the dashboard says which, and how
+    to install it, and checks again at the next Run)."""
+
+    def __init__(self, message: str, package: str, install: str) -> None:
+        super().__init__(message)
+        self.package = package
+        self.install = install
+
+
+def resolve_ref(ref: str, base: Path) -> tuple[Path | None, str, str]:
+    """(file or None, module name, function) of 'file.py:fn' (relative to ``base``) or 'pkg.mod:fn'."""
+    target, fn = ref.split(":")
+    if target.endswith(".py") or "/" in target or os.sep in target:
+        path = Path(os.path.expanduser(target))
+        if not path.is_absolute():
+            path = base / path
+        return path, path.stem, fn
+    return None, target, fn
+
+
+def check_factory(where: str, ref: str, base: Path) -> None:
+    """Torch-free: the file exists, parses and defines the function; or the module can be found."""
+    path, module, fn = resolve_ref(ref, base)
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"{where}: factory file not found: {path}")
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        except SyntaxError as exc:
+            raise ConfigError(
+                f"{where}: factory file {path} cannot be imported: SyntaxError at line {exc.lineno}: {exc.msg}"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{where}: factory file {path} cannot be read: {exc}") from None
+        names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        names |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        names |= {a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+        if fn not in names:
+            raise ConfigError(f"{where}: factory file {path} defines no {fn!r}")
+        return
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError) as exc:
+        raise ConfigError(f"{where}: factory module {module!r} cannot be imported: {exc}") from None
+    if spec is None:
+        raise ConfigError(f"{where}: factory module {module!r} cannot be imported: no module named {module!r}")
+
+
+def data_folder(data: dict[str, Any], base: Path) -> Path:
+    path = Path(os.path.expanduser(data["path"]))
+    return path if path.is_absolute() else base / path
+
+
+def find_files(folder: Path, names: tuple[str, ...], gz: bool) -> dict[str, Path] | None:
+    """Each name's file in ``folder`` or one of its usual subfolders (``raw/``, the archive's own folder)."""
+    for where in (
+        folder,
+        folder / "raw",
+        folder / "cifar-10-batches-py",
+        folder / "MNIST" / "raw",
+        folder / "FashionMNIST" / "raw",
+    ):
+        found: dict[str, Path] = {}
+        for name in names:
+            for candidate in (where / name, where / f"{name}.gz") if gz else (where / name,):
+                if candidate.is_file():
+                    found[name] = candidate
+                    break
+        if len(found) == len(names):
+            return found
+    return None
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: blocked (sys.modules[name] is None)
+        return False
+
+
+def check_data_source(data: dict[str, Any], base: Path) -> None:
+    """The source is installed (digits) or its files are in the folder; one-line error otherwise."""
+    source = data.get("source")
+    if source == "digits" and not _installed("sklearn"):
+        raise MissingPackage(
+            f"data source 'digits' needs scikit-learn, which is not installed: {DIGITS_HINT}",
+            "scikit-learn",
+            DIGITS_INSTALL,
+        )
+    if source in FOLDERS:
+        folder = data_folder(data, base)
+        if not folder.is_dir():
+            raise ConfigError(
+                f"data ({source}): folder {folder} not found; put {GET_FILES[source]} there, "
+                f"or run: regtui download {source} {folder}"
+            )
+        names = MNIST_FILES if source != "cifar10" else CIFAR_FILES
+        if find_files(folder, names, gz=source != "cifar10") is None:
+            raise ConfigError(
+                f"data ({source}): {folder} does not hold {', '.join(names)}; put "
+                f"{GET_FILES[source]} there, or run: regtui download {source} {folder}"
+            )
