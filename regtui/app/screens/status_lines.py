@@ -9,7 +9,7 @@ from regtui.app.run_state import RunState
 from regtui.app.widgets.status_bar import StatusInfo
 
 if TYPE_CHECKING:
-    from regtui.custom_specs import MissingPackage
+    from regtui.custom_specs.sources import MissingPackage
 
 
 def status_info(
