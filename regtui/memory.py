@@ -1,9 +1,10 @@
 """Estimate a plan's peak memory before it runs, and refuse what cannot fit.
 
-Each estimate counts the large float32 tensors an experiment holds at its
-peak (weights, gradients, momentum buffers, activations kept for backward,
-data) and errs high; it is a guard against asking for tens of gigabytes, not
-a profiler. Torch-free: it runs before torch is imported.
+Each kind owns its estimate (``Kind.memory``: the lessons' formulas in
+:mod:`regtui.memory_formulas`, the ``train`` kind's in :mod:`regtui.custom_specs.memory`);
+here the plan's most demanding run is checked against the memory available. It
+is a guard against asking for tens of gigabytes, not a profiler. Torch-free: it
+runs before torch is imported.
 """
 
 from __future__ import annotations
@@ -12,43 +13,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+from regtui import registry
 from regtui.specs import ConfigError
 
-FLOAT = 4  # bytes of a float32
 SLACK = 1.5  # allocator overhead and temporaries the counts below leave out
-
-
-def mlp_bytes(p: dict[str, Any], models: int, tables: dict[str, Any] | None = None) -> tuple[int, str]:
-    """The stacked MLPs of weight-decay and dropout: all models of a plan train at once."""
-    h, layers, n = p["hidden"], p["layers"], p["n_points"]
-    params = 2 * h + (layers - 1) * (h * h + h) + h + 1
-    per_model = 3 * params + 6 * n * h * layers  # weights, grads, momentum; activations, masks
-    extra = 12 * p.get("scaling_n", 0)  # the dropout scaling demo: input, mask, output, float64 sums
-    return FLOAT * (models * per_model + extra), f"hidden={h}, layers={layers}, n_points={n}, {models} model(s)"
-
-
-def bn_bytes(p: dict[str, Any], models: int, tables: dict[str, Any] | None = None) -> tuple[int, str]:
-    """The deep MLP of bn: one model at a time."""
-    w, d, b = p["width"], p["depth"], p["batch"]
-    params = d * (w * w + 3 * w)
-    return FLOAT * (3 * params + 6 * b * w * d), f"width={w}, depth={d}, batch={b}"
-
-
-def bn_stats_bytes(p: dict[str, Any], models: int, tables: dict[str, Any] | None = None) -> tuple[int, str]:
-    """BatchNorm1d/2d/3d on a (batch, features, …) input in float64."""
-    values = p["batch"] * p["features"] * 8  # the 3d input has 2x2x2 values per channel
-    return 8 * 6 * values, f"batch={p['batch']}, features={p['features']}"
-
-
-def norms_bytes(p: dict[str, Any], models: int, tables: dict[str, Any] | None = None) -> tuple[int, str]:
-    """The conv nets of norms: the image sets, and the activations of the largest forward pass."""
-    c, s = p["channels"], p["size"]
-    data = (p["train_samples"] + p["test_samples"]) * s * s
-    largest = max(p["batch"], p["test_samples"], p["demo_batch"])
-    activations = 8 * largest * c * s * s
-    params = 2 * 9 * c * c + 2 * c * s * s  # convs, and LayerNorm's element-wise affine
-    why = f"channels={c}, size={s}, test_samples={p['test_samples']}, batch={p['batch']}"
-    return FLOAT * (data + activations + 3 * params), why
 
 
 def available_bytes() -> int | None:
@@ -82,8 +50,6 @@ def human(n: float) -> str:
 
 def estimate(plan: Any) -> tuple[int, str] | None:
     """(bytes, the parameters that drive it) for the most demanding run of a plan; None if the kind has none."""
-    from regtui import registry
-
     kind = registry.get(plan.scenario.experiment)
     if kind.memory is None:
         return None

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from regtui import memory, specs
+from regtui import memory_formulas as memory
+from regtui import specs
 from regtui.specs import ConfigError, ExperimentSpec
 
 # Every view the dashboard knows, in tab order. A kind lists the ones it shows.
