@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from textual.widgets import Static, TabbedContent
 
-from regtui.app.views.history import COLUMNS, HistoryTab
+from regtui.app.views.history import HistoryTab
+from regtui.app.views.history_rows import COLUMNS
 from regtui.app.widgets.live_table import LiveTable, short_header
 from regtui.app.widgets.results_view import ResultsView
 

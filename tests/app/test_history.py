@@ -10,7 +10,8 @@ from typing import Any
 
 from textual.widgets import Static, TabbedContent
 
-from regtui.app.views.history import COLUMNS, HistoryTab
+from regtui.app.views.history import HistoryTab
+from regtui.app.views.history_rows import COLUMNS
 from regtui.app.widgets.confirm import Confirm
 from regtui.app.widgets.finals_line import FinalsLine
 from regtui.app.widgets.replay_line import ReplayLine

@@ -80,11 +80,11 @@ async def test_results_in_view_after_one_right_at_80x24(stored_runs):
 def test_a_long_headline_ends_after_its_last_whole_item():
     """One long headline (eight variants) would widen History's results column past the view's edge
     for every row, and a cut column is blanked: it is shortened to whole items and "…" instead."""
-    from regtui.app.views.history import RESULTS_WIDTH, _headline
+    from regtui.app.views.history_rows import RESULTS_WIDTH, headline_cut
 
     short = "test_loss: no weight decay 0.253 · weight decay 0.203"
-    assert _headline(short, RESULTS_WIDTH) == short
+    assert headline_cut(short, RESULTS_WIDTH) == short
     long = "test_accuracy: " + " · ".join(f"variant {i} 0.{i}5" for i in range(8))
-    cut = _headline(long, RESULTS_WIDTH)
+    cut = headline_cut(long, RESULTS_WIDTH)
     assert len(cut) <= RESULTS_WIDTH and cut.endswith(" …")
     assert long.startswith(cut.removesuffix(" …")) and cut.removesuffix(" …").endswith("0.15")

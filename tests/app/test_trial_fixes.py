@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from textual.widgets import Input, Label, TabbedContent
 
-from regtui.app.views.history import COLUMNS, HistoryTab, status_text
+from regtui.app.views.history import HistoryTab
+from regtui.app.views.history_rows import COLUMNS, status_text
 from regtui.app.widgets.live_table import LiveTable, cell_text
 from regtui.app.widgets.results_view import FINALS_CAPTION, HINT, ResultsView, finals_table
 from regtui.numbers import fmt

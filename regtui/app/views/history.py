@@ -18,8 +18,7 @@ whenever the store's folder is readable (or not made yet).
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -30,63 +29,23 @@ from textual.widgets import Checkbox, DataTable, Static, TabbedContent
 from regtui.app.catalog import Entry
 from regtui.app.overlay import Overlay
 from regtui.app.views.base import Showing, View
+from regtui.app.views.history_rows import (
+    COLUMNS,
+    READ_ERRORS,
+    RESULTS_WIDTH,
+    filter_label,
+    headline_cut,
+    one_line,
+    short,
+    show_filter,
+    status_text,
+    store_readable,
+)
 from regtui.app.widgets.confirm import Confirm
 from regtui.app.widgets.live_table import WideTable
-from regtui.numbers import fmt
 from regtui.report import Collector, Snapshot
-from regtui.specs import ConfigError
 from regtui.store.reading import StoredCollector, plan_of, status_of
 from regtui.store.saving import store_id
-
-if TYPE_CHECKING:
-    from regtui.store import RunInfo
-
-# `regtui runs list`'s columns, the results right after what names the run: at 120x40 they show
-# without scrolling, at 80x24 after one →; when the run was made comes last.
-COLUMNS = ("id", "scenario", "results", "changed", "status", "when")
-# The results column at most this wide, so that it fits beside id and scenario at 120x40 (one long
-# headline, e.g. eight variants, would widen the column past the view's edge for every row and the
-# table blanks a cut column); a longer headline ends after its last whole item, with "…".
-RESULTS_WIDTH = 64
-
-
-def _headline(text: str, width: int) -> str:
-    """``text``, or its first items (split at " · ") that fit in ``width`` with " …"."""
-    if len(text) <= width:
-        return text
-    kept = ""
-    for item in text.split(" · "):
-        candidate = f"{kept} · {item}" if kept else item
-        if len(candidate) + 2 > width:
-            break
-        kept = candidate
-    return f"{kept} …" if kept else text[: width - 1] + "…"
-
-
-# What reading a store or a run can raise besides ConfigError (a damaged file, a record of another version).
-READ_ERRORS = (ConfigError, OSError, ValueError, KeyError, TypeError)
-
-
-def status_text(info: RunInfo) -> str:
-    """A run's status as the dashboard's status line says it: a run stopped by its user (s, or
-    Ctrl-C in the CLI) reads "stopped"; one whose process was killed stays "interrupted".
-    The record and the JSON keep "interrupted" for both."""
-    if info.status == "interrupted":
-        return "stopped"
-    return info.shown_status
-
-
-def store_readable(runs_dir: str | None = None) -> bool:
-    """Whether the run store's folder can be listed (a folder not made yet counts: it is empty)."""
-    from regtui.store.location import resolve
-
-    try:
-        root = resolve(runs_dir)
-        if not root.exists():
-            return True
-        return root.is_dir() and os.access(root, os.R_OK | os.X_OK)
-    except (OSError, RuntimeError):
-        return False
 
 
 class HistoryTab(View):
@@ -204,7 +163,7 @@ class HistoryTab(View):
         except READ_ERRORS as exc:
             table.clear()
             self.row_ids = []
-            self._notice(f"⚠ the run history cannot be read: {_one_line(exc)}", error=True)
+            self._notice(f"⚠ the run history cannot be read: {one_line(exc)}", error=True)
             return
         runs = list(reversed(listing.runs))  # newest first
         self.running_ids = [info.id for info in runs if info.status == RUNNING]
@@ -215,14 +174,14 @@ class HistoryTab(View):
                 cells = {
                     "id": f"▶ {info.id}" if info.id == shown else str(info.id),
                     "scenario": info.scenario,
-                    "results": _headline(info.headline(), RESULTS_WIDTH),
+                    "results": headline_cut(info.headline(), RESULTS_WIDTH),
                     "changed": info.changed_text(),
                     "status": status_text(info),
                     "when": local_time(info.created),
                 }
             except READ_ERRORS as exc:  # a row of another version: say so, list the others
                 cells = {"id": str(info.id), "scenario": str(info.scenario), "status": "damaged"}
-                cells["changed"] = _one_line(exc)
+                cells["changed"] = one_line(exc)
             table.add_row(*(cells.get(c, "") for c in COLUMNS), key=str(info.id))
         if keep in self.row_ids:
             table.move_cursor(row=self.row_ids.index(keep))
@@ -232,7 +191,7 @@ class HistoryTab(View):
             self.query_one("#history-compare", Static).update("")
         if listing.problems:
             extra = f" (+{len(listing.problems) - 1} more)" if len(listing.problems) > 1 else ""
-            self._notice(f"⚠ {_one_line(listing.problems[0])}{extra} · {text}", error=True)
+            self._notice(f"⚠ {one_line(listing.problems[0])}{extra} · {text}", error=True)
         else:
             self._notice(text)
             if self.running_ids == watched:  # stamped before listing: a change meanwhile lists again next time
@@ -273,8 +232,8 @@ class HistoryTab(View):
             store = open_store(self._runs_dir())
             return store, store.get(run_id), store.document(run_id)
         except READ_ERRORS as exc:
-            self._notice(f"⚠ run {run_id}: {_one_line(exc)}", error=True)
-            self.notify(_one_line(exc), title=f"run {run_id}", severity="error", timeout=8)
+            self._notice(f"⚠ run {run_id}: {one_line(exc)}", error=True)
+            self.notify(one_line(exc), title=f"run {run_id}", severity="error", timeout=8)
             return None
 
     def open_run(self, run_id: int) -> bool:
@@ -287,8 +246,8 @@ class HistoryTab(View):
             plan = plan_of(info, store.folder(info.id), doc)
             collector = StoredCollector(doc, info.id)
         except READ_ERRORS as exc:
-            self._notice(f"⚠ run {run_id} cannot be opened: {_one_line(exc)}", error=True)
-            self.notify(_one_line(exc), title=f"run {run_id} cannot be opened", severity="error", timeout=8)
+            self._notice(f"⚠ run {run_id} cannot be opened: {one_line(exc)}", error=True)
+            self.notify(one_line(exc), title=f"run {run_id} cannot be opened", severity="error", timeout=8)
             return False
         opener = getattr(self.screen, "open_stored", None)
         if opener is None or not opener(
@@ -339,14 +298,14 @@ class HistoryTab(View):
             result = compare([(base_info, base_doc), (info, doc)])
             text = compare_text(result)
         except READ_ERRORS as exc:
-            self._notice(f"⚠ run {run_id} cannot be compared: {_one_line(exc)}", error=True)
+            self._notice(f"⚠ run {run_id} cannot be compared: {one_line(exc)}", error=True)
             return False
         label = f"run #{shown}" if shown is not None else "this run"
         # Marked "compared": the Loss view draws them in shapes and shades of their own.
         compared = tuple({**rec, "compared": True} for rec in records)
         screen.overlay = Overlay(base, label, f"run #{info.id}", compared)
         differences = result["differences"]
-        summary = " · ".join(f"{k} {_short(v[0])} → {_short(v[1])}" for k, v in differences.items()) or "none"
+        summary = " · ".join(f"{k} {short(v[0])} → {short(v[1])}" for k, v in differences.items()) or "none"
         self.query_one("#history-compare", Static).update(
             f"{label} (shown) compared with run #{info.id}; the Loss view draws both\n"
             f"{text.replace('run 0', 'this run')}"
@@ -403,32 +362,9 @@ class HistoryTab(View):
         try:
             open_store(self._runs_dir()).remove([run_id])
         except READ_ERRORS as exc:
-            self._notice(f"⚠ run {run_id} was not deleted: {_one_line(exc)}", error=True)
-            self.notify(_one_line(exc), title=f"run {run_id} not deleted", severity="error", timeout=8)
+            self._notice(f"⚠ run {run_id} was not deleted: {one_line(exc)}", error=True)
+            self.notify(one_line(exc), title=f"run {run_id} not deleted", severity="error", timeout=8)
             return False
         self.reload()
         self.notify(f"run {run_id} deleted", title="run history", timeout=4)
         return True
-
-
-def filter_label(on: bool) -> str:
-    """The filter's label says its state in words: a checkbox's colours are lost under NO_COLOR."""
-    return f"only this scenario: {'on' if on else 'off'} (f)"
-
-
-def show_filter(box: Checkbox) -> None:
-    """Label and glyph from the box's value (an empty box when off, not the same X in a dimmer colour)."""
-    box.label = filter_label(box.value)
-    box.BUTTON_INNER = "X" if box.value else " "
-    box.refresh()
-
-
-def _one_line(exc: Any) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ",".join(fmt(v) for v in value) + "]"
-    return fmt(value)
