@@ -17,7 +17,7 @@ from textual.widgets import TabbedContent, TabPane
 
 from regtui.app.catalog import Entry
 from regtui.app.widgets.chart import LiveChart
-from regtui.app.widgets.live_table import Refills
+from regtui.app.widgets.table_views import Refills
 from regtui.report import Snapshot
 
 

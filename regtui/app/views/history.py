@@ -25,13 +25,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Checkbox, DataTable, Static, TabbedContent
+from textual.widgets import Checkbox, Static, TabbedContent
 
 from regtui.app.catalog import Entry
 from regtui.app.overlay import Overlay
 from regtui.app.views.base import Showing, View
 from regtui.app.widgets.confirm import Confirm
-from regtui.app.widgets.live_table import WideTable
+from regtui.app.widgets.wide_table import WideTable
 from regtui.numbers import fmt
 from regtui.report import Collector, Snapshot
 from regtui.specs import ConfigError
@@ -259,8 +259,8 @@ class HistoryTab(View):
 
     # --- open ------------------------------------------------------------------------------
 
-    @on(DataTable.RowSelected, "#history-table")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(WideTable.RowSelected, "#history-table")
+    def _row_selected(self, event: WideTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:
             self.open_run(int(event.row_key.value))
