@@ -106,9 +106,9 @@ class LiveTable(WideTable):
         for key, column in hot:
             if key in self.shown_texts:
                 self._set(key, column, plain=not highlight)
-        for key, texts in pending:
-            self.shown_texts[key] = texts
-            self.add_row(*texts, key=key)
+        self.shown_texts.update(pending)
+        if pending:
+            self.add_rows(pending)
         self.wrap_long_columns()
         self.hot = hot if highlight else set()
 

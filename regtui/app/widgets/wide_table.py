@@ -14,6 +14,7 @@ column cut at the view's edge shows no prefix of its text (see :mod:`.table_side
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -174,6 +175,13 @@ class WideTable(InView, ScrollView, can_focus=True):
         row_key = self.data.add_row(cells, key, self.app.console)
         self._changed()
         return row_key
+
+    def add_rows(self, rows: Iterable[tuple[str | None, Sequence[Any]]]) -> list[RowKey]:
+        """Rows ``(key, cells)`` at the bottom, measured once for all of them."""
+        console = self.app.console
+        keys = [self.data.add_row(tuple(cells), key, console) for key, cells in rows]
+        self._changed()
+        return keys
 
     def update_cell(self, row_key: str | RowKey, column_key: str | ColumnKey, value: Any) -> None:
         self.data.update_cell(row_key, column_key, value, self.app.console)
