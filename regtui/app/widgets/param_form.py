@@ -68,14 +68,13 @@ class FieldInput(Input):
         for key in binding.key.split(",")
     }
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        """An editing key acts now; any other key goes on to Input's own handler (a character)."""
         action = self.ACTIONS.get(event.key)
         if action is not None:
             event.stop()
-            event.prevent_default()
+            event.prevent_default()  # Textual dispatches along the MRO: Input's own handler is skipped
             await self.run_action(action)
-            return
-        await super()._on_key(event)
 
 
 class ParamForm(VerticalScroll, can_focus=False):
