@@ -164,6 +164,14 @@ class TableData:
         for column in self.ordered_columns:
             column.content_width = text_width(column.label)
 
+    def cell(self, row: str | RowKey, column: str | ColumnKey) -> Any:
+        """The value of a cell, as it was given."""
+        row_key = row if isinstance(row, RowKey) else RowKey(row)
+        found = self.column(column)
+        if row_key not in self._index or found is None:
+            raise KeyError(f"no cell at row {row!r}, column {column!r}")
+        return self.values[row_key][self.ordered_columns.index(found)]
+
     def index_of(self, row: str | RowKey) -> int | None:
         return self._index.get(row if isinstance(row, RowKey) else RowKey(row))
 

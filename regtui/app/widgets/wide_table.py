@@ -197,6 +197,10 @@ class WideTable(InView, ScrollView, can_focus=True):
         self.cursor_row = 0
         self._changed()
 
+    def get_cell(self, row_key: str | RowKey, column_key: str | ColumnKey) -> Any:
+        """The cell at a row and a column, as it was given."""
+        return self.data.cell(row_key, column_key)
+
     def get_row_at(self, index: int) -> list[Any]:
         """The cells of row ``index``, as they were given."""
         return list(self.data.values[self.data.row_keys[index]])
