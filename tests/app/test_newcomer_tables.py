@@ -100,3 +100,17 @@ async def test_down_on_the_last_row_reaches_the_next_table():
         assert app.focused is tables[1]
         await pilot.press("up")
         assert app.focused is tables[0]
+
+
+async def test_a_prose_cell_wraps_whole_in_a_narrowed_column():
+    """A prose column narrowed to what the view leaves (here 28 cells) wraps every cell longer than
+    it, not only the cells longer than WRAP_AT: a 30-character cell is shown whole on two lines."""
+    async with OneTable().run_test(size=(36, 12)) as pilot:
+        table = pilot.app.query_one(LiveTable)
+        table.set_columns(["name", "note"])
+        table.upsert([("a", ["x", "a" * 50]), ("b", ["y", "b" * 30])])
+        await pilot.pause()
+        note = table.ordered_columns[1]
+        assert note.width is not None and note.width < 30, "the view leaves the note less than 30 cells"
+        drawn = [table.render_line(y).text for y in range(table.header_height, table.virtual_size.height)]
+        assert sum(line.count("a") for line in drawn) == 50 and sum(line.count("b") for line in drawn) == 30
