@@ -188,7 +188,7 @@ async def test_the_frame_is_what_plotext_and_rich_would_make():
         chart.replot(adamw_records())
         await pilot.pause()
         chart.layout_series()
-        mine = chart._build_text()
+        mine = chart.build_text()
         chart.layout_series()
         theirs = PlotextPlot.render(chart)
         assert mine.plain == theirs.plain

@@ -9,8 +9,10 @@ import pytest
 from textual.widgets import Checkbox, Input, Static, TabbedContent, Tabs
 
 from regtui.app.views.history import HistoryTab
-from regtui.app.widgets.live_table import LiveTable, WideTable, cut_text
+from regtui.app.widgets.live_table import LiveTable
 from regtui.app.widgets.status_bar import StatusBar
+from regtui.app.widgets.table_sideways import cut_text
+from regtui.app.widgets.wide_table import WideTable
 from regtui.specs import ConfigError
 from regtui.store import open_store
 
@@ -22,7 +24,7 @@ IDS = ["80x24", "120x40"]
 
 def last_column_shown(table: WideTable) -> bool:
     """The last column's text lies inside the table's region on screen (scrolled into view)."""
-    x, width = table._spans()[-1]
+    x, width = table.column_spans()[-1]
     pad = table.cell_padding
     left_on_screen = table.content_region.x + x - round(table.scroll_x)
     right_on_screen = left_on_screen + width - pad

@@ -3,7 +3,10 @@ sideways scrolling by keyboard, highlights only on cells the last update changed
 
 from __future__ import annotations
 
-from regtui.app.widgets.live_table import LiveTable, short_header
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from regtui.app.widgets.live_table import HOT, LiveTable, short_header
 
 from .conftest import app_for, run_to_end
 
@@ -24,7 +27,7 @@ async def test_bn_stats_tables_fit_80x24_in_the_json_order():
             assert table.columns_shown == snapshot.tables[name].columns  # the JSON's order
             assert "batch_var_unbiased" in table.columns_shown
             assert table.virtual_size.width <= table.size.width, "every column in view at 80x24"
-            assert not table._hot, "after a run nothing is lit up: every row was new, none changed"
+            assert not table.hot, "after a run nothing is lit up: every row was new, none changed"
 
 
 async def test_norms_results_short_digits_and_sideways_scroll():
@@ -60,15 +63,24 @@ def test_short_headers():
     assert short_header("output_std") == "output std"
 
 
-def test_only_changed_cells_light_up():
-    table = LiveTable()
-    table.columns_shown = ("k", "a", "b")  # set_columns needs a mounted table; the bookkeeping does not
-    table._values = {"r1": ("1", "2", "3")}
-    table._hot = set()
-    table._set = lambda key, column, plain: None  # type: ignore[method-assign]
-    table.add_row = lambda *a, **k: None  # type: ignore[method-assign]
-    table.upsert([("r1", (1, 2, 4)), ("r2", (5, 6, 7))])
-    assert table._hot == {("r1", "b")}
+class OneTable(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LiveTable()
+
+
+async def test_only_changed_cells_light_up():
+    async with OneTable().run_test() as pilot:
+        table = pilot.app.query_one(LiveTable)
+        table.set_columns(["k", "a", "b"])
+        table.upsert([("r1", (1, 2, 3))])
+        assert table.hot == set(), "a new row is new, not changed"
+        table.upsert([("r1", (1, 2, 4)), ("r2", (5, 6, 7))])
+        assert table.hot == {("r1", "b")}
+        lit = table.get_row_at(0)[2]
+        assert isinstance(lit, Text) and str(lit) == "4" and lit.style == HOT
+        assert table.get_row_at(0)[1] == "2" and table.get_row_at(1) == ["5", "6", "7"]
+        table.upsert([("r1", (1, 2, 4))])
+        assert table.hot == set() and table.get_row_at(0)[2] == "4", "unchanged since: cooled down"
 
 
 async def test_down_on_the_last_row_reaches_the_next_table():
@@ -88,3 +100,17 @@ async def test_down_on_the_last_row_reaches_the_next_table():
         assert app.focused is tables[1]
         await pilot.press("up")
         assert app.focused is tables[0]
+
+
+async def test_a_prose_cell_wraps_whole_in_a_narrowed_column():
+    """A prose column narrowed to what the view leaves (here 28 cells) wraps every cell longer than
+    it, not only the cells longer than WRAP_AT: a 30-character cell is shown whole on two lines."""
+    async with OneTable().run_test(size=(36, 12)) as pilot:
+        table = pilot.app.query_one(LiveTable)
+        table.set_columns(["name", "note"])
+        table.upsert([("a", ["x", "a" * 50]), ("b", ["y", "b" * 30])])
+        await pilot.pause()
+        note = table.ordered_columns[1]
+        assert note.width is not None and note.width < 30, "the view leaves the note less than 30 cells"
+        drawn = [table.render_line(y).text for y in range(table.header_height, table.virtual_size.height)]
+        assert sum(line.count("a") for line in drawn) == 50 and sum(line.count("b") for line in drawn) == 30

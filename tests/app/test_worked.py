@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, TabbedContent
+from textual.widgets import TabbedContent
 
+from regtui.app.widgets.wide_table import WideTable
 from regtui.app.widgets.worked_view import COLUMNS, WorkedView, agreement, worked_sections
 
 from .conftest import app_for, run_to_end, set_fields, wait_until
@@ -14,7 +15,7 @@ BN_LINE = "(1 − 0.3)·0.3 + 0.3·1"  # feature 1's running mean after the seco
 
 def cells(view: WorkedView) -> list[list[str]]:
     out = []
-    for table in view.query(DataTable):
+    for table in view.query(WideTable):
         for i in range(table.row_count):
             out.append([str(c) for c in table.get_row_at(i)])
     return out

@@ -17,7 +17,7 @@ from textual.widgets import TabbedContent, TabPane
 
 from regtui.app.catalog import Entry
 from regtui.app.widgets.chart import LiveChart
-from regtui.app.widgets.live_table import Refills
+from regtui.app.widgets.table_views import Refills
 from regtui.report import Snapshot
 
 
@@ -40,11 +40,10 @@ class ViewTabs(TabbedContent):
     view by then, and the pane it left took the screen back.
     """
 
-    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+    def on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        """Activate the pane (TabbedContent's own handler, next in the MRO) only if the focus is in it."""
         focused = self.screen.focused
-        if focused is not None and (focused is event.tab_pane or event.tab_pane in focused.ancestors):
-            super()._on_tab_pane_focused(event)
-        else:
+        if focused is None or not (focused is event.tab_pane or event.tab_pane in focused.ancestors):
             event.stop()
             event.prevent_default()  # Textual dispatches along the MRO: TabbedContent's own is skipped
 

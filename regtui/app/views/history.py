@@ -24,7 +24,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Checkbox, DataTable, Static, TabbedContent
+from textual.widgets import Checkbox, Static, TabbedContent
 
 from regtui.app.catalog import Entry
 from regtui.app.overlay import Overlay
@@ -42,7 +42,7 @@ from regtui.app.views.history_rows import (
     store_readable,
 )
 from regtui.app.widgets.confirm import Confirm
-from regtui.app.widgets.live_table import WideTable
+from regtui.app.widgets.wide_table import WideTable
 from regtui.report import Collector, Snapshot
 from regtui.store.reading import StoredCollector, plan_of, status_of
 from regtui.store.saving import store_id
@@ -218,8 +218,8 @@ class HistoryTab(View):
 
     # --- open ------------------------------------------------------------------------------
 
-    @on(DataTable.RowSelected, "#history-table")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(WideTable.RowSelected, "#history-table")
+    def _row_selected(self, event: WideTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:
             self.open_run(int(event.row_key.value))

@@ -6,8 +6,8 @@ from textual.app import ComposeResult
 
 from regtui import registry
 from regtui.app.views.base import View
-from regtui.app.widgets.live_table import TableFocus
 from regtui.app.widgets.results_view import ResultsView
+from regtui.app.widgets.table_views import TableFocus
 from regtui.report import Snapshot
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 
 from regtui.app.views.base import View
-from regtui.app.widgets.live_table import TableFocus
 from regtui.app.widgets.stats_view import StatsView
+from regtui.app.widgets.table_views import TableFocus
 from regtui.report import Snapshot
 
 

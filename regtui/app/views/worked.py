@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 
 from regtui.app.views.base import View
-from regtui.app.widgets.live_table import TableFocus
+from regtui.app.widgets.table_views import TableFocus
 from regtui.app.widgets.worked_view import WorkedView
 from regtui.report import Snapshot
 

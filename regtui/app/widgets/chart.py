@@ -8,12 +8,9 @@ widget's size and has plotext build the chart. A render with the same series,
 size and theme as the last one returns the last frame, so a refresh that
 changed nothing costs nothing (``render_seconds`` counts the real builds).
 
-No series hides another (a new user must see every series a lesson is about): every
-series is drawn as a thin braille line first, then the markers of all series
-on top, each canvas cell holding one series' marker; where series run
-together they take turns cell by cell (``plotting.place_markers``), so two
-identical curves show as ●■●■… and both stay visible. The axes' limits cover
-every tick, so each tick label sits beside the canvas, never on the frame.
+No series hides another (a new user must see every series a lesson is about): see
+:mod:`.chart_frame`, which draws the series with plotext; two identical curves show as ●■●■…
+and both stay visible.
 
 What is shown is the user's to choose (keys listed in the footer; they act on the
 visible view's chart wherever the focus is, except in a text field: the screen
@@ -31,53 +28,19 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from plotext import _utility as plotext_utility
-from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual_plotext import PlotextPlot
 
 from regtui.app import plotting
+from regtui.app.widgets.chart_frame import Series, draw, frame_text
 
 DENSE = 4  # more variants than this: one is focused from the start
 SPLITS = ("both", "train", "test")
 POINT_MARKS = 60  # series with at most this many points get a marker per point over a thin line
-
-
-_STYLES: dict[tuple[Any, Any, Any], Style | None] = {}
-
-
-def _style_of(colors: tuple[Any, Any, Any]) -> Style | None:
-    """The Rich style ``Text.from_ansi`` gives a plotext cell of these (fullground, style, background)."""
-    parsed = Text.from_ansi(plotext_utility.colors_to_ansi(*colors) + "x" + plotext_utility.ansi_end)
-    spans = [span.style for span in parsed.spans if span.start == 0]
-    if not spans:
-        return None
-    style = spans[0]
-    return Style.parse(style) if isinstance(style, str) else style
-
-
-def fit_title(title: str, width: int) -> str:
-    """The title cut to ``width`` characters (its end becomes "…"): plotext draws no title that is too long."""
-    if len(title) <= width:
-        return title
-    return title[: max(0, width - 1)].rstrip(" ·") + "…" if width > 1 else ""
-
-
-@dataclass
-class Series:
-    """One series as ``line`` recorded it (values already finite and, on a log axis, log10)."""
-
-    xs: list[float]
-    ys: list[float]
-    marker: str
-    color: str | int  # a plotext colour name or an xterm-256 code
-    key: str | None
-    kind: str  # "band" (a thin line only), "line" (a thin line and the markers) or "points"
 
 
 class LiveChart(PlotextPlot):
@@ -145,47 +108,16 @@ class LiveChart(PlotextPlot):
             return self._built
         start = time.perf_counter()
         self.layout_series()
-        result = self._build_text()
+        result = self.build_text()
         self.render_seconds += time.perf_counter() - start
         self.renders += 1
         self._built_key, self._built = key, result
         return result
 
-    def _build_text(self) -> Text:
-        """What ``PlotextPlot.render`` returns, built from plotext's matrix of cells.
-
-        plotext would join its cells into one ANSI string and Rich would parse it back
-        (``Text.from_ansi``): a third of a redraw. Here each run of cells of one colour
-        becomes one span; the styles are the very ones ``from_ansi`` gives (cached).
-        """
-        plt: Any = self.plt  # plotext's figure: its build steps are not in its type hints
-        width, height = self.size.width, self.size.height
-        plt.plotsize(width, height)
-        plt._set_size(width, height)
-        plt.theme(self._get_plotext_theme_name(self.app.theme))
-        plt._set_sizes()
-        plt._build_matrix()
-        matrix = plt.monitor.matrix
-        text = Text()
-        append = text.append
-        styles = _STYLES
-        cols = matrix.cols
-        rows = list(matrix.Rows)[::-1]
-        for row in rows:
-            markers, fg, st, bg = matrix.marker[row], matrix.fullground[row], matrix.style[row], matrix.background[row]
-            col = 0
-            while col < cols:
-                key = (fg[col], st[col], bg[col])
-                end = col + 1
-                while end < cols and fg[end] == key[0] and st[end] == key[1] and bg[end] == key[2]:
-                    end += 1
-                style = styles.get(key)
-                if style is None:
-                    style = styles[key] = _style_of(key)
-                append("".join(markers[col:end]), style)
-                col = end
-            append("\n")
-        return text
+    def build_text(self) -> Text:
+        """The chart's frame for the widget's size and theme, as a Rich Text (see :func:`.chart_frame.frame_text`)."""
+        theme = self._get_plotext_theme_name(self.app.theme)  # textual-plotext's name of the app theme's colours
+        return frame_text(self.plt, self.size.width, self.size.height, theme)
 
     # --- helpers for subclasses ----------------------------------------------------------
 
@@ -376,44 +308,6 @@ class LiveChart(PlotextPlot):
 
     def layout_series(self) -> None:
         """Have plotext draw the recorded series for the widget's current size."""
-        plt = self.plt
-        plt.clear_data()
-        plt.title(fit_title(self.title_text, self.size.width - 2))
-        self.visible_marks = {}
-        if self._axes.get("empty", True) or not self._series:
-            plt.xlim(None, None)
-            plt.ylim(None, None)
-            plt.xticks([], [])
-            plt.yticks([], [])
-            self.canvas = (0, 0)
-            return
-        all_x = [x for s in self._series for x in s.xs] + [x for x, _ in self._vlines]
-        all_y = [y for s in self._series for y in s.ys]
-        xt, xl = self._axes.get("xticks") or plotting.linear_ticks(all_x)
-        yt, yl = plotting.log_ticks(all_y) if self._axes.get("ylog") else plotting.linear_ticks(all_y)
-        xlim, ylim = plotting.limits(all_x, xt), plotting.limits(all_y, yt)
-        plt.xlim(*xlim)
-        plt.ylim(*ylim)
-        plt.xticks(xt, xl)
-        plt.yticks(yt, yl)
-        self.canvas = plotting.canvas_size(self.size.width, self.size.height, yl, title=True, xlabel=bool(self._xlabel))
-        # plotext centres the title on the canvas and drops one that does not fit: cut it to fit.
-        plt.title(fit_title(self.title_text, self.canvas[0]))
-        # Thin lines first (bands, then the interpolation of each curve): the markers go on top.
-        # A thin line needs no more points than the canvas has columns (the markers show every
-        # measured point's cell anyway): fewer segments for plotext to interpolate.
-        for s in self._series:
-            if s.kind == "band" or (s.kind == "line" and len(s.ys) > 1):
-                xs, ys = plotting.thin(s.xs, s.ys, max(2, self.canvas[0]))
-                plt.plot(xs, ys, marker=plotting.LINE_MARKER, color=s.color)
-        marked = [s for s in self._series if s.kind != "band"]
-        chosen = plotting.place_markers(
-            [(s.xs, s.ys) for s in marked], xlim, ylim, self.canvas, [s.kind == "points" for s in marked]
-        )
-        for s, indices in zip(marked, chosen):
-            if s.key is not None:
-                self.visible_marks[s.key] = len(indices)
-            if indices:
-                plt.scatter([s.xs[i] for i in indices], [s.ys[i] for i in indices], marker=s.marker, color=s.color)
-        for x, color in self._vlines:
-            plt.vertical_line(x, color=color)
+        size = (self.size.width, self.size.height)
+        drawn = draw(self.plt, self._series, self._vlines, self._axes, self.title_text, size, bool(self._xlabel))
+        self.canvas, self.visible_marks = drawn.canvas, drawn.visible_marks

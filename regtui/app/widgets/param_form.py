@@ -1,12 +1,8 @@
 """The parameter form, generated from the scenario's ExperimentSpec.
 
-Every field is an Input validated as you type with the CLI's own rules
-(``Param.parse``), then the whole form with ``regtui.scenario.plan`` (the
-spec's cross-parameter check, seeds, the sweep). Errors show inline under the
-field and block Run. The plan's ``sets`` are the fields that differ from the
-scenario's defaults, exactly like ``--set``; the sweep fields are the whole sweep
-of the file's swept key (cleared or given another key, the file's key takes its
-field's value as a ``--set``), so the CLI command of the form plans the same runs.
+Every field is an Input (a :class:`.field_input.FieldInput`) checked as you type with the CLI's
+own rules, then the whole form planned (:mod:`.form_check`). Errors show inline under the field
+and block Run.
 """
 
 from __future__ import annotations
@@ -14,7 +10,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -24,19 +19,14 @@ from textual.widgets import Button, Input, Label, Static
 
 from regtui import scenario as sc
 from regtui.app.messages import FormChanged
+from regtui.app.widgets.field_input import FieldInput
+from regtui.app.widgets.form_check import check, merged_count, per_variant
 from regtui.custom_specs.sources import MissingPackage
 from regtui.scenario import value_text
-from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, Param, parse_count
+from regtui.specs import Param
 
 RUN_FIELDS = ("seed", "seeds", "sweep_key", "sweep_values")
 LABEL_MIN, LABEL_MAX = 15, 21  # the label column's width, its right padding included
-
-
-def per_variant(scenario: sc.Scenario, key: str) -> list[Any]:
-    """The values of ``key`` for the variants that set it, in the file's order, when two or more do:
-    its field then holds one value per variant ('0.0, 0.01'), like ``--set key=0.0,0.01``."""
-    values = [v.overrides[key] for v in scenario.variants if key in v.overrides]
-    return values if len(values) > 1 else []
 
 
 def default_texts(scenario: sc.Scenario, seed: int = 0) -> dict[str, str]:
@@ -50,32 +40,6 @@ def default_texts(scenario: sc.Scenario, seed: int = 0) -> dict[str, str]:
         seed=str(seed), seeds=str(scenario.seeds), sweep_key=key, sweep_values=",".join(value_text(v) for v in values)
     )
     return texts
-
-
-class FieldInput(Input):
-    """An Input whose editing keys act in the order they arrive, even in a burst (paste, SSH).
-
-    Textual types a character in the field's own handler but runs an editing key (Backspace,
-    End, ←, …) as a binding once the key has bubbled up, later: `End BSpace×6 1 2 3 4` sent
-    at once left `500` instead of `1234` (a trial). Here the editing keys run at once, from
-    the field's own binding table, so keys act in order.
-    """
-
-    ACTIONS: ClassVar[dict[str, str]] = {
-        key: binding.action
-        for binding in Input.BINDINGS
-        if isinstance(binding, Binding) and binding.action not in ("submit", "cut", "copy", "paste")
-        for key in binding.key.split(",")
-    }
-
-    async def _on_key(self, event: events.Key) -> None:
-        action = self.ACTIONS.get(event.key)
-        if action is not None:
-            event.stop()
-            event.prevent_default()
-            await self.run_action(action)
-            return
-        await super()._on_key(event)
 
 
 class ParamForm(VerticalScroll, can_focus=False):
@@ -306,74 +270,15 @@ class ParamForm(VerticalScroll, can_focus=False):
     # --- validation ------------------------------------------------------------------------
 
     def validate(self) -> None:
-        errors: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        listed: dict[str, tuple[Any, ...]] = {}  # keys whose field holds one value per variant
-        for p in self.spec.params:
-            text = self.texts.get(p.name, "")
-            try:
-                per = per_variant(self.scenario, p.name)
-                if per and "," in text:
-                    values[p.name] = tuple(p.parse(t) for t in text.split(","))
-                    listed[p.name] = tuple(per)
-                    if len(values[p.name]) != len(per):
-                        raise ConfigError(
-                            f"{p.name}: {len(values[p.name])} values for {len(per)} variants; "
-                            "give one per variant, or one for all"
-                        )
-                else:
-                    values[p.name] = p.parse(text)
-                    if per:
-                        listed[p.name] = tuple(per)
-            except ConfigError as exc:
-                errors[p.name] = str(exc)
-        seed = _int(self.texts.get("seed", "0"), "seed", 0, SEED_MAX, errors)
-        seeds = _int(self.texts.get("seeds", "1"), "seeds", 1, MAX_MODELS, errors)
-        sweep: dict[str, tuple[Any, ...]] = {}
-        key = self.texts.get("sweep_key", "").strip()
-        raw = self.texts.get("sweep_values", "").strip()
-        if key or raw:
-            if not key:
-                errors["sweep_key"] = "sweep key: give the parameter to sweep, or clear the values"
-            elif not raw:
-                errors["sweep_values"] = f"sweep values: give a comma list for {key}, e.g. 0,1e-3,1e-2"
-            else:
-                try:
-                    sweep = sc.parse_sweeps(self.spec, [f"{key}={raw}"])
-                except ConfigError as exc:
-                    errors[
-                        "sweep_key"
-                        if key not in {p.name for p in self.spec.params} or "not numeric" in str(exc)
-                        else "sweep_values"
-                    ] = str(exc)
-        plan = None
-        form_error = None
-        self.missing = None
-        if not errors:
-            defaults = self.scenario.defaults()
-            sets = {
-                k: v
-                for k, v in values.items()
-                if (k in listed and v != listed[k])  # a per-variant list that changed, or one value for all
-                or (k not in listed and (v != defaults.get(k) or type(v) is not type(defaults.get(k))))
-            }
-            shown = next(iter(self.scenario.sweep), None)  # the file's swept key, in the sweep fields
-            if shown is not None and shown not in sweep:
-                sets[shown] = values[shown]  # its sweep cleared or replaced: the field's one value (--set)
-            try:
-                plan = sc.plan(self.scenario, sets, sweep, seed, seeds)
-            except ConfigError as exc:
-                form_error = str(exc)
-                self.missing = exc if isinstance(exc, MissingPackage) else None
-        self.errors = errors
-        self.plan = plan
-        self.error = next(iter(errors.values()), None) or form_error
-        self._show_errors(errors, form_error)
-        self._show_merges(plan)
+        """Check the fields (:func:`.form_check.check`), show what is wrong, tell the screen."""
+        checked = check(self.scenario, self.texts)
+        self.errors, self.plan, self.error, self.missing = checked.errors, checked.plan, checked.error, checked.missing
+        self._show_errors(checked.errors, checked.form_error)
+        self._show_merges(checked.plan)
         if self.is_mounted:
             self._show_values()
         self._buttons()
-        self.post_message(FormChanged(self, plan, self.error))
+        self.post_message(FormChanged(self, checked.plan, self.error))
 
     def _show_merges(self, plan: sc.Plan | None) -> None:
         """Under a per-variant field: its variants' names, or, when it holds one value, that they
@@ -405,22 +310,3 @@ class ParamForm(VerticalScroll, can_focus=False):
             box.update(Content(f"⚠ {message}" if message else ""))  # plain text: "regtui[digits]" is no markup
         note = self.query_one("#form-error", Static)
         note.update(Content(f"⚠ {form_error}" if form_error else ""))
-
-
-def merged_count(plan: sc.Plan | None) -> int | None:
-    """How many variants a plan trains (per grid point and seed), or None without a plan."""
-    if plan is None:
-        return None
-    points = 1
-    for values in plan.sweep.values():
-        points *= len(values)
-    return len(plan.variant_names) // points
-
-
-def _int(text: str, name: str, minimum: int, maximum: int, errors: dict[str, str]) -> int:
-    """The CLI's parser for seed/seeds; a bad value goes into ``errors`` under ``name``."""
-    try:
-        return parse_count(name, text, minimum, maximum)
-    except ConfigError as exc:
-        errors[name] = str(exc)
-        return minimum

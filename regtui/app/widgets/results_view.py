@@ -21,7 +21,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from regtui.app import plotting
-from regtui.app.widgets.live_table import DIGITS, LiveTable, Refills
+from regtui.app.widgets.live_table import DIGITS, LiveTable
+from regtui.app.widgets.table_views import Refills
 from regtui.numbers import fmt
 
 SKIP = ("data", "sweep", "worked")  # drawn by the fit and sweep charts, and the Worked numbers view

@@ -14,7 +14,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from regtui.app.widgets.live_table import LiveTable, Refills
+from regtui.app.widgets.live_table import LiveTable
+from regtui.app.widgets.table_views import Refills
 from regtui.report import Rows, TableInfo
 
 MAX_ROWS = 2000

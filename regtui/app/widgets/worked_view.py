@@ -6,7 +6,7 @@ own (per variant, per normalization, per BatchNorm update…). Any dict with a
 rest gives context: a dict at the top is a section (one table), a nested dict
 or a list of dicts is a group of rows, and plain values are the givens shown
 beside their group. :func:`worked_sections` turns the JSON into rows; the
-widget shows one DataTable per section.
+widget shows one WideTable per section.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from regtui.app.widgets.live_table import Refills, WideTable
+from regtui.app.widgets.table_views import Refills
+from regtui.app.widgets.wide_table import WideTable
 from regtui.numbers import fmt
 
 ITEM_KEYS = ("formula", "predicted", "measured")
