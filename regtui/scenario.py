@@ -65,6 +65,9 @@ class Plan:
     seeds: int
     sets: dict[str, Any] = field(default_factory=dict)
     sweep: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    # Per variant of the file, the name of the model it runs as (true to its values; identical
+    # variants merged into one share its name), before any sweep point: the form's hints.
+    file_variants: tuple[str, ...] = ()
 
     @property
     def variant_names(self) -> list[str]:
@@ -281,12 +284,14 @@ def plan(
     fixed = set(sets) | set(sweep)
 
     variants: list[tuple[Variant | None, dict[str, Any]]] = []
+    owner: list[int] = []  # per variant of the file: the planned variant it runs as (identical ones merge)
     for v, edited in zip(loaded.variants, scenario.variants):
         kept = {k: x for k, x in edited.overrides.items() if k not in fixed}
-        if any(kept == other for _, other in variants):
-            continue
-        stripped = len(kept) < len(edited.overrides)
-        variants.append((None if stripped and not kept else v, kept))
+        same = [i for i, (_, other) in enumerate(variants) if kept == other]
+        if not same:
+            stripped = len(kept) < len(edited.overrides)
+            variants.append((None if stripped and not kept else v, kept))
+        owner.append(same[0] if same else len(variants) - 1)
     variants = variants or [(None, {})]  # a file without variants: one unnamed model per grid point
 
     grid = [dict(zip(sweep, combo)) for combo in itertools.product(*sweep.values())] or [{}]
@@ -298,13 +303,17 @@ def plan(
         )
     runs = []
     set_label = values_label({k: sets[k] for k in sets if any(k not in ov for _, ov in variants)})
+
+    def label_of(variant: Variant | None, params: dict[str, Any], point: dict[str, Any]) -> str:
+        if variant is not None:
+            return variant_label(spec, variant, {**defaults, **variant.overrides}, params, point)
+        return values_label(point) or set_label or "default"
+
+    names = [label_of(v, {**base, **overrides}, {}) for v, overrides in variants]  # without a grid point
     for variant, overrides in variants:
         for point in grid:
             params = {**base, **overrides, **point}
-            if variant is not None:
-                label = variant_label(spec, variant, {**defaults, **variant.overrides}, params, point)
-            else:
-                label = values_label(point) or set_label or "default"
+            label = label_of(variant, params, point)
             error = spec.check(params)
             if error:
                 raise ConfigError(f"variant {label!r}: {error}")
@@ -312,7 +321,7 @@ def plan(
                 runs.append(RunSpec(label, s, params))
     if scenario.tables:  # experiment = "train": shapes, data files, factories, before any training
         check_plan(scenario.tables, scenario.path.parent, runs)
-    return Plan(loaded, base, tuple(runs), seed, seeds, given, sweep)
+    return Plan(loaded, base, tuple(runs), seed, seeds, given, sweep, tuple(names[i] for i in owner))
 
 
 def replay_command(plan: Plan, device: str | None = None) -> str:

@@ -41,6 +41,11 @@ async def test_norms_at_batch_8_is_named_for_batch_8_everywhere():
         await type_into(pilot, "batch", "8")
         # one value in a per-variant field: the hint says so, and how many variants remain
         assert "one value: all 8 variants run with it" in hint(app, "batch") and "8 → 4" in hint(app, "batch")
+        # the norm field's hint names each variant as it now runs: no "batch 2" or "batch 64" left
+        norm = hint(app, "norm").removeprefix("  per variant: ").split(", ")
+        assert norm == [
+            f"{n} · batch 8" for n in ("BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm") for _ in (2, 64)
+        ]
         await set_fields(pilot, **SMALL_NORMS)
         await pilot.press("escape")
         await run_to_end(pilot)

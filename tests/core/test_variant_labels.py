@@ -124,3 +124,20 @@ def test_a_number_the_name_states_for_a_key_of_the_whole_file(write_toml):
     assert sc.plan(s).variant_names == ["BN · batch 4", "GN · batch 4"]
     assert sc.plan(s, {"batch": 16}).variant_names == ["BN · batch 16", "GN · batch 16"]
     assert sc.plan(s, {"steps": 3}).variant_names == ["BN · batch 4", "GN · batch 4"]  # not a key it states
+
+
+@pytest.mark.parametrize("name", sc.bundled_names())
+def test_each_file_variant_is_named_as_the_model_it_runs_as(name):
+    """Plan.file_variants (the form's per-variant hints): unedited, the file's names; after a value
+    that merges variants, each file variant carries the name of the model it merged into."""
+    s = sc.load(sc.find(name))
+    assert sc.plan(s).file_variants == tuple(v.name for v in s.variants)
+
+
+def test_merged_variants_share_the_name_of_their_model():
+    s = sc.load(sc.find("norms"))
+    plan = sc.plan(s, sc.parse_sets(s.spec, ("batch=8",)))
+    models = plan.variant_names
+    assert len(plan.file_variants) == 8 and len(models) == 4
+    assert set(plan.file_variants) == set(models) and all(stated_batches(n) == [8] for n in plan.file_variants)
+    assert plan.file_variants[0] == plan.file_variants[1] == "BatchNorm · batch 8"

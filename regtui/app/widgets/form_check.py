@@ -40,6 +40,15 @@ def per_variant(scenario: sc.Scenario, key: str) -> list[Any]:
     return values if len(values) > 1 else []
 
 
+def variant_names(scenario: sc.Scenario, plan: sc.Plan | None, key: str) -> list[str]:
+    """The names of the variants that set ``key``, as the plan runs them (true to their values:
+    "BatchNorm · batch 8" once batch is 8; merged variants share a name), else as the file names them."""
+    names = list(plan.file_variants) if plan is not None else []
+    if len(names) != len(scenario.variants):
+        names = [v.name for v in scenario.variants]
+    return [name for name, v in zip(names, scenario.variants, strict=True) if key in v.overrides]
+
+
 def check(scenario: sc.Scenario, texts: dict[str, str]) -> Checked:
     """Check the form's texts (parameter names, seed, seeds, sweep_key, sweep_values)."""
     errors: dict[str, str] = {}

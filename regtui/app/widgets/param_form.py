@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Label, Static
 from regtui import scenario as sc
 from regtui.app.messages import FormChanged
 from regtui.app.widgets.field_input import FieldInput
-from regtui.app.widgets.form_check import check, merged_count, per_variant
+from regtui.app.widgets.form_check import check, merged_count, per_variant, variant_names
 from regtui.custom_specs.sources import MissingPackage
 from regtui.scenario import value_text
 from regtui.specs import Param
@@ -287,7 +287,7 @@ class ParamForm(VerticalScroll, can_focus=False):
             if not (hint.id or "").startswith("hint-"):
                 continue
             key = (hint.id or "")[len("hint-") :]
-            names = [v.name for v in self.scenario.variants if key in v.overrides]
+            names = variant_names(self.scenario, plan, key)
             single = "," not in self.texts.get(key, "")
             hint.set_class(single, "merging")
             if not single:
