@@ -230,3 +230,23 @@ async def test_a_legend_breaks_lines_between_items_never_inside_one():
             assert sum(line.count(m) for line in lines for m in markers) == len(items)
             for _, _, label in items:
                 assert any(label in line for line in lines), (width, label)
+
+
+async def test_chart_choices_do_not_carry_over_to_another_scenario():
+    """v, h and t (and m) chose among one scenario's variants; picking another starts from the defaults."""
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await set_fields(pilot, iters="20", hidden="8")
+        await pilot.press("escape")
+        await run_to_end(pilot)
+        chart = app.main.query_one(LossChart)
+        await pilot.press("v", "h", "t")
+        assert chart.hidden and chart.split == "train"
+        app.main.select_entry(next(i for i, e in enumerate(app.main.entries) if e.path and e.path.stem == "dropout"))
+        await pilot.pause()
+        assert (chart.focus_variant, chart.hidden, chart.split, chart.group) == (
+            None,
+            set(),
+            "both",
+            plotting.LOSS_GROUP,
+        )

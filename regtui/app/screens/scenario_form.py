@@ -30,6 +30,7 @@ from regtui.app.widgets.picker_select import ScenarioSelect
 if TYPE_CHECKING:
     from regtui.app.app import RegtuiApp
     from regtui.app.run_state import RunState
+    from regtui.app.screens.view_deck import ViewDeck
 
 
 class ScenarioForm(Screen[None]):
@@ -45,6 +46,8 @@ class ScenarioForm(Screen[None]):
     layout_mode: Mode | None
     options: Options
     run_queued: bool
+
+    deck: ViewDeck
 
     if TYPE_CHECKING:  # the screen's, which picking and editing call
 
@@ -84,6 +87,7 @@ class ScenarioForm(Screen[None]):
         self._show_title(None)
         for view in self.views.values():
             view.show_entry(entry)
+        self.deck.new_scenario()
         if entry.error and notify:
             self.notify(entry.error, title="scenario file", severity="error", timeout=10, markup=False)
         if not self.run_active():

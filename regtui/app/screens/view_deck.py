@@ -78,6 +78,13 @@ class ViewDeck:
 
     # --- drawing -------------------------------------------------------------------------------
 
+    def new_scenario(self) -> None:
+        """Another scenario was picked: the charts' choices (v, h, t, m) were about the last one's variants."""
+        for view in self.views.values():
+            chart = view.chart()
+            if chart is not None:
+                chart.reset_choices()
+
     def clear(self) -> None:
         self.drawn.clear()
         for view in self.views.values():

@@ -131,6 +131,11 @@ class LiveChart(PlotextPlot):
             return bool(self.variant_names)
         return True
 
+    def reset_choices(self) -> None:
+        """Back to the defaults of v, h and t: another scenario was picked, with other variants."""
+        self.focus_variant, self.split, self._auto_focus = None, "both", True
+        self.hidden.clear()
+
     def set_variants(self, names: list[str]) -> None:
         """The variants the data has (in order); a dense set focuses its first one at the start."""
         if names != self.variant_names:

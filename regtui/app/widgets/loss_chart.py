@@ -75,6 +75,10 @@ class LossChart(LiveChart):
         self.shown_metrics: list[str] = []  # the metrics drawn
         self.layer_group = False  # the drawn group has one series per layer
 
+    def reset_choices(self) -> None:
+        super().reset_choices()
+        self.group = plotting.LOSS_GROUP
+
     def setup(self) -> None:
         self.set_xlabel("step")
         self.empty("loss · run the scenario to see it")
