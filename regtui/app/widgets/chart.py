@@ -178,8 +178,8 @@ class LiveChart(PlotextPlot):
         faint = f", {others} other{'s' if others != 1 else ''} faint" if others > 0 else ""
         if name in self.hidden:
             faint = f" (hidden: h shows it){faint}"
-        # The keys first: a narrow legend cuts the end (the title names the focused variant too).
-        return f"v: next variant (then all) · h: hide · t: train/test · in focus: {name}{faint}"
+        # The variant first: a long name was cut at the end (the footer lists the keys too).
+        return f"in focus: {name}{faint} · v: next variant (then all) · h: hide · t: train/test"
 
     def shows_metric(self, name: str) -> bool:
         """Whether ``t``'s choice shows this metric (train_*, test_* or both)."""
@@ -187,6 +187,11 @@ class LiveChart(PlotextPlot):
             return True
         rank = plotting.metric_rank(name)
         return rank == (0 if self.split == "train" else 1) or (rank == 2 and name.startswith(self.split))
+
+    def with_choices(self, title: str) -> str:
+        """The title with the user's choices first: a narrow title is cut at its end, never there."""
+        note = self.choice_note()
+        return f"{note} · {title}" if note else title
 
     def choice_note(self) -> str:
         """The user's choices, for the title."""

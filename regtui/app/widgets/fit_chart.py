@@ -59,5 +59,4 @@ class FitChart(LiveChart):
                 key=f"data/{part}",
                 scatter=True,
             )
-        note = self.choice_note()
-        self.finish("fitted function and data" + (f" · {note}" if note else ""))
+        self.finish(self.with_choices("fitted function and data"))

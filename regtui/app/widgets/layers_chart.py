@@ -62,9 +62,8 @@ class LayersChart(LiveChart):
             )
         for vi, layer in marks:
             self.vline(layer, color=self.variant_color(vi))
-        note = self.choice_note()
         what = "activation std after each layer" + (" · filled: init, hollow: training" if both else "")
-        self.finish(what + (" · log y" if log else "") + (f" · {note}" if note else ""), ylog=log)
+        self.finish(self.with_choices(what + (" · log y" if log else "")), ylog=log)
 
 
 def _when(layers: dict[str, Any]) -> str:

@@ -169,7 +169,8 @@ class LossChart(LiveChart):
                 self.legend_items.append(("•◦⊕", "default", "the compared run (dim)"))
         elif len(metrics) > 1:
             key = "  ".join(f"{plotting.marker(0, plotting.metric_rank(m))} {short_label(m)}" for m in metrics)
-            key += " (shape per variant)"
+            if self.focus_variant is None:  # else only the focused variant has shapes (the others are faint lines)
+                key += " (shape per variant)"
         if key and grouped:
             parts.append(key)
         if log:
@@ -180,6 +181,4 @@ class LossChart(LiveChart):
             parts.append(key)
         if not self.layer_group and any(c for c, _ in places):
             parts.append(f"{plotting.marker(0, 0, compared=True)} small, darker: the compared run")
-        title = " · ".join(parts)
-        note = self.choice_note()
-        self.finish(title + (f" · {note}" if note else ""), ylog=log)
+        self.finish(self.with_choices(" · ".join(parts)), ylog=log)

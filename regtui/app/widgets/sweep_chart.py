@@ -79,11 +79,12 @@ class SweepChart(LiveChart):
                 )
         self.set_xlabel(key)
         self.finish(
-            f"final {' / '.join(plotting.metric_label(m) for m in metrics)} vs {key}"
-            + (" · log x" if xlog else "")
-            + (" · log y" if ylog else "")
-            + (" · ± std over seeds" if banded else "")
-            + (f" · {self.choice_note()}" if self.choice_note() else ""),
+            self.with_choices(
+                f"final {' / '.join(plotting.metric_label(m) for m in metrics)} vs {key}"
+                + (" · log x" if xlog else "")
+                + (" · log y" if ylog else "")
+                + (" · ± std over seeds" if banded else "")
+            ),
             ylog=ylog,
             xticks=(xticks, xlabels),
         )
