@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from regtui import scenario as sc
 from regtui.app.widgets.status_bar import StatusInfo
@@ -27,6 +28,7 @@ class RunState:
     error: str | None = None
     elapsed_s: float | None = None
     stored_id: int | None = None  # a stored run opened from History (read-only); None: a run of this session
+    follower: Any = None  # a regtui.store.follow.Follower: a run of another process, followed live
     # Set by the worker thread: the trainer returned (the status line may say so at once), and
     # then the run's document is in the store (or was not to be saved). Quitting in between waits.
     trained: threading.Event = field(default_factory=threading.Event)
@@ -58,6 +60,8 @@ class RunState:
         """What the status line says for as long as a stored run is shown."""
         if self.stored_id is None:
             return ""
+        if self.follower is not None:
+            return f"following run #{self.stored_id} (read-only)" + (" — s asks to stop it" if self.active else "")
         return f"viewing stored run #{self.stored_id} (read-only) — r runs anew"
 
     @property
@@ -74,4 +78,7 @@ class RunState:
             info.step, info.total, info.phase = progress.step, progress.total, progress.phase
             if info.elapsed and info.elapsed > 0.05:
                 info.rate = progress.step / info.elapsed
+        if self.follower is not None:  # the run's own clock and rate, not this dashboard's
+            info.elapsed = self.follower.elapsed_s()
+            info.rate = self.follower.rate.steps_per_s() if self.active else info.rate
         return info

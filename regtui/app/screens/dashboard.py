@@ -10,7 +10,6 @@ The run's worker feeds a :class:`~regtui.report.Collector` (no message per step)
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, cast
 
 from textual import on
@@ -21,17 +20,17 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widgets import Footer, Label, Static, TabbedContent
 
-from regtui import memory, registry
+from regtui import registry
 from regtui import scenario as sc
 from regtui.app import layout
 from regtui.app.catalog import Entry
-from regtui.app.messages import RunEnded, RunSaved
 from regtui.app.options import Options
 from regtui.app.overlay import Overlay
 from regtui.app.redraw import RedrawScheduler
 from regtui.app.run_state import RunState
 from regtui.app.screens import status_lines as lines
 from regtui.app.screens.keys import KeyPolicy
+from regtui.app.screens.run_actions import RunActions
 from regtui.app.screens.run_control import RunController
 from regtui.app.screens.scenario_form import ScenarioForm
 from regtui.app.screens.view_deck import ViewDeck
@@ -46,13 +45,12 @@ from regtui.app.widgets.replay_line import ReplayLine
 from regtui.app.widgets.status_bar import StatusBar, StatusInfo
 from regtui.app.widgets.too_small import TooSmall
 from regtui.report import Collector
-from regtui.specs import ConfigError
 
 if TYPE_CHECKING:
     from regtui.app.app import RegtuiApp
 
 
-class DashboardScreen(KeyPolicy, ScenarioForm):
+class DashboardScreen(KeyPolicy, ScenarioForm, RunActions):
     """The one screen of the dashboard (help and the command palette open above it)."""
 
     # Focus is placed by on_mount: auto focus would run before the layout classes exist and
@@ -253,6 +251,8 @@ class DashboardScreen(KeyPolicy, ScenarioForm):
 
     def _redraw(self, force: bool = False) -> bool:
         """Redraw the visible view if its data changed; returns whether anything was drawn."""
+        if self.runs.poll() is not None:  # a followed run ended
+            self._run_over()
         self.refresh_status()
         collector = self.collector
         if collector is None or self.layout_mode == "small" or not self.is_mounted:
@@ -289,110 +289,3 @@ class DashboardScreen(KeyPolicy, ScenarioForm):
 
     def watch_replay(self, replay: tuple[str, str]) -> None:
         self.query_one(ReplayLine).show(*replay)
-
-    # --- running ---------------------------------------------------------------------------
-
-    def _plan_is_stale(self) -> bool:
-        """A scenario was just picked and its form has not sent its plan yet (keys typed in a burst)."""
-        scenario = self.entry.scenario
-        if scenario is None or self.form is None:
-            return False
-        if self.plan is None:
-            return self.form_error is None
-        return (self.plan.scenario.name, self.plan.scenario.path) != (scenario.name, scenario.path)
-
-    def action_run(self) -> bool:
-        """Start a run with the form's plan; returns whether it started (or was queued)."""
-        if self._plan_is_stale():  # never run the scenario picked before the one on screen
-            return self._queue_run()
-        if self.form is not None and not self.run_active():
-            if self.form.missing is not None:  # installed since? Look again (a fresh look at the folders)
-                importlib.invalidate_caches()
-                self.form.validate()
-            self.plan, self.form_error = self.form.sync()  # what the fields show, even mid-burst
-        if self.plan is None:
-            self.notify(
-                self.form_error or "choose a scenario first", title="cannot run", severity="error", markup=False
-            )
-            self.refresh_status()
-            return False
-        if self.run_active():  # never throw a run's progress away on a stray key
-            self.notify("a run is going: s to stop it first", title="not restarted", severity="warning", timeout=4)
-            return False
-        try:  # as headless: a plan that cannot fit in memory is refused with its estimate
-            memory.check(self.plan)
-        except ConfigError as exc:
-            message = str(exc).replace("pass --no-memory-check", "use the CLI's --no-memory-check")
-            self.notify(message, title="cannot run", severity="error", timeout=10, markup=False)
-            return False
-        if self.regtui.device is None:  # torch is still loading: run as soon as it is ready
-            self.notify("torch is loading; the run starts as soon as it is ready", title="run queued", timeout=4)
-            return self._queue_run()
-        self.run_queued = False
-        self.deck.clear()
-        self.runs.start(self.plan, self.regtui.run_device())
-        self._show_run()
-        if self.form is not None:
-            self.form.set_running(True)
-        return True
-
-    def _queue_run(self) -> bool:
-        self.run_queued = True
-        self.refresh_status()
-        return True
-
-    def _show_run(self) -> None:
-        """A run became the shown one (started here, or opened from History)."""
-        self._update_tabs(open_first=True)
-        self._update_replay()
-        self.refresh_status()
-        self.refresh_bindings()
-
-    @on(RunEnded)
-    def _run_ended(self, event: RunEnded) -> None:
-        if not self.query(View) or self.runs.ended(event) is None:
-            return  # the app is closing, or an old run's message
-        if event.status == "failed":
-            self.notify(event.error or "the run failed", title="run failed", severity="error", timeout=10, markup=False)
-        if self.form is not None:
-            self.form.set_running(False)
-        self.refresh_bindings()
-        self._update_replay()
-        self._update_tabs()
-        self.redraw.now(force=True)
-
-    @on(RunSaved)
-    def _run_saved(self, event: RunSaved) -> None:
-        """The ended run's document is in the store: a History on screen lists it."""
-        if self.active_view == "history" and self.query(View):
-            self.deck.drawn.pop("history", None)
-            self.redraw.now(force=True)
-
-    def open_stored(
-        self, plan: sc.Plan, collector: Collector, status: str, elapsed_s: float | None, device: str
-    ) -> bool:
-        """Show a stored run (the History view's) in every view, read-only, as if it had just run."""
-        if self.run_active():
-            self.notify("a run is going on: stop it (s) first", title="cannot open the run", severity="error")
-            return False
-        index = next(
-            (i for i, e in enumerate(self.entries) if e.scenario is not None and e.scenario.path == plan.scenario.path),
-            None,
-        )
-        if index is not None:
-            self.select_entry(index)
-        self._clear_views()
-        self.runs.show_stored(plan, collector, status, elapsed_s, device)
-        self._show_run()
-        self.redraw.now(force=True)
-        return True
-
-    def cancel_run(self) -> None:
-        self.runs.cancel()
-
-    def action_stop(self) -> None:
-        if self.run_queued:
-            self.run_queued = False
-            self.refresh_status()
-        if self.runs.stop():
-            self.refresh_status()

@@ -23,9 +23,12 @@ from regtui.app.options import Options
 from regtui.app.run_state import RunState
 from regtui.app.trainer_process import make_trainer, own_core
 from regtui.report import Collector
+from regtui.specs import ConfigError
 from regtui.store.saving import RunSaver, store_id
 
 SAVE_WAIT_S = 2.0  # quitting just after a run ended waits this long at most for its document
+# A followed run's state (regtui.store.record.STATES) as the status line says it.
+FOLLOWED_STATUS = {"completed": "done", "stopped": "stopped", "interrupted": "interrupted", "failed": "failed"}
 
 
 class RunController:
@@ -137,6 +140,39 @@ class RunController:
 
     def clear(self) -> None:
         self.state = None
+
+    # --- a run of another process, followed live ----------------------------------------------
+
+    def follow(self, follower: Any, plan: sc.Plan, device: str) -> RunState:
+        """A running run of the store (a ``regtui.store.follow.Follower`` on it) as the current run."""
+        self.last_id += 1
+        self.state = RunState(self.last_id, plan, device, follower.collector, stored_id=follower.id, follower=follower)
+        return self.state
+
+    @property
+    def following(self) -> bool:
+        return self.state is not None and self.state.follower is not None and self.state.active
+
+    def poll(self) -> RunState | None:
+        """Read what the followed run wrote since the last poll; its state when it has just ended."""
+        state = self.state
+        if state is None or state.follower is None or not state.active:
+            return None
+        follower = state.follower
+        try:
+            follower.poll()
+        except ConfigError as exc:  # its folder became unreadable: what was drawn stays
+            state.status, state.error = "failed", str(exc)
+        else:
+            if not follower.ended:
+                return None
+            state.status = FOLLOWED_STATUS.get(follower.state, follower.state)
+            state.error = follower.info.error if follower.info is not None else None
+            state.note = state.divergence_note() if state.status == "done" and state.collector.diverged() else ""
+        state.ended = time.perf_counter()
+        state.elapsed_s = follower.elapsed_s()
+        follower.close()
+        return state
 
     # --- a stored run ------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from regtui.app.views.history_rows import (
     one_line,
     short,
     show_filter,
+    shown_record,
     status_text,
     store_readable,
 )
@@ -237,7 +238,9 @@ class HistoryTab(View):
             return None
 
     def open_run(self, run_id: int) -> bool:
-        """Show a stored run in every view, read-only."""
+        """Show a stored run in every view, read-only; a running one is followed live."""
+        if self._running(run_id):
+            return self.follow_run(run_id)
         loaded = self._load(run_id)
         if loaded is None:
             return False
@@ -259,6 +262,36 @@ class HistoryTab(View):
             title=f"run {run_id}",
             timeout=5,
         )
+        return True
+
+    def _running(self, run_id: int) -> bool:
+        from regtui.store import open_store
+        from regtui.store.record import RUNNING
+
+        try:
+            return open_store(self._runs_dir()).get(run_id).state == RUNNING
+        except READ_ERRORS:
+            return False  # opening it says why
+
+    def follow_run(self, run_id: int) -> bool:
+        """Follow a running run (of another process) live in every view: it is read, never slowed."""
+        from regtui.store import open_store
+        from regtui.store.follow import Follower
+
+        try:
+            store = open_store(self._runs_dir())
+            follower = Follower(store, run_id)
+            info = follower.info or store.get(run_id)
+            plan = plan_of(info, store.folder(info.id), {"device": info.device})
+        except READ_ERRORS as exc:
+            self._notice(f"⚠ run {run_id} cannot be followed: {one_line(exc)}", error=True)
+            self.notify(one_line(exc), title=f"run {run_id} cannot be followed", severity="error", timeout=8)
+            return False
+        follow = getattr(self.screen, "follow", None)
+        if follow is None or not follow(plan, follower, str(info.device or "")):
+            follower.close()
+            return False
+        self.notify(f"run {run_id} ({info.scenario}) is followed live, read-only", title=f"run {run_id}", timeout=5)
         return True
 
     # --- compare ---------------------------------------------------------------------------
@@ -294,7 +327,7 @@ class HistoryTab(View):
         try:
             other = StoredCollector(doc)
             records = other.snapshot(screen.options.max_points).records
-            base_info, base_doc = self._shown_run(store, shown, base)
+            base_info, base_doc = shown_record(store, shown, base)
             result = compare([(base_info, base_doc), (info, doc)])
             text = compare_text(result)
         except READ_ERRORS as exc:
@@ -315,28 +348,6 @@ class HistoryTab(View):
             tabs = screen.query_one(TabbedContent)
             tabs.active = "tab-loss"
         return True
-
-    def _shown_run(self, store: Any, shown: int | None, base: Collector) -> tuple[Any, dict[str, Any]]:
-        """The record and document of the shown run: the store's, or the collector's own when it is not saved."""
-        from regtui.store import RunInfo
-
-        if shown is not None:
-            try:
-                return store.get(shown), store.document(shown)
-            except READ_ERRORS:
-                pass
-        doc = base.document()
-        info = RunInfo(
-            id=shown or 0,
-            created="",
-            scenario=str(doc.get("scenario") or ""),
-            experiment=str(doc.get("experiment") or ""),
-            status=str(doc.get("status")),
-            device=str(doc.get("device") or ""),
-            seed=int(doc.get("seed") or 0),
-            seeds=int(doc.get("seeds") or 1),
-        )
-        return info, doc
 
     # --- delete ----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from textual.widgets import Checkbox
 
 from regtui.numbers import fmt
+from regtui.report import Collector
 from regtui.specs import ConfigError
 
 if TYPE_CHECKING:
@@ -83,3 +84,26 @@ def short(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ",".join(fmt(v) for v in value) + "]"
     return fmt(value)
+
+
+def shown_record(store: Any, shown: int | None, base: Collector) -> tuple[Any, dict[str, Any]]:
+    """The record and document of the shown run: the store's, or the collector's own when it is not saved."""
+    from regtui.store import RunInfo
+
+    if shown is not None:
+        try:
+            return store.get(shown), store.document(shown)
+        except READ_ERRORS:
+            pass
+    doc = base.document()
+    info = RunInfo(
+        id=shown or 0,
+        created="",
+        scenario=str(doc.get("scenario") or ""),
+        experiment=str(doc.get("experiment") or ""),
+        status=str(doc.get("status")),
+        device=str(doc.get("device") or ""),
+        seed=int(doc.get("seed") or 0),
+        seeds=int(doc.get("seeds") or 1),
+    )
+    return info, doc

@@ -21,6 +21,7 @@ STATUS_STYLE = {
     "stopping": "bold",
     "done": "bold green",
     "stopped": "bold yellow",
+    "interrupted": "bold yellow",
     "diverged": "bold magenta",
     "failed": "bold red",
 }
