@@ -91,13 +91,13 @@ class RunStore:
         starts the run, so it can print it at once); its folder is recorded into.
         """
         location.ensure_writable(self.root)
-        claimed = self._check_claimed(run_id) if run_id is not None else None
+        claimed = self.check_claimed(run_id) if run_id is not None else None
         info = self.new_record(plan, device, self.claim() if run_id is None else run_id, os.getpid())
         if claimed is not None:
             info.created = claimed.created  # the run began when it was started in the background
         return Recording(self, info, None if is_bundled(plan) else plan.scenario.path, claimed=run_id is not None)
 
-    def _check_claimed(self, run_id: int) -> RunInfo | None:
+    def check_claimed(self, run_id: int) -> RunInfo | None:
         """That ``run_id`` was claimed for this process: its folder holds no run, or this process's first
         record (returned; None if it is not written yet)."""
         folder = self.folder(run_id)
@@ -154,10 +154,10 @@ class RunStore:
         return True
 
     def mark_failed(self, run_id: int, error: str) -> None:
-        """Record that a run ended before it started (bad input found by its own process): failed, with why."""
+        """Record that this process's run ended before it started (bad input it found): failed, with why."""
         with contextlib.suppress(ConfigError, OSError):
             info = self.get(run_id)
-            if info.status != RUNNING:
+            if info.status != RUNNING or info.pid != os.getpid():
                 return
             info.status, info.error = "failed", error
             replace_quickly(self.folder(run_id) / META, info.to_json())
