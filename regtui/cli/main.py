@@ -127,10 +127,11 @@ def main(
     """Watch PyTorch regularization and normalization experiments.
 
     With no --scenario, opens the dashboard (on FILE if given). With
-    --scenario, runs it headless and prints a summary, or JSON with --json;
-    the run is kept in the run history (regtui runs --help: list, show,
-    compare, export, rm, rerun). regtui download SOURCE FOLDER fetches
-    MNIST, Fashion-MNIST or CIFAR-10 for your own experiments.
+    --scenario, runs it headless and prints a summary, or JSON with --json
+    (with --detach, in the background); the run is kept in the run history
+    (regtui runs --help: list, show, follow, stop, compare, export, rm,
+    rerun). regtui download SOURCE FOLDER fetches MNIST, Fashion-MNIST or
+    CIFAR-10 for your own experiments.
     """
     if scenarios_dir is not None and not Path(scenarios_dir).is_dir():
         raise ConfigError(f"--scenarios-dir: {scenarios_dir!r} is not a folder")

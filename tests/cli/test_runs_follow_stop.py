@@ -64,8 +64,23 @@ def test_ctrl_c_stops_following_not_the_run_and_stop_now_ends_it(spawn, regtui, 
     assert follow.err() == "regtui: stopped following run 1; it goes on (regtui runs follow 1)\n"
     info = open_store(runs_dir).get(1)  # still running: its record says so and its process lives
     assert info.state == "running" and run.poll() is None
-    code, _, err = regtui("runs", "stop", "1", "--now")
-    assert code == 0, err
+    code, _, err = regtui("runs", "stop", "1", "--now", "--wait", "0")
+    assert code == 0 and err == f"regtui: asked run 1 (process {run.pid}) to stop at once\n"
+    assert run.wait() == 130
+    assert open_store(runs_dir).get(1).state == "stopped"
+
+
+def test_stop_says_when_the_run_has_not_ended_after_its_wait(spawn, regtui, runs_dir, wait_until):
+    """A run that cannot act on the signal yet (here: paused with SIGSTOP) is still stopping when the wait ends."""
+    run = spawn(*LONG)
+    wait_until(lambda: training(runs_dir), "run 1 to train")
+    os.kill(run.pid, signal.SIGSTOP)
+    try:
+        code, _, err = regtui("runs", "stop", "1", "--wait", "0.5")
+    finally:
+        os.kill(run.pid, signal.SIGCONT)  # it resumes, sees the SIGINT and stops at its next step
+    assert code == 1
+    assert err == "regtui: run 1 is still stopping after 0.5 s; 'regtui runs stop 1 --now' stops it at once\n"
     assert run.wait() == 130
     assert open_store(runs_dir).get(1).state == "stopped"
 
