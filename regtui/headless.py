@@ -46,6 +46,7 @@ class Options:
     memory_check: bool = True
     save: bool = True  # keep the run in the run history (regtui.store)
     runs_dir: str | None = None  # the history's folder; None: $REGTUI_RUNS_DIR or the XDG data folder
+    run_id: int | None = None  # record into this id, claimed by the process that started this one (--detach)
 
 
 _early_code: list[int] = []  # a signal that came before run() installed its handlers
@@ -119,6 +120,12 @@ def run(opts: Options) -> int:
         signals.install()
     try:
         return _run(opts, cancel, signals)
+    except ConfigError as exc:
+        if opts.run_id is not None:  # its id was printed already: the record says why it never ran
+            from regtui.store import open_store
+
+            open_store(opts.runs_dir).mark_failed(opts.run_id, str(exc))
+        raise
     finally:
         if in_main:
             signals.restore()
@@ -147,7 +154,11 @@ class _Worker(threading.Thread):
             self.error = exc
 
 
-def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
+def prepare(opts: Options) -> tuple[Any, Any, Any, Any]:
+    """What a run checks before anything starts, torch-free: its scenario, plan, --out and --events paths.
+
+    ConfigError for bad input. ``regtui --detach`` calls it too, so bad input is said before it returns.
+    """
     from regtui import memory
     from regtui import scenario as sc
     from regtui.output import check_writable
@@ -164,6 +175,11 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     events = check_writable("--events", opts.events) if opts.events is not None else None
     if opts.memory_check:
         memory.check(plan)
+    return scenario, plan, out, events
+
+
+def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
+    scenario, plan, out, events = prepare(opts)
     if any("factory" in table for table in scenario.tables.values()):
         # The file's own code runs only here, in the process that trains, just before training.
         from regtui.engine.custom import check
@@ -183,7 +199,7 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     # The store is opened now (ConfigError before the run when it cannot be written); the run's id
     # is claimed with its first event, so a run that never starts takes none.
     store = _store_for_saving(opts)
-    saver = RunSaver(plan, opts.device, save=store is not None, store=store)
+    saver = RunSaver(plan, opts.device, save=store is not None, store=store, run_id=opts.run_id)
     sinks[0] = saver.sink(collector)
     progress = _ProgressLine(collector) if sys.stderr.isatty() else None
 
@@ -242,6 +258,8 @@ def _store_for_saving(opts: Options) -> Any:
 
     store = open_store(opts.runs_dir)
     location.ensure_writable(store.root)
+    if opts.run_id is not None:
+        store.check_claimed(opts.run_id)
     return store
 
 

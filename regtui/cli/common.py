@@ -2,7 +2,7 @@
 
 A usage error or a :class:`~regtui.specs.ConfigError` becomes a single
 ``regtui: error: …`` line on stderr (no traceback, no usage block), exit code
-2; Ctrl-C is exit code 130.
+2; Ctrl-C is exit code 130. A run that failed is 1 (as the headless run's own).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import click
 from regtui.cli.streams import readable_streams
 from regtui.specs import JOBS_MAX, ConfigError, parse_count
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 

@@ -44,7 +44,8 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
         self.headless_json = "--json" in argv and any(
             a in ("--scenario", "-s") or a.startswith("--scenario=") for a in argv
         )
-        if not self.headless_json:
+        detached = any(a == "--run-id" or a.startswith("--run-id=") for a in argv)  # the run --detach started
+        if not (self.headless_json or detached):
             return super().main(argv, *rest, **kwargs)
         from regtui import headless
 
@@ -93,6 +94,13 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
     help="Keep runs in this folder (default: $REGTUI_RUNS_DIR, else $XDG_DATA_HOME/regtui/runs).",
 )
 @click.option("--no-save", is_flag=True, help="Do not keep this run in the run history.")
+@click.option(
+    "--detach",
+    is_flag=True,
+    help="Run it in the background, apart from this terminal: print its run id and return at once "
+    "(then regtui runs follow ID, regtui runs stop ID).",
+)
+@click.option("--run-id", type=int, hidden=True, help="The run id --detach claimed for this run (its own use).")
 @click.version_option(__version__, "--version", prog_name="regtui")
 def main(
     file: str | None,
@@ -113,17 +121,22 @@ def main(
     scenarios_dir: str | None,
     runs_dir: str | None,
     no_save: bool,
+    detach: bool,
+    run_id: int | None,
 ) -> int:
     """Watch PyTorch regularization and normalization experiments.
 
     With no --scenario, opens the dashboard (on FILE if given). With
-    --scenario, runs it headless and prints a summary, or JSON with --json;
-    the run is kept in the run history (regtui runs --help: list, show,
-    compare, export, rm, rerun). regtui download SOURCE FOLDER fetches
-    MNIST, Fashion-MNIST or CIFAR-10 for your own experiments.
+    --scenario, runs it headless and prints a summary, or JSON with --json
+    (with --detach, in the background); the run is kept in the run history
+    (regtui runs --help: list, show, follow, stop, compare, export, rm,
+    rerun). regtui download SOURCE FOLDER fetches MNIST, Fashion-MNIST or
+    CIFAR-10 for your own experiments.
     """
     if scenarios_dir is not None and not Path(scenarios_dir).is_dir():
         raise ConfigError(f"--scenarios-dir: {scenarios_dir!r} is not a folder")
+    if detach:
+        refuse_with_detach(scenario, as_json, rebuild, list_only, no_save, out, events)
     if list_only:
         print_list(scenarios_dir)
         return 0
@@ -139,24 +152,54 @@ def main(
         raise ConfigError(f"give either --scenario or a FILE, not both (got {file!r})")
     from regtui import headless
 
-    return headless.run(
-        headless.Options(
-            name=scenario,
-            as_json=as_json,
-            device=device,
-            seed=parse_count("--seed", seed, 0, SEED_MAX),
-            seeds=None if seeds is None else parse_count("--seeds", seeds, 1, MAX_MODELS),
-            sets=sets,
-            sweeps=sweeps,
-            out=out,
-            events=events,
-            threads=parse_count("--threads", threads, 1, THREADS_MAX),
-            jobs=parse_jobs(jobs),
-            memory_check=not no_memory_check,
-            save=not no_save,
-            runs_dir=runs_dir,
-        )
+    opts = headless.Options(
+        name=scenario,
+        as_json=as_json,
+        device=device,
+        seed=parse_count("--seed", seed, 0, SEED_MAX),
+        seeds=None if seeds is None else parse_count("--seeds", seeds, 1, MAX_MODELS),
+        sets=sets,
+        sweeps=sweeps,
+        out=out,
+        events=events,
+        threads=parse_count("--threads", threads, 1, THREADS_MAX),
+        jobs=parse_jobs(jobs),
+        memory_check=not no_memory_check,
+        save=not no_save,
+        runs_dir=runs_dir,
+        run_id=run_id,
     )
+    if detach:
+        from regtui.cli.detach import start_detached
+
+        return start_detached(opts)
+    return headless.run(opts)
+
+
+def refuse_with_detach(
+    scenario: str | None,
+    as_json: bool,
+    rebuild: str | None,
+    list_only: bool,
+    no_save: bool,
+    out: str | None,
+    events: str | None,
+) -> None:
+    """--detach with options that make no sense for a run in the background: one line each."""
+    if rebuild is not None or list_only:
+        raise ConfigError("--detach starts a run; --rebuild and --list do not run anything")
+    if scenario is None:
+        raise ConfigError("--detach needs --scenario NAME: the dashboard cannot run in the background")
+    if as_json:
+        raise ConfigError(
+            "--detach: --json prints on this terminal, which a run in the background does not keep; "
+            "its document is in the run store (regtui runs show ID --json), or give --out FILE"
+        )
+    if no_save:
+        raise ConfigError("--detach keeps the run in the run store (that is how it is followed); drop --no-save")
+    for option, path in (("--out", out), ("--events", events)):
+        if path is not None and path.strip() in ("-", "/dev/stdout", "/dev/stderr", "/dev/tty"):
+            raise ConfigError(f"{option} {path}: a run in the background has no terminal to write to; give a file")
 
 
 def print_list(scenarios_dir: str | None) -> None:

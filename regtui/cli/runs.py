@@ -4,6 +4,8 @@ A click group of its own, reached from :mod:`regtui.cli.main` when the first
 argument is ``runs`` (the main command takes a positional FILE, which a
 subcommand name would shadow). Everything here is torch-free except
 ``rerun``, which runs an experiment. Bad input is a one-line error, exit 2.
+``follow`` and ``stop`` reach runs going on in other processes
+(:mod:`regtui.store.follow`, :mod:`regtui.store.control`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,18 @@ from typing import Any, TypeVar
 
 import click
 
-from regtui.cli.common import EXIT_BAD_INPUT, OneLineErrorsMixin, parse_jobs, print_error
+from regtui.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    OneLineErrorsMixin,
+    parse_jobs,
+    print_error,
+)
+from regtui.numbers import fmt
 from regtui.specs import ConfigError
 from regtui.store.compare import compare, compare_text, table
+from regtui.store.control import STOP_WAIT_S
 from regtui.store.record import RunInfo, local_time
 from regtui.store.runs import RunStore, open_store
 
@@ -69,11 +80,13 @@ def list_runs(scenario: str | None = None, as_json: bool = False, runs_dir: str 
     """id, when, scenario, status, what differs from the defaults, headline results."""
     listing = open_store(runs_dir).listing(scenario)
     if as_json:
-        records = [{**vars(r), "status": r.shown_status, "headline": r.headline()} for r in listing.runs]
+        records = [
+            {**vars(r), "status": r.shown_status, "state": r.state, "headline": r.headline()} for r in listing.runs
+        ]
         click.echo(json.dumps(records, indent=1, allow_nan=False))
     elif listing.runs:
         rows = [
-            [str(r.id), local_time(r.created), r.scenario, r.shown_status, r.changed_text(), r.headline()]
+            [str(r.id), local_time(r.created), r.scenario, r.state, r.changed_text(), r.headline()]
             for r in listing.runs
         ]
         click.echo("\n".join(table(["id", "when", "scenario", "status", "changed", "results"], rows)))
@@ -98,8 +111,7 @@ def show(run_id: str, as_json: bool, runs_dir: str | None) -> int:
         return 0
     origin = "rebuilt from its events: " if not (store.folder(info.id) / "run.json").exists() else ""
     click.echo(
-        f"run {info.id} · {local_time(info.created)} · {origin}{info.shown_status} · "
-        f"again: regtui runs rerun {info.id}\n"
+        f"run {info.id} · {local_time(info.created)} · {origin}{info.state} · again: regtui runs rerun {info.id}\n"
     )
     click.echo(text_report(doc))
     return 0
@@ -199,6 +211,65 @@ def rerun(run_id: str, as_json: bool, out: str | None, no_save: bool, jobs: str,
     return headless.run(
         headless.Options(**kwargs, as_json=as_json, out=out, jobs=parse_jobs(jobs), save=not no_save, runs_dir=runs_dir)
     )
+
+
+@runs.command()
+@click.argument("run_id", metavar="[ID]", required=False)
+@runs_dir_option
+def follow(run_id: str | None, runs_dir: str | None) -> int:
+    """A running run's progress, one line a second, from any terminal (without ID: the newest running run).
+
+    Exits when the run ends, with its status as the code: 0 completed, 1 failed,
+    130 stopped or interrupted. Ctrl-C stops following; the run goes on.
+    """
+    from regtui.cli.following import follow as follow_lines
+    from regtui.store.follow import Follower, newest_running
+
+    store = open_store(runs_dir)
+    follower = Follower(store, run_id if run_id is not None else newest_running(store).id)
+    try:
+        with follower:
+            return follow_lines(follower)
+    except KeyboardInterrupt:
+        click.echo(
+            f"regtui: stopped following run {follower.id}; it goes on (regtui runs follow {follower.id})", err=True
+        )
+        return EXIT_INTERRUPTED
+
+
+@runs.command()
+@click.argument("run_id", metavar="ID")
+@click.option("--now", is_flag=True, help="Stop at once, as a second Ctrl-C (the first: at the next step).")
+@click.option(
+    "--wait",
+    default=STOP_WAIT_S,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Wait this long for the run to save and end (0: do not wait).",
+)
+@runs_dir_option
+def stop(run_id: str, now: bool, wait: float, runs_dir: str | None) -> int:
+    """Stop a run of this host, as Ctrl-C in its terminal would: it saves what it has as stopped."""
+    from regtui.store.control import stop as stop_run
+    from regtui.store.control import wait_ended
+
+    store = open_store(runs_dir)
+    info = stop_run(store, run_id, now=now)
+    how = "at once" if now else "at its next step"
+    if not wait:
+        click.echo(f"regtui: asked run {info.id} (process {info.pid}) to stop {how}", err=True)
+        return 0
+    ended = wait_ended(store, info, wait)
+    if ended is None:
+        click.echo(
+            f"regtui: run {info.id} is still stopping after {fmt(wait)} s; "
+            f"'regtui runs stop {info.id} --now' stops it at once",
+            err=True,
+        )
+        return EXIT_FAILED
+    click.echo(f"regtui: run {info.id} {ended.state} (regtui runs show {info.id})", err=True)
+    return 0
 
 
 @runs.command()

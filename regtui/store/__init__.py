@@ -15,7 +15,9 @@ imports torch, so the dashboard and ``regtui runs`` stay quick.
 
 What a caller uses (the CLI, the headless runner, a dashboard History view):
 :func:`open_store`, :class:`RunStore` (``listing``, ``get``, ``document``, ``remove``,
-``begin`` → :class:`Recording`), :func:`regtui.store.compare.compare`.
+``begin`` → :class:`Recording`), :func:`regtui.store.compare.compare`; for a run
+going on in another process, :class:`regtui.store.follow.Follower` (its events,
+as they come, into a Collector) and :func:`regtui.store.control.stop`.
 """
 
 from __future__ import annotations

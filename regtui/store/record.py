@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import socket
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -18,8 +17,13 @@ from typing import Any
 
 from regtui.aggregate import finite
 from regtui.numbers import fmt
+from regtui.store.process import pid_alive as pid_alive  # where it lived first
+from regtui.store.process import same_process
 
 RUNNING = "running"
+# What a run is, as every list says it: running; completed; stopped (told to stop, it saved what it had:
+# the record and the document say "interrupted"); interrupted (its process died without saving); failed.
+STATES = (RUNNING, "completed", "stopped", "interrupted", "failed")
 # The result a list shows first: the first of these any variant has, and which way is better.
 HEADLINE = (("test_loss", min), ("test_accuracy", max), ("train_loss", min), ("output_std", None))
 _JSON_FIELDS = ("params", "changed", "finals", "plan")
@@ -43,6 +47,7 @@ class RunInfo:
     document: str = ""  # relative to the store folder
     pid: int | None = None
     host: str | None = None
+    pid_start: int | None = None  # the process's start in clock ticks since boot (a reused pid is not the run)
     plan: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float | None = None
     error: str | None = None
@@ -77,13 +82,25 @@ class RunInfo:
     @property
     def shown_status(self) -> str:
         """The status, with a "running" run whose process is gone shown as interrupted."""
-        if self.status == RUNNING and self.host == socket.gethostname() and not pid_alive(self.pid):
+        if self.status == RUNNING and self.on_this_host and not same_process(self.pid, self.pid_start):
             return "interrupted"
         return self.status
 
     @property
     def alive(self) -> bool:
         return self.status == RUNNING and self.shown_status == RUNNING
+
+    @property
+    def on_this_host(self) -> bool:
+        return self.host == socket.gethostname()
+
+    @property
+    def state(self) -> str:
+        """One of :data:`STATES`: a run stopped by its user (Ctrl-C, ``regtui runs stop``, the dashboard's
+        s) is "stopped"; one whose process died without saving is "interrupted". A run of another host
+        is "running" until its record says otherwise (its process cannot be checked from here)."""
+        status = self.shown_status
+        return "stopped" if status == "interrupted" and self.status == "interrupted" else status
 
     def changed_text(self) -> str:
         """What differs from the scenario's defaults: ``lr=0.1 weight_decay=[0,0.1] seed=3 seeds=4``;
@@ -173,20 +190,3 @@ def scalar_finals(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
             if v is None or isinstance(v, (bool, int, float))
         }
     return out
-
-
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process with this id runs (a zombie, killed but not yet reaped, counts as gone)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # it exists but belongs to someone else
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return handle.read().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True

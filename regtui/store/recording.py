@@ -4,9 +4,12 @@ The training thread only puts each event on a queue; a writer thread does
 everything slow: the run's meta.json and index row, then the events as JSON
 lines, flushed after each batch (a tenth of a second), so a run killed even
 with SIGKILL leaves what it had but its last tenth of a second (of a fit curve,
-which each new one replaces, its last second). When the run ends,
-:meth:`Recording.finish` drops the events still queued (the document holds
-them all), writes the document atomically and marks the run's final status.
+which each new one replaces, its last second), and a follower
+(:mod:`regtui.store.follow`) reading the file sees the run a tenth of a second
+late at most. When the run ends, :meth:`Recording.finish` writes the events
+still queued (the last batch and the fit curves held back: a follower gets the
+whole stream, its end included), then the document, atomically, and marks the
+run's final status; the events file goes.
 A full disk or a damaged index never fails the experiment: they become
 warnings, and the run's folder keeps what could be written.
 """
@@ -43,8 +46,11 @@ _STOP = object()
 class Recording:
     """Call it with each event (an ``emit`` sink), then :meth:`finish` with the document, or :meth:`discard`."""
 
-    def __init__(self, store: RunStore, info: RunInfo, scenario_file: Path | None = None) -> None:
+    def __init__(
+        self, store: RunStore, info: RunInfo, scenario_file: Path | None = None, claimed: bool = False
+    ) -> None:
         self.store, self.info = store, info
+        self.claimed = claimed  # its id was claimed by another process (--detach): discard keeps the folder
         self.warnings: list[str] = []  # read after finish/discard (the writer thread has ended by then)
         self._scenario_file = scenario_file
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -90,18 +96,19 @@ class Recording:
                         batch.append(self._queue.get_nowait())
                 if self._discard:
                     return
+                last = any(e is _STOP for e in batch)
                 try:
-                    stream.write("".join(encode(e) + "\n" for e in curves.due(_latest(batch))))
+                    stream.write("".join(encode(e) + "\n" for e in curves.due(_latest(batch), every=last)))
                     stream.flush()  # to the OS now: a SIGKILL cannot take it back
                 except OSError as exc:
                     self.warnings.append(f"run {self.id}: its events could not be written ({exc.strerror or exc})")
                     return
-                if any(e is _STOP for e in batch):
+                if last:
                     return
 
-    def _stop(self) -> None:
-        """End the writer thread, dropping the events it has not written yet."""
-        self._discard = True
+    def _stop(self, discard: bool) -> None:
+        """End the writer thread: after it wrote every event queued, or (``discard``) dropping them."""
+        self._discard = discard
         self._queue.put(_STOP)
         self._wake.set()
         self._thread.join(JOIN_TIMEOUT_S)
@@ -116,7 +123,7 @@ class Recording:
         """
         from regtui.json_writer import write_json
 
-        self._stop()
+        self._stop(discard=False)
         info = self.info
         info.status = str(doc.get("status") or "interrupted")
         info.device = str(doc.get("device") or info.device)
@@ -138,8 +145,16 @@ class Recording:
         return info
 
     def discard(self) -> None:
-        """Forget the run (it never started: e.g. its device does not exist)."""
-        self._stop()
+        """Forget the run (it never started: e.g. its device does not exist).
+
+        A run whose id was claimed for it by another process keeps its folder: that process
+        told the user the id, and :meth:`RunStore.mark_failed` records why it never started.
+        """
+        self._stop(discard=True)
+        if self.claimed:
+            with contextlib.suppress(OSError):
+                (self.folder / EVENTS).unlink()
+            return
         shutil.rmtree(self.folder, ignore_errors=True)
         with contextlib.suppress(ConfigError):
             self.store.index.delete([self.info.id])
@@ -174,7 +189,8 @@ class _CurveThrottle:
         self.sent: dict[Any, float] = {}
         self.held: dict[Any, Curve] = {}
 
-    def due(self, events: list[Event]) -> list[Event]:
+    def due(self, events: list[Event], every: bool = False) -> list[Event]:
+        """The events to write now; ``every``: the run's end, so every curve held back goes too."""
         now = time.monotonic()
         out: list[Event] = []
         for event in events:
@@ -183,7 +199,7 @@ class _CurveThrottle:
             else:
                 out.append(event)
         for key, curve in list(self.held.items()):
-            if now - self.sent.get(key, -math.inf) >= CURVE_S:
+            if every or now - self.sent.get(key, -math.inf) >= CURVE_S:
                 out.append(curve)
                 self.sent[key] = now
                 del self.held[key]

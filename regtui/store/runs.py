@@ -29,8 +29,9 @@ from regtui.specs import ConfigError
 from regtui.store import location
 from regtui.store.db import FILE as INDEX_FILE
 from regtui.store.db import Index, IndexCorrupt
+from regtui.store.process import start_ticks
 from regtui.store.record import RUNNING, RunInfo
-from regtui.store.recording import DOCUMENT, EVENTS, META, Recording
+from regtui.store.recording import DOCUMENT, EVENTS, META, Recording, replace_quickly
 from regtui.store.replay import changed, is_bundled, plan_record
 
 
@@ -66,7 +67,7 @@ class RunStore:
             raise ConfigError(f"runs folder {self.root}: cannot read it ({exc.strerror or exc})") from None
         return sorted(int(n) for n in names if n.isdigit() and (self.root / n).is_dir())
 
-    def _claim(self) -> int:
+    def claim(self) -> int:
         """A new id, never handed out before here: its folder is created with mkdir, which only one process wins."""
         highest = max(self._folder_ids(), default=0)
         with contextlib.suppress(ConfigError):  # a damaged index only loses the memory of deleted ids
@@ -81,15 +82,40 @@ class RunStore:
 
     # --- saving a run ------------------------------------------------------------------------
 
-    def begin(self, plan: Plan, device: str = "auto") -> Recording:
+    def begin(self, plan: Plan, device: str = "auto", run_id: int | None = None) -> Recording:
         """Claim an id and start recording; ConfigError (before the run) if the store cannot be written.
 
         Only the checks and the ``mkdir`` that claims the id happen here; the
         record, the index row and the events are written by the Recording's thread.
+        ``run_id``: an id claimed before (``regtui --detach`` claims it in the process that
+        starts the run, so it can print it at once); its folder is recorded into.
         """
         location.ensure_writable(self.root)
-        run_id = self._claim()
-        info = RunInfo(
+        claimed = self.check_claimed(run_id) if run_id is not None else None
+        info = self.new_record(plan, device, self.claim() if run_id is None else run_id, os.getpid())
+        if claimed is not None:
+            info.created = claimed.created  # the run began when it was started in the background
+        return Recording(self, info, None if is_bundled(plan) else plan.scenario.path, claimed=run_id is not None)
+
+    def check_claimed(self, run_id: int) -> RunInfo | None:
+        """That ``run_id`` was claimed for this process: its folder holds no run, or this process's first
+        record (returned; None if it is not written yet)."""
+        folder = self.folder(run_id)
+        if not folder.is_dir():
+            raise ConfigError(f"run {run_id}: its folder {folder} is gone; the run cannot be recorded")
+        if (folder / DOCUMENT).exists():
+            raise ConfigError(f"run {run_id} holds a run already; --run-id is only for the run --detach starts")
+        try:
+            info = RunInfo.from_json((folder / META).read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError):
+            return None
+        if info.pid != os.getpid():
+            raise ConfigError(f"run {run_id} was not claimed for this process; --run-id is for --detach's own use")
+        return info
+
+    def new_record(self, plan: Plan, device: str, run_id: int, pid: int) -> RunInfo:
+        """The record of a run that begins now in process ``pid`` of this host (status running)."""
+        return RunInfo(
             id=run_id,
             created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             scenario=plan.scenario.name,
@@ -101,11 +127,43 @@ class RunStore:
             params=dict(plan.params),
             changed=changed(plan),
             document=f"{run_id}/{DOCUMENT}",
-            pid=os.getpid(),
+            pid=pid,
             host=socket.gethostname(),
+            pid_start=start_ticks(pid),
             plan=plan_record(plan, device),
         )
-        return Recording(self, info, None if is_bundled(plan) else plan.scenario.path)
+
+    def create_record(self, info: RunInfo) -> bool:
+        """Write a run's first meta.json unless its process has written one already (False then).
+
+        Exclusive (a hard link of a complete file, which fails when the name exists), so a record
+        the run wrote itself, maybe its final one, is never replaced by this earlier one.
+        """
+        target = self.folder(info.id) / META
+        tmp = target.with_name(f".{META}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(info.to_json(), encoding="utf-8")
+            os.link(tmp, target)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise ConfigError(f"run {info.id}: cannot write its record {target} ({exc.strerror or exc})") from None
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        return True
+
+    def mark_failed(self, run_id: int, error: str) -> None:
+        """Record that this process's run ended before it started (bad input it found): failed, with why."""
+        with contextlib.suppress(ConfigError, OSError):
+            info = self.get(run_id)
+            if info.status != RUNNING or info.pid != os.getpid():
+                return
+            info.status, info.error = "failed", error
+            replace_quickly(self.folder(run_id) / META, info.to_json())
+            with contextlib.suppress(OSError):
+                (self.folder(run_id) / EVENTS).unlink()
+            self.index.upsert(info.to_row())
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -255,7 +313,14 @@ def _rebuild(info: RunInfo, events: Path) -> dict[str, Any]:
     from regtui.report import Collector
 
     if not events.exists():
-        raise ConfigError(f"run {info.id}: it has neither a document nor events; 'regtui runs rm {info.id}' removes it")
+        if info.status == "failed" and info.error:
+            raise ConfigError(f"run {info.id} failed before it started: {info.error}")
+        if info.alive:
+            raise ConfigError(f"run {info.id} is starting: no data yet ('regtui runs follow {info.id}' follows it)")
+        raise ConfigError(
+            f"run {info.id} holds no data (neither a document nor events: it ended before its first event); "
+            f"'regtui runs rm {info.id}' removes it"
+        )
     collector = Collector()
     try:
         for event in read(events):

@@ -34,7 +34,8 @@ class RunSaver:
     """One run's saving; every method is called in the run's thread and never raises.
 
     ``store``: the store, already opened (headless: proven writable before the run); without
-    it the store at ``runs_dir`` is opened with the first event (the dashboard).
+    it the store at ``runs_dir`` is opened with the first event (the dashboard). ``run_id``:
+    record into this id, claimed before (``regtui --detach``), instead of claiming one.
     """
 
     def __init__(
@@ -44,8 +45,10 @@ class RunSaver:
         save: bool = True,
         runs_dir: str | None = None,
         store: Any = None,
+        run_id: int | None = None,
     ) -> None:
         self.plan, self.device, self.runs_dir, self.store = plan, device, runs_dir, store
+        self.run_id = run_id  # an id claimed for this run by the process that started it (--detach)
         self.recording: Any = None  # regtui.store.Recording, once the run has started
         self.warnings: list[str] = []
         self.save = save  # until the first event; then whether the recording began
@@ -67,7 +70,7 @@ class RunSaver:
             from regtui.store import open_store
 
             store = self.store if self.store is not None else open_store(self.runs_dir)
-            self.recording = store.begin(self.plan, self.device)  # its folder proven writable
+            self.recording = store.begin(self.plan, self.device, self.run_id)  # its folder proven writable
         except ConfigError as exc:
             self.warnings.append(f"this run is not kept in the run history: {exc}")
         except Exception as exc:
