@@ -239,7 +239,7 @@ class HistoryTab(View):
 
     def open_run(self, run_id: int) -> bool:
         """Show a stored run in every view, read-only; a running one is followed live."""
-        if self._running(run_id):
+        if self.run_is_running(run_id):
             return self.follow_run(run_id)
         loaded = self._load(run_id)
         if loaded is None:
@@ -264,7 +264,7 @@ class HistoryTab(View):
         )
         return True
 
-    def _running(self, run_id: int) -> bool:
+    def run_is_running(self, run_id: int) -> bool:
         from regtui.store import open_store
         from regtui.store.record import RUNNING
 

@@ -108,7 +108,8 @@ class StatusBar(Static):
         """The bar, the figures and the status ("running", "stopping"), the bar as wide as the rest leaves."""
         tail = self.figures(info)
         hint = f" — {info.hint}" if info.hint else ""
-        bar_width = min(30, width - len(tail) - len(info.status) - len(hint) - 4)
+        marker = f"   {info.marker} " if info.marker else ""  # a followed run says so while it runs
+        bar_width = min(30, width - len(tail) - len(info.status) - len(hint) - len(marker) - 4)
         bar_width = bar_width if bar_width >= 8 else 0
         frac = min(1.0, info.step / info.total) if info.total else 0.0
         filled = round(frac * bar_width)
@@ -121,4 +122,7 @@ class StatusBar(Static):
         text.append(info.status, style=STATUS_STYLE.get(info.status, "bold"))
         if hint:
             text.append(hint, style="dim")
+        if marker:
+            text.append("  ")
+            text.append(marker[2:], style="bold reverse")
         return text
