@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -18,6 +19,7 @@ from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from regtui.app import layout
@@ -58,11 +60,12 @@ class RegtuiApp(App[None]):
         seed: int = 0,
         save: bool = True,
         runs_dir: str | None = None,
+        follow: int | None = None,
     ) -> None:
         super().__init__()
         self.file = file
         self.scenarios_dir = scenarios_dir
-        self.options = Options(runner, min_interval, draw_factor, max_points, threads, seed, save, runs_dir)
+        self.options = Options(runner, min_interval, draw_factor, max_points, threads, seed, save, runs_dir, follow)
         self.requested_device = device or "auto"
         self.device: str | None = None  # the device a run uses; None while detecting
         self.device_names: list[str] = list(devices) if devices else []
@@ -71,6 +74,7 @@ class RegtuiApp(App[None]):
             if self.device not in self.device_names:
                 self.device_names.append(self.device)
         self._main: DashboardScreen | None = None
+        self.notices: deque[str] = deque(maxlen=50)  # the messages notify showed, newest last
 
     def get_default_screen(self) -> Screen[Any]:
         self._main = DashboardScreen(*load_entries(self.file, self.scenarios_dir), self.options)
@@ -124,6 +128,20 @@ class RegtuiApp(App[None]):
             self.device_names.append(event.best)
         self.device = event.best
         self.main.show_devices(self.device_names, event.best)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Textual's notify, and the message kept in ``notices`` (the last 50): what the user was told,
+        readable without Textual's private toast list (tests, and a record of the session's messages)."""
+        self.notices.append(f"{title}: {message}" if title else message)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -184,6 +202,7 @@ def make_app(
     (replaces ``regtui.engine.run_plan``), ``min_interval`` (shortest redraw
     interval, seconds), ``draw_factor`` (wait this many times the last redraw's
     cost before the next), ``max_points`` (per drawn series), ``threads``, ``seed``,
-    ``save`` (keep runs in the run history) and ``runs_dir`` (its folder).
+    ``save`` (keep runs in the run history), ``runs_dir`` (its folder) and ``follow`` (a running
+    run's id to follow as it opens).
     """
     return RegtuiApp(file=file, scenarios_dir=scenarios_dir, device=device, **options)

@@ -19,3 +19,4 @@ class Options:
     seed: int = 0  # the form's default seed
     save: bool = True  # keep the dashboard's runs in the run history (regtui.store)
     runs_dir: str | None = None  # the run history's folder (None: REGTUI_RUNS_DIR, else the XDG default)
+    follow: int | None = None  # a running run to follow as the dashboard opens (regtui attach ID)

@@ -9,7 +9,6 @@ commands of their own (:mod:`regtui.cli.runs`, :mod:`regtui.cli.download`).
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,12 @@ import click
 
 from regtui import __version__
 from regtui.cli.common import OneLineErrorsMixin, parse_jobs
-from regtui.cli.terminal import check_terminal
+from regtui.cli.dashboard import open_app
 from regtui.specs import JOBS_MAX, MAX_MODELS, SEED_MAX, THREADS_MAX, ConfigError, parse_count
 
 
 class OneLineErrors(OneLineErrorsMixin, click.Command):
-    """The main command; ``regtui runs …`` and ``regtui download …`` go to their own commands instead.
+    """The main command; ``regtui runs …``, ``regtui attach …`` and ``regtui download …`` go to their own commands.
 
     A group cannot take the positional FILE of ``regtui FILE.toml`` without a
     subcommand name shadowing a file of that name, so the first argument picks.
@@ -36,6 +35,11 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
 
             kwargs.setdefault("prog_name", "regtui runs")
             return runs.main(argv[1:], *rest, **kwargs)
+        if argv[:1] == ["attach"]:
+            from regtui.cli.attach import attach_command
+
+            kwargs.setdefault("prog_name", "regtui attach")
+            return attach_command.main(argv[1:], *rest, **kwargs)
         if argv[:1] == ["download"]:
             from regtui.cli.download import download_command
 
@@ -130,8 +134,9 @@ def main(
     --scenario, runs it headless and prints a summary, or JSON with --json
     (with --detach, in the background); the run is kept in the run history
     (regtui runs --help: list, show, follow, stop, compare, export, rm,
-    rerun). regtui download SOURCE FOLDER fetches MNIST, Fashion-MNIST or
-    CIFAR-10 for your own experiments.
+    rerun). regtui attach [ID] opens the dashboard following a running run.
+    regtui download SOURCE FOLDER fetches MNIST, Fashion-MNIST or CIFAR-10
+    for your own experiments.
     """
     if scenarios_dir is not None and not Path(scenarios_dir).is_dir():
         raise ConfigError(f"--scenarios-dir: {scenarios_dir!r} is not a folder")
@@ -221,29 +226,3 @@ def print_list(scenarios_dir: str | None) -> None:
     title_width = max(len(r[1]) for r in rows)
     for name, title, summary in rows:
         click.echo(f"{name.ljust(width)}  {title.ljust(title_width)}  {summary}")
-
-
-def open_app(
-    file: str | None, scenarios_dir: str | None, device: str, save: bool = True, runs_dir: str | None = None
-) -> int:
-    """The dashboard; returns only by ending the process (see below)."""
-    check_terminal()
-    # Something on screen at once: on a cold disk importing Textual takes seconds, and the
-    # dashboard's first frame (which replaces this line) comes only after it.
-    sys.stdout.write("regtui: starting the dashboard…\r\n")
-    sys.stdout.flush()
-    from regtui.app.app import make_app
-
-    if save and runs_dir is not None:
-        from regtui.store.location import ensure_writable, resolve
-
-        ensure_writable(resolve(runs_dir))  # a bad --runs-dir is one line before the dashboard opens
-    app = make_app(file=file, scenarios_dir=scenarios_dir, device=device, save=save, runs_dir=runs_dir)
-    app.run()
-    # Quit at once: a cancelled run's thread may be inside a long torch op, and tearing down an
-    # interpreter that loaded torch takes a second or more. The app has closed the terminal and
-    # wrote what it keeps as it went; nothing is left to finish but the flush.
-    code = app.return_code or 0
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)

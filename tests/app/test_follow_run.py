@@ -93,3 +93,43 @@ async def test_a_killed_run_turns_interrupted_and_keeps_what_was_drawn():
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+async def test_the_dashboard_says_a_run_is_going_and_a_follows_it():
+    proc = background_run()
+    try:
+        store = open_store()
+        await wait_until(lambda: any(r.state == "running" for r in store.listing().runs), TIMEOUT)
+        (run,) = store.listing().runs
+        app = app_for(file="weight-decay")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(lambda: any("a follows it live" in notice for notice in app.notices), 10)
+            await pilot.press("a")
+            await wait_until(lambda: app.main.run_state is not None and app.main.run_state.stored_id == run.id, 10)
+            assert app.main.run_state.follower is not None
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+async def test_attach_opens_the_dashboard_following_the_run():
+    proc = background_run()
+    try:
+        store = open_store()
+        await wait_until(lambda: any(r.state == "running" for r in store.listing().runs), TIMEOUT)
+        (run,) = store.listing().runs
+        app = app_for(follow=run.id)  # what `regtui attach ID` opens
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(lambda: app.main.run_state is not None and app.main.run_state.stored_id == run.id, 10)
+            state = app.main.run_state
+            await wait_until(
+                lambda: state.collector.progress is not None and state.collector.progress.step > 0, TIMEOUT
+            )
+            assert app.main.entry.path is not None and app.main.entry.path.stem == "weight-decay"
+            await pilot.press("q")
+        assert proc.poll() is None  # quitting the dashboard leaves the run alone
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

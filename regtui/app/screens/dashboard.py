@@ -156,6 +156,7 @@ class DashboardScreen(KeyPolicy, ScenarioForm, RunActions):
         self.runs.prepare()
         # The tabs exist only once TabbedContent has mounted its panes.
         self.call_after_refresh(self._update_tabs, True)
+        self.call_after_refresh(self.offer_running)  # runs going on elsewhere: follow one, or say so
 
     def on_unmount(self) -> None:
         self.runs.close()

@@ -71,6 +71,7 @@ class KeyPolicy(Screen[None]):
         Binding("p", "focus_form", "Params", show=False, priority=True),
         Binding("d", "focus_device", "Device", show=False, priority=True),
         Binding("ctrl+r", "reset_params", "Reset params", show=False),
+        Binding("a", "attach", "Follow a running run", show=False, priority=True),
         Binding("escape", "leave_field", "Leave field", show=False, priority=True),
         Binding("enter", "submit_field", "Run", show=False, priority=True),
         Binding("down", "enter_view", "Into the view", show=False),  # from the tab row
@@ -81,7 +82,7 @@ class KeyPolicy(Screen[None]):
         *CHART_KEYS_NARROW,
     ]
     TYPING_KEYS: ClassVar[frozenset[str]] = frozenset(
-        {"run", "stop", "focus_picker", "focus_form", "focus_device"}
+        {"run", "stop", "focus_picker", "focus_form", "focus_device", "attach"}
     )  # letters a field takes
     PRIORITY_KEYS: ClassVar[dict[str, str]] = {
         "run": "r",
@@ -90,6 +91,7 @@ class KeyPolicy(Screen[None]):
         "focus_form": "p",
         "focus_device": "d",
         "leave_field": "escape",
+        "attach": "a",
     }  # a focused widget's own binding of the key (a view's d) wins
 
     # What the policy reads of the screen (DashboardScreen sets them).
@@ -109,6 +111,7 @@ class KeyPolicy(Screen[None]):
         def action_run(self) -> bool: ...
         def action_stop(self) -> None: ...
         def action_reset_params(self) -> None: ...
+        def action_attach(self) -> None: ...
         def showing(self) -> Showing: ...
         def redraw_now(self) -> None: ...
 
@@ -274,4 +277,5 @@ class KeyPolicy(Screen[None]):
         yield SystemCommand("Scenarios", "Focus the scenario picker (/)", self.action_focus_picker)
         yield SystemCommand("Parameters", "Focus the parameter form (p)", self.action_focus_form)
         yield SystemCommand("Device", "Focus the device selector (d)", self.action_focus_device)
+        yield SystemCommand("Follow a running run", "Follow the newest running run live (a)", self.action_attach)
         yield SystemCommand("Reset parameters", "Back to the scenario's defaults (ctrl+r)", self.action_reset_params)

@@ -214,3 +214,44 @@ class RunActions(Screen[None]):
 
         question = f"Stop run {run_id}? It runs in another process; it stops at its next step and is saved."
         self.app.push_screen(Confirm(question, yes="Stop"), answered)
+
+    # --- runs going on elsewhere -----------------------------------------------------------
+
+    def offer_running(self) -> None:
+        """As the dashboard opens: follow the run ``regtui attach`` named, or say which runs are going."""
+        from regtui.store import open_store
+        from regtui.store.record import RUNNING
+
+        if self.options.follow is not None:
+            self.follow_id(self.options.follow)
+            return
+        try:
+            running = [r for r in open_store(self.options.runs_dir).listing().runs if r.state == RUNNING]
+        except (ConfigError, OSError, ValueError):
+            return  # History says what is wrong with the store
+        if running:
+            newest = running[-1]
+            going = f"{len(running)} runs are" if len(running) > 1 else "a run is"
+            self.notify(
+                f"{going} going: run {newest.id} ({newest.scenario}) is the newest; a follows it live",
+                title="runs going on",
+                timeout=12,
+            )
+
+    def action_attach(self) -> None:
+        """a: follow the newest running run (one started with --detach, or in another terminal)."""
+        from regtui.store import open_store
+        from regtui.store.follow import newest_running
+
+        try:
+            newest = newest_running(open_store(self.options.runs_dir))
+        except (ConfigError, OSError, ValueError) as exc:
+            self.notify(str(exc), title="nothing to follow", severity="warning", timeout=6, markup=False)
+            return
+        self.follow_id(newest.id)
+
+    def follow_id(self, run_id: int) -> bool:
+        """Follow a running run of the store (History does the reading and says what went wrong)."""
+        history = self.deck.views.get("history")
+        follow_run = getattr(history, "follow_run", None)
+        return bool(follow_run is not None and follow_run(run_id))
