@@ -69,7 +69,8 @@ async def test_the_hint_follows_the_field_back_to_one_value_per_variant():
         await type_into(pilot, "weight_decay", "0.05")
         assert "one value: all 2 variants run with it (they merge: 2 → 1)" in hint(app, "weight_decay")
         await type_into(pilot, "weight_decay", "0.0, 0.05")
-        assert hint(app, "weight_decay") == "  per variant: no weight decay, weight decay"
+        # each variant named as it now runs: "weight decay" (0.01) runs with 0.05
+        assert hint(app, "weight_decay") == "  per variant: no weight decay, weight_decay=0.05"
 
 
 async def test_history_shows_per_variant_values():

@@ -154,8 +154,9 @@ class DashboardScreen(KeyPolicy, ScenarioForm, RunActions):
         self.refresh_status()
         self.redraw.start()
         self.runs.prepare()
-        # The tabs exist only once TabbedContent has mounted its panes.
-        self.call_after_refresh(self._update_tabs, True)
+        # The tabs exist only once TabbedContent has mounted its panes; a view opened meanwhile (a
+        # key typed during startup) stays open.
+        self.call_after_refresh(self._first_tabs, self.deck.active)
         self.call_after_refresh(self.offer_running)  # runs going on elsewhere: follow one, or say so
 
     def on_unmount(self) -> None:
@@ -218,6 +219,9 @@ class DashboardScreen(KeyPolicy, ScenarioForm, RunActions):
         experiment = self._experiment()
         # The kind's first view; with no kind (a broken file), the deck opens the last tab: the lesson text.
         self.deck.fit(showing, registry.get(experiment).views[0] if experiment else None, open_first)
+
+    def _first_tabs(self, active_at_mount: str) -> None:
+        self._update_tabs(open_first=self.deck.active == active_at_mount)
 
     def watch_tabs_shown(self) -> None:
         self.refresh_bindings()  # the footer's keys follow the views there are

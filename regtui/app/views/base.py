@@ -92,7 +92,8 @@ class View(TabPane):
 
     def chart(self) -> LiveChart | None:
         """Its chart, if it has one: the screen sends the chart keys (m, v, h, t) to it. Looked up
-        once (a view composes its chart once): the footer asks for every chart key it draws."""
-        if self._chart is None and self.is_mounted:
+        once its content is composed (a view composes its chart once; asked before that, it is not
+        known yet): the footer asks for every chart key it draws."""
+        if self._chart is None and self.is_mounted and self.children:
             self._chart = next(iter(self.query(LiveChart)), False)
         return self._chart or None
