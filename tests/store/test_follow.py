@@ -179,7 +179,11 @@ def test_only_complete_lines_are_read_and_a_cut_line_waits_for_its_end(runs_dir,
         stream.write(second[17:])
         stream.flush()
         (event,) = follower.poll()
-    assert event.values == {"loss": (0.5, 0.25)} and follower.bad_lines == 0
+        assert follower.bad_lines == 0
+        stream.write(b"not an event\n" + line(Progress(2, 10)))
+        stream.flush()
+        assert follower.poll() == [Progress(2, 10)] and follower.bad_lines == 1  # a damaged line is skipped
+    assert event.values == {"loss": (0.5, 0.25)}
     assert follower.collector.variant_record("a")["series"]["loss"] == [0.5, 0.25]
     info.status, info.elapsed_s = "completed", 3.5
     (folder / "meta.json").write_text(info.to_json())
