@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -235,6 +236,9 @@ def follow(run_id: str | None, runs_dir: str | None) -> int:
             f"regtui: stopped following run {follower.id}; it goes on (regtui runs follow {follower.id})", err=True
         )
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # its reader went away (`regtui runs follow | head -3`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush does not fail too
+        return 0
 
 
 @runs.command()

@@ -137,7 +137,8 @@ class Follower:
                 try:
                     event = decode(line.decode("utf-8"))
                 except (ValueError, TypeError, KeyError):
-                    self.bad_lines += line.strip() != b""
+                    if line.strip():
+                        self.bad_lines += 1
                     continue
                 self.collector(event)
                 out.append(event)
@@ -175,6 +176,7 @@ class Follower:
         self.close()
 
     def _measure(self) -> None:
+        """A sample for steps/s: only once caught up (a backlog read at once is no measure of speed)."""
         progress = self.collector.progress
         if self.caught_up and progress is not None:
             self.rate.add(progress)

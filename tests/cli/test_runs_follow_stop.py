@@ -3,9 +3,11 @@
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
+import sys
 
 import pytest
 
@@ -64,6 +66,14 @@ def test_ctrl_c_stops_following_not_the_run_and_stop_now_ends_it(spawn, regtui, 
     assert follow.err() == "regtui: stopped following run 1; it goes on (regtui runs follow 1)\n"
     info = open_store(runs_dir).get(1)  # still running: its record says so and its process lives
     assert info.state == "running" and run.poll() is None
+    piped = subprocess.run(  # a reader that goes away: follow ends quietly
+        ["bash", "-c", f"set -o pipefail; {shlex.quote(sys.executable)} -m regtui runs follow 1 | head -1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (piped.returncode, piped.stderr) == (0, "") and piped.stdout.startswith("run 1 · ")
+    assert run.poll() is None
     code, _, err = regtui("runs", "stop", "1", "--now", "--wait", "0")
     assert code == 0 and err == f"regtui: asked run 1 (process {run.pid}) to stop at once\n"
     assert run.wait() == 130

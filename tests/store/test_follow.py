@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from regtui import headless
 from regtui.event_log import encode
 from regtui.events import Metrics, Progress, RunSpec, RunStarted
 from regtui.specs import ConfigError
@@ -69,8 +70,10 @@ def test_two_followers_started_before_the_run_see_all_of_it(runs_dir):
     store.root.mkdir(parents=True)
     run_id = store.claim()
     followers = [Follower(store, run_id), Follower(store, run_id)]
-    assert [f.poll() for f in followers] == [[], []] and not any(f.ended for f in followers)
+    assert [f.poll() for f in followers] == [[], []] and not any(f.ended for f in followers)  # no record yet
     proc = regtui(*RUN, "--set", "iters=20000", "--run-id", run_id)
+    _, plan, _, _ = headless.prepare(headless.Options("weight-decay", sets=("hidden=16", "iters=20000")))
+    store.create_record(store.new_record(plan, "cpu", run_id, proc.pid))  # what --detach writes
     try:
         seen = poll_until(followers, lambda: all(f.ended for f in followers), "the run's end", proc)
         assert proc.wait(TIMEOUT) == 0, proc.stderr.read()
@@ -179,7 +182,11 @@ def test_only_complete_lines_are_read_and_a_cut_line_waits_for_its_end(runs_dir,
         stream.write(second[17:])
         stream.flush()
         (event,) = follower.poll()
-    assert event.values == {"loss": (0.5, 0.25)} and follower.bad_lines == 0
+        assert follower.bad_lines == 0
+        stream.write(b"not an event\n" + line(Progress(2, 10)))
+        stream.flush()
+        assert follower.poll() == [Progress(2, 10)] and follower.bad_lines == 1  # a damaged line is skipped
+    assert event.values == {"loss": (0.5, 0.25)}
     assert follower.collector.variant_record("a")["series"]["loss"] == [0.5, 0.25]
     info.status, info.elapsed_s = "completed", 3.5
     (folder / "meta.json").write_text(info.to_json())
