@@ -52,6 +52,13 @@ class Dashboard:
         self.pilot = pilot
         self.app = pilot.app
 
+    @classmethod
+    def of(cls, app) -> Dashboard:
+        """A driver for reading an app from a helper that has no Pilot (it cannot press keys)."""
+        reader = cls.__new__(cls)
+        reader.pilot, reader.app = None, app
+        return reader
+
     @property
     def screen(self):
         """The dashboard screen, for the few tests about its widgets themselves (query_one)."""
