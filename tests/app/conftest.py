@@ -1,4 +1,5 @@
-"""Helpers for the dashboard tests: build the app, edit fields like a user, wait for a run."""
+"""Fixtures for the dashboard tests and app_for to build the app; what a user does on it is in
+driver.py (key and wait_until are re-exported for the tests that import them from here)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ import pytest
 
 from regtui.app.app import RegtuiApp, make_app
 
-from .driver import Dashboard, key, wait_until
+from .driver import key, wait_until
 
-__all__ = ["Dashboard", "app_for", "dashboard", "key", "run_to_end", "set_fields", "settled", "stop_mid_run",
-           "type_into", "wait_until"]  # fmt: skip
+__all__ = ["app_for", "key", "wait_until"]
 
 
 @pytest.fixture(autouse=True)
@@ -70,28 +70,3 @@ def app_for(file: str | None = None, **options) -> RegtuiApp:
     options.setdefault("devices", ["cpu"])  # skip the torch import at startup
     options.setdefault("min_interval", 0.1)
     return make_app(file=file, **options)
-
-
-def dashboard(pilot) -> Dashboard:
-    """The driver for the app under ``pilot`` (tests/app/driver.py)."""
-    return Dashboard(pilot)
-
-
-async def type_into(pilot, key: str, text: str) -> None:
-    await Dashboard(pilot).type_into(key, text)
-
-
-async def set_fields(pilot, **values: str) -> None:
-    await Dashboard(pilot).set_fields(**values)
-
-
-async def run_to_end(pilot, timeout: float = 60.0) -> None:
-    await Dashboard(pilot).run_to_end(timeout)
-
-
-async def stop_mid_run(pilot, min_step: int = 0, **fields: str):
-    return await Dashboard(pilot).stop_mid_run(min_step, **fields)
-
-
-async def settled(pilot, timeout: float = 30.0) -> None:
-    await Dashboard(pilot).settled(timeout)

@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from textual import events
-from textual.widgets import Input, OptionList
+from textual.widgets import Input
 
 from regtui.app.widgets.picker import ScenarioPicker
 from regtui.app.widgets.picker_select import ScenarioSelect
@@ -90,7 +90,7 @@ class Dashboard:
         if self.screen.wide:
             picker = self.screen.query_one(ScenarioPicker)
             picker.highlighted = index
-            picker.post_message(OptionList.OptionSelected(picker, index))
+            picker.action_select()
         else:
             self.screen.query_one(ScenarioSelect).value = index
         await self.picked(name)

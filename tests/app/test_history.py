@@ -149,23 +149,22 @@ async def test_open_a_stored_run_read_only():
         await on_row(pilot, view, 1)
         await pilot.press("enter")
         await pilot.pause()
-        main = app.main
-        assert isinstance(main.collector, StoredCollector) and store_id(main.collector) == 1
-        assert main.run_state.status == "done" and not main.run_active()
-        assert main.active_view == "loss"  # the kind's first view, as after a run
+        assert isinstance(dash.collector, StoredCollector) and store_id(dash.collector) == 1
+        assert dash.run.status == "done" and not dash.running()
+        assert dash.active_view == "loss"  # the kind's first view, as after a run
         await wait_until(lambda: "no weight decay" in finals_text(app))
         text = finals_text(app)
         for variant in first["variants"]:
             assert f"test_loss {fmt(variant['final']['test_loss'], 3)}" in text
         # The command line is the form's (what r runs, iters 40), not the stored run's; the form
         # set back to the stored run's values makes it that run's replay.
-        line = main.query_one(ReplayLine)
+        line = dash.screen.query_one(ReplayLine)
         assert str(line.render()).startswith("cli:") and "--set iters=40" in line.command
         await dash.set_fields(iters="30")
         assert str(line.render()).startswith("replay:") and "--set iters=30" in line.command
         # Every view draws it: the fit curves and the worked numbers are the stored run's.
-        assert "fit" in main.visible_views() and "worked" in main.visible_views()
-        snapshot = main.collector.snapshot(0)
+        assert "fit" in dash.visible_views() and "worked" in dash.visible_views()
+        snapshot = dash.collector.snapshot(0)
         assert [r["final"] for r in snapshot.records] == [v["final"] for v in first["variants"]]
         # A stored run opened again from the History view is not saved again.
         assert len(open_store().listing().runs) == 2

@@ -65,8 +65,7 @@ async def test_weight_decay_worked_numbers_and_a_run_without_them():
         assert row.formula == item["formula"]
         assert row.predicted and row.measured and row.agreement == agreement(item["predicted"], item["measured"])
         # Picking another scenario clears the view.
-        norms = next(i for i, e in enumerate(dash.entries) if e.scenario and e.scenario.name == "norms")
-        app.main.select_entry(norms)
+        await dash.pick("norms")
         await pilot.pause()
         assert view.sections == [] and "worked" not in dash.visible_views()
 
