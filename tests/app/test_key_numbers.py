@@ -158,7 +158,7 @@ async def test_the_status_line_shows_what_the_run_showed_first():
         for size in (WIDE, NARROW):
             await pilot.resize_terminal(*size)
             await pilot.pause(0.5)  # the redraw timer's tick (every 0.1 s here) shows the status again
-            status = str(app.main.query_one(StatusBar).render())
+            status = dash.status_text()
             assert status.startswith(f"done · {note}")
             text = " ".join(line.strip() for line in screen_lines(app))
             assert f"done · {note}" in text, (size, status)

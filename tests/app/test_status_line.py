@@ -20,7 +20,7 @@ async def test_bn_divergence_is_a_result_not_a_failure():
         state = dash.run
         assert state.status == "done"
         assert "normal init went inf/NaN at layer" in state.note
-        text = str(app.main.query_one(StatusBar).render())
+        text = dash.status_text()
         assert "done · normal init went inf/NaN at layer" in text
         assert "diverged" not in text and "324" not in text
         assert "100%" in text

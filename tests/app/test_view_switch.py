@@ -12,7 +12,6 @@ from textual.widgets import TabbedContent
 
 from regtui.app.widgets.keys_footer import KeysFooter
 from regtui.app.widgets.loss_chart import LossChart
-from regtui.app.widgets.status_bar import StatusBar
 
 from .conftest import app_for, key
 from .driver import Dashboard
@@ -126,5 +125,5 @@ async def test_the_rate_counts_every_model_of_a_stacked_run():
         info = state.status_info()
         assert info.rate is not None and info.elapsed
         assert info.rate * info.elapsed == pytest.approx(models * 60)
-        status = str(app.main.query_one(StatusBar).render())
+        status = dash.status_text()
         assert f"{info.rate:,.0f} model-steps/s" in status
