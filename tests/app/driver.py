@@ -201,6 +201,20 @@ class Dashboard:
         await self.settled()
         return self.run
 
+    def cancel(self) -> None:
+        """End the current run without waiting (a test's cleanup: no training outlives its app)."""
+        self.screen.cancel_run()
+
+    @property
+    def overlay(self) -> object | None:
+        """The stored run History's compare draws over the shown one (None when none)."""
+        return self.screen.overlay
+
+    def redraw(self) -> None:
+        """Draw the shown view now, not at the next scheduled frame (the scheduler skips a loaded
+        machine's frames)."""
+        self.screen.redraw.now(force=True)
+
     def step(self) -> int:
         """The steps the current run has done (-1 before its first progress event)."""
         collector = self.collector
@@ -248,6 +262,21 @@ class Dashboard:
     def status_text(self) -> str:
         """The status line as drawn."""
         return str(self.screen.query_one(StatusBar).render())
+
+    def notices(self) -> list[str]:
+        """The notifications on screen now, as their toasts read (title and message): what a user
+        is told of an error that does not stop the app."""
+        return [str(toast.render()) for toast in self.app.screen.query("Toast")]
+
+    @property
+    def layout(self) -> str | None:
+        """The screen's layout, "wide" (a sidebar) or "narrow" (the form in the Params tab)."""
+        return self.screen.layout_mode
+
+    @property
+    def run_queued(self) -> bool:
+        """r was pressed while torch was loading: the run starts once it has loaded."""
+        return self.screen.run_queued
 
     def status_word(self) -> str:
         """The status line's status: running, done, stopped, failed, loading torch…, not ready…"""

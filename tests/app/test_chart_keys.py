@@ -245,7 +245,7 @@ async def test_chart_choices_do_not_carry_over_to_another_scenario():
         chart = app.main.query_one(LossChart)
         await pilot.press("v", "h", "t")
         assert chart.hidden and chart.split == "train"
-        app.main.select_entry(next(i for i, e in enumerate(dash.entries) if e.path and e.path.stem == "dropout"))
+        await dash.pick("dropout")
         await pilot.pause()
         assert (chart.focus_variant, chart.hidden, chart.split, chart.group) == (
             None,

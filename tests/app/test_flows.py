@@ -74,7 +74,7 @@ async def test_open_on_a_bad_file_keeps_the_app_usable(user_dir):
         await pilot.pause()
         assert dash.entry.error and "lrr" in dash.entry.error
         assert dash.plan is None
-        assert any(dash.entry.error in str(n.message) for n in app._notifications)
+        assert any(dash.entry.error in notice for notice in dash.notices())
         await pilot.press("r")
         assert dash.run is None and app.is_running
         select = app.main.query_one(ScenarioSelect)
@@ -155,7 +155,7 @@ async def test_bad_value_is_refused_inline_and_blocks_run():
         await pilot.press("r")
         await pilot.pause()
         assert dash.run is None
-        assert any("lr" in str(n.message) for n in app._notifications)
+        assert any("lr" in notice for notice in dash.notices())
         await dash.type_into("lr", "0.02")
         assert dash.plan is not None and not box.has_class("shown")
 
@@ -377,7 +377,7 @@ async def test_a_failing_run_becomes_a_notification():
         await pilot.press("escape")
         await dash.run_to_end()
         assert dash.run.status == "failed"
-        assert any("RuntimeError: boom" in str(n.message) for n in app._notifications)
+        assert any("RuntimeError: boom" in notice for notice in dash.notices())
         assert app.is_running
 
 
@@ -412,14 +412,14 @@ async def test_narrow_layout_collapses_the_picker_and_moves_the_form():
     async with app.run_test(size=NARROW) as pilot:
         dash = Dashboard(pilot)
         await pilot.pause()
-        assert app.main.layout_mode == "narrow"
+        assert dash.layout == "narrow"
         assert not app.main.query_one("#sidebar").display
         assert app.main.query_one(ScenarioSelect).display
         assert dash.form in app.main.query_one("#tab-form-slot").children
         await dash.type_into("iters", "42")
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
-        assert app.main.layout_mode == "wide"
+        assert dash.layout == "wide"
         assert dash.form in app.main.query_one("#sidebar-form-slot").children
         assert dash.field("iters").value == "42"  # kept across the move
         assert "params" not in dash.visible_views()

@@ -189,7 +189,7 @@ async def test_compare_two_runs():
         assert "iters" in compared and "40" in compared and "30" in compared
         # The comparison belongs to the shown run: a new run draws alone.
         await dash.run_to_end()
-        app.main.redraw.now(force=True)
+        dash.redraw()
         await pilot.pause()
         assert "run #" not in finals_text(app)
 
@@ -205,8 +205,8 @@ async def test_compare_needs_a_shown_run():
         await on_row(pilot, view, 1)
         await pilot.press("c")  # the run shown is run 1 itself
         await pilot.pause()
-        assert app.main.overlay is None
-        assert any("is the run shown" in str(n.message) for n in app._notifications)
+        assert dash.overlay is None
+        assert any("is the run shown" in notice for notice in dash.notices())
 
 
 async def test_delete_asks_first():
@@ -241,9 +241,7 @@ async def test_the_filter_shows_this_scenario_or_all():
         await pilot.pause()
         await dash.set_fields(iters="30")
         await dash.run_to_end()
-        bn_stats = next(i for i, e in enumerate(dash.entries) if e.scenario and e.scenario.name == "bn-stats")
-        app.main.select_entry(bn_stats)
-        await pilot.pause()
+        await dash.pick("bn-stats")
         await dash.run_to_end()
         view = await show_history(pilot)
         assert [r["scenario"] for r in rows(view)] == ["bn-stats", "weight-decay"]

@@ -141,12 +141,12 @@ async def test_r_during_a_run_does_not_restart_it():
         key(app, "r", "r")
         await pilot.pause()
         assert dash.run is state and state.status == "running" and not state.cancel.is_set()
-        assert any("s to stop it first" in str(n.message) for n in app._notifications)
+        assert any("s to stop it first" in notice for notice in dash.notices())
         key(app, "s", "s")
         await wait_until(lambda: state.status == "stopped", timeout=10)
         key(app, "r", "r")
         await wait_until(lambda: dash.run is not state)
-        app.main.cancel_run()
+        dash.cancel()
 
 
 async def test_letters_type_into_a_field():
@@ -242,17 +242,16 @@ async def test_a_burst_of_tabs_lands_where_it_was_aimed():
         await dash.set_fields(depth="6", width="16", train_steps="10")
         await pilot.press("escape")
         await dash.run_to_end()
-        main = app.main
-        main.query_one(TabbedContent).active = "tab-loss"
+        dash.screen.query_one(TabbedContent).active = "tab-loss"
         await pilot.pause()
-        views = main.visible_views()
+        views = dash.visible_views()
         start = views.index("loss")
         for _ in range(3):
             key(app, "tab", "\t")
         await pilot.pause(0.3)
-        assert main.active_view == views[start + 3]
+        assert dash.active_view == views[start + 3]
         for _ in range(2):
             key(app, "shift+tab")
         await pilot.pause(0.3)
-        assert main.active_view == views[start + 1]
-        assert main.focused is not None and main.views[main.active_view] in main.focused.ancestors_with_self
+        assert dash.active_view == views[start + 1]
+        assert app.focused is not None and dash.view(dash.active_view) in app.focused.ancestors_with_self

@@ -181,7 +181,7 @@ def test_the_hint_names_the_cut_columns():
 
 
 def status_text(app) -> str:
-    return str(app.main.query_one(StatusBar).render())
+    return Dashboard.of(app).status_text()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
@@ -221,7 +221,7 @@ async def test_picking_another_scenario_clears_the_marker():
         assert app.main.query_one(HistoryTab).open_run(1)
         await pilot.pause()
         assert "read-only" in status_text(app)
-        app.main.select_entry(0)
+        await dash.pick("weight-decay")
         await pilot.pause()
         assert "read-only" not in status_text(app)
 

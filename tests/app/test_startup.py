@@ -37,7 +37,7 @@ async def test_loading_state_and_a_queued_run():
         assert "loading torch" in dash.status_text()
         await pilot.press("escape", "r")
         if app.device is None:  # still loading: the run is queued, not started on a guessed device
-            assert app.main.run_queued and dash.run is None
+            assert dash.run_queued and dash.run is None
             assert "run queued" in dash.status_text()
         await wait_until(lambda: app.device is not None, timeout=60)
         await wait_until(lambda: dash.run is not None and dash.run.status == "done", 60)
