@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from textual import events
-from textual.widgets import Input
+from textual.widgets import Input, TabbedContent
 
 from regtui.app.widgets.picker import ScenarioPicker
 from regtui.app.widgets.picker_select import ScenarioSelect
@@ -236,6 +236,10 @@ class Dashboard:
     def view(self, name: str):
         """The view (tab pane) ``name``, for tests of its widgets."""
         return self.screen.views[name]
+
+    def show_view(self, name: str) -> None:
+        """Show view ``name``'s tab, as a click on the tab does."""
+        self.screen.query_one(TabbedContent).active = f"tab-{name}"
 
     async def open_view(self, name: str, presses: int = 20) -> None:
         """Open a view as a user does: press tab until its tab is shown."""

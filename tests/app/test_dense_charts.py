@@ -142,7 +142,7 @@ async def test_the_weight_decay_sweep_opens_readable(size):
         await dash.set_fields(iters="20")
         await pilot.press("escape")
         await dash.run_to_end()
-        app.main.query_one(TabbedContent).active = "tab-loss"
+        dash.show_view("loss")
         await pilot.pause(0.3)
         chart = app.main.query_one(LossChart)
         assert len(chart.variant_names) == VARIANTS and chart.focus_variant == 0

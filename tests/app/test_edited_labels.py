@@ -5,7 +5,7 @@ values."""
 
 from __future__ import annotations
 
-from textual.widgets import Static, TabbedContent
+from textual.widgets import Static
 
 from regtui.app.views.history import HistoryTab
 from regtui.app.views.history_rows import COLUMNS
@@ -21,7 +21,7 @@ SMALL_NORMS = {"steps": "2", "train_samples": "16", "test_samples": "8"}
 
 async def history_rows(pilot) -> list[dict[str, str]]:
     app = pilot.app
-    app.main.query_one(TabbedContent).active = "tab-history"
+    Dashboard(pilot).show_view("history")
     await pilot.pause()
     view = app.main.query_one(HistoryTab)
     view.reload()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Button, Static, TabbedContent
+from textual.widgets import Button, Static
 
 from regtui import scenario as sc
 from regtui.app.widgets.fit_chart import FitChart
@@ -23,12 +23,6 @@ from .driver import Dashboard
 
 WIDE = (120, 40)
 NARROW = (80, 24)
-
-
-async def picked(app, name: str) -> None:
-    """Wait for a pick to reach the form (a select posts, the screen mounts a form, the form posts)."""
-    dash = Dashboard.of(app)
-    await wait_until(lambda: dash.plan is not None and dash.plan.scenario.name == name, timeout=10)
 
 
 async def test_picker_lists_bundled_and_user_files(user_dir):
@@ -77,9 +71,7 @@ async def test_open_on_a_bad_file_keeps_the_app_usable(user_dir):
         assert any(dash.entry.error in notice for notice in dash.notices())
         await pilot.press("r")
         assert dash.run is None and app.is_running
-        select = app.main.query_one(ScenarioSelect)
-        select.value = next(i for i, e in enumerate(dash.entries) if e.scenario and e.scenario.name == "bn-stats")
-        await picked(app, "bn-stats")
+        await dash.pick("bn-stats")
         assert dash.plan is not None and dash.plan.scenario.name == "bn-stats"
 
 
@@ -226,7 +218,7 @@ async def test_run_bn_fills_layers_and_running_stats():
         layers = app.main.query_one(LayersChart)
         assert layers.series_points and all(n <= 10 for n in layers.series_points.values())
         assert layers.series_points["kaiming init"] == 10
-        app.main.query_one(TabbedContent).active = "tab-stats"
+        dash.show_view("stats")
         await pilot.pause(0.2)
         table = app.main.query_one(StatsView).tables["running_stats"]
         raw = collector.snapshot().tables["running_stats"]
@@ -278,12 +270,10 @@ async def test_results_views_for_norms_and_dropout():
         joined = [c for c in norms.columns_shown if c.startswith("test_accuracy")]
         assert len(joined) == 2  # batch 2 and batch 64
         # Dropout's scaling demo values.
-        select = app.main.query_one(ScenarioSelect)
-        select.value = next(i for i, e in enumerate(dash.entries) if e.scenario and e.scenario.name == "dropout")
-        await picked(app, "dropout")
+        await dash.pick("dropout")
         await dash.set_fields(iters="10", hidden="8")
         await dash.run_to_end()
-        app.main.query_one(TabbedContent).active = "tab-results"
+        dash.show_view("results")
         await pilot.pause(0.2)
         scaling = app.main.query_one(ResultsView).tables["scaling"]
         summary = dash.run.collector.snapshot().summary["scaling"]
@@ -301,7 +291,7 @@ async def test_sweep_and_seeds_draw_bands_and_the_sweep_chart():
         assert dash.run.status == "done"
         loss = app.main.query_one(LossChart)
         assert "mean ± std over seeds" in loss.title_text
-        app.main.query_one(TabbedContent).active = "tab-sweep"
+        dash.show_view("sweep")
         await pilot.pause(0.2)
         sweep = app.main.query_one(SweepChart)
         assert sweep.series_points and all(n == 3 for n in sweep.series_points.values())

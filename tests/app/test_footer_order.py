@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 
-from textual.widgets import TabbedContent
-
 from .conftest import app_for, wait_until
 from .driver import Dashboard
 from .screen_text import screen_lines
@@ -31,7 +29,7 @@ async def test_every_view_lists_the_screen_keys_first_and_help_and_quit_last():
         await dash.run_to_end()
         middles = {}
         for view in dash.visible_views():
-            app.main.query_one(TabbedContent).active = f"tab-{view}"
+            dash.show_view(view)
             await pilot.pause()
             dash.view(view).focus_content()
             await wait_until(lambda: footer_items(app)[-2:] == LAST and len(footer_items(app)) >= 6, timeout=10)

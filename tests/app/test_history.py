@@ -30,7 +30,7 @@ WIDE = (120, 40)
 
 async def show_history(pilot) -> HistoryTab:
     app = pilot.app
-    app.main.query_one(TabbedContent).active = "tab-history"
+    Dashboard(pilot).show_view("history")
     await pilot.pause()
     view = app.main.query_one(HistoryTab)
     view.reload()
@@ -439,7 +439,7 @@ async def test_history_lists_a_stopped_run_as_stopped():
         assert (await dash.stop_mid_run(iters="200000")).status == "stopped"
         (info,) = open_store().listing().runs
         assert info.status == "interrupted"  # the record and the JSON keep their value
-        app.main.query_one(TabbedContent).active = "tab-history"
+        dash.show_view("history")
         await pilot.pause()
         view = app.main.query_one(HistoryTab)
         view.reload()

@@ -7,7 +7,6 @@ footer's Help and Quit keys. Asserted on the screen's text (``screen_text``)."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import TabbedContent
 
 from regtui import registry
 from regtui.app.run_state import RunState
@@ -35,7 +34,7 @@ async def show(pilot, view: str, size: tuple[int, int]) -> str:
     """The screen's text with ``view`` open at ``size``."""
     await pilot.resize_terminal(*size)
     await pilot.pause()
-    pilot.app.main.query_one(TabbedContent).active = f"tab-{view}"
+    Dashboard(pilot).show_view(view)
     await pilot.pause(0.3)
     return screen_text(pilot.app)
 
@@ -188,7 +187,7 @@ async def test_the_footer_keeps_help_and_quit_at_80x24(view):
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
         await run(pilot, iters="20")
-        app.main.query_one(TabbedContent).active = f"tab-{view}"
+        Dashboard(pilot).show_view(view)
         await pilot.pause(0.3)
         footer = screen_lines(app)[-1]
         assert "? Help" in footer and "q Quit" in footer, footer

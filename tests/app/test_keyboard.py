@@ -4,7 +4,7 @@ press Enter in a field, press r during a run (tests of the behaviour, never of t
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import Input, TabbedContent
+from textual.widgets import Input
 
 from tests.app.conftest import app_for, key, wait_until
 from tests.app.driver import Dashboard
@@ -242,7 +242,7 @@ async def test_a_burst_of_tabs_lands_where_it_was_aimed():
         await dash.set_fields(depth="6", width="16", train_steps="10")
         await pilot.press("escape")
         await dash.run_to_end()
-        dash.screen.query_one(TabbedContent).active = "tab-loss"
+        dash.show_view("loss")
         await pilot.pause()
         views = dash.visible_views()
         start = views.index("loss")

@@ -125,7 +125,7 @@ async def test_the_tab_row_leads_into_the_view_with_down_or_enter():
         await pilot.pause()
         await pilot.press("escape")
         await dash.run_to_end()
-        app.main.query_one(TabbedContent).active = "tab-results"
+        dash.show_view("results")
         await pilot.pause(0.3)
         tabs = app.main.query_one(TabbedContent).query_one(Tabs)
         for keys in (("down",), ("enter",)):
@@ -194,7 +194,7 @@ async def test_a_stored_run_is_marked_read_only_until_the_next_run(size):
         await dash.run_to_end()
         assert "read-only" not in status_text(app)
         view = app.main.query_one(HistoryTab)
-        app.main.query_one(TabbedContent).active = "tab-history"
+        dash.show_view("history")
         await pilot.pause()
         assert view.open_run(1)
         await pilot.pause()
@@ -203,7 +203,7 @@ async def test_a_stored_run_is_marked_read_only_until_the_next_run(size):
         assert app.main.query_one(StatusBar).size.width >= len(status_text(app)), "the marker fits the line"
         if size == (120, 40):
             assert "stored run #1 (read-only)" in str(app.main.query_one("#app-title", Static).render())
-        app.main.query_one(TabbedContent).active = "tab-stats"  # it stays while the user looks around
+        dash.show_view("stats")  # it stays while the user looks around
         await pilot.pause(0.3)
         assert marker in status_text(app)
         await dash.run_to_end()
@@ -234,7 +234,7 @@ async def test_the_history_filter_reads_without_colour(monkeypatch):
     app = app_for(file="bn-stats")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        app.main.query_one(TabbedContent).active = "tab-history"
+        Dashboard(pilot).show_view("history")
         await pilot.pause()
         box = app.main.query_one("#history-only", Checkbox)
 

@@ -3,8 +3,6 @@ goes on or after a stop, per-seed rows never joined with a variant's mean."""
 
 from __future__ import annotations
 
-from textual.widgets import TabbedContent
-
 from regtui.app.widgets.live_table import LiveTable, cell_text
 from regtui.app.widgets.results_view import FINALS_CAPTION, HINT, ResultsView, finals_table
 
@@ -21,7 +19,7 @@ async def test_weight_decay_results_show_the_finals_of_every_variant():
         await pilot.press("escape")
         await dash.run_to_end()
         assert dash.run.status == "done"
-        app.main.query_one(TabbedContent).active = "tab-results"
+        dash.show_view("results")
         await pilot.pause(0.3)
         view = app.main.query_one(ResultsView)
         assert not view.query(".hint"), "the empty-view hint is gone after a run"

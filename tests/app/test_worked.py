@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from textual.widgets import TabbedContent
-
 from regtui.app.widgets.wide_table import WideTable
 from regtui.app.widgets.worked_view import COLUMNS, WorkedView, agreement, worked_sections
 
@@ -30,7 +28,7 @@ async def test_bn_stats_worked_numbers():
         assert "worked" not in dash.visible_views()  # before a run: nothing worked out yet
         await dash.run_to_end()
         assert "worked" in dash.visible_views()
-        app.main.query_one(TabbedContent).active = "tab-worked"
+        dash.show_view("worked")
         view = app.main.query_one(WorkedView)
         await wait_until(lambda: view.sections != [])
         await pilot.pause()
@@ -53,7 +51,7 @@ async def test_weight_decay_worked_numbers_and_a_run_without_them():
         await dash.set_fields(iters="50")
         await dash.run_to_end()
         worked = dash.collector.snapshot(2).summary["worked"]
-        app.main.query_one(TabbedContent).active = "tab-worked"
+        dash.show_view("worked")
         view = app.main.query_one(WorkedView)
         await wait_until(lambda: view.sections != [])
         assert [s.title for s in view.sections] == list(worked)
