@@ -25,7 +25,7 @@ def test_narrow_params_tab(snap_compare):
 def test_narrow_refuses_a_bad_value(snap_compare):
     async def run_before(pilot):
         await pilot.pause()
-        pilot.dash.field("lr").value = "-1"
+        Dashboard(pilot).field("lr").value = "-1"
         await pilot.pause()
 
     assert snap_compare(app_for(file="weight-decay"), terminal_size=(80, 24), run_before=run_before)
