@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
+import weakref
+from typing import TYPE_CHECKING, Any
 
 from textual import events
+from textual.app import App
 from textual.widgets import Input, TabbedContent
 
 from regtui.app.widgets.picker import ScenarioPicker
@@ -43,6 +45,22 @@ def key(app, name: str, character: str | None = None) -> None:
     """Send a key without Pilot's wait-for-idle (which waits a full second while training
     keeps the process busy)."""
     app.post_message(events.Key(name, character))
+
+
+NOTICES: weakref.WeakKeyDictionary[App[object], list[str]] = weakref.WeakKeyDictionary()
+
+
+def record_notices(app: App[object]) -> None:
+    """Keep the message of every notification ``app`` shows: under ``run_test`` Textual draws no
+    toasts, so a test reads what the user was told here."""
+    notices = NOTICES.setdefault(app, [])
+    notify = app.notify
+
+    def recording(message: str, **kwargs: Any) -> None:
+        notices.append(str(message))
+        notify(message, **kwargs)
+
+    app.notify = recording  # type: ignore[method-assign]
 
 
 class Dashboard:
@@ -268,9 +286,9 @@ class Dashboard:
         return str(self.screen.query_one(StatusBar).render())
 
     def notices(self) -> list[str]:
-        """The notifications on screen now, as their toasts read (title and message): what a user
+        """The messages of the notifications the app has shown (from ``record_notices``): what a user
         is told of an error that does not stop the app."""
-        return [str(toast.render()) for toast in self.app.screen.query("Toast")]
+        return NOTICES.get(self.app, [])
 
     @property
     def layout(self) -> str | None:
