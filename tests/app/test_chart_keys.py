@@ -19,6 +19,7 @@ from regtui.app.widgets.loss_chart import LossChart
 
 from .conftest import app_for, key, wait_until
 from .driver import Dashboard
+from .screen_text import screen_lines
 from .test_metric_groups import lesson_records, snapshot, train_records
 
 
@@ -138,10 +139,7 @@ async def test_a_compared_run_of_eight_variants_has_a_shape_each_and_a_full_lege
             mine = {m for k, m in shapes.items() if k.startswith("run #1")}
             assert not mine & set(theirs.values())
             finals = pilot.app.query_one(LossFinals)
-            shown = "\n".join(
-                line.text
-                for line in pilot.app.screen._compositor.render_strips()[finals.region.y : finals.region.bottom]
-            )
+            shown = "\n".join(screen_lines(pilot.app)[finals.region.y : finals.region.bottom])
             for name in ["weight_decay=0", "weight_decay=0.01"]:
                 assert f"run #1 · {name}" in shown
             for name in SWEEP:
