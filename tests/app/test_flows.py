@@ -125,9 +125,9 @@ async def test_parameters_the_variants_set_are_marked_and_a_new_value_merges_the
         hints = [str(h.render()) for h in dash.form.query(".field-hint")]
         assert hints == ["  per variant: no weight decay, weight decay"]
         assert dash.field("weight_decay").value == "0.0, 0.01"
-        assert dash.plan.variant_names == ["no weight decay", "weight decay"]
+        assert dash.variant_names() == ["no weight decay", "weight decay"]
         await dash.type_into("weight_decay", "0.05")  # one value for all: they merge
-        assert dash.plan.variant_names == ["weight_decay=0.05"]
+        assert dash.variant_names() == ["weight_decay=0.05"]
 
 
 async def test_bad_value_is_refused_inline_and_blocks_run():

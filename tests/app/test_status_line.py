@@ -18,7 +18,7 @@ async def test_bn_divergence_is_a_result_not_a_failure():
         await pilot.press("escape")
         await dash.run_to_end()
         state = dash.run
-        assert state.status == "done"
+        assert state.status == "done" and dash.status_word() == "done"
         assert "normal init went inf/NaN at layer" in state.note
         text = dash.status_text()
         assert "done · normal init went inf/NaN at layer" in text
