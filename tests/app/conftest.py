@@ -1,17 +1,19 @@
-"""Helpers for the dashboard tests: build the app, edit fields like a user, wait for a run."""
+"""Fixtures for the dashboard tests and app_for to build the app; what a user does on it is in
+driver.py (key and wait_until are re-exported for the tests that import them from here)."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import time
 from pathlib import Path
 
 import pytest
-from textual import events
-from textual.widgets import Input
 
 from regtui.app.app import RegtuiApp, make_app
+
+from .driver import key, record_notices, wait_until
+
+__all__ = ["app_for", "key", "wait_until"]
 
 
 @pytest.fixture(autouse=True)
@@ -67,71 +69,6 @@ def user_dir(tmp_path: Path) -> Path:
 def app_for(file: str | None = None, **options) -> RegtuiApp:
     options.setdefault("devices", ["cpu"])  # skip the torch import at startup
     options.setdefault("min_interval", 0.1)
-    return make_app(file=file, **options)
-
-
-async def type_into(pilot, key: str, text: str) -> None:
-    """Focus a form field, clear it and type ``text`` key by key, like a user."""
-    app = pilot.app
-    field = app.main.form.query_one(f"#field-{key}", Input)
-    field.focus()
-    await pilot.pause()
-    field.action_end()
-    await pilot.press("ctrl+u")
-    for char in text:
-        await pilot.press(char)
-    await pilot.pause()
-
-
-async def set_fields(pilot, **values: str) -> None:
-    """Set several fields at once (each posts Input.Changed, as typing does)."""
-    for key, text in values.items():
-        pilot.app.main.form.query_one(f"#field-{key}", Input).value = text
-    await pilot.pause()
-
-
-def key(app, name: str, character: str | None = None) -> None:
-    """Send a key without Pilot's wait-for-idle (which waits a full second while training
-    keeps the process busy)."""
-    app.post_message(events.Key(name, character))
-
-
-async def wait_until(condition, timeout: float = 30.0, step: float = 0.01) -> float:
-    start = time.perf_counter()
-    while not condition():
-        if time.perf_counter() - start > timeout:
-            raise AssertionError(f"timed out after {timeout} s")
-        await asyncio.sleep(step)
-    return time.perf_counter() - start
-
-
-async def run_to_end(pilot, timeout: float = 60.0) -> None:
-    app = pilot.app
-    before = app.main.run_state
-    await pilot.press("r")
-    await pilot.pause()
-    assert app.main.run_state is not None and app.main.run_state is not before, "r did not start a run"
-    await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"), timeout)
-    await settled(pilot)
-
-
-async def stop_mid_run(pilot, min_step: int = 0, **fields: str):
-    """Set ``fields``, run, stop once ``min_step`` steps are done, and wait until the stopped run
-    is in the run store too; its RunState."""
-    app = pilot.app
-    await set_fields(pilot, **fields)
-    await pilot.press("r")
-    collector = lambda: app.main.collector  # noqa: E731
-    await wait_until(lambda: collector() is not None and collector().progress is not None
-                     and collector().progress.step >= min_step)  # fmt: skip
-    await pilot.press("s")
-    await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
-    await settled(pilot)
-    return app.main.run_state
-
-
-async def settled(pilot, timeout: float = 30.0) -> None:
-    """The run that ended is in the run store too (its document is written just after RunEnded)."""
-    state = pilot.app.main.run_state
-    await wait_until(lambda: state.saved.is_set(), timeout)
-    await pilot.pause()
+    app = make_app(file=file, **options)
+    record_notices(app)  # Dashboard.notices
+    return app

@@ -17,7 +17,9 @@ from regtui.app.widgets.chart_legend import ChartLegend
 from regtui.app.widgets.fit_chart import FitChart
 from regtui.app.widgets.loss_chart import LossChart
 
-from .conftest import app_for, key, run_to_end, set_fields, wait_until
+from .conftest import app_for, key, wait_until
+from .driver import Dashboard
+from .screen_text import screen_lines
 from .test_metric_groups import lesson_records, snapshot, train_records
 
 
@@ -34,8 +36,9 @@ def next_focus(current: int | None, count: int) -> int | None:
 
 
 async def run_norms(pilot) -> None:
-    await set_fields(pilot, steps="4", log_every="2")
-    await run_to_end(pilot, timeout=120)
+    dash = Dashboard(pilot)
+    await dash.set_fields(steps="4", log_every="2")
+    await dash.run_to_end(timeout=120)
     await wait_until(lambda: len(pilot.app.main.query_one(LossChart).groups) > 1, 30)
 
 
@@ -136,10 +139,7 @@ async def test_a_compared_run_of_eight_variants_has_a_shape_each_and_a_full_lege
             mine = {m for k, m in shapes.items() if k.startswith("run #1")}
             assert not mine & set(theirs.values())
             finals = pilot.app.query_one(LossFinals)
-            shown = "\n".join(
-                line.text
-                for line in pilot.app.screen._compositor.render_strips()[finals.region.y : finals.region.bottom]
-            )
+            shown = "\n".join(screen_lines(pilot.app)[finals.region.y : finals.region.bottom])
             for name in ["weight_decay=0", "weight_decay=0.01"]:
                 assert f"run #1 · {name}" in shown
             for name in SWEEP:
@@ -236,13 +236,14 @@ async def test_chart_choices_do_not_carry_over_to_another_scenario():
     """v, h and t (and m) chose among one scenario's variants; picking another starts from the defaults."""
     app = app_for(file="weight-decay")
     async with app.run_test(size=(120, 40)) as pilot:
-        await set_fields(pilot, iters="20", hidden="8")
+        dash = Dashboard(pilot)
+        await dash.set_fields(iters="20", hidden="8")
         await pilot.press("escape")
-        await run_to_end(pilot)
+        await dash.run_to_end()
         chart = app.main.query_one(LossChart)
         await pilot.press("v", "h", "t")
         assert chart.hidden and chart.split == "train"
-        app.main.select_entry(next(i for i, e in enumerate(app.main.entries) if e.path and e.path.stem == "dropout"))
+        await dash.pick("dropout")
         await pilot.pause()
         assert (chart.focus_variant, chart.hidden, chart.split, chart.group) == (
             None,

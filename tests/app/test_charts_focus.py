@@ -15,7 +15,8 @@ from regtui.app.widgets.loss_chart import LossChart
 from regtui.app.widgets.sweep_chart import SweepChart
 from regtui.report import Collector
 
-from .conftest import app_for, run_to_end, set_fields
+from .conftest import app_for
+from .driver import Dashboard
 
 
 def records(n: int, seeds: int = 1) -> list[dict[str, Any]]:
@@ -116,11 +117,12 @@ async def test_sweep_chart_draws_std_over_seeds():
 async def test_dashboard_run_equals_the_headless_document():
     app = app_for(file="weight-decay")
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        assert app.main.trainer is not None  # trained in the child process (POSIX)
-        await set_fields(pilot, iters="300")
-        await run_to_end(pilot)
-        state = app.main.run_state
+        assert dash.trainer is not None  # trained in the child process (POSIX)
+        await dash.set_fields(iters="300")
+        await dash.run_to_end()
+        state = dash.run
         assert state.status == "done"
         shown = state.collector.document()
         plan = state.plan

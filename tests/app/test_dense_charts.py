@@ -20,7 +20,8 @@ from regtui.app.widgets.chart_legend import ChartLegend
 from regtui.app.widgets.fit_chart import FitChart
 from regtui.app.widgets.loss_chart import LossChart
 
-from .conftest import app_for, run_to_end, set_fields
+from .conftest import app_for
+from .driver import Dashboard
 from .screen_text import screen_text
 from .test_metric_groups import snapshot
 
@@ -136,11 +137,12 @@ async def test_the_fit_of_eight_variants_shows_one_curve_and_the_data_in_shapes(
 async def test_the_weight_decay_sweep_opens_readable(size):
     app = app_for(file="weight-decay-sweep")
     async with app.run_test(size=size) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="20")
+        await dash.set_fields(iters="20")
         await pilot.press("escape")
-        await run_to_end(pilot)
-        app.main.query_one(TabbedContent).active = "tab-loss"
+        await dash.run_to_end()
+        dash.show_view("loss")
         await pilot.pause(0.3)
         chart = app.main.query_one(LossChart)
         assert len(chart.variant_names) == VARIANTS and chart.focus_variant == 0

@@ -13,6 +13,8 @@ import time
 from regtui import memory
 from regtui.app.app import make_app
 
+from .driver import Dashboard
+
 
 def test_an_unavailable_device_is_a_visible_notice_not_a_silent_swap(monkeypatch):
     notices: list[str] = []
@@ -42,11 +44,12 @@ def test_a_plan_too_big_for_memory_is_refused_with_its_estimate(monkeypatch):
     async def scenario() -> None:
         app = make_app(file="bn-stats", devices=["cpu"])
         async with app.run_test(size=(120, 40)) as pilot:
+            dash = Dashboard(pilot)
             await pilot.pause()
             monkeypatch.setattr(app.main, "notify", lambda message, **kw: notices.append(str(message)))
             await pilot.press("r")
             await pilot.pause()
-            assert app.main.run_state is None  # no run started
+            assert dash.run is None  # no run started
             assert any(n.startswith("memory: this plan needs about") for n in notices), notices
 
     asyncio.run(scenario())

@@ -5,14 +5,15 @@ values."""
 
 from __future__ import annotations
 
-from textual.widgets import Static, TabbedContent
+from textual.widgets import Static
 
 from regtui.app.views.history import HistoryTab
 from regtui.app.views.history_rows import COLUMNS
 from regtui.app.widgets.live_table import LiveTable, short_header
 from regtui.app.widgets.results_view import ResultsView
 
-from .conftest import app_for, run_to_end, set_fields, type_into
+from .conftest import app_for
+from .driver import Dashboard
 
 WIDE = (120, 40)
 SMALL_NORMS = {"steps": "2", "train_samples": "16", "test_samples": "8"}
@@ -20,7 +21,7 @@ SMALL_NORMS = {"steps": "2", "train_samples": "16", "test_samples": "8"}
 
 async def history_rows(pilot) -> list[dict[str, str]]:
     app = pilot.app
-    app.main.query_one(TabbedContent).active = "tab-history"
+    Dashboard(pilot).show_view("history")
     await pilot.pause()
     view = app.main.query_one(HistoryTab)
     view.reload()
@@ -30,15 +31,17 @@ async def history_rows(pilot) -> list[dict[str, str]]:
 
 
 def hint(app, key: str) -> str:
-    return str(app.main.form.query_one(f"#hint-{key}", Static).render())
+    dash = Dashboard.of(app)
+    return str(dash.form.query_one(f"#hint-{key}", Static).render())
 
 
 async def test_norms_at_batch_8_is_named_for_batch_8_everywhere():
     app = app_for(file="norms")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         assert hint(app, "batch").startswith("  per variant: BatchNorm · batch 2")
-        await type_into(pilot, "batch", "8")
+        await dash.type_into("batch", "8")
         # one value in a per-variant field: the hint says so, and how many variants remain
         assert "one value: all 8 variants run with it" in hint(app, "batch") and "8 → 4" in hint(app, "batch")
         # the norm field's hint names each variant as it now runs: no "batch 2" or "batch 64" left
@@ -46,10 +49,10 @@ async def test_norms_at_batch_8_is_named_for_batch_8_everywhere():
         assert norm == [
             f"{n} · batch 8" for n in ("BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm") for _ in (2, 64)
         ]
-        await set_fields(pilot, **SMALL_NORMS)
+        await dash.set_fields(**SMALL_NORMS)
         await pilot.press("escape")
-        await run_to_end(pilot)
-        names = app.main.collector.variant_names()
+        await dash.run_to_end()
+        names = dash.collector.variant_names()
         assert names == ["BatchNorm · batch 8", "LayerNorm · batch 8", "InstanceNorm · batch 8", "GroupNorm · batch 8"]
         app.main.query_one("#views").active = "tab-results"
         await pilot.pause(0.3)
@@ -65,10 +68,11 @@ async def test_norms_at_batch_8_is_named_for_batch_8_everywhere():
 async def test_the_hint_follows_the_field_back_to_one_value_per_variant():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await type_into(pilot, "weight_decay", "0.05")
+        await dash.type_into("weight_decay", "0.05")
         assert "one value: all 2 variants run with it (they merge: 2 → 1)" in hint(app, "weight_decay")
-        await type_into(pilot, "weight_decay", "0.0, 0.05")
+        await dash.type_into("weight_decay", "0.0, 0.05")
         # each variant named as it now runs: "weight decay" (0.01) runs with 0.05
         assert hint(app, "weight_decay") == "  per variant: no weight decay, weight_decay=0.05"
 
@@ -76,10 +80,11 @@ async def test_the_hint_follows_the_field_back_to_one_value_per_variant():
 async def test_history_shows_per_variant_values():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="20", hidden="8", weight_decay="0.0, 0.05")
+        await dash.set_fields(iters="20", hidden="8", weight_decay="0.0, 0.05")
         await pilot.press("escape")
-        await run_to_end(pilot)
+        await dash.run_to_end()
         (row,) = await history_rows(pilot)
         assert row["changed"].split() == ["hidden=8", "iters=20", "weight_decay=0,0.05"]
         assert "weight_decay=0.05" in row["results"]  # the edited variant's label: its value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Button, Input, Static, TabbedContent
+from textual.widgets import Button, Static
 
 from regtui import scenario as sc
 from regtui.app.widgets.fit_chart import FitChart
@@ -18,26 +18,23 @@ from regtui.app.widgets.sweep_chart import SweepChart
 from regtui.app.widgets.too_small import TooSmall
 from regtui.specs import ConfigError
 
-from .conftest import app_for, key, run_to_end, set_fields, type_into, wait_until
+from .conftest import app_for, key, wait_until
+from .driver import Dashboard
 
 WIDE = (120, 40)
 NARROW = (80, 24)
 
 
-async def picked(app, name: str) -> None:
-    """Wait for a pick to reach the form (a select posts, the screen mounts a form, the form posts)."""
-    await wait_until(lambda: app.main.plan is not None and app.main.plan.scenario.name == name, timeout=10)
-
-
 async def test_picker_lists_bundled_and_user_files(user_dir):
     app = app_for(scenarios_dir=str(user_dir))
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        labels = [e.label for e in app.main.entries]
+        labels = [e.label for e in dash.entries]
         for path in sc.bundled_paths():
             assert sc.load(path).title in labels
         assert "My tiny weight decay" in labels
-        broken = next(e for e in app.main.entries if e.path and e.path.name == "broken.toml")
+        broken = next(e for e in dash.entries if e.path and e.path.name == "broken.toml")
         with pytest.raises(ConfigError) as exc:
             sc.load(user_dir / "broken.toml")
         assert broken.error == str(exc.value)  # the CLI's one-line message
@@ -45,144 +42,151 @@ async def test_picker_lists_bundled_and_user_files(user_dir):
         # Picking it by keyboard shows the error and blocks Run; the others stay usable.
         await pilot.press("slash")
         assert isinstance(app.focused, ScenarioPicker)
-        index = app.main.entries.index(broken)
+        index = dash.entries.index(broken)
         app.main.query_one(ScenarioPicker).highlighted = index
         await pilot.press("enter")
         await pilot.pause()
-        assert app.main.entry is broken and app.main.plan is None
+        assert dash.entry is broken and dash.plan is None
         assert app.main.query_one(".form-error-note", Static).display
         assert str(exc.value) in str(app.main.query_one("#scenario-summary", Static).render())
         await pilot.press("r")
-        assert app.main.run_state is None
-        tiny = next(i for i, e in enumerate(app.main.entries) if e.label == "My tiny weight decay")
+        assert dash.run is None
+        tiny = next(i for i, e in enumerate(dash.entries) if e.label == "My tiny weight decay")
         app.main.query_one(ScenarioPicker).highlighted = tiny
         app.main.query_one(ScenarioPicker).focus()
         await pilot.press("enter")
         await pilot.pause()
-        assert app.main.plan is not None and app.main.plan.scenario.title == "My tiny weight decay"
-        await run_to_end(pilot)
-        assert app.main.run_state.status == "done"
+        assert dash.plan is not None and dash.plan.scenario.title == "My tiny weight decay"
+        await dash.run_to_end()
+        assert dash.run.status == "done"
 
 
 async def test_open_on_a_bad_file_keeps_the_app_usable(user_dir):
     app = app_for(file=str(user_dir / "broken.toml"))
     async with app.run_test(size=NARROW) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        assert app.main.entry.error and "lrr" in app.main.entry.error
-        assert app.main.plan is None
-        assert any(app.main.entry.error in str(n.message) for n in app._notifications)
+        assert dash.entry.error and "lrr" in dash.entry.error
+        assert dash.plan is None
+        assert any(dash.entry.error in notice for notice in dash.notices())
         await pilot.press("r")
-        assert app.main.run_state is None and app.is_running
-        select = app.main.query_one(ScenarioSelect)
-        select.value = next(i for i, e in enumerate(app.main.entries) if e.scenario and e.scenario.name == "bn-stats")
-        await picked(app, "bn-stats")
-        assert app.main.plan is not None and app.main.plan.scenario.name == "bn-stats"
+        assert dash.run is None and app.is_running
+        await dash.pick("bn-stats")
+        assert dash.plan is not None and dash.plan.scenario.name == "bn-stats"
 
 
 async def test_missing_file_is_an_error_entry(tmp_path):
     app = app_for(file=str(tmp_path / "nope.toml"))
     async with app.run_test(size=NARROW) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        assert app.main.entry.error == f"scenario file not found: {tmp_path / 'nope.toml'}"
+        assert dash.entry.error == f"scenario file not found: {tmp_path / 'nope.toml'}"
 
 
 async def test_form_is_generated_from_the_spec_with_scenario_defaults():
     app = app_for(file="bn")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         scenario = sc.load(sc.find("bn"))
         for p in scenario.spec.params:
-            field = app.main.form.query_one(f"#field-{p.name}", Input)
+            field = dash.field(p.name)
             per = [v.overrides[p.name] for v in scenario.variants if p.name in v.overrides]
             if len(per) > 1:  # one value per variant
                 assert [p.parse(t) for t in field.value.split(",")] == per
             else:
                 assert p.parse(field.value) == scenario.defaults()[p.name]
-        assert app.main.plan == sc.plan(scenario, {}, {}, 0, None)
+        assert dash.plan == sc.plan(scenario, {}, {}, 0, None)
 
 
 async def test_edit_a_parameter_and_the_plan_follows():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await type_into(pilot, "iters", "30")
-        assert app.main.plan.params["iters"] == 30
-        assert app.main.plan.sets == {"iters": 30}
+        await dash.type_into("iters", "30")
+        assert dash.plan.params["iters"] == 30
+        assert dash.plan.sets == {"iters": 30}
         replay = app.main.query_one("#replay").command
-        assert replay == sc.replay_command(app.main.plan, "cpu")
+        assert replay == sc.replay_command(dash.plan, "cpu")
         assert "--set iters=30" in replay
         # ctrl+r resets to the scenario's defaults.
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert app.main.plan.sets == {}
-        assert app.main.form.query_one("#field-iters", Input).value == "2000"
+        assert dash.plan.sets == {}
+        assert dash.field("iters").value == "2000"
 
 
 async def test_parameters_the_variants_set_are_marked_and_a_new_value_merges_them():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        hints = [str(h.render()) for h in app.main.form.query(".field-hint")]
+        hints = [str(h.render()) for h in dash.form.query(".field-hint")]
         assert hints == ["  per variant: no weight decay, weight decay"]
-        assert app.main.form.query_one("#field-weight_decay", Input).value == "0.0, 0.01"
-        assert app.main.plan.variant_names == ["no weight decay", "weight decay"]
-        await type_into(pilot, "weight_decay", "0.05")  # one value for all: they merge
-        assert app.main.plan.variant_names == ["weight_decay=0.05"]
+        assert dash.field("weight_decay").value == "0.0, 0.01"
+        assert dash.variant_names() == ["no weight decay", "weight decay"]
+        await dash.type_into("weight_decay", "0.05")  # one value for all: they merge
+        assert dash.variant_names() == ["weight_decay=0.05"]
 
 
 async def test_bad_value_is_refused_inline_and_blocks_run():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await type_into(pilot, "lr", "-1")
+        await dash.type_into("lr", "-1")
         with pytest.raises(ConfigError) as exc:
             sc.load(sc.find("weight-decay")).spec.param("lr").parse("-1")
-        box = app.main.form.query_one("#error-lr", Static)
+        box = dash.form.query_one("#error-lr", Static)
         assert box.has_class("shown") and str(exc.value) in str(box.render())
-        assert app.main.form.query_one("#field-lr", Input).has_class("invalid")
-        assert app.main.plan is None
-        assert app.main.form.query_one("#run-button", Button).disabled
+        assert dash.field("lr").has_class("invalid")
+        assert dash.plan is None
+        assert dash.form.query_one("#run-button", Button).disabled
         await pilot.press("escape")  # leave the field so "r" is a key, not a letter
         await pilot.press("r")
         await pilot.pause()
-        assert app.main.run_state is None
-        assert any("lr" in str(n.message) for n in app._notifications)
-        await type_into(pilot, "lr", "0.02")
-        assert app.main.plan is not None and not box.has_class("shown")
+        assert dash.run is None
+        assert any("lr" in notice for notice in dash.notices())
+        await dash.type_into("lr", "0.02")
+        assert dash.plan is not None and not box.has_class("shown")
 
 
 async def test_cross_parameter_check_blocks_run():
     app = app_for(file="bn")
     async with app.run_test(size=NARROW) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, batchnorm="true", batch="1")
-        assert app.main.plan is None
-        assert "BatchNorm needs at least 2" in str(app.main.form.query_one("#form-error", Static).render())
-        await set_fields(pilot, batch="4")
-        assert app.main.plan is not None
+        await dash.set_fields(batchnorm="true", batch="1")
+        assert dash.plan is None
+        assert "BatchNorm needs at least 2" in str(dash.form.query_one("#form-error", Static).render())
+        await dash.set_fields(batch="4")
+        assert dash.plan is not None
 
 
 async def test_sweep_fields_are_validated():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, sweep_key="init", sweep_values="1,2")
-        assert app.main.plan is None and "sweep_key" in app.main.form.errors
-        await set_fields(pilot, sweep_key="weight_decay", sweep_values="0,x")
-        assert app.main.plan is None and "sweep_values" in app.main.form.errors
-        await set_fields(pilot, sweep_values="0,1e-3,1e-2")
-        assert app.main.plan.sweep == {"weight_decay": (0.0, 1e-3, 1e-2)}
-        await set_fields(pilot, seeds="0")
-        assert app.main.plan is None and "seeds" in app.main.form.errors
+        await dash.set_fields(sweep_key="init", sweep_values="1,2")
+        assert dash.plan is None and "sweep_key" in dash.form.errors
+        await dash.set_fields(sweep_key="weight_decay", sweep_values="0,x")
+        assert dash.plan is None and "sweep_values" in dash.form.errors
+        await dash.set_fields(sweep_values="0,1e-3,1e-2")
+        assert dash.plan.sweep == {"weight_decay": (0.0, 1e-3, 1e-2)}
+        await dash.set_fields(seeds="0")
+        assert dash.plan is None and "seeds" in dash.form.errors
 
 
 async def test_run_weight_decay_fills_the_charts():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="30", hidden="16")
-        await run_to_end(pilot)
-        state = app.main.run_state
+        await dash.set_fields(iters="30", hidden="16")
+        await dash.run_to_end()
+        state = dash.run
         assert state.status == "done"
         collector = state.collector
         loss = app.main.query_one(LossChart)
@@ -192,7 +196,7 @@ async def test_run_weight_decay_fills_the_charts():
         assert "train_loss" in str(app.main.query_one("#finals").render())
         await pilot.press("tab")  # Loss -> Fit
         await pilot.pause()
-        assert app.main.active_view == "fit"
+        assert dash.active_view == "fit"
         fit = app.main.query_one(FitChart)
         assert fit.series_points["data/train"] == 10
         fitted = collector.variant_record("no weight decay")["curves"]["fit"]
@@ -205,15 +209,16 @@ async def test_run_weight_decay_fills_the_charts():
 async def test_run_bn_fills_layers_and_running_stats():
     app = app_for(file="bn")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        assert app.main.active_view == "layers"
-        await set_fields(pilot, depth="10", width="16", train_steps="5")
-        await run_to_end(pilot)
-        collector = app.main.run_state.collector
+        assert dash.active_view == "layers"
+        await dash.set_fields(depth="10", width="16", train_steps="5")
+        await dash.run_to_end()
+        collector = dash.run.collector
         layers = app.main.query_one(LayersChart)
         assert layers.series_points and all(n <= 10 for n in layers.series_points.values())
         assert layers.series_points["kaiming init"] == 10
-        app.main.query_one(TabbedContent).active = "tab-stats"
+        dash.show_view("stats")
         await pilot.pause(0.2)
         table = app.main.query_one(StatsView).tables["running_stats"]
         raw = collector.snapshot().tables["running_stats"]
@@ -227,11 +232,12 @@ async def test_run_bn_fills_layers_and_running_stats():
 async def test_running_stats_update_in_place_with_highlight():
     app = app_for(file="bn-stats")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await run_to_end(pilot)
+        await dash.run_to_end()
         view = app.main.query_one(StatsView)
-        assert app.main.active_view == "stats"
-        collector = app.main.run_state.collector
+        assert dash.active_view == "stats"
+        collector = dash.run.collector
         for name in ("bn1d", "bn2d", "bn3d"):
             assert view.tables[name].row_count == len(collector.rows_since(name, 0)[0])
         table = view.tables["bn1d"]
@@ -253,39 +259,39 @@ async def test_running_stats_update_in_place_with_highlight():
 async def test_results_views_for_norms_and_dropout():
     app = app_for(file="norms")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, steps="3", train_samples="16", test_samples="8")
-        await run_to_end(pilot)
+        await dash.set_fields(steps="3", train_samples="16", test_samples="8")
+        await dash.run_to_end()
         results = app.main.query_one(ResultsView)
-        assert app.main.active_view == "results"
+        assert dash.active_view == "results"
         norms = results.tables["norms"]
         assert norms.row_count == 4
         joined = [c for c in norms.columns_shown if c.startswith("test_accuracy")]
         assert len(joined) == 2  # batch 2 and batch 64
         # Dropout's scaling demo values.
-        select = app.main.query_one(ScenarioSelect)
-        select.value = next(i for i, e in enumerate(app.main.entries) if e.scenario and e.scenario.name == "dropout")
-        await picked(app, "dropout")
-        await set_fields(pilot, iters="10", hidden="8")
-        await run_to_end(pilot)
-        app.main.query_one(TabbedContent).active = "tab-results"
+        await dash.pick("dropout")
+        await dash.set_fields(iters="10", hidden="8")
+        await dash.run_to_end()
+        dash.show_view("results")
         await pilot.pause(0.2)
         scaling = app.main.query_one(ResultsView).tables["scaling"]
-        summary = app.main.run_state.collector.snapshot().summary["scaling"]
+        summary = dash.run.collector.snapshot().summary["scaling"]
         assert scaling.row_count >= len(summary)
 
 
 async def test_sweep_and_seeds_draw_bands_and_the_sweep_chart():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="20", hidden="8", seeds="2", sweep_key="weight_decay", sweep_values="0,1e-3,1e-2")
-        assert app.main.plan.seeds == 2 and len(app.main.plan.runs) == 6
-        await run_to_end(pilot)
-        assert app.main.run_state.status == "done"
+        await dash.set_fields(iters="20", hidden="8", seeds="2", sweep_key="weight_decay", sweep_values="0,1e-3,1e-2")
+        assert dash.plan.seeds == 2 and len(dash.plan.runs) == 6
+        await dash.run_to_end()
+        assert dash.run.status == "done"
         loss = app.main.query_one(LossChart)
         assert "mean ± std over seeds" in loss.title_text
-        app.main.query_one(TabbedContent).active = "tab-sweep"
+        dash.show_view("sweep")
         await pilot.pause(0.2)
         sweep = app.main.query_one(SweepChart)
         assert sweep.series_points and all(n == 3 for n in sweep.series_points.values())
@@ -294,11 +300,12 @@ async def test_sweep_and_seeds_draw_bands_and_the_sweep_chart():
 
 async def start_long_run(pilot):
     """A weight-decay run that would take minutes; returns once it is training."""
+    dash = Dashboard(pilot)
     app = pilot.app
-    await set_fields(pilot, iters="1000000", hidden="16")
+    await dash.set_fields(iters="1000000", hidden="16")
     key(app, "r", "r")  # Pilot.press would wait for an idle process, which training never is
-    await wait_until(lambda: app.main.run_state is not None)
-    state = app.main.run_state
+    await wait_until(lambda: dash.run is not None)
+    state = dash.run
     await wait_until(lambda: state.collector.progress is not None and state.collector.progress.step > 10)
     return state
 
@@ -331,19 +338,20 @@ async def test_quit_mid_run_exits_promptly():
 async def test_r_mid_run_is_refused_and_a_new_run_follows_a_stop():
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         first = await start_long_run(pilot)
-        app.main.form.query_one("#field-iters", Input).value = "20"
-        await wait_until(lambda: app.main.plan is not None and app.main.plan.params["iters"] == 20)
+        dash.field("iters").value = "20"
+        await wait_until(lambda: dash.plan is not None and dash.plan.params["iters"] == 20)
         key(app, "r", "r")  # a stray r never throws the run away
         await pilot.pause()
-        assert app.main.run_state is first and not first.cancel.is_set()
+        assert dash.run is first and not first.cancel.is_set()
         key(app, "s", "s")
         await wait_until(lambda: first.status == "stopped")
         key(app, "r", "r")
-        await wait_until(lambda: app.main.run_state is not first)
+        await wait_until(lambda: dash.run is not first)
         assert first.cancel.is_set()
-        await wait_until(lambda: app.main.run_state.status == "done")
+        await wait_until(lambda: dash.run.status == "done")
         await wait_until(lambda: first.collector.finished is not None, timeout=5)
         assert first.collector.finished.status == "interrupted"
 
@@ -354,28 +362,30 @@ async def test_a_failing_run_becomes_a_notification():
 
     app = app_for(file="weight-decay", runner=broken)
     async with app.run_test(size=NARROW) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await pilot.press("escape")
-        await run_to_end(pilot)
-        assert app.main.run_state.status == "failed"
-        assert any("RuntimeError: boom" in str(n.message) for n in app._notifications)
+        await dash.run_to_end()
+        assert dash.run.status == "failed"
+        assert any("RuntimeError: boom" in notice for notice in dash.notices())
         assert app.is_running
 
 
 async def test_keys_views_help_and_palette():
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        assert app.main.visible_views() == ["params", "loss", "fit", "explain", "history"]
-        assert app.main.active_view == "params"
+        assert dash.visible_views() == ["params", "loss", "fit", "explain", "history"]
+        assert dash.active_view == "params"
         await pilot.press("escape")
         seen = []
         for _ in range(5):
             await pilot.press("tab")
-            seen.append(app.main.active_view)
+            seen.append(dash.active_view)
         assert seen == ["loss", "fit", "explain", "history", "params"]
         await pilot.press("shift+tab")
-        assert app.main.active_view == "history"
+        assert dash.active_view == "history"
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
@@ -390,18 +400,19 @@ async def test_keys_views_help_and_palette():
 async def test_narrow_layout_collapses_the_picker_and_moves_the_form():
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        assert app.main.layout_mode == "narrow"
+        assert dash.layout == "narrow"
         assert not app.main.query_one("#sidebar").display
         assert app.main.query_one(ScenarioSelect).display
-        assert app.main.form in app.main.query_one("#tab-form-slot").children
-        await type_into(pilot, "iters", "42")
+        assert dash.form in app.main.query_one("#tab-form-slot").children
+        await dash.type_into("iters", "42")
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
-        assert app.main.layout_mode == "wide"
-        assert app.main.form in app.main.query_one("#sidebar-form-slot").children
-        assert app.main.form.query_one("#field-iters", Input).value == "42"  # kept across the move
-        assert "params" not in app.main.visible_views()
+        assert dash.layout == "wide"
+        assert dash.form in app.main.query_one("#sidebar-form-slot").children
+        assert dash.field("iters").value == "42"  # kept across the move
+        assert "params" not in dash.visible_views()
 
 
 async def test_too_small_terminal_shows_a_message():
@@ -420,10 +431,11 @@ async def test_no_color_keeps_series_apart(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         assert app.no_color
         await pilot.pause()
-        await set_fields(pilot, iters="10", hidden="8")
-        await run_to_end(pilot)
+        await dash.set_fields(iters="10", hidden="8")
+        await dash.run_to_end()
         markers = app.main.query_one(LossChart).markers_used
         assert len(set(markers)) == len(markers) == 4  # one shape per series, colour or not
 
@@ -431,9 +443,10 @@ async def test_no_color_keeps_series_apart(monkeypatch):
 async def test_theme_change_redraws_the_charts():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="10", hidden="8")
-        await run_to_end(pilot)
+        await dash.set_fields(iters="10", hidden="8")
+        await dash.run_to_end()
         chart = app.main.query_one(LossChart)
         renders = chart.renders
         app.theme = "textual-light"

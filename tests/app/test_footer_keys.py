@@ -25,6 +25,7 @@ from regtui.engine import run_plan
 from regtui.events import RunFinished
 
 from .conftest import app_for, key, wait_until
+from .driver import Dashboard
 
 SCENARIOS = [sc.load(path).name for path in sc.bundled_paths()]  # what `regtui --list` names
 # Form fields that make every bundled scenario's run end in well under a second (where it has them).
@@ -129,10 +130,11 @@ async def press_every_shown_key(pilot, notices, phase: str, skip: set[str], app_
     view only, the app's (help, the command palette) only where ``app_keys``; one that acts on
     the view (m, v, tab, a History key) on each. Tab goes last: it shows the next view.
     """
+    dash = Dashboard(pilot)
     app = pilot.app
     done: set[tuple[str, object]] = set()
     view_keys: dict[str, list[str]] = {}
-    for view in app.main.visible_views():
+    for view in dash.visible_views():
         while await back_to(pilot, view):
             shown = shown_keys(app)
             view_keys.setdefault(view, [n for n, t in shown.items() if t not in (app, app.main) and n != "tab"])
@@ -165,7 +167,8 @@ async def send_at_once(pilot, notices, names: list[str], what: str) -> None:
 
 async def to_a_view_offering(pilot, name: str) -> str:
     """The first view whose footer shows ``name`` (not the narrow layout's form, where letters are text)."""
-    for view in pilot.app.main.visible_views():
+    dash = Dashboard(pilot)
+    for view in dash.visible_views():
         if await back_to(pilot, view) and name in shown_keys(pilot.app):
             return view
     raise AssertionError(f"no view offers {name!r}")
@@ -227,10 +230,11 @@ async def test_m_is_offered_only_by_a_chart_that_has_it():
     """Fit, Layers and Sweep charts have no metric groups: their footer has no m (it crashed the app)."""
     app = app_for(file="weight-decay")
     async with app.run_test(size=SIZE) as pilot:
+        dash = Dashboard(pilot)
         notices = record_notices(app)
         await start_tiny(pilot)
         await pilot.press("r")
-        await wait_until(lambda: not app.main.run_active(), 30)
+        await wait_until(lambda: not dash.running(), 30)
         assert await back_to(pilot, "fit")
         keys = shown_keys(app)
         assert "v" in keys and "m" not in keys, keys
@@ -266,9 +270,10 @@ async def test_an_action_that_raises_is_one_error_notice_not_an_exit(monkeypatch
         view, name = "loss", "slash"
     app = app_for(file="weight-decay")
     async with app.run_test(size=SIZE) as pilot:
+        dash = Dashboard(pilot)
         await start_tiny(pilot)
         await pilot.press("r")  # the chart keys need a chart with variants
-        await wait_until(lambda: not app.main.run_active(), 30)
+        await wait_until(lambda: not dash.running(), 30)
         notices = record_notices(app, severity=True)
         assert await back_to(pilot, view)
         assert name in shown_keys(app)
@@ -279,4 +284,4 @@ async def test_an_action_that_raises_is_one_error_notice_not_an_exit(monkeypatch
         assert len(failed) == 1 and failed[0][2] == "error", notices
         assert "RuntimeError: boom" in failed[0][1]
         await pilot.press("tab")  # the app goes on
-        assert app.main.active_view != view
+        assert dash.active_view != view

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 
-from textual.widgets import TabbedContent
-
-from .conftest import app_for, run_to_end, set_fields, wait_until
+from .conftest import app_for, wait_until
+from .driver import Dashboard
 from .screen_text import screen_lines
 
 FIRST = ["tab Next view", "r Run", "s Stop", "/ Scenarios"]
@@ -23,15 +22,16 @@ def footer_items(app) -> list[str]:
 async def test_every_view_lists_the_screen_keys_first_and_help_and_quit_last():
     app = app_for(file="weight-decay")
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="20", hidden="8")
+        await dash.set_fields(iters="20", hidden="8")
         await pilot.press("escape")
-        await run_to_end(pilot)
+        await dash.run_to_end()
         middles = {}
-        for view in app.main.visible_views():
-            app.main.query_one(TabbedContent).active = f"tab-{view}"
+        for view in dash.visible_views():
+            dash.show_view(view)
             await pilot.pause()
-            app.main.views[view].focus_content()
+            dash.view(view).focus_content()
             await wait_until(lambda: footer_items(app)[-2:] == LAST and len(footer_items(app)) >= 6, timeout=10)
             await pilot.pause(0.2)
             items = footer_items(app)

@@ -11,7 +11,8 @@ from regtui.app.widgets.replay_line import ReplayLine
 from regtui.cli import main
 from regtui.specs import MAX_MODELS, SEED_MAX, parse_count
 
-from .conftest import app_for, run_to_end, set_fields
+from .conftest import app_for
+from .driver import Dashboard
 
 WIDE = (120, 40)
 
@@ -43,8 +44,9 @@ def line(app) -> tuple[str, str]:
 
 
 def check_reproduces_the_form(app) -> sc.Plan:
-    plan = app.main.plan
-    assert plan is not None, app.main.form_error
+    dash = Dashboard.of(app)
+    plan = dash.plan
+    assert plan is not None, dash.form_error
     again = cli_plan(line(app)[1])
     assert models(again) == models(plan)
     assert (again.seed, again.seeds, again.sweep) == (plan.seed, plan.seeds, plan.sweep)
@@ -54,23 +56,24 @@ def check_reproduces_the_form(app) -> sc.Plan:
 async def test_seeds_and_sweep_edits_show_in_the_command():
     app = app_for(file="dropout-sweep")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         assert len(check_reproduces_the_form(app).runs) == 7
-        await set_fields(pilot, seed="4", seeds="2")
+        await dash.set_fields(seed="4", seeds="2")
         assert "--seed 4 --seeds 2" in line(app)[1]
         assert len(check_reproduces_the_form(app).runs) == 14
         # the sweep cleared: one model, with the dropout field's value
-        await set_fields(pilot, seeds="1", sweep_key="", sweep_values="", dropout="0.3")
+        await dash.set_fields(seeds="1", sweep_key="", sweep_values="", dropout="0.3")
         plan = check_reproduces_the_form(app)
         assert [(r.variant, r.params["dropout"]) for r in plan.runs] == [("dropout=0.3", 0.3)]
         assert "--sweep" not in line(app)[1]
         # another key swept instead of the file's: that sweep alone
-        await set_fields(pilot, sweep_key="lr", sweep_values="0.1,0.01")
+        await dash.set_fields(sweep_key="lr", sweep_values="0.1,0.01")
         plan = check_reproduces_the_form(app)
         assert plan.sweep == {"lr": (0.1, 0.01)} and len(plan.runs) == 2
         assert "--sweep lr=0.1,0.01" in line(app)[1]
         # the file's own sweep again: the command is the bare one
-        await set_fields(pilot, sweep_key="dropout", sweep_values="0.0,0.1,0.2,0.3,0.4,0.5,0.6", dropout="0.0")
+        await dash.set_fields(sweep_key="dropout", sweep_values="0.0,0.1,0.2,0.3,0.4,0.5,0.6", dropout="0.0")
         assert check_reproduces_the_form(app).sweep == {"dropout": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)}
         assert line(app) == ("cli:", "regtui --scenario dropout-sweep --seed 4 --device cpu --json")
 
@@ -78,18 +81,19 @@ async def test_seeds_and_sweep_edits_show_in_the_command():
 async def test_after_a_run_the_command_follows_the_form():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="20", hidden="8")
+        await dash.set_fields(iters="20", hidden="8")
         await pilot.press("escape")
-        await run_to_end(pilot)
+        await dash.run_to_end()
         ran = line(app)
-        assert ran[0] == "replay:" and ran[1] == sc.replay_command(app.main.run_state.plan, "cpu")
-        await set_fields(pilot, seeds="3")
+        assert ran[0] == "replay:" and ran[1] == sc.replay_command(dash.run.plan, "cpu")
+        await dash.set_fields(seeds="3")
         prefix, command = line(app)
         assert prefix == "cli:" and "--seeds 3" in command
         check_reproduces_the_form(app)
-        await set_fields(pilot, sweep_key="lr", sweep_values="0.1,0.01")
+        await dash.set_fields(sweep_key="lr", sweep_values="0.1,0.01")
         assert "--sweep lr=0.1,0.01" in line(app)[1]
         check_reproduces_the_form(app)
-        await set_fields(pilot, seeds="1", sweep_key="", sweep_values="")  # back to what ran
+        await dash.set_fields(seeds="1", sweep_key="", sweep_values="")  # back to what ran
         assert line(app) == ran

@@ -13,7 +13,8 @@ import torch
 from regtui.engine import run_plan
 from regtui.report import Collector
 
-from .conftest import app_for, run_to_end, set_fields
+from .conftest import app_for
+from .driver import Dashboard
 
 pytestmark = [
     pytest.mark.gpu,
@@ -25,10 +26,11 @@ pytestmark = [
 async def test_dashboard_trains_on_the_gpu_and_matches_a_headless_gpu_run():
     app = app_for(file="weight-decay", device="cuda")
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="300")
-        await run_to_end(pilot, timeout=120)
-        state = app.main.run_state
+        await dash.set_fields(iters="300")
+        await dash.run_to_end(timeout=120)
+        state = dash.run
         assert state.status == "done", state.status
         shown = state.collector.document()
         plan = state.plan

@@ -5,30 +5,32 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import socket
 import threading
 from typing import Any
 
 from textual.widgets import Static, TabbedContent
 
 from regtui.app.views.history import HistoryTab
-from regtui.app.views.history_rows import COLUMNS
+from regtui.app.views.history_rows import COLUMNS, status_text
 from regtui.app.widgets.confirm import Confirm
 from regtui.app.widgets.finals_line import FinalsLine
 from regtui.app.widgets.replay_line import ReplayLine
 from regtui.numbers import fmt
 from regtui.report import Collector
-from regtui.store import open_store
+from regtui.store import RunInfo, open_store
 from regtui.store.reading import StoredCollector
 from regtui.store.saving import store_id
 
-from .conftest import app_for, run_to_end, set_fields, settled, stop_mid_run, wait_until
+from .conftest import app_for, wait_until
+from .driver import Dashboard
 
 WIDE = (120, 40)
 
 
 async def show_history(pilot) -> HistoryTab:
     app = pilot.app
-    app.main.query_one(TabbedContent).active = "tab-history"
+    Dashboard(pilot).show_view("history")
     await pilot.pause()
     view = app.main.query_one(HistoryTab)
     view.reload()
@@ -56,27 +58,29 @@ def finals_text(app) -> str:
 
 async def two_runs(pilot) -> None:
     """Run weight-decay twice (iters 30, then 40): runs 1 and 2 in the store."""
-    await set_fields(pilot, iters="30")
-    await run_to_end(pilot)
-    await set_fields(pilot, iters="40")
-    await run_to_end(pilot)
+    dash = Dashboard(pilot)
+    await dash.set_fields(iters="30")
+    await dash.run_to_end()
+    await dash.set_fields(iters="40")
+    await dash.run_to_end()
 
 
 async def test_a_dashboard_run_is_kept_and_listed():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        assert "history" in app.main.visible_views()  # before any run: the store is readable
-        await set_fields(pilot, iters="30")
-        await run_to_end(pilot)
-        assert app.main.run_state.status == "done"
+        assert "history" in dash.visible_views()  # before any run: the store is readable
+        await dash.set_fields(iters="30")
+        await dash.run_to_end()
+        assert dash.run.status == "done"
         listing = open_store().listing()
         assert [r.status for r in listing.runs] == ["completed"]
         info = listing.runs[0]
         assert info.scenario == "weight-decay" and info.changed == {"iters": 30}
-        assert store_id(app.main.collector) == info.id
+        assert store_id(dash.collector) == info.id
         doc = open_store().document(info.id)
-        shown = app.main.collector.document()
+        shown = dash.collector.document()
         assert [v["final"] for v in doc["variants"]] == [v["final"] for v in shown["variants"]]
         view = await show_history(pilot)
         (row,) = rows(view)
@@ -88,8 +92,9 @@ async def test_a_dashboard_run_is_kept_and_listed():
 async def test_a_stopped_run_is_kept_as_interrupted():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        assert (await stop_mid_run(pilot, iters="200000")).status == "stopped"
+        assert (await dash.stop_mid_run(iters="200000")).status == "stopped"
         (info,) = open_store().listing().runs
         assert info.status == "interrupted"
         assert open_store().document(info.id)["status"] == "interrupted"
@@ -108,10 +113,11 @@ async def test_a_failed_run_is_kept_as_failed():
 
     app = app_for(file="weight-decay", runner=broken)
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="30")
-        await run_to_end(pilot)
-        assert app.main.run_state.status == "failed"
+        await dash.set_fields(iters="30")
+        await dash.run_to_end()
+        assert dash.run.status == "failed"
         (info,) = open_store().listing().runs
         assert info.status == "failed"
         assert "the engine broke" in (open_store().document(info.id).get("error") or "")
@@ -121,17 +127,19 @@ async def test_no_save_keeps_the_store_empty():
     app = app_for(file="weight-decay")
     app.options = dataclasses.replace(app.options, save=False)
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="30")
-        await run_to_end(pilot)
-        assert app.main.run_state.status == "done"
+        await dash.set_fields(iters="30")
+        await dash.run_to_end()
+        assert dash.run.status == "done"
         assert open_store().listing().runs == []
-        assert store_id(app.main.collector) is None
+        assert store_id(dash.collector) is None
 
 
 async def test_open_a_stored_run_read_only():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await two_runs(pilot)
         first = open_store().document(1)
@@ -141,23 +149,22 @@ async def test_open_a_stored_run_read_only():
         await on_row(pilot, view, 1)
         await pilot.press("enter")
         await pilot.pause()
-        main = app.main
-        assert isinstance(main.collector, StoredCollector) and store_id(main.collector) == 1
-        assert main.run_state.status == "done" and not main.run_active()
-        assert main.active_view == "loss"  # the kind's first view, as after a run
+        assert isinstance(dash.collector, StoredCollector) and store_id(dash.collector) == 1
+        assert dash.run.status == "done" and not dash.running()
+        assert dash.active_view == "loss"  # the kind's first view, as after a run
         await wait_until(lambda: "no weight decay" in finals_text(app))
         text = finals_text(app)
         for variant in first["variants"]:
             assert f"test_loss {fmt(variant['final']['test_loss'], 3)}" in text
         # The command line is the form's (what r runs, iters 40), not the stored run's; the form
         # set back to the stored run's values makes it that run's replay.
-        line = main.query_one(ReplayLine)
+        line = dash.screen.query_one(ReplayLine)
         assert str(line.render()).startswith("cli:") and "--set iters=40" in line.command
-        await set_fields(pilot, iters="30")
+        await dash.set_fields(iters="30")
         assert str(line.render()).startswith("replay:") and "--set iters=30" in line.command
         # Every view draws it: the fit curves and the worked numbers are the stored run's.
-        assert "fit" in main.visible_views() and "worked" in main.visible_views()
-        snapshot = main.collector.snapshot(0)
+        assert "fit" in dash.visible_views() and "worked" in dash.visible_views()
+        snapshot = dash.collector.snapshot(0)
         assert [r["final"] for r in snapshot.records] == [v["final"] for v in first["variants"]]
         # A stored run opened again from the History view is not saved again.
         assert len(open_store().listing().runs) == 2
@@ -166,13 +173,14 @@ async def test_open_a_stored_run_read_only():
 async def test_compare_two_runs():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await two_runs(pilot)
         view = await show_history(pilot)
         await on_row(pilot, view, 1)
         await pilot.press("c")
         await pilot.pause()
-        assert app.main.active_view == "loss"
+        assert dash.active_view == "loss"
         await wait_until(lambda: "run #1" in finals_text(app))
         legend = finals_text(app)
         assert "run #2 · no weight decay" in legend and "run #1 · no weight decay" in legend
@@ -180,8 +188,8 @@ async def test_compare_two_runs():
         compared = str(view.query_one("#history-compare", Static).render())
         assert "iters" in compared and "40" in compared and "30" in compared
         # The comparison belongs to the shown run: a new run draws alone.
-        await run_to_end(pilot)
-        app.main.redraw.now(force=True)
+        await dash.run_to_end()
+        dash.redraw()
         await pilot.pause()
         assert "run #" not in finals_text(app)
 
@@ -189,15 +197,16 @@ async def test_compare_two_runs():
 async def test_compare_needs_a_shown_run():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="30")
-        await run_to_end(pilot)
+        await dash.set_fields(iters="30")
+        await dash.run_to_end()
         view = await show_history(pilot)
         await on_row(pilot, view, 1)
         await pilot.press("c")  # the run shown is run 1 itself
         await pilot.pause()
-        assert app.main.overlay is None
-        assert any("is the run shown" in str(n.message) for n in app._notifications)
+        assert dash.overlay is None
+        assert any("is the run shown" in notice for notice in dash.notices())
 
 
 async def test_delete_asks_first():
@@ -228,13 +237,12 @@ async def test_delete_asks_first():
 async def test_the_filter_shows_this_scenario_or_all():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="30")
-        await run_to_end(pilot)
-        bn_stats = next(i for i, e in enumerate(app.main.entries) if e.scenario and e.scenario.name == "bn-stats")
-        app.main.select_entry(bn_stats)
-        await pilot.pause()
-        await run_to_end(pilot)
+        await dash.set_fields(iters="30")
+        await dash.run_to_end()
+        await dash.pick("bn-stats")
+        await dash.run_to_end()
         view = await show_history(pilot)
         assert [r["scenario"] for r in rows(view)] == ["bn-stats", "weight-decay"]
         await pilot.press("f")
@@ -254,6 +262,7 @@ async def test_a_bad_store_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("REGTUI_RUNS_DIR", str(store))
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         view = await show_history(pilot)
         notice = str(view.query_one("#history-notice", Static).render())
@@ -264,22 +273,24 @@ async def test_a_bad_store_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("REGTUI_RUNS_DIR", str(store / "index.sqlite"))
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        assert "history" not in app.main.visible_views()
+        assert "history" not in dash.visible_views()
 
 
 async def test_a_damaged_document_cannot_be_opened_but_the_app_goes_on():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await two_runs(pilot)
         (open_store().folder(1) / "run.json").write_text("{cut", encoding="utf-8")
         view = await show_history(pilot)
-        before = app.main.collector
+        before = dash.collector
         await on_row(pilot, view, 1)
         await pilot.press("enter")
         await pilot.pause()
-        assert app.main.collector is before
+        assert dash.collector is before
         notice = str(view.query_one("#history-notice", Static).render())
         assert notice.startswith("⚠ run 1") and "damaged" in notice
 
@@ -318,10 +329,11 @@ async def test_runs_dir_is_where_the_dashboard_saves_and_lists(tmp_path):
     folder = tmp_path / "elsewhere"
     app = app_for(file="weight-decay", runs_dir=str(folder))
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="20")
-        await run_to_end(pilot)
-        await wait_until(lambda: store_id(app.main.collector) is not None)
+        await dash.set_fields(iters="20")
+        await dash.run_to_end()
+        await wait_until(lambda: store_id(dash.collector) is not None)
         assert [info.id for info in open_store(str(folder)).listing().runs] == [1]
         assert open_store().listing().runs == []  # not the default store
         view = await show_history(pilot)
@@ -346,11 +358,12 @@ def held_saving(monkeypatch) -> threading.Event:
 
 async def ended_unsaved(pilot) -> Any:
     """Run a short weight-decay to its end while its document is held back; its RunState."""
+    dash = Dashboard(pilot)
     await pilot.pause()
-    await set_fields(pilot, iters="30")
+    await dash.set_fields(iters="30")
     await pilot.press("escape")
     await pilot.press("r")
-    state = pilot.app.main.run_state
+    state = dash.run
     await wait_until(lambda: state.status == "done")
     assert not state.saved.is_set()  # the status line said done without waiting for the disk
     return state
@@ -360,11 +373,12 @@ async def test_the_run_ends_before_its_document_is_written_and_history_relists_t
     release = held_saving(monkeypatch)
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await ended_unsaved(pilot)
         view = await show_history(pilot)  # opened before the document is written
         before = rows(view)
         release.set()
-        await settled(pilot)
+        await dash.settled()
         # History, on screen, relists once the document is written: the row changes by itself.
         await wait_until(lambda: rows(view) != before)
         after = rows(view)[0]
@@ -415,3 +429,32 @@ async def test_a_view_switch_lists_the_store_again_only_when_it_changed(monkeypa
         tabs.active = "tab-history"
         await pilot.pause()
         assert view.row_ids == [1] and rows(view)[0]["scenario"] == "weight-decay"
+
+
+async def test_history_lists_a_stopped_run_as_stopped():
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
+        await pilot.pause()
+        assert (await dash.stop_mid_run(iters="200000")).status == "stopped"
+        (info,) = open_store().listing().runs
+        assert info.status == "interrupted"  # the record and the JSON keep their value
+        dash.show_view("history")
+        await pilot.pause()
+        view = app.main.query_one(HistoryTab)
+        view.reload()
+        await pilot.pause()
+        row = dict(zip(COLUMNS, (str(c) for c in view.table.get_row_at(0))))
+        assert row["status"] == "stopped", row
+
+
+def _info(status: str, **more: Any) -> RunInfo:
+    return RunInfo(id=1, created="", scenario="s", experiment="e", status=status, device="cpu", seed=0, seeds=1, **more)
+
+
+def test_history_status_words():
+    assert status_text(_info("interrupted")) == "stopped"
+    assert status_text(_info("completed")) == "completed"
+    assert status_text(_info("failed")) == "failed"
+    killed = _info("running", pid=2**22 + 12345, host=socket.gethostname())
+    assert status_text(killed) == "interrupted"  # its process is gone: killed, not stopped

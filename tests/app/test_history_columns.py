@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from textual.widgets import TabbedContent
 
 from regtui.app.views.history import HistoryTab
 from regtui.cli import main
 from regtui.store import open_store
 
 from .conftest import app_for
+from .driver import Dashboard
 
 # Runs of the bundled scenarios, the longest scenario name (weight-decay-sweep) among them.
 RUNS = [
@@ -41,7 +41,7 @@ def drawn(view: HistoryTab) -> dict[int, str]:
 
 
 async def history(pilot) -> HistoryTab:
-    pilot.app.main.query_one(TabbedContent).active = "tab-history"
+    Dashboard(pilot).show_view("history")
     await pilot.pause()
     view = pilot.app.main.query_one(HistoryTab)
     view.reload()

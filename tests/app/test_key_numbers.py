@@ -7,7 +7,6 @@ footer's Help and Quit keys. Asserted on the screen's text (``screen_text``)."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import TabbedContent
 
 from regtui import registry
 from regtui.app.run_state import RunState
@@ -15,25 +14,27 @@ from regtui.app.widgets.status_bar import StatusBar
 from regtui.app.widgets.worked_view import value_text
 from regtui.numbers import fmt
 
-from .conftest import app_for, run_to_end, set_fields
+from .conftest import app_for
+from .driver import Dashboard
 from .screen_text import screen_lines, screen_text
 
 WIDE, NARROW = (120, 40), (80, 24)
 
 
 async def run(pilot, **fields: str) -> None:
+    dash = Dashboard(pilot)
     await pilot.pause()
     await pilot.press("escape")
     if fields:
-        await set_fields(pilot, **fields)
-    await run_to_end(pilot, timeout=120)
+        await dash.set_fields(**fields)
+    await dash.run_to_end(timeout=120)
 
 
 async def show(pilot, view: str, size: tuple[int, int]) -> str:
     """The screen's text with ``view`` open at ``size``."""
     await pilot.resize_terminal(*size)
     await pilot.pause()
-    pilot.app.main.query_one(TabbedContent).active = f"tab-{view}"
+    Dashboard(pilot).show_view(view)
     await pilot.pause(0.3)
     return screen_text(pilot.app)
 
@@ -57,8 +58,9 @@ def finals_row(text: str, name: str) -> str:
 async def test_worked_numbers_show_predicted_and_measured():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await run(pilot, iters="50")
-        worked = app.main.collector.snapshot(2).summary["worked"]
+        worked = dash.collector.snapshot(2).summary["worked"]
         label = "zero_gradient_norm_with_momentum"
         for size, sections in ((WIDE, ["no weight decay", "weight decay"]), (NARROW, ["no weight decay"])):
             text = await show(pilot, "worked", size)
@@ -74,9 +76,10 @@ async def test_worked_numbers_show_predicted_and_measured():
 async def test_bn_eval_shows_pytorchs_refusal_of_a_batch_of_one():
     app = app_for(file="bn-eval")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await run(pilot)
-        rows, _ = app.main.collector.rows_since("batch_eval", 0)
-        columns = app.main.collector.snapshot(2).tables["batch_eval"].columns
+        rows, _ = dash.collector.rows_since("batch_eval", 0)
+        columns = dash.collector.snapshot(2).tables["batch_eval"].columns
         errors = [row[columns.index("error")] for row in rows if row[columns.index("error")]]
         assert errors, "the engine records the refusal"
         start = " ".join(str(errors[0]).split()[:4])  # "Expected more than 1"
@@ -89,8 +92,9 @@ async def test_digits_results_show_the_test_accuracy_first():
     pytest.importorskip("sklearn")
     app = app_for(file="digits-overfit")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await run(pilot, steps="4", log_every="2")
-        records = app.main.collector.snapshot(2).records
+        records = dash.collector.snapshot(2).records
         assert registry.get("train").key_finals[0] == "test_accuracy"
         for size in (WIDE, NARROW):
             text = await show(pilot, "results", size)
@@ -122,9 +126,10 @@ async def test_digits_results_show_the_test_accuracy_first():
 async def test_pitfalls_have_a_results_view_with_their_finals(scenario, fields, finals, headers):
     app = app_for(file=scenario)
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await run(pilot, **fields)
-        assert "results" in app.main.visible_views()
-        records = app.main.collector.snapshot(2).records
+        assert "results" in dash.visible_views()
+        records = dash.collector.snapshot(2).records
         text = await show(pilot, "results", WIDE)
         assert all(name in finals_header(text) for name in headers), finals_header(text)
         for rec in records:
@@ -145,13 +150,14 @@ async def test_pitfalls_have_a_results_view_with_their_finals(scenario, fields, 
 async def test_the_status_line_shows_what_the_run_showed_first():
     app = app_for(file="bn")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await run(pilot, train_steps="2")
-        note = app.main.run_state.note
+        note = dash.run.note
         assert note.startswith("normal init went inf/NaN at layer")
         for size in (WIDE, NARROW):
             await pilot.resize_terminal(*size)
             await pilot.pause(0.5)  # the redraw timer's tick (every 0.1 s here) shows the status again
-            status = str(app.main.query_one(StatusBar).render())
+            status = dash.status_text()
             assert status.startswith(f"done · {note}")
             text = " ".join(line.strip() for line in screen_lines(app))
             assert f"done · {note}" in text, (size, status)
@@ -181,7 +187,7 @@ async def test_the_footer_keeps_help_and_quit_at_80x24(view):
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
         await run(pilot, iters="20")
-        app.main.query_one(TabbedContent).active = f"tab-{view}"
+        Dashboard(pilot).show_view(view)
         await pilot.pause(0.3)
         footer = screen_lines(app)[-1]
         assert "? Help" in footer and "q Quit" in footer, footer

@@ -14,7 +14,8 @@ from textual.widgets import Static
 
 from regtui.app.widgets.status_bar import StatusBar
 
-from .conftest import app_for, run_to_end, set_fields
+from .conftest import app_for
+from .driver import Dashboard
 
 INSTALL = "pip install 'regtui[digits]'"
 
@@ -30,6 +31,7 @@ async def test_digits_without_scikit_learn_says_so_and_runs_once_installed(name,
     monkeypatch.setitem(sys.modules, "sklearn", None)  # not installed: import and find_spec fail
     app = app_for(file=name)
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         notices: list[str] = []
         notify = app.notify
 
@@ -40,7 +42,7 @@ async def test_digits_without_scikit_learn_says_so_and_runs_once_installed(name,
         monkeypatch.setattr(app, "notify", recording)
         await pilot.pause()
         screen = app.main
-        await set_fields(pilot, steps="4", log_every="2")  # a short run, once it can run
+        await dash.set_fields(steps="4", log_every="2")  # a short run, once it can run
         status = str(screen.query_one(StatusBar).render())
         assert "needs scikit-learn" in status and INSTALL in status, status
         assert "fix the form" not in status and "ready" not in status, status
@@ -57,6 +59,6 @@ async def test_digits_without_scikit_learn_says_so_and_runs_once_installed(name,
         else:
             monkeypatch.setitem(sys.modules, "sklearn", installed)
         assert screen.plan is None  # nothing looked yet: r does
-        await run_to_end(pilot)
+        await dash.run_to_end()
         assert screen.run_state.status == "done", screen.run_state.error
         assert "needs" not in str(screen.query_one(StatusBar).render())

@@ -8,11 +8,10 @@ Update with ``pytest tests/app --snapshot-update`` after checking the SVGs.
 
 from __future__ import annotations
 
-from textual.widgets import Input
-
 from regtui.app.widgets.status_bar import StatusBar
 
 from .conftest import app_for, wait_until
+from .driver import Dashboard
 
 
 def test_wide_before_a_run(snap_compare):
@@ -26,7 +25,7 @@ def test_narrow_params_tab(snap_compare):
 def test_narrow_refuses_a_bad_value(snap_compare):
     async def run_before(pilot):
         await pilot.pause()
-        pilot.app.main.form.query_one("#field-lr", Input).value = "-1"
+        Dashboard(pilot).field("lr").value = "-1"
         await pilot.pause()
 
     assert snap_compare(app_for(file="weight-decay"), terminal_size=(80, 24), run_before=run_before)
@@ -35,11 +34,12 @@ def test_narrow_refuses_a_bad_value(snap_compare):
 def test_wide_bn_stats_after_a_run(snap_compare):
     async def run_before(pilot):
         app = pilot.app
+        dash = Dashboard(pilot)
         await pilot.pause()  # the dashboard screen composes after the App starts
         app.main.query_one(StatusBar).show_timing = False
         await pilot.pause()
         await pilot.press("r")
-        await wait_until(lambda: app.main.run_state.status == "done")
+        await wait_until(lambda: dash.run.status == "done")
         await pilot.pause(0.3)
         app.main.refresh_status()
         await pilot.pause()

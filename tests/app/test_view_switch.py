@@ -12,9 +12,9 @@ from textual.widgets import TabbedContent
 
 from regtui.app.widgets.keys_footer import KeysFooter
 from regtui.app.widgets.loss_chart import LossChart
-from regtui.app.widgets.status_bar import StatusBar
 
-from .conftest import app_for, key, run_to_end, set_fields
+from .conftest import app_for, key
+from .driver import Dashboard
 from .screen_text import screen_text
 
 PLACEHOLDERS = (
@@ -70,10 +70,11 @@ async def test_every_view_shows_its_data_at_the_first_frame_after_tab(scenario, 
         pytest.importorskip("sklearn")
     app = app_for(file=scenario)
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await pilot.press("escape")
-        await set_fields(pilot, **fields)
-        await run_to_end(pilot, timeout=120)
+        await dash.set_fields(**fields)
+        await dash.run_to_end(timeout=120)
         visited = await tab_through(pilot)
         expected = {"loss", "results", "explain"} | ({"layers"} if scenario != "weight-decay-sweep" else {"fit"})
         assert expected <= set(visited), visited
@@ -82,10 +83,11 @@ async def test_every_view_shows_its_data_at_the_first_frame_after_tab(scenario, 
 async def test_switching_back_reuses_the_drawn_chart_and_footer():
     app = app_for(file="weight-decay")
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await pilot.press("escape")
-        await set_fields(pilot, iters="20")
-        await run_to_end(pilot)
+        await dash.set_fields(iters="20")
+        await dash.run_to_end()
         tabs = app.main.query_one(TabbedContent)
         tabs.active = "tab-loss"
         await pilot.pause(0.3)
@@ -110,11 +112,12 @@ async def test_switching_back_reuses_the_drawn_chart_and_footer():
 async def test_the_rate_counts_every_model_of_a_stacked_run():
     app = app_for(file="dropout-sweep")
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await pilot.press("escape")
-        await set_fields(pilot, iters="60")
-        await run_to_end(pilot)
-        state = app.main.run_state
+        await dash.set_fields(iters="60")
+        await dash.run_to_end()
+        state = dash.run
         models = len(state.plan.runs)
         assert models == 7  # trained side by side, one stack: each step is 7 model-steps
         progress = state.collector.progress
@@ -122,5 +125,5 @@ async def test_the_rate_counts_every_model_of_a_stacked_run():
         info = state.status_info()
         assert info.rate is not None and info.elapsed
         assert info.rate * info.elapsed == pytest.approx(models * 60)
-        status = str(app.main.query_one(StatusBar).render())
+        status = dash.status_text()
         assert f"{info.rate:,.0f} model-steps/s" in status

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from textual.widgets import TabbedContent
-
 from regtui.app.widgets.wide_table import WideTable
 from regtui.app.widgets.worked_view import COLUMNS, WorkedView, agreement, worked_sections
 
-from .conftest import app_for, run_to_end, set_fields, wait_until
+from .conftest import app_for, wait_until
+from .driver import Dashboard
 
 WIDE = (120, 40)
 BN_LINE = "(1 − 0.3)·0.3 + 0.3·1"  # feature 1's running mean after the second update
@@ -24,11 +23,12 @@ def cells(view: WorkedView) -> list[list[str]]:
 async def test_bn_stats_worked_numbers():
     app = app_for(file="bn-stats")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        assert "worked" not in app.main.visible_views()  # before a run: nothing worked out yet
-        await run_to_end(pilot)
-        assert "worked" in app.main.visible_views()
-        app.main.query_one(TabbedContent).active = "tab-worked"
+        assert "worked" not in dash.visible_views()  # before a run: nothing worked out yet
+        await dash.run_to_end()
+        assert "worked" in dash.visible_views()
+        dash.show_view("worked")
         view = app.main.query_one(WorkedView)
         await wait_until(lambda: view.sections != [])
         await pilot.pause()
@@ -46,11 +46,12 @@ async def test_bn_stats_worked_numbers():
 async def test_weight_decay_worked_numbers_and_a_run_without_them():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="50")
-        await run_to_end(pilot)
-        worked = app.main.collector.snapshot(2).summary["worked"]
-        app.main.query_one(TabbedContent).active = "tab-worked"
+        await dash.set_fields(iters="50")
+        await dash.run_to_end()
+        worked = dash.collector.snapshot(2).summary["worked"]
+        dash.show_view("worked")
         view = app.main.query_one(WorkedView)
         await wait_until(lambda: view.sections != [])
         assert [s.title for s in view.sections] == list(worked)
@@ -62,10 +63,9 @@ async def test_weight_decay_worked_numbers_and_a_run_without_them():
         assert row.formula == item["formula"]
         assert row.predicted and row.measured and row.agreement == agreement(item["predicted"], item["measured"])
         # Picking another scenario clears the view.
-        norms = next(i for i, e in enumerate(app.main.entries) if e.scenario and e.scenario.name == "norms")
-        app.main.select_entry(norms)
+        await dash.pick("norms")
         await pilot.pause()
-        assert view.sections == [] and "worked" not in app.main.visible_views()
+        assert view.sections == [] and "worked" not in dash.visible_views()
 
 
 def test_sections_of_every_shape():

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 from regtui.app.widgets.status_bar import StatusBar, StatusInfo
 
-from .conftest import app_for, run_to_end, set_fields
+from .conftest import app_for
+from .driver import Dashboard
 
 
 async def test_bn_divergence_is_a_result_not_a_failure():
     app = app_for(file="bn")
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, train_steps="2")
+        await dash.set_fields(train_steps="2")
         await pilot.press("escape")
-        await run_to_end(pilot)
-        state = app.main.run_state
-        assert state.status == "done"
+        await dash.run_to_end()
+        state = dash.run
+        assert state.status == "done" and dash.status_word() == "done"
         assert "normal init went inf/NaN at layer" in state.note
-        text = str(app.main.query_one(StatusBar).render())
+        text = dash.status_text()
         assert "done · normal init went inf/NaN at layer" in text
         assert "diverged" not in text and "324" not in text
         assert "100%" in text

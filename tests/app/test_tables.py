@@ -7,19 +7,22 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 
 from regtui.app.widgets.live_table import HOT, LiveTable, short_header
+from regtui.numbers import fmt
 
-from .conftest import app_for, run_to_end
+from .conftest import app_for
+from .driver import Dashboard
 
 
 async def test_bn_stats_tables_fit_80x24_in_the_json_order():
     app = app_for(file="bn-stats")
     async with app.run_test(size=(80, 24)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await pilot.press("escape")
-        await run_to_end(pilot)
+        await dash.run_to_end()
         app.main.query_one("#views").active = "tab-stats"
         await pilot.pause(0.3)
-        snapshot = app.main.collector.snapshot(2)
+        snapshot = dash.collector.snapshot(2)
         tables = list(app.main.query(LiveTable))
         assert tables
         for table in tables:
@@ -33,9 +36,10 @@ async def test_bn_stats_tables_fit_80x24_in_the_json_order():
 async def test_norms_results_short_digits_and_sideways_scroll():
     app = app_for(file="norms")
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await pilot.press("escape")
-        await run_to_end(pilot, timeout=120)
+        await dash.run_to_end(timeout=120)
         app.main.query_one("#views").active = "tab-results"
         await pilot.pause(0.3)
         table = app.main.query_one("#result-norms", LiveTable)
@@ -86,9 +90,10 @@ async def test_only_changed_cells_light_up():
 async def test_down_on_the_last_row_reaches_the_next_table():
     app = app_for(file="bn-stats")
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await pilot.press("escape")
-        await run_to_end(pilot)
+        await dash.run_to_end()
         app.main.query_one("#views").active = "tab-stats"
         await pilot.pause(0.3)
         tables = [t for t in app.main.query_one("#stats-view").children if isinstance(t, LiveTable)]
@@ -114,3 +119,14 @@ async def test_a_prose_cell_wraps_whole_in_a_narrowed_column():
         assert note.width is not None and note.width < 30, "the view leaves the note less than 30 cells"
         drawn = [table.render_line(y).text for y in range(table.header_height, table.virtual_size.height)]
         assert sum(line.count("a") for line in drawn) == 50 and sum(line.count("b") for line in drawn) == 30
+
+
+def test_whole_floats_print_as_integers():
+    assert fmt(10000.0) == "10000" == fmt(10000)
+    assert fmt(9766.0) == "9766"
+    assert fmt(10050.0) == "10050"
+    assert fmt(-3.0) == "-3"
+    assert fmt(1e6) == "1e+06"  # a million and beyond: still 4 significant digits
+    assert fmt(12345.6) == "1.235e+04"
+    assert fmt(0.000123456) == "0.0001235"
+    assert fmt(float("inf")) == "inf" and fmt(float("nan")) == "nan"

@@ -6,7 +6,8 @@ import shlex
 
 from regtui import scenario as sc
 
-from .conftest import app_for, type_into
+from .conftest import app_for
+from .driver import Dashboard
 
 WIDE = (120, 40)
 
@@ -14,10 +15,11 @@ WIDE = (120, 40)
 async def test_per_variant_values_keep_the_comparison_and_the_replay_reproduces_it():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        assert app.main.plan.sets == {}
-        await type_into(pilot, "weight_decay", "0, 0.05")
-        plan = app.main.plan
+        assert dash.plan.sets == {}
+        await dash.type_into("weight_decay", "0, 0.05")
+        plan = dash.plan
         assert plan is not None
         # "weight decay" was named for 0.01: edited, it is labelled by the value it runs with
         assert [(r.variant, r.params["weight_decay"]) for r in plan.runs] == [
@@ -37,10 +39,11 @@ async def test_per_variant_values_keep_the_comparison_and_the_replay_reproduces_
 async def test_a_wrong_count_of_per_variant_values_is_refused_inline():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await type_into(pilot, "weight_decay", "0, 0.05, 1")
-        assert app.main.plan is None
-        assert "3 values for 2 variants" in (app.main.form_error or "")
+        await dash.type_into("weight_decay", "0, 0.05, 1")
+        assert dash.plan is None
+        assert "3 values for 2 variants" in (dash.form_error or "")
 
 
 def test_cli_per_variant_set():

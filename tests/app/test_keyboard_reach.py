@@ -16,7 +16,8 @@ from regtui.app.widgets.wide_table import WideTable
 from regtui.specs import ConfigError
 from regtui.store import open_store
 
-from .conftest import app_for, key, run_to_end, set_fields, wait_until
+from .conftest import app_for, key, wait_until
+from .driver import Dashboard
 
 SIZES = [(80, 24), (120, 40)]
 IDS = ["80x24", "120x40"]
@@ -37,12 +38,13 @@ def header_line(table: WideTable) -> str:
 
 async def tab_to(pilot, view: str, burst: tuple[str, ...] = ()) -> None:
     """Press tab until ``view`` shows (then the keys of ``burst`` at once, no pause between)."""
+    dash = Dashboard(pilot)
     app = pilot.app
     for _ in range(10):
-        if app.main.active_view == view:
+        if dash.active_view == view:
             break
         await pilot.press("tab")
-    assert app.main.active_view == view
+    assert dash.active_view == view
     for name in burst:
         key(app, name)
     await pilot.pause()
@@ -78,9 +80,10 @@ async def reach_the_last_column(pilot, table: WideTable) -> None:
 async def test_worked_numbers_tab_focuses_the_table_and_every_column_is_reachable(size):
     app = app_for(file="bn-stats")
     async with app.run_test(size=size) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await pilot.press("escape")
-        await run_to_end(pilot)
+        await dash.run_to_end()
         await tab_to(pilot, "worked")
         table = app.main.query_one("#worked-0", WideTable)
         await wait_until(lambda: app.focused is table, 5)  # drawn on showing: focused once mounted
@@ -96,10 +99,11 @@ async def test_worked_numbers_tab_focuses_the_table_and_every_column_is_reachabl
 async def test_results_tab_then_keys_at_once_reach_the_norms_table_columns(size):
     app = app_for(file="norms")
     async with app.run_test(size=size) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, steps="2")
+        await dash.set_fields(steps="2")
         await pilot.press("escape")
-        await run_to_end(pilot)
+        await dash.run_to_end()
         await tab_to(pilot, "worked")  # drawn once: Results is then drawn at the moment tab shows it
         await tab_to(pilot, "results")
         norms = app.main.query_one("#result-norms", LiveTable)
@@ -117,10 +121,11 @@ async def test_results_tab_then_keys_at_once_reach_the_norms_table_columns(size)
 async def test_the_tab_row_leads_into_the_view_with_down_or_enter():
     app = app_for(file="bn-stats")
     async with app.run_test(size=(80, 24)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await pilot.press("escape")
-        await run_to_end(pilot)
-        app.main.query_one(TabbedContent).active = "tab-results"
+        await dash.run_to_end()
+        dash.show_view("results")
         await pilot.pause(0.3)
         tabs = app.main.query_one(TabbedContent).query_one(Tabs)
         for keys in (("down",), ("enter",)):
@@ -129,17 +134,18 @@ async def test_the_tab_row_leads_into_the_view_with_down_or_enter():
             await pilot.press(*keys)
             await pilot.pause()
             assert isinstance(app.focused, WideTable) and app.focused.id == "results-finals", keys
-        assert app.main.run_state.run_id == 1, "enter on the tab row does not run"
+        assert dash.run.run_id == 1, "enter on the tab row does not run"
 
 
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
 async def test_running_stats_tables_are_focused_by_tab_and_scroll(size):
     app = app_for(file="bn")
     async with app.run_test(size=size) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, depth="3", width="8", train_steps="2", stats_features="2")
+        await dash.set_fields(depth="3", width="8", train_steps="2", stats_features="2")
         await pilot.press("escape")
-        await run_to_end(pilot)
+        await dash.run_to_end()
         await tab_to(pilot, "stats")
         tables = [t for t in app.main.query_one("#stats-view").children if isinstance(t, LiveTable)]
         assert tables
@@ -153,11 +159,12 @@ async def test_running_stats_tables_are_focused_by_tab_and_scroll(size):
 async def test_history_list_is_focused_by_tab_and_its_last_column_comes_into_view():
     app = app_for(file="weight-decay")
     async with app.run_test(size=(80, 24)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, iters="30", hidden="8")
+        await dash.set_fields(iters="30", hidden="8")
         await pilot.press("escape")
-        await run_to_end(pilot)
-        await run_to_end(pilot)
+        await dash.run_to_end()
+        await dash.run_to_end()
         await tab_to(pilot, "history")
         view = app.main.query_one(HistoryTab)
         assert app.focused is view.table and view.table.row_count == 2
@@ -174,19 +181,20 @@ def test_the_hint_names_the_cut_columns():
 
 
 def status_text(app) -> str:
-    return str(app.main.query_one(StatusBar).render())
+    return Dashboard.of(app).status_text()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
 async def test_a_stored_run_is_marked_read_only_until_the_next_run(size):
     app = app_for(file="bn-stats")
     async with app.run_test(size=size) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await pilot.press("escape")
-        await run_to_end(pilot)
+        await dash.run_to_end()
         assert "read-only" not in status_text(app)
         view = app.main.query_one(HistoryTab)
-        app.main.query_one(TabbedContent).active = "tab-history"
+        dash.show_view("history")
         await pilot.pause()
         assert view.open_run(1)
         await pilot.pause()
@@ -195,10 +203,10 @@ async def test_a_stored_run_is_marked_read_only_until_the_next_run(size):
         assert app.main.query_one(StatusBar).size.width >= len(status_text(app)), "the marker fits the line"
         if size == (120, 40):
             assert "stored run #1 (read-only)" in str(app.main.query_one("#app-title", Static).render())
-        app.main.query_one(TabbedContent).active = "tab-stats"  # it stays while the user looks around
+        dash.show_view("stats")  # it stays while the user looks around
         await pilot.pause(0.3)
         assert marker in status_text(app)
-        await run_to_end(pilot)
+        await dash.run_to_end()
         assert "read-only" not in status_text(app)
         assert "stored run" not in str(app.main.query_one("#app-title", Static).render())
 
@@ -206,13 +214,14 @@ async def test_a_stored_run_is_marked_read_only_until_the_next_run(size):
 async def test_picking_another_scenario_clears_the_marker():
     app = app_for(file="bn-stats")
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await pilot.press("escape")
-        await run_to_end(pilot)
+        await dash.run_to_end()
         assert app.main.query_one(HistoryTab).open_run(1)
         await pilot.pause()
         assert "read-only" in status_text(app)
-        app.main.select_entry(0)
+        await dash.pick("weight-decay")
         await pilot.pause()
         assert "read-only" not in status_text(app)
 
@@ -225,7 +234,7 @@ async def test_the_history_filter_reads_without_colour(monkeypatch):
     app = app_for(file="bn-stats")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        app.main.query_one(TabbedContent).active = "tab-history"
+        Dashboard(pilot).show_view("history")
         await pilot.pause()
         box = app.main.query_one("#history-only", Checkbox)
 
@@ -252,11 +261,12 @@ async def test_the_history_filter_reads_without_colour(monkeypatch):
 async def test_the_bn_init_value_is_shown_whole(size):
     app = app_for(file="bn")
     async with app.run_test(size=size) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         if size == (80, 24):
             await pilot.press("p")  # the form's own tab
         await pilot.pause(0.3)
-        form = app.main.form
+        form = dash.form
         field = form.query_one("#field-init", Input)
         value = field.value
         assert value.count(",") == 3, value
@@ -270,7 +280,7 @@ async def test_the_bn_init_value_is_shown_whole(size):
             assert " ".join(value.split()) in " ".join(text.split())
             assert echo.region.right <= form.region.right  # wrapped inside the form, not cut
         # Typing keeps it up to date; a short value needs no echo.
-        await set_fields(pilot, init="kaiming")
+        await dash.set_fields(init="kaiming")
         await pilot.pause()
         assert not echo.display
 
@@ -295,9 +305,10 @@ async def test_the_status_says_loading_then_ready_never_both():
 async def test_the_status_says_when_the_form_stops_a_run():
     app = app_for(file="bn-stats")
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         assert "ready — r runs" in status_text(app)
-        await set_fields(pilot, iters="-1")
+        await dash.set_fields(iters="-1")
         assert "fix the form to run" in status_text(app)
 
 
@@ -317,13 +328,14 @@ async def test_a_dashboard_run_refused_before_it_starts_takes_no_id():
 
     app = app_for(file="bn-stats", runner=refusing)
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await pilot.press("escape")
-        await run_to_end(pilot)
-        assert app.main.run_state.status == "failed"
+        await dash.run_to_end()
+        assert dash.run.status == "failed"
         assert open_store().listing().runs == []
-        await run_to_end(pilot)
-        assert app.main.run_state.status == "done"
+        await dash.run_to_end()
+        assert dash.run.status == "done"
         assert [r.id for r in open_store().listing().runs] == [1]
 
 

@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 from regtui.app.app import make_app
-from regtui.app.widgets.status_bar import StatusBar
 
 from .conftest import wait_until
+from .driver import Dashboard
 
 
 def test_the_dashboard_imports_no_torch():
@@ -32,12 +32,13 @@ async def test_loading_state_and_a_queued_run():
 
     app = make_app(file="bn-stats", runner=runner, min_interval=0.1)  # no devices given: detection runs
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         assert app.device is None  # the first frame comes before torch
-        assert "loading torch" in str(app.main.query_one(StatusBar).render())
+        assert "loading torch" in dash.status_text()
         await pilot.press("escape", "r")
         if app.device is None:  # still loading: the run is queued, not started on a guessed device
-            assert app.main.run_queued and app.main.run_state is None
-            assert "run queued" in str(app.main.query_one(StatusBar).render())
+            assert dash.run_queued and dash.run is None
+            assert "run queued" in dash.status_text()
         await wait_until(lambda: app.device is not None, timeout=60)
-        await wait_until(lambda: app.main.run_state is not None and app.main.run_state.status == "done", 60)
+        await wait_until(lambda: dash.run is not None and dash.run.status == "done", 60)
         assert started == [app.device]

@@ -4,9 +4,10 @@ press Enter in a field, press r during a run (tests of the behaviour, never of t
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import Input, TabbedContent
+from textual.widgets import Input
 
-from tests.app.conftest import app_for, key, run_to_end, set_fields, wait_until
+from tests.app.conftest import app_for, key, wait_until
+from tests.app.driver import Dashboard
 from tests.app.test_flows import start_long_run
 
 WIDE = (120, 40)
@@ -14,12 +15,7 @@ NARROW = (80, 24)
 
 
 async def _open_explain(pilot) -> None:
-    app = pilot.app
-    for _ in range(8):
-        if app.main.active_view == "explain":
-            break
-        await pilot.press("tab")
-    assert app.main.active_view == "explain"
+    await Dashboard(pilot).open_view("explain", presses=8)
 
 
 async def test_explain_scrolls_with_keys_and_wheel():
@@ -73,7 +69,8 @@ def burst(app, *keys: str) -> None:
 
 
 def field(app, name: str) -> Input:
-    return app.main.form.query_one(f"#field-{name}", Input)
+    dash = Dashboard.of(app)
+    return dash.field(name)
 
 
 async def into_field(app, pilot, name: str, value: str) -> Input:
@@ -89,9 +86,10 @@ async def test_burst_keys_land_where_they_were_aimed():
     for size in (WIDE, NARROW):
         app = app_for(file="weight-decay")
         async with app.run_test(size=size) as pilot:
+            dash = Dashboard(pilot)
             await pilot.pause()
             await pilot.press("escape")
-            names = [p.name for p in app.main.form.spec.params]
+            names = [p.name for p in dash.form.spec.params]
             at = names.index("dropout")
             # p, then Down to dropout, then Down and 7: all in one burst
             burst(app, "p", *(["down"] * at), "down", "7")
@@ -112,53 +110,57 @@ async def test_burst_keys_land_where_they_were_aimed():
 async def test_enter_runs_and_leaves_the_field():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await into_field(app, pilot, "iters", "30")
         burst(app, "enter", "s")  # Enter then s at once: s must stop, not type into the field
         await pilot.pause()
         assert not isinstance(app.focused, Input)
         assert field(app, "iters").value == "30"
-        assert app.main.run_state is not None
-        await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
+        assert dash.run is not None
+        await wait_until(lambda: dash.run.status not in ("running", "stopping"))
 
 
 async def test_enter_with_a_bad_value_keeps_the_field():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await into_field(app, pilot, "lr", "-1")
         await pilot.press("enter")
         assert app.focused is field(app, "lr")
-        assert app.main.run_state is None
+        assert dash.run is None
 
 
 async def test_r_during_a_run_does_not_restart_it():
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         state = await start_long_run(pilot)
         key(app, "r", "r")
         await pilot.pause()
-        assert app.main.run_state is state and state.status == "running" and not state.cancel.is_set()
-        assert any("s to stop it first" in str(n.message) for n in app._notifications)
+        assert dash.run is state and state.status == "running" and not state.cancel.is_set()
+        assert any("s to stop it first" in notice for notice in dash.notices())
         key(app, "s", "s")
         await wait_until(lambda: state.status == "stopped", timeout=10)
         key(app, "r", "r")
-        await wait_until(lambda: app.main.run_state is not state)
-        app.main.cancel_run()
+        await wait_until(lambda: dash.run is not state)
+        dash.cancel()
 
 
 async def test_letters_type_into_a_field():
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        key_field = app.main.form.query_one("#field-sweep_key", Input)
+        key_field = dash.field("sweep_key")
         app.main.set_focus(key_field)
         await pilot.pause()
         await pilot.press("d", "r", "o", "p", "s")
         await pilot.pause()
         assert key_field.value == "drops"
-        assert app.main.run_state is None and app.focused is key_field
+        assert dash.run is None and app.focused is key_field
 
 
 async def test_r_in_a_burst_after_picking_runs_the_scenario_on_screen():
@@ -182,17 +184,18 @@ async def test_enter_in_a_burst_runs_the_value_just_typed():
     for size in (NARROW, WIDE):
         app = app_for(file="weight-decay")
         async with app.run_test(size=size) as pilot:
+            dash = Dashboard(pilot)
             await pilot.pause()
             await pilot.press("escape")
             field(app, "iters").value = "30"
             await pilot.pause()
             await pilot.press("escape")
-            names = [p.name for p in app.main.form.spec.params]
+            names = [p.name for p in dash.form.spec.params]
             burst(app, "p", *(["down"] * names.index("train_noise")), "end", "7", "enter")
-            await wait_until(lambda app=app: app.main.run_state is not None)
+            await wait_until(lambda dash=dash: dash.run is not None)
             assert field(app, "train_noise").value == "0.57"
-            assert app.main.run_state.plan.params["train_noise"] == 0.57
-            await wait_until(lambda app=app: app.main.run_state.status not in ("running", "stopping"))
+            assert dash.run.plan.params["train_noise"] == 0.57
+            await wait_until(lambda dash=dash: dash.run.status not in ("running", "stopping"))
             await pilot.pause()
             assert "--set train_noise=0.57" in str(app.main.query_one("#replay").render())
 
@@ -201,18 +204,19 @@ async def test_after_enter_runs_a_letter_is_a_key_not_text():
     """Trial: Enter ran from a field, then the next `r` typed into the first field (`n_points 10r`)."""
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         await into_field(app, pilot, "iters", "30")
         await pilot.press("enter")
-        await wait_until(lambda: app.main.run_state is not None)
-        await wait_until(lambda: app.main.run_state.status not in ("running", "stopping"))
+        await wait_until(lambda: dash.run is not None)
+        await wait_until(lambda: dash.run.status not in ("running", "stopping"))
         await pilot.pause()
         assert not isinstance(app.focused, Input)
-        first = app.main.run_state
+        first = dash.run
         await pilot.press("r")
         await pilot.pause()
-        assert all(not f.value.endswith("r") for f in app.main.form.query(Input))
-        assert app.main.run_state is not first  # r ran again
+        assert all(not f.value.endswith("r") for f in dash.form.query(Input))
+        assert dash.run is not first  # r ran again
 
 
 async def test_burst_editing_keeps_every_key():
@@ -233,21 +237,21 @@ async def test_a_burst_of_tabs_lands_where_it_was_aimed():
     screen back to the first view the burst passed through."""
     app = app_for(file="bn")
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        await set_fields(pilot, depth="6", width="16", train_steps="10")
+        await dash.set_fields(depth="6", width="16", train_steps="10")
         await pilot.press("escape")
-        await run_to_end(pilot)
-        main = app.main
-        main.query_one(TabbedContent).active = "tab-loss"
+        await dash.run_to_end()
+        dash.show_view("loss")
         await pilot.pause()
-        views = main.visible_views()
+        views = dash.visible_views()
         start = views.index("loss")
         for _ in range(3):
             key(app, "tab", "\t")
         await pilot.pause(0.3)
-        assert main.active_view == views[start + 3]
+        assert dash.active_view == views[start + 3]
         for _ in range(2):
             key(app, "shift+tab")
         await pilot.pause(0.3)
-        assert main.active_view == views[start + 1]
-        assert main.focused is not None and main.views[main.active_view] in main.focused.ancestors_with_self
+        assert dash.active_view == views[start + 1]
+        assert app.focused is not None and dash.view(dash.active_view) in app.focused.ancestors_with_self
