@@ -140,7 +140,7 @@ class RegtuiApp(App[None]):
     ) -> None:
         """Textual's notify, and the message kept in ``notices`` (the last 50): what the user was told,
         readable without Textual's private toast list (tests, and a record of the session's messages)."""
-        self.notices.append(f"{title}: {message}" if title else message)
+        self.notices.append(str(message))
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # --- keys ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 from regtui.app.app import RegtuiApp, make_app
 
-from .driver import key, record_notices, wait_until
+from .driver import key, wait_until
 
 __all__ = ["app_for", "key", "wait_until"]
 
@@ -69,6 +69,4 @@ def user_dir(tmp_path: Path) -> Path:
 def app_for(file: str | None = None, **options) -> RegtuiApp:
     options.setdefault("devices", ["cpu"])  # skip the torch import at startup
     options.setdefault("min_interval", 0.1)
-    app = make_app(file=file, **options)
-    record_notices(app)  # Dashboard.notices
-    return app
+    return make_app(file=file, **options)

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import events
-from textual.app import App
 from textual.widgets import Input, TabbedContent
 
 from regtui.app.widgets.picker import ScenarioPicker
@@ -45,22 +43,6 @@ def key(app, name: str, character: str | None = None) -> None:
     """Send a key without Pilot's wait-for-idle (which waits a full second while training
     keeps the process busy)."""
     app.post_message(events.Key(name, character))
-
-
-NOTICES: weakref.WeakKeyDictionary[App[object], list[str]] = weakref.WeakKeyDictionary()
-
-
-def record_notices(app: App[object]) -> None:
-    """Keep the message of every notification ``app`` shows: under ``run_test`` Textual draws no
-    toasts, so a test reads what the user was told here."""
-    notices = NOTICES.setdefault(app, [])
-    notify = app.notify
-
-    def recording(message: str, **kwargs: Any) -> None:
-        notices.append(str(message))
-        notify(message, **kwargs)
-
-    app.notify = recording  # type: ignore[method-assign]
 
 
 class Dashboard:
@@ -286,9 +268,9 @@ class Dashboard:
         return str(self.screen.query_one(StatusBar).render())
 
     def notices(self) -> list[str]:
-        """The messages of the notifications the app has shown (from ``record_notices``): what a user
-        is told of an error that does not stop the app."""
-        return NOTICES.get(self.app, [])
+        """The messages of the notifications the app has shown (``RegtuiApp.notices``; under ``run_test``
+        Textual draws no toasts): what a user is told of an error that does not stop the app."""
+        return list(self.app.notices)
 
     @property
     def layout(self) -> str | None:

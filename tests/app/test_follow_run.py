@@ -11,13 +11,13 @@ import sys
 import time
 
 import pytest
-from textual.widgets import TabbedContent
 
 from regtui.app.views.history import HistoryTab
 from regtui.app.widgets.confirm import Confirm
 from regtui.store import open_store
 
 from .conftest import app_for, wait_until
+from .driver import Dashboard
 from .screen_text import screen_lines
 
 TIMEOUT = 120.0
@@ -59,13 +59,14 @@ async def test_a_running_run_is_followed_live_and_stopped_after_a_yes(running):
     proc, run = running
     app = app_for(file="bn")  # another scenario on screen first: the header must follow the run
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
-        app.main.query_one(TabbedContent).active = "tab-history"
+        dash.show_view("history")
         await pilot.pause()
         assert app.main.query_one(HistoryTab).open_run(run.id)
-        state = app.main.run_state
+        state = dash.run
         assert state is not None and state.status == "running" and state.follower is not None
-        assert app.main.entry.path is not None and app.main.entry.path.stem == "weight-decay"
+        assert dash.entry.path is not None and dash.entry.path.stem == "weight-decay"
         first = await drawing(state)
         await wait_until(lambda: state.collector.progress.step > first, TIMEOUT)  # drawn as it goes
         await wait_until(lambda: any(f"following run #{run.id}" in line for line in screen_lines(app)), 10)
@@ -83,9 +84,10 @@ async def test_a_killed_run_turns_interrupted_and_keeps_what_was_drawn(running):
     proc, run = running
     app = app_for(file="weight-decay")
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await pilot.pause()
         assert app.main.query_one(HistoryTab).open_run(run.id)
-        state = app.main.run_state
+        state = dash.run
         drawn = await drawing(state)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -97,18 +99,20 @@ async def test_the_dashboard_says_a_run_is_going_and_a_follows_it(running):
     _, run = running
     app = app_for(file="weight-decay")
     async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
         await wait_until(lambda: any("a follows it live" in notice for notice in app.notices), 10)
         await pilot.press("a")
-        await wait_until(lambda: app.main.run_state is not None and app.main.run_state.stored_id == run.id, 10)
-        assert app.main.run_state.follower is not None
+        await wait_until(lambda: dash.run is not None and dash.run.stored_id == run.id, 10)
+        assert dash.run.follower is not None
 
 
 async def test_attach_opens_the_dashboard_following_the_run(running):
     proc, run = running
     app = app_for(follow=run.id)  # what `regtui attach ID` opens
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(lambda: app.main.run_state is not None and app.main.run_state.stored_id == run.id, 10)
-        await drawing(app.main.run_state)
-        assert app.main.entry.path is not None and app.main.entry.path.stem == "weight-decay"
+        dash = Dashboard(pilot)
+        await wait_until(lambda: dash.run is not None and dash.run.stored_id == run.id, 10)
+        await drawing(dash.run)
+        assert dash.entry.path is not None and dash.entry.path.stem == "weight-decay"
         await pilot.press("q")
     assert proc.poll() is None  # quitting the dashboard leaves the run alone

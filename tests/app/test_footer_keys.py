@@ -104,6 +104,7 @@ def assert_alive(app: RegtuiApp, notices: list[tuple[str, ...]], after: str) -> 
 async def back_to(pilot, view: str) -> bool:
     """Close any pop-up, show ``view`` with its content focused; False when the view is no longer shown."""
     app = pilot.app
+    await pilot.pause()  # the dashboard has fitted its tabs (a tab set before that would be undone)
     for _ in range(3):
         if isinstance(app.screen, DashboardScreen):
             break

@@ -154,9 +154,9 @@ class DashboardScreen(KeyPolicy, ScenarioForm, RunActions):
         self.refresh_status()
         self.redraw.start()
         self.runs.prepare()
-        # The tabs exist only once TabbedContent has mounted its panes; a view opened meanwhile (a
-        # key typed during startup) stays open.
-        self.call_after_refresh(self._first_tabs, self.deck.active)
+        # The tabs exist only once TabbedContent has mounted its panes; a view opened meanwhile by a
+        # key (typed during startup, a paste over SSH) stays open.
+        self.call_after_refresh(self.fit_tabs_at_start)
         self.call_after_refresh(self.offer_running)  # runs going on elsewhere: follow one, or say so
 
     def on_unmount(self) -> None:
@@ -220,8 +220,8 @@ class DashboardScreen(KeyPolicy, ScenarioForm, RunActions):
         # The kind's first view; with no kind (a broken file), the deck opens the last tab: the lesson text.
         self.deck.fit(showing, registry.get(experiment).views[0] if experiment else None, open_first)
 
-    def _first_tabs(self, active_at_mount: str) -> None:
-        self._update_tabs(open_first=self.deck.active == active_at_mount)
+    def fit_tabs_at_start(self) -> None:
+        self._update_tabs(open_first=not self.deck.stepped)
 
     def watch_tabs_shown(self) -> None:
         self.refresh_bindings()  # the footer's keys follow the views there are

@@ -29,6 +29,7 @@ class ViewDeck:
         self.views: dict[str, View] = {name: VIEW_TYPES[name](name) for name in registry.VIEWS}
         self.drawn: dict[str, DataKey] = {}  # view -> the data key it was last drawn from
         self.fitted_to: frozenset[str] | None = None  # the run's data kinds the tabs were last fitted to
+        self.stepped = False  # a key opened a view (tab, shift+tab): the first fitting leaves it open
 
     @property
     def active(self) -> str:
@@ -67,6 +68,7 @@ class ViewDeck:
         index = views.index(self.active) if self.active in views else -1
         target = views[(index + step) % len(views)]
         self.show(target)
+        self.stepped = True
         return target
 
     def focus(self, name: str) -> None:
