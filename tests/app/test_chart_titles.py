@@ -3,21 +3,21 @@ never where it says what is in focus; at 120x40 the dropout sweep's Loss title i
 
 from __future__ import annotations
 
-from textual.widgets import TabbedContent
-
 from regtui.app.widgets.loss_chart import LossChart
 
-from .conftest import app_for, run_to_end, set_fields, wait_until
+from .conftest import app_for, wait_until
+from .driver import Dashboard
 from .screen_text import screen_lines
 
 
 async def test_the_dense_loss_title_is_whole_at_120x40_and_names_the_focus_first():
     app = app_for(file="dropout-sweep")
     async with app.run_test(size=(120, 40)) as pilot:
-        await set_fields(pilot, iters="20")
+        dash = Dashboard(pilot)
+        await dash.set_fields(iters="20")
         await pilot.press("escape")
-        await run_to_end(pilot)
-        app.main.query_one(TabbedContent).active = "tab-loss"
+        await dash.run_to_end()
+        dash.show_view("loss")
         chart = app.main.query_one(LossChart)
         await wait_until(
             lambda: chart.focus_variant == 0 and chart.title_text.startswith("focus: dropout=0 (v) · loss")
