@@ -212,7 +212,7 @@ class RunActions(Screen[None]):
             state.status = "stopping"
             self.refresh_status()
 
-        question = f"Stop run {run_id}? It runs in another process; it stops at its next step and is saved."
+        question = f"Stop run {run_id}?\nIt stops at its next step and is saved."
         self.app.push_screen(Confirm(question, yes="Stop"), answered)
 
     # --- runs going on elsewhere -----------------------------------------------------------
