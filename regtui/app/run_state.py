@@ -34,6 +34,13 @@ class RunState:
     trained: threading.Event = field(default_factory=threading.Event)
     saved: threading.Event = field(default_factory=threading.Event)
 
+    def end(self, status: str, elapsed_s: float | None, error: str | None = None, at: float | None = None) -> None:
+        """The run is over (here, followed elsewhere, or stored): its status, its own time and error. A
+        divergence of a done run is its note: a result to show (bn's N(0,1) init is the lesson), not a failure."""
+        self.ended = time.perf_counter() if at is None else at
+        self.status, self.elapsed_s, self.error = status, elapsed_s, error
+        self.note = self.divergence_note() if status == "done" and self.collector.diverged() else ""
+
     def divergence_note(self) -> str:
         """'normal init went inf/NaN at layer 37': which variants turned non-finite, and where, short
         enough for the status line ("A, B went inf/NaN at step 2; C at step 40"; past three variants

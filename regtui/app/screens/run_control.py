@@ -11,7 +11,6 @@ waits for the disk.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,8 +26,8 @@ from regtui.specs import ConfigError
 from regtui.store.saving import RunSaver, store_id
 
 SAVE_WAIT_S = 2.0  # quitting just after a run ended waits this long at most for its document
-# A followed run's state (regtui.store.record.STATES) as the status line says it.
-FOLLOWED_STATUS = {"completed": "done", "stopped": "stopped", "interrupted": "interrupted", "failed": "failed"}
+# A followed run's state (regtui.store.record.STATES) as the status line says it, where the words differ.
+FOLLOWED_STATUS = {"completed": "done"}
 
 
 class RunController:
@@ -113,17 +112,13 @@ class RunController:
         state = self.state
         if state is None or event.run_id != state.run_id:
             return None
-        state.ended = time.perf_counter()
-        state.elapsed_s = event.elapsed_s
-        state.error = event.error
         if event.status == "failed":
-            state.status = "failed"
+            status = "failed"
         elif event.status == "interrupted" or state.cancel.is_set():
-            state.status = "stopped"
+            status = "stopped"
         else:
-            # A divergence is a result to show (bn's N(0,1) init is the lesson), not a failure.
-            state.status = "done"
-            state.note = state.divergence_note() if state.collector.diverged() else ""
+            status = "done"
+        state.end(status, event.elapsed_s, event.error)
         return state
 
     def stop(self) -> bool:
@@ -159,18 +154,17 @@ class RunController:
         if state is None or state.follower is None or not state.active:
             return None
         follower = state.follower
+        error: str | None
         try:
             follower.poll()
         except ConfigError as exc:  # its folder became unreadable: what was drawn stays
-            state.status, state.error = "failed", str(exc)
+            status, error = "failed", str(exc)
         else:
             if not follower.ended:
                 return None
-            state.status = FOLLOWED_STATUS.get(follower.state, follower.state)
-            state.error = follower.info.error if follower.info is not None else None
-            state.note = state.divergence_note() if state.status == "done" and state.collector.diverged() else ""
-        state.ended = time.perf_counter()
-        state.elapsed_s = follower.elapsed_s()
+            status = FOLLOWED_STATUS.get(follower.state, follower.state)
+            error = follower.info.error if follower.info is not None else None
+        state.end(status, follower.elapsed_s(), error)
         follower.close()
         return state
 
@@ -184,7 +178,6 @@ class RunController:
         state = RunState(
             self.last_id, plan, device, collector, status=status, elapsed_s=elapsed_s, stored_id=store_id(collector)
         )
-        state.ended = state.started
-        state.note = state.divergence_note() if status == "done" and collector.diverged() else ""
+        state.end(status, elapsed_s, at=state.started)
         self.state = state
         return state
