@@ -46,6 +46,15 @@ except Exception as exc:
 PY
 done 2>&1 | tee "$out/scenarios.log"
 
+part "2b. a detached run on cuda, followed from another process, then one stopped"
+id=$(timeout 30 python3 -m regtui --scenario digits-norms --device cuda --detach 2> "$out/detach.err")
+echo "detached run id: $id"
+timeout 120 python3 -m regtui runs follow "$id" 2>&1 | tail -n 4; echo "follow exit: ${PIPESTATUS[0]}"
+id2=$(timeout 30 python3 -m regtui --scenario digits-norms --device cuda --detach 2>> "$out/detach.err")
+sleep 8; timeout 60 python3 -m regtui runs stop "$id2"; echo "stop exit: $?"
+python3 -m regtui runs list 2>&1 | tail -n 3
+cat "$out/detach.err" | tail -n 4
+
 part "3. batched training on cuda"
 timeout 90 python3 benchmarks/bench_stacked.py --device cuda --iters 400 --rounds 4 2>&1 | tee "$out/bench_stacked.log"
 # The train kind: digits-overfit's 12 runs (4 variants x 3 seeds) stacked vs one at a time, on cuda, twice each.
@@ -59,7 +68,7 @@ for round in 1; do
 done 2>&1 | tee "$out/bench_digits.log"
 
 part "4. the whole suite on this machine"
-timeout 120 python3 -m pytest -q -n 8 -p no:cacheprovider tests 2>&1 | tee "$out/tests.log" | tail -n 15
+timeout 100 python3 -m pytest -q -n 8 -p no:cacheprovider tests 2>&1 | tee "$out/tests.log" | tail -n 15
 part "done"
 # The logs (a lent machine hands back a few files: the logs, not the per-scenario documents).
 if [ -n "${2:-}" ]; then cp "$out"/*.log "$2"/; fi
