@@ -177,8 +177,7 @@ class RegtuiApp(App[None]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        self.main.cancel_run()
-        self.exit()
+        self.main.quit_app()
 
     def on_unmount(self) -> None:
         if self._main is not None:

@@ -29,6 +29,7 @@ class RunState:
     elapsed_s: float | None = None
     stored_id: int | None = None  # a stored run opened from History (read-only); None: a run of this session
     follower: Any = None  # a regtui.store.follow.Follower: a run of another process, followed live
+    kept: bool = False  # the dashboard quit and left this run to go on in its child process
     # Set by the worker thread: the trainer returned (the status line may say so at once), and
     # then the run's document is in the store (or was not to be saved). Quitting in between waits.
     trained: threading.Event = field(default_factory=threading.Event)

@@ -20,12 +20,21 @@ child's stray prints (a library's, a custom engine's) go to its stderr: its
 stdout carries frames only. Where Linux allows, that pipe holds 1 MiB, not
 64 KiB, so a parent busy for a moment (a redraw holding the GIL, the run store
 opened at the first event) never holds the training up on a full pipe.
-Cancelling sends "stop", which sets the child's cancel flag (as does the end of
-its stdin), so it stops at the next step like an in-thread run and still
-reports RunFinished("interrupted"). A child that dies without one becomes a
-"failed" RunFinished with its last stderr line. A child whose run completed
+Cancelling sends "stop", which sets the child's cancel flag, so it stops at
+the next step like an in-thread run and still reports RunFinished("interrupted").
+A child that dies without one becomes a "failed" RunFinished with its last
+stderr line. A child whose run completed
 stays warm for the next run; after any other end it is ended, and a fresh one
 is started (in the background: the run that ended does not wait for it).
+
+The child also keeps the run in the run store (``saving``): it is the run's
+process in its record, so the run does not need the dashboard. Its own
+session keeps a terminal's signals away from it; when the dashboard goes (a
+quit that keeps the run, the SSH link dropped, a crash) its stdin ends, and a
+run under way goes on: it stops sending frames, saves as usual and exits.
+Without a run, the end of stdin ends the child. SIGINT or SIGTERM (``regtui
+runs stop``) stops the run at its next step, as ``s`` does; a second one ends
+the child at once (the run is then interrupted, its events kept).
 
 ``subprocess`` only (no multiprocessing: inside a running Textual app it failed
 with ``bad value(s) in fds_to_keep``). POSIX only (``select`` on a pipe);
@@ -38,18 +47,48 @@ from __future__ import annotations
 import os
 import pickle
 import select
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 POLL_S = 0.05  # how often the worker thread looks at the cancel flag while the child is quiet
 KILL_AFTER_S = 3.0  # a cancelled child that has not finished by then is killed
 PIPE_BYTES = 1 << 20  # the child's stdout pipe, where Linux allows (its default is 64 KiB)
 READ_BYTES = 1 << 18  # the most read from it at once
+
+
+@dataclass
+class Saving:
+    """A run the child keeps in the run store (``runs_dir``: None, the default store); what the
+    parent learns of it: its id once the recording began (``on_id`` is called with it, in the
+    worker thread) and the saving's warnings once the run is saved."""
+
+    runs_dir: str | None = None
+    on_id: Callable[[int], None] = lambda run_id: None
+    id: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    done: bool = False  # the child said the run is saved (or was not to be)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Child to parent: the run is recorded under this id in the store."""
+
+    id: int
+
+
+@dataclass(frozen=True)
+class Saved:
+    """Child to parent: the run's document is written (or could not be: the warnings say why)."""
+
+    id: int | None
+    warnings: tuple[str, ...] = ()
 
 
 def wanted() -> bool:
@@ -76,6 +115,7 @@ class TrainerProcess:
         self._stderr: IO[bytes] | None = None
         self._closed = False
         self._renewing: threading.Thread | None = None  # ending the last run's child, starting the next
+        self._leaving = threading.Event()  # the dashboard goes and leaves the run under way to its child
 
     # --- the warm child ---------------------------------------------------------------------
 
@@ -131,12 +171,18 @@ class TrainerProcess:
         thread.start()
 
     def close(self) -> None:
-        """The app is closing: end the idle child (a running one ends when its stdin closes)."""
+        """The app is closing: end the idle child. A run under way was stopped (the cancel flag)
+        or left to go on (:meth:`leave`); its child saves it and exits on its own."""
         with self._lock:
             self._closed = True
             child, self._child = self._child, None
         if child is not None:
             _end(child, kill=True)
+
+    def leave(self) -> None:
+        """The dashboard goes and the run under way goes on without it: the worker stops reading
+        its child and closes its pipes; the child saves the run in the store and exits."""
+        self._leaving.set()
 
     # --- one run ----------------------------------------------------------------------------
 
@@ -147,28 +193,36 @@ class TrainerProcess:
         emit: Callable[[Any], None] = lambda e: None,
         cancel: threading.Event | None = None,
         threads: int | None = 1,
+        saving: Saving | None = None,
     ) -> Any:
-        """Like :func:`regtui.engine.run_plan`, with the training in the warm child."""
+        """Like :func:`regtui.engine.run_plan`, with the training in the warm child (which also
+        saves the run when ``saving`` is given: it returns once the run is saved)."""
         from regtui.events import RunFinished
 
         cancel = cancel or threading.Event()
         child, stderr = self._take()
         start = time.perf_counter()
         finished: RunFinished | None = None
+        saved = saving is None  # nothing to wait for after the RunFinished
         frames = _Frames()
+        left = False
         try:
             assert child.stdin is not None and child.stdout is not None
-            _send(child, ("run", plan, device, threads))
+            save = None if saving is None else (saving.runs_dir,)
+            _send(child, ("run", plan, device, threads, save))
             fd = child.stdout.fileno()
             heard = False  # any event yet (a child still importing torch has sent none)
             stop_sent_at: float | None = None
-            while finished is None:
+            while finished is None or not saved:
+                if self._leaving.is_set():
+                    left = True  # the child goes on alone
+                    break
                 if cancel.is_set() and stop_sent_at is None:
                     stop_sent_at = time.perf_counter()
                     _send(child, ("stop",))  # the child's cancel flag
                     if not heard:
                         child.kill()  # not started yet: nothing to wait for
-                if stop_sent_at is not None and time.perf_counter() - stop_sent_at > KILL_AFTER_S:
+                if finished is None and stop_sent_at is not None and time.perf_counter() - stop_sent_at > KILL_AFTER_S:
                     child.kill()
                 ready, _, _ = select.select([fd], [], [], POLL_S)
                 if not ready:
@@ -178,11 +232,25 @@ class TrainerProcess:
                     break  # the child closed its stdout: it exited
                 for event in frames.feed(chunk):
                     heard = True
+                    if isinstance(event, Recorded | Saved):
+                        saved = _note(saving, event) or saved
+                        continue
                     if isinstance(event, RunFinished):
                         finished = event
                     emit(event)
         finally:
-            reuse = finished is not None and not cancel.is_set() and not frames.pending and child.poll() is None
+            if left:
+                _close(child.stdin)  # no stop: the run goes on; the child exits after it
+                _close(child.stdout)
+                child = None  # type: ignore[assignment]
+            reuse = (
+                child is not None
+                and finished is not None
+                and saved
+                and not cancel.is_set()
+                and not frames.pending
+                and child.poll() is None
+            )
             code: int | None = None
             why = ""
             if reuse:
@@ -197,16 +265,33 @@ class TrainerProcess:
                 self._renew()
             elif child is not None:
                 self._renew(child, stderr)  # the run is over: its child ends in the background
-        if finished is None:
-            status = "interrupted" if cancel.is_set() else "failed"
+        if finished is None and not left:
+            status = "interrupted" if cancel.is_set() or code in _STOPPED else "failed"
             error = (
                 None
-                if cancel.is_set()
+                if status == "interrupted"
                 else f"the training process exited with code {code}" + (f": {why}" if why else "")
             )
             finished = RunFinished(status, time.perf_counter() - start, error)
             emit(finished)
         return finished
+
+
+_STOPPED = (-signal.SIGINT, -signal.SIGTERM)  # a child ended by a second stop signal: interrupted, not failed
+
+
+def _note(saving: Saving | None, message: Recorded | Saved) -> bool:
+    """What the child said of the run's saving, noted in ``saving``; whether the run is saved."""
+    if saving is None:
+        return True
+    if isinstance(message, Recorded):
+        saving.id = message.id
+        saving.on_id(message.id)
+        return False
+    saving.id = message.id if message.id is not None else saving.id
+    saving.warnings = list(message.warnings)
+    saving.done = True
+    return True
 
 
 class _Frames:
@@ -296,47 +381,110 @@ def make_trainer() -> TrainerProcess | None:
 # --- the child ----------------------------------------------------------------------------------
 
 
+class _Cancel(threading.Event):
+    """A run's cancel flag that a signal handler can set: a handler must not take the Event's lock
+    (a second signal arriving inside it would wait on that lock forever)."""
+
+    signalled = False
+
+    def is_set(self) -> bool:
+        return self.signalled or super().is_set()
+
+
+class _Child:
+    """The child's state: its current run's cancel flag, and whether its parent still listens."""
+
+    def __init__(self, events: int) -> None:
+        self.events = events  # the frames' own descriptor
+        self.cancel = _Cancel()
+        self.running = False  # a run is training (a signal stops it); not while idle or saving
+        self.parent_gone = False
+
+    def send(self, message: Any) -> None:
+        """A frame to the parent; once it has gone (a broken pipe), nothing more."""
+        if self.parent_gone:
+            return
+        try:
+            _write_all(self.events, _frame(message))  # a blocking write: it is in the pipe when it returns
+        except OSError:
+            self.parent_gone = True  # the dashboard went: the run goes on alone
+
+    def on_signal(self, signum: int, frame: Any) -> None:
+        """SIGINT/SIGTERM (``regtui runs stop``): stop the run at its next step; a second: end now."""
+        if not self.running:
+            return  # idle, or saving the run that ended: it finishes
+        if not self.cancel.signalled:
+            self.cancel.signalled = True
+            return
+        signal.signal(signum, signal.SIG_DFL)  # the run is interrupted; its events are in the store
+        os.kill(os.getpid(), signum)
+
+    def run(self, plan: Any, device: str, threads: int | None, save: tuple[str | None] | None) -> None:
+        """One run: trained, sent frame by frame, and kept in the store by this process."""
+        from regtui.engine import run_plan
+        from regtui.events import RunFinished
+        from regtui.report import Collector
+        from regtui.store.saving import RunSaver
+
+        collector = Collector()
+        saver = RunSaver(plan, device, save=save is not None, runs_dir=save[0] if save else None)
+        sink = saver.sink(collector)
+        told: list[int] = []
+
+        def emit(event: Any) -> None:
+            sink(event)
+            if not told and saver.id is not None:
+                told.append(saver.id)
+                self.send(Recorded(saver.id))
+            self.send(event)
+
+        start, error = time.perf_counter(), None
+        self.running = True
+        try:
+            run_plan(plan, device, emit=emit, cancel=self.cancel, threads=threads)
+        except Exception as exc:  # run_plan reports failures itself; this is a failure of emit
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.running = False
+        if collector.finished is None:
+            emit(RunFinished("failed", time.perf_counter() - start, error))
+        saver.end(collector, error=error)
+        self.send(Saved(saver.saved_id if saver.saved_id is not None else saver.id, tuple(saver.warnings)))
+
+
 def _child_main() -> int:
     import queue
 
     import torch  # the slow imports happen while the child waits for a plan
 
-    from regtui.engine import run_plan
-
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)  # the first optimizer imports torch._dynamo
     _import_engines()
-    events = os.dup(sys.stdout.fileno())  # the frames' own descriptor
+    child = _Child(os.dup(sys.stdout.fileno()))
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print goes to stderr, never between frames
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, child.on_signal)
     stdin = sys.stdin.buffer
-    plans: queue.Queue[tuple[Any, threading.Event] | None] = queue.Queue()
-    current = [threading.Event()]
+    plans: queue.Queue[tuple[Any, ...] | None] = queue.Queue()
 
     def read_frames() -> None:
-        # The only reader of stdin: a run goes to the main thread, a stop sets that run's
-        # cancel flag, the end of the file (the app closed or died) stops everything.
+        # The only reader of stdin: a run goes to the main thread, a stop sets that run's cancel
+        # flag. The end of the file (the app closed, or died) lets a run under way finish.
         while True:
             head = stdin.read(8)
             if len(head) < 8:
                 break
             message = pickle.loads(stdin.read(int.from_bytes(head, "big")))
             if message[0] == "run":
-                current[0] = threading.Event()
-                plans.put((message[1:], current[0]))
+                child.cancel = _Cancel()
+                plans.put(message[1:])
             elif message[0] == "stop":
-                current[0].set()
-        current[0].set()
+                child.cancel.set()
         plans.put(None)
-
-    def emit(event: Any) -> None:
-        _write_all(events, _frame(event))  # a blocking write: the event is in the pipe when it returns
 
     threading.Thread(target=read_frames, daemon=True).start()
     while (item := plans.get()) is not None:
-        (plan, device, threads), cancel = item
-        try:
-            run_plan(plan, device, emit=emit, cancel=cancel, threads=threads)
-        except BrokenPipeError:
-            return 0  # the parent went away
+        plan, device, threads, save = item
+        child.run(plan, device, threads, save)
     return 0
 
 
@@ -360,4 +508,8 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(_child_main())
+    # The module again under its own name: the frames it pickles (Recorded, Saved) must unpickle
+    # in the parent as regtui.app.trainer_process's classes, not __main__'s.
+    from regtui.app import trainer_process
+
+    sys.exit(trainer_process._child_main())

@@ -17,6 +17,9 @@ from pathlib import Path
 
 # The options that make a regtui command line a headless run (which stops at its next step on SIGINT).
 _HEADLESS = ("--scenario", "-s", "--run-id")
+# The dashboard's trainer process (regtui.app.trainer_process): it trains and saves a dashboard's run, and
+# stops it at its next step on SIGINT, like a headless run; it goes on when its dashboard quits or hangs up.
+TRAINER_MODULE = "regtui.app.trainer_process"
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -70,13 +73,16 @@ def is_regtui(argv: list[str]) -> bool:
     for i, arg in enumerate(argv[:3]):
         if os.path.basename(arg) in ("regtui", "regtui.exe"):
             return True
-        if arg == "-m" and i + 1 < len(argv) and argv[i + 1] == "regtui":
+        if arg == "-m" and i + 1 < len(argv) and argv[i + 1] in ("regtui", TRAINER_MODULE):
             return True
     return False
 
 
 def is_headless(argv: list[str]) -> bool:
-    """Whether a regtui command line is a headless run (``--scenario``, ``runs rerun``), not the dashboard."""
+    """Whether a regtui command line is a run that stops at its next step on SIGINT: a headless run
+    (``--scenario``, ``runs rerun``) or a dashboard's trainer process; not the dashboard itself."""
+    if TRAINER_MODULE in argv[:3]:
+        return True
     start = next((i for i, a in enumerate(argv) if os.path.basename(a) in ("regtui", "regtui.exe")), 0) + 1
     args = argv[start:]
     if args[:2] == ["runs", "rerun"]:

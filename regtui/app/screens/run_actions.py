@@ -16,6 +16,7 @@ from textual.screen import Screen
 
 from regtui import memory
 from regtui import scenario as sc
+from regtui.app import quit_choice
 from regtui.app.catalog import Entry
 from regtui.app.messages import RunEnded, RunSaved
 from regtui.app.options import Options
@@ -26,8 +27,10 @@ from regtui.app.screens.view_deck import ViewDeck
 from regtui.app.views import View
 from regtui.app.widgets.confirm import Confirm
 from regtui.app.widgets.param_form import ParamForm
+from regtui.app.widgets.quit_question import QuitQuestion
 from regtui.report import Collector
 from regtui.specs import ConfigError
+from regtui.store.saving import store_id
 
 if TYPE_CHECKING:
     from regtui.app.app import RegtuiApp
@@ -183,6 +186,31 @@ class RunActions(Screen[None]):
 
     def cancel_run(self) -> None:
         self.runs.cancel()
+
+    def quit_app(self) -> None:
+        """q: quit; during a run of this dashboard, first ask whether to stop it or keep it running."""
+        if isinstance(self.app.screen, QuitQuestion):
+            return
+        if not self.runs.keeps_going():
+            self.runs.cancel()
+            self.app.exit()
+            return
+        state = self.runs.state
+        name = f"Run #{store_id(state.collector)}" if state is not None and store_id(state.collector) else "The run"
+
+        def answered(choice: str | None) -> None:
+            if choice is None or not self.runs.active:
+                if choice is not None:  # it ended while the question was shown: nothing to keep
+                    self.app.exit()
+                return
+            quit_choice.remember(self.options.runs_dir, choice)
+            if choice == "keep":
+                self.runs.leave()
+            else:
+                self.runs.cancel()
+            self.app.exit()
+
+        self.app.push_screen(QuitQuestion(name, quit_choice.last(self.options.runs_dir)), answered)
 
     def action_stop(self) -> None:
         if self.run_queued:

@@ -20,14 +20,22 @@ from regtui import scenario as sc
 from regtui.app.messages import RunEnded, RunSaved
 from regtui.app.options import Options
 from regtui.app.run_state import RunState
-from regtui.app.trainer_process import make_trainer, own_core
+from regtui.app.trainer_process import Saving, make_trainer, own_core
+from regtui.events import RunFinished
 from regtui.report import Collector
 from regtui.specs import ConfigError
-from regtui.store.saving import RunSaver, store_id
+from regtui.store.saving import RunSaver, remember_id, store_id
 
 SAVE_WAIT_S = 2.0  # quitting just after a run ended waits this long at most for its document
 # A followed run's state (regtui.store.record.STATES) as the status line says it, where the words differ.
 FOLLOWED_STATUS = {"completed": "done"}
+
+
+def run_plan_lazily(*args: Any, **kwargs: Any) -> Any:
+    """:func:`regtui.engine.run_plan`, imported when the first run in this process starts (torch)."""
+    from regtui.engine import run_plan
+
+    return run_plan(*args, **kwargs)
 
 
 class RunController:
@@ -79,14 +87,13 @@ class RunController:
         return self.state
 
     def _train(self, state: RunState) -> None:
+        if self.trainer is not None and self.options.runner is None:
+            self._train_in_child(state)
+            return
         saver = RunSaver(state.plan, state.device, save=self.options.save, runs_dir=self.options.runs_dir)
         error: str | None = None
         try:
-            runner = self.options.runner or (self.trainer.run if self.trainer is not None else None)
-            if runner is None:
-                from regtui.engine import run_plan
-
-                runner = run_plan
+            runner = self.options.runner or run_plan_lazily
             finished = runner(
                 state.plan,
                 state.device,
@@ -107,6 +114,39 @@ class RunController:
             self.post(RunSaved(state.run_id))
         saver.report(self.notify)
 
+    def _train_in_child(self, state: RunState) -> None:
+        """The child trains and saves the run; RunEnded goes out with its RunFinished, RunSaved once
+        the child wrote the document. A run left to go on alone (:meth:`leave`) posts neither."""
+        assert self.trainer is not None
+        saving = Saving(self.options.runs_dir, on_id=lambda run_id: remember_id(state.collector, run_id))
+
+        def emit(event: Any) -> None:
+            state.collector(event)
+            if isinstance(event, RunFinished):
+                state.trained.set()
+                self.post(RunEnded(state.run_id, event.status, event.error, event.elapsed_s))
+
+        try:
+            finished = self.trainer.run(
+                state.plan,
+                state.device,
+                emit=emit,
+                cancel=state.cancel,
+                threads=self.options.threads,
+                saving=saving if self.options.save else None,
+            )
+        except BaseException as exc:  # a failure is a message, never a dead app
+            finished = None
+            if not state.trained.is_set():
+                state.trained.set()
+                self.post(RunEnded(state.run_id, "failed", f"{type(exc).__name__}: {exc}"))
+        if finished is None and state.kept:
+            return  # it goes on in its child, saved there; this dashboard is closing
+        state.saved.set()
+        self.post(RunSaved(state.run_id))
+        for warning in dict.fromkeys(saving.warnings):
+            self.notify(warning, title="run history", severity="warning", timeout=8)
+
     def ended(self, event: RunEnded) -> RunState | None:
         """The worker's end of the current run, recorded in its state (None: an old run's message)."""
         state = self.state
@@ -121,6 +161,26 @@ class RunController:
         state.end(status, event.elapsed_s, event.error)
         return state
 
+    def keeps_going(self) -> bool:
+        """Whether the run under way can go on without this dashboard (quitting then asks): a run of
+        this session, training and saving in the child process."""
+        state = self.state
+        return (
+            state is not None
+            and state.active
+            and state.follower is None
+            and self.trainer is not None
+            and self.options.runner is None
+            and self.options.save
+        )
+
+    def leave(self) -> None:
+        """Quit and keep the run going: its child trains on, saves it and exits; a later dashboard
+        (or ``regtui attach``) follows it from the store."""
+        if self.state is not None and self.keeps_going() and self.trainer is not None:
+            self.state.kept = True
+            self.trainer.leave()
+
     def stop(self) -> bool:
         """Ask the running run to stop between steps; returns whether one was running."""
         if not self.active or self.state is None:
@@ -130,7 +190,7 @@ class RunController:
         return True
 
     def cancel(self) -> None:
-        if self.state is not None:
+        if self.state is not None and not self.state.kept:
             self.state.cancel.set()
 
     def clear(self) -> None:
