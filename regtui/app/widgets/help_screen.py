@@ -26,7 +26,7 @@ HELP = """\
 | **escape** | leave a field (so the one-letter keys work) |
 | **ctrl+p** | command palette (every action, and themes) |
 | **?** | this help |
-| **q** | quit (stops a run first) |
+| **q** | quit; during a run it asks: stop it (s), or keep it running in the background (k) |
 
 ## In a view
 
