@@ -156,12 +156,13 @@ async def test_open_a_stored_run_read_only():
         text = finals_text(app)
         for variant in first["variants"]:
             assert f"test_loss {fmt(variant['final']['test_loss'], 3)}" in text
-        # The command line is the form's (what r runs, iters 40), not the stored run's; the form
-        # set back to the stored run's values makes it that run's replay.
+        # The form shows the stored run's parameters (iters 30, not the 40 typed last), so the
+        # command line is that run's replay; a field edited away from it makes it the form's again.
         line = dash.screen.query_one(ReplayLine)
-        assert str(line.render()).startswith("cli:") and "--set iters=40" in line.command
-        await dash.set_fields(iters="30")
+        assert dash.field("iters").value == "30"
         assert str(line.render()).startswith("replay:") and "--set iters=30" in line.command
+        await dash.set_fields(iters="40")
+        assert str(line.render()).startswith("cli:") and "--set iters=40" in line.command
         # Every view draws it: the fit curves and the worked numbers are the stored run's.
         assert "fit" in dash.visible_views() and "worked" in dash.visible_views()
         snapshot = dash.collector.snapshot(0)
@@ -458,3 +459,27 @@ def test_history_status_words():
     assert status_text(_info("failed")) == "failed"
     killed = _info("running", pid=2**22 + 12345, host=socket.gethostname())
     assert status_text(killed) == "interrupted"  # its process is gone: killed, not stopped
+
+
+async def test_a_stored_run_of_another_scenario_fills_the_form_with_its_parameters():
+    """Opened from another scenario, the run's own scenario is picked and its form shows the run's
+    --set values (one per variant where it had a list), seed and seeds: never the defaults."""
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
+        await pilot.pause()
+        await dash.set_fields(iters="30", hidden="12", weight_decay="0.0, 0.02", seed="3")
+        await dash.run_to_end()
+    app = app_for(file="dropout")  # a fresh dashboard on another scenario
+    async with app.run_test(size=WIDE) as pilot:
+        dash = Dashboard(pilot)
+        view = await show_history(pilot)
+        await on_row(pilot, view, 1)
+        await pilot.press("enter")
+        await wait_until(lambda: dash.entry.path is not None and dash.entry.path.stem == "weight-decay")
+        await pilot.pause()
+        shown = {key: dash.field(key).value for key in ("iters", "hidden", "weight_decay", "seed")}
+        assert shown == {"iters": "30", "hidden": "12", "weight_decay": "0.0, 0.02", "seed": "3"}
+        line = dash.screen.query_one(ReplayLine)
+        assert str(line.render()).startswith("replay:")
+        assert "--set iters=30" in line.command and "--set hidden=12" in line.command

@@ -26,7 +26,7 @@ from regtui.app.screens.run_control import RunController
 from regtui.app.screens.view_deck import ViewDeck
 from regtui.app.views import View
 from regtui.app.widgets.confirm import Confirm
-from regtui.app.widgets.param_form import ParamForm
+from regtui.app.widgets.param_form import ParamForm, plan_texts
 from regtui.app.widgets.quit_question import QuitQuestion
 from regtui.report import Collector
 from regtui.specs import ConfigError
@@ -48,6 +48,8 @@ class RunActions(Screen[None]):
     form_error: str | None
     options: Options
     run_queued: bool
+    entry_index: int
+    texts: dict[str, dict[str, str]]  # each scenario's form texts, kept while another is shown
 
     if TYPE_CHECKING:  # the screen's
 
@@ -176,13 +178,20 @@ class RunActions(Screen[None]):
         return True
 
     def _show_scenario_of(self, plan: sc.Plan) -> None:
-        """Pick the scenario a stored or followed run ran, so the header, picker and form say it."""
+        """Pick the scenario a stored or followed run ran, so the header, picker and form say it; the
+        form shows the run's parameters (r runs it anew with them)."""
         index = next(
             (i for i, e in enumerate(self.entries) if e.scenario is not None and e.scenario.path == plan.scenario.path),
             None,
         )
-        if index is not None:
+        if index is None:
+            return
+        texts = plan_texts(plan)
+        if index != self.entry_index:
+            self.texts[self.entries[index].key] = texts
             self.select_entry(index)
+        elif self.form is not None:
+            self.form.reset(texts)
 
     def cancel_run(self) -> None:
         self.runs.cancel()

@@ -42,6 +42,19 @@ def default_texts(scenario: sc.Scenario, seed: int = 0) -> dict[str, str]:
     return texts
 
 
+def plan_texts(plan: sc.Plan) -> dict[str, str]:
+    """The fields that give ``plan`` again (a stored or followed run's): the scenario's defaults with
+    the run's ``--set`` values (one per variant where it had a list), its seed, seeds and sweep."""
+    texts = default_texts(plan.scenario, plan.seed)
+    for name, value in plan.sets.items():
+        if name in texts:
+            listed = isinstance(value, tuple | list)
+            texts[name] = ", ".join(value_text(v) for v in value) if listed else value_text(value)
+    key, values = next(iter(plan.sweep.items()), ("", ()))
+    texts.update(seeds=str(plan.seeds), sweep_key=key, sweep_values=",".join(value_text(v) for v in values))
+    return texts
+
+
 class ParamForm(VerticalScroll, can_focus=False):
     """Fields for one scenario; posts FormChanged after every edit. The fields take the focus,
     not the form (it scrolls to the focused field)."""
