@@ -10,6 +10,7 @@ being written, signals are ignored, so stdout never holds half a document.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -21,6 +22,7 @@ from typing import Any, TextIO
 
 import click
 
+from regtui.output import is_terminal
 from regtui.specs import ConfigError
 
 EXIT_FAILED = 1
@@ -201,7 +203,7 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     store = _store_for_saving(opts)
     saver = RunSaver(plan, opts.device, save=store is not None, store=store, run_id=opts.run_id)
     sinks[0] = saver.sink(collector)
-    progress = _ProgressLine(collector) if sys.stderr.isatty() else None
+    progress = _ProgressLine(collector) if is_terminal(sys.stderr) else None
 
     def emit(event: Any) -> None:
         for sink in sinks:
@@ -233,13 +235,14 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
         raise worker.error
     code = _exit_code(worker, signals)
     doc = collector.document(compact=True)
-    code = _write(doc, opts.as_json, out, code)
-    _finish_saving(saver, doc)
+    _finish_saving(saver, doc)  # the store first: a broken or full stdout never loses the run
+    code = _write(doc, opts.as_json, out, code, saver.saved_id)
     if log:
         log.stream.flush()
     if stopped_now:  # the run's thread may be deep in a torch call: do not wait for it
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(AttributeError, OSError, ValueError):
+                stream.flush()
         os._exit(code)
     if log:
         log.close()
@@ -268,7 +271,7 @@ def _finish_saving(saver: Any, doc: dict[str, Any]) -> None:
     saver.finish(doc)
     for warning in dict.fromkeys(saver.warnings):
         click.echo(f"regtui: warning: {warning}", err=True)
-    if sys.stderr.isatty() and not saver.warnings and saver.saved_id is not None:
+    if is_terminal(sys.stderr) and not saver.warnings and saver.saved_id is not None:
         click.echo(f"regtui: saved as run {saver.saved_id} (regtui runs show {saver.saved_id})", err=True)
 
 
@@ -284,10 +287,11 @@ def _exit_code(worker: _Worker, signals: Signals) -> int:
     return 0
 
 
-def _write(doc: dict[str, Any], as_json: bool, out: Any, code: int) -> int:
-    """--out first (atomically), then stdout, which gets the document even when --out fails."""
+def _write(doc: dict[str, Any], as_json: bool, out: Any, code: int, saved_id: int | None = None) -> int:
+    """--out first (atomically), then stdout, which gets the document even when --out fails. A stdout
+    that is closed, broken or full is one line on stderr and exit 1 (the run is in the store)."""
     from regtui.json_writer import write_json
-    from regtui.output import write_atomic
+    from regtui.output import say, write_atomic, write_stdout
     from regtui.text_report import text_report
 
     def document(stream: TextIO) -> None:  # streamed: a long run's text is never held whole
@@ -298,16 +302,17 @@ def _write(doc: dict[str, Any], as_json: bool, out: Any, code: int) -> int:
         try:
             write_atomic(out, document)
         except OSError as exc:
-            click.echo(
-                f"regtui: error: --out: could not write {out}: {exc.strerror or exc}; the document is on stdout",
-                err=True,
-            )
+            say(f"regtui: error: --out: could not write {out}: {exc.strerror or exc}; the document is on stdout")
             code = code or EXIT_FAILED
-    if as_json:
-        document(sys.stdout)
-        sys.stdout.flush()
-    else:
-        click.echo(text_report(doc))
+    failed = write_stdout(document if as_json else lambda stream: stream.write(text_report(doc) + "\n"))
+    if failed is not None:
+        kept = f"; the run is kept: regtui runs show {saved_id}" if saved_id is not None else ""
+        kept = kept or ("; the document is in --out" if out is not None and code != EXIT_FAILED else "")
+        say(
+            f"regtui: error: could not write the {'document' if as_json else 'report'} to stdout "
+            f"({failed.strerror or failed}){kept}"
+        )
+        code = code or EXIT_FAILED
     return code
 
 

@@ -8,8 +8,10 @@ a kill mid-write) whole.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -73,3 +75,48 @@ def _mode_for(path: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def say(line: str) -> None:
+    """One line on stderr, or nothing where stderr is closed or broken (a message never crashes a run)."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        stream.write(line + "\n")
+        stream.flush()
+
+
+def write_stdout(write: Callable[[TextIO], object]) -> OSError | None:
+    """Write to stdout with ``write``; the error if stdout is closed, broken (a reader that went
+    away: ``| head -c 100``) or full (``> /dev/full``), after which stdout writes to /dev/null, so
+    nothing fails again when the interpreter flushes it at exit."""
+    stream = sys.stdout
+    try:
+        if stream is None:
+            raise OSError(errno.EBADF, "stdout is closed")
+        write(stream)
+        stream.flush()
+    except OSError as exc:
+        _silence_stdout()
+        return exc
+    return None
+
+
+def _silence_stdout() -> None:
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    stream = sys.stdout
+    if stream is not None:
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()  # what was left in its buffer now goes to /dev/null
+
+
+def is_terminal(stream: TextIO | None) -> bool:
+    """Whether ``stream`` is open on a terminal (False for a stream closed when the process started)."""
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        return False

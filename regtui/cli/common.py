@@ -7,6 +7,7 @@ A usage error or a :class:`~regtui.specs.ConfigError` becomes a single
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Any
@@ -22,8 +23,9 @@ EXIT_INTERRUPTED = 130
 
 
 def print_error(message: str, err: bool = True) -> None:
-    """``regtui: error: MESSAGE`` on stderr (stdout with ``err=False``)."""
-    click.echo(f"regtui: error: {message}", err=err)
+    """``regtui: error: MESSAGE`` on stderr (stdout with ``err=False``); nothing where it is closed or broken."""
+    with contextlib.suppress(OSError, ValueError):
+        click.echo(f"regtui: error: {message}", err=err)
 
 
 class OneLineErrorsMixin:

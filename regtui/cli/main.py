@@ -63,9 +63,10 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
         """--json promises a document, even when no run started: status "interrupted", no data."""
         if getattr(self, "headless_json", False):
             from regtui.json_writer import to_json
+            from regtui.output import write_stdout
             from regtui.report import Collector
 
-            sys.stdout.write(to_json(Collector().document()) + "\n")
+            write_stdout(lambda stream: stream.write(to_json(Collector().document()) + "\n"))
 
 
 @click.command(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})

@@ -29,11 +29,12 @@ from regtui.cli.common import (
     print_error,
 )
 from regtui.numbers import fmt
+from regtui.output import is_terminal
 from regtui.specs import ConfigError
 from regtui.store.compare import compare, compare_text, table
 from regtui.store.control import STOP_WAIT_S
 from regtui.store.record import RunInfo, local_time
-from regtui.store.runs import RunStore, open_store
+from regtui.store.runs import MAX_ID, RunStore, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -207,7 +208,7 @@ def rerun(run_id: str, as_json: bool, out: str | None, no_save: bool, jobs: str,
         kwargs = rerun_options(info.plan, store.folder(info.id), device)
     except (KeyError, TypeError, ValueError):
         raise ConfigError(f"run {info.id}: its record does not say how it was run; it cannot be rerun") from None
-    if sys.stderr.isatty():
+    if is_terminal(sys.stderr):
         click.echo(f"regtui: rerunning run {info.id}: {info.plan.get('command', '')}", err=True)
     return headless.run(
         headless.Options(**kwargs, as_json=as_json, out=out, jobs=parse_jobs(jobs), save=not no_save, runs_dir=runs_dir)
@@ -280,6 +281,12 @@ def stop(run_id: str, now: bool, wait: float, runs_dir: str | None) -> int:
 @runs_dir_option
 def reindex(runs_dir: str | None) -> int:
     """Rebuild the index from the run folders (after a crash or a damaged index file)."""
-    listing = open_store(runs_dir).reindex()
+    store = open_store(runs_dir)
+    listing = store.reindex()
+    for name in store.strangers():
+        shown = name if len(name) <= 24 else name[:20] + "…"
+        click.echo(
+            f"regtui: warning: {store.root / shown} is not a run's folder (ids are 1 to {MAX_ID}); ignored", err=True
+        )
     click.echo(f"reindexed {len(listing.runs)} run(s)", err=True)
     return _problems(listing.problems)

@@ -75,6 +75,8 @@ def readable_streams() -> None:
     """On a non-UTF-8 locale, print ASCII stand-ins instead of dying with UnicodeEncodeError."""
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
+        if stream is None:  # closed when the process started (``>&-``): nothing to print on
+            continue
         try:
             encoding = codecs.lookup(stream.encoding or "utf-8").name
         except LookupError:

@@ -65,7 +65,16 @@ class RunStore:
             return []
         except OSError as exc:
             raise ConfigError(f"runs folder {self.root}: cannot read it ({exc.strerror or exc})") from None
-        return sorted(int(n) for n in names if n.isdigit() and (self.root / n).is_dir())
+        return sorted(rid for n in names if (rid := id_of(n)) is not None and (self.root / n).is_dir())
+
+    def strangers(self) -> list[str]:
+        """Names in the runs folder that are no run's (a folder '²', '007', a 5,000-digit name):
+        every command ignores them; ``regtui runs reindex`` says so."""
+        try:
+            names = os.listdir(self.root)
+        except OSError:
+            return []
+        return sorted(n for n in names if (self.root / n).is_dir() and id_of(n) is None)
 
     def claim(self) -> int:
         """A new id, never handed out before here: its folder is created with mkdir, which only one process wins."""
@@ -187,6 +196,8 @@ class RunStore:
                 with contextlib.suppress(ConfigError):
                     by_id[rid] = self.get(rid)
         for run_id in sorted(folders - by_id.keys()):
+            if not (self.folder(run_id) / META).exists():
+                continue  # an id claimed and its record not written yet (or a claim that crashed): no run
             try:
                 info = self.get(run_id)
             except ConfigError as exc:
@@ -203,7 +214,7 @@ class RunStore:
         that ends in another process). Cheap (a listdir and a few stat calls), so a view lists again
         only when the store changed. Not the folder's own mtime: opening the index changes it."""
         try:
-            names = tuple(sorted(n for n in os.listdir(self.root) if n.isdigit()))
+            names = tuple(sorted(n for n in os.listdir(self.root) if id_of(n) is not None))
         except OSError:
             names = None
         paths = [self.index.path, self.index.path.with_name(self.index.path.name + "-wal")]
@@ -287,6 +298,11 @@ class RunStore:
         for rid in self._folder_ids():
             try:
                 listing.runs.append(RunInfo.from_json((self.folder(rid) / META).read_text(encoding="utf-8")))
+            except FileNotFoundError:
+                listing.problems.append(
+                    f"run {rid}: its folder holds no record (a run that never started); "
+                    f"'regtui runs rm {rid}' removes it"
+                )
             except (OSError, ValueError, TypeError) as exc:
                 listing.problems.append(f"run {rid}: its record is damaged ({exc}); 'regtui runs rm {rid}' removes it")
         try:
@@ -301,11 +317,34 @@ class RunStore:
         return listing
 
 
+MAX_ID = 10**12 - 1  # run ids are ASCII decimal numbers from 1 to this (the index, JSON and folders hold them)
+_ID_DIGITS = len(str(MAX_ID))
+
+
+def id_of(name: str) -> int | None:
+    """The run id a folder of the store is named for, or None: not a run's folder ('²' and '١' are
+    digits to Python but not ids; '007' is not how an id is written; nor is a number beyond MAX_ID)."""
+    if not (name.isascii() and name.isdigit()) or len(name) > _ID_DIGITS or name != str(int(name)):
+        return None
+    value = int(name)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def parse_id(text: int | str) -> int:
-    value = str(text).strip()
-    if not value.isdigit() or int(value) < 1:
-        raise ConfigError(f"{text!r} is not a run id; ids are whole numbers ('regtui runs list' shows them)")
-    return int(value)
+    """A run id given by the user: ASCII digits only (no spaces, no other script's digits), 1 to MAX_ID."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        value: int | None = text if 1 <= text <= MAX_ID else None
+    else:
+        raw = str(text)
+        ok = raw.isascii() and raw.isdigit() and len(raw.lstrip("0")) <= _ID_DIGITS
+        value = int(raw) if ok and 1 <= int(raw) <= MAX_ID else None
+    if value is None:
+        shown = repr(str(text)) if len(str(text)) <= 24 else repr(str(text)[:20] + "…")
+        raise ConfigError(
+            f"{shown} is not a run id; ids are whole numbers from 1 to {MAX_ID} written in the digits 0-9 "
+            "('regtui runs list' shows them)"
+        )
+    return value
 
 
 def _rebuild(info: RunInfo, events: Path) -> dict[str, Any]:
