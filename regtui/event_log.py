@@ -77,17 +77,38 @@ def decode(line: str) -> Event:
 
 
 class EventLog:
-    """An ``emit`` callback that appends every event to a file, one flushed line each."""
+    """An ``emit`` callback that appends every event to a file, one flushed line each.
+
+    A write that fails (a full disk, a file-size limit) never fails the run: the log stops,
+    keeps the error in :attr:`error` for the caller to report once, and the run goes on.
+    """
 
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
+        self.error: OSError | None = None
 
     def __call__(self, event: Event) -> None:
-        self.stream.write(encode(event) + "\n")
-        self.stream.flush()  # reaches the OS now: a SIGKILL cannot take it back
+        if self.error is not None:
+            return
+        try:
+            self.stream.write(encode(event) + "\n")
+            self.stream.flush()  # reaches the OS now: a SIGKILL cannot take it back
+        except OSError as exc:
+            self.error = exc
+            self.close()
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self.stream.flush()
+            except OSError as exc:
+                self.error = exc
 
     def close(self) -> None:
-        self.stream.close()
+        try:
+            self.stream.close()
+        except OSError as exc:  # its last buffered line: the file is as complete as the disk allowed
+            self.error = self.error or exc
 
 
 def read(path: str | Path) -> Iterator[Event]:
@@ -95,7 +116,7 @@ def read(path: str | Path) -> Iterator[Event]:
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block open() until a writer came
             raise ConfigError(f"--rebuild: {path} is not a regular file (a directory, device or pipe)")
-        handle = open(path, encoding="utf-8")
+        handle = open(path, encoding="utf-8", errors="replace")  # garbage bytes: a line that does not parse
     except OSError as exc:
         raise ConfigError(f"--rebuild: cannot read {path}: {exc.strerror or exc}") from None
     with handle:

@@ -238,7 +238,15 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     _finish_saving(saver, doc)  # the store first: a broken or full stdout never loses the run
     code = _write(doc, opts.as_json, out, code, saver.saved_id)
     if log:
-        log.stream.flush()
+        log.flush()
+        if log.error is not None:
+            from regtui.output import say
+
+            say(
+                f"regtui: error: --events: could not write {events} ({log.error.strerror or log.error}); "
+                "the file ends where the disk refused it, the run went on"
+            )
+            code = code or EXIT_FAILED
     if stopped_now:  # the run's thread may be deep in a torch call: do not wait for it
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(AttributeError, OSError, ValueError):

@@ -29,7 +29,7 @@ from regtui.cli.common import (
     print_error,
 )
 from regtui.numbers import fmt
-from regtui.output import is_terminal
+from regtui.output import is_terminal, quiet_thread_errors, staged_folder
 from regtui.specs import ConfigError
 from regtui.store.compare import compare, compare_text, table
 from regtui.store.control import STOP_WAIT_S
@@ -164,10 +164,11 @@ def export(run_ids: tuple[str, ...], fmt: str, out: str, runs_dir: str | None) -
         else:
             if target.exists() and not target.is_dir():
                 raise ConfigError(f"--out: {out} is a file; {fmt} export writes a folder")
-            if fmt == "csv":
-                ex.write_csv(target, loaded)
-            else:
-                tb.write_tensorboard(target, loaded)
+            with staged_folder(target) as staging, quiet_thread_errors():  # a failed export leaves nothing
+                if fmt == "csv":
+                    ex.write_csv(staging, loaded)
+                else:
+                    tb.write_tensorboard(staging, loaded)
     except OSError as exc:
         raise ConfigError(f"--out: cannot write {out} ({exc.strerror or exc})") from None
     click.echo(f"exported {len(loaded)} run(s) as {fmt} to {out}", err=True)

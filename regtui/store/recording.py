@@ -56,6 +56,7 @@ class Recording:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._discard = False
         self._wake = threading.Event()
+        self._stopped = False  # the writer gave up (a full disk): events are no longer queued
         self._thread = threading.Thread(target=self._write, name="regtui-save", daemon=True)
         self._thread.start()
 
@@ -68,11 +69,20 @@ class Recording:
         return self.store.folder(self.info.id)
 
     def __call__(self, event: Event) -> None:
-        self._queue.put(event)  # all the training thread pays
+        if not self._stopped:
+            self._queue.put(event)  # all the training thread pays
 
     # --- the writer thread ---------------------------------------------------------------------
 
     def _write(self) -> None:
+        try:
+            self._write_all()
+        except Exception as exc:  # never "Exception in thread": a warning, and the run goes on
+            self.warnings.append(f"run {self.id}: its events could not be written ({type(exc).__name__}: {exc})")
+        finally:
+            self._stopped = True
+
+    def _write_all(self) -> None:
         try:
             if self._scenario_file is not None:
                 (self.folder / SCENARIO_COPY).mkdir(exist_ok=True)
@@ -87,24 +97,31 @@ class Recording:
         except ConfigError as exc:  # the folder holds the run; 'regtui runs reindex' lists it again
             self.warnings.append(str(exc))
         curves = _CurveThrottle()
-        with stream:
-            while True:
-                batch = [self._queue.get()]
-                self._wake.wait(BATCH_S)  # gather a batch: fewer writes, and superseded events are dropped
-                with contextlib.suppress(queue.Empty):
-                    while True:
-                        batch.append(self._queue.get_nowait())
-                if self._discard:
-                    return
-                last = any(e is _STOP for e in batch)
-                try:
-                    stream.write("".join(encode(e) + "\n" for e in curves.due(_latest(batch), every=last)))
-                    stream.flush()  # to the OS now: a SIGKILL cannot take it back
-                except OSError as exc:
-                    self.warnings.append(f"run {self.id}: its events could not be written ({exc.strerror or exc})")
-                    return
-                if last:
-                    return
+        try:
+            self._stream_events(stream, curves)
+        finally:
+            with contextlib.suppress(OSError):
+                stream.close()  # its last buffered line: a full disk may refuse it (reported above)
+
+    def _stream_events(self, stream: TextIO, curves: _CurveThrottle) -> None:
+        """The writer loop: a batch of events every BATCH_S, until the run ends (or the disk refuses)."""
+        while True:
+            batch = [self._queue.get()]
+            self._wake.wait(BATCH_S)  # gather a batch: fewer writes, and superseded events are dropped
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    batch.append(self._queue.get_nowait())
+            if self._discard:
+                return
+            last = any(e is _STOP for e in batch)
+            try:
+                stream.write("".join(encode(e) + "\n" for e in curves.due(_latest(batch), every=last)))
+                stream.flush()  # to the OS now: a SIGKILL cannot take it back
+            except OSError as exc:
+                self.warnings.append(f"run {self.id}: its events could not be written ({exc.strerror or exc})")
+                return
+            if last:
+                return
 
     def _stop(self, discard: bool) -> None:
         """End the writer thread: after it wrote every event queued, or (``discard``) dropping them."""
