@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 import click
 
-from regtui.output import is_terminal
+from regtui.output import is_terminal, say
 from regtui.specs import ConfigError
 
 EXIT_FAILED = 1
@@ -136,14 +136,29 @@ def run(opts: Options) -> int:
 class _Worker(threading.Thread):
     """Resolves the device and runs the plan; torch is imported here, off the main thread."""
 
-    def __init__(self, plan: Any, opts: Options, emit: Callable[[Any], None], cancel: threading.Event) -> None:
+    def __init__(
+        self, plan: Any, opts: Options, emit: Callable[[Any], None], cancel: threading.Event, scenario: Any = None
+    ) -> None:
         super().__init__(daemon=True, name="regtui-run")
         self.plan, self.opts, self.emit, self.cancel = plan, opts, emit, cancel
+        self.scenario = scenario  # its factories are imported and tried here first (user code)
+        self.in_user_code = False  # a factory being tried: it may never return, so a signal stops at once
         self.finished: Any = None
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
+            scenario = self.scenario
+            if scenario is not None and any("factory" in table for table in scenario.tables.values()):
+                # The file's own code runs only here, in the process that trains, just before training.
+                from regtui.engine.custom import check
+
+                self.in_user_code = True
+                try:
+                    check(scenario.tables, scenario.path.parent, self.plan.runs)
+                except SystemExit as exc:  # bad input found in the user's code: one line, exit 2
+                    raise ConfigError(f"{_error_text(exc)} while its model or data was made") from None
+                self.in_user_code = False
             from regtui import devices
 
             device = devices.resolve(self.opts.device)
@@ -182,12 +197,6 @@ def prepare(opts: Options) -> tuple[Any, Any, Any, Any]:
 
 def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     scenario, plan, out, events = prepare(opts)
-    if any("factory" in table for table in scenario.tables.values()):
-        # The file's own code runs only here, in the process that trains, just before training.
-        from regtui.engine.custom import check
-
-        check(scenario.tables, scenario.path.parent, plan.runs)
-
     from regtui.event_log import EventLog
     from regtui.report import Collector
 
@@ -211,7 +220,7 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
         if progress:
             progress.tick()
 
-    worker = _Worker(plan, opts, emit, cancel)
+    worker = _Worker(plan, opts, emit, cancel, scenario)
     started_at = time.perf_counter()
     worker.start()
     stopped_now = False
@@ -219,6 +228,8 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
         while worker.is_alive():
             if signals.code is not None and not cancel.is_set():
                 cancel.set()  # the first signal: stop at the next step
+                if worker.in_user_code:
+                    raise _StopNow()  # a factory has no steps: stop at once
             worker.join(0.05)
     except _StopNow:
         stopped_now = True
@@ -234,6 +245,11 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
         saver.discard()  # bad input found by the worker (the device): no run happened
         raise worker.error
     code = _exit_code(worker, signals)
+    if worker.error is not None and collector.started is not None and collector.finished is None:
+        from regtui.events import RunFinished
+
+        # What escaped the engine (sys.exit in the scenario's own code): the run failed, and says why.
+        emit(RunFinished("failed", time.perf_counter() - started_at, _error_text(worker.error)))
     doc = collector.document(compact=True)
     _finish_saving(saver, doc)  # the store first: a broken or full stdout never loses the run
     code = _write(doc, opts.as_json, out, code, saver.saved_id)
@@ -286,13 +302,20 @@ def _finish_saving(saver: Any, doc: dict[str, Any]) -> None:
 def _exit_code(worker: _Worker, signals: Signals) -> int:
     finished = worker.finished
     if worker.error is not None or (finished is not None and finished.status == "failed"):
-        error = worker.error if worker.error is not None else finished.error
-        click.echo(f"regtui: run failed: {error}", err=True)
+        error = _error_text(worker.error) if worker.error is not None else finished.error
+        say(f"regtui: run failed: {error}")
         return EXIT_FAILED
     if finished is None or finished.status == "interrupted":
         click.echo("regtui: interrupted; the output holds the data collected so far", err=True)
         return signals.code or EXIT_INTERRUPTED
     return 0
+
+
+def _error_text(error: BaseException) -> str:
+    """A run's failure in one line; ``sys.exit`` in user code (a factory) is a failure too, never an exit."""
+    if isinstance(error, SystemExit):
+        return f"the scenario's own code called sys.exit({error.code!r})"
+    return f"{type(error).__name__}: {error}" if not str(error) else str(error)
 
 
 def _write(doc: dict[str, Any], as_json: bool, out: Any, code: int, saved_id: int | None = None) -> int:

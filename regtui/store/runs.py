@@ -182,8 +182,12 @@ class RunStore:
         folders = set(self._folder_ids())
         try:
             rows = [RunInfo.from_row(r) for r in self.index.rows(scenario)] if self.index.path.exists() else []
-        except ConfigError as exc:
+        except IndexCorrupt as exc:
             listing.problems.append(str(exc))
+            rows = []
+        except ConfigError as exc:
+            if os.access(self.root, os.W_OK):  # a read-only store (another user's, a mount) is listed from its folders
+                listing.problems.append(str(exc))
             rows = []
         except (ValueError, TypeError) as exc:
             listing.problems.append(

@@ -86,3 +86,21 @@ def test_folder_names_are_ids_only_written_as_runs_list_writes_them(number):
     name = str(number)
     assert id_of(name) == (number if 1 <= number <= MAX_ID else None)
     assert id_of("0" + name) is None and id_of(name + " ") is None
+
+
+def test_a_read_only_store_is_listed_from_its_folders_without_an_error(cli, one_run, monkeypatch):
+    """SQLite cannot open a WAL index in a folder it may not write (another user's store, a read-only
+    mount): the runs are listed from their folders, and that is no error. (Emulated: root may write
+    anywhere, so the folder's access check and SQLite's refusal are stood in for.)"""
+    from regtui.store.db import Index
+
+    def refuse(self, scenario=None):
+        raise ConfigError(f"the run index {self.path}: unable to open database file")
+
+    monkeypatch.setattr(Index, "rows", refuse)
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False)
+    listing = open_store().listing()
+    assert [r.id for r in listing.runs] == [1] and listing.problems == []
+    monkeypatch.undo()
+    monkeypatch.setattr(Index, "rows", refuse)  # the same refusal in a writable store is said
+    assert open_store().listing().problems
