@@ -193,6 +193,10 @@ async def test_the_footer_keeps_help_and_quit_at_80x24(view):
         assert "? Help" in footer and "q Quit" in footer, footer
         if view == "loss":
             assert "v h t" in footer  # the chart keys, one entry
+        await pilot.resize_terminal(100, 30)  # the sidebar layout, not yet room for each key's name
+        await pilot.pause(0.3)
+        footer = screen_lines(app)[-1]
+        assert "? Help" in footer and "q Quit" in footer, footer
         await pilot.resize_terminal(*WIDE)
         await pilot.pause(0.3)
         footer = screen_lines(app)[-1]

@@ -174,19 +174,20 @@ class DashboardScreen(KeyPolicy, ScenarioForm, RunActions):
             return
         changed = mode != self.layout_mode
         self.layout_mode = mode
+        if self.query_one(Footer).compact == self.full_footer:
+            self._fit_footer()  # the footer's width class changed (it may without the layout changing)
         if changed:
-            self._fit_footer()
             self.deck.drawn.clear()  # views skipped while too small redraw now
             if 0 <= self.entry_index < len(self.entries):
                 self._update_tabs()
                 self._mount_form()
 
     def _fit_footer(self) -> None:
-        """The narrow layout's footer: compact, the chart keys as one entry (check_action), no ^p
-        (Help lists it), so that "? Help  q Quit" fit 80 columns."""
+        """Below FULL_FOOTER_MIN columns the footer is compact, the chart keys one entry (check_action), no ^p
+        (Help lists it), so that "? Help  q Quit" fit 80 to 119 columns."""
         footer = self.query_one(Footer)
-        footer.compact = not self.wide
-        footer.show_command_palette = self.wide
+        footer.compact = not self.full_footer
+        footer.show_command_palette = self.full_footer
         self.refresh_bindings()
 
     # --- views -----------------------------------------------------------------------------

@@ -36,6 +36,7 @@ CHART_KEYS = [
     Binding("h", "chart('toggle_hidden')", "Hide/show", priority=True),
     Binding("t", "chart('cycle_split')", "Train/test", priority=True),
 ]
+FULL_FOOTER_MIN = 120  # columns from which the footer lists each chart key (m Metric v Variant …) and ^p
 SERIES = Binding.Group("Series")  # the chart keys' one footer entry in the narrow layout: "m v h t Series"
 CHART_KEYS_NARROW = [
     Binding(b.key, b.action.replace("')", "', 'narrow')"), b.description, priority=True, group=SERIES)
@@ -105,6 +106,12 @@ class KeyPolicy(Screen[None]):
     def wide(self) -> bool:
         return self.layout_mode == "wide"
 
+    @property
+    def full_footer(self) -> bool:
+        """Whether the footer shows each chart key and ^p: only where "? Help  q Quit" still fit after
+        them (the sidebar layout from 100 columns is not wide enough for that: it gets the compact one)."""
+        return self.wide and self.size.width >= FULL_FOOTER_MIN
+
     if TYPE_CHECKING:  # the screen's, which the policy calls
 
         def run_active(self) -> bool: ...
@@ -119,7 +126,7 @@ class KeyPolicy(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "chart":
-            if (len(parameters) > 1) == self.wide:
+            if (len(parameters) > 1) == self.full_footer:
                 return False  # the other layout's footer entry of the key
             chart = self.deck.chart_for(str(parameters[0]))
             if chart is None or not chart.variant_names or self.typing() or self.layout_mode == "small":
