@@ -1,0 +1,248 @@
+"""``regtui.track()``: record your own training loop in regtui's run store, as it trains.
+
+A :class:`Run` turns the scalars a loop logs into the event stream every regtui run writes
+(:mod:`regtui.events`), folded by a :class:`~regtui.report.Collector` into the run's document and
+streamed by a :class:`~regtui.store.Recording` to the store, where ``regtui runs``, History and
+``regtui runs follow`` read it, live while it trains. Nothing here may break the loop: a failure
+inside logging is one warning (:class:`TrackWarning`) and training goes on; a store that cannot be
+written is a warning at :func:`track` and the run is kept in memory only.
+
+Importing this module costs no torch and no Textual; torch is touched only through the model
+given to :func:`track` (the user has imported it already).
+"""
+
+from __future__ import annotations
+
+import atexit
+import math
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from regtui.events import Final, Progress, RunFinished, RunSpec, RunStarted
+from regtui.registry import TRACK
+from regtui.report import Collector
+from regtui.tracking import storing
+from regtui.tracking.scalars import StepRows, scalar
+
+__all__ = ["Run", "TrackWarning", "track"]
+
+FLUSH_S = 0.25  # logged rows reach the store (and a follower) this often at most; sooner at a logging step
+
+
+class TrackWarning(UserWarning):
+    """Something regtui could not do for a tracked run (the loop itself goes on)."""
+
+
+class Run:
+    """One tracked run: :meth:`log` scalars, :meth:`evaluate`, and :meth:`close` (``with`` does it).
+
+    Made by :func:`track`. ``id`` is its id in the run store (None when it is not stored);
+    ``warnings`` the pitfalls found so far, as the document keeps them.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        config: Mapping[str, Any] | None = None,
+        *,
+        log_every: int = 100,
+        total_steps: int | None = None,
+        runs_dir: str | os.PathLike[str] | None = None,
+        enabled: bool = True,
+    ) -> None:
+        self.name = str(name) or "track"
+        self.config = storing.plain_config(dict(config or {}))
+        self.log_every = max(1, int(log_every))
+        self.total_steps = int(total_steps or 0)
+        self.enabled = enabled
+        self.collector = Collector()
+        self.recording: Any = None
+        self.id: int | None = None  # its id in the run store (None: not stored)
+        self.warnings: list[dict[str, Any]] = []
+        self.status: str | None = None  # how the run ended, once closed
+        self._rows = StepRows()
+        self._last: dict[str, float] = {}  # every scalar's latest value: the run's finals
+        self._first_bad: int | None = None  # the first step whose loss was not finite
+        self._faults = 0
+        self._started = time.perf_counter()
+        self._flushed = time.monotonic()
+        if enabled:
+            self._begin(runs_dir)
+
+    # --- the loop's calls ------------------------------------------------------------------
+
+    def log(self, step: int, **scalars: Any) -> None:
+        """Record scalars (numbers or one-element tensors) at ``step``; never raises."""
+        if not self.enabled or self.status is not None:
+            return
+        try:
+            self._log(int(step), scalars)
+        except Exception as exc:
+            self._fault("run.log", exc)
+
+    def evaluate(self, step: int, fn: Callable[[], Mapping[str, Any] | float]) -> Any:
+        """Call ``fn()`` (your evaluation: a dict of scalars, or a number taken as ``test_loss``), log what
+        it returns at ``step`` and return it."""
+        result = fn()
+        if self.enabled and self.status is None:
+            try:
+                self._log(int(step), _named(result))
+            except Exception as exc:
+                self._fault("run.evaluate", exc)
+        return result
+
+    def close(self, status: str = "completed", error: str | None = None) -> None:
+        """End the run: its last rows, finals and end go to the store, which writes its document."""
+        if self.status is not None:
+            return
+        self.status = status
+        atexit.unregister(self.close)
+        if not self.enabled:
+            return
+        try:
+            self._flush()
+            self._emit(Final(self.name, 0, self._finals()))
+            self._emit(RunFinished(status, time.perf_counter() - self._started, error))
+        except Exception as exc:
+            self._fault("closing the run", exc)
+        self._finish()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        """Ctrl-C leaves a run marked interrupted, an exception a failed one; neither is swallowed."""
+        if kind is None:
+            self.close()
+        elif issubclass(kind, KeyboardInterrupt):
+            self.close("interrupted")
+        else:
+            self.close("failed", f"{kind.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "))
+
+    # --- inside ----------------------------------------------------------------------------
+
+    def _begin(self, runs_dir: str | os.PathLike[str] | None) -> None:
+        """Open the store (a warning when it cannot be written) and send the run's first event."""
+        try:
+            self.recording = storing.begin(runs_dir, self.name, self.config, self._device(), self.log_every)
+            self.id = self.recording.id
+        except Exception as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            _warn(f"run {self.name!r} is not kept in the run store ({reason}); training goes on")
+        self._emit(self._started_event())
+        atexit.register(self.close)
+
+    def _device(self) -> str:
+        return "cpu"
+
+    def _started_event(self) -> RunStarted:
+        torch = sys.modules.get("torch")
+        return RunStarted(
+            scenario=self.name,
+            experiment=TRACK,
+            title=self.name,
+            device=self._device(),
+            seed=0,
+            torch_version=str(getattr(torch, "__version__", "")),
+            params=dict(self.config),
+            runs=(RunSpec(self.name, 0, dict(self.config)),),
+        )
+
+    def _emit(self, event: Any) -> None:
+        self.collector(event)
+        if self.recording is not None:
+            self.recording(event)
+
+    def _log(self, step: int, scalars: Mapping[str, Any]) -> None:
+        last = self._rows.last_step
+        if last is not None and step != last and time.monotonic() - self._flushed >= FLUSH_S:
+            self._flush()
+        values = {key: scalar(key, value) for key, value in scalars.items()}
+        self._rows.add(step, values)
+        self._last.update(values)
+        self._check_loss(step, values)
+
+    def _check_loss(self, step: int, values: Mapping[str, float]) -> None:
+        if self._first_bad is None and any("loss" in k and not math.isfinite(v) for k, v in values.items()):
+            self._first_bad = step
+
+    def _flush(self) -> None:
+        """The rows logged so far go out as one event, with the run's progress."""
+        last = self._rows.last_step
+        event = self._rows.take(self.name)
+        self._flushed = time.monotonic()
+        if event is None or last is None:
+            return
+        self._emit(event)
+        self._emit(Progress(last, max(self.total_steps, 0)))
+
+    def _finals(self) -> dict[str, Any]:
+        finals: dict[str, Any] = {k: v for k, v in self._last.items() if "/" not in k}
+        finals.update(diverged=self._first_bad is not None, first_nonfinite_step=self._first_bad)
+        return finals
+
+    def _finish(self) -> None:
+        recording, self.recording = self.recording, None
+        if recording is None:
+            return
+        try:
+            recording.finish(self.collector.document(compact=True))
+        except Exception as exc:
+            _warn(f"run {recording.id} could not be saved in full ({exc}); what it streamed is in {recording.folder}")
+        for warning in recording.warnings:
+            _warn(warning)
+
+    def _fault(self, where: str, exc: Exception) -> None:
+        """An error inside logging: the first is one warning, the next are counted; training goes on."""
+        self._faults += 1
+        if self._faults == 1:
+            _warn(f"{where} failed ({type(exc).__name__}: {exc}); training goes on (later failures are not shown)")
+
+
+def _named(result: Mapping[str, Any] | float) -> Mapping[str, Any]:
+    """What an evaluation returned, as scalars to log: a number is the test loss."""
+    return result if isinstance(result, Mapping) else {"test_loss": result}
+
+
+def _warn(message: str) -> None:
+    warnings.warn(f"regtui.track: {message}", TrackWarning, stacklevel=3)
+
+
+def _rank() -> int:
+    """This process's rank in a torch.distributed job (0 outside one), read without importing torch."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        return int(dist.get_rank())
+    try:
+        return int(os.environ.get("RANK", "0"))
+    except ValueError:
+        return 0
+
+
+def track(
+    name: str,
+    config: Mapping[str, Any] | None = None,
+    *,
+    log_every: int = 100,
+    total_steps: int | None = None,
+    runs_dir: str | os.PathLike[str] | None = None,
+    all_ranks: bool = False,
+) -> Run:
+    """Record a training loop as a regtui run (use it as a context manager).
+
+    ``config``: the run's parameters (what ``regtui runs list`` shows as changed); ``log_every``:
+    how often regtui measures the model itself; ``total_steps``: for progress and ETA;
+    ``runs_dir``: the run store (default: ``$REGTUI_RUNS_DIR`` or the XDG data folder).
+    In a ``torch.distributed`` job only rank 0 records, unless ``all_ranks`` (each rank then
+    records its own run, named ``<name>/rank<r>``).
+    """
+    rank = _rank()
+    if rank and all_ranks:
+        name = f"{name}/rank{rank}"
+    return Run(
+        name, config, log_every=log_every, total_steps=total_steps, runs_dir=runs_dir, enabled=rank == 0 or all_ranks
+    )
