@@ -49,6 +49,8 @@ class Run:
         name: str,
         config: Mapping[str, Any] | None = None,
         *,
+        model: Any = None,
+        optimizer: Any = None,
         log_every: int = 100,
         total_steps: int | None = None,
         runs_dir: str | os.PathLike[str] | None = None,
@@ -70,29 +72,35 @@ class Run:
         self._faults = 0
         self._started = time.perf_counter()
         self._flushed = time.monotonic()
+        self.watch: Any = None  # regtui.tracking.model_watch.ModelWatch, when given a model
         if enabled:
+            self._watch(model, optimizer)
             self._begin(runs_dir)
 
     # --- the loop's calls ------------------------------------------------------------------
 
     def log(self, step: int, **scalars: Any) -> None:
         """Record scalars (numbers or one-element tensors) at ``step``; never raises."""
-        if not self.enabled or self.status is not None:
-            return
-        try:
-            self._log(int(step), scalars)
-        except Exception as exc:
-            self._fault("run.log", exc)
+        self._log_safely("run.log", step, scalars)
 
     def evaluate(self, step: int, fn: Callable[[], Mapping[str, Any] | float]) -> Any:
         """Call ``fn()`` (your evaluation: a dict of scalars, or a number taken as ``test_loss``), log what
-        it returns at ``step`` and return it."""
-        result = fn()
-        if self.enabled and self.status is None:
-            try:
-                self._log(int(step), _named(result))
-            except Exception as exc:
-                self._fault("run.evaluate", exc)
+        it returns at ``step`` and return it.
+
+        With a model that has Dropout or BatchNorm, ``fn`` is called a second time in the other mode
+        (nothing changes: running statistics and random streams are restored), so the train-mode vs
+        eval-mode gap is logged as the ``train`` kind logs it: ``test_loss`` in eval mode beside
+        ``test_loss_train_mode``. A Dropout or BatchNorm left in train mode in your call is a pitfall.
+        """
+        if self.watch is None or not self.enabled or self.status is not None:
+            result = fn()
+            self._log_safely("run.evaluate", step, _named(result))
+            return result
+        result, in_train_mode = self.watch.watching_modes(fn)
+        try:
+            self._log_both_modes(int(step), result, in_train_mode, fn)
+        except Exception as exc:
+            self._fault("run.evaluate", exc)
         return result
 
     def close(self, status: str = "completed", error: str | None = None) -> None:
@@ -105,6 +113,8 @@ class Run:
             return
         try:
             self._flush()
+            if self.watch is not None:
+                self.watch.close()
             self._emit(Final(self.name, 0, self._finals()))
             self._emit(RunFinished(status, time.perf_counter() - self._started, error))
         except Exception as exc:
@@ -136,8 +146,19 @@ class Run:
         self._emit(self._started_event())
         atexit.register(self.close)
 
+    def _watch(self, model: Any, optimizer: Any) -> None:
+        """Measure the model at the logging steps (torch is imported by now: the model is its)."""
+        if model is None:
+            return
+        try:
+            from regtui.tracking.model_watch import ModelWatch
+
+            self.watch = ModelWatch(model, optimizer, self.log_every, self.name)
+        except Exception as exc:
+            self._fault("watching the model", exc)
+
     def _device(self) -> str:
-        return "cpu"
+        return self.watch.device if self.watch is not None else "cpu"
 
     def _started_event(self) -> RunStarted:
         torch = sys.modules.get("torch")
@@ -157,14 +178,51 @@ class Run:
         if self.recording is not None:
             self.recording(event)
 
+    def _log_safely(self, where: str, step: int, scalars: Mapping[str, Any]) -> None:
+        if not self.enabled or self.status is not None:
+            return
+        try:
+            self._log(int(step), scalars)
+        except Exception as exc:
+            self._fault(where, exc)
+
     def _log(self, step: int, scalars: Mapping[str, Any]) -> None:
         last = self._rows.last_step
-        if last is not None and step != last and time.monotonic() - self._flushed >= FLUSH_S:
+        new_step = step != last
+        if last is not None and new_step and time.monotonic() - self._flushed >= FLUSH_S:
             self._flush()
         values = {key: scalar(key, value) for key, value in scalars.items()}
         self._rows.add(step, values)
         self._last.update(values)
         self._check_loss(step, values)
+        if new_step and self.watch is not None:
+            self._measure(step)
+
+    def _measure(self, step: int) -> None:
+        """A logging step: the model's statistics join the step's row and go out as their events."""
+        try:
+            measured = self.watch.on_log(step)
+        except Exception as exc:
+            self.watch.close()
+            self.watch = None  # a model regtui cannot measure costs nothing more
+            self._fault("measuring the model", exc)
+            return
+        if measured is None:
+            return
+        self._rows.add(step, measured.scalars)
+        for event in (measured.layers, measured.rows):
+            if event is not None:
+                self._emit(event)
+
+    def _log_both_modes(self, step: int, result: Any, in_train_mode: bool, fn: Callable[[], Any]) -> None:
+        """Log an evaluation in eval mode under its names and in train mode as ``<name>_train_mode``."""
+        mine = {k: scalar(k, v) for k, v in _named(result).items()}
+        if not self.watch.train_mode_layers:
+            self._log(step, mine)
+            return
+        other = {k: scalar(k, v) for k, v in _named(self.watch.in_mode(fn, training=not in_train_mode)).items()}
+        evaluated, trained = (other, mine) if in_train_mode else (mine, other)
+        self._log(step, {**evaluated, **{f"{k}_train_mode": v for k, v in trained.items()}})
 
     def _check_loss(self, step: int, values: Mapping[str, float]) -> None:
         if self._first_bad is None and any("loss" in k and not math.isfinite(v) for k, v in values.items()):
@@ -182,6 +240,8 @@ class Run:
 
     def _finals(self) -> dict[str, Any]:
         finals: dict[str, Any] = {k: v for k, v in self._last.items() if "/" not in k}
+        if self.watch is not None:
+            finals.update(self.watch.finals())
         finals.update(diverged=self._first_bad is not None, first_nonfinite_step=self._first_bad)
         return finals
 
@@ -227,6 +287,8 @@ def track(
     name: str,
     config: Mapping[str, Any] | None = None,
     *,
+    model: Any = None,
+    optimizer: Any = None,
     log_every: int = 100,
     total_steps: int | None = None,
     runs_dir: str | os.PathLike[str] | None = None,
@@ -234,8 +296,9 @@ def track(
 ) -> Run:
     """Record a training loop as a regtui run (use it as a context manager).
 
-    ``config``: the run's parameters (what ``regtui runs list`` shows as changed); ``log_every``:
-    how often regtui measures the model itself; ``total_steps``: for progress and ETA;
+    ``config``: the run's parameters (what ``regtui runs list`` shows as changed); ``model`` (an
+    ``nn.Module``) and ``optimizer``: what regtui measures and checks by itself, every ``log_every``
+    steps (hooks exist only around those steps); ``total_steps``: for progress and ETA;
     ``runs_dir``: the run store (default: ``$REGTUI_RUNS_DIR`` or the XDG data folder).
     In a ``torch.distributed`` job only rank 0 records, unless ``all_ranks`` (each rank then
     records its own run, named ``<name>/rank<r>``).
@@ -244,5 +307,12 @@ def track(
     if rank and all_ranks:
         name = f"{name}/rank{rank}"
     return Run(
-        name, config, log_every=log_every, total_steps=total_steps, runs_dir=runs_dir, enabled=rank == 0 or all_ranks
+        name,
+        config,
+        model=model,
+        optimizer=optimizer,
+        log_every=log_every,
+        total_steps=total_steps,
+        runs_dir=runs_dir,
+        enabled=rank == 0 or all_ranks,
     )
