@@ -4,6 +4,6 @@
 record; :mod:`.scalars` gathers the logged values into events. Torch-free to import.
 """
 
-from regtui.tracking.api import Run, TrackWarning, track
+from regtui.tracking.api import PitfallWarning, Run, TrackWarning, track
 
-__all__ = ["Run", "TrackWarning", "track"]
+__all__ = ["PitfallWarning", "Run", "TrackWarning", "track"]

@@ -22,19 +22,24 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from regtui.events import Final, Progress, RunFinished, RunSpec, RunStarted
+from regtui.events import Final, Progress, RunFinished, RunSpec, RunStarted, Summary
 from regtui.registry import TRACK
 from regtui.report import Collector
-from regtui.tracking import storing
+from regtui.tracking import diagnostics, storing
+from regtui.tracking.diagnostics import Pitfall
 from regtui.tracking.scalars import StepRows, scalar
 
-__all__ = ["Run", "TrackWarning", "track"]
+__all__ = ["PitfallWarning", "Run", "TrackWarning", "track"]
 
 FLUSH_S = 0.25  # logged rows reach the store (and a follower) this often at most; sooner at a logging step
 
 
 class TrackWarning(UserWarning):
     """Something regtui could not do for a tracked run (the loop itself goes on)."""
+
+
+class PitfallWarning(TrackWarning):
+    """A pitfall a lesson teaches, found in the tracked run (silence it with ``track(ignore=(code,))``)."""
 
 
 class Run:
@@ -55,6 +60,7 @@ class Run:
         total_steps: int | None = None,
         runs_dir: str | os.PathLike[str] | None = None,
         enabled: bool = True,
+        ignore: tuple[str, ...] = (),
     ) -> None:
         self.name = str(name) or "track"
         self.config = storing.plain_config(dict(config or {}))
@@ -73,9 +79,13 @@ class Run:
         self._started = time.perf_counter()
         self._flushed = time.monotonic()
         self.watch: Any = None  # regtui.tracking.model_watch.ModelWatch, when given a model
+        self._ignore = set(ignore)
+        self._found: set[str] = set()  # the codes of the pitfalls found (each is told once)
+        self._bad_loss: Pitfall | None = None  # a non-finite loss waiting to be told its first bad layer
         if enabled:
             self._watch(model, optimizer)
             self._begin(runs_dir)
+            self._check_setup(model, optimizer)
 
     # --- the loop's calls ------------------------------------------------------------------
 
@@ -97,6 +107,8 @@ class Run:
             self._log_safely("run.evaluate", step, _named(result))
             return result
         result, in_train_mode = self.watch.watching_modes(fn)
+        if in_train_mode:
+            self._pitfall(diagnostics.eval_in_train_mode(int(step)))
         try:
             self._log_both_modes(int(step), result, in_train_mode, fn)
         except Exception as exc:
@@ -113,6 +125,8 @@ class Run:
             return
         try:
             self._flush()
+            if self._bad_loss is not None:  # the loop ended before another forward could be measured
+                self._pitfall(self._bad_loss)
             if self.watch is not None:
                 self.watch.close()
             self._emit(Final(self.name, 0, self._finals()))
@@ -213,6 +227,7 @@ class Run:
         for event in (measured.layers, measured.rows):
             if event is not None:
                 self._emit(event)
+        self._check_forward(step, measured)
 
     def _log_both_modes(self, step: int, result: Any, in_train_mode: bool, fn: Callable[[], Any]) -> None:
         """Log an evaluation in eval mode under its names and in train mode as ``<name>_train_mode``."""
@@ -225,8 +240,66 @@ class Run:
         self._log(step, {**evaluated, **{f"{k}_train_mode": v for k, v in trained.items()}})
 
     def _check_loss(self, step: int, values: Mapping[str, float]) -> None:
-        if self._first_bad is None and any("loss" in k and not math.isfinite(v) for k, v in values.items()):
-            self._first_bad = step
+        """The first non-finite loss: the run diverged there; the next forward is measured to find
+        the first layer that went inf/NaN."""
+        if self._first_bad is not None or not any("loss" in k and not math.isfinite(v) for k, v in values.items()):
+            return
+        self._first_bad = step
+        self._bad_loss = diagnostics.nonfinite_loss(step, dict(values))
+        if self.watch is not None:
+            self.watch.measure_next(step)
+        elif self._bad_loss is not None:
+            self._pitfall(self._bad_loss)
+
+    def _check_setup(self, model: Any, optimizer: Any) -> None:
+        """The optimizer's pitfalls, once, at the start."""
+        unknown = diagnostics.unknown(self._ignore)
+        if unknown:
+            _warn(f"ignore: unknown check {unknown[0]!r}; the checks are {', '.join(diagnostics.LESSONS)}")
+        if optimizer is None:
+            return
+        try:
+            found = [diagnostics.adam_weight_decay(optimizer)]
+            if model is not None:
+                found.append(diagnostics.decay_on_norm_and_bias(model, optimizer))
+        except Exception as exc:
+            self._fault("checking the optimizer", exc)
+            return
+        for pitfall in found:
+            if pitfall is not None:
+                self._pitfall(pitfall)
+
+    def _check_forward(self, step: int, measured: Any) -> None:
+        """The pitfalls a logging step's forward shows: its layers' order, BatchNorm's batches, the scale."""
+        hooks = self.watch.hooks
+        modules = dict(self.watch.observed)
+        stds = dict(zip(measured.layer_names, measured.layers.std)) if measured.layers is not None else {}
+        order = [n for n in hooks.order if n in stds]
+        found = [
+            diagnostics.dropout_before_batchnorm(hooks.order, modules, step),
+            diagnostics.batchnorm_small_batch(hooks.bn_shapes, step),
+            diagnostics.activation_scale(order, [stds[n] for n in order], step),
+        ]
+        if self._bad_loss is not None and measured.layers is not None:
+            layers = measured.layers
+            found.append(
+                diagnostics.with_first_bad_layer(
+                    self._bad_loss, measured.layer_names, layers.first_nonfinite_layer, step
+                )
+            )
+            self._bad_loss = None
+        for pitfall in found:
+            if pitfall is not None:
+                self._pitfall(pitfall)
+
+    def _pitfall(self, pitfall: Pitfall) -> None:
+        """Tell a pitfall once: in the document and the dashboard (``summary.warnings``) and as a warning here."""
+        if pitfall.code in self._ignore or pitfall.code in self._found:
+            return
+        self._found.add(pitfall.code)
+        self.warnings.append(pitfall.as_dict())
+        self._emit(Summary("warnings", [dict(w) for w in self.warnings]))
+        _warn(f"{pitfall.message}; the lesson: {pitfall.lesson}", PitfallWarning)
 
     def _flush(self) -> None:
         """The rows logged so far go out as one event, with the run's progress."""
@@ -268,8 +341,8 @@ def _named(result: Mapping[str, Any] | float) -> Mapping[str, Any]:
     return result if isinstance(result, Mapping) else {"test_loss": result}
 
 
-def _warn(message: str) -> None:
-    warnings.warn(f"regtui.track: {message}", TrackWarning, stacklevel=3)
+def _warn(message: str, category: type[Warning] = TrackWarning) -> None:
+    warnings.warn(f"regtui.track: {message}", category, stacklevel=3)
 
 
 def _rank() -> int:
@@ -293,6 +366,7 @@ def track(
     total_steps: int | None = None,
     runs_dir: str | os.PathLike[str] | None = None,
     all_ranks: bool = False,
+    ignore: tuple[str, ...] = (),
 ) -> Run:
     """Record a training loop as a regtui run (use it as a context manager).
 
@@ -301,7 +375,8 @@ def track(
     steps (hooks exist only around those steps); ``total_steps``: for progress and ETA;
     ``runs_dir``: the run store (default: ``$REGTUI_RUNS_DIR`` or the XDG data folder).
     In a ``torch.distributed`` job only rank 0 records, unless ``all_ranks`` (each rank then
-    records its own run, named ``<name>/rank<r>``).
+    records its own run, named ``<name>/rank<r>``). ``ignore``: the codes of pitfall checks to
+    silence (:data:`regtui.tracking.diagnostics.LESSONS`).
     """
     rank = _rank()
     if rank and all_ranks:
@@ -315,4 +390,5 @@ def track(
         total_steps=total_steps,
         runs_dir=runs_dir,
         enabled=rank == 0 or all_ranks,
+        ignore=tuple(ignore),
     )

@@ -59,6 +59,11 @@ class ModelWatch:
             self.hooks.arm()
         return out
 
+    def measure_next(self, step: int) -> None:
+        """Measure the next forward (at the next log): after a non-finite loss, to find its first bad layer."""
+        self.due = min(self.due, step + 1)
+        self.hooks.arm()
+
     def finals(self) -> dict[str, Any]:
         return {
             "weight_norm": float(param_norm(list(self.model.parameters()))),
