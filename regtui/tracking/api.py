@@ -31,6 +31,7 @@ from regtui.tracking.scalars import StepRows, scalar
 
 __all__ = ["PitfallWarning", "Run", "TrackWarning", "track"]
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
 FLUSH_S = 0.25  # logged rows reach the store (and a follower) this often at most; sooner at a logging step
 
 
@@ -342,7 +343,12 @@ def _named(result: Mapping[str, Any] | float) -> Mapping[str, Any]:
 
 
 def _warn(message: str, category: type[Warning] = TrackWarning) -> None:
-    warnings.warn(f"regtui.track: {message}", category, stacklevel=3)
+    """A warning that points at the user's line (the first frame outside this package)."""
+    frame: Any = sys._getframe(1)
+    level = 2  # stacklevel 2: the caller of this function
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(f"regtui.track: {message}", category, stacklevel=level)
 
 
 def _rank() -> int:
