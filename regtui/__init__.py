@@ -10,15 +10,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from regtui.tracking import Run, TrackWarning, track
+    from regtui.tracking import PitfallWarning, Run, TrackWarning, track
 
 __version__ = "0.1.0"
-__all__ = ["Run", "TrackWarning", "__version__", "track"]
+__all__ = ["PitfallWarning", "Run", "TrackWarning", "__version__", "track"]
 
 
 def __getattr__(name: str) -> Any:
     """``regtui.track`` and its classes, imported when first asked for."""
-    if name in ("track", "Run", "TrackWarning"):
+    if name in ("track", "Run", "TrackWarning", "PitfallWarning"):
         from regtui import tracking
 
         return getattr(tracking, name)

@@ -55,6 +55,27 @@ async def test_a_finished_tracked_run_opens_in_every_view_of_its_data():
         await wait_until(lambda: "my-loop" in dash.view_text("results"), 10)
 
 
+async def test_a_tracked_runs_pitfalls_show_in_the_results_view():
+    import torch
+    from torch import nn
+
+    model = nn.Sequential(nn.Linear(4, 3))
+    opt = torch.optim.Adam(model.parameters(), weight_decay=0.01)
+    with pytest.warns(regtui.PitfallWarning), regtui.track("adam-loop", model=model, optimizer=opt) as run:
+        run.log(0, train_loss=1.0)
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
+        await pilot.pause()
+        dash.show_view("history")
+        await pilot.pause()
+        assert app.main.query_one(HistoryTab).open_run(run.id)
+        dash.show_view("results")
+        await pilot.pause()
+        await wait_until(lambda: "adam_weight_decay" in dash.view_text("results"), 10)
+        assert "warnings" in dash.view_text("results")
+
+
 @pytest.fixture
 def tracked(tmp_path):
     stop = tmp_path / "stop"
