@@ -192,3 +192,16 @@ register(
         key_finals=("test_accuracy", "test_loss"),
     )
 )
+
+# A run recorded from your own training loop by ``regtui.track()``: no scenario file runs it (its
+# script does), and its views are the train kind's, because it logs the same names.
+TRACK = "track"
+register(
+    Kind(
+        ExperimentSpec(TRACK, ()),
+        "regtui.tracking.rerun",
+        ("loss", "layers", "results", "explain"),
+        lesson=11,
+        key_finals=("test_accuracy", "test_loss"),
+    )
+)

@@ -44,6 +44,9 @@ class Scenario:
     seeds: int = 1
     # experiment = "train" only: the validated [model] and [data] tables (see regtui.custom_specs)
     tables: dict[str, Any] = field(default_factory=dict)
+    # A run recorded by regtui.track() (no file): the command line of the script that ran it,
+    # which is what runs it again (see regtui.store.reading.tracked_plan).
+    command: str = ""
 
     @property
     def spec(self) -> ExperimentSpec:
@@ -152,6 +155,11 @@ def _parse(path: Path, data: dict[str, Any]) -> Scenario:
     if "experiment" not in data:
         raise ConfigError("missing key 'experiment'")
     spec = registry.get(text_value(data, "experiment")).spec
+    if spec.name == registry.TRACK:
+        raise ConfigError(
+            f"experiment: {registry.TRACK!r} is the kind of runs recorded from your own loop by regtui.track(); "
+            "a scenario file cannot run it"
+        )
     params = data.get("params", {})
     if not isinstance(params, dict):
         raise ConfigError("'params' must be a table ([params])")
@@ -325,8 +333,10 @@ def plan(
 
 
 def replay_command(plan: Plan, device: str | None = None) -> str:
-    """The headless command that reproduces a plan."""
+    """The headless command that reproduces a plan (a tracked run's: its script's command line)."""
     s = plan.scenario
+    if s.command:
+        return s.command
     target = s.name if s.path.parent.resolve() == bundled_dir().resolve() else str(s.path)
     parts = ["regtui", "--scenario", target, "--seed", str(plan.seed)]
     if plan.seeds != s.seeds:

@@ -75,7 +75,8 @@ def progress_line(follower: Follower, latest: Latest) -> str:
     if follower.collector.started is None:
         parts.append("starting (no events yet)")
     elif progress is not None:
-        parts.append(f"{progress.step}/{progress.total} {progress.phase}".rstrip())
+        done = f"{progress.step}/{progress.total}" if progress.total else f"step {progress.step}"  # total unknown
+        parts.append(f"{done} {progress.phase}".rstrip())
     rate = follower.rate.steps_per_s()
     if rate is not None:
         parts.append(f"{rate:.0f} steps/s" if rate >= 10 else f"{fmt(rate, 2)} steps/s")

@@ -112,9 +112,8 @@ def show(run_id: str, as_json: bool, runs_dir: str | None) -> int:
         click.echo(to_json(doc))
         return 0
     origin = "rebuilt from its events: " if not (store.folder(info.id) / "run.json").exists() else ""
-    click.echo(
-        f"run {info.id} · {local_time(info.created)} · {origin}{info.state} · again: regtui runs rerun {info.id}\n"
-    )
+    again = info.plan.get("command") if info.plan.get("tracked") else f"regtui runs rerun {info.id}"
+    click.echo(f"run {info.id} · {local_time(info.created)} · {origin}{info.state} · again: {again}\n")
     click.echo(text_report(doc))
     return 0
 
@@ -207,6 +206,8 @@ def rerun(run_id: str, as_json: bool, out: str | None, no_save: bool, jobs: str,
             device = store.document(info.id).get("device") or device
     try:
         kwargs = rerun_options(info.plan, store.folder(info.id), device)
+    except ConfigError:
+        raise
     except (KeyError, TypeError, ValueError):
         raise ConfigError(f"run {info.id}: its record does not say how it was run; it cannot be rerun") from None
     if is_terminal(sys.stderr):

@@ -15,6 +15,7 @@ import contextlib
 import math
 from typing import Any
 
+from regtui import registry
 from regtui import scenario as sc
 from regtui.aggregate import downsample
 from regtui.events import (
@@ -152,6 +153,9 @@ def plan_of(info: Any, folder: Any, doc: dict[str, Any]) -> sc.Plan:
     """The plan a stored run ran (ConfigError when its scenario cannot be found or no longer accepts it)."""
     from regtui.store.replay import rerun_options
 
+    if info.experiment == registry.TRACK:
+        return tracked_plan(info, folder)
+
     try:
         opts = rerun_options(info.plan, folder, doc.get("device"))
     except (KeyError, TypeError, ValueError):
@@ -164,6 +168,36 @@ def plan_of(info: Any, folder: Any, doc: dict[str, Any]) -> sc.Plan:
         opts["seed"],
         opts["seeds"],
     )
+
+
+def tracked_plan(info: Any, folder: Any) -> sc.Plan:
+    """The plan of a run recorded by ``regtui.track()``: no scenario file, one model named after the
+    run, its config as the parameters, and its script's command line as what runs it again."""
+    from pathlib import Path
+
+    config = dict(info.params or {})
+    scenario = sc.Scenario(
+        name=info.scenario,
+        path=Path(folder) / "tracked",
+        experiment=registry.TRACK,
+        title=info.scenario,
+        summary=f"a run of your own training loop, recorded by regtui.track() · run {info.id}",
+        explanation=TRACKED_TEXT,
+        params={},
+        variants=(),
+        command=str((info.plan or {}).get("command") or ""),
+    )
+    run = RunSpec(info.scenario, int(info.seed or 0), config)
+    return sc.Plan(scenario, config, (run,), int(info.seed or 0), 1, file_variants=(info.scenario,))
+
+
+TRACKED_TEXT = """
+**Your own training loop**, recorded by `regtui.track()`: the scalars your loop logged (Loss),
+and at every `log_every` steps each leaf module's activation mean and std (Layers), every
+BatchNorm's running statistics beside its batch statistics (Running stats), weight and gradient
+norms per layer and the share of dead ReLU units (Loss, by group). The Results view lists the
+last values and any pitfall regtui found (`warnings`), each with the lesson that teaches it.
+"""
 
 
 def _seeds(variant: dict[str, Any], doc: dict[str, Any]) -> list[int]:

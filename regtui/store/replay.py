@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from regtui.scenario import Plan, bundled_dir, replay_command, value_text, variants_setting
+from regtui.specs import ConfigError
 
 SCENARIO_COPY = "scenario"  # the folder in a run that holds a copy of a user's scenario file
 
@@ -67,6 +68,10 @@ def rerun_options(plan: dict[str, Any], folder: Path, device: str | None) -> dic
     cannot pick another one this time; a user's scenario comes from the copy
     kept with the run, so editing or deleting the original changes nothing.
     """
+    if plan.get("tracked"):
+        raise ConfigError(
+            f"this run was recorded by regtui.track() from your own script; run it again with: {plan.get('command')}"
+        )
     copy = plan.get("scenario_copy")
     name = str(folder / copy) if copy and (folder / copy).is_file() else str(plan["scenario"])
     return {

@@ -198,6 +198,7 @@ class DashboardScreen(KeyPolicy, ScenarioForm, RunActions):
             self.run_active()
             or self.entry.scenario is None
             or state.plan.scenario.experiment == self.entry.scenario.experiment
+            or state.stored_id is not None  # a stored or followed run: a tracked one has no entry of its own
         ):
             return state.plan.scenario.experiment
         return self.entry.scenario.experiment if self.entry.scenario else None
@@ -282,7 +283,9 @@ class DashboardScreen(KeyPolicy, ScenarioForm, RunActions):
         """The wide layout's title: the scenario, and while a stored run is shown, that it is one."""
         if self.entry_index >= 0:
             stored = f" · stored run #{state.stored_id} (read-only)" if state is not None and state.stored_id else ""
-            self.title_text = f"regtui · {self.entry.label}{stored}"
+            shown = state.plan.scenario if state is not None and state.stored_id else None  # a tracked run: no entry
+            own = shown is not None and shown.path != getattr(self.entry.scenario, "path", None)
+            self.title_text = f"regtui · {shown.title if shown is not None and own else self.entry.label}{stored}"
 
     def watch_title_text(self, title: str) -> None:
         self.query_one("#app-title", Static).update(title)
