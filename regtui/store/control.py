@@ -4,8 +4,10 @@ A headless run stops at its next step on SIGINT and saves what it has as
 "interrupted", exactly as after a Ctrl-C in its own terminal; a second signal
 stops it at once (``--now``). Before signalling, the record must say the run
 is running on this host and the process must be the run's (its start time)
-and regtui's headless command (its command line): a pid the system handed to
-another process, or a dashboard, is never signalled.
+and regtui's headless command or a dashboard's trainer process (its command
+line): a pid the system handed to another process, or a dashboard, is never
+signalled. A run of ``regtui.track`` is the user's own script: SIGINT is its
+Ctrl-C (a KeyboardInterrupt in their loop), which ends the run as stopped.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from regtui.store.process import command_line, is_headless, is_regtui, same_proc
 from regtui.store.record import RUNNING, RunInfo
 from regtui.store.runs import RunStore
 
+TRACKED = "track"  # the kind of a run recorded by regtui.track from the user's own loop
 STOP_WAIT_S = 30.0  # how long `regtui runs stop` waits for the run to save and end, by default
 
 
@@ -34,6 +37,8 @@ def stoppable(store: RunStore, run_id: int | str) -> RunInfo:
         )
     if not same_process(info.pid, info.pid_start):
         raise ConfigError(f"run {info.id} is not running: its process {info.pid} is gone (it is interrupted)")
+    if info.experiment == TRACKED:
+        return info  # the user's own script (regtui.track): SIGINT is its Ctrl-C, which ends the run interrupted
     argv = command_line(info.pid or 0)
     if argv is None or not is_regtui(argv):
         shown = " ".join(argv or ["(unreadable)"])[:80]

@@ -100,3 +100,16 @@ def test_runs_follow_prints_its_progress_and_exits_with_its_status(tracked, tmp_
     assert "train_loss" in seen[-1] and "steps/s" in seen[-1], seen
     stop.touch()
     assert follow.wait(TIMEOUT) == 0
+
+
+def test_runs_stop_stops_the_users_loop_as_ctrl_c_and_the_run_is_stopped(tracked):
+    """`regtui runs stop ID` on a tracked run: SIGINT to the user's script, its Ctrl-C; the run ends stopped."""
+    from regtui.store.control import stop, wait_ended
+
+    proc, run_id, _ = tracked
+    store = open_store()
+    info = stop(store, run_id)
+    assert proc.wait(TIMEOUT) != 0  # the script ended by its KeyboardInterrupt
+    ended = wait_ended(store, info, TIMEOUT)
+    assert ended is not None and ended.state == "stopped"
+    assert store.document(run_id)["status"] == "interrupted"
