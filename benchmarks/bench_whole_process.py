@@ -11,14 +11,18 @@ output), so what a user waits for is what is measured:
   ``regtui --scenario weight-decay-sweep --seeds 4 --json``. Bar: ≥ 4x faster.
 
 The contenders are interleaved round by round so that a burst of load on a shared machine hits all
-alike; the ratio is of the medians. Runs are saved to a temporary run store.
+alike; the ratio is of the medians. Runs are saved to a temporary run store. regtui's modules are
+compiled to bytecode first, as ``pip install`` does (torch's are): from a checkout under
+``PYTHONDONTWRITEBYTECODE`` they would otherwise be compiled on every run (``--no-bytecode``: so).
 
-    python benchmarks/bench_whole_process.py [--rounds 3] [--iters 2000]
+    python benchmarks/bench_whole_process.py [--rounds 3] [--iters 2000] [--no-bytecode]
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import os
 import platform
 import statistics
@@ -96,7 +100,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--iters", type=int, default=2000)
+    parser.add_argument("--no-bytecode", action="store_true", help="leave regtui's modules uncompiled")
     args = parser.parse_args()
+    spec = importlib.util.find_spec("regtui")
+    package = Path(spec.origin).parent if spec and spec.origin else None
+    if package is not None and not args.no_bytecode:
+        compileall.compile_dir(package, quiet=1)
+    print(f"regtui from {package}, bytecode {'left as it is' if args.no_bytecode else 'compiled'}", flush=True)
     folder = Path(tempfile.mkdtemp(prefix="regtui-bench-"))
     (folder / "tutorial.py").write_text(TUTORIAL.format(iters=args.iters))
     (folder / "naive_sweep.py").write_text(NAIVE_SWEEP.format(iters=args.iters))
