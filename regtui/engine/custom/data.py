@@ -25,11 +25,11 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 
-from regtui.custom_specs import shapes, sources
+from regtui.custom_specs import data_files, shapes, sources
 from regtui.engine.data import line_x, line_y
 from regtui.specs import ConfigError
 
@@ -148,10 +148,15 @@ def read_idx(path: Path) -> torch.Tensor:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ConfigError(f"{path}: not an idx-ubyte file (bad magic number)")
     ndim = raw[3]
-    dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     start = 4 + 4 * ndim
+    if len(raw) < start:
+        raise ConfigError(f"{path}: short header: {len(raw)} bytes, an idx header of {ndim} dimension(s) is {start}")
+    dims = struct.unpack(f">{ndim}I", raw[4:start])
     if len(raw) - start != math.prod(dims):
-        raise ConfigError(f"{path}: holds {len(raw) - start} bytes of data, its header says {math.prod(dims)}")
+        raise ConfigError(
+            f"{path}: holds {data_files.count(len(raw) - start)} bytes of data, "
+            f"its header says {data_files.count(math.prod(dims))}"
+        )
     return torch.frombuffer(bytearray(raw[start:]), dtype=torch.uint8).reshape(dims)
 
 
@@ -174,21 +179,16 @@ def load_mnist(folder: Path) -> tuple[torch.Tensor, ...]:
 
 
 class _CifarUnpickler(pickle.Unpickler):
-    """Only what CIFAR-10's batches hold: numpy arrays (and the dicts, lists and bytes around them)."""
-
-    ALLOWED: ClassVar[set[tuple[str, str]]] = {
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "scalar"),
-        ("_codecs", "encode"),
-    }
+    """Only what CIFAR-10's batches hold (:data:`regtui.custom_specs.data_files.ALLOWED`): numpy arrays,
+    dtypes and scalars, and the dicts, lists and bytes around them."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in self.ALLOWED:
+        if (module, name) not in data_files.ALLOWED:
             raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a CIFAR-10 batch")
+        if (module, name) == ("_codecs", "encode"):
+            return data_files.latin1_encode
+        if name == "bytes":
+            return data_files.empty_bytes
         return super().find_class(module, name)
 
 
@@ -316,6 +316,7 @@ def load(tables: dict[str, Any], base: Path, p: dict[str, Any], seed: int) -> Da
             x_all, y_all = load_digits()
             fixed_split = False
         else:
+            sources.check_data_source(d, base)  # the files' checks (cached): no unchecked file is read
             folder = sources.data_folder(d, base)
             x_train, y_train, x_test, y_test = (load_cifar10 if source == "cifar10" else load_mnist)(folder)
     if not fixed_split:
