@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from regtui.custom_specs import data_files, shapes, sources
+from regtui.custom_specs import data_files, shapes, sizes, sources
 from regtui.engine.data import line_x, line_y
 from regtui.specs import ConfigError
 
@@ -256,6 +256,7 @@ def _classification(y: torch.Tensor) -> bool:
 
 
 def call_data_factory(ref: str, args: dict[str, Any], base: Path) -> tuple[torch.Tensor, ...]:
+    """The factory's (x_train, y_train, x_test, y_test), checked; integer labels of shape (N, 1) become (N,)."""
     func = import_factory("data", ref, base)
     try:
         out = func(**args)
@@ -276,10 +277,36 @@ def call_data_factory(ref: str, args: dict[str, Any], base: Path) -> tuple[torch
         raise ConfigError(f"data: factory {ref!r}: x_train is {tuple(x_train.shape)}, x_test {tuple(x_test.shape)}")
     if len(x_train) == 0:
         raise ConfigError(f"data: factory {ref!r} returned no training samples")
-    return tuple(out)
+    if _classification(y_train):
+        y_train, y_test = (_labels(ref, name, y) for name, y in (("y_train", y_train), ("y_test", y_test)))
+    return x_train, y_train, x_test, y_test
+
+
+def _labels(ref: str, name: str, y: torch.Tensor) -> torch.Tensor:
+    """Class labels: integers >= 0, of shape (N,) — (N, 1) is read as (N,)."""
+    if not _classification(y):
+        raise ConfigError(
+            f"data: factory {ref!r}: y_train holds class labels (integers) but {name} is {y.dtype}; "
+            "give both as integers"
+        )
+    if y.dim() == 2 and y.shape[1] == 1:
+        y = y.squeeze(1)
+    if y.dim() != 1:
+        raise ConfigError(
+            f"data: factory {ref!r}: {name} is {tuple(y.shape)}; class labels must be (N,) or (N, 1) integers "
+            "(float targets are regression)"
+        )
+    if len(y) and int(y.min()) < 0:
+        i = int((y < 0).nonzero()[0])
+        raise ConfigError(
+            f"data: factory {ref!r}: {name} holds label {data_files.count(int(y[i]))} (sample {i + 1}); "
+            "class labels must be integers >= 0"
+        )
+    return y
 
 
 def factory_task(y_train: torch.Tensor, y_test: torch.Tensor) -> tuple[str, int]:
+    """("classification", classes = the largest label + 1) for integer labels, else ("regression", width)."""
     if _classification(y_train):
         classes = int(max(int(y_train.max()), int(y_test.max()) if len(y_test) else 0)) + 1
         return "classification", classes
@@ -322,7 +349,7 @@ def load(tables: dict[str, Any], base: Path, p: dict[str, Any], seed: int) -> Da
     if not fixed_split:
         n = len(x_all)
         perm = torch.randperm(n, generator=g)
-        n_test = max(1, min(n - 1, round(p["test_fraction"] * n)))
+        n_test = sizes.held_out(n, p["test_fraction"])
         train_idx, test_idx = perm[: n - n_test], perm[n - n_test :]
         x_train, y_train, x_test, y_test = x_all[train_idx], y_all[train_idx], x_all[test_idx], y_all[test_idx]
     else:
