@@ -60,15 +60,19 @@ def check_plan(tables: dict[str, Any], base: Path, runs: Any) -> None:
     _check_sizes(data, counts, runs, resolved)
 
 
+def source_sizes(data: dict[str, Any], counts: tuple[int, int] | None) -> tuple[int, int | None]:
+    """(samples, the source's own test samples or None) of a built-in source; ``counts``: a folder's."""
+    if counts is not None:
+        return counts
+    return (data["n"] if data["source"] in GENERATED else DIGITS_SAMPLES), None
+
+
 def _check_sizes(
     data: dict[str, Any], counts: tuple[int, int] | None, runs: Any, resolved: dict[tuple[str, int], Any]
 ) -> None:
-    """Every run has at least 2 training samples, and BatchNorm gets training batches of at least 2."""
+    """Every run has enough samples to train and test (:func:`regtui.custom_specs.sizes.size_error`)."""
     source = data["source"]
-    if counts is not None:
-        n, own_test = counts
-    else:
-        n, own_test = (data["n"] if source in GENERATED else DIGITS_SAMPLES), None
+    n, own_test = source_sizes(data, counts)
     for r in runs:
         layers = resolved.get((r.params["norm"], r.params["norm_groups"]), [])
         batchnorm = any(x["type"] in ("batchnorm1d", "batchnorm2d") for x in layers)

@@ -4,7 +4,8 @@ One rule, used by the plan's checks (torch-free, from a source's sample counts) 
 engine's split (:func:`regtui.engine.custom.data.load`): a source without a test split of its
 own holds out ``test_fraction`` of its samples (at least one, and at least one is left), and
 ``train_size`` / ``test_size`` then cap the two parts. A run needs at least 2 training samples
-and 1 test sample, and BatchNorm needs mini-batches of at least 2 in training.
+and 1 test sample; with BatchNorm, mini-batches of at least 2 and 2 test samples (the test
+set is also evaluated in train mode: the forgot-``eval()`` view).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def size_error(what: str, n: int, own_test: int | None, p: dict[str, Any], batch
 
     ``n`` samples (the training split's, when ``own_test`` gives the source's own test split);
     ``batchnorm``: the model has a BatchNorm layer (which refuses a training batch of one)."""
-    train, _ = split_sizes(n, own_test, p)
+    train, test = split_sizes(n, own_test, p)
     if train < MIN_TRAIN:
         if p["train_size"] and p["train_size"] < MIN_TRAIN:
             why = f"train_size = {p['train_size']} leaves {train} sample"
@@ -48,6 +49,11 @@ def size_error(what: str, n: int, own_test: int | None, p: dict[str, Any], batch
         else:
             why = f"{_count(n)} training sample(s)"
         return f"{what}: {why} to train on; a run needs at least {MIN_TRAIN} training samples"
+    if batchnorm and test < 2:
+        return (
+            f"{what}: {test} test sample; with a BatchNorm layer a run needs at least 2 "
+            "(the test set is also evaluated in train mode, which BatchNorm refuses for one sample)"
+        )
     if batchnorm:
         return batch_too_small_for_batchnorm(p["batch"], " with a BatchNorm layer")
     return None

@@ -191,10 +191,22 @@ def test_a_training_batch_of_one_trains_without_batchnorm(files, cli):
     completed(cli, files(scenario('source = "moons"\nn = 32')), "--set", "batch=1", "--set", "norm=layer")
 
 
+def test_a_single_test_sample_is_refused_where_batchnorm_evaluates_it_in_train_mode(files, refused):
+    message = refused(files(scenario('source = "moons"\nn = 32')), "--set", "test_fraction=0.001")
+    assert message.startswith("data (moons): 1 test sample; with a BatchNorm layer a run needs at least 2"), message
+
+
+def test_a_test_set_of_1025_is_evaluated_in_train_mode_without_a_batch_of_one(files, cli):
+    """Evaluation goes 1024 samples at a time; a last batch of one joins the one before."""
+    doc = completed(cli, files(scenario('source = "moons"\nn = 4100')))  # 25% held out: 1,025 test samples
+    final = doc["variants"][0]["final"]
+    assert final["test_size"] == 1025 and final["test_loss_train_mode"] is not None
+
+
 def test_a_factory_model_with_batchnorm_refuses_a_batch_of_one(files, refused):
     path = files(scenario('source = "spirals"\nn = 32', 'factory = "models.py:with_bn"'))
     message = refused(path, "--set", "batch=1")
-    assert message.startswith("batch: 1 is not allowed (factory 'models.py:with_bn' has BatchNorm)"), message
+    assert message.startswith("batch: 1 is not allowed with a BatchNorm layer"), message
 
 
 # --- models without anything to train ------------------------------------------------------------

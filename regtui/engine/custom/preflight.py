@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from regtui import memory
+from regtui.custom_specs.checks import source_sizes
 from regtui.custom_specs.memory import train_bytes
-from regtui.custom_specs.shapes import data_shape, loss_error
+from regtui.custom_specs.shapes import concrete, data_shape, loss_error
 from regtui.custom_specs.sizes import size_error
-from regtui.custom_specs.sources import resolve_ref
+from regtui.custom_specs.sources import check_data_source, resolve_ref
 from regtui.engine.custom import data as data_mod
 from regtui.engine.custom import model as model_mod
-from regtui.specs import ConfigError, batch_too_small_for_batchnorm
+from regtui.specs import ConfigError
 
 _CACHE: dict[str, str | None] = {}
 
@@ -42,44 +44,55 @@ def _version(ref: str, base: Path) -> Any:
     return (str(path.resolve()), st.st_mtime_ns, st.st_size)
 
 
-def _factory_data(tables: dict[str, Any], base: Path, runs: Any) -> tuple[tuple[int, ...], int, str, int]:
-    """(per-sample shape, outputs, task, samples) of the factory's data; its sizes checked for every run."""
+def _factory_data(tables: dict[str, Any], base: Path) -> tuple[tuple[int, ...], int, str, int, int | None]:
+    """(per-sample shape, outputs, task, samples, own test samples or None) of the factory's data."""
     d = tables["data"]
     x_train, y_train, x_test, y_test = data_mod.call_data_factory(d["factory"], d["args"], base)
     task, outputs = data_mod.factory_task(y_train, y_test)
     own_test = len(x_test) or None  # an empty test set: test_fraction is split off
-    where = f"data: factory {d['factory']!r}"
+    return tuple(x_train.shape[1:]), outputs, task, len(x_train), own_test
+
+
+def _check_sizes(where: str, n: int, own_test: int | None, runs: Any, batchnorm: Callable[[Any], bool]) -> None:
+    """Every run's sizes (:func:`size_error`); ``batchnorm(params)``: whether that run's model has BatchNorm."""
     for r in runs:
-        error = size_error(where, len(x_train), own_test, r.params)
+        error = size_error(where, n, own_test, r.params, batchnorm(r.params))
         if error:
             raise ConfigError(error)
-    return tuple(x_train.shape[1:]), outputs, task, len(x_train) + len(x_test)
+
+
+def _declared_batchnorm(layers: list[dict[str, Any]], shape: tuple[int, ...]) -> Callable[[Any], bool]:
+    return lambda p: any(concrete(x, shape, p)["type"] in ("batchnorm1d", "batchnorm2d") for x in layers)
 
 
 def _check(tables: dict[str, Any], base: Path, runs: Any, memory_check: bool) -> None:
-    found = data_shape(tables["data"])
+    d = tables["data"]
+    found = data_shape(d)
     samples = None
+    spec = tables["model"]
     if found is None:
-        shape, outputs, task, samples = _factory_data(tables, base, runs)
+        shape, outputs, task, n, own_test = _factory_data(tables, base)
+        where = f"data: factory {d['factory']!r}"
+        layers = spec.get("layers", [])  # a factory model's BatchNorm is known once it is built (below)
+        _check_sizes(where, n, own_test, runs, _declared_batchnorm(layers, shape))
+        samples = n + (own_test or 0)
     else:
         shape, outputs, task = found
+        n, own_test = source_sizes(d, check_data_source(d, base))
+        where = f"data ({d['source']})"
     for loss in sorted({r.params["loss"] for r in runs}):
         error = loss_error(task, loss)
         if error:
             raise ConfigError(error)
     data = None if samples is None else (shape, outputs, samples)
-    spec = tables["model"]
     if "layers" in spec and data is not None and memory_check:
         _memory(tables, runs, data, None)  # before the model is built: its size follows from the data
     params = runs[0].params
     model, _ = model_mod.build(tables, base, shape, outputs, params)
     if "factory" in spec:
         if any(isinstance(m, _BatchNorm) for m in model.modules()):
-            for r in runs:
-                where = f" (factory {spec['factory']!r} has BatchNorm)"
-                error = batch_too_small_for_batchnorm(r.params["batch"], where)
-                if error:
-                    raise ConfigError(error)
+            where += f" (model: factory {spec['factory']!r} has BatchNorm)"
+            _check_sizes(where, n, own_test, runs, lambda p: True)
         if memory_check:
             _memory(tables, runs, data, model_mod.measure(model, shape))
 
