@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from regtui.specs import LR_MAX, WEIGHT_DECAY_MAX, ExperimentSpec, Param, batch_too_small_for_batchnorm
+from regtui.specs import (
+    LR_MAX,
+    WEIGHT_DECAY_MAX,
+    ExperimentSpec,
+    Param,
+    batch_too_small_for_batchnorm,
+    decoupled_decay_too_large,
+)
 
 _DATA = (
     Param("n_points", int, 10, "training and test points (x evenly spaced in [-1, 1])", min=2, max=100_000),
@@ -29,6 +36,7 @@ ADAMW = ExperimentSpec(
         Param("weight_decay", float, 0.1, "weight_decay λ given to every optimizer", min=0, max=WEIGHT_DECAY_MAX),
         Param("iters", int, 2000, "full-batch training iterations", min=1, max=10_000_000),
     ),
+    lambda p: decoupled_decay_too_large(p, p["optimizer"]),
 )
 
 
@@ -37,7 +45,9 @@ def _bn_batch_check(p: dict[str, Any]) -> str | None:
 
 
 def _groups_check(p: dict[str, Any]) -> str | None:
-    return batch_too_small_for_batchnorm(p["batch"], " with norm = 'batch'") if p["norm"] == "batch" else None
+    if p["norm"] == "batch" and (error := batch_too_small_for_batchnorm(p["batch"], " with norm = 'batch'")):
+        return error
+    return decoupled_decay_too_large(p, p["optimizer"])
 
 
 NO_DECAY_GROUPS = ExperimentSpec(

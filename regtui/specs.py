@@ -208,6 +208,19 @@ DROPOUT = ExperimentSpec(
 )
 
 
+def decoupled_decay_too_large(p: dict[str, Any], optimizer: str) -> str | None:
+    """AdamW multiplies the weights by 1 − lr·weight_decay each step: a product past ``LR_MAX`` does not
+    fit the float32 scalar of its foreach update (torch refuses it on CUDA: "value cannot be converted
+    to type float without overflow"), so the run would fail instead of diverging."""
+    lr, decay = p["lr"], p["weight_decay"]
+    if optimizer != "adamw" or lr * decay <= LR_MAX:
+        return None
+    return (
+        f"weight_decay: {_fmt(decay)} is not allowed with lr = {_fmt(lr)} and AdamW, which multiplies the "
+        f"weights by 1 − lr·weight_decay; expected lr·weight_decay <= {_fmt(LR_MAX)}"
+    )
+
+
 def batch_too_small_for_batchnorm(batch: int, when: str = "") -> str | None:
     """The one message for a training batch BatchNorm refuses (``when``: the setting that puts BatchNorm in)."""
     if batch >= 2:

@@ -6,7 +6,7 @@ every kind; the [model] and [data] tables are :mod:`.tables`.
 
 from __future__ import annotations
 
-from regtui.specs import LR_MAX, WEIGHT_DECAY_MAX, ExperimentSpec, Param
+from regtui.specs import LR_MAX, WEIGHT_DECAY_MAX, ExperimentSpec, Param, decoupled_decay_too_large
 
 KIND = "train"
 TABLES = ("model", "data")
@@ -102,4 +102,5 @@ TRAIN = ExperimentSpec(
             choices=("auto", "on", "off"),
         ),
     ),
+    lambda p: decoupled_decay_too_large(p, p["optimizer"]),
 )

@@ -160,5 +160,17 @@ def test_a_value_past_the_range_is_one_line_naming_the_range(cli, forbid_runs, s
     assert message.startswith(setting.split("=")[0] + ": ") and message.endswith(allowed), message
 
 
+@pytest.mark.parametrize("kind", ["adamw", "no-decay-groups", "train"])
+def test_adamws_decay_factor_past_float32_is_one_line(cli, forbid_runs, scenarios, kind):
+    """1 − lr·weight_decay must fit the float32 scalar of AdamW's foreach update: torch 2.11 on an H200
+    refused lr = weight_decay = 1e30 ("value cannot be converted to type float without overflow")."""
+    sets = ("--set", "lr=1e30", "--set", "weight_decay=1e30", "--set", "optimizer=adamw")
+    result = cli("--scenario", scenarios[kind], "--json", *sets)
+    assert result.exit_code == 2
+    message = one_error_line(result.stderr)
+    assert "weight_decay: 1e+30 is not allowed with lr = 1e+30 and AdamW" in message, message
+    assert message.endswith("expected lr·weight_decay <= 1e+30")
+
+
 def test_the_train_scenario_is_a_real_file(scenarios):
     assert Path(scenarios["train"]).is_file()
