@@ -24,6 +24,7 @@ from __future__ import annotations
 import array
 import codecs
 import gzip
+import math
 import pickle
 import struct
 import sys
@@ -51,7 +52,11 @@ class DamagedFile(Exception):
 
 def count(n: int) -> str:
     """A count from a file, short: 31,360 or 4.29e+09 (a header may claim any size)."""
-    return f"{n:,}" if abs(n) < 10**7 else f"{float(n):.3g}"
+    if abs(n) < 10**7:
+        return f"{n:,}"
+    if abs(n) < 10**300:
+        return f"{float(n):.3g}"
+    return f"{'-' if n < 0 else ''}about 10^{int(abs(n).bit_length() * math.log10(2))}"
 
 
 def _size(n: int) -> str:

@@ -294,6 +294,25 @@ def test_the_engine_refuses_a_damaged_folder_too(tmp_path):
         data_mod.load(tables, tmp_path, params, 0)
 
 
+@pytest.mark.parametrize(
+    ("n", "text"), [(31_360, "31,360"), (2**32 - 1, "4.29e+09"), (-(10**12), "-1e+12"), (10**600, "about 10^600")]
+)
+def test_a_count_from_a_file_is_written_short(n, text):
+    assert data_files.count(n) == text
+
+
+def test_the_engines_idx_reader_quotes_a_header_of_255_dimensions_short(tmp_path):
+    """The engine's own reader (behind the check) never prints a product of 255 sizes in full."""
+    from regtui.engine.custom import data as data_mod
+    from regtui.specs import ConfigError
+
+    path = tmp_path / "f"
+    path.write_bytes(b"\x00\x00\x08\xff" + b"\xff" * 1020 + b"\x00" * 10)
+    with pytest.raises(ConfigError) as caught:
+        data_mod.read_idx(path)
+    assert len(str(caught.value)) < 200 and "about 10^" in str(caught.value), str(caught.value)
+
+
 def test_a_verdict_is_kept_per_file_version(tmp_path):
     """The dashboard plans on every edit: a file is read once, and again only once it changed."""
     folder = tmp_path / "data"
