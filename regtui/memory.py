@@ -62,10 +62,15 @@ def estimate(plan: Any) -> tuple[int, str] | None:
 def check(plan: Any, available: int | None = None) -> None:
     """Raise a one-line ConfigError when the plan's estimate exceeds the memory available."""
     found = estimate(plan)
+    if found is not None:
+        check_bytes(*found, available=available)
+
+
+def check_bytes(need: int, why: str, available: int | None = None) -> None:
+    """Raise a one-line ConfigError when ``need`` bytes (``SLACK`` included) exceed the memory available."""
     available = available_bytes() if available is None else available
-    if found is None or available is None:
+    if available is None:
         return
-    need, why = found
     if need > available:
         raise ConfigError(
             f"memory: this plan needs about {human(need)} ({why}) but {human(available)} is available; "

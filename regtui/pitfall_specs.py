@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from regtui.specs import LR_MAX, ExperimentSpec, Param, batch_too_small_for_batchnorm
+from regtui.specs import (
+    LR_MAX,
+    WEIGHT_DECAY_MAX,
+    ExperimentSpec,
+    Param,
+    batch_too_small_for_batchnorm,
+    decoupled_decay_too_large,
+)
 
 _DATA = (
     Param("n_points", int, 10, "training and test points (x evenly spaced in [-1, 1])", min=2, max=100_000),
@@ -26,9 +33,10 @@ ADAMW = ExperimentSpec(
         Param("lr", float, 0.001, "learning rate of Adam and AdamW", min=0, min_open=True, max=LR_MAX),
         Param("sgd_lr", float, 0.01, "learning rate of SGD", min=0, min_open=True, max=LR_MAX),
         Param("sgd_momentum", float, 0.9, "SGD momentum", min=0, max=1),
-        Param("weight_decay", float, 0.1, "weight_decay λ given to every optimizer", min=0),
+        Param("weight_decay", float, 0.1, "weight_decay λ given to every optimizer", min=0, max=WEIGHT_DECAY_MAX),
         Param("iters", int, 2000, "full-batch training iterations", min=1, max=10_000_000),
     ),
+    lambda p: decoupled_decay_too_large(p, p["optimizer"]),
 )
 
 
@@ -37,7 +45,9 @@ def _bn_batch_check(p: dict[str, Any]) -> str | None:
 
 
 def _groups_check(p: dict[str, Any]) -> str | None:
-    return batch_too_small_for_batchnorm(p["batch"], " with norm = 'batch'") if p["norm"] == "batch" else None
+    if p["norm"] == "batch" and (error := batch_too_small_for_batchnorm(p["batch"], " with norm = 'batch'")):
+        return error
+    return decoupled_decay_too_large(p, p["optimizer"])
 
 
 NO_DECAY_GROUPS = ExperimentSpec(
@@ -50,7 +60,7 @@ NO_DECAY_GROUPS = ExperimentSpec(
         Param("optimizer", str, "adamw", "torch.optim optimizer", choices=("sgd", "adamw")),
         Param("lr", float, 0.01, "learning rate", min=0, min_open=True, max=LR_MAX),
         Param("momentum", float, 0.9, "SGD momentum (unused by AdamW)", min=0, max=1),
-        Param("weight_decay", float, 0.1, "weight_decay λ of the decayed group", min=0),
+        Param("weight_decay", float, 0.1, "weight_decay λ of the decayed group", min=0, max=WEIGHT_DECAY_MAX),
         Param("features", int, 16, "input features of the synthetic regression task", min=1, max=4096),
         Param("hidden", int, 64, "width of each hidden layer", min=1, max=8192),
         Param("layers", int, 2, "hidden layers (Linear → norm → ReLU)", min=1, max=64),

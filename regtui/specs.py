@@ -170,6 +170,11 @@ def toml_type(value: Any) -> str:
 # run would fail instead of diverging; smaller eps flush to 0, which torch refuses in training.
 LR_MAX = 1e30
 EPS_MIN = 1e-30
+# A larger weight_decay does not fit the float32 scalar of SGD's and Adam's L2 term (torch refuses
+# it: "value cannot be converted to type float without overflow"); at 1e30 a run diverges instead.
+WEIGHT_DECAY_MAX = 1e30
+# Noise whose square overflows a float64 would make the lessons' worked numbers (plain Python) raise.
+NOISE_MAX = 1e100
 # Limits of the run options (the CLI and the form parse them with parse_count).
 SEED_MAX = 2**32 - 1  # models use seed, seed+1, …; torch takes 64-bit seeds, 32 bits are plenty
 MAX_MODELS = 1024  # variants × sweep points × seeds in one run
@@ -186,7 +191,7 @@ _MLP = (
     Param("layers", int, 3, "number of hidden layers", min=1, max=64),
     Param("lr", float, 0.01, "SGD learning rate", min=0, min_open=True, max=LR_MAX),
     Param("momentum", float, 0.9, "SGD momentum", min=0, max=1),
-    Param("weight_decay", float, 0.0, "SGD weight_decay λ (L2 penalty λ·‖w‖²/2)", min=0),
+    Param("weight_decay", float, 0.0, "SGD weight_decay λ (L2 penalty λ·‖w‖²/2)", min=0, max=WEIGHT_DECAY_MAX),
     Param("dropout", float, 0.0, "nn.Dropout p after each hidden ReLU", min=0, max=1, max_open=True),
     Param("iters", int, 2000, "full-batch training iterations", min=1, max=10_000_000),
 )
@@ -201,6 +206,19 @@ DROPOUT = ExperimentSpec(
         Param("scaling_p", float, 0.5, "Dropout p of the scaling demo", min=0, max=1, max_open=True),
     ),
 )
+
+
+def decoupled_decay_too_large(p: dict[str, Any], optimizer: str) -> str | None:
+    """AdamW multiplies the weights by 1 − lr·weight_decay each step: a product past ``LR_MAX`` does not
+    fit the float32 scalar of its foreach update (torch refuses it on CUDA: "value cannot be converted
+    to type float without overflow"), so the run would fail instead of diverging."""
+    lr, decay = p["lr"], p["weight_decay"]
+    if optimizer != "adamw" or lr * decay <= LR_MAX:
+        return None
+    return (
+        f"weight_decay: {_fmt(decay)} is not allowed with lr = {_fmt(lr)} and AdamW, which multiplies the "
+        f"weights by 1 − lr·weight_decay; expected lr·weight_decay <= {_fmt(LR_MAX)}"
+    )
 
 
 def batch_too_small_for_batchnorm(batch: int, when: str = "") -> str | None:
@@ -263,6 +281,7 @@ BN_STATS = ExperimentSpec(
             "std of N(0, 1) noise added to the input each iteration "
             "(0 = the tutorial's constant input, whose batch variance is 0)",
             min=0,
+            max=NOISE_MAX,
         ),
     ),
     _bn_stats_check,

@@ -6,7 +6,7 @@ every kind; the [model] and [data] tables are :mod:`.tables`.
 
 from __future__ import annotations
 
-from regtui.specs import LR_MAX, ExperimentSpec, Param
+from regtui.specs import LR_MAX, WEIGHT_DECAY_MAX, ExperimentSpec, Param, decoupled_decay_too_large
 
 KIND = "train"
 TABLES = ("model", "data")
@@ -22,7 +22,14 @@ TRAIN = ExperimentSpec(
         Param("momentum", float, 0.9, "SGD momentum (sgd only)", min=0, max=1),
         Param("beta1", float, 0.9, "Adam/AdamW β1", min=0, max=1, max_open=True),
         Param("beta2", float, 0.999, "Adam/AdamW β2", min=0, max=1, max_open=True),
-        Param("weight_decay", float, 0.0, "the optimizer's weight_decay (L2 for sgd/adam, decoupled for adamw)", min=0),
+        Param(
+            "weight_decay",
+            float,
+            0.0,
+            "the optimizer's weight_decay (L2 for sgd/adam, decoupled for adamw)",
+            min=0,
+            max=WEIGHT_DECAY_MAX,
+        ),
         Param(
             "decay_norm_and_bias",
             bool,
@@ -95,4 +102,5 @@ TRAIN = ExperimentSpec(
             choices=("auto", "on", "off"),
         ),
     ),
+    lambda p: decoupled_decay_too_large(p, p["optimizer"]),
 )

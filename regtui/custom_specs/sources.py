@@ -3,7 +3,7 @@
 Torch-free and without running anything: a factory's file must exist, parse
 and define the function (it is imported only in the process that trains,
 :mod:`regtui.engine.custom.preflight`); a data set's files must be in its
-folder; an optional package must be installed.
+folder, and sound (:mod:`.data_files`); an optional package must be installed.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from regtui.custom_specs import data_files
 from regtui.specs import ConfigError
 
 DIGITS_INSTALL = "pip install 'regtui[digits]'"
@@ -112,8 +113,9 @@ def _installed(module: str) -> bool:
         return False
 
 
-def check_data_source(data: dict[str, Any], base: Path) -> None:
-    """The source is installed (digits) or its files are in the folder; one-line error otherwise."""
+def check_data_source(data: dict[str, Any], base: Path) -> tuple[int, int] | None:
+    """The source is installed (digits) or its files are in the folder and sound (:mod:`.data_files`);
+    one-line error otherwise. A folder's (training, test) image counts; None for other sources."""
     source = data.get("source")
     if source == "digits" and not _installed("sklearn"):
         raise MissingPackage(
@@ -129,8 +131,11 @@ def check_data_source(data: dict[str, Any], base: Path) -> None:
                 f"or run: regtui download {source} {folder}"
             )
         names = MNIST_FILES if source != "cifar10" else CIFAR_FILES
-        if find_files(folder, names, gz=source != "cifar10") is None:
+        files = find_files(folder, names, gz=source != "cifar10")
+        if files is None:
             raise ConfigError(
                 f"data ({source}): {folder} does not hold {', '.join(names)}; put "
                 f"{GET_FILES[source]} there, or run: regtui download {source} {folder}"
             )
+        return (data_files.check_cifar if source == "cifar10" else data_files.check_mnist)(files, source)
+    return None

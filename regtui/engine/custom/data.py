@@ -25,11 +25,11 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 
-from regtui.custom_specs import shapes, sources
+from regtui.custom_specs import data_files, shapes, sizes, sources
 from regtui.engine.data import line_x, line_y
 from regtui.specs import ConfigError
 
@@ -148,10 +148,15 @@ def read_idx(path: Path) -> torch.Tensor:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ConfigError(f"{path}: not an idx-ubyte file (bad magic number)")
     ndim = raw[3]
-    dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     start = 4 + 4 * ndim
+    if len(raw) < start:
+        raise ConfigError(f"{path}: short header: {len(raw)} bytes, an idx header of {ndim} dimension(s) is {start}")
+    dims = struct.unpack(f">{ndim}I", raw[4:start])
     if len(raw) - start != math.prod(dims):
-        raise ConfigError(f"{path}: holds {len(raw) - start} bytes of data, its header says {math.prod(dims)}")
+        raise ConfigError(
+            f"{path}: holds {data_files.count(len(raw) - start)} bytes of data, "
+            f"its header says {data_files.count(math.prod(dims))}"
+        )
     return torch.frombuffer(bytearray(raw[start:]), dtype=torch.uint8).reshape(dims)
 
 
@@ -174,21 +179,16 @@ def load_mnist(folder: Path) -> tuple[torch.Tensor, ...]:
 
 
 class _CifarUnpickler(pickle.Unpickler):
-    """Only what CIFAR-10's batches hold: numpy arrays (and the dicts, lists and bytes around them)."""
-
-    ALLOWED: ClassVar[set[tuple[str, str]]] = {
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "scalar"),
-        ("_codecs", "encode"),
-    }
+    """Only what CIFAR-10's batches hold (:data:`regtui.custom_specs.data_files.ALLOWED`): numpy arrays,
+    dtypes and scalars, and the dicts, lists and bytes around them."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in self.ALLOWED:
+        if (module, name) not in data_files.ALLOWED:
             raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a CIFAR-10 batch")
+        if (module, name) == ("_codecs", "encode"):
+            return data_files.latin1_encode
+        if name == "bytes":
+            return data_files.empty_bytes
         return super().find_class(module, name)
 
 
@@ -256,6 +256,7 @@ def _classification(y: torch.Tensor) -> bool:
 
 
 def call_data_factory(ref: str, args: dict[str, Any], base: Path) -> tuple[torch.Tensor, ...]:
+    """The factory's (x_train, y_train, x_test, y_test), checked; integer labels of shape (N, 1) become (N,)."""
     func = import_factory("data", ref, base)
     try:
         out = func(**args)
@@ -276,10 +277,36 @@ def call_data_factory(ref: str, args: dict[str, Any], base: Path) -> tuple[torch
         raise ConfigError(f"data: factory {ref!r}: x_train is {tuple(x_train.shape)}, x_test {tuple(x_test.shape)}")
     if len(x_train) == 0:
         raise ConfigError(f"data: factory {ref!r} returned no training samples")
-    return tuple(out)
+    if _classification(y_train):
+        y_train, y_test = (_labels(ref, name, y) for name, y in (("y_train", y_train), ("y_test", y_test)))
+    return x_train, y_train, x_test, y_test
+
+
+def _labels(ref: str, name: str, y: torch.Tensor) -> torch.Tensor:
+    """Class labels: integers >= 0, of shape (N,) — (N, 1) is read as (N,)."""
+    if not _classification(y):
+        raise ConfigError(
+            f"data: factory {ref!r}: y_train holds class labels (integers) but {name} is {y.dtype}; "
+            "give both as integers"
+        )
+    if y.dim() == 2 and y.shape[1] == 1:
+        y = y.squeeze(1)
+    if y.dim() != 1:
+        raise ConfigError(
+            f"data: factory {ref!r}: {name} is {tuple(y.shape)}; class labels must be (N,) or (N, 1) integers "
+            "(float targets are regression)"
+        )
+    if len(y) and int(y.min()) < 0:
+        i = int((y < 0).nonzero()[0])
+        raise ConfigError(
+            f"data: factory {ref!r}: {name} holds label {data_files.count(int(y[i]))} (sample {i + 1}); "
+            "class labels must be integers >= 0"
+        )
+    return y
 
 
 def factory_task(y_train: torch.Tensor, y_test: torch.Tensor) -> tuple[str, int]:
+    """("classification", classes = the largest label + 1) for integer labels, else ("regression", width)."""
     if _classification(y_train):
         classes = int(max(int(y_train.max()), int(y_test.max()) if len(y_test) else 0)) + 1
         return "classification", classes
@@ -316,12 +343,13 @@ def load(tables: dict[str, Any], base: Path, p: dict[str, Any], seed: int) -> Da
             x_all, y_all = load_digits()
             fixed_split = False
         else:
+            sources.check_data_source(d, base)  # the files' checks (cached): no unchecked file is read
             folder = sources.data_folder(d, base)
             x_train, y_train, x_test, y_test = (load_cifar10 if source == "cifar10" else load_mnist)(folder)
     if not fixed_split:
         n = len(x_all)
         perm = torch.randperm(n, generator=g)
-        n_test = max(1, min(n - 1, round(p["test_fraction"] * n)))
+        n_test = sizes.held_out(n, p["test_fraction"])
         train_idx, test_idx = perm[: n - n_test], perm[n - n_test :]
         x_train, y_train, x_test, y_test = x_all[train_idx], y_all[train_idx], x_all[test_idx], y_all[test_idx]
     else:

@@ -110,8 +110,35 @@ def build(
         model, names = from_factory(spec["factory"], spec["args"], base)
         modules = dict(model.named_modules())
         observed = [(n or type(model).__name__.lower(), modules[n]) for n in names]
+    if not any(q.requires_grad for q in model.parameters()):
+        what = f"factory {spec['factory']!r} returns a module" if "factory" in spec else "the layers make a model"
+        raise ConfigError(f"model: {what} without trainable parameters (none requires grad); nothing would train")
     dry_forward(model, shape, outputs, observed)
     return model, observed
+
+
+def measure(model: nn.Module, shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """(trained parameters, buffers, activations per sample) of a built model, for its memory estimate:
+    the outputs of its leaf modules in a 2-sample forward (no grad, eval mode)."""
+    sizes: list[int] = []
+    leaves = [m for m in model.modules() if not any(True for _ in m.children())]
+    handles = [
+        m.register_forward_hook(
+            lambda mod, inp, out: sizes.append(out.numel() // 2 if isinstance(out, torch.Tensor) else 0)
+        )
+        for m in leaves
+    ]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(2, *shape))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    params = sum(q.numel() for q in model.parameters() if q.requires_grad)
+    return params, sum(b.numel() for b in model.buffers()), sum(sizes)
 
 
 def dry_forward(model: nn.Module, shape: tuple[int, ...], outputs: int, observed: list[tuple[str, nn.Module]]) -> None:

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import nullcontext
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,15 @@ def batch_order(seed: int, n: int, batch: int, shuffle: bool, device: torch.devi
         order = (torch.randperm(n, generator=g) if shuffle else torch.arange(n)).to(device)
         for b in range(per_epoch):
             yield order[b * batch : (b + 1) * batch]
+
+
+def eval_batches(n: int) -> list[tuple[int, int]]:
+    """(start, end) of the evaluation batches: ``EVAL_BATCH`` samples each, a last batch of a single
+    sample joined to the one before (BatchNorm refuses a batch of one in the train-mode evaluation)."""
+    bounds = [*range(0, n, EVAL_BATCH), n]
+    if len(bounds) > 2 and n - bounds[-2] == 1:
+        del bounds[-2]
+    return list(pairwise(bounds))
 
 
 # --- one run -----------------------------------------------------------------------------------
@@ -152,8 +162,8 @@ class ModelRun:
             model.train(train_mode)
             total = torch.zeros((), device=self.dev, dtype=torch.float64)
             correct = torch.zeros((), device=self.dev, dtype=torch.float64)
-            for i in range(0, len(x), EVAL_BATCH):
-                xb, yb = x[i : i + EVAL_BATCH], y[i : i + EVAL_BATCH]
+            for i, j in eval_batches(len(x)):
+                xb, yb = x[i:j], y[i:j]
                 out = model(xb)
                 total += self._loss(out, yb, "sum").double() / (out.shape[1] if self._per_element() else 1)
                 if self.task == "classification":
