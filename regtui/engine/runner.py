@@ -49,7 +49,8 @@ def run_plan(
             title=scenario.title,
             device=device,
             seed=plan.seed,
-            torch_version=torch.__version__,
+            # A plain str: torch's own TorchVersion would make the dashboard import torch to unpickle it.
+            torch_version=str(torch.__version__),
             params=dict(plan.params),
             runs=plan.runs,
             seeds=plan.seeds,

@@ -58,6 +58,10 @@ class RunStore:
     def folder(self, run_id: int) -> Path:
         return self.root / str(run_id)
 
+    def run_ids(self) -> list[int]:
+        """The ids of the run folders, oldest first (no record read: a list that knows its runs adds the new ones)."""
+        return self._folder_ids()
+
     def _folder_ids(self) -> list[int]:
         try:
             names = os.listdir(self.root)

@@ -32,21 +32,24 @@ from regtui.app.views.base import Showing, View
 from regtui.app.views.history_rows import (
     COLUMNS,
     READ_ERRORS,
-    RESULTS_WIDTH,
     filter_label,
-    headline_cut,
     one_line,
+    row_cells,
     short,
     show_filter,
     shown_record,
-    status_text,
     store_readable,
 )
 from regtui.app.widgets.confirm import Confirm
 from regtui.app.widgets.wide_table import WideTable
 from regtui.report import Collector, Snapshot
+from regtui.store import RunInfo, RunStore
 from regtui.store.reading import StoredCollector, plan_of, status_of
+from regtui.store.record import RUNNING
 from regtui.store.saving import store_id
+
+# How often History, while on screen, looks whether a run it lists as running ended or died.
+CHECK_S = 1.0
 
 
 class HistoryTab(View):
@@ -67,7 +70,12 @@ class HistoryTab(View):
         self.row_ids: list[int] = []  # the run id of each shown row, in order
         self.problem: str | None = None  # the last one-line problem shown
         self.listed_key: tuple[Any, ...] | None = None  # what the shown list was made from (see `reload`)
-        self.running_ids: list[int] = []  # runs listed as running: their records are watched for an end
+        self.listed_from: tuple[Any, ...] | None = None  # (store, filter, scenario) of the rows; None: none good
+        self.infos: dict[int, RunInfo] = {}  # the record of each shown row
+        self.shown_id: int | None = None  # the run marked ▶ in the rows
+        self.running_ids: list[int] = []  # runs listed as running: their records and processes are watched
+        self.known: set[int] = set()  # every run id the rows were made knowing of (listed or filtered out)
+        self.alive_listed: tuple[bool, ...] = ()  # `_alive()` when the rows were made
 
     def compose(self) -> ComposeResult:
         yield Static("", id="history-notice")
@@ -127,6 +135,9 @@ class HistoryTab(View):
         self.screen.set_focus(self.table)  # at once: the next key of a burst (right, enter) goes there
         return True
 
+    def on_mount(self) -> None:
+        self.set_interval(CHECK_S, self._check, name="history-check")
+
     def on_show(self) -> None:
         self.reload(only_if_changed=True)  # a view switch lists again only what changed (a few stat calls)
 
@@ -144,59 +155,123 @@ class HistoryTab(View):
         row = self.table.cursor_row
         return self.row_ids[row] if 0 <= row < len(self.row_ids) else None
 
-    def reload(self, only_if_changed: bool = False) -> None:
+    def reload(self, only_if_changed: bool = False, keep_notice: bool = False) -> None:
         """List the store again (keeping the cursor on the same run when it is still listed);
-        ``only_if_changed``: not when the store, the filter and the shown run are as last listed."""
+        ``only_if_changed``: not when the store, the filter, the shown run, the problem noticed
+        (unless ``keep_notice``) and the processes of the runs listed as running are as last
+        listed. When runs were only added, ended or deleted since (a run of this dashboard ended,
+        one started elsewhere), just their rows change: the store is not listed again."""
         from regtui.store import open_store
-        from regtui.store.record import RUNNING, local_time
 
-        table = self.table
-        keep = self.selected()
         shown = store_id(self._collector())
+        problem = self.listed_key[4] if keep_notice and self.listed_key is not None else self.problem
         try:
             store = open_store(self._runs_dir())
             watched = self.running_ids
-            key = (store.root, self.only, self.scenario, shown, self.problem, store.stamp(watched))
+            key = (store.root, self.only, self.scenario, shown, problem, store.stamp(watched), self._alive())
             if only_if_changed and key == self.listed_key:
                 return
             self.listed_key = None
-            listing = store.listing(self.scenario if self.only and self.scenario else None)
+            if self.listed_from == key[:3] and self._update_rows(store, shown):
+                problems: list[str] = []
+            else:
+                known = set(store.run_ids())  # before listing: a run added meanwhile is new next time
+                listing = store.listing(self.scenario if self.only and self.scenario else None)
+                self._list(list(reversed(listing.runs)), shown, known)  # newest first
+                problems = listing.problems
         except READ_ERRORS as exc:
-            table.clear()
-            self.row_ids = []
+            self.table.clear()
+            self.row_ids, self.infos, self.listed_from, self.running_ids = [], {}, None, []
             self._notice(f"⚠ the run history cannot be read: {one_line(exc)}", error=True)
             return
-        runs = list(reversed(listing.runs))  # newest first
-        self.running_ids = [info.id for info in runs if info.status == RUNNING]
-        table.clear()
+        self._notice_count(store, problems)
+        self.alive_listed = self._alive()
+        # A listing that met a problem is made again next time (a record being written shows up);
+        # the stamp was taken before listing and watched the runs then running: a change meanwhile,
+        # or another run now running, lists again.
+        self.listed_from = None if problems else key[:3]
+        if not problems and self.running_ids == watched:
+            self.listed_key = (*key[:4], self.problem, key[5], self.alive_listed)
+
+    def _alive(self) -> tuple[bool, ...]:
+        """Whether the process of each run listed as running still runs (a killed one never
+        touches its record: only this says it is gone). A few reads of /proc."""
+        return tuple(self.infos[i].alive for i in self.running_ids if i in self.infos)
+
+    def _check(self) -> None:
+        """The refresh timer: while the view is on screen, a run that ended, came or died is shown
+        so (a few stat calls and reads of /proc when nothing did)."""
+        if not self.is_on_screen:
+            return  # on_show catches up
+        if self.listed_from is None and self._alive() == self.alive_listed:
+            return  # the last listing met a problem: it is made again on the next visit
+        self.reload(only_if_changed=True, keep_notice=True)  # a notice of a failed open stays
+
+    def _list(self, runs: list[RunInfo], shown: int | None, known: set[int]) -> None:
+        """Fill the table with ``runs`` (newest first), all at once."""
+        table = self.table
+        keep = self.selected()
+        self.infos = {info.id: info for info in runs}
+        self.known = known | self.infos.keys()
         self.row_ids = [info.id for info in runs]
-        for info in runs:
-            try:
-                cells = {
-                    "id": f"▶ {info.id}" if info.id == shown else str(info.id),
-                    "scenario": info.scenario,
-                    "results": headline_cut(info.headline(), RESULTS_WIDTH),
-                    "changed": info.changed_text(),
-                    "status": status_text(info),
-                    "when": local_time(info.created),
-                }
-            except READ_ERRORS as exc:  # a row of another version: say so, list the others
-                cells = {"id": str(info.id), "scenario": str(info.scenario), "status": "damaged"}
-                cells["changed"] = one_line(exc)
-            table.add_row(*(cells.get(c, "") for c in COLUMNS), key=str(info.id))
+        self.running_ids = [info.id for info in runs if info.status == RUNNING]
+        self.shown_id = shown
+        table.clear()
+        table.add_rows((str(info.id), row_cells(info, shown)) for info in runs)
         if keep in self.row_ids:
             table.move_cursor(row=self.row_ids.index(keep))
+
+    def _update_rows(self, store: RunStore, shown: int | None) -> bool:
+        """Bring the listed rows up to date without listing the store: the rows of new runs on
+        top, those of deleted runs gone, those of runs listed as running read again (their
+        record or their process says whether they ended). False when that cannot be done (a run
+        with an older id came, a record cannot be read): the caller lists the store."""
+        ids = set(store.run_ids())
+        new = sorted(ids - self.known, reverse=True)
+        if new and self.known and new[-1] < max(self.known):
+            return False  # not a newer run (a folder put back by hand): only a listing places it
+        try:
+            added = [store.get(run_id) for run_id in new]
+            again = {run_id: store.get(run_id) for run_id in self.running_ids if run_id in ids}
+        except READ_ERRORS:
+            return False  # a record being written, or damaged: the listing says which
+        table = self.table
+        keep = self.selected()
+        for run_id in [i for i in self.row_ids if i not in ids]:
+            table.remove_row(str(run_id))
+            del self.infos[run_id]
+        scenario = self.scenario if self.only and self.scenario else None
+        added = [info for info in added if scenario is None or info.scenario == scenario]
+        table.add_rows(((str(info.id), row_cells(info, shown)) for info in added), at=0)
+        self.infos.update((info.id, info) for info in added)
+        for run_id, info in again.items():  # compared with what the row shows (a status may say "running")
+            self.infos[run_id] = info
+            for column, cell in zip(COLUMNS, row_cells(info, shown)):
+                if table.get_cell(str(run_id), column) != cell:
+                    table.update_cell(str(run_id), column, cell)
+        for marked in (self.shown_id, shown):  # the ▶ mark moves to the run shown now
+            if marked in self.infos and marked not in again and marked not in new:
+                table.update_cell(str(marked), "id", row_cells(self.infos[marked], shown)[0])
+        self.known = (self.known & ids) | set(new)
+        self.row_ids = [info.id for info in added] + [i for i in self.row_ids if i in ids]
+        self.running_ids = [i for i in self.row_ids if self.infos[i].status == RUNNING]
+        self.shown_id = shown
+        if keep in self.row_ids:
+            table.move_cursor(row=self.row_ids.index(keep))
+        return True
+
+    def _notice_count(self, store: RunStore, problems: list[str]) -> None:
+        """The line above the table: how many runs are listed and where, or the first problem met."""
+        runs = len(self.row_ids)
         which = f"of {self.scenario}" if self.only and self.scenario else "in all"
-        text = f"{len(runs)} run{'' if len(runs) == 1 else 's'} {which} · {store.root}"
+        text = f"{runs} run{'' if runs == 1 else 's'} {which} · {store.root}"
         if getattr(self.screen, "overlay", None) is None:  # a comparison ends with the next run or pick
             self.query_one("#history-compare", Static).update("")
-        if listing.problems:
-            extra = f" (+{len(listing.problems) - 1} more)" if len(listing.problems) > 1 else ""
-            self._notice(f"⚠ {one_line(listing.problems[0])}{extra} · {text}", error=True)
+        if problems:
+            extra = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            self._notice(f"⚠ {one_line(problems[0])}{extra} · {text}", error=True)
         else:
             self._notice(text)
-            if self.running_ids == watched:  # stamped before listing: a change meanwhile lists again next time
-                self.listed_key = (*key[:4], self.problem, *key[5:])
 
     def _notice(self, text: str, error: bool = False) -> None:
         self.problem = text if error else None
@@ -266,7 +341,6 @@ class HistoryTab(View):
 
     def run_is_running(self, run_id: int) -> bool:
         from regtui.store import open_store
-        from regtui.store.record import RUNNING
 
         try:
             return open_store(self._runs_dir()).get(run_id).state == RUNNING

@@ -50,6 +50,24 @@ def status_text(info: RunInfo) -> str:
     return info.shown_status
 
 
+def row_cells(info: RunInfo, shown: int | None) -> tuple[str, ...]:
+    """A run's row, in :data:`COLUMNS`' order; ``shown``: the id of the run the views show (marked ▶)."""
+    from regtui.store.record import local_time
+
+    try:
+        cells = {
+            "id": f"▶ {info.id}" if info.id == shown else str(info.id),
+            "scenario": info.scenario,
+            "results": headline_cut(info.headline(), RESULTS_WIDTH),
+            "changed": info.changed_text(),
+            "status": status_text(info),
+            "when": local_time(info.created),
+        }
+    except READ_ERRORS as exc:  # a row of another version: say so, list the others
+        cells = {"id": str(info.id), "scenario": str(info.scenario), "status": "damaged", "changed": one_line(exc)}
+    return tuple(cells.get(c, "") for c in COLUMNS)
+
+
 def store_readable(runs_dir: str | None = None) -> bool:
     """Whether the run store's folder can be listed (a folder not made yet counts: it is empty)."""
     from regtui.store.location import resolve

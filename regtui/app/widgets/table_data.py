@@ -146,6 +146,17 @@ class TableData:
             return True
         return False
 
+    def move_rows(self, keys: list[RowKey], at: int) -> None:
+        """Put these rows (in this order) at index ``at`` of the others, e.g. new rows on top."""
+        moved = set(keys)
+        others = [key for key in self.row_keys if key not in moved]
+        at = max(0, min(at, len(others)))
+        heights = {key: self.heights[self._index[key]] for key in self.row_keys}
+        self.row_keys = [*others[:at], *keys, *others[at:]]
+        self._index = {key: i for i, key in enumerate(self.row_keys)}
+        self.heights = [heights[key] for key in self.row_keys]
+        self._place()
+
     def remove_row(self, row: str | RowKey, console: Console) -> None:
         row_key = row if isinstance(row, RowKey) else RowKey(row)
         index = self._index.pop(row_key)

@@ -176,11 +176,14 @@ class WideTable(InView, ScrollView, can_focus=True):
         self._changed()
         return row_key
 
-    def add_rows(self, rows: Iterable[tuple[str | None, Sequence[Any]]]) -> list[RowKey]:
-        """Rows ``(key, cells)`` at the bottom, measured once for all of them."""
+    def add_rows(self, rows: Iterable[tuple[str | None, Sequence[Any]]], at: int | None = None) -> list[RowKey]:
+        """Rows ``(key, cells)`` at the bottom (or from index ``at`` on), measured once for all of them."""
         console = self.app.console
         keys = [self.data.add_row(tuple(cells), key, console) for key, cells in rows]
-        self._changed()
+        if at is not None and keys:
+            self.data.move_rows(keys, at)
+        if keys:
+            self._changed()
         return keys
 
     def update_cell(self, row_key: str | RowKey, column_key: str | ColumnKey, value: Any) -> None:
