@@ -75,6 +75,7 @@ class RegtuiApp(App[None]):
                 self.device_names.append(self.device)
         self._main: DashboardScreen | None = None
         self.notices: deque[str] = deque(maxlen=50)  # the messages notify showed, newest last
+        self.farewell = ""  # a line for the shell once the dashboard is gone (a run left going)
 
     def get_default_screen(self) -> Screen[Any]:
         self._main = DashboardScreen(*load_entries(self.file, self.scenarios_dir), self.options)

@@ -34,6 +34,8 @@ def open_app(
     # interpreter that loaded torch takes a second or more. The app has closed the terminal and
     # wrote what it keeps as it went; nothing is left to finish but the flush.
     code = app.return_code or 0
+    if app.farewell:
+        sys.stderr.write(app.farewell + "\n")  # the terminal is the shell's again: a run left going says so
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -116,3 +116,22 @@ async def test_attach_opens_the_dashboard_following_the_run(running):
         assert dash.entry.path is not None and dash.entry.path.stem == "weight-decay"
         await pilot.press("q")
     assert proc.poll() is None  # quitting the dashboard leaves the run alone
+
+
+async def test_a_stored_run_opens_while_another_is_followed_and_that_one_goes_on(running):
+    """Following is only watching: opening another run from History leaves the followed one going."""
+    proc, run = running
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
+        await dash.set_fields(iters="20")
+        await dash.run_to_end()  # a stored run of this dashboard: run 2
+        await pilot.pause()
+        history = app.main.query_one(HistoryTab)
+        assert history.open_run(run.id)
+        await drawing(dash.run)
+        assert any(f"following run #{run.id}" in line for line in screen_lines(app))
+        assert history.open_run(2)
+        await pilot.pause()
+        assert dash.run.stored_id == 2 and dash.run.follower is None and not dash.running()
+        assert proc.poll() is None  # the followed run goes on

@@ -82,6 +82,7 @@ async def test_quit_keep_leaves_the_run_to_its_child_which_saves_it_completed():
         document = open_store().document(run.id)
         assert document["status"] == "completed" and document["variants"]
         assert quit_choice.last(None) == "keep"  # offered first next time
+        assert f"run {run.id} goes on in the background" in app.farewell  # said in the shell
     finally:
         kill_run(run)
 

@@ -152,10 +152,12 @@ class RunActions(Screen[None]):
     def open_stored(
         self, plan: sc.Plan, collector: Collector, status: str, elapsed_s: float | None, device: str
     ) -> bool:
-        """Show a stored run (the History view's) in every view, read-only, as if it had just run."""
-        if self.run_active():
+        """Show a stored run (the History view's) in every view, read-only, as if it had just run. A run
+        only followed here is left to go on (this dashboard stops following it)."""
+        if self.run_active() and not self.runs.following:
             self.notify("a run is going on: stop it (s) first", title="cannot open the run", severity="error")
             return False
+        self.runs.unfollow()
         self._show_scenario_of(plan)
         self._clear_views()
         self.runs.show_stored(plan, collector, status, elapsed_s, device)
@@ -165,9 +167,10 @@ class RunActions(Screen[None]):
 
     def follow(self, plan: sc.Plan, follower: Any, device: str) -> bool:
         """Follow a run of another process live (History's running run), read-only, as if it ran here."""
-        if self.run_active():
+        if self.run_active() and not self.runs.following:
             self.notify("a run is going on: stop it (s) first", title="cannot follow the run", severity="error")
             return False
+        self.runs.unfollow()
         self._show_scenario_of(plan)
         self._clear_views()
         self.runs.follow(follower, plan, device)
@@ -215,6 +218,12 @@ class RunActions(Screen[None]):
             quit_choice.remember(self.options.runs_dir, choice)
             if choice == "keep":
                 self.runs.leave()
+                run_id = store_id(state.collector) if state is not None else None
+                if run_id is not None:  # said in the shell once the dashboard is gone
+                    self.regtui.farewell = (
+                        f"regtui: run {run_id} goes on in the background; "
+                        f"regtui runs follow {run_id} · regtui attach {run_id} · regtui runs stop {run_id}"
+                    )
             else:
                 self.runs.cancel()
             self.app.exit()

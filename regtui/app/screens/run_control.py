@@ -204,6 +204,13 @@ class RunController:
         self.state = RunState(self.last_id, plan, device, follower.collector, stored_id=follower.id, follower=follower)
         return self.state
 
+    def unfollow(self) -> None:
+        """Stop following the followed run (it goes on); nothing when none is followed."""
+        state = self.state
+        if state is not None and state.follower is not None and state.active:
+            state.follower.close()
+            self.state = None
+
     @property
     def following(self) -> bool:
         return self.state is not None and self.state.follower is not None and self.state.active

@@ -16,7 +16,8 @@ HELP = """\
 | key | action |
 |-----|--------|
 | **r** | run the scenario with the form's parameters (Enter in a field too) |
-| **s** | stop the run (within a step) |
+| **s** | stop the run (within a step); a followed run after a yes |
+| **a** | follow the newest run going on elsewhere (`--detach`, another terminal, a kept run) |
 | **tab** / **shift+tab** | next / previous view |
 | **/** | focus the scenario picker |
 | **p** | focus the parameter form |

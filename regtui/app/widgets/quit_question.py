@@ -59,7 +59,7 @@ class QuitQuestion(ModalScreen[str | None]):
                 f"{self.run} is still running. Quit and …\n"
                 "  stop it: it stops at its next step and is saved as stopped;\n"
                 "  keep it running in the background: it is saved when it ends,\n"
-                "  and 'regtui attach' (or a here) follows it again.",
+                "  'regtui attach' follows it again (or a, when the dashboard opens).",
                 id="quit-question",
                 markup=False,
             )
