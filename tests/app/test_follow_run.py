@@ -114,6 +114,8 @@ async def test_attach_opens_the_dashboard_following_the_run(running):
         await wait_until(lambda: dash.run is not None and dash.run.stored_id == run.id, 10)
         await drawing(dash.run)
         assert dash.entry.path is not None and dash.entry.path.stem == "weight-decay"
+        # The form shows the run's own parameters (attach opens on that very scenario: the form is built anew).
+        assert dash.form.texts["iters"] == "200000" and dash.form.texts["hidden"] == "16"
         await pilot.press("q")
     assert proc.poll() is None  # quitting the dashboard leaves the run alone
 

@@ -190,8 +190,8 @@ class RunActions(Screen[None]):
         if index is None:
             return
         texts = plan_texts(plan)
+        self.texts[self.entries[index].key] = texts  # also what a form mounted later shows (the layout's first fit)
         if index != self.entry_index:
-            self.texts[self.entries[index].key] = texts
             self.select_entry(index)
         elif self.form is not None:
             self.form.reset(texts)

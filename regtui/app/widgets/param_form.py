@@ -249,7 +249,9 @@ class ParamForm(VerticalScroll, can_focus=False):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id and event.input.id.startswith("field-"):
-            self.texts[event.input.id[len("field-") :]] = event.value
+            # The field's value now, not the message's: a fresh field's first Changed can arrive after
+            # a reset (a stored run's parameters) and must not bring the old value back.
+            self.texts[event.input.id[len("field-") :]] = event.input.value
             event.stop()
             self.validate()
 
