@@ -179,7 +179,7 @@ class _Worker(threading.Thread):
 
                 self.in_user_code = True
                 try:
-                    check(scenario.tables, scenario.path.parent, self.plan.runs)
+                    check(scenario.tables, scenario.path.parent, self.plan.runs, memory_check=self.opts.memory_check)
                 except SystemExit as exc:  # bad input found in the user's code: one line, exit 2
                     raise ConfigError(f"{_error_text(exc)} while its model or data was made") from None
                 self.in_user_code = False
