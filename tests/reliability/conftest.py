@@ -67,13 +67,15 @@ def runs_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 
 @pytest.fixture
 def forbid_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Bad input must be refused before a run starts: starting the headless worker fails the test at once
-    (so a regression cannot go on to run, say, a plan that the memory check should have refused)."""
+    """Bad input must be refused before a run starts: training fails the test at once (so a regression cannot
+    go on to run, say, a plan that the memory check should have refused). The worker thread itself may start:
+    it tries a scenario's factories first (where a signal can stop them), before any training."""
+    import regtui.engine
 
-    def start(self: Any) -> None:
+    def run_plan(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the run started although the input should have been refused first")
 
-    monkeypatch.setattr(headless._Worker, "start", start)
+    monkeypatch.setattr(regtui.engine, "run_plan", run_plan)
 
 
 @pytest.fixture(autouse=True)
