@@ -71,9 +71,7 @@ class Saving:
 
     runs_dir: str | None = None
     on_id: Callable[[int], None] = lambda run_id: None
-    id: int | None = None
     warnings: list[str] = field(default_factory=list)
-    done: bool = False  # the child said the run is saved (or was not to be)
 
 
 @dataclass(frozen=True)
@@ -285,12 +283,9 @@ def _note(saving: Saving | None, message: Recorded | Saved) -> bool:
     if saving is None:
         return True
     if isinstance(message, Recorded):
-        saving.id = message.id
         saving.on_id(message.id)
         return False
-    saving.id = message.id if message.id is not None else saving.id
     saving.warnings = list(message.warnings)
-    saving.done = True
     return True
 
 

@@ -137,9 +137,14 @@ class RunSaver:
 
     def report(self, notify: Callable[..., Any]) -> None:
         """Each warning once, as a notification (``notify`` is thread-safe: it posts a message)."""
-        for warning in dict.fromkeys(self.warnings):
-            notify(warning, title="run history", severity="warning", timeout=8)
+        report_warnings(self.warnings, notify)
         self.warnings.clear()
+
+
+def report_warnings(warnings: list[str], notify: Callable[..., Any]) -> None:
+    """A run's saving warnings, each once, as notifications (this process's saver's, or a trainer child's)."""
+    for warning in dict.fromkeys(warnings):
+        notify(warning, title="run history", severity="warning", timeout=8)
 
 
 def remember_id(collector: Collector, run_id: int) -> None:

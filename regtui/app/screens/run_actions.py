@@ -208,7 +208,8 @@ class RunActions(Screen[None]):
             self.app.exit()
             return
         state = self.runs.state
-        name = f"Run #{store_id(state.collector)}" if state is not None and store_id(state.collector) else "The run"
+        run_id = store_id(state.collector) if state is not None else None  # known once its first event is saved
+        name = f"Run #{run_id}" if run_id is not None else "The run"
 
         def answered(choice: str | None) -> None:
             if choice is None or not self.runs.active:
@@ -218,11 +219,11 @@ class RunActions(Screen[None]):
             quit_choice.remember(self.options.runs_dir, choice)
             if choice == "keep":
                 self.runs.leave()
-                run_id = store_id(state.collector) if state is not None else None
-                if run_id is not None:  # said in the shell once the dashboard is gone
+                kept = store_id(state.collector) if state is not None else None  # it may have got its id since
+                if kept is not None:  # said in the shell once the dashboard is gone
                     self.regtui.farewell = (
-                        f"regtui: run {run_id} goes on in the background; "
-                        f"regtui runs follow {run_id} · regtui attach {run_id} · regtui runs stop {run_id}"
+                        f"regtui: run {kept} goes on in the background; "
+                        f"regtui runs follow {kept} · regtui attach {kept} · regtui runs stop {kept}"
                     )
             else:
                 self.runs.cancel()

@@ -24,7 +24,7 @@ from regtui.app.trainer_process import Saving, make_trainer, own_core
 from regtui.events import RunFinished
 from regtui.report import Collector
 from regtui.specs import ConfigError
-from regtui.store.saving import RunSaver, remember_id, store_id
+from regtui.store.saving import RunSaver, remember_id, report_warnings, store_id
 
 SAVE_WAIT_S = 2.0  # quitting just after a run ended waits this long at most for its document
 # A followed run's state (regtui.store.record.STATES) as the status line says it, where the words differ.
@@ -144,8 +144,7 @@ class RunController:
             return  # it goes on in its child, saved there; this dashboard is closing
         state.saved.set()
         self.post(RunSaved(state.run_id))
-        for warning in dict.fromkeys(saving.warnings):
-            self.notify(warning, title="run history", severity="warning", timeout=8)
+        report_warnings(saving.warnings, self.notify)
 
     def ended(self, event: RunEnded) -> RunState | None:
         """The worker's end of the current run, recorded in its state (None: an old run's message)."""
