@@ -280,8 +280,6 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
     if log:
         log.flush()
         if log.error is not None:
-            from regtui.output import say
-
             say(
                 f"regtui: error: --events: could not write {events} ({log.error.strerror or log.error}); "
                 "the file ends where the disk refused it, the run went on"
@@ -346,7 +344,7 @@ def _write(doc: dict[str, Any], as_json: bool, out: Any, code: int, saved_id: in
     """--out first (atomically), then stdout, which gets the document even when --out fails. A stdout
     that is closed, broken or full is one line on stderr and exit 1 (the run is in the store)."""
     from regtui.json_writer import write_json
-    from regtui.output import say, write_atomic, write_stdout
+    from regtui.output import write_atomic, write_stdout
     from regtui.text_report import text_report
 
     def document(stream: TextIO) -> None:  # streamed: a long run's text is never held whole
