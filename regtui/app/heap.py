@@ -62,20 +62,20 @@ class HeapFreezer:
         self.pauses += 1
         pause = self.pauses
 
+        def end() -> None:
+            if pause == self.pauses:  # else a later switch holds it now
+                self.resume()
+
         def frame_out() -> None:
             if pause != self.pauses:
-                return  # a later switch holds it now
+                return
             if done():
-                self.resume()
+                owner.call_later(end)  # after the other callbacks of this frame
             else:  # not yet: look again after the next frame (a timer: an idle screen would call back at once)
                 owner.set_timer(RECHECK_S, lambda: owner.call_after_refresh(frame_out))
 
-        def too_long() -> None:
-            if pause == self.pauses:
-                self.resume()
-
         owner.call_after_refresh(frame_out)
-        owner.set_timer(MAX_PAUSE_S, too_long)
+        owner.set_timer(MAX_PAUSE_S, end)
 
     def resume(self) -> None:
         """The collector runs again (if :meth:`pause` stopped it)."""

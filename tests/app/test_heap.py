@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gc
 
+from regtui.app.heap import HeapFreezer
+
 from .conftest import app_for, wait_until
 from .driver import Dashboard
 
@@ -47,4 +49,48 @@ async def test_a_view_switch_draws_with_the_collector_paused_until_its_frame():
         await wait_until(lambda: bool(enabled), 10)
         assert enabled == [False]  # no collector pass inside the switch
         await wait_until(gc.isenabled, 10)  # it runs again once the frame is out
+    assert gc.isenabled()
+
+
+class Owner:
+    """A stand-in for the screen: the callbacks pause() leaves, run when a test says so."""
+
+    def __init__(self) -> None:
+        self.after_refresh: list = []
+        self.timers: list = []
+        self.later: list = []
+
+    def call_after_refresh(self, callback) -> None:
+        self.after_refresh.append(callback)
+
+    def set_timer(self, delay, callback) -> None:
+        self.timers.append(callback)
+
+    def call_later(self, callback) -> None:
+        self.later.append(callback)
+
+
+def test_a_burst_of_switches_holds_the_collector_off_until_the_last_one_shows():
+    heap, owner = HeapFreezer(), Owner()
+    shown = [False]
+    try:
+        heap.pause(owner, lambda: shown[0])
+        heap.pause(owner, lambda: shown[0])  # the next key before the first view showed
+        assert not gc.isenabled()
+        first_frame, second_frame = owner.after_refresh
+        first_too_long, _ = owner.timers
+        first_frame()
+        first_too_long()  # the first switch's limit: the second still holds it
+        assert not gc.isenabled() and owner.later == []
+        second_frame()  # its frame is out, its view not shown yet: looked at again later
+        assert not gc.isenabled() and owner.later == [] and len(owner.timers) == 3
+        shown[0] = True
+        owner.timers[-1]()  # the recheck asks for the next frame
+        owner.after_refresh[-1]()
+        assert not gc.isenabled()  # resumed after that frame's other callbacks, not within them
+        (end,) = owner.later
+        end()
+        assert gc.isenabled()
+    finally:
+        heap.resume()
     assert gc.isenabled()
