@@ -7,7 +7,7 @@ process to find them; ``cpu`` skips that), runs the scenario at its defaults to 
 presses Tab through every view ``--rounds`` times. A switch is timed from posting the key to the
 first screen refresh after the new view shows its data: the view is the active tab, it was drawn
 from the run's current data (``DashboardScreen.view_is_current``) and it has no tables left to
-mount (``View.settled``); then ``App.call_after_refresh`` fires once the frame is out. Prints
+mount (``View.settled``), as seen by an ``App.call_after_refresh`` callback (the frame is out). Prints
 the median and the maximum per view and over all switches, the runs History lists (the run store
 the dashboard uses: ``REGTUI_RUNS_DIR``, else the user's) and the load average. The target is a
 maximum of 0.3 s under two busy loops.
@@ -41,7 +41,7 @@ class GcClock:
     """The garbage collector's passes, timed (``gc.callbacks``): a full pass can stall a switch."""
 
     def __init__(self) -> None:
-        self.seconds = 0.0  # in passes since the switch began
+        self.seconds = 0.0  # in passes since the switch began (begin())
         self.full = 0  # full (generation 2) passes, all along
         self.per_switch: list[float] = []  # each switch's time in passes
         self._start = 0.0
@@ -56,9 +56,6 @@ class GcClock:
     def begin(self) -> None:
         self.seconds = 0.0
 
-    def end(self) -> None:
-        self.per_switch.append(self.seconds)
-
 
 GC = GcClock()
 
@@ -69,18 +66,30 @@ def spin() -> None:
         pass
 
 
-async def painted(app, target: str, timeout: float = 30.0) -> None:
-    """Wait until ``target`` is the active view, drawn from the current data and settled, and
-    then for the next screen refresh."""
+async def painted(app, target: str, timeout: float = 30.0) -> tuple[float, float, float]:
+    """Wait for the first frame out after which ``target`` is the active view, drawn from the
+    current data and settled; its wall and UI-thread CPU clocks and the collector's seconds since
+    the switch began. Looked at in the frame's own callbacks, so what runs after the frame (the
+    collector's deferred pass) is not counted."""
     screen = app.main
+    loop = asyncio.get_running_loop()
     start = time.perf_counter()
-    while not (screen.active_view == target and screen.view_is_current(target) and screen.views[target].settled()):
+    while True:
+        frame: asyncio.Future[tuple[bool, float, float, float]] = loop.create_future()
+
+        def after(frame: asyncio.Future[tuple[bool, float, float, float]] = frame) -> None:
+            if not frame.done():
+                shown = screen.active_view == target and screen.view_is_current(target)
+                shown = shown and screen.views[target].settled()
+                frame.set_result((shown, time.perf_counter(), time.thread_time(), GC.seconds))
+
+        app.call_after_refresh(after)
+        shown, at, cpu, collecting = await frame
+        if shown:
+            return at, cpu, collecting
         if time.perf_counter() - start > timeout:
             raise TimeoutError(f"view {target} not shown after {timeout} s")
         await asyncio.sleep(0.001)
-    done = asyncio.get_running_loop().create_future()
-    app.call_after_refresh(lambda: done.done() or done.set_result(None))
-    await done
 
 
 async def one_scenario(
@@ -112,10 +121,10 @@ async def one_scenario(
                 GC.begin()
                 start, cpu = time.perf_counter(), time.thread_time()
                 app.post_message(events.Key("tab", None))  # as the terminal sends it, no Pilot wait
-                await painted(app, target)
-                times[target].append(time.perf_counter() - start)
-                cpu_times[target].append(time.thread_time() - cpu)
-                GC.end()
+                shown_at, cpu_at, collecting = await painted(app, target)
+                times[target].append(shown_at - start)
+                cpu_times[target].append(cpu_at - cpu)
+                GC.per_switch.append(collecting)
                 await asyncio.sleep(0.2)  # a user reads a moment before the next key
     return times, cpu_times
 
