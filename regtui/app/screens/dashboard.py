@@ -24,6 +24,7 @@ from regtui import registry
 from regtui import scenario as sc
 from regtui.app import layout
 from regtui.app.catalog import Entry
+from regtui.app.heap import HeapFreezer
 from regtui.app.options import Options
 from regtui.app.overlay import Overlay
 from regtui.app.redraw import RedrawScheduler
@@ -78,8 +79,9 @@ class DashboardScreen(KeyPolicy, ScenarioForm, RunActions):
         self.run_queued = False  # Run was asked for while torch was loading
         self.overlay: Overlay | None = None  # another run drawn over this one (History's compare)
 
+        self.heap = HeapFreezer()  # frozen once started: short pauses of the garbage collector
         self.runs = RunController(options, self.post_message, self.notify)
-        self.deck = ViewDeck(lambda: self.query_one(TabbedContent))
+        self.deck = ViewDeck(lambda: self.query_one(TabbedContent), self._switching)
         self.redraw = RedrawScheduler(
             self,
             self._redraw,
@@ -161,6 +163,7 @@ class DashboardScreen(KeyPolicy, ScenarioForm, RunActions):
 
     def on_unmount(self) -> None:
         self.runs.close()
+        self.heap.thaw()
 
     def on_resize(self, event: Resize) -> None:
         self._apply_layout(event.size)
@@ -232,8 +235,17 @@ class DashboardScreen(KeyPolicy, ScenarioForm, RunActions):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # Drawn only if its data changed since it was last drawn: its widgets kept what they showed
         # (a chart its last frame), so switching back costs no replot.
+        self._switching()  # a click on a tab (a key went through the deck: already paused)
         self.redraw.now()
         self.refresh_bindings()  # the footer shows the chart keys only where there is a chart
+
+    def _switching(self) -> None:
+        """A view is being opened: no garbage-collector pass until it shows its data (see heap.py)."""
+        self.heap.pause(self, self._switch_done)
+
+    def _switch_done(self) -> bool:
+        name = self.active_view
+        return self.view_is_current(name) and (name not in self.views or self.views[name].settled())
 
     def redraw_now(self) -> None:
         self.redraw.now()

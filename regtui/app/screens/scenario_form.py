@@ -17,6 +17,7 @@ from textual.widgets import Button, OptionList, Select, Static
 
 from regtui import scenario as sc
 from regtui.app.catalog import Entry
+from regtui.app.heap import HeapFreezer
 from regtui.app.layout import Mode
 from regtui.app.messages import FormChanged
 from regtui.app.options import Options
@@ -48,6 +49,7 @@ class ScenarioForm(Screen[None]):
     run_queued: bool
 
     deck: ViewDeck
+    heap: HeapFreezer
 
     if TYPE_CHECKING:  # the screen's, which picking and editing call
 
@@ -172,6 +174,8 @@ class ScenarioForm(Screen[None]):
         self.query_one(DeviceSelect).set_devices(names, chosen)
         self._update_replay()
         self.refresh_status()
+        if not self.run_active():
+            self.heap.freeze()  # started (torch loaded if it is): what is held now is held for good
         if self.run_queued:
             self.action_run()
 

@@ -22,10 +22,12 @@ DataKey = tuple[int, int, int]
 
 
 class ViewDeck:
-    """The views (one per name in ``registry.VIEWS``, in tab order) of the TabbedContent ``tabs()`` returns."""
+    """The views (one per name in ``registry.VIEWS``, in tab order) of the TabbedContent ``tabs()`` returns;
+    ``switching()`` is told when one is opened (the screen holds the garbage collector off until it shows)."""
 
-    def __init__(self, tabs: Callable[[], TabbedContent]) -> None:
+    def __init__(self, tabs: Callable[[], TabbedContent], switching: Callable[[], None] = lambda: None) -> None:
         self.tabs = tabs
+        self.switching = switching  # called as a view is opened, before anything of it is drawn
         self.views: dict[str, View] = {name: VIEW_TYPES[name](name) for name in registry.VIEWS}
         self.drawn: dict[str, DataKey] = {}  # view -> the data key it was last drawn from
         self.fitted_to: frozenset[str] | None = None  # the run's data kinds the tabs were last fitted to
@@ -36,6 +38,8 @@ class ViewDeck:
         return (self.tabs().active or "").removeprefix("tab-")
 
     def show(self, name: str) -> None:
+        if self.active != name:
+            self.switching()
         self.tabs().active = f"tab-{name}"
 
     def visible(self, showing: Showing) -> list[str]:

@@ -14,6 +14,12 @@ all runs or only the picked scenario's (``f``). On a row:
 
 A store that cannot be read is one line here, never a crash; the tab shows
 whenever the store's folder is readable (or not made yet).
+
+The rows are kept up to date without listing the store again (a long history made that the
+slowest view switch): a new run's row is added on top, a deleted run's removed, and the runs
+listed as running are read again when their record changes or, while the view is on screen
+(checked once a second) or when it is next shown, when their process is gone: a run killed
+with ``kill -9`` never touches its record, and turns interrupted here within about a second.
 """
 
 from __future__ import annotations
