@@ -69,6 +69,7 @@ def decode(line: str) -> Event:
         data["x"], data["y"] = _nan(data["x"]), _nan(data["y"])
     elif cls is LayerStats:
         data["mean"], data["std"] = _nan(data["mean"]), _nan(data["std"])
+        data["names"] = tuple(data.get("names") or ())
     elif cls is TableRows:
         data["columns"], data["key"] = tuple(data["columns"]), tuple(data.get("key", ()))
         data["rows"] = tuple(tuple(r) for r in data["rows"])

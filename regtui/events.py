@@ -75,7 +75,8 @@ class LayerStats:
 
     ``step``: None for a measuring pass of its own (bn's, before training); a step number
     for the statistics of that training step's mini-batch, which a run reports as it trains
-    (the latest one is kept beside the measuring pass's).
+    (the latest one is kept beside the measuring pass's, and every one in the document's
+    ``layers_steps``). ``names``: the layers' names where the run knows them (else empty).
     """
 
     variant: str
@@ -84,6 +85,7 @@ class LayerStats:
     std: tuple[float, ...]
     first_nonfinite_layer: int | None
     step: int | None = None
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,9 @@ class Collector:
                     model.layers = stats
                 else:
                     model.layers_training = {"step": event.step, **stats}
+                    model.add_layer_step(event.step, event.mean, event.std)
+                if event.names:
+                    model.layer_names = event.names
                 self._kinds.add("layers")
                 return "layers"
             case Final():

@@ -34,7 +34,23 @@ class ModelData:
     final: dict[str, Any] = field(default_factory=dict)
     curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     layers: dict[str, Any] | None = None
-    layers_training: dict[str, Any] | None = None  # the latest training step's LayerStats (bounded: one)
+    layers_training: dict[str, Any] | None = None  # the latest training step's LayerStats
+    layer_steps: list[tuple[int, tuple[float, ...], tuple[float, ...]]] = field(default_factory=list)
+    layer_names: tuple[str, ...] = ()  # every training step's (step, mean, std), for layers_steps
+
+    def add_layer_step(self, step: int, mean: tuple[float, ...], std: tuple[float, ...]) -> None:
+        self.layer_steps.append((step, mean, std))
+
+    def layers_steps(self) -> dict[str, Any] | None:
+        """Every training step's layer profile: {"names", "step", "mean", "std"} (one list per step)."""
+        if not self.layer_steps:
+            return None
+        return {
+            "names": list(self.layer_names),
+            "step": [s for s, _, _ in self.layer_steps],
+            "mean": [list(m) for _, m, _ in self.layer_steps],
+            "std": [list(d) for _, _, d in self.layer_steps],
+        }
 
     def add_metrics(self, event: Metrics) -> None:
         n_before, n_new = len(self.steps), len(event.step)
@@ -87,6 +103,8 @@ def variant_record(
         record["layers"] = dict(m.layers)
     if m.layers_training is not None:
         record["layers_training"] = dict(m.layers_training)
+    if not max_points and m.layer_steps:
+        record["layers_steps"] = m.layers_steps()
     return record
 
 
@@ -126,6 +144,10 @@ def _aggregate(record: dict[str, Any], seeds: list[int], models: list[ModelData]
     record["per_seed"] = [
         {"seed": s, "series": _series(m, max_points), "final": dict(m.final)} for s, m in zip(seeds, models)
     ]
+    if not max_points:
+        for entry, m in zip(record["per_seed"], models):
+            if m.layer_steps:
+                entry["layers_steps"] = m.layers_steps()
     return record
 
 

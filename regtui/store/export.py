@@ -6,8 +6,11 @@ columns whatever its experiment, and ``pandas.read_csv`` needs no options:
 - ``series.csv``  run, variant, seed, step, metric, value (every seed's own per-step values)
 - ``finals.csv``  run, variant, seed, metric, value (flags as 1/0; a list final as ``name[i]``)
 - ``params.csv``  run, variant, param, value (each variant's full parameters)
-- ``tables.csv``  run, table, row, column, value (pivot on run, table, row for the wide table)
-- ``curves.csv``  run, variant, curve, point, x, y;  ``layers.csv`` run, variant, layer, stat, value
+- ``tables.csv``  run, table, row, column, value, text (a number in value, anything else in text, so
+  value reads back as numbers; pivot on run, table, row for the wide table)
+- ``curves.csv``  run, variant, curve, point, x, y
+- ``layers.csv``  run, variant, seed, step, layer, stat, value (layer by name where the run names
+  its layers; a step for every logging step's profile, none for a measuring pass before training)
 - ``runs.csv``    run, created, scenario, experiment, status, device, seed, seeds, changed
 
 A missing or non-finite value is an empty cell (NaN in pandas). Each file is
@@ -31,9 +34,9 @@ HEADERS = {
     "series": ["run", "variant", "seed", "step", "metric", "value"],
     "finals": ["run", "variant", "seed", "metric", "value"],
     "params": ["run", "variant", "param", "value"],
-    "tables": ["run", "table", "row", "column", "value"],
+    "tables": ["run", "table", "row", "column", "value", "text"],
     "curves": ["run", "variant", "curve", "point", "x", "y"],
-    "layers": ["run", "variant", "layer", "stat", "value"],
+    "layers": ["run", "variant", "seed", "step", "layer", "stat", "value"],
     "runs": ["run", "created", "scenario", "experiment", "status", "device", "seed", "seeds", "changed"],
 }
 
@@ -56,6 +59,9 @@ def write_csv(out: Path, runs: list[tuple[RunInfo, dict[str, Any]]]) -> list[Pat
         write_atomic(path, _csv_text(HEADERS[name], (row for info, doc in runs for row in make(info, doc))))
         written.append(path)
     return written
+
+
+JSONL_NAME = "runs.jsonl"  # the file ``--format jsonl --out FOLDER/`` writes in that folder
 
 
 def write_jsonl(out: Path, runs: list[tuple[RunInfo, dict[str, Any]]]) -> None:
@@ -144,7 +150,8 @@ def _tables(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
     for name, table in (doc.get("tables") or {}).items():
         for i, row in enumerate(table.get("rows") or []):
             for column, value in zip(table["columns"], row):
-                yield [info.id, name, i, column, value]
+                number = value is None or isinstance(value, (bool, int, float))
+                yield [info.id, name, i, column, value if number else None, None if number else value]
 
 
 def _curves(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
@@ -155,11 +162,41 @@ def _curves(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
 
 
 def _layers(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
+    """The measuring pass (no step), then every training step's profile of every seed, by layer name."""
+    known = [str(x.get("name")) for x in ((doc.get("summary") or {}).get("model") or {}).get("layers") or []]
     for v in doc.get("variants") or []:
-        layers = v.get("layers") or {}
+        seeds = v.get("seeds") or [doc.get("seed")]
+        measured = v.get("layers") or {}
         for stat in ("mean", "std"):
-            for i, value in enumerate(layers.get(stat) or [], start=1):
-                yield [info.id, v["name"], i, stat, value]
+            values = measured.get(stat) or []
+            names = _layer_names(known, len(values))
+            for name, value in zip(names, values):
+                yield [info.id, v["name"], seeds[0] if len(seeds) == 1 else None, None, name, stat, value]
+        for seed, history in _layer_histories(v, seeds):
+            names = _layer_names(history.get("names") or known, len((history.get("std") or [[]])[0]))
+            for step, means, stds in zip(history["step"], history["mean"], history["std"]):
+                for stat, values in (("mean", means), ("std", stds)):
+                    for name, value in zip(names, values):
+                        yield [info.id, v["name"], seed, step, name, stat, value]
+
+
+def _layer_names(known: list[str], n: int) -> list[str]:
+    """The layers' names where the run gave them (as many as there are values), else 1, 2, …"""
+    return [str(x) for x in known] if len(known) == n else [str(i) for i in range(1, n + 1)]
+
+
+def _layer_histories(v: dict[str, Any], seeds: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
+    """(seed, every training step's profile) per seed; a document without them: its latest step's."""
+    per_seed = [(e.get("seed"), e["layers_steps"]) for e in v.get("per_seed") or [] if e.get("layers_steps")]
+    if v.get("layers_steps"):
+        per_seed = [(seeds[0], v["layers_steps"])]
+    if per_seed:
+        return per_seed
+    latest = v.get("layers_training")
+    if not latest:
+        return []
+    one = {"step": [latest.get("step")], "mean": [latest.get("mean") or []], "std": [latest.get("std") or []]}
+    return [(latest.get("seed", seeds[0] if len(seeds) == 1 else None), one)]
 
 
 def _runs(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:

@@ -89,11 +89,16 @@ def document_events(doc: dict[str, Any]) -> list[Event]:
                 events.append(Metrics(name, seed, steps, {k: _floats(xs) for k, xs in series.items() if k != "step"}))
             if one.get("final"):
                 events.append(Final(name, seed, dict(one["final"])))
+            history = one.get("layers_steps") or (v.get("layers_steps") if len(per_seed) == 1 else None)
+            if isinstance(history, dict):
+                events += _layer_steps(name, seed, history)
         for seed in seeds:  # with several seeds only their mean was kept; the record says so exactly
             for curve, xy in (v.get("curves") or {}).items():
                 events.append(Curve(name, seed, curve, _floats(xy.get("x")), _floats(xy.get("y"))))
             for key in ("layers", "layers_training"):  # the measuring pass, the latest training step's
                 layers = v.get(key)
+                if key == "layers_training" and _has_history(v):
+                    continue  # every training step's profile came back above
                 if isinstance(layers, dict):
                     events.append(
                         LayerStats(
@@ -220,3 +225,21 @@ def _drawn(xs: Any, max_points: int) -> Any:
         return xs
     values = [x if isinstance(x, (int, float)) and not isinstance(x, bool) else math.nan for x in xs]
     return downsample(values, max_points) if max_points else values
+
+
+def _has_history(variant: dict[str, Any]) -> bool:
+    """Whether a variant's record keeps every training step's layer profile (``layers_steps``)."""
+    return bool(variant.get("layers_steps")) or any(e.get("layers_steps") for e in variant.get("per_seed") or ())
+
+
+def _layer_steps(name: str, seed: int, history: dict[str, Any]) -> list[Event]:
+    """A model's every training-step layer profile (``layers_steps``) as its LayerStats events."""
+    names = tuple(str(n) for n in history.get("names") or ())
+    out: list[Event] = []
+    for step, mean, std in zip(history.get("step") or (), history.get("mean") or (), history.get("std") or ()):
+        means, stds = _floats(mean), _floats(std)
+        bad = next(
+            (i + 1 for i, (a, b) in enumerate(zip(means, stds)) if not (math.isfinite(a) and math.isfinite(b))), None
+        )
+        out.append(LayerStats(name, seed, means, stds, bad, step=int(step), names=names))
+    return out

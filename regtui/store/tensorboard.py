@@ -7,14 +7,14 @@ extra ``regtui[tensorboard]``; without it the export is a one-line error.
 Layout: ``OUT/<run id>/<variant>/`` per variant, holding each series (the mean
 over seeds, and ``<metric>_std`` with several) at its steps, each scalar final
 as ``final/<metric>`` at the last step, and the variant's parameters as
-hparams (with the run's scenario, seed and id); ``OUT`` itself holds the
-hparams experiment (which parameters and metrics the HParams tab shows).
+hparams (with the run's scenario, id, first seed, seed count and seed list); ``OUT`` itself
+holds the hparams experiment (which parameters and metrics the HParams tab shows). A null in
+the document (a non-finite value, or none) is no point in TensorBoard, never a NaN.
 """
 
 from __future__ import annotations
 
 import importlib
-import math
 import re
 import time
 from pathlib import Path
@@ -74,7 +74,8 @@ def write_tensorboard(out: Path, runs: list[tuple[RunInfo, dict[str, Any]]]) -> 
                 for tag, steps, values in _scalars(variant):
                     for step, value in zip(steps, values):
                         last = max(last, int(step))
-                        writer.add_event(_scalar(event_pb2, summary_pb2, now, int(step), tag, value))
+                        if value is not None:  # null: no value (a non-finite one, or none at all)
+                            writer.add_event(_scalar(event_pb2, summary_pb2, now, int(step), tag, value))
                 for metric, value in _finals(variant):
                     metric_names[f"final/{metric}"] = None
                     writer.add_event(_scalar(event_pb2, summary_pb2, now, last, f"final/{metric}", value))
@@ -93,8 +94,7 @@ def write_tensorboard(out: Path, runs: list[tuple[RunInfo, dict[str, Any]]]) -> 
 
 
 def _scalar(event_pb2: Any, summary_pb2: Any, wall_time: float, step: int, tag: str, value: Any) -> Any:
-    number = math.nan if value is None else float(value)
-    summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=number)])
+    summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=float(value))])
     return event_pb2.Event(wall_time=wall_time, step=step, summary=summary)
 
 
@@ -109,16 +109,20 @@ def _scalars(variant: dict[str, Any]) -> list[tuple[str, list[Any], list[Any]]]:
 
 
 def _finals(variant: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [(k, v) for k, v in (variant.get("final") or {}).items() if v is None or isinstance(v, (bool, int, float))]
+    """The scalar finals that have a value (a null, e.g. ``first_nonfinite_step`` that never came, has none)."""
+    return [(k, v) for k, v in (variant.get("final") or {}).items() if isinstance(v, (bool, int, float))]
 
 
 def _hparams(info: RunInfo, doc: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
     """The variant's parameters (bool, number or text, as hparams allow) and which run it was."""
     params = {k: v for k, v in (variant.get("params") or {}).items() if isinstance(v, (bool, int, float, str))}
+    seeds = [int(s) for s in variant.get("seeds") or [doc.get("seed") or info.seed]]
     return {
         **params,
         "run": info.id,
         "scenario": str(doc.get("scenario") or info.scenario),
         "variant": str(variant["name"]),
-        "seed": int(doc.get("seed") or info.seed),
+        "seed": seeds[0],  # the first; the series are the mean over all of them
+        "seeds": len(seeds),
+        "seed_list": ",".join(map(str, seeds)),
     }

@@ -143,8 +143,8 @@ def test_layer_statistics_and_regression_agree(scenario_file):
     on, off = both(scenario_file(text))
     assert_same_numbers(on, off)
     for va, vb in zip(on["variants"], off["variants"]):
-        assert va["layers"]["mean"] == pytest.approx(vb["layers"]["mean"], rel=1e-4, abs=1e-6)
-        assert va["layers"]["std"] == pytest.approx(vb["layers"]["std"], rel=1e-4, abs=1e-6)
+        assert va["layers_training"]["mean"] == pytest.approx(vb["layers_training"]["mean"], rel=1e-4, abs=1e-6)
+        assert va["layers_training"]["std"] == pytest.approx(vb["layers_training"]["std"], rel=1e-4, abs=1e-6)
         assert "train_accuracy" not in va["series"]
 
 

@@ -145,7 +145,7 @@ def test_factory_model_and_data_from_a_file(scenario_file):
     v = doc["variants"][0]
     assert v["final"]["train_size"] == 60 and v["final"]["test_size"] == 20
     assert {"weight_norm/0", "grad_norm/4", "test_loss_train_mode", "test_accuracy"} <= set(v["series"])
-    assert len(v["layers"]["std"]) == 5
+    assert len(v["layers_training"]["std"]) == 5
     rows = doc["tables"]["running_stats"]["rows"]
     assert {r[3] for r in rows} == {"1"} and {r[1] for r in rows} == {0, 1}
 

@@ -13,7 +13,7 @@ def test_digits_norms_end_to_end_with_few_steps():
         f"{n} · batch={b}" for n in ("BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm") for b in (2, 64)
     ]
     layers = {v["name"]: v for v in doc["variants"]}
-    assert len(layers["LayerNorm · batch=2"]["layers"]["std"]) == 10
+    assert len(layers["LayerNorm · batch=2"]["layers_training"]["std"]) == 10
     rows = doc["tables"]["running_stats"]["rows"]
     assert {r[0] for r in rows} == {"BatchNorm · batch=2", "BatchNorm · batch=64"}
     assert {r[3] for r in rows} == {"1.batchnorm2d", "5.batchnorm2d"}

@@ -143,8 +143,12 @@ def test_layer_stats_norms_and_running_stats_match_a_plain_loop(scenario_file):
     ]
     assert v["series"]["step"] == [6, 12]
     # activation mean/std after every layer, in the last logging step's forward
-    assert v["layers"]["mean"] == pytest.approx([m for m, _ in ref[12]["acts"]], rel=1e-5, abs=1e-7)
-    assert v["layers"]["std"] == pytest.approx([s for _, s in ref[12]["acts"]], rel=1e-5, abs=1e-7)
+    assert v["layers_training"]["mean"] == pytest.approx([m for m, _ in ref[12]["acts"]], rel=1e-5, abs=1e-7)
+    assert v["layers_training"]["std"] == pytest.approx([s for _, s in ref[12]["acts"]], rel=1e-5, abs=1e-7)
+    history = v["layers_steps"]  # every logging step's profile, with the layers' names
+    assert history["names"] == names and history["step"] == [6, 12]
+    for k, step in enumerate((6, 12)):
+        assert history["std"][k] == pytest.approx([s for _, s in ref[step]["acts"]], rel=1e-5, abs=1e-7)
     for k, step in enumerate((6, 12)):
         assert v["series"]["train_loss"][k] == pytest.approx(ref[step]["loss"], rel=1e-5)
         for i, name in enumerate(names):

@@ -38,16 +38,21 @@ def test_csv_is_tidy_and_holds_every_value(run, cli, tmp_path):
     assert set(finals[finals.metric == "diverged"].value) == {0}  # flags as 1/0, so value stays numeric
     assert finals.value.dtype == float
     tables = pd.read_csv(out / "tables.csv")
-    assert list(tables.columns) == ["run", "table", "row", "column", "value"]
+    assert list(tables.columns) == ["run", "table", "row", "column", "value", "text"]
+    assert tables.value.dtype == float  # numbers in value, text (variant and layer names) in text
     bn1d = b["tables"]["bn1d"]
     assert len(tables[(tables.run == 2) & (tables.table == "bn1d")]) == len(bn1d["rows"]) * len(bn1d["columns"])
     wide = tables[(tables.run == 2) & (tables.table == "bn1d")].pivot(index="row", columns="column", values="value")
-    assert wide["running_mean"].astype(float).tolist() == pytest.approx(
+    assert wide["running_mean"].tolist() == pytest.approx(
         [r[bn1d["columns"].index("running_mean")] for r in bn1d["rows"]]
     )
     layers = pd.read_csv(out / "layers.csv")
-    std = layers[(layers.run == 3) & (layers.stat == "std") & (layers.variant == c["variants"][0]["name"])]
+    assert list(layers.columns) == ["run", "variant", "seed", "step", "layer", "stat", "value"]
+    mine = layers[(layers.run == 3) & (layers.stat == "std") & (layers.variant == c["variants"][0]["name"])]
+    std = mine[mine.step.isna()]  # bn's measuring pass before training
     assert std.value.tolist() == pytest.approx(c["variants"][0]["layers"]["std"], nan_ok=True)
+    history = c["variants"][0]["layers_steps"]  # and every training step's profile after it
+    assert sorted(set(mine.step.dropna().astype(int))) == history["step"]
     curves = pd.read_csv(out / "curves.csv")
     assert len(curves[curves.run == 1]) == sum(len(v["curves"]["fit"]["x"]) for v in a["variants"])
     params = pd.read_csv(out / "params.csv")
@@ -76,6 +81,41 @@ def test_jsonl_holds_one_run_per_line(run, cli, tmp_path):
     assert [x["run"]["id"] for x in lines] == [2, 1]
     assert [x["document"] for x in lines] == docs[::-1]
     assert all(x["schema"] == "regtui.export/1" and x["run"]["status"] == "completed" for x in lines)
+
+
+def test_jsonl_into_a_folder_writes_a_file_there(run, cli, tmp_path):
+    doc = run()
+    for out in (tmp_path / "new", tmp_path / "existing"):
+        if out.name == "existing":
+            out.mkdir()
+        code, _, err = cli("runs", "export", "1", "--format", "jsonl", "--out", f"{out}/")
+        assert code == 0, err
+        assert out.is_dir() and [p.name for p in out.iterdir()] == ["runs.jsonl"]
+        assert json.loads((out / "runs.jsonl").read_text())["document"] == doc
+    code, _, err = cli("runs", "export", "1", "--format", "jsonl", "--out", tmp_path / "existing")  # no slash
+    assert code == 0, err and (tmp_path / "existing" / "runs.jsonl").is_file()
+
+
+def test_layers_csv_names_every_layer_at_every_logging_step(cli, tmp_path):
+    scenario = tmp_path / "mine.toml"
+    scenario.write_text(
+        'experiment = "train"\ntitle = "t"\n[params]\nsteps = 30\nlog_every = 10\n'
+        '[data]\nsource = "moons"\nn = 80\n'
+        '[model]\nlayers = [{type = "linear", out = 8}, {type = "relu"}, {type = "linear"}]\n'
+    )
+    code, out, err = cli("--scenario", scenario, "--json", "--device", "cpu", "--seeds", "2")
+    assert code == 0, err
+    doc = json.loads(out)
+    code, _, err = cli("runs", "export", "1", "--format", "csv", "--out", tmp_path / "csv")
+    assert code == 0, err
+    layers = pd.read_csv(tmp_path / "csv" / "layers.csv")
+    names = [x["name"] for x in doc["summary"]["model"]["layers"]]
+    assert len(names) == 3 and list(dict.fromkeys(layers.layer)) == names
+    for entry in doc["variants"][0]["per_seed"]:
+        mine = layers[(layers.seed == entry["seed"]) & (layers.stat == "std")]
+        assert sorted(set(mine.step)) == [10, 20, 30]
+        at_20 = mine[mine.step == 20].set_index("layer").value
+        assert [at_20[n] for n in names] == pytest.approx(entry["layers_steps"]["std"][1], rel=1e-12)
 
 
 def test_export_to_a_bad_place_is_one_line(run, cli, tmp_path):
@@ -115,19 +155,30 @@ def test_tensorboard_event_files_read_back(run, cli, tmp_path):
         assert hparams["lr"].number_value == pytest.approx(0.02)
         assert hparams["weight_decay"].number_value == pytest.approx(variant["params"]["weight_decay"])
         assert hparams["scenario"].string_value == "weight-decay" and hparams["run"].number_value == 1
+        assert hparams["seeds"].number_value == 2 and hparams["seed_list"].string_value == "0,1"
     assert list(out.glob("events.out.tfevents.*"))  # the hparams experiment, at the top
 
 
-def test_tensorboard_nan_where_a_value_diverged(run, cli, tmp_path):
+def test_tensorboard_has_no_point_where_the_json_has_null(run, cli, tmp_path):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    run(*DIVERGES, scenario="bn")
+    doc = run(*DIVERGES, scenario="bn")
     code, _, err = cli("runs", "export", "1", "--format", "tensorboard", "--out", tmp_path / "tb")
     assert code == 0, err
-    acc = EventAccumulator(str(tmp_path / "tb" / "1" / "normal_init"))
-    acc.Reload()
-    assert any(math.isnan(s.value) for s in acc.Scalars("train_loss"))
+    for variant in doc["variants"]:
+        acc = EventAccumulator(str(tmp_path / "tb" / "1" / variant["name"].replace(" ", "_")))
+        acc.Reload()
+        series = variant["series"]
+        held = [step for step, value in zip(series["step"], series["train_loss"]) if value is not None]
+        assert [s.step for s in acc.Scalars("train_loss")] == held
+        assert not any(math.isnan(s.value) for s in acc.Scalars("train_loss"))
+        tags = acc.Tags()["scalars"]
+        for metric, value in variant["final"].items():
+            if value is None:  # first_nonfinite_step of a net that never diverged, a non-finite loss
+                assert f"final/{metric}" not in tags
+    assert any(None in v["series"]["train_loss"] for v in doc["variants"])  # the test saw a null
+    assert any(v["final"]["first_nonfinite_step"] is None for v in doc["variants"])
 
 
 def test_without_tensorboard_the_export_names_the_extra(run, cli, tmp_path, monkeypatch):

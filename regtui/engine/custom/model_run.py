@@ -20,8 +20,8 @@ and anything copied to the host (:meth:`ModelRun.log_chunk`):
   statistics and the RNG are restored afterwards, so this changes nothing in training);
   ``weight_norm/<layer>`` and ``grad_norm/<layer>`` (L2 norms of each layer's parameters
   and of their gradients at that step);
-- ``LayerStats``: mean and std of every observed layer's output in that step's forward
-  (the Layers view);
+- ``LayerStats``: mean and std of every observed layer's output in that step's forward,
+  with the step and the layers' names (the Layers view; every step in ``layers_steps``);
 - ``TableRows("running_stats")``: every BatchNorm layer's running_mean / running_var for
   its first ``stats_features`` features after the step, beside the batch mean and the
   unbiased batch variance of the layer's input (the values PyTorch folds in).
@@ -297,7 +297,9 @@ class ModelRun:
             (i + 1 for i, (a, b) in enumerate(zip(means, stds)) if not (math.isfinite(a) and math.isfinite(b))), None
         )
         if stats:
-            self.ctx.emit(LayerStats(run.variant, run.seed, tuple(means), tuple(stds), first))
+            self.ctx.emit(
+                LayerStats(run.variant, run.seed, tuple(means), tuple(stds), first, step=step, names=tuple(names))
+            )
         rows = []
         for name, m in self.bns:
             for f in range(min(self.n_feat, running(m)[0].numel())):
