@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 import click
@@ -52,6 +53,7 @@ class Options:
     save: bool = True  # keep the run in the run history (regtui.store)
     runs_dir: str | None = None  # the history's folder; None: $REGTUI_RUNS_DIR or the XDG data folder
     run_id: int | None = None  # record into this id, claimed by the process that started this one (--detach)
+    base: str | None = None  # the folder the scenario's relative paths resolve against (a rerun: the original's)
 
 
 _early_code: list[int] = []  # a signal that came before run() installed its handlers
@@ -179,7 +181,7 @@ class _Worker(threading.Thread):
 
                 self.in_user_code = True
                 try:
-                    check(scenario.tables, scenario.path.parent, self.plan.runs, memory_check=self.opts.memory_check)
+                    check(scenario.tables, scenario.folder, self.plan.runs, memory_check=self.opts.memory_check)
                 except SystemExit as exc:  # bad input found in the user's code: one line, exit 2
                     raise ConfigError(f"{_error_text(exc)} while its model or data was made") from None
                 self.in_user_code = False
@@ -204,7 +206,7 @@ def prepare(opts: Options) -> tuple[Any, Any, Any, Any]:
     from regtui import scenario as sc
     from regtui.output import check_writable
 
-    scenario = sc.load(sc.find(opts.name))
+    scenario = sc.load(sc.find(opts.name), base=None if opts.base is None else Path(opts.base))
     plan = sc.plan(
         scenario,
         sc.parse_sets(scenario.spec, opts.sets),

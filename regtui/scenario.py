@@ -47,6 +47,13 @@ class Scenario:
     # A run recorded by regtui.track() (no file): the command line of the script that ran it,
     # which is what runs it again (see regtui.store.reading.tracked_plan).
     command: str = ""
+    # The folder its relative paths (factory files, data folders) resolve against: the file's own,
+    # or, for the copy a rerun loads from a run folder, the original's (recorded absolute).
+    base: Path | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self.base if self.base is not None else self.path.parent
 
     @property
     def spec(self) -> ExperimentSpec:
@@ -131,7 +138,10 @@ def _user_file(name: str) -> Path:
 # --- loading -------------------------------------------------------------------------------
 
 
-def load(path: Path | str) -> Scenario:
+def load(path: Path | str, base: Path | None = None) -> Scenario:
+    """The scenario file at ``path``; ``base``: the folder its relative paths resolve against (default: its own)."""
+    if base is not None:
+        return replace(load(path), base=base)
     path = _user_file(str(path))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -328,7 +338,7 @@ def plan(
             for s in range(seed, seed + seeds):
                 runs.append(RunSpec(label, s, params))
     if scenario.tables:  # experiment = "train": shapes, data files, factories, before any training
-        check_plan(scenario.tables, scenario.path.parent, runs)
+        check_plan(scenario.tables, scenario.folder, runs)
     return Plan(loaded, base, tuple(runs), seed, seeds, given, sweep, tuple(names[i] for i in owner))
 
 

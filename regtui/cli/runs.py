@@ -138,7 +138,8 @@ def compare_runs(run_ids: tuple[str, ...], as_json: bool, runs_dir: str | None) 
     "fmt",
     type=click.Choice(["csv", "jsonl", "tensorboard"]),
     required=True,
-    help="csv: tidy CSV files in the folder OUT; jsonl: one run per line in the file OUT; "
+    help="csv: tidy CSV files in the folder OUT; jsonl: one run per line in the file OUT "
+    "(OUT a folder or ending in /: OUT/runs.jsonl); "
     "tensorboard: event files in the folder OUT (needs regtui[tensorboard]).",
 )
 @click.option("--out", required=True, metavar="PATH", help="The folder (csv, tensorboard) or file (jsonl).")
@@ -159,6 +160,11 @@ def export(run_ids: tuple[str, ...], fmt: str, out: str, runs_dir: str | None) -
         if fmt == "jsonl":
             from regtui.output import check_writable
 
+            if out.endswith(("/", os.sep)) or target.is_dir():  # a folder: the file goes into it
+                if not target.parent.is_dir():
+                    raise ConfigError(f"--out: the folder {target.parent} does not exist")
+                target.mkdir(exist_ok=True)
+                out = str(target / ex.JSONL_NAME)
             ex.write_jsonl(check_writable("--out", out), loaded)
         else:
             if target.exists() and not target.is_dir():
@@ -192,11 +198,19 @@ def rm(run_ids: tuple[str, ...], runs_dir: str | None) -> int:
 @click.option(
     "--jobs", default="auto", show_default=True, help="Model stacks trained at once (results do not depend on it)."
 )
+@click.option("--strict", is_flag=True, help="Refuse when a file the run read (data, factory code) has changed.")
 @runs_dir_option
-def rerun(run_id: str, as_json: bool, out: str | None, no_save: bool, jobs: str, runs_dir: str | None) -> int:
-    """Run it again: the same plan, seed and device (on the CPU, the same numbers)."""
+def rerun(
+    run_id: str, as_json: bool, out: str | None, no_save: bool, jobs: str, strict: bool, runs_dir: str | None
+) -> int:
+    """Run it again: the same plan, seed and device (on the CPU, the same numbers).
+
+    The files the run read besides its scenario (data files, factory modules) are checked
+    against their recorded sha256: a changed one is a warning naming it, or with --strict
+    a refusal.
+    """
     from regtui import headless
-    from regtui.store.replay import rerun_options
+    from regtui.store.replay import changed_inputs, rerun_options
 
     store = open_store(runs_dir)
     info = store.get(run_id)
@@ -210,6 +224,13 @@ def rerun(run_id: str, as_json: bool, out: str | None, no_save: bool, jobs: str,
         raise
     except (KeyError, TypeError, ValueError):
         raise ConfigError(f"run {info.id}: its record does not say how it was run; it cannot be rerun") from None
+    changes = changed_inputs(info.plan)
+    if changes and strict:
+        raise ConfigError(
+            f"run {info.id}: --strict: {changes[0]}" + (f" (and {len(changes) - 1} more)" if changes[1:] else "")
+        )
+    for line in changes:
+        click.echo(f"regtui: warning: run {info.id}: {line}; the rerun may differ", err=True)
     if is_terminal(sys.stderr):
         click.echo(f"regtui: rerunning run {info.id}: {info.plan.get('command', '')}", err=True)
     return headless.run(

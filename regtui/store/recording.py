@@ -87,6 +87,10 @@ class Recording:
             if self._scenario_file is not None:
                 (self.folder / SCENARIO_COPY).mkdir(exist_ok=True)
                 shutil.copyfile(self._scenario_file, self.folder / SCENARIO_COPY / self._scenario_file.name)
+            for f in self.info.plan.get("files") or []:  # the factory files the run imports (see replay)
+                if f.get("copy"):
+                    (self.folder / f["copy"]).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(f["path"], self.folder / f["copy"])
             write_atomic(self.folder / META, self.info.to_json())
             stream = open(self.folder / EVENTS, "w", encoding="utf-8")  # closed below
         except OSError as exc:

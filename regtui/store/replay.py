@@ -4,8 +4,11 @@ A rerun must reproduce the run exactly (same plan, same seed: on the CPU the
 same numbers), so the record keeps what :func:`regtui.scenario.replay_command`
 needs: the scenario by name (bundled) or by a copy of the user's file, the
 ``--set`` and ``--sweep`` values as the CLI writes them (exact float reprs),
-seed, seeds and device. It also keeps what differs from the scenario's
-defaults, which is what a list of runs shows.
+seed, seeds and device. A user's scenario's relative paths resolve against its
+original folder (recorded absolute), and the files it reads besides the scenario are
+recorded with their sha256 (factory files copied into the run folder too), so a rerun
+can say which of them changed (:func:`changed_inputs`). It also keeps what differs from
+the scenario's defaults, which is what a list of runs shows.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from regtui.scenario import Plan, bundled_dir, replay_command, value_text, varia
 from regtui.specs import ConfigError
 
 SCENARIO_COPY = "scenario"  # the folder in a run that holds a copy of a user's scenario file
+FACTORY_COPIES = "factories"  # beside it: copies of the factory files the run imported
 
 
 def is_bundled(plan: Plan) -> bool:
@@ -44,6 +48,27 @@ def changed(plan: Plan) -> dict[str, Any]:
     return out
 
 
+def input_files(plan: Plan) -> list[dict[str, Any]]:
+    """The files the run reads besides its scenario (a ``train`` run's factory modules and data files),
+    each with its absolute path, sha256 and, for a factory, where the run folder keeps its copy."""
+    if not plan.scenario.tables:
+        return []
+    from regtui.custom_specs.inputs import read_files, sha256
+
+    files = read_files(plan.scenario.tables, plan.scenario.folder)
+    taken: set[str] = set()
+    for f in files:
+        path = Path(f["path"])
+        f["sha256"] = sha256(path)
+        if f["role"].endswith("factory"):
+            name, n = path.name, 2
+            while name in taken:
+                name, n = f"{path.stem}-{n}{path.suffix}", n + 1
+            taken.add(name)
+            f["copy"] = f"{SCENARIO_COPY}/{FACTORY_COPIES}/{name}"
+    return files
+
+
 def plan_record(plan: Plan, device: str) -> dict[str, Any]:
     """The JSON that :func:`rerun_options` turns back into the same run."""
     s = plan.scenario
@@ -51,6 +76,8 @@ def plan_record(plan: Plan, device: str) -> dict[str, Any]:
     return {
         "scenario": s.name if bundled else str(s.path.resolve()),
         "scenario_copy": None if bundled else f"{SCENARIO_COPY}/{s.path.name}",
+        "folder": None if bundled else str(s.folder.resolve()),  # where its relative paths lead
+        "files": input_files(plan),
         "sets": {k: value_text(v) for k, v in plan.sets.items()},
         "sweeps": {k: [value_text(v) for v in values] for k, values in plan.sweep.items() if s.sweep.get(k) != values},
         "seed": plan.seed,
@@ -76,9 +103,20 @@ def rerun_options(plan: dict[str, Any], folder: Path, device: str | None) -> dic
     name = str(folder / copy) if copy and (folder / copy).is_file() else str(plan["scenario"])
     return {
         "name": name,
+        "base": plan.get("folder") or None,  # the copy's relative paths lead where the original's did
         "device": device if device and device != "auto" else str(plan.get("device") or "auto"),
         "seed": int(plan["seed"]),
         "seeds": int(plan["seeds"]),
         "sets": tuple(f"{k}={v}" for k, v in plan.get("sets", {}).items()),
         "sweeps": tuple(f"{k}={','.join(vs)}" for k, vs in plan.get("sweeps", {}).items()),
     }
+
+
+def changed_inputs(plan: dict[str, Any]) -> list[str]:
+    """One line per file the recorded run read that is gone or differs now (by its sha256)."""
+    files = plan.get("files") or []
+    if not files:
+        return []
+    from regtui.custom_specs.inputs import changed_files
+
+    return changed_files(files)

@@ -10,5 +10,5 @@ __all__ = ["check", "run"]
 
 def run(plan: Any, ctx: Any) -> None:
     """Check the file's factories (the user's code runs here, in the process that trains), then train."""
-    check(plan.scenario.tables, plan.scenario.path.parent, plan.runs)
+    check(plan.scenario.tables, plan.scenario.folder, plan.runs)
     train.run(plan, ctx)

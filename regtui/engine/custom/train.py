@@ -65,7 +65,7 @@ def describe(model: nn.Module, observed: list[tuple[str, nn.Module]], data: data
 def run(plan: Plan, ctx: Context) -> None:
     """Train the plan's runs: one after another, or several together (see :mod:`.batched`)."""
     tables = plan.scenario.tables
-    base = plan.scenario.path.parent
+    base = plan.scenario.folder
     runs = list(plan.runs)
     tally = Tally(ctx, sum(r.params["steps"] for r in runs))
     tally.add(0)
