@@ -98,6 +98,7 @@ METRIC_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("weight norms", "weight_norm/", ""),
     ("grad norms", "grad_norm/", ""),
     ("dead ReLU", "dead_relu/", ""),  # a tracked model's share of dead ReLU units per layer
+    ("learning rate", "lr", ""),  # the train kind's scheduled lr
 )
 GROUP_ORDER: tuple[str, ...] = (LOSS_GROUP, *(g for g, _, _ in METRIC_GROUPS))
 LAYER_GROUPS = frozenset({"weight norms", "grad norms", "dead ReLU"})  # one series per layer: the layer is in the name

@@ -6,12 +6,32 @@ every kind; the [model] and [data] tables are :mod:`.tables`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from regtui.specs import LR_MAX, WEIGHT_DECAY_MAX, ExperimentSpec, Param, decoupled_decay_too_large
 
 KIND = "train"
 TABLES = ("model", "data")
 
 NORMS = ("batch", "layer", "group", "instance", "none")  # what a layer of type "norm" becomes
+SCHEDULES = ("none", "step", "cosine", "onecycle", "warmup_cosine")
+
+
+def schedule_problem(p: dict[str, Any]) -> str | None:
+    """A schedule that cannot fit the run's steps, as a one-line error."""
+    if p["schedule"] == "warmup_cosine" and p["warmup_steps"] >= p["steps"]:
+        return (
+            f"warmup_steps: {p['warmup_steps']} is not allowed with steps = {p['steps']} and "
+            "schedule = warmup_cosine; expected fewer warmup steps than steps"
+        )
+    if p["schedule"] == "onecycle" and p["steps"] < 2:
+        return "schedule: 'onecycle' is not allowed with steps = 1; expected steps >= 2"
+    if p["schedule"] == "onecycle" and float(p["pct_start"] * p["steps"]) == 1.0:
+        return (
+            f"pct_start: {p['pct_start']} is not allowed with steps = {p['steps']} and schedule = onecycle "
+            "(its rise would last 1 step, which OneCycleLR divides by zero); expected pct_start·steps != 1"
+        )
+    return None
 
 
 TRAIN = ExperimentSpec(
@@ -85,6 +105,37 @@ TRAIN = ExperimentSpec(
             max=4096,
         ),
         Param(
+            "schedule",
+            str,
+            "none",
+            "learning-rate schedule over the steps (torch.optim.lr_scheduler): none, step (StepLR), cosine "
+            "(CosineAnnealingLR), onecycle (OneCycleLR up to lr), warmup_cosine (LinearLR warmup, then cosine)",
+            choices=SCHEDULES,
+        ),
+        Param("step_size", int, 100, "schedule = step: steps between multiplications by gamma", min=1, max=10_000_000),
+        Param(
+            "gamma", float, 0.1, "schedule = step: the lr's factor every step_size steps", min=0, max=1, min_open=True
+        ),
+        Param("min_lr", float, 0.0, "schedule = cosine, warmup_cosine: the lr at the end (eta_min)", min=0, max=LR_MAX),
+        Param(
+            "pct_start",
+            float,
+            0.3,
+            "schedule = onecycle: share of the steps spent raising the lr",
+            min=0,
+            max=1,
+            min_open=True,
+            max_open=True,
+        ),
+        Param(
+            "warmup_steps",
+            int,
+            100,
+            "schedule = warmup_cosine: steps of linear warmup from lr/warmup_steps to lr",
+            min=1,
+            max=10_000_000,
+        ),
+        Param(
             "log_every",
             int,
             50,
@@ -102,5 +153,5 @@ TRAIN = ExperimentSpec(
             choices=("auto", "on", "off"),
         ),
     ),
-    lambda p: decoupled_decay_too_large(p, p["optimizer"]),
+    lambda p: decoupled_decay_too_large(p, p["optimizer"]) or schedule_problem(p),
 )

@@ -80,21 +80,32 @@ class StackedOptimizer:
     def _slice(tensors: Sequence[torch.Tensor], entries: list[Slice]) -> list[torch.Tensor]:
         return [tensors[i][s:e] if (s, e) != (0, len(tensors[i])) else tensors[i] for i, s, e in entries]
 
+    @property
+    def group_models(self) -> list[int]:
+        """Per key: a model that has it (the first of its first slice), e.g. to find the key's scheduled lr."""
+        return [entries[0][1] for entries in self.slices]
+
     @torch.no_grad()
-    def step(self, grads: Sequence[torch.Tensor] | None = None) -> None:
-        """One update of every model from ``grads`` (or the fixed gradient buffers); gradients may be overwritten."""
+    def step(self, grads: Sequence[torch.Tensor] | None = None, lrs: Sequence[float] | None = None) -> None:
+        """One update of every model from ``grads`` (or the fixed gradient buffers); gradients may be overwritten.
+
+        ``lrs``: per key, the lr of this step in place of the key's (a schedule); a key's further
+        values after its first three (SGD) or four (Adam) are for grouping only.
+        """
         if self.kind != "sgd":
             self.step_t += 1
         for g, (key, entries) in enumerate(self.groups):
             gs = self.grads[g] if grads is None and self.grads is not None else self._slice(grads or [], entries)
             ps, bufs = self.params[g], self.state[g]
+            if lrs is not None:
+                key = (lrs[g], *key[1:])
             if self.kind == "sgd":
-                lr, momentum, wd = key
+                lr, momentum, wd = key[:3]
                 sgd_update(
                     ps, gs, bufs[0], lr=lr, momentum=momentum, weight_decay=wd, first=self.steps == 0, fused=self.fused
                 )
                 continue
-            lr, beta1, beta2, wd = key
+            lr, beta1, beta2, wd = key[:4]
             fused = torch._fused_adam_ if self.kind == "adam" else torch._fused_adamw_
             fused(
                 ps,

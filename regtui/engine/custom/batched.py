@@ -15,7 +15,9 @@ layer instead of M:
 - the update is torch.optim's own fused kernel (``torch._fused_adam_``,
   ``_fused_adamw_``, ``_fused_sgd_``; the arithmetic of ``Adam``/``AdamW``/``SGD``
   with weight_decay, momentum, betas, eps 1e-8), one call per set of models sharing
-  (lr, momentum or betas, weight_decay), over their slices — the stacked update the
+  (lr, momentum or betas, weight_decay, schedule), over their slices; with a ``schedule``
+  each such set steps one ``torch.optim.lr_scheduler`` (its first model's, :mod:`.schedule`)
+  and its update takes that scheduler's lr — the stacked update the
   lesson MLPs use too (:mod:`regtui.engine.stack_optim`); so models may differ in
   those, in ``decay_norm_and_bias``, ``label_smoothing`` and the dropout p;
 - model m draws its mini-batches from its own ``batch_order`` (its seed) and its own
@@ -63,6 +65,7 @@ from torch.nn import functional as F
 from regtui.engine.context import Context
 from regtui.engine.custom.model_run import ModelRun, batch_order
 from regtui.engine.custom.observe import stacked_layer_stats
+from regtui.engine.custom.schedule import schedule_key
 from regtui.engine.decay_groups import skips_decay
 from regtui.engine.loop import StepFn, Tally, train_in_chunks
 from regtui.engine.measures import stacked_norm
@@ -75,8 +78,8 @@ def update_key(p: dict[str, Any], no_decay: bool) -> Key:
     """A stacked tensor's optimizer hyperparameters for one run (``no_decay``: a parameter weight decay may skip)."""
     wd = 0.0 if no_decay and not p["decay_norm_and_bias"] else float(p["weight_decay"])
     if p["optimizer"] == "sgd":
-        return (float(p["lr"]), float(p["momentum"]), wd)
-    return (float(p["lr"]), float(p["beta1"]), float(p["beta2"]), wd)
+        return (float(p["lr"]), float(p["momentum"]), wd, *schedule_key(p))
+    return (float(p["lr"]), float(p["beta1"]), float(p["beta2"]), wd, *schedule_key(p))
 
 
 class Stack:
@@ -126,7 +129,18 @@ class Stack:
                 self.params.append(bias)
                 no_decay.append(skips_decay(self.layers[k], "bias"))
         keys = [[update_key(r.p, skip) for r in self.runs] for skip in no_decay]
-        return StackedOptimizer(self.p["optimizer"], self.params, keys)
+        update = StackedOptimizer(self.p["optimizer"], self.params, keys)
+        # a schedule: per key, the scheduler of a model that has it (the same lr sequence as the key's others)
+        self.scheduled = sorted({m for m in update.group_models if self.runs[m].sched is not None})
+        for m in self.scheduled:  # a step without gradients changes nothing, and its scheduler knows
+            self.runs[m].opt.step()  # the optimizer stepped (else it warns that it did not)
+        self.group_models = update.group_models
+        self.lr_model = [0] * self.m  # per model: the model whose scheduler gives its lr (its key's, tensor 0)
+        for g, entries in enumerate(update.slices):
+            for i, start, end in entries:
+                if i == 0:
+                    self.lr_model[start:end] = [update.group_models[g]] * (end - start)
+        return update
 
     def _dropout_masks(self) -> None:
         """Per Dropout layer, every model's p; masks come from each model's own generator."""
@@ -246,7 +260,13 @@ class Stack:
         if logging:
             self.stats = stats
             self.grad_norms = self._grad_norms(grads)
-        self.update.step(grads)
+            self.step_lrs = [self.runs[self.lr_model[k]].lr() for k in range(self.m)]
+        if self.scheduled:
+            self.update.step(grads, [self.runs[m].lr() for m in self.group_models])
+            for m in self.scheduled:
+                self.runs[m].step_schedule()
+        else:
+            self.update.step(grads)
         self.losses[i] = loss.detach()
         if self.task == "classification":
             self.hits[i] = (out.detach().argmax(2) == yb).sum(1) / yb.shape[1]
@@ -268,6 +288,7 @@ class Stack:
                     [self.grad_norms[j][k] for _, j in self.with_params],
                     {name: s[k] for name, s in zip(self.names, self.stats)},
                     {},
+                    self.step_lrs[k],
                 )
             if bad is not None:
                 self.active[k] = False

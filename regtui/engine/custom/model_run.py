@@ -19,7 +19,8 @@ and anything copied to the host (:meth:`ModelRun.log_chunk`):
   pitfall: the same test set with the net left in train mode; BatchNorm's running
   statistics and the RNG are restored afterwards, so this changes nothing in training);
   ``weight_norm/<layer>`` and ``grad_norm/<layer>`` (L2 norms of each layer's parameters
-  and of their gradients at that step);
+  and of their gradients at that step); ``lr``, the learning rate of that step, where the run
+  has a ``schedule`` (:mod:`.schedule`, stepped after every optimizer step);
 - ``LayerStats``: mean and std of every observed layer's output in that step's forward,
   with the step and the layers' names (the Layers view; every step in ``layers_steps``);
 - ``TableRows("running_stats")``: every BatchNorm layer's running_mean / running_var for
@@ -51,6 +52,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from regtui.engine.context import Context
 from regtui.engine.custom import data as data_mod
 from regtui.engine.custom import model as model_mod
+from regtui.engine.custom import schedule
 from regtui.engine.custom.observe import Observer, running
 from regtui.engine.loop import StepFn, Tally, first_nonfinite, train_in_chunks
 from regtui.engine.measures import RUNNING_COLUMNS, param_norm
@@ -130,6 +132,7 @@ class ModelRun:
         self.model, self.observed = model_mod.build(tables, base, data.input_shape, data.outputs, p)
         self.model.to(self.dev)
         self.opt = model_mod.optimizer(self.model, p)
+        self.sched = schedule.build(self.opt, p)  # stepped once per optimizer step (alone or as a stack's)
         # the runs of a stack that share a data set share its copy on the device
         cache = {} if on_device is None else on_device
         if id(data) not in cache:
@@ -207,16 +210,28 @@ class ModelRun:
         loss.backward()
         if logging:
             self.grad_norms = [param_norm([q.grad for q in qs if q.grad is not None]) for _, qs in self.with_params]
+            self.step_lr = self.lr()
         self.opt.step()
+        if self.sched is not None:
+            self.step_schedule()
         self.losses[i] = loss.detach()
         if self.task == "classification":
             self.hits[i] = (out.detach().argmax(1) == yb).sum() / len(yb)
+
+    def lr(self) -> float:
+        """The lr of the next optimizer step (the schedule's)."""
+        return float(self.opt.param_groups[0]["lr"])
+
+    def step_schedule(self) -> None:
+        """One step of the lr schedule (after an optimizer step)."""
+        assert self.sched is not None
+        self.sched.step()
 
     def _end_chunk(self, start: int, n: int) -> int:
         """The chunk's events; 1 when its loss turned non-finite (the run stops), else 0."""
         hits = self.hits if self.task == "classification" else None
         bad = self.log_chunk(
-            start + n, self.losses, hits, self.grad_norms, self.observer.stats, self.observer.bn_inputs
+            start + n, self.losses, hits, self.grad_norms, self.observer.stats, self.observer.bn_inputs, self.step_lr
         )
         if bad is None:
             return 0
@@ -231,6 +246,7 @@ class ModelRun:
         grad_norms: list[torch.Tensor],
         stats: dict[str, torch.Tensor],
         bn_inputs: dict[str, torch.Tensor],
+        lr: float | None = None,
     ) -> int | None:
         """The events of a chunk whose logging step is ``step``; returns the index in the chunk of the first
         non-finite loss, or None.
@@ -238,7 +254,8 @@ class ModelRun:
         ``losses`` and ``hits`` (the share of correct predictions, classification only) hold every
         step of the chunk; ``grad_norms`` the logging step's per-layer gradient norms (in the order
         of :attr:`with_params`); ``stats`` its layer statistics and ``bn_inputs`` its BatchNorm inputs
-        (see :class:`~regtui.engine.custom.observe.Observer`), by layer name.
+        (see :class:`~regtui.engine.custom.observe.Observer`), by layer name; ``lr`` the logging step's
+        learning rate (a metric where the run has a schedule).
         """
         run = self.run
         scalars: dict[str, torch.Tensor] = {}
@@ -290,6 +307,8 @@ class ModelRun:
             flat = flat[k:]
         for key in scalars:
             values[key], flat = (flat[0],), flat[1:]
+        if self.sched is not None and lr is not None:
+            values["lr"] = (lr,)
         self.ctx.emit(Metrics(run.variant, run.seed, (step,), values))
         means, stds = flat[0 : 2 * len(layers) : 2], flat[1 : 2 * len(layers) : 2]
         flat = flat[2 * len(layers) :]
