@@ -17,6 +17,17 @@ NORMS = ("batch", "layer", "group", "instance", "none")  # what a layer of type 
 SCHEDULES = ("none", "step", "cosine", "onecycle", "warmup_cosine")
 
 
+def nesterov_problem(p: dict[str, Any]) -> str | None:
+    """Nesterov momentum is SGD's, and needs a momentum (torch.optim.SGD refuses it otherwise)."""
+    if not p["nesterov"]:
+        return None
+    if p["optimizer"] != "sgd":
+        return f"nesterov: true is not allowed with optimizer = {p['optimizer']}; expected optimizer = sgd"
+    if p["momentum"] == 0:
+        return "nesterov: true is not allowed with momentum = 0; expected momentum > 0"
+    return None
+
+
 def schedule_problem(p: dict[str, Any]) -> str | None:
     """A schedule that cannot fit the run's steps, as a one-line error."""
     if p["schedule"] == "warmup_cosine" and p["warmup_steps"] >= p["steps"]:
@@ -37,9 +48,25 @@ def schedule_problem(p: dict[str, Any]) -> str | None:
 TRAIN = ExperimentSpec(
     KIND,
     (
-        Param("optimizer", str, "sgd", "torch.optim optimizer", choices=("sgd", "adam", "adamw")),
+        Param(
+            "optimizer",
+            str,
+            "sgd",
+            "torch.optim optimizer (rmsprop: RMSprop with alpha, eps 1e-8, no momentum; trains one run at a time)",
+            choices=("sgd", "adam", "adamw", "rmsprop"),
+        ),
         Param("lr", float, 0.05, "learning rate", min=0, min_open=True, max=LR_MAX),
         Param("momentum", float, 0.9, "SGD momentum (sgd only)", min=0, max=1),
+        Param("nesterov", bool, False, "SGD with Nesterov momentum (sgd only; needs momentum > 0)"),
+        Param("alpha", float, 0.99, "RMSprop's smoothing constant (rmsprop only)", min=0, max=1, max_open=True),
+        Param(
+            "grad_clip",
+            float,
+            0.0,
+            "clip the gradients' total L2 norm to this before each step (clip_grad_norm_; 0 = off)",
+            min=0,
+            max=1e30,
+        ),
         Param("beta1", float, 0.9, "Adam/AdamW β1", min=0, max=1, max_open=True),
         Param("beta2", float, 0.999, "Adam/AdamW β2", min=0, max=1, max_open=True),
         Param(
@@ -153,5 +180,5 @@ TRAIN = ExperimentSpec(
             choices=("auto", "on", "off"),
         ),
     ),
-    lambda p: decoupled_decay_too_large(p, p["optimizer"]) or schedule_problem(p),
+    lambda p: decoupled_decay_too_large(p, p["optimizer"]) or nesterov_problem(p) or schedule_problem(p),
 )

@@ -1,9 +1,10 @@
-"""``torch.optim.SGD``'s update (dampening 0, no Nesterov), written once for every experiment.
+"""``torch.optim.SGD``'s update (dampening 0, Nesterov or not), written once for every experiment.
 
 Written out rather than imported because the first ``torch.optim`` optimizer
 pulls in ``torch._dynamo`` (≈1 s). Same arithmetic as PyTorch:
 ``g = grad + weight_decay·p``; ``buf = g`` on the first step, then
-``buf = momentum·buf + g``; ``p -= lr·buf`` (``p -= lr·g`` without momentum).
+``buf = momentum·buf + g``; ``p -= lr·buf`` (``p -= lr·g`` without momentum; with Nesterov
+``p -= lr·(g + momentum·buf)``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def sgd_update(
     weight_decay: float,
     first: bool,
     fused: bool,
+    nesterov: bool = False,
 ) -> None:
     """One SGD step of ``params`` in place. ``grads`` may be overwritten (by the weight decay term).
 
@@ -48,7 +50,7 @@ def sgd_update(
             momentum=momentum,
             lr=lr,
             dampening=0.0,
-            nesterov=False,
+            nesterov=nesterov,
             maximize=False,
             is_first_step=first and momentum != 0,
         )
@@ -62,7 +64,10 @@ def sgd_update(
         else:
             torch._foreach_mul_(bufs, momentum)  # buf = momentum·buf + g
             torch._foreach_add_(bufs, grads)
-        step = bufs
+        if nesterov:
+            torch._foreach_add_(grads, bufs, alpha=momentum)  # Nesterov: g + momentum·buf
+        else:
+            step = bufs
     torch._foreach_add_(params, step, alpha=-lr)  # p -= lr·buf
 
 

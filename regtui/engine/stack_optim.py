@@ -4,7 +4,8 @@ Both stacking paths use it: the lesson MLPs (:class:`~regtui.engine.stacked.Stac
 and the ``train`` kind's stacks (:class:`~regtui.engine.custom.batched.Stack`: SGD, Adam, AdamW).
 Stacked tensors carry the model axis first (model m's slice of tensor i is ``[m]``), and the
 models of a stack may differ in their hyperparameters: a *key* per tensor and model — (lr,
-momentum, weight_decay) for SGD, (lr, beta1, beta2, weight_decay) for Adam/AdamW — where the
+momentum, weight_decay[, nesterov as 1.0 or 0.0]) for SGD, (lr, beta1, beta2, weight_decay) for
+Adam/AdamW, any further values for grouping only — where the
 weight decay may also differ per tensor (no decay on the train kind's biases, see
 :mod:`regtui.engine.decay_groups`). :func:`update_groups` gathers, for each distinct key, the
 slices of consecutive models that share it; every step then makes one call of torch's fused
@@ -101,8 +102,17 @@ class StackedOptimizer:
                 key = (lrs[g], *key[1:])
             if self.kind == "sgd":
                 lr, momentum, wd = key[:3]
+                nesterov = len(key) > 3 and key[3] == 1.0
                 sgd_update(
-                    ps, gs, bufs[0], lr=lr, momentum=momentum, weight_decay=wd, first=self.steps == 0, fused=self.fused
+                    ps,
+                    gs,
+                    bufs[0],
+                    lr=lr,
+                    momentum=momentum,
+                    weight_decay=wd,
+                    first=self.steps == 0,
+                    fused=self.fused,
+                    nesterov=nesterov,
                 )
                 continue
             lr, beta1, beta2, wd = key[:4]

@@ -15,7 +15,8 @@ layer instead of M:
 - the update is torch.optim's own fused kernel (``torch._fused_adam_``,
   ``_fused_adamw_``, ``_fused_sgd_``; the arithmetic of ``Adam``/``AdamW``/``SGD``
   with weight_decay, momentum, betas, eps 1e-8), one call per set of models sharing
-  (lr, momentum or betas, weight_decay, schedule), over their slices; with a ``schedule``
+  (lr, momentum or betas, weight_decay, nesterov, schedule), over their slices (``grad_clip``:
+  each model's gradients scaled as ``clip_grad_norm_`` would, before the update); with a ``schedule``
   each such set steps one ``torch.optim.lr_scheduler`` (its first model's, :mod:`.schedule`)
   and its update takes that scheduler's lr — the stacked update the
   lesson MLPs use too (:mod:`regtui.engine.stack_optim`); so models may differ in
@@ -54,6 +55,7 @@ come from the stacked forward of that step.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -78,7 +80,7 @@ def update_key(p: dict[str, Any], no_decay: bool) -> Key:
     """A stacked tensor's optimizer hyperparameters for one run (``no_decay``: a parameter weight decay may skip)."""
     wd = 0.0 if no_decay and not p["decay_norm_and_bias"] else float(p["weight_decay"])
     if p["optimizer"] == "sgd":
-        return (float(p["lr"]), float(p["momentum"]), wd, *schedule_key(p))
+        return (float(p["lr"]), float(p["momentum"]), wd, float(p["nesterov"]), *schedule_key(p))
     return (float(p["lr"]), float(p["beta1"]), float(p["beta2"]), wd, *schedule_key(p))
 
 
@@ -96,6 +98,8 @@ class Stack:
         self.names = [n for n, _ in first.observed]
         self._stack_linears()
         self.update = self._optimizer()
+        clips = [float(r.p["grad_clip"]) or math.inf for r in runs]  # per model; 0 (off): never scaled
+        self.clip = None if all(c == math.inf for c in clips) else torch.tensor(clips, device=self.dev)
         self._dropout_masks()
         self._training_data()
 
@@ -261,6 +265,8 @@ class Stack:
             self.stats = stats
             self.grad_norms = self._grad_norms(grads)
             self.step_lrs = [self.runs[self.lr_model[k]].lr() for k in range(self.m)]
+        if self.clip is not None:
+            self._clip(grads)
         if self.scheduled:
             self.update.step(grads, [self.runs[m].lr() for m in self.group_models])
             for m in self.scheduled:
@@ -270,6 +276,14 @@ class Stack:
         self.losses[i] = loss.detach()
         if self.task == "classification":
             self.hits[i] = (out.detach().argmax(2) == yb).sum(1) / yb.shape[1]
+
+    @torch.no_grad()
+    def _clip(self, grads: Sequence[torch.Tensor]) -> None:
+        """``clip_grad_norm_`` per model: its gradients scaled by min(1, grad_clip / (total norm + 1e-6))."""
+        assert self.clip is not None
+        coef = (self.clip / (stacked_norm(grads) + 1e-6)).clamp_(max=1.0)
+        for g in grads:
+            g.mul_(coef.view(-1, *[1] * (g.dim() - 1)))
 
     def _end_chunk(self, start: int, n: int) -> int:
         """Each active model logs the chunk from its own module; returns how many stopped (non-finite loss)."""

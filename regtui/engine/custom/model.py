@@ -173,6 +173,8 @@ def has_train_mode_layers(model: nn.Module) -> bool:
 def optimizer(model: nn.Module, p: dict[str, Any]) -> torch.optim.Optimizer:
     groups = param_groups(model, p["weight_decay"], decay_all=p["decay_norm_and_bias"])
     if p["optimizer"] == "sgd":
-        return torch.optim.SGD(groups, lr=p["lr"], momentum=p["momentum"])
+        return torch.optim.SGD(groups, lr=p["lr"], momentum=p["momentum"], nesterov=p["nesterov"])
+    if p["optimizer"] == "rmsprop":
+        return torch.optim.RMSprop(groups, lr=p["lr"], alpha=p["alpha"], eps=1e-8)
     cls = torch.optim.Adam if p["optimizer"] == "adam" else torch.optim.AdamW
     return cls(groups, lr=p["lr"], betas=(p["beta1"], p["beta2"]))

@@ -19,7 +19,7 @@ and anything copied to the host (:meth:`ModelRun.log_chunk`):
   pitfall: the same test set with the net left in train mode; BatchNorm's running
   statistics and the RNG are restored afterwards, so this changes nothing in training);
   ``weight_norm/<layer>`` and ``grad_norm/<layer>`` (L2 norms of each layer's parameters
-  and of their gradients at that step); ``lr``, the learning rate of that step, where the run
+  and of their gradients at that step, before ``grad_clip``); ``lr``, the learning rate of that step, where the run
   has a ``schedule`` (:mod:`.schedule`, stepped after every optimizer step);
 - ``LayerStats``: mean and std of every observed layer's output in that step's forward,
   with the step and the layers' names (the Layers view; every step in ``layers_steps``);
@@ -211,6 +211,8 @@ class ModelRun:
         if logging:
             self.grad_norms = [param_norm([q.grad for q in qs if q.grad is not None]) for _, qs in self.with_params]
             self.step_lr = self.lr()
+        if self.p["grad_clip"] > 0:  # after the logged norms: they show the gradient as computed
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.p["grad_clip"])
         self.opt.step()
         if self.sched is not None:
             self.step_schedule()
