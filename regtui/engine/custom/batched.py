@@ -304,11 +304,11 @@ class Stack:
                     {},
                     self.step_lrs[k],
                 )
-            if bad is not None:
+            if bad is not None or r.stopped_at is not None:  # diverged, or early stopping stopped it
                 self.active[k] = False
                 stopped += 1
                 with self._rng(r, step):
-                    r.final(start + 1 + bad, {"stacked": True})
+                    r.final(None if bad is None else start + 1 + bad, {"stacked": True})
         return stopped
 
     @contextmanager

@@ -43,6 +43,9 @@ class Data:
     task: str  # "classification" | "regression"
     outputs: int  # classes, or target width
     name: str
+    # held out of the training split for early stopping and checkpoint = best (see validation_split)
+    x_val: torch.Tensor | None = None
+    y_val: torch.Tensor | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -56,6 +59,7 @@ class Data:
             "input_shape": list(self.input_shape),
             "train": len(self.x_train),
             "test": len(self.x_test),
+            **({"validation": len(self.x_val)} if self.x_val is not None else {}),
         }
 
 
@@ -362,4 +366,28 @@ def load(tables: dict[str, Any], base: Path, p: dict[str, Any], seed: int) -> Da
         y_test = y_test.float().reshape(len(y_test), -1)
     else:
         y_train, y_test = y_train.long(), y_test.long()
-    return Data(x_train.contiguous(), y_train, x_test.contiguous(), y_test, task, outputs, name)
+    data = Data(x_train.contiguous(), y_train, x_test.contiguous(), y_test, task, outputs, name)
+    if uses_validation(p):
+        data.x_train, data.y_train, data.x_val, data.y_val = validation_split(x_train, y_train, p["val_fraction"], seed)
+    return data
+
+
+VAL_SALT = 0x7A1  # the validation split's generator is seeded with the run's seed xor this
+
+
+def uses_validation(p: dict[str, Any]) -> bool:
+    """Whether the run holds out a validation set: early stopping (patience) or checkpoint = best."""
+    return p.get("patience", 0) > 0 or p.get("checkpoint", "none") == "best"
+
+
+def validation_split(
+    x: torch.Tensor, y: torch.Tensor, fraction: float, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(x_train, y_train, x_val, y_val): ``fraction`` of the training samples held out, chosen with the seed."""
+    n = len(x)
+    if n < 2:
+        raise ConfigError(f"val_fraction: a training set of {n} sample(s) cannot spare a validation set")
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed ^ VAL_SALT))
+    n_val = sizes.held_out(n, fraction)
+    keep, held = perm[: n - n_val], perm[n - n_val :]
+    return x[keep].contiguous(), y[keep], x[held].contiguous(), y[held]

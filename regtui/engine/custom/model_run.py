@@ -138,6 +138,13 @@ class ModelRun:
         if id(data) not in cache:
             cache[id(data)] = tuple(t.to(self.dev) for t in (data.x_train, data.y_train, data.x_test, data.y_test))
         self.x_train, self.y_train, self.x_test, self.y_test = cache[id(data)]
+        self.x_val = data.x_val.to(self.dev) if data.x_val is not None else None
+        self.y_val = data.y_val.to(self.dev) if data.y_val is not None else None
+        self.patience, self.min_delta = p["patience"], p["min_delta"]
+        self.best_val = math.inf  # early stopping: the lowest validation loss, its step, logging steps since
+        self.best_step: int | None = None
+        self.waited = 0
+        self.stopped_at: int | None = None
         self.bns: list[tuple[str, _BatchNorm]] = [
             (n, m) for n, m in self.model.named_modules() if isinstance(m, _BatchNorm) and m.track_running_stats
         ]
@@ -236,7 +243,7 @@ class ModelRun:
             start + n, self.losses, hits, self.grad_norms, self.observer.stats, self.observer.bn_inputs, self.step_lr
         )
         if bad is None:
-            return 0
+            return 0 if self.stopped_at is None else 1
         self.first_bad = start + 1 + bad
         return 1
 
@@ -263,6 +270,8 @@ class ModelRun:
         scalars: dict[str, torch.Tensor] = {}
         test_loss, test_acc = self.evaluate(self.x_test, self.y_test)
         scalars["test_loss"] = test_loss
+        if self.x_val is not None and self.y_val is not None:
+            scalars["val_loss"] = self.evaluate(self.x_val, self.y_val)[0]
         if hits is not None:
             scalars["test_accuracy"] = test_acc
         if self.train_mode:
@@ -311,6 +320,8 @@ class ModelRun:
             values[key], flat = (flat[0],), flat[1:]
         if self.sched is not None and lr is not None:
             values["lr"] = (lr,)
+        if "val_loss" in values:
+            self._watch(step, values["val_loss"][0])
         self.ctx.emit(Metrics(run.variant, run.seed, (step,), values))
         means, stds = flat[0 : 2 * len(layers) : 2], flat[1 : 2 * len(layers) : 2]
         flat = flat[2 * len(layers) :]
@@ -333,12 +344,24 @@ class ModelRun:
             )
         return first_nonfinite(chunk_losses)
 
+    def _watch(self, step: int, val_loss: float) -> None:
+        """Early stopping: a validation loss below the best by more than ``min_delta`` is the new best;
+        ``patience`` logging steps without one stop the run here (:attr:`stopped_at`)."""
+        if val_loss < self.best_val - self.min_delta:
+            self.best_val, self.best_step, self.waited = val_loss, step, 0
+            return
+        self.waited += 1
+        if self.patience and self.waited >= self.patience:
+            self.stopped_at = step
+
     def final(self, first_bad: int | None, extra: dict[str, Any] | None = None) -> None:
         """The run's ``Final`` event: every set evaluated whole; ``first_bad`` is the first non-finite step."""
         run = self.run
         found: dict[str, torch.Tensor] = {}
         found["train_loss"], found["train_accuracy"] = self.evaluate(self.x_train, self.y_train)
         found["test_loss"], found["test_accuracy"] = self.evaluate(self.x_test, self.y_test)
+        if self.x_val is not None and self.y_val is not None:
+            found["val_loss"], found["val_accuracy"] = self.evaluate(self.x_val, self.y_val)
         if self.train_mode:
             found["test_loss_train_mode"], found["test_accuracy_train_mode"] = self.evaluate(
                 self.x_test, self.y_test, train_mode=True
@@ -358,10 +381,22 @@ class ModelRun:
                 "test_size": len(self.x_test),
                 "diverged": first_bad is not None,
                 "first_nonfinite_step": first_bad,
+                **self._validation_finals(),
                 **(extra or {}),
             }
         )
         self.ctx.emit(Final(run.variant, run.seed, values))
+
+    def _validation_finals(self) -> dict[str, Any]:
+        """Where early stopping stopped the run (None: it trained every step) and its best validation loss."""
+        if self.x_val is None:
+            return {}
+        out: dict[str, Any] = {"val_size": len(self.x_val), "best_val_step": self.best_step}
+        out["best_val_loss"] = self.best_val if self.best_step is not None else None
+        if self.patience:
+            out["early_stopped"] = self.stopped_at is not None
+            out["stopped_at_step"] = self.stopped_at
+        return out
 
 
 def _mean(values: list[float]) -> float:

@@ -73,7 +73,14 @@ def run(plan: Plan, ctx: Context) -> None:
 
     def data_of(r: RunSpec) -> data_mod.Data:
         p = r.params
-        key = (r.seed, p["train_size"], p["test_size"], p["test_fraction"])
+        key = (
+            r.seed,
+            p["train_size"],
+            p["test_size"],
+            p["test_fraction"],
+            p["val_fraction"],
+            data_mod.uses_validation(p),
+        )
         if key not in cache:
             cache[key] = data_mod.load(tables, base, p, r.seed)
         return cache[key]
