@@ -2,6 +2,7 @@
 
     python benchmarks/bench_custom.py [--steps N] [--rounds N] [--batch N] [--log-every N]
                                       [--models N] [--multi-steps N] [--kernels]
+                                      [--schedule NAME] [--checkpoint none|final]
 
 Both on one MLP (64-256-256-10, ReLU) on sklearn's digits (1,347 training digits), Adam,
 mini-batches of ``--batch``.
@@ -10,7 +11,10 @@ mini-batches of ``--batch``.
 ``nn.Sequential``, ``torch.optim.Adam``, the same mini-batches — and nothing else.
 Contender: the whole ``run_plan`` of an equivalent ``experiment = "train"`` scenario,
 events collected by the headless Collector (test loss and accuracy, layer statistics and
-per-layer norms at every logging step, the final evaluation). 1 intra-op thread.
+per-layer norms at every logging step, the final evaluation). 1 intra-op thread. Both
+with the lr schedule ``--schedule`` (default cosine: ``CosineAnnealingLR`` stepped after
+every step) and, with ``--checkpoint final`` (the default), a ``torch.save`` of the model's,
+optimizer's and scheduler's state dicts at the end (regtui: into a run folder of its own).
 
 (b) Target ≥ 2x. The same scenario with ``seeds = --models`` (8 runs: one architecture,
 the data split and batches of each seed): the whole ``run_plan`` with ``stack_runs =
@@ -46,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from regtui import scenario as sc  # noqa: E402
 from regtui.engine import run_plan  # noqa: E402
 from regtui.engine.custom import data as data_mod  # noqa: E402
+from regtui.engine.custom import schedule  # noqa: E402
 from regtui.engine.custom.model_run import batch_order  # noqa: E402
 from regtui.report import Collector  # noqa: E402
 
@@ -60,6 +65,8 @@ steps = {steps}
 train_size = 0
 log_every = {log_every}
 stack_runs = "{stack}"
+schedule = "{schedule}"
+checkpoint = "{checkpoint}"
 [model]
 layers = [{{type = "flatten"}}, {{type = "linear", out = 256}}, {{type = "relu"}},
           {{type = "linear", out = 256}}, {{type = "relu"}}, {{type = "linear"}}]
@@ -79,6 +86,7 @@ def plain(plan: sc.Plan) -> float:
         nn.Flatten(), nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)
     )
     opt = torch.optim.Adam(model.parameters(), lr=p["lr"])
+    sched = schedule.build(opt, p)  # torch.optim.lr_scheduler's, as a user would make it
     loss_fn = nn.CrossEntropyLoss()
     order = batch_order(run.seed, len(data.x_train), p["batch"], True, torch.device("cpu"))
     for _ in range(p["steps"]):
@@ -87,13 +95,18 @@ def plain(plan: sc.Plan) -> float:
         opt.zero_grad()
         loss.backward()
         opt.step()
+        if sched is not None:
+            sched.step()
+    if p["checkpoint"] != "none":
+        state = {"model": model.state_dict(), "optimizer": opt.state_dict()}
+        torch.save({**state, "scheduler": sched.state_dict() if sched else None}, RUN_FOLDER.parent / "plain.pt")
     return time.perf_counter() - start
 
 
 def regtui_run(plan: sc.Plan, threads: int = 1) -> float:
     collector = Collector()
     start = time.perf_counter()
-    finished = run_plan(plan, "cpu", emit=collector, threads=threads)
+    finished = run_plan(plan, "cpu", emit=collector, threads=threads, files=lambda: RUN_FOLDER)
     elapsed = time.perf_counter() - start
     assert finished.status == "completed", finished.error
     return elapsed
@@ -118,7 +131,15 @@ def load() -> str:
 
 def make_plan(tmp: Path, args: argparse.Namespace, seeds: int, steps: int, stack: str) -> sc.Plan:
     path = tmp / f"bench-{seeds}-{stack}.toml"
-    text = SCENARIO.format(batch=args.batch, steps=steps, log_every=args.log_every, seeds=seeds, stack=stack)
+    text = SCENARIO.format(
+        batch=args.batch,
+        steps=steps,
+        log_every=args.log_every,
+        seeds=seeds,
+        stack=stack,
+        schedule=args.schedule,
+        checkpoint=args.checkpoint,
+    )
     path.write_text(text)
     return sc.plan(sc.load(path))
 
@@ -134,7 +155,7 @@ def single(tmp: Path, args: argparse.Namespace) -> None:
     b, o = statistics.median(base), statistics.median(ours)
     print(
         f"(a) one digits MLP, {args.steps} steps, batch {args.batch}, log_every {args.log_every}, 1 thread, "
-        f"median of {args.rounds}"
+        f"schedule {args.schedule}, checkpoint {args.checkpoint}, median of {args.rounds}"
     )
     print(f"  plain PyTorch loop  {b:7.3f} s  ({args.steps / b:7.0f} steps/s)")
     print(f"  regtui run_plan     {o:7.3f} s  ({args.steps / o:7.0f} steps/s)")
@@ -153,7 +174,8 @@ def multi(tmp: Path, args: argparse.Namespace, threads: int) -> float:
     model_steps = args.models * args.multi_steps
     print(
         f"(b) {args.models} digits MLPs (seeds), {args.multi_steps} steps each, batch {args.batch}, "
-        f"log_every {args.log_every}, {threads} thread{'s' if threads > 1 else ''}, median of {args.rounds}"
+        f"log_every {args.log_every}, {threads} thread{'s' if threads > 1 else ''}, schedule {args.schedule}, "
+        f"checkpoint {args.checkpoint}, median of {args.rounds}"
     )
     print(f"  one at a time (stack_runs=off)  {a:7.3f} s  ({a / model_steps * 1e6:6.0f} µs a model-step)")
     print(f"  stacked (stack_runs=auto)       {t:7.3f} s  ({t / model_steps * 1e6:6.0f} µs a model-step)")
@@ -238,10 +260,15 @@ def main() -> None:
     ap.add_argument("--models", type=int, default=8, help="(b): models (seeds) of one architecture")
     ap.add_argument("--multi-steps", type=int, default=500, help="(b): steps of each model")
     ap.add_argument("--kernels", action="store_true", help="also time torch.func vmap vs baddbmm stacking")
+    ap.add_argument("--schedule", default="cosine", help="the lr schedule of both contenders (none: no scheduler)")
+    ap.add_argument("--checkpoint", default="final", choices=("none", "final"), help="save the states at the end")
     args = ap.parse_args()
     print(machine())
     print(load())
+    global RUN_FOLDER
     with tempfile.TemporaryDirectory() as tmp:
+        RUN_FOLDER = Path(tmp) / "run"
+        RUN_FOLDER.mkdir()
         single(Path(tmp), args)
         for threads in sorted({1, DEFAULT_THREADS}):
             multi(Path(tmp), args, threads)
@@ -251,6 +278,7 @@ def main() -> None:
 
 
 DEFAULT_THREADS = torch.get_num_threads()
+RUN_FOLDER = Path(tempfile.gettempdir())  # where regtui keeps the checkpoints (set in main)
 
 
 if __name__ == "__main__":

@@ -166,6 +166,8 @@ class _Worker(threading.Thread):
     ) -> None:
         super().__init__(daemon=True, name="regtui-run")
         self.plan, self.opts, self.emit, self.cancel = plan, opts, emit, cancel
+        self.files: Callable[[], Any] | None = None  # the run's folder in the store, once it is recorded
+        self.store: Any = None  # the run store's folder (resume reads stored runs there)
         self.scenario = scenario  # its factories are imported and tried here first (user code)
         self.in_user_code = False  # a factory being tried: it may never return, so a signal stops at once
         self.finished: Any = None
@@ -191,7 +193,14 @@ class _Worker(threading.Thread):
             from regtui.engine import run_plan
 
             self.finished = run_plan(
-                self.plan, device, emit=self.emit, cancel=self.cancel, threads=self.opts.threads, jobs=self.opts.jobs
+                self.plan,
+                device,
+                emit=self.emit,
+                cancel=self.cancel,
+                threads=self.opts.threads,
+                jobs=self.opts.jobs,
+                files=self.files,
+                store=self.store,
             )
         except BaseException as exc:  # reported by the main thread
             self.error = exc
@@ -218,7 +227,23 @@ def prepare(opts: Options) -> tuple[Any, Any, Any, Any]:
     events = check_writable("--events", opts.events) if opts.events is not None else None
     if opts.memory_check:
         memory.check(plan)
+    if not opts.save and any(r.params.get("checkpoint", "none") != "none" for r in plan.runs):
+        raise ConfigError(
+            "checkpoint: the checkpoints are kept in the run's folder of the run history; "
+            "run it saved (without --no-save) or with checkpoint = none"
+        )
+    if scenario.tables and any(r.params.get("resume") for r in plan.runs):
+        from regtui.custom_specs.checkpoints import check_resume
+
+        check_resume(plan.runs, _runs_root(opts))  # a stored run's checkpoints, before anything starts
     return scenario, plan, out, events
+
+
+def _runs_root(opts: Options) -> Any:
+    """The run store's folder (``--runs-dir``, else the default), whether or not this run is kept there."""
+    from regtui.store.location import resolve
+
+    return resolve(opts.runs_dir)
 
 
 def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
@@ -247,6 +272,8 @@ def _run(opts: Options, cancel: threading.Event, signals: Signals) -> int:
             progress.tick()
 
     worker = _Worker(plan, opts, emit, cancel, scenario)
+    worker.files = lambda: saver.recording.folder if saver.recording is not None else None
+    worker.store = _runs_root(opts)
     started_at = time.perf_counter()
     worker.start()
     stopped_now = False

@@ -436,7 +436,15 @@ class _Child:
         start, error = time.perf_counter(), None
         self.running = True
         try:
-            run_plan(plan, device, emit=emit, cancel=self.cancel, threads=threads)
+            run_plan(
+                plan,
+                device,
+                emit=emit,
+                cancel=self.cancel,
+                threads=threads,
+                files=lambda: saver.recording.folder if saver.recording is not None else None,
+                store=_store_root(save),
+            )
         except Exception as exc:  # run_plan reports failures itself; this is a failure of emit
             error = f"{type(exc).__name__}: {exc}"
         finally:
@@ -508,3 +516,12 @@ if __name__ == "__main__":
     from regtui.app import trainer_process
 
     sys.exit(trainer_process._child_main())
+
+
+def _store_root(save: tuple[str | None] | None) -> Any:
+    """The run store's folder the dashboard saves in (where ``resume`` finds stored runs); None: the default."""
+    if not save or not save[0]:
+        return None
+    from pathlib import Path
+
+    return Path(save[0]).expanduser()

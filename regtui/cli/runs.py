@@ -136,20 +136,29 @@ def compare_runs(run_ids: tuple[str, ...], as_json: bool, runs_dir: str | None) 
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "jsonl", "tensorboard"]),
+    type=click.Choice(["csv", "jsonl", "tensorboard", "checkpoint"]),
     required=True,
     help="csv: tidy CSV files in the folder OUT; jsonl: one run per line in the file OUT "
     "(OUT a folder or ending in /: OUT/runs.jsonl); "
-    "tensorboard: event files in the folder OUT (needs regtui[tensorboard]).",
+    "tensorboard: event files in the folder OUT (needs regtui[tensorboard]); "
+    "checkpoint: a train run's checkpoint (torch.save of state dicts) copied to the file OUT.",
 )
-@click.option("--out", required=True, metavar="PATH", help="The folder (csv, tensorboard) or file (jsonl).")
+@click.option("--out", required=True, metavar="PATH", help="The folder (csv, tensorboard) or file (jsonl, checkpoint).")
+@click.option(
+    "--checkpoint",
+    "which",
+    metavar="NAME",
+    help="--format checkpoint: which of the run's checkpoint files (needed when it keeps several).",
+)
 @runs_dir_option
-def export(run_ids: tuple[str, ...], fmt: str, out: str, runs_dir: str | None) -> int:
-    """Write runs as CSV, JSON lines or TensorBoard event files."""
+def export(run_ids: tuple[str, ...], fmt: str, out: str, which: str | None, runs_dir: str | None) -> int:
+    """Write runs as CSV, JSON lines or TensorBoard event files, or hand out a run's checkpoint."""
     from regtui.store import export as ex
 
     if not out.strip():
         raise ConfigError("--out: the path is empty")
+    if fmt == "checkpoint":
+        return _export_checkpoint(open_store(runs_dir), run_ids, out, which)
     target = Path(out)
     if fmt == "tensorboard":
         from regtui.store import tensorboard as tb
@@ -177,6 +186,28 @@ def export(run_ids: tuple[str, ...], fmt: str, out: str, runs_dir: str | None) -
     except OSError as exc:
         raise ConfigError(f"--out: cannot write {out} ({exc.strerror or exc})") from None
     click.echo(f"exported {len(loaded)} run(s) as {fmt} to {out}", err=True)
+    return 0
+
+
+def _export_checkpoint(store: RunStore, run_ids: tuple[str, ...], out: str, which: str | None) -> int:
+    """Copy one checkpoint file of one run to ``out`` (atomically)."""
+    import shutil
+
+    from regtui.output import check_writable
+    from regtui.store.export import pick_checkpoint
+
+    if len(set(run_ids)) != 1:
+        raise ConfigError("--format checkpoint: give one run id")
+    info = store.get(run_ids[0])
+    source = pick_checkpoint(store.folder(info.id), info.id, info.params.get("checkpoint"), which)
+    target = check_writable("--out", out)
+    try:
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ConfigError(f"--out: cannot write {out} ({exc.strerror or exc})") from None
+    click.echo(f"exported run {info.id}'s checkpoint {source.name} to {out}", err=True)
     return 0
 
 

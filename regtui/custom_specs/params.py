@@ -189,6 +189,22 @@ TRAIN = ExperimentSpec(
             max_open=True,
         ),
         Param(
+            "checkpoint",
+            str,
+            "none",
+            "state dicts saved in the run folder (torch.save): none; final (when each run ends); "
+            "best (also the weights of the best validation loss)",
+            choices=("none", "final", "best"),
+        ),
+        Param(
+            "resume",
+            int,
+            0,
+            "a stored run's id: each run starts from its final checkpoint of the same variant and seed (0 = off)",
+            min=0,
+            max=1_000_000_000,
+        ),
+        Param(
             "log_every",
             int,
             50,

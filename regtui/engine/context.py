@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -23,6 +24,10 @@ class Context:
     emit: Callable[[Event], None]
     cancel: threading.Event = field(default_factory=threading.Event)
     jobs: int = 1  # independent model stacks an experiment may train concurrently (CPU threads)
+    # Where the run may keep files of its own (its folder in the run store, e.g. checkpoints), asked
+    # when needed (the store's recording begins with the run's first event); None: the run is not kept.
+    files: Callable[[], Path | None] = lambda: None
+    store: Path | None = None  # the run store's folder (where ``resume`` finds stored runs); None: the default
 
     def check(self) -> None:
         """Call once per step: stops the experiment promptly when the user cancels."""

@@ -6,6 +6,7 @@ import importlib
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
@@ -23,6 +24,8 @@ def run_plan(
     cancel: threading.Event | None = None,
     threads: int | None = 1,
     jobs: int = 1,
+    files: Callable[[], Path | None] | None = None,
+    store: Path | None = None,
 ) -> RunFinished:
     """Run ``plan`` and return the RunFinished event that was also emitted.
 
@@ -30,6 +33,8 @@ def run_plan(
     ``threads`` sets torch's intra-op threads; ``jobs`` lets an experiment train
     up to that many independent model stacks at once in worker threads (the
     headless CLI uses every core; the dashboard keeps 1 so the UI stays free).
+    ``files`` says where the run may keep files (its run folder), ``store`` where the run store
+    is (see :class:`Context`).
     Cancellation and Ctrl-C give status "interrupted"; an unexpected error
     gives "failed" with the message. Either way the data emitted so far stands.
     """
@@ -41,6 +46,9 @@ def run_plan(
     torch.manual_seed(plan.seed)
     module = importlib.import_module(registry.get(plan.scenario.experiment).engine)
     ctx = Context(torch.device(device), emit, cancel or threading.Event(), max(1, jobs))
+    if files is not None:
+        ctx.files = files
+    ctx.store = store
     scenario = plan.scenario
     emit(
         RunStarted(

@@ -71,6 +71,7 @@ class StackedOptimizer:
         self.step_t = torch.zeros((), dtype=torch.float32, device=params[0].device)  # Adam's step count
         if state is None:
             state = [[torch.zeros_like(q) for q in params] for _ in range(1 if kind == "sgd" else 2)]
+        self.buffers = state  # whole, model axis first (a model's own state is its slices)
         self.groups = update_groups(keys)
         self.slices = [entries for _, entries in self.groups]
         self.params = [[params[i][s:e] for i, s, e in entries] for entries in self.slices]

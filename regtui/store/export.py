@@ -211,3 +211,24 @@ def _runs(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
         info.seeds,
         info.changed_text(),
     ]
+
+
+CHECKPOINTS = "checkpoints"  # a train run's checkpoint files in its folder (regtui.engine.custom.checkpoint)
+
+
+def pick_checkpoint(folder: Path, run_id: int, kind: Any, which: str | None) -> Path:
+    """The checkpoint file ``which`` of a run, or its only one of ``kind`` (best, else final); one-line errors."""
+    from regtui.specs import ConfigError
+
+    files = sorted((folder / CHECKPOINTS).glob("*.pt"))
+    if not files:
+        raise ConfigError(f"run {run_id} keeps no checkpoint (run it with checkpoint = final or best)")
+    names = [f.name for f in files]
+    if which is not None:
+        if which not in names:
+            raise ConfigError(f"--checkpoint: run {run_id} has no {which!r}; it keeps {', '.join(names)}")
+        return folder / CHECKPOINTS / which
+    wanted = [f for f in files if f.name.endswith(f".{'best' if kind == 'best' else 'final'}.pt")]
+    if len(wanted) != 1:
+        raise ConfigError(f"run {run_id} keeps several checkpoints; give --checkpoint, one of {', '.join(names)}")
+    return wanted[0]

@@ -124,13 +124,16 @@ class Stack:
     def _optimizer(self) -> StackedOptimizer:
         """The stacked update of :attr:`params`, each run with its own hyperparameters (biases maybe undecayed)."""
         self.params: list[torch.Tensor] = []
+        self.param_of: list[tuple[int, str]] = []  # per stacked tensor: its (layer index, "weight" or "bias")
         no_decay: list[bool] = []  # per stacked tensor: one that decay_norm_and_bias = false leaves alone
         for k, j in self.linear_of.items():
             self.params.append(self.weights[j])
+            self.param_of.append((k, "weight"))
             no_decay.append(skips_decay(self.layers[k], "weight"))
             bias = self.biases[j]
             if bias is not None:
                 self.params.append(bias)
+                self.param_of.append((k, "bias"))
                 no_decay.append(skips_decay(self.layers[k], "bias"))
         keys = [[update_key(r.p, skip) for r in self.runs] for skip in no_decay]
         update = StackedOptimizer(self.p["optimizer"], self.params, keys)
@@ -246,6 +249,7 @@ class Stack:
             if self.active[k]:
                 with self._rng(r, end):
                     r.final(None, {"stacked": True})
+                r.save_final(end, self._optimizer_state(k))
 
     def _chunk(self, start: int, n: int) -> StepFn:
         """The loop's lane: buffers for the chunk's [step, model] losses; its last step is the logging step."""
@@ -309,7 +313,32 @@ class Stack:
                 stopped += 1
                 with self._rng(r, step):
                     r.final(None if bad is None else start + 1 + bad, {"stacked": True})
+                r.save_final(step, self._optimizer_state(k))
         return stopped
+
+    @torch.no_grad()
+    def _optimizer_state(self, k: int) -> dict[str, Any]:
+        """Model k's optimizer state as its own ``torch.optim`` optimizer's ``state_dict()`` (for a checkpoint)."""
+        r = self.runs[k]
+        if r.p["checkpoint"] == "none":
+            return {}
+        bufs = self.update.buffers
+        names = ["momentum_buffer"] if self.p["optimizer"] == "sgd" else ["exp_avg", "exp_avg_sq"]
+        for j, (layer, name) in enumerate(self.param_of):
+            q = getattr(_layer(r, layer), name)
+            own = [b[j][k].t() if name == "weight" else b[j][k, 0] for b in bufs]
+            state: dict[str, Any] = {n: t.clone() for n, t in zip(names, own)}
+            if self.p["optimizer"] != "sgd":
+                state["step"] = torch.tensor(float(self.update.steps))
+            elif not r.p["momentum"]:
+                continue  # torch.optim.SGD keeps no state without momentum
+            r.opt.state[q] = state
+        lead = self.runs[self.lr_model[k]]  # the model whose scheduler stepped for its key
+        if lead is not r and r.sched is not None and lead.sched is not None:
+            r.sched.load_state_dict(lead.sched.state_dict())
+            for group in r.opt.param_groups:
+                group["lr"] = lead.lr()
+        return r.opt.state_dict()
 
     @contextmanager
     def _rng(self, r: ModelRun, step: int) -> Iterator[None]:

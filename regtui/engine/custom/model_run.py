@@ -50,13 +50,14 @@ from torch.nn import functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from regtui.engine.context import Context
+from regtui.engine.custom import checkpoint, schedule
 from regtui.engine.custom import data as data_mod
 from regtui.engine.custom import model as model_mod
-from regtui.engine.custom import schedule
 from regtui.engine.custom.observe import Observer, running
 from regtui.engine.loop import StepFn, Tally, first_nonfinite, train_in_chunks
 from regtui.engine.measures import RUNNING_COLUMNS, param_norm
 from regtui.events import Final, LayerStats, Metrics, RunSpec, TableRows
+from regtui.specs import ConfigError
 
 __all__ = ["EVAL_BATCH", "ORDER_SALT", "ModelRun", "batch_order", "loss_fn", "loss_name"]
 
@@ -122,9 +123,11 @@ class ModelRun:
         tables: dict[str, Any],
         base: Path,
         on_device: dict[int, tuple[torch.Tensor, ...]] | None = None,
+        slot: int = 0,
     ):
         p = run.params
         self.run, self.ctx, self.p = run, ctx, p
+        self.slot = slot  # the variant's place in the plan (its checkpoints' names begin with it)
         self.dev = ctx.device
         self.task, self.outputs = data.task, data.outputs
         self.loss = loss_name(p, data.task)
@@ -145,6 +148,8 @@ class ModelRun:
         self.best_step: int | None = None
         self.waited = 0
         self.stopped_at: int | None = None
+        self.offset = 0  # steps trained before this process (resume)
+        self.resumed: dict[str, Any] | None = None  # the checkpoint it resumes from
         self.bns: list[tuple[str, _BatchNorm]] = [
             (n, m) for n, m in self.model.named_modules() if isinstance(m, _BatchNorm) and m.track_running_stats
         ]
@@ -195,11 +200,68 @@ class ModelRun:
         p = self.p
         n = len(self.x_train)
         self.order = batch_order(self.run.seed, n, min(p["batch"], n), p["shuffle"], self.dev)
+        for _ in range(self.offset):  # resumed: the batches the checkpointed steps drew
+            next(self.order)
         self.observer = Observer(self.observed, self.bns, self.n_feat)
         self.first_bad: int | None = None
         self.model.train()
-        train_in_chunks(self.ctx, p["steps"], p["log_every"], [self._chunk], self._end_chunk, tally)
-        self.final(self.first_bad, {"stacked": False})
+        trained = train_in_chunks(
+            self.ctx, p["steps"] - self.offset, p["log_every"], [self._chunk], self._end_chunk, tally
+        )
+        extra = {"stacked": False, **({"resumed_from_step": self.offset} if self.resumed is not None else {})}
+        self.final(self.first_bad, extra)
+        self.save_final(self.offset + trained, self.opt.state_dict())
+
+    # --- checkpoints (see :mod:`.checkpoint`) ----------------------------------------------------
+
+    def resume(self, state: dict[str, Any]) -> None:
+        """Continue from a final checkpoint: weights, optimizer and scheduler state, RNG, early stopping."""
+        if state["step"] >= self.p["steps"]:
+            raise ConfigError(
+                f"resume: the checkpoint of variant {self.run.variant!r} seed {self.run.seed} is at step "
+                f"{state['step']}; steps = {self.p['steps']} leaves nothing to train (give more steps)"
+            )
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["optimizer"])
+        if self.sched is not None and state.get("scheduler") is not None:
+            self.sched.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"])
+        stopping = state.get("early_stopping") or {}
+        self.best_val = stopping.get("best_val", math.inf)
+        self.best_step, self.waited = stopping.get("best_step"), stopping.get("waited", 0)
+        self.offset, self.resumed = int(state["step"]), state
+
+    def save_final(self, step: int, optimizer_state: dict[str, Any]) -> None:
+        """The final checkpoint (``checkpoint`` final or best) of the weights as they are now, after ``step`` steps."""
+        folder = self.ctx.files()
+        if self.p["checkpoint"] == "none" or folder is None:
+            return
+        payload = {
+            "variant": self.run.variant,
+            "seed": self.run.seed,
+            "step": step,
+            "params": dict(self.p),
+            "model": self.model.state_dict(),
+            "optimizer": optimizer_state,
+            "scheduler": self.sched.state_dict() if self.sched is not None else None,
+            "rng": torch.get_rng_state(),
+            "early_stopping": {"best_val": self.best_val, "best_step": self.best_step, "waited": self.waited},
+        }
+        checkpoint.save(folder, checkpoint.file_name(self.slot, self.run.variant, self.run.seed, "final"), payload)
+
+    def _save_best(self, step: int, val_loss: float) -> None:
+        folder = self.ctx.files()
+        if self.p["checkpoint"] != "best" or folder is None:
+            return
+        payload = {
+            "variant": self.run.variant,
+            "seed": self.run.seed,
+            "step": step,
+            "val_loss": val_loss,
+            "params": dict(self.p),
+            "model": self.model.state_dict(),
+        }
+        checkpoint.save(folder, checkpoint.file_name(self.slot, self.run.variant, self.run.seed, "best"), payload)
 
     def _chunk(self, start: int, n: int) -> StepFn:
         """The loop's lane: buffers for the chunk's losses; its last step is the logging step."""
@@ -240,11 +302,17 @@ class ModelRun:
         """The chunk's events; 1 when its loss turned non-finite (the run stops), else 0."""
         hits = self.hits if self.task == "classification" else None
         bad = self.log_chunk(
-            start + n, self.losses, hits, self.grad_norms, self.observer.stats, self.observer.bn_inputs, self.step_lr
+            self.offset + start + n,
+            self.losses,
+            hits,
+            self.grad_norms,
+            self.observer.stats,
+            self.observer.bn_inputs,
+            self.step_lr,
         )
         if bad is None:
             return 0 if self.stopped_at is None else 1
-        self.first_bad = start + 1 + bad
+        self.first_bad = self.offset + start + 1 + bad
         return 1
 
     def log_chunk(
@@ -349,6 +417,7 @@ class ModelRun:
         ``patience`` logging steps without one stop the run here (:attr:`stopped_at`)."""
         if val_loss < self.best_val - self.min_delta:
             self.best_val, self.best_step, self.waited = val_loss, step, 0
+            self._save_best(step, val_loss)
             return
         self.waited += 1
         if self.patience and self.waited >= self.patience:

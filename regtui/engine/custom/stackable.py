@@ -121,6 +121,8 @@ def why_alone(first: ModelRun, specs: Sequence[RunSpec]) -> str | None:
         if first.dev.type not in ("cpu", "cuda"):
             return f"stacking runs on the CPU or CUDA, not {first.dev.type}"
         return "no other run shares its model, data and training parameters"
+    if p["resume"]:
+        return "a resumed run trains alone"
     if p["optimizer"] == "rmsprop":
         return "RMSprop has no stacked update (torch has no fused RMSprop kernel)"
     why = unsupported(first.model, tuple(first.x_train.shape[1:]), first.dev)

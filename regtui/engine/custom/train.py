@@ -15,13 +15,14 @@ import torch
 from torch import nn
 
 from regtui.engine.context import Context
+from regtui.engine.custom import checkpoint, stackable
 from regtui.engine.custom import data as data_mod
-from regtui.engine.custom import stackable
 from regtui.engine.custom.batched import Stack
 from regtui.engine.custom.model_run import ModelRun
 from regtui.engine.loop import Tally
 from regtui.events import RunSpec, Summary
 from regtui.scenario import Plan
+from regtui.specs import ConfigError
 
 __all__ = ["describe", "run"]
 
@@ -85,19 +86,21 @@ def run(plan: Plan, ctx: Context) -> None:
             cache[key] = data_mod.load(tables, base, p, r.seed)
         return cache[key]
 
+    _check_checkpoints(runs, ctx)
+    slots = {v: i for i, v in enumerate(dict.fromkeys(r.variant for r in runs))}  # a variant's place in the plan
     report: list[dict[str, Any]] = []  # Summary("stacking"): how each run trained, sent as units start
     stacks = 0
     for number, unit in enumerate(stackable.plan_stacks(runs, ctx.device)):
         specs = [runs[i] for i in unit]
         cache.clear()  # keep the data sets of one unit at a time
         on_device: dict[int, tuple[torch.Tensor, ...]] = {}
-        first = ModelRun(specs[0], ctx, data_of(specs[0]), tables, base, on_device)
+        first = ModelRun(specs[0], ctx, data_of(specs[0]), tables, base, on_device, slots[specs[0].variant])
         if number == 0:
             ctx.emit(Summary("model", describe(first.model, first.observed, data_of(specs[0]))))
         why = stackable.why_alone(first, specs)
         ones = [first]
         if why is None:
-            ones += [ModelRun(r, ctx, data_of(r), tables, base, on_device) for r in specs[1:]]
+            ones += [ModelRun(r, ctx, data_of(r), tables, base, on_device, slots[r.variant]) for r in specs[1:]]
             why = stackable.mismatch(ones)
         if why is None:
             stacks += 1
@@ -113,5 +116,25 @@ def run(plan: Plan, ctx: Context) -> None:
             stack.train(ctx, tally)
             continue
         for r in specs:  # one at a time; the runs not built yet are built in turn
-            one = ones.pop(0) if ones else ModelRun(r, ctx, data_of(r), tables, base, on_device)
+            one = ones.pop(0) if ones else ModelRun(r, ctx, data_of(r), tables, base, on_device, slots[r.variant])
+            if r.params["resume"]:
+                one.resume(_checkpoint_of(r, slots[r.variant], ctx))
+                tally.add(one.offset)
             one.train(tally)
+
+
+def _check_checkpoints(runs: list[RunSpec], ctx: Context) -> None:
+    """A checkpoint is kept in the run's folder: a run that is not saved cannot keep one."""
+    if ctx.files() is None and any(r.params["checkpoint"] != "none" for r in runs):
+        raise ConfigError(
+            "checkpoint: the checkpoints are kept in the run's folder of the run history; "
+            "run it saved (without --no-save) or with checkpoint = none"
+        )
+
+
+def _checkpoint_of(r: RunSpec, slot: int, ctx: Context) -> dict[str, Any]:
+    """The final checkpoint run ``resume`` kept of the variant in this run's place and its seed (same run store)."""
+    run_id = int(r.params["resume"])
+    return checkpoint.load(
+        checkpoint.runs_folder(ctx.store, ctx.files()) / str(run_id), run_id, slot, r.variant, r.seed
+    )
