@@ -205,6 +205,13 @@ TRAIN = ExperimentSpec(
             max=1_000_000_000,
         ),
         Param(
+            "histograms",
+            bool,
+            False,
+            "at every logging step, per layer: histograms of its weights, gradients and outputs "
+            "(torch.histc, 20 bins over each tensor's range; the table histograms)",
+        ),
+        Param(
             "log_every",
             int,
             50,

@@ -9,7 +9,9 @@ over seeds, and ``<metric>_std`` with several) at its steps, each scalar final
 as ``final/<metric>`` at the last step, and the variant's parameters as
 hparams (with the run's scenario, id, first seed, seed count and seed list); ``OUT`` itself
 holds the hparams experiment (which parameters and metrics the HParams tab shows). A null in
-the document (a non-finite value, or none) is no point in TensorBoard, never a NaN.
+the document (a non-finite value, or none) is no point in TensorBoard, never a NaN. A train
+run's ``histograms`` table becomes TensorBoard histograms (``weights/<layer>``, ``gradients/…``,
+``activations/…``) at their steps.
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ def write_tensorboard(out: Path, runs: list[tuple[RunInfo, dict[str, Any]]]) -> 
                         last = max(last, int(step))
                         if value is not None:  # null: no value (a non-finite one, or none at all)
                             writer.add_event(_scalar(event_pb2, summary_pb2, now, int(step), tag, value))
+                for tag, step, proto in _histograms(summary_pb2, doc, variant):
+                    summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, histo=proto)])
+                    writer.add_event(event_pb2.Event(wall_time=now, step=step, summary=summary))
                 for metric, value in _finals(variant):
                     metric_names[f"final/{metric}"] = None
                     writer.add_event(_scalar(event_pb2, summary_pb2, now, last, f"final/{metric}", value))
@@ -126,3 +131,33 @@ def _hparams(info: RunInfo, doc: dict[str, Any], variant: dict[str, Any]) -> dic
         "seeds": len(seeds),
         "seed_list": ",".join(map(str, seeds)),
     }
+
+
+def _histograms(summary_pb2: Any, doc: dict[str, Any], variant: dict[str, Any]) -> list[tuple[str, int, Any]]:
+    """The variant's rows of the ``histograms`` table (a train run with ``histograms``) as TensorBoard
+    histograms: tag ``<of>/<layer>`` (``…/seed<seed>`` with several seeds), buckets up to each bin's edge."""
+    table = (doc.get("tables") or {}).get("histograms")
+    if not table:
+        return []
+    columns = list(table["columns"])
+    at = {c: columns.index(c) for c in ("variant", "seed", "step", "layer", "of", "min", "max", "count", "sum")}
+    bins = [i for i, c in enumerate(columns) if c.startswith("bin_")]
+    seeds = variant.get("seeds") or []
+    out = []
+    for row in table.get("rows") or []:
+        if row[at["variant"]] != variant["name"] or row[at["min"]] is None:
+            continue  # another variant's, or a tensor holding inf/NaN (no range to bin)
+        lo, hi = float(row[at["min"]]), float(row[at["max"]])
+        width = (hi - lo) / len(bins)
+        proto = summary_pb2.HistogramProto(
+            min=lo,
+            max=hi,
+            num=float(row[at["count"]]),
+            sum=float(row[at["sum"]]),
+            sum_squares=float(row[columns.index("sum_squares")]),
+            bucket_limit=[lo + width * (i + 1) for i in range(len(bins))],
+            bucket=[float(row[i]) for i in bins],
+        )
+        tag = f"{row[at['of']]}/{row[at['layer']]}" + (f"/seed{row[at['seed']]}" if len(seeds) > 1 else "")
+        out.append((tag, int(row[at["step"]]), proto))
+    return out

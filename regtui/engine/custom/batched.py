@@ -66,7 +66,7 @@ from torch.nn import functional as F
 
 from regtui.engine.context import Context
 from regtui.engine.custom.model_run import ModelRun, batch_order
-from regtui.engine.custom.observe import stacked_layer_stats
+from regtui.engine.custom.observe import histogram, stacked_layer_stats
 from regtui.engine.custom.schedule import schedule_key
 from regtui.engine.decay_groups import skips_decay
 from regtui.engine.loop import StepFn, Tally, train_in_chunks
@@ -215,6 +215,8 @@ class Stack:
                 a = layer(a)
             if observe:
                 stats.append(stacked_layer_stats(a))
+                if self.p["histograms"]:
+                    self.act_hists.append([histogram(a[i]) for i in range(self.m)])
         return a, stats
 
     def losses_of(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -262,6 +264,7 @@ class Stack:
         if self.offsets is not None:
             idx = idx + self.offsets
         xb, yb = self.x_all[idx], self.y_all[idx]
+        self.act_hists: list[list[torch.Tensor]] = []  # per layer, per model (logging steps with histograms)
         out, stats = self.forward(xb, logging)
         loss = self.losses_of(out, yb)
         grads = torch.autograd.grad(loss.sum(), self.params)
@@ -269,6 +272,7 @@ class Stack:
             self.stats = stats
             self.grad_norms = self._grad_norms(grads)
             self.step_lrs = [self.runs[self.lr_model[k]].lr() for k in range(self.m)]
+            self.grad_hists = self._grad_histograms(grads) if self.p["histograms"] else []
         if self.clip is not None:
             self._clip(grads)
         if self.scheduled:
@@ -280,6 +284,16 @@ class Stack:
         self.losses[i] = loss.detach()
         if self.task == "classification":
             self.hits[i] = (out.detach().argmax(2) == yb).sum(1) / yb.shape[1]
+
+    def _grad_histograms(self, grads: Sequence[torch.Tensor]) -> list[list[torch.Tensor]]:
+        """Per Linear, per model: the histogram of its weight and bias gradients (as the model's own layer's)."""
+        out, i = [], 0
+        for b in self.biases:
+            n = 1 if b is None else 2
+            parts = grads[i : i + n]
+            out.append([histogram(torch.cat([g[k].flatten() for g in parts])) for k in range(self.m)])
+            i += n
+        return out
 
     @torch.no_grad()
     def _clip(self, grads: Sequence[torch.Tensor]) -> None:
@@ -307,6 +321,10 @@ class Stack:
                     {name: s[k] for name, s in zip(self.names, self.stats)},
                     {},
                     self.step_lrs[k],
+                    hists={
+                        "activations": {name: h[k] for name, h in zip(self.names, self.act_hists)},
+                        "gradients": {name: h[k] for (name, _), h in zip(self.with_params, self.grad_hists)},
+                    },
                 )
             if bad is not None or r.stopped_at is not None:  # diverged, or early stopping stopped it
                 self.active[k] = False

@@ -25,7 +25,11 @@ and anything copied to the host (:meth:`ModelRun.log_chunk`):
   with the step and the layers' names (the Layers view; every step in ``layers_steps``);
 - ``TableRows("running_stats")``: every BatchNorm layer's running_mean / running_var for
   its first ``stats_features`` features after the step, beside the batch mean and the
-  unbiased batch variance of the layer's input (the values PyTorch folds in).
+  unbiased batch variance of the layer's input (the values PyTorch folds in);
+- with ``histograms``, ``TableRows("histograms")``: per observed layer, the histograms of its
+  weights (after the step), gradients and output (``torch.histc`` in ``HIST_BINS`` equal
+  bins over the tensor's own range at that step, with its min, max, count, sum and sum of
+  squares; :func:`.observe.histogram`).
 
 ``Final`` (:meth:`ModelRun.final`): losses and accuracies on the whole training and test
 sets in eval mode (and train mode), ``weight_norm`` (all parameters), ``parameters``,
@@ -53,7 +57,7 @@ from regtui.engine.context import Context
 from regtui.engine.custom import checkpoint, schedule
 from regtui.engine.custom import data as data_mod
 from regtui.engine.custom import model as model_mod
-from regtui.engine.custom.observe import Observer, running
+from regtui.engine.custom.observe import HIST_COLUMNS, Observer, histogram, running
 from regtui.engine.loop import StepFn, Tally, first_nonfinite, train_in_chunks
 from regtui.engine.measures import RUNNING_COLUMNS, param_norm
 from regtui.events import Final, LayerStats, Metrics, RunSpec, TableRows
@@ -148,6 +152,7 @@ class ModelRun:
         self.best_step: int | None = None
         self.waited = 0
         self.stopped_at: int | None = None
+        self.grad_hists: dict[str, torch.Tensor] = {}  # the logging step's gradient histograms (histograms)
         self.offset = 0  # steps trained before this process (resume)
         self.resumed: dict[str, Any] | None = None  # the checkpoint it resumes from
         self.bns: list[tuple[str, _BatchNorm]] = [
@@ -202,7 +207,7 @@ class ModelRun:
         self.order = batch_order(self.run.seed, n, min(p["batch"], n), p["shuffle"], self.dev)
         for _ in range(self.offset):  # resumed: the batches the checkpointed steps drew
             next(self.order)
-        self.observer = Observer(self.observed, self.bns, self.n_feat)
+        self.observer = Observer(self.observed, self.bns, self.n_feat, histograms=self.p["histograms"])
         self.first_bad: int | None = None
         self.model.train()
         trained = train_in_chunks(
@@ -280,6 +285,12 @@ class ModelRun:
         if logging:
             self.grad_norms = [param_norm([q.grad for q in qs if q.grad is not None]) for _, qs in self.with_params]
             self.step_lr = self.lr()
+            if self.p["histograms"]:
+                self.grad_hists = {
+                    name: histogram(torch.cat([q.grad.flatten() for q in qs if q.grad is not None]))
+                    for name, qs in self.with_params
+                    if any(q.grad is not None for q in qs)
+                }
         if self.p["grad_clip"] > 0:  # after the logged norms: they show the gradient as computed
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.p["grad_clip"])
         self.opt.step()
@@ -309,6 +320,7 @@ class ModelRun:
             self.observer.stats,
             self.observer.bn_inputs,
             self.step_lr,
+            hists={"activations": self.observer.hists, "gradients": self.grad_hists},
         )
         if bad is None:
             return 0 if self.stopped_at is None else 1
@@ -324,6 +336,7 @@ class ModelRun:
         stats: dict[str, torch.Tensor],
         bn_inputs: dict[str, torch.Tensor],
         lr: float | None = None,
+        hists: dict[str, dict[str, torch.Tensor]] | None = None,
     ) -> int | None:
         """The events of a chunk whose logging step is ``step``; returns the index in the chunk of the first
         non-finite loss, or None.
@@ -332,7 +345,9 @@ class ModelRun:
         step of the chunk; ``grad_norms`` the logging step's per-layer gradient norms (in the order
         of :attr:`with_params`); ``stats`` its layer statistics and ``bn_inputs`` its BatchNorm inputs
         (see :class:`~regtui.engine.custom.observe.Observer`), by layer name; ``lr`` the logging step's
-        learning rate (a metric where the run has a schedule).
+        learning rate (a metric where the run has a schedule); ``hists`` (with ``histograms``) the
+        :func:`~regtui.engine.custom.observe.histogram` of each layer's ``activations`` and
+        ``gradients`` at that step, by layer name (its weights' are taken here, after the step).
         """
         run = self.run
         scalars: dict[str, torch.Tensor] = {}
@@ -360,6 +375,7 @@ class ModelRun:
             if batch_stats is None:
                 batch_stats = torch.full((k, 2), math.nan, dtype=torch.float64)
             bn_parts.append(torch.cat([torch.stack([mean[:k], var[:k]], 1).double(), batch_stats.to(self.dev)], 1))
+        histograms = self._histograms(hists) if self.p["histograms"] else []
         # one host transfer for everything of this logging step
         flat = (
             torch.cat(
@@ -373,6 +389,7 @@ class ModelRun:
                     if layers
                     else torch.empty(0, dtype=torch.float64, device=self.dev),
                     *(b.flatten() for b in bn_parts),
+                    *(h.to(self.dev) for _, _, h in histograms),
                 ]
             )
             .cpu()
@@ -410,7 +427,29 @@ class ModelRun:
             self.ctx.emit(
                 TableRows("running_stats", RUNNING_COLUMNS, tuple(rows), key=("variant", "seed", "layer", "feature"))
             )
+        width = len(HIST_COLUMNS) - 5
+        rows = [
+            (run.variant, run.seed, step, name, of, *flat[i * width : (i + 1) * width])
+            for i, (name, of, _) in enumerate(histograms)
+        ]
+        if rows:
+            self.ctx.emit(TableRows("histograms", HIST_COLUMNS, tuple(rows), key=("variant", "seed", "layer", "of")))
         return first_nonfinite(chunk_losses)
+
+    def _histograms(self, hists: dict[str, dict[str, torch.Tensor]] | None) -> list[tuple[str, str, torch.Tensor]]:
+        """(layer, of, histogram) of every observed layer's weights (now), gradients and activations."""
+        hists = hists or {}
+        weights = {name: histogram(torch.cat([q.detach().flatten() for q in qs])) for name, qs in self.with_params}
+        out = []
+        for name, _ in self.observed:
+            for of, found in (
+                ("weights", weights),
+                ("gradients", hists.get("gradients", {})),
+                ("activations", hists.get("activations", {})),
+            ):
+                if name in found:
+                    out.append((name, of, found[name]))
+        return out
 
     def _watch(self, step: int, val_loss: float) -> None:
         """Early stopping: a validation loss below the best by more than ``min_delta`` is the new best;

@@ -15,7 +15,43 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-__all__ = ["Observer", "bn_batch_stats", "layer_stats", "running", "stacked_layer_stats"]
+__all__ = ["HIST_BINS", "HIST_COLUMNS", "Observer", "bn_batch_stats", "histogram", "layer_stats", "running"]
+__all__ += ["stacked_layer_stats"]
+
+HIST_BINS = 20  # equal bins over [min, max] of the tensor at that step
+HIST_COLUMNS = (
+    "variant",
+    "seed",
+    "step",
+    "layer",
+    "of",  # weights, gradients or activations
+    "min",
+    "max",
+    "count",
+    "sum",
+    "sum_squares",
+    *(f"bin_{i + 1}" for i in range(HIST_BINS)),
+)
+
+
+def histogram(t: torch.Tensor) -> torch.Tensor:
+    """float64 [min, max, count, sum, sum of squares, HIST_BINS counts]: ``torch.histc`` over the tensor's own
+    range (one constant value: [v − 1, v + 1], as histc takes it); NaN where it holds inf/NaN."""
+    x = t.detach().flatten().float()
+    out = torch.full((5 + HIST_BINS,), math.nan, dtype=torch.float64, device=x.device)
+    if x.numel() == 0:
+        return out
+    lo, hi = x.min(), x.max()
+    if not (torch.isfinite(lo) and torch.isfinite(hi)):
+        return out
+    lo_f, hi_f = float(lo), float(hi)
+    if lo_f == hi_f:
+        lo_f, hi_f = lo_f - 1, hi_f + 1
+    d = x.double()
+    out[0], out[1], out[2] = lo_f, hi_f, x.numel()
+    out[3], out[4] = d.sum(), d.square().sum()
+    out[5:] = torch.histc(x, HIST_BINS, lo_f, hi_f).double()
+    return out
 
 
 def layer_stats(out: Any) -> torch.Tensor:
@@ -51,13 +87,20 @@ class Observer:
     """The forward hooks of a logging step, as a context manager: installed for one forward, then removed.
 
     ``stats`` maps each observed layer to :func:`layer_stats` of its output; ``bn_inputs`` each
-    BatchNorm layer to :func:`bn_batch_stats` of its input.
+    BatchNorm layer to :func:`bn_batch_stats` of its input; with ``histograms``, ``hists`` each
+    observed layer to the :func:`histogram` of its output.
     """
 
     def __init__(
-        self, observed: Sequence[tuple[str, nn.Module]], bns: Sequence[tuple[str, _BatchNorm]], n_feat: int
+        self,
+        observed: Sequence[tuple[str, nn.Module]],
+        bns: Sequence[tuple[str, _BatchNorm]],
+        n_feat: int,
+        histograms: bool = False,
     ) -> None:
         self.observed, self.bns, self.n_feat = observed, bns, n_feat
+        self.histograms = histograms
+        self.hists: dict[str, torch.Tensor] = {}
         self.stats: dict[str, torch.Tensor] = {}
         self.bn_inputs: dict[str, torch.Tensor] = {}
         self.handles: list[Any] = []
@@ -65,10 +108,9 @@ class Observer:
     def __enter__(self) -> Observer:
         self.stats.clear()
         self.bn_inputs.clear()
+        self.hists.clear()
         for name, m in self.observed:
-            self.handles.append(
-                m.register_forward_hook(lambda mod, inp, out, name=name: self.stats.__setitem__(name, layer_stats(out)))
-            )
+            self.handles.append(m.register_forward_hook(lambda mod, inp, out, name=name: self._seen(name, out)))
         for name, m in self.bns:
             self.handles.append(
                 m.register_forward_pre_hook(
@@ -76,6 +118,11 @@ class Observer:
                 )
             )
         return self
+
+    def _seen(self, name: str, out: Any) -> None:
+        self.stats[name] = layer_stats(out)
+        if self.histograms and isinstance(out, torch.Tensor) and out.is_floating_point():
+            self.hists[name] = histogram(out)
 
     def __exit__(self, *exc: Any) -> None:
         for h in self.handles:
