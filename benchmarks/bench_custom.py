@@ -2,7 +2,7 @@
 
     python benchmarks/bench_custom.py [--steps N] [--rounds N] [--batch N] [--log-every N]
                                       [--models N] [--multi-steps N] [--kernels]
-                                      [--schedule NAME] [--checkpoint none|final]
+                                      [--schedule NAME] [--checkpoint none|final] [--no-histograms]
 
 Both on one MLP (64-256-256-10, ReLU) on sklearn's digits (1,347 training digits), Adam,
 mini-batches of ``--batch``.
@@ -14,7 +14,8 @@ events collected by the headless Collector (test loss and accuracy, layer statis
 per-layer norms at every logging step, the final evaluation). 1 intra-op thread. Both
 with the lr schedule ``--schedule`` (default cosine: ``CosineAnnealingLR`` stepped after
 every step) and, with ``--checkpoint final`` (the default), a ``torch.save`` of the model's,
-optimizer's and scheduler's state dicts at the end (regtui: into a run folder of its own).
+optimizer's and scheduler's state dicts at the end (regtui: into a run folder of its own);
+regtui also takes per-layer histograms at every logging step (``--no-histograms``: not).
 
 (b) Target ≥ 2x. The same scenario with ``seeds = --models`` (8 runs: one architecture,
 the data split and batches of each seed): the whole ``run_plan`` with ``stack_runs =
@@ -67,6 +68,7 @@ log_every = {log_every}
 stack_runs = "{stack}"
 schedule = "{schedule}"
 checkpoint = "{checkpoint}"
+histograms = {histograms}
 [model]
 layers = [{{type = "flatten"}}, {{type = "linear", out = 256}}, {{type = "relu"}},
           {{type = "linear", out = 256}}, {{type = "relu"}}, {{type = "linear"}}]
@@ -139,6 +141,7 @@ def make_plan(tmp: Path, args: argparse.Namespace, seeds: int, steps: int, stack
         stack=stack,
         schedule=args.schedule,
         checkpoint=args.checkpoint,
+        histograms=str(args.histograms).lower(),
     )
     path.write_text(text)
     return sc.plan(sc.load(path))
@@ -155,7 +158,7 @@ def single(tmp: Path, args: argparse.Namespace) -> None:
     b, o = statistics.median(base), statistics.median(ours)
     print(
         f"(a) one digits MLP, {args.steps} steps, batch {args.batch}, log_every {args.log_every}, 1 thread, "
-        f"schedule {args.schedule}, checkpoint {args.checkpoint}, median of {args.rounds}"
+        f"schedule {args.schedule}, checkpoint {args.checkpoint}, histograms {args.histograms}, median of {args.rounds}"
     )
     print(f"  plain PyTorch loop  {b:7.3f} s  ({args.steps / b:7.0f} steps/s)")
     print(f"  regtui run_plan     {o:7.3f} s  ({args.steps / o:7.0f} steps/s)")
@@ -175,7 +178,7 @@ def multi(tmp: Path, args: argparse.Namespace, threads: int) -> float:
     print(
         f"(b) {args.models} digits MLPs (seeds), {args.multi_steps} steps each, batch {args.batch}, "
         f"log_every {args.log_every}, {threads} thread{'s' if threads > 1 else ''}, schedule {args.schedule}, "
-        f"checkpoint {args.checkpoint}, median of {args.rounds}"
+        f"checkpoint {args.checkpoint}, histograms {args.histograms}, median of {args.rounds}"
     )
     print(f"  one at a time (stack_runs=off)  {a:7.3f} s  ({a / model_steps * 1e6:6.0f} µs a model-step)")
     print(f"  stacked (stack_runs=auto)       {t:7.3f} s  ({t / model_steps * 1e6:6.0f} µs a model-step)")
@@ -262,6 +265,7 @@ def main() -> None:
     ap.add_argument("--kernels", action="store_true", help="also time torch.func vmap vs baddbmm stacking")
     ap.add_argument("--schedule", default="cosine", help="the lr schedule of both contenders (none: no scheduler)")
     ap.add_argument("--checkpoint", default="final", choices=("none", "final"), help="save the states at the end")
+    ap.add_argument("--histograms", action=argparse.BooleanOptionalAction, default=True, help="regtui's histograms")
     args = ap.parse_args()
     print(machine())
     print(load())

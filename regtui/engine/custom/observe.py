@@ -15,8 +15,16 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-__all__ = ["HIST_BINS", "HIST_COLUMNS", "Observer", "bn_batch_stats", "histogram", "layer_stats", "running"]
-__all__ += ["stacked_layer_stats"]
+__all__ = [
+    "HIST_BINS",
+    "HIST_COLUMNS",
+    "Observer",
+    "bn_batch_stats",
+    "histogram",
+    "layer_stats",
+    "running",
+    "stacked_layer_stats",
+]
 
 HIST_BINS = 20  # equal bins over [min, max] of the tensor at that step
 HIST_COLUMNS = (
@@ -38,20 +46,16 @@ def histogram(t: torch.Tensor) -> torch.Tensor:
     """float64 [min, max, count, sum, sum of squares, HIST_BINS counts]: ``torch.histc`` over the tensor's own
     range (one constant value: [v − 1, v + 1], as histc takes it); NaN where it holds inf/NaN."""
     x = t.detach().flatten().float()
-    out = torch.full((5 + HIST_BINS,), math.nan, dtype=torch.float64, device=x.device)
     if x.numel() == 0:
-        return out
-    lo, hi = x.min(), x.max()
-    if not (torch.isfinite(lo) and torch.isfinite(hi)):
-        return out
-    lo_f, hi_f = float(lo), float(hi)
-    if lo_f == hi_f:
-        lo_f, hi_f = lo_f - 1, hi_f + 1
-    d = x.double()
-    out[0], out[1], out[2] = lo_f, hi_f, x.numel()
-    out[3], out[4] = d.sum(), d.square().sum()
-    out[5:] = torch.histc(x, HIST_BINS, lo_f, hi_f).double()
-    return out
+        return torch.full((5 + HIST_BINS,), math.nan, dtype=torch.float64, device=x.device)
+    lo, hi = (v.item() for v in torch.aminmax(x))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return torch.full((5 + HIST_BINS,), math.nan, dtype=torch.float64, device=x.device)
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    head = torch.tensor([lo, hi, x.numel()], dtype=torch.float64, device=x.device)
+    sums = torch.stack([x.sum(dtype=torch.float64), x.square().sum(dtype=torch.float64)])
+    return torch.cat([head, sums, torch.histc(x, HIST_BINS, lo, hi).double()])
 
 
 def layer_stats(out: Any) -> torch.Tensor:
