@@ -47,7 +47,8 @@ def mnist(folder, n=12):
     for prefix in ("train", "t10k"):
         images = bytes((i * 7 + j) % 256 for i in range(n) for j in range(784))
         (folder / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, 28, 28) + images)
-        (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + bytes(i % 10 for i in range(n)))
+        labels = bytes(i % 10 for i in range(n))
+        (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels)
 
 
 def record(runs_dir, run_id):
@@ -56,7 +57,7 @@ def record(runs_dir, run_id):
 
 def test_the_run_keeps_its_files_absolute_with_hashes_and_copies(project, cli, runs_dir):
     mnist(project / "data")
-    code, out, err = cli("--scenario", project / "mine.toml", "--json", "--device", "cpu")
+    code, _, err = cli("--scenario", project / "mine.toml", "--json", "--device", "cpu")
     assert code == 0, err
     plan = record(runs_dir, 1)
     assert plan["folder"] == str(project.resolve())
