@@ -67,7 +67,7 @@ def _sweep_lines(sweep: dict[str, Any]) -> list[str]:
     metrics = [m for m in ("train_loss", "test_loss", "gap", "test_accuracy") if any(m in p for p in sweep["points"])]
     rows = []
     for p in sweep["points"]:
-        row = [_num(p["values"][k]) for k in keys]
+        row = [_num(p["values"].get(k)) for k in keys]  # a key a hand-edited point lacks: "-"
         for m in metrics:
             std = p.get(f"{m}_std")
             row.append(_num(p.get(m)) + (f" ± {_num(std)}" if std is not None else ""))
@@ -97,7 +97,7 @@ def _summary_lines(value: Any) -> list[str]:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
+    widths = [max([len(str(h)), *(len(str(r[i])) for r in rows)]) for i, h in enumerate(header)]
 
     def line(cells: list[str]) -> str:
         return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()

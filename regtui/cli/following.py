@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from regtui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED
-from regtui.events import Event, Metrics
+from regtui.events import Event, Metrics, RunStarted
 from regtui.numbers import fmt
+from regtui.registry import TRACK
 from regtui.store.follow import POLL_S, Follower
 from regtui.store.record import headline
 
@@ -29,18 +30,28 @@ EXIT_CODES = {"completed": 0, "failed": EXIT_FAILED, "stopped": EXIT_INTERRUPTED
 
 
 class Latest:
-    """Each variant's latest value of each metric (the mean over its seeds' latest), from Metrics events."""
+    """Each variant's latest value of each metric (the mean over its seeds' latest), from Metrics events.
+
+    In regtui's own runs every metric has a value at every step, so a NaN is a diverged seed's (left
+    out of the mean). A tracked run (``regtui.track``) logs some metrics only now and then, and its
+    series hold NaN at the steps where a metric was not logged: there the latest is the last value
+    logged, never the NaN between two points."""
 
     def __init__(self) -> None:
         self.values: dict[str, dict[int, dict[str, float]]] = {}
         self.names: list[str] = []
+        self.sparse = False
 
     def add(self, events: Iterable[Event]) -> None:
         for event in events:
+            if isinstance(event, RunStarted):
+                self.sparse = event.experiment == TRACK
             if isinstance(event, Metrics) and event.step:
                 seed = self.values.setdefault(event.variant, {}).setdefault(event.seed, {})
                 for name, values in event.values.items():
-                    seed[name] = values[-1]
+                    logged = [x for x in values if not math.isnan(x)] if self.sparse else values
+                    if logged:
+                        seed[name] = logged[-1]
                     if name not in self.names:
                         self.names.append(name)
 
