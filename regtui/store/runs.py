@@ -377,7 +377,10 @@ def _rebuild(info: RunInfo, events: Path) -> dict[str, Any]:
     collector = Collector()
     try:
         for event in read(events):
-            collector(event)
+            try:
+                collector(event)
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+                break  # a damaged event (fields of the wrong kind): the run as far as it was readable
     except ConfigError:
         raise ConfigError(f"run {info.id}: cannot read its events {events}") from None
     if collector.started is None:
@@ -388,6 +391,11 @@ def _rebuild(info: RunInfo, events: Path) -> dict[str, Any]:
             )
         raise ConfigError(f"run {info.id} was stopped before it started; it holds no data")
     doc = collector.document()
+    problem = document_problem(json.loads(json.dumps(doc)))  # the events' fields are as damaged as they came
+    if problem is not None:
+        raise ConfigError(
+            f"run {info.id}: its events {events} are damaged ({problem}); 'regtui runs rm {info.id}' removes it"
+        )
     if doc["status"] == "interrupted" and info.alive:
         doc["status"] = RUNNING  # still going: what it has so far
     return doc

@@ -107,3 +107,39 @@ def test_the_paths_reach_the_variants_finals_and_series(document):
     assert ("variants", 0, "final") in found
     assert any(p[:3] == ("variants", 0, "series") and len(p) >= 4 for p in found)
     assert ("params",) in found or any(p[0] == "params" for p in found)
+
+
+@pytest.fixture(scope="module")
+def events_lines(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The event file of a two-variant run, line by line."""
+    from click.testing import CliRunner
+
+    from regtui.cli import main
+
+    log = tmp_path_factory.mktemp("event-log") / "events.jsonl"
+    done = CliRunner().invoke(
+        main, ["--scenario", "weight-decay", "--set", "iters=30", "--json", "--no-save", "--events", str(log)]
+    )
+    assert done.exit_code == 0, done.stderr
+    return log.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), junk=JUNK, remove=st.booleans(), cut=st.integers(0, 200))
+def test_every_reader_survives_a_damaged_event_file(cli, events_lines, two_runs, tmp_path, data, junk, remove, cut):
+    """A run without its document is rebuilt from its events: one event damaged anywhere in its fields, and
+    the file cut short after it, still gives a document or one line."""
+    i = data.draw(st.integers(0, len(events_lines) - 1), label="line")
+    event = json.loads(events_lines[i])
+    where = data.draw(st.sampled_from(paths(event) or [("event",)]), label="where")
+    line = json.dumps(damaged(event, where, junk, remove)) + "\n"
+    rest = "".join(events_lines[i + 1 :])
+    folder = Path(two_runs) / "1"
+    (folder / "run.json").unlink(missing_ok=True)
+    (folder / "events.jsonl").write_text("".join(events_lines[:i]) + line + rest[: len(rest) - cut], encoding="utf-8")
+    for command in COMMANDS:
+        args = [part.format(out=tmp_path) for part in command]
+        done = cli(*args)
+        assert done.exit_code in (0, 2), (where, junk, args, done.stderr)
+        if done.exit_code == 2:
+            assert "run 1" in one_error_line(done.stderr), (where, args)
