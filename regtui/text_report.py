@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from regtui.aggregate import sanitize
+from regtui.aggregate import last_logged, sanitize
 from regtui.numbers import fmt
 
 MAX_CELL = 60  # a list or dict cell longer than this is cut ("...")
@@ -31,6 +31,8 @@ def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
         lines += _table(
             ["variant", *keys], [[v["name"], *(_num(v["final"].get(k)) for k in keys)] for v in doc["variants"]]
         )
+    elif doc["status"] != "completed" and (last := {v["name"]: last_logged(v) for v in doc["variants"]}):
+        lines += _last_logged(last)
     for name, table in doc["tables"].items():
         lines += ["", f"table {name}"]
         rows = table["rows"]
@@ -94,6 +96,15 @@ def _summary_lines(value: Any) -> list[str]:
                 out.append(f"  {k}: {_cell(v)}")
         return out
     return [f"  {_cell(value)}"]
+
+
+def _last_logged(last: dict[str, dict[str, Any]]) -> list[str]:
+    """The variants' last logged values, for a run that stopped before its finals."""
+    keys = list(dict.fromkeys(k for values in last.values() for k in values))
+    if not keys:
+        return []
+    rows = [[name, *(_num(values.get(k)) for k in keys)] for name, values in last.items()]
+    return ["", "last logged values (the run stopped before its finals):", *_table(["variant", *keys], rows)]
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
