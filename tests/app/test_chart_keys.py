@@ -271,3 +271,5 @@ async def test_the_layers_chart_offers_no_train_test_key():
         title = chart.choice_note()
         await pilot.press("t")
         assert chart.split == "both" and chart.choice_note() == title
+        await pilot.press("v")
+        assert chart.legend_note().startswith("in focus:") and "t:" not in chart.legend_note()
