@@ -1,7 +1,7 @@
 """``regtui runs follow``: a run's progress as one line a second, for a terminal without the dashboard.
 
 Reads the run through :class:`regtui.store.follow.Follower` (it only reads: the
-run never waits for it), prints ``run 7 · 1400/4000 train · 1650 steps/s · 0:03 · ETA 0:01 ·
+run never waits for it), prints ``run 7 · 1400/4000 model-steps train · 1650 model-steps/s · 0:03 · ETA 0:01 ·
 <each variant's latest metrics>`` once a second and a last
 line when the run ends, and exits with the run's state as its code (0
 completed, 1 failed, 130 stopped or interrupted, as the headless run's own).
@@ -86,11 +86,13 @@ def progress_line(follower: Follower, latest: Latest) -> str:
     if follower.collector.started is None:
         parts.append("starting (no events yet)")
     elif progress is not None:
-        done = f"{progress.step}/{progress.total}" if progress.total else f"step {progress.step}"  # total unknown
+        # a run of several models counts every model's steps (the dashboard's "model-steps/s" too)
+        done = f"{progress.step}/{progress.total} model-steps" if progress.total else f"step {progress.step}"
         parts.append(f"{done} {progress.phase}".rstrip())
     rate = follower.rate.steps_per_s()
     if rate is not None:
-        parts.append(f"{rate:.0f} steps/s" if rate >= 10 else f"{fmt(rate, 2)} steps/s")
+        unit = "model-steps/s" if progress is not None and progress.total else "steps/s"
+        parts.append(f"{rate:.0f} {unit}" if rate >= 10 else f"{fmt(rate, 2)} {unit}")
     parts.append(clock_text(follower.elapsed_s()))
     eta = follower.rate.eta_s()
     if eta is not None:
