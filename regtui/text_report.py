@@ -65,14 +65,16 @@ def _cell(v: Any) -> str:
 def _sweep_lines(sweep: dict[str, Any]) -> list[str]:
     keys = sweep["keys"]
     metrics = [m for m in ("train_loss", "test_loss", "gap", "test_accuracy") if any(m in p for p in sweep["points"])]
+    # several variants at one grid point: each row names its model
+    named = len({repr(p["values"]) for p in sweep["points"]}) < len(sweep["points"])
     rows = []
     for p in sweep["points"]:
-        row = [_num(p["values"][k]) for k in keys]
+        row = ([str(p["variant"])] if named else []) + [_num(p["values"][k]) for k in keys]
         for m in metrics:
             std = p.get(f"{m}_std")
             row.append(_num(p.get(m)) + (f" ± {_num(std)}" if std is not None else ""))
         rows.append([*row, str(p["diverged_seeds"])])
-    lines = ["  " + line for line in _table([*keys, *metrics, "diverged"], rows)]
+    lines = ["  " + line for line in _table([*(["model"] if named else []), *keys, *metrics, "diverged"], rows)]
     if "best" in sweep:
         best = sweep["best"]
         where = ", ".join(f"{k}={_num(v)}" for k, v in best["values"].items())

@@ -15,6 +15,7 @@ from typing import Any
 
 from regtui.aggregate import downsample, finite, mean_std, mean_std_lists
 from regtui.events import Metrics
+from regtui.variant_labels import values_label
 
 _NAN = array("d", [math.nan])
 
@@ -152,11 +153,16 @@ def _latest_profile(profiles: list[tuple[int, dict[str, Any]]], n_seeds: int) ->
 
 
 def sweep_summary(sweep: dict[str, Any], variants: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per swept point: final train/test loss and their gap; the point with the best test loss."""
+    """Per swept point: final train/test loss and their gap; the point with the best test loss.
+
+    A point's ``group`` names what else its model runs with, where the models differ apart from the
+    swept keys (the file's variants: "batchnorm=true"); "" when they differ only in the swept keys."""
     points = []
+    varied = _varied(variants, set(sweep))
     for v in variants:
         final, std = v["final"], v.get("final_std", {})
         point = {"variant": v["name"], "values": {k: v["params"].get(k) for k in sweep}}
+        point["group"] = values_label({k: v["params"].get(k) for k in varied})
         for key in ("train_loss", "test_loss", "test_accuracy"):
             if key in final:
                 point[key] = final[key]
@@ -172,3 +178,9 @@ def sweep_summary(sweep: dict[str, Any], variants: list[dict[str, Any]]) -> dict
         best = min(scored, key=lambda p: p["test_loss"])
         out["best"] = {"variant": best["variant"], "values": best["values"], "test_loss": best["test_loss"]}
     return out
+
+
+def _varied(variants: list[dict[str, Any]], swept: set[str]) -> list[str]:
+    """The parameters, other than the swept ones, whose values differ between the variants."""
+    keys = dict.fromkeys(k for v in variants for k in v["params"] if k not in swept)
+    return [k for k in keys if len({repr(v["params"].get(k)) for v in variants}) > 1]

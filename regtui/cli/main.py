@@ -79,7 +79,13 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
 )
 @click.option("--seeds", default=None, help="Repeat every variant over N seeds (mean ± std).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a parameter (repeatable).")
-@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,…", help="Sweep a numeric parameter (a grid).")
+@click.option(
+    "--sweep",
+    "sweeps",
+    multiple=True,
+    metavar="KEY=V1,V2,…",
+    help="Sweep a parameter: numbers, true,false or choices (several form a grid).",
+)
 @click.option("--out", help="Also write the JSON document to this file (atomically).")
 @click.option("--events", help="Write every event to this file as JSON lines, flushed as they happen.")
 @click.option("--rebuild", metavar="EVENTS", help="Rebuild the document of an --events file (e.g. of a killed run).")

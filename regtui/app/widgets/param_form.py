@@ -168,16 +168,18 @@ class ParamForm(VerticalScroll, can_focus=False):
         yield Label("Runs", classes="form-section")
         yield from self._field("seed", "seed", "integer >= 0", "base seed (models use seed, seed+1, …)")
         yield from self._field("seeds", "seeds", "integer >= 1", "repeat every variant over N seeds (mean ± std)")
-        numeric = [p.name for p in self.spec.params if p.numeric]
         yield from self._field(
             "sweep_key",
             "sweep key",
             "none",
-            "numeric parameter to sweep (empty: no sweep)",
-            SuggestFromList(numeric, case_sensitive=True),
+            "parameter to sweep: a number, a flag or a choice such as norm (empty: no sweep)",
+            SuggestFromList([p.name for p in self.spec.params], case_sensitive=True),
         )
         yield from self._field(
-            "sweep_values", "sweep values", "e.g. 0,1e-3,1e-2", "comma-separated values of the swept parameter"
+            "sweep_values",
+            "sweep values",
+            "e.g. 0,1e-3,1e-2",
+            "comma-separated values of the swept parameter (numbers, true,false, or choices: batch,layer)",
         )
         yield Static("", id="form-error")
         with Horizontal(id="form-buttons"):
