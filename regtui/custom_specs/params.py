@@ -6,12 +6,21 @@ every kind; the [model] and [data] tables are :mod:`.tables`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from regtui.specs import LR_MAX, WEIGHT_DECAY_MAX, ExperimentSpec, Param, decoupled_decay_too_large
 
 KIND = "train"
 TABLES = ("model", "data")
 
 NORMS = ("batch", "layer", "group", "instance", "none")  # what a layer of type "norm" becomes
+
+
+def inert(p: dict[str, Any]) -> dict[str, str]:
+    """The optimizer parameters that do not act in a run with these parameters, with why."""
+    if p["optimizer"] == "sgd":
+        return {k: f"Adam/AdamW's {k}; optimizer = sgd does not use it" for k in ("beta1", "beta2")}
+    return {"momentum": f"SGD's momentum; optimizer = {p['optimizer']} does not use it (Adam's β1 is beta1)"}
 
 
 TRAIN = ExperimentSpec(
@@ -103,4 +112,5 @@ TRAIN = ExperimentSpec(
         ),
     ),
     lambda p: decoupled_decay_too_large(p, p["optimizer"]),
+    inert=inert,
 )

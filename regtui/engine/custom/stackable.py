@@ -57,7 +57,7 @@ def shared_key(p: dict[str, Any]) -> tuple[Any, ...] | None:
     """What runs must share to be stacked; None: the run trains alone (``stack_runs = "off"``)."""
     if p.get("stack_runs", "auto") == "off":
         return None
-    return tuple(p[k] for k in SHARED)
+    return tuple(p.get(k) for k in SHARED)
 
 
 def plan_stacks(runs: Sequence[RunSpec], device: torch.device) -> list[list[int]]:
