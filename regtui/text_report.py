@@ -64,7 +64,8 @@ def _cell(v: Any) -> str:
 
 def _sweep_lines(sweep: dict[str, Any]) -> list[str]:
     keys = sweep["keys"]
-    metrics = [m for m in ("train_loss", "test_loss", "gap", "test_accuracy") if any(m in p for p in sweep["points"])]
+    names = ("train_loss", "val_loss", "test_loss", "gap", "test_accuracy")
+    metrics = [m for m in names if any(m in p for p in sweep["points"])]
     # several variants at one grid point: each row names its model
     named = len({repr(p["values"]) for p in sweep["points"]}) < len(sweep["points"])
     rows = []
@@ -78,7 +79,12 @@ def _sweep_lines(sweep: dict[str, Any]) -> list[str]:
     if "best" in sweep:
         best = sweep["best"]
         where = ", ".join(f"{k}={_num(v)}" for k, v in best["values"].items())
-        lines.append(f"  best test_loss {_num(best['test_loss'])} at {where}")
+        where = str(best["variant"]) if named else where
+        if best.get("chosen_on") == "validation":
+            there = ", ".join(f"{k} {_num(best[k])}" for k in ("test_loss", "test_accuracy") if k in best)
+            lines.append(f"  best val_loss {_num(best['val_loss'])} at {where} (chosen on validation); there {there}")
+        else:
+            lines.append(f"  best test_loss {_num(best['test_loss'])} at {where}")
     return lines
 
 

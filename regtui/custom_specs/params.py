@@ -76,6 +76,15 @@ TRAIN = ExperimentSpec(
         ),
         Param("test_size", int, 0, "test samples evaluated (0 = all of the test split)", min=0, max=100_000_000),
         Param(
+            "val_fraction",
+            float,
+            0.1,
+            "share of the training samples held out for validation, which chooses a sweep's best point (0 = none)",
+            min=0,
+            max=1,
+            max_open=True,
+        ),
+        Param(
             "dropout", float, 0.5, "p of every dropout layer that does not set its own p", min=0, max=1, max_open=True
         ),
         Param(

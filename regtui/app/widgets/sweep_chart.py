@@ -10,7 +10,7 @@ from regtui.app import plotting
 from regtui.app.widgets.chart import LiveChart
 from regtui.variant_labels import values_label
 
-METRICS = ("train_loss", "test_loss", "test_accuracy")
+METRICS = ("train_loss", "val_loss", "test_loss", "test_accuracy")
 
 
 class SweepChart(LiveChart):
@@ -28,7 +28,7 @@ class SweepChart(LiveChart):
             return
         key = keys[0]
         metrics = [m for m in METRICS if any(finite(p.get(m)) for p in points) and self.shows_metric(m)]
-        if "train_loss" in metrics or "test_loss" in metrics:
+        if {"train_loss", "val_loss", "test_loss"} & set(metrics):
             metrics = [m for m in metrics if m != "test_accuracy"]
         if not metrics:
             self.empty("sweep · waiting for finished models")

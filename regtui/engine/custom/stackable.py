@@ -42,6 +42,7 @@ SHARED = (
     "train_size",
     "test_size",
     "test_fraction",
+    "val_fraction",
     "norm",
     "norm_groups",
     "stats_features",
