@@ -33,5 +33,6 @@ def test_compare_shows_the_chosen_points_and_their_splits(run, cli, tmp_path):
     assert code == 0
     assert re.search(r"chosen on\s+validation\s+test", text)
     assert re.search(r"at\s+optimizer=(sgd|adam)\s+weight_decay=(0|0\.1)", text)
+    assert re.search(r"sweep optimizer\s+\[sgd,adam\]\s+—", text)  # a categorical sweep, as its values
     val = f"{best[0]['val_loss']:.4g}"
     assert re.search(rf"val_loss\s+{re.escape(val)}\s+—", text)
