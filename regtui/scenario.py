@@ -301,6 +301,11 @@ def plan(
 ) -> Plan:
     """Expand variants × sweep grid × seeds into runs.
 
+    A sweep value that is a :class:`~regtui.sampling.Range` (or the file's ``[sample]``) is random
+    search: ``sample`` (else the file's ``points``) points drawn from ``seed``, each with every
+    point of the grid of the other keys. A parameter that acts in no run (``ExperimentSpec.inert``)
+    and was given explicitly is an error; where it does not act it is left out of the run's params.
+
     What the user sets explicitly wins: a key given by --set or swept is
     removed from the variants' overrides, and variants that thereby become
     identical merge (sweeping weight_decay over the weight-decay scenario gives
