@@ -17,10 +17,15 @@ NORMS = ("batch", "layer", "group", "instance", "none")  # what a layer of type 
 
 
 def inert(p: dict[str, Any]) -> dict[str, str]:
-    """The optimizer parameters that do not act in a run with these parameters, with why."""
+    """The parameters that do not act in a run with these parameters (the optimizer's and the loss's), with why."""
+    out: dict[str, str] = {}
     if p["optimizer"] == "sgd":
-        return {k: f"Adam/AdamW's {k}; optimizer = sgd does not use it" for k in ("beta1", "beta2")}
-    return {"momentum": f"SGD's momentum; optimizer = {p['optimizer']} does not use it (Adam's β1 is beta1)"}
+        out.update({k: f"Adam/AdamW's {k}; optimizer = sgd does not use it" for k in ("beta1", "beta2")})
+    else:
+        out["momentum"] = f"SGD's momentum; optimizer = {p['optimizer']} does not use it (Adam's β1 is beta1)"
+    if p["loss"] == "mse":
+        out["label_smoothing"] = "cross_entropy's label_smoothing; loss = mse does not use it"
+    return out
 
 
 TRAIN = ExperimentSpec(

@@ -151,3 +151,14 @@ def test_a_module_factory_is_checked_against_its_signature_when_called(scenario_
     assert code == 2 and err.count("\n") == 1
     assert "model.args: unknown argument 'depth' for factory 'mynets_sweeps:make'" in err
     assert "(known: width, act, dropout)" in err or "(known: act, dropout, width)" in err
+
+
+def test_label_smoothing_with_mse_is_an_error_and_left_out_where_it_does_not_act(factory):
+    write, _ = factory
+    code, _, err = invoke(
+        "--scenario", write(), "--json", "--no-save", "--set", "loss=mse", "--set", "label_smoothing=0.1"
+    )
+    assert code == 2 and "label_smoothing: cross_entropy's label_smoothing; loss = mse does not use it" in err
+    doc = run_json(write(), "--sweep", "loss=mse,cross_entropy", "--set", "label_smoothing=0.1")
+    mse, ce = doc["variants"]
+    assert "label_smoothing" not in mse["params"] and ce["params"]["label_smoothing"] == 0.1

@@ -150,7 +150,7 @@ class ModelRun:
         self.with_params = [(n, qs) for n, qs in self.with_params if qs]
 
     def _loss(self, out: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-        return loss_fn(out, y, self.loss, self.task, self.outputs, self.p["label_smoothing"], reduction)
+        return loss_fn(out, y, self.loss, self.task, self.outputs, self.p.get("label_smoothing", 0.0), reduction)
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, train_mode: bool = False) -> tuple[torch.Tensor, ...]:
         """(loss, accuracy) over a set, in eval mode, or in train mode with nothing changed afterwards."""
