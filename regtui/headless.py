@@ -44,6 +44,7 @@ class Options:
     seeds: int | None = None
     sets: tuple[str, ...] = ()
     sweeps: tuple[str, ...] = ()
+    sample: int | None = None  # --sample N: random search over the --sweep ranges
     out: str | None = None
     events: str | None = None
     threads: int = 1
@@ -211,6 +212,7 @@ def prepare(opts: Options) -> tuple[Any, Any, Any, Any]:
         sc.parse_sweeps(scenario.spec, opts.sweeps),
         opts.seed,
         opts.seeds,
+        opts.sample,
     )
     out = check_writable("--out", opts.out) if opts.out is not None else None
     events = check_writable("--events", opts.events) if opts.events is not None else None

@@ -66,19 +66,29 @@ def _cell(v: Any) -> str:
 
 def _sweep_lines(sweep: dict[str, Any]) -> list[str]:
     keys = sweep["keys"]
-    metrics = [m for m in ("train_loss", "test_loss", "gap", "test_accuracy") if any(m in p for p in sweep["points"])]
+    names = ("train_loss", "val_loss", "test_loss", "gap", "test_accuracy")
+    metrics = [m for m in names if any(m in p for p in sweep["points"])]
+    # several variants at one grid point: each row names its model
+    named = len({repr(p["values"]) for p in sweep["points"]}) < len(sweep["points"])
     rows = []
     for p in sweep["points"]:
-        row = [_num(p["values"].get(k)) for k in keys]  # a key a hand-edited point lacks: "-"
+        model = [str(p.get("variant"))] if named else []
+        row = model + [_num(p["values"].get(k)) for k in keys]  # "-": a key a hand-edited point lacks
         for m in metrics:
             std = p.get(f"{m}_std")
             row.append(_num(p.get(m)) + (f" ± {_num(std)}" if std is not None else ""))
         rows.append([*row, str(p["diverged_seeds"])])
-    lines = ["  " + line for line in _table([*keys, *metrics, "diverged"], rows)]
+    lines = ["  " + line for line in _table([*(["model"] if named else []), *keys, *metrics, "diverged"], rows)]
     if "best" in sweep:
         best = sweep["best"]
         where = ", ".join(f"{k}={_num(v)}" for k, v in best["values"].items())
-        lines.append(f"  best test_loss {_num(best['test_loss'])} at {where}")
+        where = str(best.get("variant")) if named else where
+        if best.get("chosen_on") == "validation":
+            there = ", ".join(f"{k} {_num(best[k])}" for k in ("test_loss", "test_accuracy") if k in best)
+            chosen = f"best val_loss {_num(best.get('val_loss'))} at {where} (chosen on validation)"
+            lines.append(f"  {chosen}; there {there}")
+        else:
+            lines.append(f"  best test_loss {_num(best.get('test_loss'))} at {where}")
     return lines
 
 

@@ -79,6 +79,8 @@ def _child_args(opts: headless.Options, scenario: str, out: Any, events: Any, ru
         args += ["--set", text]
     for text in opts.sweeps:
         args += ["--sweep", text]
+    if opts.sample is not None:
+        args += ["--sample", str(opts.sample)]
     if out is not None:
         args += ["--out", str(out)]
     if events is not None:

@@ -18,6 +18,7 @@ import click
 from regtui import __version__
 from regtui.cli.common import OneLineErrorsMixin, parse_jobs
 from regtui.cli.dashboard import open_app
+from regtui.sampling import points_count
 from regtui.specs import JOBS_MAX, MAX_MODELS, SEED_MAX, THREADS_MAX, ConfigError, parse_count
 
 
@@ -79,7 +80,19 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
 )
 @click.option("--seeds", default=None, help="Repeat every variant over N seeds (mean ± std).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a parameter (repeatable).")
-@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,…", help="Sweep a numeric parameter (a grid).")
+@click.option(
+    "--sweep",
+    "sweeps",
+    multiple=True,
+    metavar="KEY=V1,V2,…",
+    help="Sweep a parameter: numbers, true,false or choices (several form a grid).",
+)
+@click.option(
+    "--sample",
+    metavar="N",
+    default=None,
+    help="Random search: draw N points from the --sweep ranges KEY=log(a,b), uniform(a,b) or choice(v1,v2,…).",
+)
 @click.option("--out", help="Also write the JSON document to this file (atomically).")
 @click.option("--events", help="Write every event to this file as JSON lines, flushed as they happen.")
 @click.option("--rebuild", metavar="EVENTS", help="Rebuild the document of an --events file (e.g. of a killed run).")
@@ -116,6 +129,7 @@ def main(
     seeds: str | None,
     sets: tuple[str, ...],
     sweeps: tuple[str, ...],
+    sample: str | None,
     out: str | None,
     events: str | None,
     rebuild: str | None,
@@ -151,8 +165,8 @@ def main(
 
         return headless.rebuild(rebuild, as_json, out)
     if scenario is None:
-        if as_json or sets or sweeps or seeds is not None or out is not None or events is not None:
-            raise ConfigError("--json, --set, --sweep, --seeds, --out and --events need --scenario NAME")
+        if as_json or sets or sweeps or sample or seeds is not None or out is not None or events is not None:
+            raise ConfigError("--json, --set, --sweep, --sample, --seeds, --out and --events need --scenario NAME")
         return open_app(file, scenarios_dir, device, save=not no_save, runs_dir=runs_dir)
     if file:
         raise ConfigError(f"give either --scenario or a FILE, not both (got {file!r})")
@@ -166,6 +180,7 @@ def main(
         seeds=None if seeds is None else parse_count("--seeds", seeds, 1, MAX_MODELS),
         sets=sets,
         sweeps=sweeps,
+        sample=None if sample is None else points_count(sample),
         out=out,
         events=events,
         threads=parse_count("--threads", threads, 1, THREADS_MAX),

@@ -6,12 +6,26 @@ every kind; the [model] and [data] tables are :mod:`.tables`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from regtui.specs import LR_MAX, WEIGHT_DECAY_MAX, ExperimentSpec, Param, decoupled_decay_too_large
 
 KIND = "train"
 TABLES = ("model", "data")
 
 NORMS = ("batch", "layer", "group", "instance", "none")  # what a layer of type "norm" becomes
+
+
+def inert(p: dict[str, Any]) -> dict[str, str]:
+    """The parameters that do not act in a run with these parameters (the optimizer's and the loss's), with why."""
+    out: dict[str, str] = {}
+    if p["optimizer"] == "sgd":
+        out.update({k: f"Adam/AdamW's {k}; optimizer = sgd does not use it" for k in ("beta1", "beta2")})
+    else:
+        out["momentum"] = f"SGD's momentum; optimizer = {p['optimizer']} does not use it (Adam's β1 is beta1)"
+    if p["loss"] == "mse":
+        out["label_smoothing"] = "cross_entropy's label_smoothing; loss = mse does not use it"
+    return out
 
 
 TRAIN = ExperimentSpec(
@@ -67,6 +81,15 @@ TRAIN = ExperimentSpec(
         ),
         Param("test_size", int, 0, "test samples evaluated (0 = all of the test split)", min=0, max=100_000_000),
         Param(
+            "val_fraction",
+            float,
+            0.1,
+            "share of the training samples held out for validation, which chooses a sweep's best point (0 = none)",
+            min=0,
+            max=1,
+            max_open=True,
+        ),
+        Param(
             "dropout", float, 0.5, "p of every dropout layer that does not set its own p", min=0, max=1, max_open=True
         ),
         Param(
@@ -103,4 +126,5 @@ TRAIN = ExperimentSpec(
         ),
     ),
     lambda p: decoupled_decay_too_large(p, p["optimizer"]),
+    inert=inert,
 )

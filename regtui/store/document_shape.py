@@ -68,7 +68,7 @@ SWEEP_SUMMARY = Obj(
     {
         "keys": ListOf(str),
         "points": ListOf(Obj({"values": dict, "diverged_seeds": list}, required=("values", "diverged_seeds"))),
-        "best": Obj({"values": dict}, required=("values", "test_loss")),
+        "best": Obj({"values": dict}, required=("values",)),
     },
     required=("keys", "points"),
 )

@@ -52,7 +52,12 @@ def plan_record(plan: Plan, device: str) -> dict[str, Any]:
         "scenario": s.name if bundled else str(s.path.resolve()),
         "scenario_copy": None if bundled else f"{SCENARIO_COPY}/{s.path.name}",
         "sets": {k: value_text(v) for k, v in plan.sets.items()},
-        "sweeps": {k: [value_text(v) for v in values] for k, values in plan.sweep.items() if s.sweep.get(k) != values},
+        "sweeps": {
+            k: [value_text(v) for v in values]
+            for k, values in plan.sweep.items()
+            if k not in plan.sample and s.sweep.get(k) != values
+        },
+        "sample": {"points": plan.points, "ranges": dict(plan.sample)} if plan.sample else None,
         "seed": plan.seed,
         "seeds": plan.seeds,
         "seeds_changed": plan.seeds != s.seeds,
@@ -80,5 +85,7 @@ def rerun_options(plan: dict[str, Any], folder: Path, device: str | None) -> dic
         "seed": int(plan["seed"]),
         "seeds": int(plan["seeds"]),
         "sets": tuple(f"{k}={v}" for k, v in plan.get("sets", {}).items()),
-        "sweeps": tuple(f"{k}={','.join(vs)}" for k, vs in plan.get("sweeps", {}).items()),
+        "sweeps": tuple(f"{k}={','.join(vs)}" for k, vs in plan.get("sweeps", {}).items())
+        + tuple(f"{k}={text}" for k, text in (plan.get("sample") or {}).get("ranges", {}).items()),
+        "sample": (plan.get("sample") or {}).get("points"),
     }

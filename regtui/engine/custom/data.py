@@ -43,6 +43,9 @@ class Data:
     task: str  # "classification" | "regression"
     outputs: int  # classes, or target width
     name: str
+    # the validation split (val_fraction of the training part, held out before train_size caps it)
+    x_val: torch.Tensor | None = None
+    y_val: torch.Tensor | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -55,6 +58,7 @@ class Data:
             "outputs": self.outputs,
             "input_shape": list(self.input_shape),
             "train": len(self.x_train),
+            "validation": 0 if self.x_val is None else len(self.x_val),
             "test": len(self.x_test),
         }
 
@@ -355,11 +359,26 @@ def load(tables: dict[str, Any], base: Path, p: dict[str, Any], seed: int) -> Da
     else:
         perm = torch.randperm(len(x_train), generator=g)  # a seeded subset when train_size caps it
         x_train, y_train = x_train[perm], y_train[perm]
+    # validation: the end of the (seeded, shuffled) training part, so the training samples train_size
+    # keeps are those it kept before there was a validation split
+    n_val = sizes.val_held_out(len(x_train), p.get("val_fraction", 0.0))
+    kept = len(x_train) - n_val
+    x_val, y_val, x_train, y_train = x_train[kept:], y_train[kept:], x_train[:kept], y_train[:kept]
     n_train, n_test = _cap(len(x_train), p["train_size"]), _cap(len(x_test), p["test_size"])
     x_train, y_train, x_test, y_test = x_train[:n_train], y_train[:n_train], x_test[:n_test], y_test[:n_test]
     if task == "regression":
-        y_train = y_train.float().reshape(len(y_train), -1)
-        y_test = y_test.float().reshape(len(y_test), -1)
+        y_train, y_test, y_val = (y.float().reshape(len(y), -1) for y in (y_train, y_test, y_val))
     else:
-        y_train, y_test = y_train.long(), y_test.long()
-    return Data(x_train.contiguous(), y_train, x_test.contiguous(), y_test, task, outputs, name)
+        y_train, y_test, y_val = y_train.long(), y_test.long(), y_val.long()
+    x_val_kept = x_val.contiguous() if n_val else None
+    return Data(
+        x_train.contiguous(),
+        y_train,
+        x_test.contiguous(),
+        y_test,
+        task,
+        outputs,
+        name,
+        x_val_kept,
+        y_val if n_val else None,
+    )

@@ -133,8 +133,11 @@ class ModelRun:
         # the runs of a stack that share a data set share its copy on the device
         cache = {} if on_device is None else on_device
         if id(data) not in cache:
-            cache[id(data)] = tuple(t.to(self.dev) for t in (data.x_train, data.y_train, data.x_test, data.y_test))
-        self.x_train, self.y_train, self.x_test, self.y_test = cache[id(data)]
+            held = (data.x_val, data.y_val) if data.x_val is not None else ()
+            cache[id(data)] = tuple(
+                t.to(self.dev) for t in (data.x_train, data.y_train, data.x_test, data.y_test, *held)
+            )
+        self.x_train, self.y_train, self.x_test, self.y_test, *self.val = cache[id(data)]
         self.bns: list[tuple[str, _BatchNorm]] = [
             (n, m) for n, m in self.model.named_modules() if isinstance(m, _BatchNorm) and m.track_running_stats
         ]
@@ -147,7 +150,7 @@ class ModelRun:
         self.with_params = [(n, qs) for n, qs in self.with_params if qs]
 
     def _loss(self, out: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-        return loss_fn(out, y, self.loss, self.task, self.outputs, self.p["label_smoothing"], reduction)
+        return loss_fn(out, y, self.loss, self.task, self.outputs, self.p.get("label_smoothing", 0.0), reduction)
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, train_mode: bool = False) -> tuple[torch.Tensor, ...]:
         """(loss, accuracy) over a set, in eval mode, or in train mode with nothing changed afterwards."""
@@ -315,6 +318,8 @@ class ModelRun:
         run = self.run
         found: dict[str, torch.Tensor] = {}
         found["train_loss"], found["train_accuracy"] = self.evaluate(self.x_train, self.y_train)
+        if self.val:  # the validation split: what chooses a sweep's best point
+            found["val_loss"], found["val_accuracy"] = self.evaluate(self.val[0], self.val[1])
         found["test_loss"], found["test_accuracy"] = self.evaluate(self.x_test, self.y_test)
         if self.train_mode:
             found["test_loss_train_mode"], found["test_accuracy_train_mode"] = self.evaluate(
@@ -332,6 +337,7 @@ class ModelRun:
             {
                 "parameters": sum(q.numel() for q in self.model.parameters()),
                 "train_size": len(self.x_train),
+                "val_size": len(self.val[0]) if self.val else 0,
                 "test_size": len(self.x_test),
                 "diverged": first_bad is not None,
                 "first_nonfinite_step": first_bad,

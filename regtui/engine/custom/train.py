@@ -73,7 +73,7 @@ def run(plan: Plan, ctx: Context) -> None:
 
     def data_of(r: RunSpec) -> data_mod.Data:
         p = r.params
-        key = (r.seed, p["train_size"], p["test_size"], p["test_fraction"])
+        key = (r.seed, p["train_size"], p["test_size"], p["test_fraction"], p.get("val_fraction"))
         if key not in cache:
             cache[key] = data_mod.load(tables, base, p, r.seed)
         return cache[key]
