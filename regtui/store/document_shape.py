@@ -43,7 +43,7 @@ NUMBERS = ListOf(NUMBER)
 NUMBERS_OR_NONE = ListOf((NONE, *NUMBER))
 SERIES = Obj({"step": NUMBERS}, rest=NUMBERS_OR_NONE)
 FINAL = Obj(rest=Either((SCALAR, NUMBERS_OR_NONE)))
-CURVE = Obj({"x": NUMBERS, "y": NUMBERS, "y_std": NUMBERS}, required=("x", "y"))
+CURVE = Obj({"x": NUMBERS_OR_NONE, "y": NUMBERS_OR_NONE, "y_std": NUMBERS_OR_NONE}, required=("x", "y"))
 LAYERS = Obj(rest=Either(((NONE, int), NUMBERS_OR_NONE)))
 PER_SEED = Obj({"seed": int, "final": FINAL, "series": SERIES}, required=("seed", "final", "series"))
 VARIANT = Obj(
@@ -67,7 +67,7 @@ TABLE = Obj({"columns": ListOf(str), "rows": ListOf(ListOf(SCALAR))}, required=(
 SWEEP_SUMMARY = Obj(
     {
         "keys": ListOf(str),
-        "points": ListOf(Obj({"values": dict, "diverged_seeds": list}, required=("values", "diverged_seeds"))),
+        "points": ListOf(Obj({"values": dict, "diverged_seeds": int}, required=("values", "diverged_seeds"))),
         "best": Obj({"values": dict}, required=("values",)),
     },
     required=("keys", "points"),
