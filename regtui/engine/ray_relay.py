@@ -107,6 +107,8 @@ class Relay:
         if attempt != task.attempt or task.differs:
             return  # an attempt that is over (its worker died), or one whose numbers cannot be trusted
         for event in events:
+            if task.differs:
+                return
             match event:
                 case RunStarted() | RunFinished():
                     continue

@@ -220,3 +220,45 @@ def test_sigint_to_a_headless_ray_run_cancels_its_tasks_and_prints_an_interrupte
     assert doc["status"] == "interrupted"
     assert {r["state"] for r in doc["summary"][TASKS_KEY]} == {"interrupted"}
     assert "interrupted" in proc.stderr.read()
+
+
+def test_the_dashboard_offers_ray_as_a_device_and_its_run_trains_on_the_cluster(cluster, monkeypatch):
+    """Ray in the device selector: a run there trains on the cluster and draws from the same Collector."""
+    import asyncio
+
+    from textual.widgets import Select
+
+    from regtui.app.app import make_app
+
+    monkeypatch.setenv("REGTUI_TRAINER", "thread")  # this process is the one connected to the cluster
+    app = make_app(file="weight-decay", min_interval=0.1)  # no devices given: they are detected
+
+    async def wait(condition, what: str) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            await asyncio.sleep(0.05)
+
+    async def use() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait(lambda: app.device is not None, "the devices")
+            assert "ray" in app.device_names
+            app.screen.query_one("#device", Select).value = "ray"
+            await pilot.pause()
+            assert app.device == "ray"
+            await pilot.press("escape", "r")
+            await wait(lambda: app.screen.run_state is not None and app.screen.run_state.status == "done", "the run")
+            doc = app.screen.run_state.collector.document()
+            assert doc["status"] == "completed" and doc["device"] == "cpu"
+            assert {r["state"] for r in tasks(doc)} == {"completed"}
+            assert figures(doc) == figures(local_document(app.screen.run_state.plan))
+
+    asyncio.run(use())
+
+
+def test_the_replay_command_of_a_ray_run_says_executor_ray():
+    from regtui import scenario as sc
+
+    plan = make_plan("weight-decay", 1)
+    assert "--executor ray --device cpu --json" in sc.replay_command(plan, "ray")
+    assert "--executor ray --device cuda --json" in sc.replay_command(plan, "ray:cuda")
