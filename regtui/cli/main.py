@@ -174,7 +174,7 @@ def main(
         return open_app(file, scenarios_dir, device, save=not no_save, runs_dir=runs_dir)
     if file:
         raise ConfigError(f"give either --scenario or a FILE, not both (got {file!r})")
-    check_executor(executor, ray_address)
+    check_executor(executor, ray_address, device)
     from regtui import headless
 
     opts = headless.Options(
@@ -203,11 +203,14 @@ def main(
     return headless.run(opts)
 
 
-def check_executor(executor: str, ray_address: str | None) -> None:
-    """--executor ray needs Ray installed; --ray-address needs --executor ray (one line each)."""
+def check_executor(executor: str, ray_address: str | None, device: str) -> None:
+    """--executor ray needs Ray installed and a device its tasks can use; --ray-address needs --executor ray."""
     if ray_address is not None and executor != "ray":
         raise ConfigError("--ray-address needs --executor ray")
     if executor == "ray":
+        name = device.strip().lower()
+        if name not in ("auto", "cpu", "cuda") and not (name.startswith("cuda:") and name[5:].isdigit()):
+            raise ConfigError(f"--device {device!r}: with --executor ray the tasks train on cpu or cuda (or auto)")
         import importlib.util
 
         if importlib.util.find_spec("ray") is None:

@@ -265,6 +265,11 @@ class _Driver:
         self._drain()  # first: a task that ended has sent everything before it returned
         for ref in ready:
             self._ended(ref, self.refs.pop(ref))
+        for ref, index in self.refs.items():
+            task = self.relay.tasks[index]
+            if task.differs and task.state == "running":  # its models are failed already: stop it
+                task.state = "failed"
+                ray.cancel(ref, force=True)
 
     def _drain(self) -> None:
         for kind, task, attempt, payload in ray.get(self.hub.drain.remote()):
