@@ -31,8 +31,10 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -52,26 +54,34 @@ __all__ = ["CANCEL_WAIT_S", "FLUSH_S", "POLL_S", "EventHub", "cluster_device", "
 FLUSH_S = 0.1  # a task sends its events at least this often while it emits
 POLL_S = 0.05  # the driver drains the hub this often
 CANCEL_WAIT_S = 10.0  # a cancelled task still running after this long is killed (force)
+CONNECT_TIMEOUT_S = 5.0  # an address that does not answer this fast is refused
 DEVICES = "cpu or cuda"
 
 
 @ray.remote(num_cpus=0)
 class EventHub:
-    """Where the tasks put their events and the driver takes them: one list, drained whole."""
+    """Where the tasks put their events and the driver takes them: one list, drained whole.
+
+    A task never waits for the hub while it trains: Ray lends the CPU of a task blocked in
+    ``ray.get`` to another task, which would then share the core. So an attempt announces
+    itself with a token of its own (:meth:`begin`), and the hub numbers the attempts (a
+    caller's calls arrive in order, so its events always come after its ``begin``).
+    """
 
     def __init__(self) -> None:
         self.items: list[tuple[Any, ...]] = []
-        self.attempts: dict[int, int] = {}
+        self.attempts: dict[int, int] = {}  # task -> attempts begun
+        self.tokens: dict[str, int] = {}  # an attempt's token -> its number
 
-    def begin(self, task: int, pid: int, node: str) -> int:
-        """A task's attempt starts: its number (Ray's retry of a task whose worker died is 2)."""
+    def begin(self, task: int, token: str, pid: int, node: str) -> None:
+        """A task's attempt starts (Ray's rerun of a task whose worker died is attempt 2)."""
         attempt = self.attempts.get(task, 0) + 1
         self.attempts[task] = attempt
+        self.tokens[token] = attempt
         self.items.append(("begin", task, attempt, (pid, node)))
-        return attempt
 
-    def push(self, task: int, attempt: int, events: list[Event]) -> None:
-        self.items.append(("events", task, attempt, events))
+    def push(self, task: int, token: str, events: list[Event]) -> None:
+        self.items.append(("events", task, self.tokens[token], events))
 
     def drain(self) -> list[tuple[Any, ...]]:
         items, self.items = self.items, []
@@ -81,8 +91,10 @@ class EventHub:
 class _Sender:
     """A task's ``emit``: events batched, sent to the hub at most :data:`FLUSH_S` apart (in order)."""
 
-    def __init__(self, hub: Any, task: int, attempt: int) -> None:
-        self.hub, self.task, self.attempt = hub, task, attempt
+    def __init__(self, hub: Any, task: int) -> None:
+        self.hub, self.task, self.token = hub, task, uuid.uuid4().hex
+        node = f"{ray.util.get_node_ip_address()}/{ray.get_runtime_context().get_node_id()[:6]}"
+        hub.begin.remote(task, self.token, os.getpid(), node)
         self.batch: list[Event] = []
         self.sent = time.monotonic()
         self.last: Any = None
@@ -94,7 +106,7 @@ class _Sender:
 
     def flush(self) -> None:
         if self.batch:
-            self.last = self.hub.push.remote(self.task, self.attempt, self.batch)
+            self.last = self.hub.push.remote(self.task, self.token, self.batch)
             self.batch = []
         self.sent = time.monotonic()
 
@@ -112,9 +124,7 @@ def _train_part(
     """One task: its share of the plan trained by run_plan; returns the part's status and error."""
     from regtui import devices
 
-    node = f"{ray.util.get_node_ip_address()}/{ray.get_runtime_context().get_node_id()[:6]}"
-    attempt = ray.get(hub.begin.remote(task, os.getpid(), node))
-    send = _Sender(hub, task, attempt)
+    send = _Sender(hub, task)
     try:
         local = devices.resolve(device)  # cuda: the GPU Ray gave this task (CUDA_VISIBLE_DEVICES)
     except ConfigError as exc:
@@ -150,12 +160,30 @@ def cluster_device(device: str, gpus: float) -> str:
     raise ConfigError(f"--device {device!r}: tasks on Ray run on {DEVICES} (or auto)")
 
 
+def _check_reachable(address: str) -> None:
+    """A one-line ConfigError when nothing listens at ``host:port`` (``ray.init`` would retry for minutes)."""
+    if address in ("auto", "local"):
+        return  # a cluster started on this machine, found by Ray
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"--ray-address: {address!r} is not HOST:PORT (or auto, or ray://HOST:PORT)")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"--ray-address: no Ray cluster answers at {address} ({exc.strerror or exc}); "
+            "start one with ray start --head"
+        ) from None
+
+
 def _connect(address: str | None) -> bool:
     """Connect to the cluster (or start one here); True when this call did, and must disconnect."""
     if ray.is_initialized():
         return False
     address = address or os.environ.get("RAY_ADDRESS") or None
     quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
+    if address:
+        _check_reachable(address)
     try:
         if address:
             ray.init(address=address, **quiet)
