@@ -52,18 +52,32 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
-def timed(run: Any) -> tuple[float, dict[str, Any], float, float]:
+def timed(run: Any) -> tuple[float, dict[str, Any], float, float, float]:
+    """(wall s, document, load before, load after, this process's CPU s)."""
     before = load()
     collector = Collector()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     finished = run(collector)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert finished.status == "completed", finished.error
-    return elapsed, collector.document(), before, load()
+    return elapsed, collector.document(), before, load(), cpu
 
 
-def on_cluster(nodes: list[int], plan: Any) -> tuple[float, dict[str, Any], float, float, float]:
-    """Start a cluster of ``nodes`` (CPUs each), run the plan on it, shut it down; (time, doc, loads, start s)."""
+def worker_cpu(doc: dict[str, Any]) -> dict[str, float]:
+    """CPU seconds (user + system) of each node's Ray worker processes so far, from /proc: their
+    imports, data and training. On a loaded machine wall times follow the load; CPU times much less."""
+    tick = os.sysconf("SC_CLK_TCK")
+    per_node: dict[str, float] = {}
+    for pid, node in {(row["pid"], row["node"]) for row in doc["summary"][TASKS_KEY]}:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        per_node[node] = per_node.get(node, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return per_node
+
+
+def on_cluster(nodes: list[int], plan: Any) -> tuple[float, dict[str, Any], float, float, float, float, dict]:
+    """Start a cluster of ``nodes`` (CPUs each), run the plan on it, shut it down:
+    (wall s, doc, loads, driver CPU s, start s, workers' CPU s per node)."""
     start = time.perf_counter()
     cluster = Cluster(
         initialize_head=True, connect=True, head_node_args={"num_cpus": nodes[0], "include_dashboard": False}
@@ -73,11 +87,12 @@ def on_cluster(nodes: list[int], plan: Any) -> tuple[float, dict[str, Any], floa
     cluster.wait_for_nodes()
     started = time.perf_counter() - start
     try:
-        elapsed, doc, before, after = timed(lambda c: run_on_ray(plan, "cpu", emit=c))
+        elapsed, doc, before, after, cpu = timed(lambda c: run_on_ray(plan, "cpu", emit=c))
+        workers = worker_cpu(doc)
     finally:
         ray.shutdown()
         cluster.shutdown()
-    return elapsed, doc, before, after, started
+    return elapsed, doc, before, after, cpu, started, workers
 
 
 def whole_process(steps: int, executor: str) -> float:
@@ -106,24 +121,38 @@ def main() -> None:
     }
     times: dict[str, list[float]] = {name: [] for name in settings}
     starts: dict[str, list[float]] = {name: [] for name in settings}
+    cpus: dict[str, list[float]] = {name: [] for name in settings}  # all CPU s: this process's and the workers'
+    busiest: dict[str, list[float]] = {name: [] for name in settings}  # the busiest node's workers' CPU s
     records = []
     reference = None
     for round_ in range(args.rounds):
         for name, nodes in settings.items():
+            workers: dict[str, float] = {}
             if nodes is None:
-                elapsed, doc, before, after = timed(lambda c: run_plan(plan, "cpu", emit=c, jobs=cores))
+                elapsed, doc, before, after, cpu = timed(lambda c: run_plan(plan, "cpu", emit=c, jobs=cores))
                 reference = reference or figures(doc)
                 started = 0.0
             else:
-                elapsed, doc, before, after, started = on_cluster(nodes, plan)
+                elapsed, doc, before, after, cpu, started, workers = on_cluster(nodes, plan)
                 starts[name].append(started)
             same = reference is None or figures(doc) == reference
             times[name].append(elapsed)
+            cpus[name].append(cpu + sum(workers.values()))
+            busiest[name].append(max(workers.values(), default=cpu))
             records.append(
-                {"round": round_, "setting": name, "s": elapsed, "start_s": started, "load": [before, after]}
+                {
+                    "round": round_,
+                    "setting": name,
+                    "s": elapsed,
+                    "start_s": started,
+                    "load": [before, after],
+                    "driver_cpu_s": cpu,
+                    "worker_cpu_s": workers,
+                }
             )
             print(
                 f"round {round_ + 1} {name:26s} {elapsed:6.1f} s  (cluster start {started:4.1f} s)  "
+                f"CPU {cpu + sum(workers.values()):5.1f} s (busiest node {busiest[name][-1]:5.1f})  "
                 f"load {before:.2f}->{after:.2f}  same figures as local: {same}",
                 flush=True,
             )
@@ -139,6 +168,11 @@ def main() -> None:
         "median_s": med,
         "ray_1_node_over_local": med[one_node] / med["local"],
         "two_nodes_speedup_over_one_cpu": med["ray 1 node, 1 CPU"] / med["ray 2 nodes, 1 CPU each"],
+        "median_cpu_s": {name: statistics.median(v) for name, v in cpus.items()},
+        "ray_1_node_cpu_over_local": statistics.median(cpus[one_node]) / statistics.median(cpus["local"]),
+        # With a free core per node the wall time would follow the busiest node's CPU time:
+        "two_nodes_speedup_from_cpu": statistics.median(busiest["ray 1 node, 1 CPU"])
+        / statistics.median(busiest["ray 2 nodes, 1 CPU each"]),
         "median_cluster_start_s": {k: statistics.median(v) for k, v in starts.items() if v},
         "whole_process_s": whole,
         "load_at_end": load(),
