@@ -53,6 +53,8 @@ class Options:
     save: bool = True  # keep the run in the run history (regtui.store)
     runs_dir: str | None = None  # the history's folder; None: $REGTUI_RUNS_DIR or the XDG data folder
     run_id: int | None = None  # record into this id, claimed by the process that started this one (--detach)
+    executor: str = "local"  # or "ray": the plan's stacks as tasks on a Ray cluster (regtui.engine.ray_executor)
+    ray_address: str | None = None  # the cluster's address; None: $RAY_ADDRESS, else a Ray started for the run
 
 
 _early_code: list[int] = []  # a signal that came before run() installed its handlers
@@ -184,6 +186,18 @@ class _Worker(threading.Thread):
                 except SystemExit as exc:  # bad input found in the user's code: one line, exit 2
                     raise ConfigError(f"{_error_text(exc)} while its model or data was made") from None
                 self.in_user_code = False
+            if self.opts.executor == "ray":  # the device is the cluster's, resolved there
+                from regtui.engine.ray_executor import run_on_ray
+
+                self.finished = run_on_ray(
+                    self.plan,
+                    self.opts.device,
+                    emit=self.emit,
+                    cancel=self.cancel,
+                    threads=self.opts.threads,
+                    address=self.opts.ray_address,
+                )
+                return
             from regtui import devices
 
             device = devices.resolve(self.opts.device)

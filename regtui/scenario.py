@@ -431,7 +431,9 @@ def replay_command(plan: Plan, device: str | None = None) -> str:
     parts = ["regtui", "--scenario", target, "--seed", str(plan.seed)]
     if plan.seeds != s.seeds:
         parts += ["--seeds", str(plan.seeds)]
-    if device:
+    if device and device.partition(":")[0] == "ray":  # the dashboard's Ray choices: ray, ray:cuda
+        parts += ["--executor", "ray", "--device", device.partition(":")[2] or "cpu"]
+    elif device:
         parts += ["--device", device]
     for key, value in plan.sets.items():
         parts += ["--set", f"{key}={value_text(value)}"]

@@ -104,6 +104,18 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
     show_default=True,
     help=f"Model stacks trained at once (auto: one per core; max {JOBS_MAX}).",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where the models train: this process, or each stack as a task on a Ray cluster (regtui[ray]).",
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDRESS",
+    help="The Ray cluster of --executor ray (default: $RAY_ADDRESS, else a Ray started for the run).",
+)
 @click.option("--list", "list_only", is_flag=True, help="List the bundled scenarios and exit.")
 @click.option("--scenarios-dir", help="Also offer the *.toml files in this folder (dashboard and --list).")
 @click.option(
@@ -136,6 +148,8 @@ def main(
     no_memory_check: bool,
     threads: str,
     jobs: str,
+    executor: str,
+    ray_address: str | None,
     list_only: bool,
     scenarios_dir: str | None,
     runs_dir: str | None,
@@ -167,9 +181,14 @@ def main(
     if scenario is None:
         if as_json or sets or sweeps or sample or seeds is not None or out is not None or events is not None:
             raise ConfigError("--json, --set, --sweep, --sample, --seeds, --out and --events need --scenario NAME")
+        if executor != "local" or ray_address is not None:
+            raise ConfigError(
+                "--executor and --ray-address need --scenario NAME (the dashboard offers Ray as a device)"
+            )
         return open_app(file, scenarios_dir, device, save=not no_save, runs_dir=runs_dir)
     if file:
         raise ConfigError(f"give either --scenario or a FILE, not both (got {file!r})")
+    check_executor(executor, ray_address, device)
     from regtui import headless
 
     opts = headless.Options(
@@ -189,12 +208,28 @@ def main(
         save=not no_save,
         runs_dir=runs_dir,
         run_id=run_id,
+        executor=executor,
+        ray_address=ray_address,
     )
     if detach:
         from regtui.cli.detach import start_detached
 
         return start_detached(opts)
     return headless.run(opts)
+
+
+def check_executor(executor: str, ray_address: str | None, device: str) -> None:
+    """--executor ray needs Ray installed and a device its tasks can use; --ray-address needs --executor ray."""
+    if ray_address is not None and executor != "ray":
+        raise ConfigError("--ray-address needs --executor ray")
+    if executor == "ray":
+        name = device.strip().lower()
+        if name not in ("auto", "cpu", "cuda") and not (name.startswith("cuda:") and name[5:].isdigit()):
+            raise ConfigError(f"--device {device!r}: with --executor ray the tasks train on cpu or cuda (or auto)")
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise ConfigError("--executor ray: Ray is not installed here; pip install 'regtui[ray]'")
 
 
 def refuse_with_detach(

@@ -23,6 +23,18 @@ class Context:
     emit: Callable[[Event], None]
     cancel: threading.Event = field(default_factory=threading.Event)
     jobs: int = 1  # independent model stacks an experiment may train concurrently (CPU threads)
+    # The units (stacks) of the plan this process trains, by index (an engine's ``units(plan, device)``);
+    # None: all of them. A Ray task trains some (regtui.engine.ray_executor); the part with unit 0 leads.
+    part: frozenset[int] | None = None
+
+    def trains(self, unit: int) -> bool:
+        """Whether this process trains unit ``unit`` of the plan."""
+        return self.part is None or unit in self.part
+
+    @property
+    def lead(self) -> bool:
+        """Whether this process emits what belongs to the whole plan (the data drawn, worked numbers)."""
+        return self.trains(0)
 
     def check(self) -> None:
         """Call once per step: stops the experiment promptly when the user cancels."""

@@ -23,6 +23,7 @@ def run_plan(
     cancel: threading.Event | None = None,
     threads: int | None = 1,
     jobs: int = 1,
+    part: frozenset[int] | None = None,
 ) -> RunFinished:
     """Run ``plan`` and return the RunFinished event that was also emitted.
 
@@ -30,6 +31,7 @@ def run_plan(
     ``threads`` sets torch's intra-op threads; ``jobs`` lets an experiment train
     up to that many independent model stacks at once in worker threads (the
     headless CLI uses every core; the dashboard keeps 1 so the UI stays free).
+    ``part``: train only these units of the plan (a Ray task's share; see :class:`Context`).
     Cancellation and Ctrl-C give status "interrupted"; an unexpected error
     gives "failed" with the message. Either way the data emitted so far stands.
     """
@@ -40,7 +42,7 @@ def run_plan(
         torch.set_num_threads(threads)
     torch.manual_seed(plan.seed)
     module = importlib.import_module(registry.get(plan.scenario.experiment).engine)
-    ctx = Context(torch.device(device), emit, cancel or threading.Event(), max(1, jobs))
+    ctx = Context(torch.device(device), emit, cancel or threading.Event(), max(1, jobs), part)
     scenario = plan.scenario
     emit(
         RunStarted(

@@ -81,6 +81,8 @@ def run(plan: Plan, ctx: Context) -> None:
     report: list[dict[str, Any]] = []  # Summary("stacking"): how each run trained, sent as units start
     stacks = 0
     for number, unit in enumerate(stackable.plan_stacks(runs, ctx.device)):
+        if not ctx.trains(number):  # another process's share (a Ray task's)
+            continue
         specs = [runs[i] for i in unit]
         cache.clear()  # keep the data sets of one unit at a time
         on_device: dict[int, tuple[torch.Tensor, ...]] = {}
