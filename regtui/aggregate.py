@@ -77,3 +77,20 @@ def sanitize(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [sanitize(v) for v in value]
     return value
+
+
+def last_logged(variant: dict[str, Any]) -> dict[str, Any]:
+    """A document variant's last logged value of each series metric (the step included), for a run that
+    stopped before its finals: ``{"step": 1400, "train_loss": 0.21, …}``, or {} without series.
+
+    Each metric's own last number that is not null, so a metric logged only now and then keeps its
+    last point."""
+    series = variant.get("series") or {}
+    steps = series.get("step") or []
+    out: dict[str, Any] = {"step": steps[-1]} if steps else {}
+    for name, values in series.items():
+        if name != "step":
+            logged = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+            if logged:
+                out[name] = logged[-1]
+    return out if len(out) > 1 else {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 from regtui.specs import ConfigError
 
 CHOICES = "auto, cpu, cuda, cuda:N, mps"
@@ -45,3 +47,11 @@ def resolve(name: str) -> str:
     if not valid:
         raise ConfigError(f"--device: {name!r} is not a device; allowed: {CHOICES}")
     raise ConfigError(f"--device: {asked!r} is not available on this machine; available: {', '.join(names)} (or auto)")
+
+
+def ray_choices(names: list[str]) -> list[str]:
+    """The dashboard's Ray choices where Ray is installed: ``ray`` (tasks on the CPU), and ``ray:cuda``
+    on a machine with a GPU (its cluster likely has them); see :mod:`regtui.engine.executors`."""
+    if importlib.util.find_spec("ray") is None:
+        return []
+    return ["ray"] + (["ray:cuda"] if any(n.startswith("cuda") for n in names) else [])

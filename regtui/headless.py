@@ -45,6 +45,7 @@ class Options:
     seeds: int | None = None
     sets: tuple[str, ...] = ()
     sweeps: tuple[str, ...] = ()
+    sample: int | None = None  # --sample N: random search over the --sweep ranges
     out: str | None = None
     events: str | None = None
     threads: int = 1
@@ -54,6 +55,8 @@ class Options:
     runs_dir: str | None = None  # the history's folder; None: $REGTUI_RUNS_DIR or the XDG data folder
     run_id: int | None = None  # record into this id, claimed by the process that started this one (--detach)
     base: str | None = None  # the folder the scenario's relative paths resolve against (a rerun: the original's)
+    executor: str = "local"  # or "ray": the plan's stacks as tasks on a Ray cluster (regtui.engine.ray_executor)
+    ray_address: str | None = None  # the cluster's address; None: $RAY_ADDRESS, else a Ray started for the run
 
 
 _early_code: list[int] = []  # a signal that came before run() installed its handlers
@@ -187,6 +190,18 @@ class _Worker(threading.Thread):
                 except SystemExit as exc:  # bad input found in the user's code: one line, exit 2
                     raise ConfigError(f"{_error_text(exc)} while its model or data was made") from None
                 self.in_user_code = False
+            if self.opts.executor == "ray":  # the device is the cluster's, resolved there
+                from regtui.engine.ray_executor import run_on_ray
+
+                self.finished = run_on_ray(
+                    self.plan,
+                    self.opts.device,
+                    emit=self.emit,
+                    cancel=self.cancel,
+                    threads=self.opts.threads,
+                    address=self.opts.ray_address,
+                )
+                return
             from regtui import devices
 
             device = devices.resolve(self.opts.device)
@@ -222,6 +237,7 @@ def prepare(opts: Options) -> tuple[Any, Any, Any, Any]:
         sc.parse_sweeps(scenario.spec, opts.sweeps),
         opts.seed,
         opts.seeds,
+        opts.sample,
     )
     out = check_writable("--out", opts.out) if opts.out is not None else None
     events = check_writable("--events", opts.events) if opts.events is not None else None

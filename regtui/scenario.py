@@ -21,13 +21,15 @@ from typing import Any
 from regtui import registry
 from regtui.custom_specs import params as train_params
 from regtui.custom_specs.checks import check_plan
+from regtui.custom_specs.model_params import model_parameters, spec_of
 from regtui.custom_specs.tables import validate_tables
 from regtui.events import RunSpec
+from regtui.sampling import Range, draw, is_range, parse_range, points_count, table_range
 from regtui.scenario_values import Variant, check_distinct, parse_variant, sweep_values, text_value
 from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, ExperimentSpec, toml_type, unknown_key_message
 from regtui.variant_labels import values_label, variant_label
 
-TOP_LEVEL_KEYS = ("experiment", "title", "summary", "explanation", "params", "variants", "sweep", "seeds")
+TOP_LEVEL_KEYS = ("experiment", "title", "summary", "explanation", "params", "variants", "sweep", "sample", "seeds")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,12 @@ class Scenario:
     # A run recorded by regtui.track() (no file): the command line of the script that ran it,
     # which is what runs it again (see regtui.store.reading.tracked_plan).
     command: str = ""
+    # [sample]: the ranges random search draws from, and how many points (0: no [sample] table)
+    sample: dict[str, Range] = field(default_factory=dict)
+    sample_points: int = 0
+    # experiment = "train": what makes the kind's parameters for this model (plain data, pickled
+    # with a plan; see regtui.custom_specs.model_params)
+    model_params: dict[str, Any] | None = None
     # The folder its relative paths (factory files, data folders) resolve against: the file's own,
     # or, for the copy a rerun loads from a run folder, the original's (recorded absolute).
     base: Path | None = None
@@ -57,6 +65,8 @@ class Scenario:
 
     @property
     def spec(self) -> ExperimentSpec:
+        if self.model_params is not None:
+            return spec_of(self.model_params, self.tables["model"].get("factory", ""))
         return registry.get(self.experiment).spec
 
     def defaults(self) -> dict[str, Any]:
@@ -74,7 +84,10 @@ class Plan:
     seed: int
     seeds: int
     sets: dict[str, Any] = field(default_factory=dict)
-    sweep: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    sweep: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # a sampled key: its drawn values
+    # Random search: the sampled keys' ranges as written (log(1e-4,1e-1)) and the points asked for.
+    sample: dict[str, str] = field(default_factory=dict)
+    points: int = 0
     # Per variant of the file, the name of the model it runs as (true to its values; identical
     # variants merged into one share its name), before any sweep point: the form's hints.
     file_variants: tuple[str, ...] = ()
@@ -170,23 +183,29 @@ def _parse(path: Path, data: dict[str, Any]) -> Scenario:
             f"experiment: {registry.TRACK!r} is the kind of runs recorded from your own loop by regtui.track(); "
             "a scenario file cannot run it"
         )
+    tables = validate_tables({k: data[k] for k in own if k in data}) if own else {}
+    model_params = None
+    if tables:  # a train model: its factory's arguments are parameters; dropout and norm only where they act
+        model_params, model = model_parameters(tables["model"], path.parent)
+        tables = {**tables, "model": model}
+        spec = spec_of(model_params, model.get("factory", ""))
     params = data.get("params", {})
     if not isinstance(params, dict):
         raise ConfigError("'params' must be a table ([params])")
     params = spec.validate(params)
-    tables = data.get("variants", [])
-    if not isinstance(tables, list):
-        raise ConfigError(f"variants: expected an array of tables ([[variants]]), got {toml_type(tables)}")
-    variants = tuple(parse_variant(spec, i, v) for i, v in enumerate(tables))
+    variant_tables = data.get("variants", [])
+    if not isinstance(variant_tables, list):
+        raise ConfigError(f"variants: expected an array of tables ([[variants]]), got {toml_type(variant_tables)}")
+    variants = tuple(parse_variant(spec, i, v) for i, v in enumerate(variant_tables))
     check_distinct(variants)
     sweep_table = data.get("sweep", {})
     if not isinstance(sweep_table, dict):
         raise ConfigError("'sweep' must be a table ([sweep])")
     sweep = {key: sweep_values(spec, key, values) for key, values in sweep_table.items()}
+    sample, sample_points = _sample_table(spec, data.get("sample", {}))
     seeds = data.get("seeds", 1)
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"seeds: {seeds!r} is not allowed; expected an integer >= 1")
-    tables = validate_tables({k: data[k] for k in own if k in data}) if own else {}
     return Scenario(
         name=path.stem,
         path=path,
@@ -199,7 +218,24 @@ def _parse(path: Path, data: dict[str, Any]) -> Scenario:
         sweep=sweep,
         seeds=seeds,
         tables=tables,
+        model_params=model_params,
+        sample=sample,
+        sample_points=sample_points,
     )
+
+
+def _sample_table(spec: ExperimentSpec, table: Any) -> tuple[dict[str, Range], int]:
+    """``[sample]``: ``points = N`` and a range per key (see :mod:`regtui.sampling`)."""
+    if not isinstance(table, dict):
+        raise ConfigError("'sample' must be a table ([sample])")
+    if not table:
+        return {}, 0
+    if "points" not in table:
+        raise ConfigError("sample: needs points = N, the number of points to draw")
+    ranges = {k: table_range(spec, k, v) for k, v in table.items() if k != "points"}
+    if not ranges:
+        raise ConfigError('sample: give at least one range, e.g. lr = "log(1e-4, 1e-1)"')
+    return ranges, points_count(table["points"], "sample: points")
 
 
 # --- command-line overrides ----------------------------------------------------------------
@@ -250,13 +286,15 @@ def _per_variant(scenario: Scenario, sets: dict[str, Any]) -> Scenario:
     return replace(scenario, variants=tuple(variants))
 
 
-def parse_sweeps(spec: ExperimentSpec, items: list[str] | tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
-    out: dict[str, tuple[Any, ...]] = {}
+def parse_sweeps(spec: ExperimentSpec, items: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """``KEY=V1,V2,…`` (a grid's values, a tuple), or ``KEY=log(a,b)`` / ``uniform(a,b)`` /
+    ``choice(…)`` (a :class:`~regtui.sampling.Range` that ``--sample N`` draws from)."""
+    out: dict[str, Any] = {}
     for item in items:
         key, value = _split(item, "--sweep")
         if key in out:
             raise ConfigError(f"--sweep: {key!r} is swept twice; give all its values in one --sweep {key}=V1,V2,…")
-        out[key] = sweep_values(spec, key, value)
+        out[key] = parse_range(spec, key, value) if is_range(value) else sweep_values(spec, key, value)
     return out
 
 
@@ -266,11 +304,17 @@ def parse_sweeps(spec: ExperimentSpec, items: list[str] | tuple[str, ...]) -> di
 def plan(
     scenario: Scenario,
     sets: dict[str, Any] | None = None,
-    sweep: dict[str, tuple[Any, ...]] | None = None,
+    sweep: dict[str, Any] | None = None,
     seed: int = 0,
     seeds: int | None = None,
+    sample: int | None = None,
 ) -> Plan:
     """Expand variants × sweep grid × seeds into runs.
+
+    A sweep value that is a :class:`~regtui.sampling.Range` (or the file's ``[sample]``) is random
+    search: ``sample`` (else the file's ``points``) points drawn from ``seed``, each with every
+    point of the grid of the other keys. A parameter that acts in no run (``ExperimentSpec.inert``)
+    and was given explicitly is an error; where it does not act it is left out of the run's params.
 
     What the user sets explicitly wins: a key given by --set or swept is
     removed from the variants' overrides, and variants that thereby become
@@ -288,10 +332,22 @@ def plan(
     if both:
         key = both[0]
         raise ConfigError(
-            f"--set {key}: {key} is also swept ({', '.join(value_text(v) for v in (sweep or {})[key])}); "
+            f"--set {key}: {key} is also swept ({_swept_text((sweep or {})[key])}); "
             f"set it or sweep it, not both (one value: --sweep {key}={value_text(given[key])})"
         )
-    sweep = {**{k: v for k, v in scenario.sweep.items() if k not in given}, **(sweep or {})}
+    asked = {
+        **{k: v for k, v in scenario.sample.items() if k not in given},
+        **{k: v for k, v in scenario.sweep.items() if k not in given},
+        **(sweep or {}),
+    }
+    ranges = {k: v for k, v in asked.items() if isinstance(v, Range)}
+    sweep = {k: v for k, v in asked.items() if not isinstance(v, Range)}
+    points = scenario.sample_points if sample is None else points_count(sample)
+    if ranges and not points:
+        key, r = next(iter(ranges.items()))
+        raise ConfigError(f"--sweep {key}={r.text} is a range; give --sample N to draw N points from it")
+    if sample is not None and not ranges:
+        raise ConfigError("--sample: no range to draw from; give one such as --sweep lr=log(1e-4,1e-1)")
     seeds = scenario.seeds if seeds is None else seeds
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"--seeds: {seeds!r} is not allowed; expected an integer >= 1")
@@ -299,7 +355,7 @@ def plan(
         raise ConfigError(f"--seed: {seed!r} is not allowed; expected an integer >= 0 and <= {SEED_MAX}")
     defaults = scenario.defaults()
     base = {**defaults, **spec.validate(sets)}
-    fixed = set(sets) | set(sweep)
+    fixed = set(sets) | set(sweep) | set(ranges)
 
     variants: list[tuple[Variant | None, dict[str, Any]]] = []
     owner: list[int] = []  # per variant of the file: the planned variant it runs as (identical ones merge)
@@ -313,6 +369,10 @@ def plan(
     variants = variants or [(None, {})]  # a file without variants: one unnamed model per grid point
 
     grid = [dict(zip(sweep, combo)) for combo in itertools.product(*sweep.values())] or [{}]
+    if ranges:  # random search: each grid point (if any) with each drawn point
+        drawn = draw(spec, ranges, points, seed)
+        grid = [{**g, **d} for g in grid for d in drawn]
+        sweep = {**sweep, **{k: tuple(dict.fromkeys(d[k] for d in drawn)) for k in ranges}}
     count = len(variants) * len(grid) * seeds
     if count > MAX_MODELS:
         raise ConfigError(
@@ -339,7 +399,37 @@ def plan(
                 runs.append(RunSpec(label, s, params))
     if scenario.tables:  # experiment = "train": shapes, data files, factories, before any training
         check_plan(scenario.tables, scenario.folder, runs)
-    return Plan(loaded, base, tuple(runs), seed, seeds, given, sweep, tuple(names[i] for i in owner))
+    # given here, or by a file whose own values already leave it without effect (the file's momentum
+    # is no error when --set optimizer=adam turns it off: it is then left out of the record)
+    explicit = set(given) | set(sweep) | {k for k in scenario.params if k in spec.inert(defaults)}
+    explicit |= {k for v in scenario.variants for k in v.overrides if k in spec.inert({**defaults, **v.overrides})}
+    runs, base = _acting(spec, runs, base, explicit)
+    sampled = {k: r.text for k, r in ranges.items()}
+    return Plan(
+        loaded,
+        base,
+        tuple(runs),
+        seed,
+        seeds,
+        given,
+        sweep,
+        sampled,
+        points if ranges else 0,
+        tuple(names[i] for i in owner),
+    )
+
+
+def _acting(
+    spec: ExperimentSpec, runs: list[RunSpec], base: dict[str, Any], explicit: set[str]
+) -> tuple[list[RunSpec], dict[str, Any]]:
+    """The runs and base parameters without the parameters that do not act in them (momentum with
+    Adam: see ``ExperimentSpec.inert``); one that was given explicitly and acts in no run is an error."""
+    inert = [spec.inert(r.params) for r in runs]
+    for key in sorted(explicit):
+        if inert and all(key in i for i in inert):
+            raise ConfigError(f"{key}: {inert[0][key]}; remove it, or change what it depends on")
+    kept = [RunSpec(r.variant, r.seed, {k: v for k, v in r.params.items() if k not in i}) for r, i in zip(runs, inert)]
+    return kept, {k: v for k, v in base.items() if k not in spec.inert(base)}
 
 
 def replay_command(plan: Plan, device: str | None = None) -> str:
@@ -351,15 +441,26 @@ def replay_command(plan: Plan, device: str | None = None) -> str:
     parts = ["regtui", "--scenario", target, "--seed", str(plan.seed)]
     if plan.seeds != s.seeds:
         parts += ["--seeds", str(plan.seeds)]
-    if device:
+    if device and device.partition(":")[0] == "ray":  # the dashboard's Ray choices: ray, ray:cuda
+        parts += ["--executor", "ray", "--device", device.partition(":")[2] or "cpu"]
+    elif device:
         parts += ["--device", device]
     for key, value in plan.sets.items():
         parts += ["--set", f"{key}={value_text(value)}"]
     for key, values in plan.sweep.items():
-        if s.sweep.get(key) != values:
+        if key not in plan.sample and s.sweep.get(key) != values:
             parts += ["--sweep", f"{key}=" + ",".join(value_text(v) for v in values)]
+    if plan.sample and plan.points != s.sample_points:
+        parts += ["--sample", str(plan.points)]
+    for key, text in plan.sample.items():
+        if key not in s.sample or s.sample[key].text != text:
+            parts += ["--sweep", f"{key}={text}"]
     parts.append("--json")
     return shlex.join(parts)
+
+
+def _swept_text(values: Any) -> str:
+    return values.text if isinstance(values, Range) else ", ".join(value_text(v) for v in values)
 
 
 def value_text(value: Any) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from regtui.specs import ConfigError, ExperimentSpec, toml_type
+from regtui.specs import ConfigError, ExperimentSpec, Param, toml_type
 
 
 @dataclass(frozen=True)
@@ -61,20 +61,32 @@ def parse_variant(spec: ExperimentSpec, index: int, table: Any) -> Variant:
 
 
 def sweep_values(spec: ExperimentSpec, key: str, values: Any) -> tuple[Any, ...]:
-    """A sweep's values for a numeric ``key``: a TOML list, or ``V1,V2,…`` of --sweep; in order, each once."""
+    """A sweep's values for ``key``: a TOML list, or ``V1,V2,…`` of --sweep; in order, each once.
+
+    Any parameter sweeps: a number, a flag (true,false) or a choice (norm=batch,layer) —
+    each value checked as --set checks it."""
     param = spec.param(key)
-    if not param.numeric:
-        numeric = ", ".join(p.name for p in spec.params if p.numeric)
-        raise ConfigError(f"sweep: {key!r} is not numeric; sweeps take one of {numeric}")
+    example = example_values(param)
     if isinstance(values, str):
         items = values.split(",")
         if any(not v.strip() for v in items):
-            raise ConfigError(f"sweep: {key}={values!r} has an empty value; write e.g. {key}=0,1e-3,1e-2")
+            raise ConfigError(f"sweep: {key}={values!r} has an empty value; write e.g. {key}={example}")
         parsed = [param.parse(v) for v in items]
     elif isinstance(values, list):
         parsed = [param.coerce(v) for v in values]
     else:
-        raise ConfigError(f"sweep: {key} must be a list of numbers, got {values!r}")
+        raise ConfigError(f"sweep: {key} must be a list of values ({key} = [V1, V2, …]), got {values!r}")
     if not parsed:
-        raise ConfigError(f"sweep: {key} has no values; give at least one")
+        raise ConfigError(f"sweep: {key} has no values; give at least one, e.g. {key}={example}")
     return tuple(dict.fromkeys(parsed))
+
+
+def example_values(param: Param) -> str:
+    """Values of ``param`` as a sweep's example writes them (its choices, true,false or numbers)."""
+    if param.choices:
+        return ",".join(param.choices[:2])
+    if param.kind is bool:
+        return "true,false"
+    if param.kind is str:
+        return "a,b"
+    return "0,1e-3,1e-2" if param.kind is float else "1,2,4"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from regtui.numbers import fmt
@@ -133,11 +133,19 @@ class ExperimentSpec:
     params: tuple[Param, ...]
     # Cross-parameter check on the full effective parameters; returns an error or None.
     check: Callable[[dict[str, Any]], str | None] = lambda p: None
+    # Parameters of the kind that cannot act on this scenario's model -> why (a train model without
+    # a dropout layer has no dropout): naming one is an error that says so.
+    absent: dict[str, str] = field(default_factory=dict)
+    # The parameters that do not act in a run with these full parameters -> why (momentum with
+    # Adam): left out of the run's recorded parameters; set explicitly for no run, an error.
+    inert: Callable[[dict[str, Any]], dict[str, str]] = lambda p: {}
 
     def param(self, key: str) -> Param:
         for p in self.params:
             if p.name == key:
                 return p
+        if key in self.absent:
+            raise ConfigError(f"{key}: {self.absent[key]}")
         raise ConfigError(unknown_key_message(key, [p.name for p in self.params], self.name))
 
     def defaults(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from regtui.aggregate import sanitize
+from regtui.aggregate import last_logged, sanitize
 from regtui.numbers import fmt
 
 MAX_CELL = 60  # a list or dict cell longer than this is cut ("...")
@@ -31,6 +31,8 @@ def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
         lines += _table(
             ["variant", *keys], [[v["name"], *(_num(v["final"].get(k)) for k in keys)] for v in doc["variants"]]
         )
+    elif doc["status"] != "completed" and (last := {v["name"]: last_logged(v) for v in doc["variants"]}):
+        lines += _last_logged(last)
     for name, table in doc["tables"].items():
         lines += ["", f"table {name}"]
         rows = table["rows"]
@@ -64,19 +66,29 @@ def _cell(v: Any) -> str:
 
 def _sweep_lines(sweep: dict[str, Any]) -> list[str]:
     keys = sweep["keys"]
-    metrics = [m for m in ("train_loss", "test_loss", "gap", "test_accuracy") if any(m in p for p in sweep["points"])]
+    names = ("train_loss", "val_loss", "test_loss", "gap", "test_accuracy")
+    metrics = [m for m in names if any(m in p for p in sweep["points"])]
+    # several variants at one grid point: each row names its model
+    named = len({repr(p["values"]) for p in sweep["points"]}) < len(sweep["points"])
     rows = []
     for p in sweep["points"]:
-        row = [_num(p["values"][k]) for k in keys]
+        model = [str(p.get("variant"))] if named else []
+        row = model + [_num(p["values"].get(k)) for k in keys]  # "-": a key a hand-edited point lacks
         for m in metrics:
             std = p.get(f"{m}_std")
             row.append(_num(p.get(m)) + (f" ± {_num(std)}" if std is not None else ""))
         rows.append([*row, str(p["diverged_seeds"])])
-    lines = ["  " + line for line in _table([*keys, *metrics, "diverged"], rows)]
+    lines = ["  " + line for line in _table([*(["model"] if named else []), *keys, *metrics, "diverged"], rows)]
     if "best" in sweep:
         best = sweep["best"]
         where = ", ".join(f"{k}={_num(v)}" for k, v in best["values"].items())
-        lines.append(f"  best test_loss {_num(best['test_loss'])} at {where}")
+        where = str(best.get("variant")) if named else where
+        if best.get("chosen_on") == "validation":
+            there = ", ".join(f"{k} {_num(best[k])}" for k in ("test_loss", "test_accuracy") if k in best)
+            chosen = f"best val_loss {_num(best.get('val_loss'))} at {where} (chosen on validation)"
+            lines.append(f"  {chosen}; there {there}")
+        else:
+            lines.append(f"  best test_loss {_num(best.get('test_loss'))} at {where}")
     return lines
 
 
@@ -96,8 +108,17 @@ def _summary_lines(value: Any) -> list[str]:
     return [f"  {_cell(value)}"]
 
 
+def _last_logged(last: dict[str, dict[str, Any]]) -> list[str]:
+    """The variants' last logged values, for a run that stopped before its finals."""
+    keys = list(dict.fromkeys(k for values in last.values() for k in values))
+    if not keys:
+        return []
+    rows = [[name, *(_num(values.get(k)) for k in keys)] for name, values in last.items()]
+    return ["", "last logged values (the run stopped before its finals):", *_table(["variant", *keys], rows)]
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
+    widths = [max([len(str(h)), *(len(str(r[i])) for r in rows)]) for i, h in enumerate(header)]
 
     def line(cells: list[str]) -> str:
         return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()

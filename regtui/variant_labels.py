@@ -15,8 +15,14 @@ from regtui.specs import ExperimentSpec
 
 
 def values_label(values: dict[str, Any]) -> str:
-    """``key=value, …`` (floats as %g): a model's label for its grid point or its --set values."""
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
+    """``key=value, …`` (floats as %g, flags as true/false): a model's label for its grid point or its --set values."""
+    return ", ".join(f"{k}={_text(v)}" for k, v in values.items())
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 # "batch 2", "weight decay = 1e-3", "lr: 0.1": a parameter and the number a variant's name states for it.

@@ -15,6 +15,7 @@ from typing import Any
 
 from regtui.aggregate import downsample, finite, mean_std, mean_std_lists
 from regtui.events import Metrics
+from regtui.variant_labels import values_label
 
 _NAN = array("d", [math.nan])
 
@@ -174,12 +175,21 @@ def _latest_profile(profiles: list[tuple[int, dict[str, Any]]], n_seeds: int) ->
 
 
 def sweep_summary(sweep: dict[str, Any], variants: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per swept point: final train/test loss and their gap; the point with the best test loss."""
+    """Per swept point: final train/validation/test loss and the train–test gap; the best point.
+
+    The best point is chosen on the validation loss where the models have a validation split
+    (``chosen_on`` "validation": its test figures are then reported once, for that point), else on
+    the test loss (``chosen_on`` "test": the winner is judged on the data it was chosen on).
+
+    A point's ``group`` names what else its model runs with, where the models differ apart from the
+    swept keys (the file's variants: "batchnorm=true"); "" when they differ only in the swept keys."""
     points = []
+    varied = _varied(variants, set(sweep))
     for v in variants:
         final, std = v["final"], v.get("final_std", {})
         point = {"variant": v["name"], "values": {k: v["params"].get(k) for k in sweep}}
-        for key in ("train_loss", "test_loss", "test_accuracy"):
+        point["group"] = values_label({k: v["params"].get(k) for k in varied})
+        for key in ("train_loss", "val_loss", "test_loss", "val_accuracy", "test_accuracy"):
             if key in final:
                 point[key] = final[key]
                 if key in std:
@@ -189,8 +199,21 @@ def sweep_summary(sweep: dict[str, Any], variants: list[dict[str, Any]]) -> dict
         point["diverged_seeds"] = len(v.get("diverged_seeds", [1] if final.get("diverged") else []))
         points.append(point)
     out: dict[str, Any] = {"keys": list(sweep), "points": points}
-    scored = [p for p in points if finite(p.get("test_loss"))]
+    on = "val_loss" if any(finite(p.get("val_loss")) for p in points) else "test_loss"
+    scored = [p for p in points if finite(p.get(on))]
     if scored:
-        best = min(scored, key=lambda p: p["test_loss"])
-        out["best"] = {"variant": best["variant"], "values": best["values"], "test_loss": best["test_loss"]}
+        best = min(scored, key=lambda p: p[on])
+        figures = ("val_loss", "test_loss", "test_accuracy") if on == "val_loss" else ("test_loss",)
+        out["best"] = {
+            "variant": best["variant"],
+            "values": best["values"],
+            **{k: best[k] for k in figures if k in best},
+            "chosen_on": "validation" if on == "val_loss" else "test",
+        }
     return out
+
+
+def _varied(variants: list[dict[str, Any]], swept: set[str]) -> list[str]:
+    """The parameters, other than the swept ones, whose values differ between the variants."""
+    keys = dict.fromkeys(k for v in variants for k in v["params"] if k not in swept)
+    return [k for k in keys if len({repr(v["params"].get(k)) for v in variants}) > 1]

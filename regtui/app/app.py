@@ -110,6 +110,7 @@ class RegtuiApp(App[None]):
             from regtui.specs import ConfigError
 
             names = devices.available()
+            names += devices.ray_choices(names)  # the plan's stacks as tasks on a Ray cluster
             chosen, error = devices.best(), None
             if self.requested_device.strip().lower() != "auto":
                 try:

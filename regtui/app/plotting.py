@@ -202,6 +202,20 @@ def log10s(values: Sequence[float]) -> list[float]:
     return [math.log10(v) for v in values]
 
 
+def categorical(values: Sequence[Any]) -> bool:
+    """Swept values that are choices or flags (norm=batch,layer; batchnorm=true,false): no number line."""
+    return any(isinstance(v, (str, bool)) or v is None for v in values)
+
+
+def category_axis(values: Sequence[Any]) -> tuple[list[float], list[float], list[str]]:
+    """Categories at 0, 1, 2, … in the order they first appear, each tick labelled with its value.
+    Returns (positions, ticks, tick labels)."""
+    order = list(dict.fromkeys(values))
+    ticks = [float(i) for i in range(len(order))]
+    labels = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in order]
+    return [float(order.index(v)) for v in values], ticks, labels
+
+
 def sweep_axis(values: Sequence[Any]) -> tuple[list[float], list[float], list[str], bool]:
     """Place swept values on an x axis: log10 when positive values span decades.
 

@@ -416,7 +416,7 @@ class _Child:
 
     def run(self, plan: Any, device: str, threads: int | None, save: tuple[str | None] | None) -> None:
         """One run: trained, sent frame by frame, and kept in the store by this process."""
-        from regtui.engine import run_plan
+        from regtui.engine.executors import run_choice
         from regtui.events import RunFinished
         from regtui.report import Collector
         from regtui.store.saving import RunSaver
@@ -436,7 +436,7 @@ class _Child:
         start, error = time.perf_counter(), None
         self.running = True
         try:
-            run_plan(
+            run_choice(  # device: or ray, ray:cuda
                 plan,
                 device,
                 emit=emit,

@@ -79,6 +79,8 @@ def _child_args(opts: headless.Options, scenario: str, out: Any, events: Any, ru
         args += ["--set", text]
     for text in opts.sweeps:
         args += ["--sweep", text]
+    if opts.sample is not None:
+        args += ["--sample", str(opts.sample)]
     if out is not None:
         args += ["--out", str(out)]
     if events is not None:
@@ -86,6 +88,8 @@ def _child_args(opts: headless.Options, scenario: str, out: Any, events: Any, ru
     if not opts.memory_check:
         args.append("--no-memory-check")
     args += ["--threads", str(opts.threads), "--jobs", str(opts.jobs), "--runs-dir", runs_dir]
+    if opts.executor != "local":
+        args += ["--executor", opts.executor] + (["--ray-address", opts.ray_address] if opts.ray_address else [])
     return [*args, "--run-id", str(run_id)]
 
 

@@ -1,7 +1,7 @@
 """``regtui runs follow``: a run's progress as one line a second, for a terminal without the dashboard.
 
 Reads the run through :class:`regtui.store.follow.Follower` (it only reads: the
-run never waits for it), prints ``run 7 · 1400/4000 train · 1650 steps/s · 0:03 · ETA 0:01 ·
+run never waits for it), prints ``run 7 · 1400/4000 model-steps train · 1650 model-steps/s · 0:03 · ETA 0:01 ·
 <each variant's latest metrics>`` once a second and a last
 line when the run ends, and exits with the run's state as its code (0
 completed, 1 failed, 130 stopped or interrupted, as the headless run's own).
@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from regtui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED
-from regtui.events import Event, Metrics
+from regtui.events import Event, Metrics, RunStarted
 from regtui.numbers import fmt
+from regtui.registry import TRACK
 from regtui.store.follow import POLL_S, Follower
 from regtui.store.record import headline
 
@@ -29,18 +30,28 @@ EXIT_CODES = {"completed": 0, "failed": EXIT_FAILED, "stopped": EXIT_INTERRUPTED
 
 
 class Latest:
-    """Each variant's latest value of each metric (the mean over its seeds' latest), from Metrics events."""
+    """Each variant's latest value of each metric (the mean over its seeds' latest), from Metrics events.
+
+    In regtui's own runs every metric has a value at every step, so a NaN is a diverged seed's (left
+    out of the mean). A tracked run (``regtui.track``) logs some metrics only now and then, and its
+    series hold NaN at the steps where a metric was not logged: there the latest is the last value
+    logged, never the NaN between two points."""
 
     def __init__(self) -> None:
         self.values: dict[str, dict[int, dict[str, float]]] = {}
         self.names: list[str] = []
+        self.sparse = False
 
     def add(self, events: Iterable[Event]) -> None:
         for event in events:
+            if isinstance(event, RunStarted):
+                self.sparse = event.experiment == TRACK
             if isinstance(event, Metrics) and event.step:
                 seed = self.values.setdefault(event.variant, {}).setdefault(event.seed, {})
                 for name, values in event.values.items():
-                    seed[name] = values[-1]
+                    logged = [x for x in values if not math.isnan(x)] if self.sparse else values
+                    if logged:
+                        seed[name] = logged[-1]
                     if name not in self.names:
                         self.names.append(name)
 
@@ -75,11 +86,13 @@ def progress_line(follower: Follower, latest: Latest) -> str:
     if follower.collector.started is None:
         parts.append("starting (no events yet)")
     elif progress is not None:
-        done = f"{progress.step}/{progress.total}" if progress.total else f"step {progress.step}"  # total unknown
+        # a run of several models counts every model's steps (the dashboard's "model-steps/s" too)
+        done = f"{progress.step}/{progress.total} model-steps" if progress.total else f"step {progress.step}"
         parts.append(f"{done} {progress.phase}".rstrip())
     rate = follower.rate.steps_per_s()
     if rate is not None:
-        parts.append(f"{rate:.0f} steps/s" if rate >= 10 else f"{fmt(rate, 2)} steps/s")
+        unit = "model-steps/s" if progress is not None and progress.total else "steps/s"
+        parts.append(f"{rate:.0f} {unit}" if rate >= 10 else f"{fmt(rate, 2)} {unit}")
     parts.append(clock_text(follower.elapsed_s()))
     eta = follower.rate.eta_s()
     if eta is not None:

@@ -18,6 +18,7 @@ import click
 from regtui import __version__
 from regtui.cli.common import OneLineErrorsMixin, parse_jobs
 from regtui.cli.dashboard import open_app
+from regtui.sampling import points_count
 from regtui.specs import JOBS_MAX, MAX_MODELS, SEED_MAX, THREADS_MAX, ConfigError, parse_count
 
 
@@ -79,7 +80,19 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
 )
 @click.option("--seeds", default=None, help="Repeat every variant over N seeds (mean ± std).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a parameter (repeatable).")
-@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,…", help="Sweep a numeric parameter (a grid).")
+@click.option(
+    "--sweep",
+    "sweeps",
+    multiple=True,
+    metavar="KEY=V1,V2,…",
+    help="Sweep a parameter: numbers, true,false or choices (several form a grid).",
+)
+@click.option(
+    "--sample",
+    metavar="N",
+    default=None,
+    help="Random search: draw N points from the --sweep ranges KEY=log(a,b), uniform(a,b) or choice(v1,v2,…).",
+)
 @click.option("--out", help="Also write the JSON document to this file (atomically).")
 @click.option("--events", help="Write every event to this file as JSON lines, flushed as they happen.")
 @click.option("--rebuild", metavar="EVENTS", help="Rebuild the document of an --events file (e.g. of a killed run).")
@@ -90,6 +103,18 @@ class OneLineErrors(OneLineErrorsMixin, click.Command):
     default="auto",
     show_default=True,
     help=f"Model stacks trained at once (auto: one per core; max {JOBS_MAX}).",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where the models train: this process, or each stack as a task on a Ray cluster (regtui[ray]).",
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDRESS",
+    help="The Ray cluster of --executor ray (default: $RAY_ADDRESS, else a Ray started for the run).",
 )
 @click.option("--list", "list_only", is_flag=True, help="List the bundled scenarios and exit.")
 @click.option("--scenarios-dir", help="Also offer the *.toml files in this folder (dashboard and --list).")
@@ -116,12 +141,15 @@ def main(
     seeds: str | None,
     sets: tuple[str, ...],
     sweeps: tuple[str, ...],
+    sample: str | None,
     out: str | None,
     events: str | None,
     rebuild: str | None,
     no_memory_check: bool,
     threads: str,
     jobs: str,
+    executor: str,
+    ray_address: str | None,
     list_only: bool,
     scenarios_dir: str | None,
     runs_dir: str | None,
@@ -151,11 +179,16 @@ def main(
 
         return headless.rebuild(rebuild, as_json, out)
     if scenario is None:
-        if as_json or sets or sweeps or seeds is not None or out is not None or events is not None:
-            raise ConfigError("--json, --set, --sweep, --seeds, --out and --events need --scenario NAME")
+        if as_json or sets or sweeps or sample or seeds is not None or out is not None or events is not None:
+            raise ConfigError("--json, --set, --sweep, --sample, --seeds, --out and --events need --scenario NAME")
+        if executor != "local" or ray_address is not None:
+            raise ConfigError(
+                "--executor and --ray-address need --scenario NAME (the dashboard offers Ray as a device)"
+            )
         return open_app(file, scenarios_dir, device, save=not no_save, runs_dir=runs_dir)
     if file:
         raise ConfigError(f"give either --scenario or a FILE, not both (got {file!r})")
+    check_executor(executor, ray_address, device)
     from regtui import headless
 
     opts = headless.Options(
@@ -166,6 +199,7 @@ def main(
         seeds=None if seeds is None else parse_count("--seeds", seeds, 1, MAX_MODELS),
         sets=sets,
         sweeps=sweeps,
+        sample=None if sample is None else points_count(sample),
         out=out,
         events=events,
         threads=parse_count("--threads", threads, 1, THREADS_MAX),
@@ -174,12 +208,28 @@ def main(
         save=not no_save,
         runs_dir=runs_dir,
         run_id=run_id,
+        executor=executor,
+        ray_address=ray_address,
     )
     if detach:
         from regtui.cli.detach import start_detached
 
         return start_detached(opts)
     return headless.run(opts)
+
+
+def check_executor(executor: str, ray_address: str | None, device: str) -> None:
+    """--executor ray needs Ray installed and a device its tasks can use; --ray-address needs --executor ray."""
+    if ray_address is not None and executor != "ray":
+        raise ConfigError("--ray-address needs --executor ray")
+    if executor == "ray":
+        name = device.strip().lower()
+        if name not in ("auto", "cpu", "cuda") and not (name.startswith("cuda:") and name[5:].isdigit()):
+            raise ConfigError(f"--device {device!r}: with --executor ray the tasks train on cpu or cuda (or auto)")
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise ConfigError("--executor ray: Ray is not installed here; pip install 'regtui[ray]'")
 
 
 def refuse_with_detach(

@@ -40,7 +40,7 @@ def check_plan(tables: dict[str, Any], base: Path, runs: Any) -> None:
     resolved: dict[tuple[str, int], list[dict[str, Any]]] = {}  # the layers as each run's norm makes them
     if "layers" in model:
         for r in runs:
-            key = (r.params["norm"], r.params["norm_groups"])
+            key = (r.params.get("norm", "none"), r.params.get("norm_groups", 1))
             if key in resolved:
                 continue
             label = f" (norm = {key[0]!r})" if any(x["type"] == "norm" for x in model["layers"]) else ""
@@ -74,7 +74,7 @@ def _check_sizes(
     source = data["source"]
     n, own_test = source_sizes(data, counts)
     for r in runs:
-        layers = resolved.get((r.params["norm"], r.params["norm_groups"]), [])
+        layers = resolved.get((r.params.get("norm", "none"), r.params.get("norm_groups", 1)), [])
         batchnorm = any(x["type"] in ("batchnorm1d", "batchnorm2d") for x in layers)
         error = size_error(f"data ({source})", n, own_test, r.params, batchnorm)
         if error:

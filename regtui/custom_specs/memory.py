@@ -68,7 +68,7 @@ def train_bytes(
     elif model is not None:
         params, buffers, measured = model
         activations += measured
-    state = {"sgd": 1 if p["momentum"] else 0, "adam": 2, "adamw": 2, "rmsprop": 1}[p["optimizer"]]
+    state = {"sgd": 1 if p.get("momentum") else 0, "adam": 2, "adamw": 2, "rmsprop": 1}[p["optimizer"]]
     train_batch = min(p["batch"], samples or p["batch"])
     eval_batch = min(1024, samples or 1024)  # the trainer evaluates the test split 1024 samples at a time
     per_model = (2 + state) * params + buffers + max(3 * train_batch, eval_batch) * activations

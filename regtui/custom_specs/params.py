@@ -23,8 +23,19 @@ def nesterov_problem(p: dict[str, Any]) -> str | None:
         return None
     if p["optimizer"] != "sgd":
         return f"nesterov: true is not allowed with optimizer = {p['optimizer']}; expected optimizer = sgd"
-    if p["momentum"] == 0:
+    if not p.get("momentum"):
         return "nesterov: true is not allowed with momentum = 0; expected momentum > 0"
+    return None
+
+
+def validation_problem(p: dict[str, Any]) -> str | None:
+    """Early stopping and the best checkpoint are chosen on the validation split: they need one."""
+    if p["val_fraction"] > 0:
+        return None
+    if p["patience"] > 0:
+        return "patience: early stopping watches the validation loss; expected val_fraction > 0 with patience > 0"
+    if p["checkpoint"] == "best":
+        return "checkpoint: 'best' is chosen on the validation loss; expected val_fraction > 0 with checkpoint = best"
     return None
 
 
@@ -43,6 +54,39 @@ def schedule_problem(p: dict[str, Any]) -> str | None:
             "(its rise would last 1 step, which OneCycleLR divides by zero); expected pct_start·steps != 1"
         )
     return None
+
+
+def inert(p: dict[str, Any]) -> dict[str, str]:
+    """The parameters that do not act in a run with these parameters (the optimizer's and the loss's), with why."""
+    out: dict[str, str] = {}
+    optimizer = p["optimizer"]
+    if optimizer not in ("adam", "adamw"):
+        out.update({k: f"Adam/AdamW's {k}; optimizer = {optimizer} does not use it" for k in ("beta1", "beta2")})
+    if optimizer != "sgd":
+        out["momentum"] = f"SGD's momentum; optimizer = {optimizer} does not use it" + (
+            " (Adam's β1 is beta1)" if optimizer != "rmsprop" else ""
+        )
+    if optimizer != "rmsprop":
+        out["alpha"] = f"RMSprop's alpha; optimizer = {optimizer} does not use it"
+    if p["loss"] == "mse":
+        out["label_smoothing"] = "cross_entropy's label_smoothing; loss = mse does not use it"
+    schedule = p.get("schedule", "none")
+    for key, schedules in SCHEDULE_PARAMS.items():
+        if schedule not in schedules:
+            out[key] = f"a parameter of schedule = {' or '.join(schedules)}; schedule = {schedule} does not use it"
+    if not p.get("patience"):
+        out["min_delta"] = "early stopping's min_delta; patience = 0 (no early stopping) does not use it"
+    return out
+
+
+# The schedules each schedule parameter belongs to (the others do not use it).
+SCHEDULE_PARAMS = {
+    "step_size": ("step",),
+    "gamma": ("step",),
+    "min_lr": ("cosine", "warmup_cosine"),
+    "pct_start": ("onecycle",),
+    "warmup_steps": ("warmup_cosine",),
+}
 
 
 TRAIN = ExperimentSpec(
@@ -114,6 +158,16 @@ TRAIN = ExperimentSpec(
         ),
         Param("test_size", int, 0, "test samples evaluated (0 = all of the test split)", min=0, max=100_000_000),
         Param(
+            "val_fraction",
+            float,
+            0.1,
+            "share of the training samples held out for validation: it chooses a sweep's best point, "
+            "early stopping and checkpoint = best (0 = none)",
+            min=0,
+            max=1,
+            max_open=True,
+        ),
+        Param(
             "dropout", float, 0.5, "p of every dropout layer that does not set its own p", min=0, max=1, max_open=True
         ),
         Param(
@@ -179,16 +233,6 @@ TRAIN = ExperimentSpec(
             max=1e30,
         ),
         Param(
-            "val_fraction",
-            float,
-            0.1,
-            "share of the training samples held out for validation (early stopping, checkpoint = best)",
-            min=0,
-            max=1,
-            min_open=True,
-            max_open=True,
-        ),
-        Param(
             "checkpoint",
             str,
             "none",
@@ -229,5 +273,11 @@ TRAIN = ExperimentSpec(
             choices=("auto", "on", "off"),
         ),
     ),
-    lambda p: decoupled_decay_too_large(p, p["optimizer"]) or nesterov_problem(p) or schedule_problem(p),
+    lambda p: (
+        decoupled_decay_too_large(p, p["optimizer"])
+        or nesterov_problem(p)
+        or schedule_problem(p)
+        or validation_problem(p)
+    ),
+    inert=inert,
 )

@@ -50,7 +50,8 @@ def concrete(layer: dict[str, Any], shape: tuple[int, ...], params: dict[str, An
     if norm == "batch":
         return {"type": "batchnorm2d" if len(shape) == 3 else "batchnorm1d", **args}
     if norm == "group":
-        return {"type": "groupnorm", "groups": args.pop("groups", params["norm_groups"]), **args}
+        groups = args.pop("groups") if "groups" in args else params["norm_groups"]
+        return {"type": "groupnorm", "groups": groups, **args}
     if norm == "none":
         return {"type": "identity"}
     return {"type": f"{norm}norm", **args}

@@ -2,8 +2,10 @@
 
 One rule, used by the plan's checks (torch-free, from a source's sample counts) and by the
 engine's split (:func:`regtui.engine.custom.data.load`): a source without a test split of its
-own holds out ``test_fraction`` of its samples (at least one, and at least one is left), and
-``train_size`` / ``test_size`` then cap the two parts. A run needs at least 2 training samples
+own holds out ``test_fraction`` of its samples (at least one, and at least one is left), the
+training part then ``val_fraction`` of its own for validation (none at 0, or where it could not
+spare one and keep ``MIN_TRAIN``), and
+``train_size`` / ``test_size`` cap the training and test parts. A run needs at least 2 training samples
 and 1 test sample; with BatchNorm, mini-batches of at least 2 and 2 test samples (the test
 set is also evaluated in train mode: the forgot-``eval()`` view).
 """
@@ -22,6 +24,14 @@ def held_out(n: int, test_fraction: float) -> int:
     return max(1, min(n - 1, round(test_fraction * n)))
 
 
+def val_held_out(n: int, val_fraction: float) -> int:
+    """Validation samples held out of ``n`` training samples: none at 0, else at least one, leaving at
+    least ``MIN_TRAIN`` (a part too small to spare one has no validation split: it never stops a run)."""
+    if val_fraction == 0 or n <= MIN_TRAIN:
+        return 0
+    return max(1, min(n - MIN_TRAIN, round(val_fraction * n)))
+
+
 def _cap(n: int, size: int) -> int:
     return n if size == 0 else min(n, size)
 
@@ -31,6 +41,7 @@ def split_sizes(n: int, own_test: int | None, p: dict[str, Any]) -> tuple[int, i
     if own_test is None:
         own_test = held_out(n, p["test_fraction"])
         n -= own_test
+    n -= val_held_out(n, p.get("val_fraction", 0.0))
     return _cap(n, p["train_size"]), _cap(own_test, p["test_size"])
 
 

@@ -28,6 +28,18 @@ class Context:
     # when needed (the store's recording begins with the run's first event); None: the run is not kept.
     files: Callable[[], Path | None] = lambda: None
     store: Path | None = None  # the run store's folder (where ``resume`` finds stored runs); None: the default
+    # The units (stacks) of the plan this process trains, by index (an engine's ``units(plan, device)``);
+    # None: all of them. A Ray task trains some (regtui.engine.ray_executor); the part with unit 0 leads.
+    part: frozenset[int] | None = None
+
+    def trains(self, unit: int) -> bool:
+        """Whether this process trains unit ``unit`` of the plan."""
+        return self.part is None or unit in self.part
+
+    @property
+    def lead(self) -> bool:
+        """Whether this process emits what belongs to the whole plan (the data drawn, worked numbers)."""
+        return self.trains(0)
 
     def check(self) -> None:
         """Call once per step: stops the experiment promptly when the user cancels."""

@@ -34,9 +34,11 @@ import torch
 from torch import nn
 
 from regtui.engine.context import Context
-from regtui.engine.mlp_training import run_mlp_plan
+from regtui.engine.mlp_training import run_mlp_plan, units
 from regtui.events import Summary
 from regtui.scenario import Plan
+
+__all__ = ["run", "scaling_demo", "units", "worked"]  # units: the plan's stacks, each a Ray task
 
 DRAWS = 5
 
@@ -99,9 +101,10 @@ def worked(scaling: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(plan: Plan, ctx: Context) -> None:
-    params = plan.params
-    scaling = scaling_demo(params["scaling_n"], params["scaling_p"], plan.seed)
-    ctx.emit(Summary("scaling", scaling))
-    ctx.emit(Summary("worked", worked(scaling)))
-    ctx.check()
+    if ctx.lead:  # the scaling demo belongs to the plan: its lead part's
+        params = plan.params
+        scaling = scaling_demo(params["scaling_n"], params["scaling_p"], plan.seed)
+        ctx.emit(Summary("scaling", scaling))
+        ctx.emit(Summary("worked", worked(scaling)))
+        ctx.check()
     run_mlp_plan(plan, ctx, train_mode_metric=True)

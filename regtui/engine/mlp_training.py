@@ -72,7 +72,7 @@ from regtui.engine.stacking import cut, group_runs, stack_limit
 from regtui.events import Curve, Final, Metrics, RunSpec, Summary
 from regtui.scenario import Plan
 
-__all__ = ["CHUNK", "DATA_SEED_OFFSET", "GRID_POINTS", "MLPData", "make_data", "run_mlp_plan"]
+__all__ = ["CHUNK", "DATA_SEED_OFFSET", "GRID_POINTS", "MLPData", "make_data", "run_mlp_plan", "units"]
 
 # --- settings --------------------------------------------------------------------------------
 
@@ -240,45 +240,79 @@ def _workers(jobs: int) -> Iterator[ThreadPoolExecutor | None]:
 # --- the loop ------------------------------------------------------------------------------------
 
 
+def _groups(runs: tuple[RunSpec, ...]) -> list[list[int]]:
+    """Run indices of the plan's groups (runs equal in :data:`GROUP_KEYS` train together)."""
+    return group_runs([tuple(r.params[k] for k in GROUP_KEYS) for r in runs])
+
+
+def _group_stacks(group: list[int], device: torch.device) -> list[list[int]]:
+    """A group's stacks, filled in plan order (see :mod:`regtui.engine.stacking`)."""
+    return cut(group, stack_limit(device), balanced=False)
+
+
+def units(plan: Plan, device: torch.device) -> list[list[int]]:
+    """The plan's stacks as run indices, group after group: the units a Ray task trains (one each).
+
+    A stack's numbers depend only on its runs and its place in its group (the dropout
+    generator's seed), so a process that trains some of them gives them the numbers they
+    have when one process trains them all.
+    """
+    return [stack for group in _groups(plan.runs) for stack in _group_stacks(group, device)]
+
+
 def run_mlp_plan(plan: Plan, ctx: Context, *, train_mode_metric: bool = False) -> None:
-    """Train every run of ``plan`` and emit events (see the module docstring).
+    """Train every run of ``plan`` (or the units of ``ctx.part``) and emit events (see the module docstring).
 
     ``train_mode_metric`` adds the "test_loss_train_mode" series and final value (dropout experiment).
     """
     runs = plan.runs
-    groups = [[runs[i] for i in g] for g in group_runs([tuple(r.params[k] for k in GROUP_KEYS) for r in runs])]
-    total = sum(group[0].params["iters"] * len(group) for group in groups)  # model-steps
+    groups = _groups(runs)
+    total = sum(runs[group[0]].params["iters"] * len(group) for group in groups)  # model-steps, the whole plan's
 
-    shown = next((r for r in runs if r.seed == plan.seed), runs[0])
-    p = shown.params
-    data = make_data(shown.seed, p["n_points"], p["slope"], p["train_noise"], p["test_noise"])
-    xs = data.x.tolist()
-    ctx.emit(
-        Summary(
-            "data",
-            {
-                "train": {"x": xs, "y": data.train_y.tolist()},
-                "test": {"x": xs, "y": data.test_y.tolist()},
-            },
+    if ctx.lead:
+        shown = next((r for r in runs if r.seed == plan.seed), runs[0])
+        p = shown.params
+        data = make_data(shown.seed, p["n_points"], p["slope"], p["train_noise"], p["test_noise"])
+        xs = data.x.tolist()
+        ctx.emit(
+            Summary(
+                "data",
+                {
+                    "train": {"x": xs, "y": data.train_y.tolist()},
+                    "test": {"x": xs, "y": data.test_y.tolist()},
+                },
+            )
         )
-    )
     tally = Tally(ctx, total)
     tally.add(0)
+    unit = 0
     for group in groups:
-        _train_group(ctx, group, plan.seed, train_mode_metric, tally)
+        stacks = []  # (its place in the group, its runs) of the stacks this process trains
+        for k, stack in enumerate(_group_stacks(group, ctx.device)):
+            if ctx.trains(unit):
+                stacks.append((k, [runs[i] for i in stack]))
+            unit += 1
+        if stacks:
+            _train_group(ctx, stacks, plan.seed, train_mode_metric, tally)
 
 
-def _train_group(ctx: Context, runs: list[RunSpec], dropout_seed: int, train_mode_metric: bool, tally: Tally) -> None:
-    """Train one group chunk by chunk (stacks taking turns or running concurrently) and emit its events."""
+def _train_group(
+    ctx: Context,
+    parts: list[tuple[int, list[RunSpec]]],
+    dropout_seed: int,
+    train_mode_metric: bool,
+    tally: Tally,
+) -> None:
+    """Train stacks of one group chunk by chunk (taking turns or running concurrently) and emit their events.
+
+    ``parts``: each stack's place k in its group and its runs; its dropout generator is seeded with
+    ``dropout_seed + k``, so stacks can train concurrently, or in other processes, and stay reproducible.
+    """
+    runs = [r for _, part in parts for r in part]
     iters = runs[0].params["iters"]
     names = ["train_loss", "test_loss"] + (["test_loss_train_mode"] if train_mode_metric else [])
     device = ctx.device
-    # Stacks filled in plan order (see regtui.engine.stacking); one dropout generator per stack,
-    # so stacks can train concurrently and stay reproducible.
-    stacks = [
-        _Stack([runs[i] for i in part], device, _generator(device, dropout_seed + k), train_mode_metric)
-        for k, part in enumerate(cut(list(range(len(runs))), stack_limit(device), balanced=False))
-    ]
+    stacks = [_Stack(part, device, _generator(device, dropout_seed + k), train_mode_metric) for k, part in parts]
     log = _Log(len(runs), names)
     grid_x = torch.linspace(-1, 1, GRID_POINTS)
     grid_list = tuple(grid_x.tolist())

@@ -26,6 +26,7 @@ def run_plan(
     jobs: int = 1,
     files: Callable[[], Path | None] | None = None,
     store: Path | None = None,
+    part: frozenset[int] | None = None,
 ) -> RunFinished:
     """Run ``plan`` and return the RunFinished event that was also emitted.
 
@@ -35,6 +36,7 @@ def run_plan(
     headless CLI uses every core; the dashboard keeps 1 so the UI stays free).
     ``files`` says where the run may keep files (its run folder), ``store`` where the run store
     is (see :class:`Context`).
+    ``part``: train only these units of the plan (a Ray task's share; see :class:`Context`).
     Cancellation and Ctrl-C give status "interrupted"; an unexpected error
     gives "failed" with the message. Either way the data emitted so far stands.
     """
@@ -45,7 +47,7 @@ def run_plan(
         torch.set_num_threads(threads)
     torch.manual_seed(plan.seed)
     module = importlib.import_module(registry.get(plan.scenario.experiment).engine)
-    ctx = Context(torch.device(device), emit, cancel or threading.Event(), max(1, jobs))
+    ctx = Context(torch.device(device), emit, cancel or threading.Event(), max(1, jobs), part=part)
     if files is not None:
         ctx.files = files
     ctx.store = store

@@ -34,13 +34,15 @@ from typing import Any
 import torch
 
 from regtui.engine.context import Context
-from regtui.engine.mlp_training import run_mlp_plan
+from regtui.engine.mlp_training import run_mlp_plan, units
 from regtui.engine.sgd import sgd_update
 from regtui.events import Summary
 from regtui.scenario import Plan
 
 ZERO_GRAD_STEPS = 1000
 MAX_WORKED = 16  # variants with a worked entry (a long sweep would otherwise spend seconds here)
+
+__all__ = ["run", "units"]  # units: the plan's stacks, each a Ray task (regtui.engine.ray_executor)
 
 
 def zero_gradient_run(lr: float, weight_decay: float, momentum: float, steps: int = ZERO_GRAD_STEPS) -> float:
@@ -109,7 +111,7 @@ def worked(lr: float, weight_decay: float, momentum: float, steps: int = ZERO_GR
 
 def run(plan: Plan, ctx: Context) -> None:
     out: dict[str, Any] = {}
-    for r in plan.runs:
+    for r in plan.runs if ctx.lead else ():  # the worked numbers belong to the plan: its lead part's
         if r.variant not in out and len(out) < MAX_WORKED:
             ctx.check()
             p = r.params
@@ -117,4 +119,5 @@ def run(plan: Plan, ctx: Context) -> None:
     try:
         run_mlp_plan(plan, ctx)
     finally:  # after the training's own summaries ("data" first), also when the run is interrupted
-        ctx.emit(Summary("worked", out))
+        if ctx.lead:
+            ctx.emit(Summary("worked", out))

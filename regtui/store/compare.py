@@ -14,7 +14,8 @@ from regtui.store.record import RunInfo, local_time
 
 
 def compare(runs: list[tuple[RunInfo, dict[str, Any]]]) -> dict[str, Any]:
-    """``{"runs": [...], "differences": {key: [value per run]}, "finals": [{variant, metric, values, std}]}``.
+    """``{"runs": [...], "differences": {key: [value per run]}, "finals": [{variant, metric, values, std}],
+    "sweep_best": [summary.sweep.best or null per run]}``.
 
     ``differences`` holds only what is not the same in every run (scenario,
     device, seed, seeds, base parameters, swept values); a run without a key
@@ -54,6 +55,7 @@ def compare(runs: list[tuple[RunInfo, dict[str, Any]]]) -> dict[str, Any]:
         ],
         "differences": differences,
         "finals": finals,
+        "sweep_best": [_best(doc) for _, doc in runs],
     }
 
 
@@ -76,6 +78,10 @@ def compare_text(result: dict[str, Any]) -> str:
         ]
     else:
         lines.append("  none: the same scenario, parameters and seeds")
+    if any(result.get("sweep_best") or []):
+        lines += ["", "sweep best (the point chosen, the split that chose it, its figures):"]
+        rows = [[label, *(_best_cell(b, key) for b in result["sweep_best"])] for label, key in _BEST_ROWS]
+        lines += ["  " + line for line in table(["", *header[1:]], rows)]
     lines += ["", "finals:"]
     body = []
     for row in result["finals"]:
@@ -83,6 +89,23 @@ def compare_text(result: dict[str, Any]) -> str:
         body.append([row["variant"], row["metric"], *cells])
     lines += ["  " + line for line in table(["variant", "metric", *header[1:]], body)] if body else ["  (none)"]
     return "\n".join(lines)
+
+
+_BEST_ROWS = (("at", "variant"), ("chosen on", "chosen_on"), ("val_loss", "val_loss"), ("test_loss", "test_loss"))
+
+
+def _best(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """A sweep's chosen point (``summary.sweep.best``; chosen on test where the document predates the
+    validation split), or None for a run without a sweep."""
+    best = ((doc.get("summary") or {}).get("sweep") or {}).get("best")
+    return {"chosen_on": "test", **best} if isinstance(best, dict) else None
+
+
+def _best_cell(best: dict[str, Any] | None, key: str) -> str:
+    if best is None:
+        return "—"
+    value = best.get(key)
+    return value if isinstance(value, str) else fmt(value)
 
 
 def _settings(info: RunInfo, doc: dict[str, Any]) -> dict[str, Any]:

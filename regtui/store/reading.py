@@ -172,6 +172,7 @@ def plan_of(info: Any, folder: Any, doc: dict[str, Any]) -> sc.Plan:
         sc.parse_sweeps(scenario.spec, opts["sweeps"]),
         opts["seed"],
         opts["seeds"],
+        opts.get("sample"),
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from regtui.aggregate import finite
+from regtui.aggregate import finite, last_logged
 from regtui.numbers import fmt
 from regtui.store.process import pid_alive as pid_alive  # where it lived first
 from regtui.store.process import same_process
@@ -180,10 +180,11 @@ def _short(x: Any) -> str:
 
 
 def scalar_finals(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each variant's scalar finals (numbers, flags, nulls): what a list and a comparison show."""
+    """Each variant's scalar finals (numbers, flags, nulls): what a list and a comparison show. A run
+    stopped before its finals shows its last logged values (its status says it stopped)."""
     out: dict[str, dict[str, Any]] = {}
     for variant in doc.get("variants") or []:
-        final = variant.get("final") or {}
+        final = variant.get("final") or (last_logged(variant) if doc.get("status") != "completed" else {})
         out[str(variant.get("name"))] = {
             k: (None if isinstance(v, float) and not math.isfinite(v) else v)
             for k, v in final.items()

@@ -79,7 +79,12 @@ def plan_record(plan: Plan, device: str) -> dict[str, Any]:
         "folder": None if bundled else str(s.folder.resolve()),  # where its relative paths lead
         "files": input_files(plan),
         "sets": {k: value_text(v) for k, v in plan.sets.items()},
-        "sweeps": {k: [value_text(v) for v in values] for k, values in plan.sweep.items() if s.sweep.get(k) != values},
+        "sweeps": {
+            k: [value_text(v) for v in values]
+            for k, values in plan.sweep.items()
+            if k not in plan.sample and s.sweep.get(k) != values
+        },
+        "sample": {"points": plan.points, "ranges": dict(plan.sample)} if plan.sample else None,
         "seed": plan.seed,
         "seeds": plan.seeds,
         "seeds_changed": plan.seeds != s.seeds,
@@ -108,7 +113,9 @@ def rerun_options(plan: dict[str, Any], folder: Path, device: str | None) -> dic
         "seed": int(plan["seed"]),
         "seeds": int(plan["seeds"]),
         "sets": tuple(f"{k}={v}" for k, v in plan.get("sets", {}).items()),
-        "sweeps": tuple(f"{k}={','.join(vs)}" for k, vs in plan.get("sweeps", {}).items()),
+        "sweeps": tuple(f"{k}={','.join(vs)}" for k, vs in plan.get("sweeps", {}).items())
+        + tuple(f"{k}={text}" for k, text in (plan.get("sample") or {}).get("ranges", {}).items()),
+        "sample": (plan.get("sample") or {}).get("points"),
     }
 
 

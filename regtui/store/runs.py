@@ -29,6 +29,7 @@ from regtui.specs import ConfigError
 from regtui.store import location
 from regtui.store.db import FILE as INDEX_FILE
 from regtui.store.db import Index, IndexCorrupt
+from regtui.store.document_shape import document_problem
 from regtui.store.process import start_ticks
 from regtui.store.record import RUNNING, RunInfo
 from regtui.store.recording import DOCUMENT, EVENTS, META, Recording, replace_quickly
@@ -272,7 +273,7 @@ class RunStore:
                 raise ConfigError(
                     f"run {info.id}: {path} is not a regtui run document; 'regtui runs rm {info.id}' removes it"
                 )
-            problem = shape_problem(doc)
+            problem = document_problem(doc)
             if problem is not None:
                 raise ConfigError(
                     f"run {info.id}: its document {path} is damaged ({problem}); 'regtui runs rm {info.id}' removes it"
@@ -360,35 +361,6 @@ def parse_id(text: int | str) -> int:
     return value
 
 
-# The document's parts that every reader (show, compare, export, History) walks, and what each must be.
-_DOC_PARTS = {"params": dict, "sweep": dict, "tables": dict, "summary": dict, "title": str, "scenario": str}
-_VARIANT_PARTS = {"name": str, "params": dict, "seeds": list, "series": dict, "final": dict, "curves": dict}
-
-
-def shape_problem(doc: dict[str, Any]) -> str | None:
-    """What makes a stored document unreadable to regtui's readers (a hand-edited or damaged file), or
-    None: the parts they walk must have the types the run wrote them with."""
-    for key, kind in _DOC_PARTS.items():
-        if key in doc and not isinstance(doc[key], kind):
-            return f"{key} is not a {kind.__name__}"
-    variants = doc["variants"]
-    if not isinstance(variants, list):
-        return "variants is not a list"
-    for i, variant in enumerate(variants):
-        if not isinstance(variant, dict):
-            return f"variant {i} is not an object"
-        for key, kind in _VARIANT_PARTS.items():
-            if key in variant and not isinstance(variant[key], kind):
-                return f"variant {i}: {key} is not a {'list' if kind is list else kind.__name__}"
-        if "name" not in variant:
-            return f"variant {i} has no name"
-        for key in ("series", "curves"):
-            for name, values in variant.get(key, {}).items():
-                if not isinstance(values, list | dict):
-                    return f"variant {i}: {key}.{name} is not a list"
-    return None
-
-
 def _rebuild(info: RunInfo, events: Path) -> dict[str, Any]:
     from regtui.event_log import read
     from regtui.report import Collector
@@ -405,7 +377,10 @@ def _rebuild(info: RunInfo, events: Path) -> dict[str, Any]:
     collector = Collector()
     try:
         for event in read(events):
-            collector(event)
+            try:
+                collector(event)
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+                break  # a damaged event (fields of the wrong kind): the run as far as it was readable
     except ConfigError:
         raise ConfigError(f"run {info.id}: cannot read its events {events}") from None
     if collector.started is None:
@@ -416,6 +391,11 @@ def _rebuild(info: RunInfo, events: Path) -> dict[str, Any]:
             )
         raise ConfigError(f"run {info.id} was stopped before it started; it holds no data")
     doc = collector.document()
+    problem = document_problem(json.loads(json.dumps(doc)))  # the events' fields are as damaged as they came
+    if problem is not None:
+        raise ConfigError(
+            f"run {info.id}: its events {events} are damaged ({problem}); 'regtui runs rm {info.id}' removes it"
+        )
     if doc["status"] == "interrupted" and info.alive:
         doc["status"] = RUNNING  # still going: what it has so far
     return doc

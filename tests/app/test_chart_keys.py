@@ -251,3 +251,25 @@ async def test_chart_choices_do_not_carry_over_to_another_scenario():
             "both",
             plotting.LOSS_GROUP,
         )
+
+
+async def test_the_layers_chart_offers_no_train_test_key():
+    """Activations have no train/test split: t is not in Layers' footer, and pressing it changes nothing."""
+    from regtui.app.widgets.layers_chart import LayersChart
+
+    app = app_for(file="bn")
+    async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
+        await dash.set_fields(train_steps="5")
+        await pilot.press("escape")
+        await dash.run_to_end()
+        app.main.query_one(TabbedContent).active = "tab-layers"
+        chart = app.main.query_one(LayersChart)
+        await wait_until(lambda: bool(chart.variant_names), 30)
+        keys = footer_keys(app)
+        assert "v" in keys and "t" not in keys
+        title = chart.choice_note()
+        await pilot.press("t")
+        assert chart.split == "both" and chart.choice_note() == title
+        await pilot.press("v")
+        assert chart.legend_note().startswith("in focus:") and "t:" not in chart.legend_note()

@@ -483,3 +483,22 @@ async def test_a_stored_run_of_another_scenario_fills_the_form_with_its_paramete
         line = dash.screen.query_one(ReplayLine)
         assert str(line.render()).startswith("replay:")
         assert "--set iters=30" in line.command and "--set hidden=12" in line.command
+
+
+async def test_the_cursor_on_the_newest_run_moves_to_a_newer_one_and_elsewhere_it_stays():
+    """Enter after a new run opens that run when the cursor was on the newest; a run the user chose stays chosen."""
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=WIDE) as pilot:
+        await two_runs(pilot)
+        view = await show_history(pilot)
+        assert view.row_ids[:2] == [2, 1] and view.selected() == 2
+        dash = Dashboard(pilot)
+        await dash.set_fields(iters="20")
+        await dash.run_to_end()
+        view = await show_history(pilot)
+        assert view.row_ids[0] == 3 and view.selected() == 3
+        await on_row(pilot, view, 1)
+        await dash.set_fields(iters="25")
+        await dash.run_to_end()
+        view = await show_history(pilot)
+        assert view.row_ids[0] == 4 and view.selected() == 1

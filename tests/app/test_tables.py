@@ -62,7 +62,8 @@ async def test_norms_results_short_digits_and_sideways_scroll():
 
 def test_short_headers():
     assert short_header("running_mean") == "run mean"
-    assert short_header("batch_var_unbiased") == "b var N-1"
+    assert short_header("batch_var_unbiased") == short_header("batch_var") == "b var N-1"  # both unbiased
+    assert short_header("batch_mean") == "b mean"
     assert short_header("test_accuracy (batch 64)") == "acc b64"
     assert short_header("output_std") == "output std"
 

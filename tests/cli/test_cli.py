@@ -148,7 +148,14 @@ BAD = [
         ["--scenario", "weight-decay", "--seeds", "0"],
         r"--seeds: '0' is not allowed; expected an integer >= 1 and <= 1024",
     ),
-    (["--scenario", "bn", "--sweep", "init=1,2"], r"sweep: 'init' is not numeric"),
+    (
+        ["--scenario", "bn", "--sweep", "init=normal,he"],
+        r"init: 'he' is not allowed; expected one of default, normal, kaiming",
+    ),
+    (
+        ["--scenario", "bn", "--sweep", "batchnorm=true,maybe"],
+        r"batchnorm: 'maybe' is not allowed; expected true or false",
+    ),
     (["--scenario", "weight-decay", "--sweep", "lr="], r"empty value"),
     (
         ["--scenario", "weight-decay", "--sweep", "lrr=1,2"],

@@ -3,7 +3,7 @@
 import math
 
 from regtui.cli.following import EXIT_CODES, Latest, clock_text
-from regtui.events import Metrics
+from regtui.events import Metrics, RunStarted
 
 
 def test_clock_text():
@@ -28,3 +28,23 @@ def test_latest_metrics_are_each_variants_last_values_mean_over_its_seeds():
 
 def test_exit_codes_are_the_headless_runs_own():
     assert EXIT_CODES == {"completed": 0, "failed": 1, "stopped": 130, "interrupted": 130}
+
+
+def started(experiment):
+    return RunStarted("s", experiment, "t", "cpu", 0, "2", {}, ())
+
+
+def test_a_tracked_runs_metric_logged_now_and_then_shows_its_last_logged_value():
+    """regtui.track fills the steps where a metric was not logged with NaN: those are no values."""
+    latest = Latest()
+    latest.add(
+        [started("track"), Metrics("run", 0, (100, 200), {"train_loss": (0.5, 0.4), "test_loss": (0.7, math.nan)})]
+    )
+    latest.add([Metrics("run", 0, (300,), {"train_loss": (0.3,), "test_loss": (math.nan,)})])
+    assert latest.text() == "run: train_loss 0.3 test_loss 0.7"
+
+
+def test_in_regtuis_own_runs_a_nan_is_a_diverged_value_not_a_gap():
+    latest = Latest()
+    latest.add([started("weight-decay"), Metrics("a", 0, (1, 2), {"train_loss": (0.5, math.nan)})])
+    assert latest.text() == "a: train_loss nan"

@@ -14,7 +14,7 @@ STARTED = re.compile(
     r"regtui runs follow \1 · regtui runs stop \1$"
 )
 PROGRESS = re.compile(
-    r"^run (\d+) · \d+/\d+ train · \d+ steps/s · \d+:\d\d · ETA \d+:\d\d(:\d\d)? · "
+    r"^run (\d+) · \d+/\d+ model-steps train · \d+ model-steps/s · \d+:\d\d · ETA \d+:\d\d(:\d\d)? · "
     r"no weight decay: train_loss \S+ test_loss \S+ · weight decay: train_loss \S+ test_loss \S+$"
 )
 

@@ -17,7 +17,7 @@ from regtui.store.record import RunInfo
 
 LONG = ["--scenario", "weight-decay", "--device", "cpu", "--set", "hidden=16", "--set", "iters=10000000"]
 PROGRESS = re.compile(
-    r"^run 1 · \d+/20000000 train · \d+ steps/s · \d+:\d\d · ETA \d+:\d\d(:\d\d)? · "
+    r"^run 1 · \d+/20000000 model-steps train · \d+ model-steps/s · \d+:\d\d · ETA \d+:\d\d(:\d\d)? · "
     r"no weight decay: train_loss \S+ test_loss \S+ · weight decay: train_loss \S+ test_loss \S+$",
     re.M,
 )

@@ -103,7 +103,8 @@ def test_the_sweep_example_has_the_form_and_relations_of_the_command_s_output(tm
     # The jq line: the document's best entry, with the same keys, variant and values as the README shows.
     doc = json.loads(out.read_text(encoding="utf-8"))
     best, shown_best = doc["summary"]["sweep"]["best"], json.loads(jq[-1])
-    assert list(best) == list(shown_best) == ["variant", "values", "test_loss"]
+    assert list(best) == list(shown_best) == ["variant", "values", "test_loss", "chosen_on"]
+    assert best["chosen_on"] == "test"  # a lesson has no validation split: chosen on test, and says so
     assert (best["variant"], best["values"]) == (shown_best["variant"], shown_best["values"])
     assert best["test_loss"] == min(p["test_loss"] for p in doc["summary"]["sweep"]["points"])
 

@@ -73,7 +73,12 @@ def test_sweep_summary_names_best_test_loss():
     assert sweep["keys"] == ["weight_decay"]
     assert [p["values"]["weight_decay"] for p in sweep["points"]] == [0.0, 0.01, 0.1]
     assert [round(p["gap"], 10) for p in sweep["points"]] == [0.49, 0.1, 0.05]
-    assert sweep["best"] == {"variant": "wd=0.01", "values": {"weight_decay": 0.01}, "test_loss": 0.2}
+    assert sweep["best"] == {
+        "variant": "wd=0.01",
+        "values": {"weight_decay": 0.01},
+        "test_loss": 0.2,
+        "chosen_on": "test",
+    }
 
 
 def test_helpers():

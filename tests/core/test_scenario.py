@@ -33,7 +33,7 @@ def test_malformed_toml_gives_line_and_column(write_toml):
         ('experiment = "bn"\n[params]\ndepth = "3"', r"depth: '3' is not allowed; expected an integer >= 1"),
         ('experiment = "bn"\n[[variants]]\ninit = "normal"', "variant #1 needs a name"),
         ('experiment = "bn"\n[[variants]]\nname = "a"\ninit = "he"', r"variant 'a': init: 'he'"),
-        ('experiment = "bn"\n[sweep]\ninit = ["normal"]', r"sweep: 'init' is not numeric"),
+        ('experiment = "bn"\n[sweep]\ninit = ["normal", "he"]', r"init: 'he' is not allowed; expected one of default"),
         ('experiment = "bn"\nseeds = 0', r"seeds: 0 is not allowed"),
     ],
 )

@@ -110,7 +110,7 @@ OPTIMIZERS = {
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 def test_stacked_runs_give_the_one_at_a_time_numbers(scenario_file, optimizer):
-    path = scenario_file(scenario({"optimizer": optimizer, "dropout": 0.0}, OPTIMIZERS[optimizer]))
+    path = scenario_file(scenario({"optimizer": optimizer}, OPTIMIZERS[optimizer]))
     on, off = both(path)
     assert_same_numbers(on, off)
     rows = on["summary"]["stacking"]
@@ -237,7 +237,7 @@ def test_the_same_plan_gives_the_same_numbers_every_time(scenario_file):
 
 def test_a_diverging_model_leaves_the_others_alone(scenario_file):
     rows = variants(("calm", {"lr": 0.05}), ("wild", {"lr": 1e12}))
-    path = scenario_file(scenario({"optimizer": "sgd", "momentum": 0.9, "dropout": 0.0}, rows))
+    path = scenario_file(scenario({"optimizer": "sgd", "momentum": 0.9}, rows))
     on, off = both(path)
     ra, rb = per_seed(on), per_seed(off)
     for seed in (0, 1):
@@ -271,7 +271,7 @@ def events_of(path, *sets, cancel_after=None):
 
 def test_progress_reaches_the_total_and_cancel_stops_a_stack(scenario_file):
     rows = variants(("calm", {"lr": 0.05}), ("wild", {"lr": 1e12}))
-    path = scenario_file(scenario({"optimizer": "sgd", "dropout": 0.0, "steps": 40}, rows))
+    path = scenario_file(scenario({"optimizer": "sgd", "steps": 40}, rows))
     events, finished = events_of(path)
     assert finished.status == "completed"
     progress = [e for e in events if isinstance(e, Progress)]
@@ -295,7 +295,7 @@ def test_what_trains_one_at_a_time_and_why(scenario_file):
     assert doc["variants"][0]["final"]["stacked"] is False and "stacking" not in doc["summary"]
     # runs that differ in batch size are not stacked together
     rows = variants(("a", {"batch": 8}), ("b", {"batch": 16}))
-    doc = run_json(scenario_file(scenario({"optimizer": "sgd", "dropout": 0.0}, rows)))
+    doc = run_json(scenario_file(scenario({"optimizer": "sgd"}, rows)))
     assert sorted((r["variant"], r["stack"]) for r in doc["summary"]["stacking"]) == [
         ("a", 1),
         ("a", 1),

@@ -143,7 +143,8 @@ def test_factory_model_and_data_from_a_file(scenario_file):
     assert [layer["name"] for layer in model["layers"]] == ["0", "1", "2", "3", "4"]
     assert model["layers"][1]["module"] == "BatchNorm1d" and model["layers"][0]["output_shape"] == [6]
     v = doc["variants"][0]
-    assert v["final"]["train_size"] == 60 and v["final"]["test_size"] == 20
+    # the factory's 60 training samples less the validation split's 6 (val_fraction 0.1)
+    assert v["final"]["train_size"] == 54 and v["final"]["val_size"] == 6 and v["final"]["test_size"] == 20
     assert {"weight_norm/0", "grad_norm/4", "test_loss_train_mode", "test_accuracy"} <= set(v["series"])
     assert len(v["layers_training"]["std"]) == 5
     rows = doc["tables"]["running_stats"]["rows"]

@@ -60,7 +60,8 @@ def test_download_mnist_then_a_scenario_reads_it(monkeypatch, tmp_path, scenario
     )
     assert doc["status"] == "completed"
     final = doc["variants"][0]["final"]
-    assert (final["train_size"], final["test_size"]) == (40, 12)  # what the stand-in wrote
+    # what the stand-in wrote: 40 training samples (36 train, 4 validate: val_fraction 0.1) and 12 test
+    assert (final["train_size"], final["val_size"], final["test_size"]) == (36, 4, 12)
     # A second download finds the files and never touches the network (torchvision is not called again).
     code, _, _ = invoke("mnist", folder)
     assert code == 0 and len(calls) == 2

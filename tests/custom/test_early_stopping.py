@@ -102,21 +102,14 @@ def test_each_model_of_a_stack_stops_on_its_own(scenario_file):
     assert len(set(stops)) > 1  # they stopped at different steps
 
 
-def test_without_patience_nothing_is_held_out(scenario_file):
-    doc = run_json(scenario_file(TEXT.format(extra="").replace("patience = 3\n", "")), "--set", "steps=20")
-    v = doc["variants"][0]
-    assert "val_loss" not in v["series"] and "early_stopped" not in v["final"]
+def test_without_patience_the_run_trains_every_step_and_val_fraction_0_holds_nothing_out(scenario_file):
+    """The validation split is held out by default (val_fraction 0.1: it chooses a sweep's best point too)."""
+    text = TEXT.format(extra="").replace("patience = 3\n", "")
+    v = run_json(scenario_file(text), "--set", "steps=20")["variants"][0]
+    assert "early_stopped" not in v["final"] and "val_loss" in v["series"]
+    doc = run_json(scenario_file(text), "--set", "steps=20", "--set", "val_fraction=0")
+    assert "val_loss" not in doc["variants"][0]["series"]
     assert doc["summary"]["model"]["data"]["train"] == 60
-
-
-def test_the_validation_split_depends_on_the_seed_only():
-    x, y = torch.arange(50.0).view(50, 1), torch.arange(50)
-    a = data_mod.validation_split(x, y, 0.2, seed=4)
-    b = data_mod.validation_split(x, y, 0.2, seed=4)
-    c = data_mod.validation_split(x, y, 0.2, seed=5)
-    assert len(a[2]) == 10 and len(a[0]) == 40
-    assert torch.equal(a[2], b[2]) and not torch.equal(a[2], c[2])
-    assert sorted(torch.cat([a[1], a[3]]).tolist()) == list(range(50))  # a partition
 
 
 @pytest.mark.parametrize(

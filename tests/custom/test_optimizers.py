@@ -19,7 +19,7 @@ experiment = "train"
 steps = 30
 batch = 16
 log_every = 10
-momentum = 0.9
+val_fraction = 0  # every training sample trains: the clip acts at every logging step (below)
 {extra}
 [model]
 layers = [{{type = "linear", out = 16}}, {{type = "relu"}}, {{type = "linear"}}]
@@ -70,7 +70,7 @@ def sgd(ps, p):
 
 
 def test_rmsprop_alone_is_torch_rmsprop(scenario_file):
-    path = scenario_file(TEXT.format(extra="optimizer = 'rmsprop'\nlr = 0.01\nalpha = 0.9"))
+    path = scenario_file(TEXT.format(extra="optimizer = 'rmsprop'\nlr = 0.01\nalpha = 0.9"))  # no momentum: SGD's
     doc = run_json(path, "--seeds", "2")
     assert {r["alone_because"] for r in doc["summary"]["stacking"]} == {
         "RMSprop has no stacked update (torch has no fused RMSprop kernel)"

@@ -7,6 +7,7 @@ engine itself emits (``run_plan`` + ``Collector``), over the seeds the text name
 
 from __future__ import annotations
 
+import json
 import pathlib
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from regtui import scenario
 from regtui.engine import run_plan
 from regtui.report import Collector
+from regtui.store.document_shape import document_problem
 
 
 def lesson_text(name: str) -> str:
@@ -43,7 +45,10 @@ def run_lesson(
 
     finished = run_plan(plan, device, emit=emit)
     assert finished.status == "completed", finished.error
-    return collector.document(), events
+    doc = collector.document()
+    # every lesson's document, on every seed a claim names, is one the run store's readers accept
+    assert document_problem(json.loads(json.dumps(doc))) is None, document_problem(json.loads(json.dumps(doc)))
+    return doc, events
 
 
 def variant(doc: dict[str, Any], name: str) -> dict[str, Any]:

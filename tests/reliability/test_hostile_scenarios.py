@@ -62,7 +62,7 @@ BAD_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
     "sweep-not-table": ("sweep = 5\n", ("sweep", "table")),
     "sweep-empty": ("[sweep]\nlr = []\n", ("sweep", "lr", "no values")),
     "sweep-not-numeric": ('[sweep]\nlr = ["a"]\n', ("lr", "not allowed")),
-    "sweep-table": ("[sweep]\nlr = {a = 1}\n", ("sweep", "lr", "list of numbers")),
+    "sweep-table": ("[sweep]\nlr = {a = 1}\n", ("sweep", "lr", "list of values")),
     "unknown-top-level": ("titel = 'x'\n", ("unknown top-level key", "'titel'", "did you mean 'title'")),
     "malformed": ("x = [\n", ("malformed TOML",)),
 }

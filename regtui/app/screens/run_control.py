@@ -32,10 +32,11 @@ FOLLOWED_STATUS = {"completed": "done"}
 
 
 def run_plan_lazily(*args: Any, **kwargs: Any) -> Any:
-    """:func:`regtui.engine.run_plan`, imported when the first run in this process starts (torch)."""
-    from regtui.engine import run_plan
+    """:func:`regtui.engine.run_plan` (or Ray's, for the device choice ``ray``), imported when the first
+    run in this process starts (torch)."""
+    from regtui.engine.executors import run_choice
 
-    return run_plan(*args, **kwargs)
+    return run_choice(*args, **kwargs)
 
 
 class RunController:

@@ -179,7 +179,8 @@ class LiveChart(PlotextPlot):
         if name in self.hidden:
             faint = f" (hidden: h shows it){faint}"
         # The variant first: a long name was cut at the end (the footer lists the keys too).
-        return f"in focus: {name}{faint} · v: next variant (then all) · h: hide · t: train/test"
+        split = " · t: train/test" if self.check_action("cycle_split", ()) else ""
+        return f"in focus: {name}{faint} · v: next variant (then all) · h: hide{split}"
 
     def shows_metric(self, name: str) -> bool:
         """Whether ``t``'s choice shows this metric (train_*, test_* or both)."""

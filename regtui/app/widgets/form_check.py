@@ -9,11 +9,13 @@ file's key takes its field's value as a ``--set``), so the CLI command of the fo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from regtui import scenario as sc
 from regtui.custom_specs.sources import MissingPackage
+from regtui.sampling import is_range, points_count
 from regtui.specs import MAX_MODELS, SEED_MAX, ConfigError, parse_count
 
 
@@ -74,7 +76,7 @@ def check(scenario: sc.Scenario, texts: dict[str, str]) -> Checked:
             errors[p.name] = str(exc)
     seed = _int(texts.get("seed", "0"), "seed", 0, SEED_MAX, errors)
     seeds = _int(texts.get("seeds", "1"), "seeds", 1, MAX_MODELS, errors)
-    sweep = _sweep(scenario, texts, errors)
+    sweep, sample = _sweep(scenario, texts, errors)
     if errors:
         return Checked(None, errors)
     defaults = scenario.defaults()
@@ -88,42 +90,51 @@ def check(scenario: sc.Scenario, texts: dict[str, str]) -> Checked:
     if shown is not None and shown not in sweep:
         sets[shown] = values[shown]  # its sweep cleared or replaced: the field's one value (--set)
     try:
-        return Checked(sc.plan(scenario, sets, sweep, seed, seeds), errors)
+        return Checked(sc.plan(scenario, sets, sweep, seed, seeds, sample), errors)
     except ConfigError as exc:
         return Checked(None, errors, str(exc), exc if isinstance(exc, MissingPackage) else None)
 
 
-def _sweep(scenario: sc.Scenario, texts: dict[str, str], errors: dict[str, str]) -> dict[str, tuple[Any, ...]]:
-    """The sweep fields' sweep ({} when both are empty); a problem goes into ``errors``."""
+# Random search in the sweep values field: a range and how many points, "log(1e-4,1e-1)*8".
+SAMPLED = re.compile(r"^(.*\))\s*\*\s*(\S+)$")
+
+
+def _sweep(scenario: sc.Scenario, texts: dict[str, str], errors: dict[str, str]) -> tuple[dict[str, Any], int | None]:
+    """The sweep fields' sweep ({} when both are empty) and its points to draw (a range "…*N", as
+    ``--sample N``; else None); a problem goes into ``errors``."""
     key = texts.get("sweep_key", "").strip()
     raw = texts.get("sweep_values", "").strip()
     if not (key or raw):
-        return {}
+        return {}, None
+    sampled = SAMPLED.match(raw)
+    if key and sampled:
+        try:
+            return sc.parse_sweeps(scenario.spec, [f"{key}={sampled[1]}"]), points_count(sampled[2], "sweep values")
+        except ConfigError as exc:
+            errors["sweep_key" if key not in {p.name for p in scenario.spec.params} else "sweep_values"] = str(exc)
+            return {}, None
+    if key and is_range(raw):
+        errors["sweep_values"] = f"sweep values: {raw} draws random points; say how many: {raw}*8"
+        return {}, None
     if not key:
         errors["sweep_key"] = "sweep key: give the parameter to sweep, or clear the values"
     elif not raw:
         errors["sweep_values"] = f"sweep values: give a comma list for {key}, e.g. 0,1e-3,1e-2"
     else:
         try:
-            return sc.parse_sweeps(scenario.spec, [f"{key}={raw}"])
+            return sc.parse_sweeps(scenario.spec, [f"{key}={raw}"]), None
         except ConfigError as exc:
-            field = (
-                "sweep_key"
-                if key not in {p.name for p in scenario.spec.params} or "not numeric" in str(exc)
-                else "sweep_values"
-            )
+            field = "sweep_key" if key not in {p.name for p in scenario.spec.params} else "sweep_values"
             errors[field] = str(exc)
-    return {}
+    return {}, None
 
 
 def merged_count(plan: sc.Plan | None) -> int | None:
     """How many variants a plan trains (per grid point and seed), or None without a plan."""
     if plan is None:
         return None
-    points = 1
-    for values in plan.sweep.values():
-        points *= len(values)
-    return len(plan.variant_names) // points
+    points = {tuple(repr(r.params.get(k)) for k in plan.sweep) for r in plan.runs}  # grid or drawn points
+    return len(plan.variant_names) // max(1, len(points))
 
 
 def _int(text: str, name: str, minimum: int, maximum: int, errors: dict[str, str]) -> int:

@@ -51,7 +51,9 @@ HELP = """\
 Edit a value and the form checks it at once with the same rules as
 `regtui --set`; a bad value is shown under its field and Run waits until it is
 fixed. *sweep key* + *sweep values* run one model per value, like
-`--sweep key=v1,v2`; *seeds* > 1 repeats every variant and draws mean ± std.
+`--sweep key=v1,v2` (numbers, `true,false`, or choices: `norm` = `batch,layer`;
+random search: a range and its points, `log(1e-4,1e-1)*8`);
+*seeds* > 1 repeats every variant and draws mean ± std.
 
 After a run the bottom line shows the headless command that reproduces it.
 

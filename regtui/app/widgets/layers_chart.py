@@ -16,6 +16,11 @@ from regtui.app.widgets.chart import LiveChart
 class LayersChart(LiveChart):
     """One line per variant: std of the activations after layer 1…depth."""
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cycle_split":
+            return False  # activations have no train/test split: no t in the footer here
+        return super().check_action(action, parameters)
+
     def setup(self) -> None:
         self.set_xlabel("layer")
         self.empty("activation std per layer · run the scenario to see it")

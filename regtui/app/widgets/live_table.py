@@ -30,6 +30,7 @@ HEADERS = {
     "batch_mean": "b mean",
     "batch_var_biased": "b var",
     "batch_var_unbiased": "b var N-1",
+    "batch_var": "b var N-1",  # the unbiased variance too (engine/bn.py, the custom runs)
     "max_abs_diff": "max|Δ|",
     "running_buffers": "run stats",
     "reduces_over": "over",

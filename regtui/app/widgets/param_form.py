@@ -36,9 +36,11 @@ def default_texts(scenario: sc.Scenario, seed: int = 0) -> dict[str, str]:
         if listed:
             texts[name] = ", ".join(value_text(v) for v in listed)
     key, values = next(iter(scenario.sweep.items()), ("", ()))
-    texts.update(
-        seed=str(seed), seeds=str(scenario.seeds), sweep_key=key, sweep_values=",".join(value_text(v) for v in values)
-    )
+    shown = ",".join(value_text(v) for v in values)
+    if not key and scenario.sample:  # a [sample] table: its first range, with its points
+        key, r = next(iter(scenario.sample.items()))
+        shown = f"{r.text}*{scenario.sample_points}"
+    texts.update(seed=str(seed), seeds=str(scenario.seeds), sweep_key=key, sweep_values=shown)
     return texts
 
 
@@ -51,7 +53,10 @@ def plan_texts(plan: sc.Plan) -> dict[str, str]:
             listed = isinstance(value, tuple | list)
             texts[name] = ", ".join(value_text(v) for v in value) if listed else value_text(value)
     key, values = next(iter(plan.sweep.items()), ("", ()))
-    texts.update(seeds=str(plan.seeds), sweep_key=key, sweep_values=",".join(value_text(v) for v in values))
+    shown = ",".join(value_text(v) for v in values)
+    if key in plan.sample:  # random search: the range and its points, as typed
+        shown = f"{plan.sample[key]}*{plan.points}"
+    texts.update(seeds=str(plan.seeds), sweep_key=key, sweep_values=shown)
     return texts
 
 
@@ -168,16 +173,19 @@ class ParamForm(VerticalScroll, can_focus=False):
         yield Label("Runs", classes="form-section")
         yield from self._field("seed", "seed", "integer >= 0", "base seed (models use seed, seed+1, …)")
         yield from self._field("seeds", "seeds", "integer >= 1", "repeat every variant over N seeds (mean ± std)")
-        numeric = [p.name for p in self.spec.params if p.numeric]
         yield from self._field(
             "sweep_key",
             "sweep key",
             "none",
-            "numeric parameter to sweep (empty: no sweep)",
-            SuggestFromList(numeric, case_sensitive=True),
+            "parameter to sweep: a number, a flag or a choice such as norm (empty: no sweep)",
+            SuggestFromList([p.name for p in self.spec.params], case_sensitive=True),
         )
         yield from self._field(
-            "sweep_values", "sweep values", "e.g. 0,1e-3,1e-2", "comma-separated values of the swept parameter"
+            "sweep_values",
+            "sweep values",
+            "e.g. 0,1e-3,1e-2",
+            "comma-separated values of the swept parameter (numbers, true,false, or choices: batch,layer); "
+            "or random search: a range and its points, log(1e-4,1e-1)*8, uniform(0,0.6)*8, choice(batch,group)*4",
         )
         yield Static("", id="form-error")
         with Horizontal(id="form-buttons"):

@@ -1,4 +1,5 @@
-"""Final train/test loss against the swept value (log x where the values span decades)."""
+"""Final train/test loss against the swept value (log x where the values span decades; a choice or
+a flag swept: one column of points per category, not joined by lines)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Any
 from regtui.aggregate import finite
 from regtui.app import plotting
 from regtui.app.widgets.chart import LiveChart
-from regtui.numbers import fmt
+from regtui.variant_labels import values_label
 
-METRICS = ("train_loss", "test_loss", "test_accuracy")
+METRICS = ("train_loss", "val_loss", "test_loss", "test_accuracy")
 
 
 class SweepChart(LiveChart):
@@ -27,20 +28,25 @@ class SweepChart(LiveChart):
             return
         key = keys[0]
         metrics = [m for m in METRICS if any(finite(p.get(m)) for p in points) and self.shows_metric(m)]
-        if "train_loss" in metrics or "test_loss" in metrics:
+        if {"train_loss", "val_loss", "test_loss"} & set(metrics):
             metrics = [m for m in metrics if m != "test_accuracy"]
         if not metrics:
             self.empty("sweep · waiting for finished models")
             return
         self.begin()
-        positions, xticks, xlabels, xlog = plotting.sweep_axis([p["values"][key] for p in points])
+        swept = [p["values"][key] for p in points]
+        by_category = plotting.categorical(swept)  # points per category, not a line over a number axis
+        if by_category:
+            positions, xticks, xlabels = plotting.category_axis(swept)
+            xlog = False
+        else:
+            positions, xticks, xlabels, xlog = plotting.sweep_axis(swept)
         values = [p.get(m) for p in points for m in metrics]
         ylog = plotting.wants_log(values)
         groups: dict[str, list[tuple[float, dict[str, Any]]]] = {}
         for x, p in zip(positions, points):
-            rest = [f"{k}={fmt(p['values'][k])}" for k in keys[1:]]
-            base = str(p.get("variant", "")).split(" · ")[0] if " · " in str(p.get("variant", "")) else ""
-            groups.setdefault(" · ".join([s for s in (base, *rest) if s]), []).append((x, p))
+            rest = values_label({k: p["values"][k] for k in keys[1:]})
+            groups.setdefault(" · ".join(s for s in (str(p.get("group") or ""), rest) if s), []).append((x, p))
         names = list(groups)
         self.set_variants(names)
         banded = False
@@ -50,7 +56,7 @@ class SweepChart(LiveChart):
             items.sort(key=lambda item: item[0])
             for metric in metrics:
                 spread = [p.get(f"{metric}_std") for _, p in items]
-                if any(finite(s) and s > 0 for s in spread):
+                if any(finite(s) and s > 0 for s in spread) and not by_category:
                     banded = True  # ± std over the seeds: thin lines above and below
                     for sign in (1, -1):
                         bx, by = plotting.finite_pairs(
@@ -75,6 +81,7 @@ class SweepChart(LiveChart):
                     color=color,
                     label=label,
                     key=f"{group}/{metric}",
+                    scatter=by_category,
                     variant=gi,
                 )
         self.set_xlabel(key)
@@ -82,6 +89,7 @@ class SweepChart(LiveChart):
             self.with_choices(
                 f"final {' / '.join(plotting.metric_label(m) for m in metrics)} vs {key}"
                 + (" · log x" if xlog else "")
+                + (" · by category" if by_category else "")
                 + (" · log y" if ylog else "")
                 + (" · ± std over seeds" if banded else "")
             ),

@@ -2,13 +2,18 @@
 
 from typing import Any
 
-from regtui.engine.custom import train
+from regtui.engine.custom import stackable, train
 from regtui.engine.custom.preflight import check
 
-__all__ = ["check", "run"]
+__all__ = ["check", "run", "units"]
 
 
 def run(plan: Any, ctx: Any) -> None:
     """Check the file's factories (the user's code runs here, in the process that trains), then train."""
     check(plan.scenario.tables, plan.scenario.folder, plan.runs)
     train.run(plan, ctx)
+
+
+def units(plan: Any, device: Any) -> list[list[int]]:
+    """The plan's units (a stack, or a run alone) as run indices: each a Ray task (regtui.engine.ray_executor)."""
+    return stackable.plan_stacks(plan.runs, device)

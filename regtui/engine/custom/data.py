@@ -43,7 +43,7 @@ class Data:
     task: str  # "classification" | "regression"
     outputs: int  # classes, or target width
     name: str
-    # held out of the training split for early stopping and checkpoint = best (see validation_split)
+    # the validation split (val_fraction of the training part, held out before train_size caps it)
     x_val: torch.Tensor | None = None
     y_val: torch.Tensor | None = None
 
@@ -58,8 +58,8 @@ class Data:
             "outputs": self.outputs,
             "input_shape": list(self.input_shape),
             "train": len(self.x_train),
+            "validation": 0 if self.x_val is None else len(self.x_val),
             "test": len(self.x_test),
-            **({"validation": len(self.x_val)} if self.x_val is not None else {}),
         }
 
 
@@ -359,35 +359,26 @@ def load(tables: dict[str, Any], base: Path, p: dict[str, Any], seed: int) -> Da
     else:
         perm = torch.randperm(len(x_train), generator=g)  # a seeded subset when train_size caps it
         x_train, y_train = x_train[perm], y_train[perm]
+    # validation: the end of the (seeded, shuffled) training part, so the training samples train_size
+    # keeps are those it kept before there was a validation split
+    n_val = sizes.val_held_out(len(x_train), p.get("val_fraction", 0.0))
+    kept = len(x_train) - n_val
+    x_val, y_val, x_train, y_train = x_train[kept:], y_train[kept:], x_train[:kept], y_train[:kept]
     n_train, n_test = _cap(len(x_train), p["train_size"]), _cap(len(x_test), p["test_size"])
     x_train, y_train, x_test, y_test = x_train[:n_train], y_train[:n_train], x_test[:n_test], y_test[:n_test]
     if task == "regression":
-        y_train = y_train.float().reshape(len(y_train), -1)
-        y_test = y_test.float().reshape(len(y_test), -1)
+        y_train, y_test, y_val = (y.float().reshape(len(y), -1) for y in (y_train, y_test, y_val))
     else:
-        y_train, y_test = y_train.long(), y_test.long()
-    data = Data(x_train.contiguous(), y_train, x_test.contiguous(), y_test, task, outputs, name)
-    if uses_validation(p):
-        data.x_train, data.y_train, data.x_val, data.y_val = validation_split(x_train, y_train, p["val_fraction"], seed)
-    return data
-
-
-VAL_SALT = 0x7A1  # the validation split's generator is seeded with the run's seed xor this
-
-
-def uses_validation(p: dict[str, Any]) -> bool:
-    """Whether the run holds out a validation set: early stopping (patience) or checkpoint = best."""
-    return p.get("patience", 0) > 0 or p.get("checkpoint", "none") == "best"
-
-
-def validation_split(
-    x: torch.Tensor, y: torch.Tensor, fraction: float, seed: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(x_train, y_train, x_val, y_val): ``fraction`` of the training samples held out, chosen with the seed."""
-    n = len(x)
-    if n < 2:
-        raise ConfigError(f"val_fraction: a training set of {n} sample(s) cannot spare a validation set")
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed ^ VAL_SALT))
-    n_val = sizes.held_out(n, fraction)
-    keep, held = perm[: n - n_val], perm[n - n_val :]
-    return x[keep].contiguous(), y[keep], x[held].contiguous(), y[held]
+        y_train, y_test, y_val = y_train.long(), y_test.long(), y_val.long()
+    x_val_kept = x_val.contiguous() if n_val else None
+    return Data(
+        x_train.contiguous(),
+        y_train,
+        x_test.contiguous(),
+        y_test,
+        task,
+        outputs,
+        name,
+        x_val_kept,
+        y_val if n_val else None,
+    )

@@ -11,6 +11,7 @@ fits the data; its error names the layer.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from torch import nn
 from regtui.custom_specs.shapes import layer_shapes
 from regtui.engine.custom.data import import_factory
 from regtui.engine.decay_groups import param_groups
-from regtui.specs import ConfigError
+from regtui.specs import ConfigError, unknown_key_message
 
 TRAIN_MODE_CLASSES = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
 
@@ -77,7 +78,7 @@ def declarative(
     """The layer list as an ``nn.Sequential`` (PyTorch's default init from the global RNG) and its names."""
     layers = list(layers)
     shapes = layer_shapes(layers, shape, outputs, params)
-    dropout = params["dropout"]
+    dropout = params.get("dropout", 0.0)  # a parameter only where a dropout layer takes it
     mods = []
     for layer, out_shape in zip(layers, shapes):
         mods.append(_layer(layer, shape, outputs, dropout))
@@ -86,7 +87,10 @@ def declarative(
 
 
 def from_factory(ref: str, args: dict[str, Any], base: Path) -> tuple[nn.Module, list[str]]:
+    """The factory's module, called with ``args`` (its fixed arguments and the run's values of the
+    parameters it takes by name), and its leaf modules' names."""
     func = import_factory("model", ref, base)
+    check_arguments(func, ref, args)
     try:
         model = func(**args)
     except Exception as exc:
@@ -95,6 +99,24 @@ def from_factory(ref: str, args: dict[str, Any], base: Path) -> tuple[nn.Module,
         raise ConfigError(f"model: factory {ref!r} must return a torch.nn.Module, got {type(model).__name__}")
     names = [name for name, m in model.named_modules() if name and not any(True for _ in m.children())]
     return model, names or [""]
+
+
+def check_arguments(func: Any, ref: str, args: dict[str, Any]) -> None:
+    """Every argument is one the factory's signature names (a factory of a module, whose file the
+    plan did not read, is checked here); one it does not is a one-line error listing those it takes."""
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return  # a builtin without a signature: its own error, when called
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        return
+    names = [n for n, p in sig.parameters.items() if p.kind in kinds]
+    for key in args:
+        if key not in names:
+            raise ConfigError(
+                "model.args: " + unknown_key_message(key, names or ["(none)"], f"factory {ref!r}", "argument")
+            )
 
 
 def build(
@@ -107,7 +129,8 @@ def build(
         model, names = declarative(spec["layers"], shape, outputs, params)
         observed = list(zip(names, model.children()))
     else:
-        model, names = from_factory(spec["factory"], spec["args"], base)
+        kwargs = {k: params[k] for k in spec.get("keywords", ())}  # the parameters it takes by name
+        model, names = from_factory(spec["factory"], {**spec["args"], **kwargs}, base)
         modules = dict(model.named_modules())
         observed = [(n or type(model).__name__.lower(), modules[n]) for n in names]
     if not any(q.requires_grad for q in model.parameters()):

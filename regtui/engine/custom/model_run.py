@@ -53,6 +53,7 @@ import torch
 from torch.nn import functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from regtui.custom_specs.params import TRAIN
 from regtui.engine.context import Context
 from regtui.engine.custom import checkpoint, schedule
 from regtui.engine.custom import data as data_mod
@@ -129,7 +130,9 @@ class ModelRun:
         on_device: dict[int, tuple[torch.Tensor, ...]] | None = None,
         slot: int = 0,
     ):
-        p = run.params
+        # every parameter of the kind: those that do not act in this run are left out of its record
+        # (scenario._acting), and read here at their defaults, unused
+        p = {**TRAIN.defaults(), **run.params}
         self.run, self.ctx, self.p = run, ctx, p
         self.slot = slot  # the variant's place in the plan (its checkpoints' names begin with it)
         self.dev = ctx.device
@@ -143,10 +146,13 @@ class ModelRun:
         # the runs of a stack that share a data set share its copy on the device
         cache = {} if on_device is None else on_device
         if id(data) not in cache:
-            cache[id(data)] = tuple(t.to(self.dev) for t in (data.x_train, data.y_train, data.x_test, data.y_test))
-        self.x_train, self.y_train, self.x_test, self.y_test = cache[id(data)]
-        self.x_val = data.x_val.to(self.dev) if data.x_val is not None else None
-        self.y_val = data.y_val.to(self.dev) if data.y_val is not None else None
+            held = (data.x_val, data.y_val) if data.x_val is not None else ()
+            cache[id(data)] = tuple(
+                t.to(self.dev) for t in (data.x_train, data.y_train, data.x_test, data.y_test, *held)
+            )
+        self.x_train, self.y_train, self.x_test, self.y_test, *val = cache[id(data)]
+        self.x_val: torch.Tensor | None = val[0] if val else None
+        self.y_val: torch.Tensor | None = val[1] if val else None
         self.patience, self.min_delta = p["patience"], p["min_delta"]
         self.best_val = math.inf  # early stopping: the lowest validation loss, its step, logging steps since
         self.best_step: int | None = None
@@ -167,7 +173,7 @@ class ModelRun:
         self.with_params = [(n, qs) for n, qs in self.with_params if qs]
 
     def _loss(self, out: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-        return loss_fn(out, y, self.loss, self.task, self.outputs, self.p["label_smoothing"], reduction)
+        return loss_fn(out, y, self.loss, self.task, self.outputs, self.p.get("label_smoothing", 0.0), reduction)
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, train_mode: bool = False) -> tuple[torch.Tensor, ...]:
         """(loss, accuracy) over a set, in eval mode, or in train mode with nothing changed afterwards."""
@@ -467,9 +473,9 @@ class ModelRun:
         run = self.run
         found: dict[str, torch.Tensor] = {}
         found["train_loss"], found["train_accuracy"] = self.evaluate(self.x_train, self.y_train)
-        found["test_loss"], found["test_accuracy"] = self.evaluate(self.x_test, self.y_test)
-        if self.x_val is not None and self.y_val is not None:
+        if self.x_val is not None and self.y_val is not None:  # what chooses a sweep's best point
             found["val_loss"], found["val_accuracy"] = self.evaluate(self.x_val, self.y_val)
+        found["test_loss"], found["test_accuracy"] = self.evaluate(self.x_test, self.y_test)
         if self.train_mode:
             found["test_loss_train_mode"], found["test_accuracy_train_mode"] = self.evaluate(
                 self.x_test, self.y_test, train_mode=True
@@ -486,6 +492,7 @@ class ModelRun:
             {
                 "parameters": sum(q.numel() for q in self.model.parameters()),
                 "train_size": len(self.x_train),
+                "val_size": len(self.x_val) if self.x_val is not None else 0,
                 "test_size": len(self.x_test),
                 "diverged": first_bad is not None,
                 "first_nonfinite_step": first_bad,

@@ -87,14 +87,16 @@ def _check(tables: dict[str, Any], base: Path, runs: Any, memory_check: bool) ->
     data = None if samples is None else (shape, outputs, samples)
     if "layers" in spec and data is not None and memory_check:
         _memory(tables, runs, data, None)  # before the model is built: its size follows from the data
-    params = runs[0].params
-    model, _ = model_mod.build(tables, base, shape, outputs, params)
+    # one model per distinct set of the values a factory takes by name (a sweep of its width: each width)
+    keywords = spec.get("keywords", ())
+    distinct = {tuple(r.params.get(k) for k in keywords): r.params for r in runs}
+    models = [model_mod.build(tables, base, shape, outputs, params)[0] for params in distinct.values()]
     if "factory" in spec:
-        if any(isinstance(m, _BatchNorm) for m in model.modules()):
+        if any(isinstance(m, _BatchNorm) for model in models for m in model.modules()):
             where += f" (model: factory {spec['factory']!r} has BatchNorm)"
             _check_sizes(where, n, own_test, runs, lambda p: True)
         if memory_check:
-            _memory(tables, runs, data, model_mod.measure(model, shape))
+            _memory(tables, runs, data, max(model_mod.measure(model, shape) for model in models))
 
 
 def _memory(tables: dict[str, Any], runs: Any, data: tuple[tuple[int, ...], int, int] | None, model: Any) -> None:

@@ -42,6 +42,7 @@ SHARED = (
     "train_size",
     "test_size",
     "test_fraction",
+    "val_fraction",
     "norm",
     "norm_groups",
     "stats_features",
@@ -57,7 +58,7 @@ def shared_key(p: dict[str, Any]) -> tuple[Any, ...] | None:
     """What runs must share to be stacked; None: the run trains alone (``stack_runs = "off"``)."""
     if p.get("stack_runs", "auto") == "off":
         return None
-    return tuple(p[k] for k in SHARED)
+    return tuple(p.get(k) for k in SHARED)
 
 
 def plan_stacks(runs: Sequence[RunSpec], device: torch.device) -> list[list[int]]:

@@ -74,14 +74,7 @@ def run(plan: Plan, ctx: Context) -> None:
 
     def data_of(r: RunSpec) -> data_mod.Data:
         p = r.params
-        key = (
-            r.seed,
-            p["train_size"],
-            p["test_size"],
-            p["test_fraction"],
-            p["val_fraction"],
-            data_mod.uses_validation(p),
-        )
+        key = (r.seed, p["train_size"], p["test_size"], p["test_fraction"], p.get("val_fraction"))
         if key not in cache:
             cache[key] = data_mod.load(tables, base, p, r.seed)
         return cache[key]
@@ -91,6 +84,8 @@ def run(plan: Plan, ctx: Context) -> None:
     report: list[dict[str, Any]] = []  # Summary("stacking"): how each run trained, sent as units start
     stacks = 0
     for number, unit in enumerate(stackable.plan_stacks(runs, ctx.device)):
+        if not ctx.trains(number):  # another process's share (a Ray task's)
+            continue
         specs = [runs[i] for i in unit]
         cache.clear()  # keep the data sets of one unit at a time
         on_device: dict[int, tuple[torch.Tensor, ...]] = {}
