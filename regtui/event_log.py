@@ -124,5 +124,5 @@ def read(path: str | Path) -> Iterator[Event]:
         for line in handle:
             try:
                 yield decode(line)
-            except (ValueError, TypeError, KeyError):
+            except (ValueError, TypeError, KeyError, AttributeError):  # fields of the wrong kind, too
                 return

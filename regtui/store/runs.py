@@ -390,7 +390,13 @@ def _rebuild(info: RunInfo, events: Path) -> dict[str, Any]:
                 f"'regtui runs rm {info.id}' removes it"
             )
         raise ConfigError(f"run {info.id} was stopped before it started; it holds no data")
-    doc = collector.document()
+    try:
+        doc = collector.document()
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:  # a damaged RunStarted, say
+        raise ConfigError(
+            f"run {info.id}: its events {events} are damaged ({type(exc).__name__}: {exc}); "
+            f"'regtui runs rm {info.id}' removes it"
+        ) from None
     problem = document_problem(json.loads(json.dumps(doc)))  # the events' fields are as damaged as they came
     if problem is not None:
         raise ConfigError(

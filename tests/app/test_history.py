@@ -485,8 +485,9 @@ async def test_a_stored_run_of_another_scenario_fills_the_form_with_its_paramete
         assert "--set iters=30" in line.command and "--set hidden=12" in line.command
 
 
-async def test_the_cursor_on_the_newest_run_moves_to_a_newer_one_and_elsewhere_it_stays():
-    """Enter after a new run opens that run when the cursor was on the newest; a run the user chose stays chosen."""
+async def test_the_cursor_on_the_shown_run_follows_a_new_run_and_elsewhere_it_stays():
+    """Enter after a new run opens that run when the cursor was on the run shown; a run the user chose stays
+    chosen (and a run saved by another process never takes the cursor: test_history_updates)."""
     app = app_for(file="weight-decay")
     async with app.run_test(size=WIDE) as pilot:
         await two_runs(pilot)

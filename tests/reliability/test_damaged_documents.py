@@ -143,3 +143,19 @@ def test_every_reader_survives_a_damaged_event_file(cli, events_lines, two_runs,
         assert done.exit_code in (0, 2), (where, junk, args, done.stderr)
         if done.exit_code == 2:
             assert "run 1" in one_error_line(done.stderr), (where, args)
+
+
+@pytest.mark.parametrize(("event", "field"), [("RunStarted", "params"), ("Metrics", "values"), ("RunStarted", "runs")])
+def test_a_null_where_an_event_has_a_table_is_one_line_or_the_run_as_far_as_readable(
+    cli, events_lines, two_runs, event, field
+):
+    """Found by the test above: a null in a RunStarted's params or a Metrics' values once crashed `runs show`."""
+    i = next(i for i, line in enumerate(events_lines) if json.loads(line)["event"] == event)
+    damaged_line = json.dumps({**json.loads(events_lines[i]), field: None}) + "\n"
+    folder = Path(two_runs) / "1"
+    (folder / "run.json").unlink(missing_ok=True)
+    (folder / "events.jsonl").write_text("".join(events_lines[:i]) + damaged_line + "".join(events_lines[i + 1 :]))
+    done = cli("runs", "show", "1")
+    assert done.exit_code in (0, 2)
+    if done.exit_code == 2:
+        assert "run 1" in one_error_line(done.stderr)

@@ -217,8 +217,8 @@ class HistoryTab(View):
         """Fill the table with ``runs`` (newest first), all at once."""
         table = self.table
         keep = self.selected()
-        if self.row_ids and keep == self.row_ids[0] and runs and runs[0].id > keep:
-            keep = runs[0].id  # the cursor was on the newest run: it stays on the newest
+        if keep is not None and keep == self.shown_id and shown is not None and shown > keep:
+            keep = shown  # the cursor was on the run shown: it follows the run this dashboard shows now
         self.infos = {info.id: info for info in runs}
         self.known = known | self.infos.keys()
         self.row_ids = [info.id for info in runs]
@@ -245,7 +245,6 @@ class HistoryTab(View):
             return False  # a record being written, or damaged: the listing says which
         table = self.table
         keep = self.selected()
-        on_newest = bool(self.row_ids) and keep == self.row_ids[0]
         for run_id in [i for i in self.row_ids if i not in ids]:
             table.remove_row(str(run_id))
             del self.infos[run_id]
@@ -264,9 +263,9 @@ class HistoryTab(View):
         self.known = (self.known & ids) | set(new)
         self.row_ids = [info.id for info in added] + [i for i in self.row_ids if i in ids]
         self.running_ids = [i for i in self.row_ids if self.infos[i].status == RUNNING]
+        if keep is not None and keep == self.shown_id and shown in new:
+            keep = shown  # the cursor was on the run shown: it follows this dashboard's new run
         self.shown_id = shown
-        if on_newest and added:
-            keep = added[0].id  # the cursor was on the newest run: it stays on the newest
         if keep in self.row_ids:
             table.move_cursor(row=self.row_ids.index(keep))
         return True
