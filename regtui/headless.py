@@ -248,6 +248,15 @@ def prepare(opts: Options) -> tuple[Any, Any, Any, Any]:
             "checkpoint: the checkpoints are kept in the run's folder of the run history; "
             "run it saved (without --no-save) or with checkpoint = none"
         )
+    if opts.executor == "ray":
+        kept = next(
+            (k for r in plan.runs for k in ("checkpoint", "resume") if r.params.get(k, "none") not in (0, "none")), None
+        )
+        if kept is not None:
+            raise ConfigError(
+                f"{kept}: Ray tasks keep no files in the run's folder (checkpoints); "
+                f"run it without --executor ray, or without {kept}"
+            )
     if scenario.tables and any(r.params.get("resume") for r in plan.runs):
         from regtui.custom_specs.checkpoints import check_resume
 

@@ -30,3 +30,14 @@ def test_an_address_without_a_cluster_is_one_line_at_once(regtui, address, messa
     code, out, err = regtui("--scenario", "bn-stats", "--executor", "ray", "--ray-address", address, "--no-save")
     assert code == 2 and out == ""
     assert err.startswith("regtui: error: " + message) and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("sets", [["checkpoint=final"], ["checkpoint=best"]])
+def test_checkpoints_on_ray_are_one_line_before_anything_runs(regtui, sets):
+    """Ray tasks keep no files in the run's folder: a checkpoint there is refused, not lost."""
+    pytest.importorskip("ray")
+    code, out, err = regtui(
+        "--scenario", "digits-overfit", "--executor", "ray", *(x for s in sets for x in ("--set", s))
+    )
+    assert code == 2 and out == ""
+    assert err.startswith("regtui: error: checkpoint: Ray tasks keep no files") and err.count("\n") == 1, err
