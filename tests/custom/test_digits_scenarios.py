@@ -169,6 +169,25 @@ def test_norms_text_states_ranges_over_seeds():
     assert "±" not in text.replace("mean ± std", "")
 
 
+def test_norms_text_states_the_split_it_trains_on():
+    """The text's sample counts: scikit-learn's 1,797 digits, test_fraction of them (rounded) held out
+    for testing, none for validation (val_fraction = 0), the rest trains."""
+    import re
+
+    from sklearn.datasets import load_digits
+
+    from regtui import scenario as sc
+
+    loaded = sc.load(sc.find("digits-norms"))
+    text = " ".join(loaded.explanation.split())
+    found = re.search(r"\(([\d,]+) for training, ([\d,]+) for testing\)", text)
+    assert found, "the text names its split"
+    train, test = (int(x.replace(",", "")) for x in found.groups())
+    n = len(load_digits().target)
+    assert loaded.params["val_fraction"] == 0
+    assert test == round(loaded.params["test_fraction"] * n) and train == n - test
+
+
 def test_norms_alike_at_batch_64_and_lower_noisier_at_batch_2(norms):
     """Measured: batch 64 0.981–0.994, the four within 0.9 points on each seed, std ≤ 0.005; batch 2
     0.636–0.948, below batch 64 on 5 of 5 seeds for every norm, std 0.038–0.105."""
