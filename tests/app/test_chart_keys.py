@@ -60,6 +60,8 @@ async def test_chart_keys_act_without_focusing_the_chart():
         assert chart.focus_variant == next_focus(was, len(chart.variant_names)) is not None
         await pilot.press("h")
         assert chart.variant_names[chart.focus_variant] in chart.hidden
+        while chart.shown_group != plotting.LOSS_GROUP:  # t acts where train and test are drawn
+            await pilot.press("m")
         await pilot.press("h", "t")
         assert not chart.hidden and chart.split == "train"
 
@@ -73,7 +75,7 @@ async def test_chart_keys_in_a_burst_and_in_a_field():
         groups = list(chart.groups)
         was = chart.focus_variant
         # Keys sent without pauses (a paste, SSH): every one acts.
-        for name in ("m", "m", "v", "t"):
+        for name in ("t", "m", "m", "v"):  # t first: on the loss group, where train and test are drawn
             key(app, name, name)
         await wait_until(lambda: chart.split == "train", 10)
         assert chart.shown_group == groups[2 % len(groups)]
@@ -273,3 +275,21 @@ async def test_the_layers_chart_offers_no_train_test_key():
         assert chart.split == "both" and chart.choice_note() == title
         await pilot.press("v")
         assert chart.legend_note().startswith("in focus:") and "t:" not in chart.legend_note()
+
+
+async def test_t_is_offered_only_where_the_loss_chart_has_train_and_test_series():
+    """norms' Loss view draws train losses only: t would only empty it, so the chart does not offer it."""
+    both = lesson_records()
+    train_only = [{**r, "series": {k: v for k, v in r["series"].items() if k != "test_loss"}} for r in both]
+    async with LossApp().run_test(size=(120, 40)) as pilot:
+        chart = pilot.app.query_one(LossChart)
+        pilot.app.query_one(LossTab).draw(snapshot(train_only))
+        await pilot.pause()
+        assert chart.variant_names and not chart.check_action("cycle_split", ())
+        assert "t:" not in chart.legend_note()
+        pilot.app.query_one(LossTab).draw(snapshot(both))
+        await pilot.pause()
+        assert chart.check_action("cycle_split", ())
+        chart.action_cycle_split()  # train only: still offered, to come back to both
+        await pilot.pause()
+        assert chart.split == "train" and chart.check_action("cycle_split", ())

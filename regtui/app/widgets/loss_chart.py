@@ -73,6 +73,7 @@ class LossChart(LiveChart):
         self.groups: list[str] = []  # the groups with data in the last replot, in cycling order
         self.shown_group = plotting.LOSS_GROUP  # the group drawn (the choice, or the first with data)
         self.shown_metrics: list[str] = []  # the metrics drawn
+        self.group_metrics: list[str] = []  # the shown group's metrics, before t's choice
         self.layer_group = False  # the drawn group has one series per layer
 
     def reset_choices(self) -> None:
@@ -86,7 +87,21 @@ class LossChart(LiveChart):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cycle_group":
             return len(self.groups) > 1  # one group (every lesson): no key in the footer
+        if action == "cycle_split" and self.split == "both" and not self.has_both_splits():
+            return False  # t would only empty the chart (norms' Loss has train losses only)
         return super().check_action(action, parameters)
+
+    def has_both_splits(self) -> bool:
+        """Whether the shown group has train and test metrics, so that t's choice can show either."""
+        if self.layer_group:
+            return False  # one series per layer: t does not filter them
+        ranks = {0 if plotting.metric_rank(m) == 0 else 1 for m in self.group_metrics if self._split_of(m)}
+        return ranks == {0, 1}
+
+    @staticmethod
+    def _split_of(name: str) -> bool:
+        """A metric t's choice filters: a train one, or a test one."""
+        return plotting.metric_rank(name) < 2 or name.startswith(("train", "test"))
 
     def action_cycle_group(self) -> None:
         if len(self.groups) < 2:
@@ -105,6 +120,9 @@ class LossChart(LiveChart):
         shown = self.group if self.group in groups else next(iter(groups), plotting.LOSS_GROUP)
         self.shown_group = shown
         self.layer_group = shown in plotting.LAYER_GROUPS
+        if groups.get(shown, []) != self.group_metrics:
+            self.group_metrics = list(groups.get(shown, []))
+            self.refresh_bindings()  # t is offered only where the group has both splits
         metrics = [m for m in groups.get(shown, []) if self.layer_group or self.shows_metric(m)]
         self.shown_metrics = metrics
         values = [v for rec in records for name in metrics for v in rec["series"].get(name, ())]
