@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from regtui.aggregate import last_logged
 from regtui.numbers import fmt
 from regtui.store.record import RunInfo, local_time
 
@@ -29,7 +30,7 @@ def compare(runs: list[tuple[RunInfo, dict[str, Any]]]) -> dict[str, Any]:
     for _, doc in runs:
         for v in doc.get("variants") or []:
             metrics = variants.setdefault(str(v["name"]), {})
-            metrics.update(dict.fromkeys(k for k, x in (v.get("final") or {}).items() if _scalar(x)))
+            metrics.update(dict.fromkeys(k for k, x in _finals(doc, v).items() if _scalar(x)))
     finals = []
     for name, metrics in variants.items():
         found = [_variant(doc, name) for _, doc in runs]
@@ -38,7 +39,7 @@ def compare(runs: list[tuple[RunInfo, dict[str, Any]]]) -> dict[str, Any]:
                 {
                     "variant": name,
                     "metric": metric,
-                    "values": [v["final"].get(metric) if v else None for v in found],
+                    "values": [_finals(doc, v).get(metric) if v else None for (_, doc), v in zip(runs, found)],
                     "std": [(v.get("final_std") or {}).get(metric) if v else None for v in found],
                 }
             )
@@ -164,3 +165,11 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
         return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
 
     return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def _finals(doc: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
+    """A variant's finals; for a run stopped before them, its last logged values (as `runs list` shows)."""
+    final = variant.get("final") or {}
+    if final or doc.get("status") == "completed":
+        return final
+    return {k: v for k, v in last_logged(variant).items() if k != "step"}

@@ -43,3 +43,17 @@ def test_the_text_report_says_the_values_are_the_last_logged_ones():
     row = next(line for line in text.splitlines() if line.startswith("a "))
     assert row.split() == ["a", "300", "0.3", "0.7"]
     assert "last logged" not in text_report(stopped_doc(final={"test_loss": 0.1}))
+
+
+def test_runs_compare_puts_a_stopped_runs_last_logged_values_beside_a_completed_runs_finals():
+    from regtui.store.compare import compare
+    from regtui.store.record import RunInfo
+
+    done = stopped_doc(status="completed", final={"test_loss": 0.1, "train_loss": 0.05})
+    infos = [
+        RunInfo(i, "2026-12-04T00:00:00", "weight-decay", "weight_decay", st, "cpu", 0, 1)
+        for i, st in ((1, "completed"), (2, "interrupted"))
+    ]
+    result = compare([(infos[0], done), (infos[1], stopped_doc())])
+    values = {row["metric"]: row["values"] for row in result["finals"]}
+    assert values["test_loss"] == [0.1, 0.7] and values["train_loss"] == [0.05, 0.3]
