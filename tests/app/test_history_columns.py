@@ -26,11 +26,19 @@ RUNS = [
 @pytest.fixture
 def stored_runs() -> list[tuple[int, str]]:
     """The runs above, saved by the CLI; (id, results text) of each."""
+    from regtui.app.views.history_rows import RESULTS_WIDTH, headline_cut
+
     for scenario, *sets in RUNS:
         args = ["--scenario", scenario, "--json", "--device", "cpu", *(a for s in sets for a in ("--set", s))]
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0, result.stderr
-    return [(info.id, info.headline()) for info in open_store().listing().runs]
+    # a random search: its best point's name is a long headline without items to cut at
+    sample = ["--scenario", "weight-decay", "--json", "--set", "iters=20", "--set", "hidden=8", "--sample", "4"]
+    result = CliRunner().invoke(
+        main, [*sample, "--sweep", "weight_decay=log(1e-4,1e-1)", "--sweep", "dropout=uniform(0,0.6)"]
+    )
+    assert result.exit_code == 0, result.stderr
+    return [(info.id, headline_cut(info.headline(), RESULTS_WIDTH)) for info in open_store().listing().runs]
 
 
 def drawn(view: HistoryTab) -> dict[int, str]:
