@@ -66,6 +66,11 @@ def variant_label(
     changed, or a name that speaks of the key without a number, such as "no weight decay") the
     label is the variant's parameters, ``weight_decay=0.05``. An unedited variant keeps its name.
     """
+    if any(k in variant.overrides and not spec.param(k).numeric for k in point):
+        # a choice the variant itself sets ("BatchNorm · …": norm) is swept: its name holds for some points
+        # only, so every point's label is the variant's other values and the point ("batch=2 · norm=group")
+        own = {k: params[k] for k in variant.overrides if k not in point}
+        return " · ".join(p for p in (values_label(own), values_label(point)) if p)
     name, stated, added = variant.name, set(), {}
     changed = [k for k, old in written.items() if params[k] != old or type(params[k]) is not type(old)]
     for key in sorted(changed, key=lambda k: k not in variant.overrides):  # the variant's own keys first

@@ -42,6 +42,15 @@ def test_two_keys_form_a_grid_and_labels_write_flags_as_typed():
     assert "--sweep init=normal,kaiming --sweep batchnorm=true,false" in sc.replay_command(plan)
 
 
+def test_sweeping_a_choice_the_variants_set_labels_every_point_alike():
+    """norms' variants are named for their norm ("BatchNorm · batch 2"): swept over norm, that name holds
+    for one point only, so every point is labelled by the values it runs with (one format for all)."""
+    scenario = sc.load(sc.find("norms"))
+    plan = sc.plan(scenario, {}, sc.parse_sweeps(scenario.spec, ["norm=batch,group"]))
+    labels = {(r.params["batch"], r.params["norm"]): r.variant for r in plan.runs}
+    assert labels == {(b, n): f"batch={b} · norm={n}" for b in (2, 64) for n in ("batch", "group")}
+
+
 def test_a_sweep_table_takes_choices(write_toml):
     path = write_toml('experiment = "norms"\n[sweep]\nnorm = ["layer", "group"]\n')
     assert sc.load(path).sweep == {"norm": ("layer", "group")}
