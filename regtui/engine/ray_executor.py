@@ -160,19 +160,19 @@ def cluster_device(device: str, gpus: float) -> str:
     raise ConfigError(f"--device {device!r}: tasks on Ray run on {DEVICES} (or auto)")
 
 
-def _check_reachable(address: str) -> None:
-    """A one-line ConfigError when nothing listens at ``host:port`` (``ray.init`` would retry for minutes)."""
+def _check_reachable(address: str, given: str = "--ray-address") -> None:
+    """A one-line ConfigError when nothing listens at ``host:port`` (``ray.init`` would retry for minutes);
+    ``given``: where the address came from (the option, or $RAY_ADDRESS)."""
     if address in ("auto", "local"):
         return  # a cluster started on this machine, found by Ray
     host, _, port = address.split("://", 1)[-1].rpartition(":")
     if not host or not port.isdigit():
-        raise ConfigError(f"--ray-address: {address!r} is not HOST:PORT (or auto, or ray://HOST:PORT)")
+        raise ConfigError(f"{given}: {address!r} is not HOST:PORT (or auto, or ray://HOST:PORT)")
     try:
         socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as exc:
         raise ConfigError(
-            f"--ray-address: no Ray cluster answers at {address} ({exc.strerror or exc}); "
-            "start one with ray start --head"
+            f"{given}: no Ray cluster answers at {address} ({exc.strerror or exc}); start one with ray start --head"
         ) from None
 
 
@@ -180,10 +180,11 @@ def _connect(address: str | None) -> bool:
     """Connect to the cluster (or start one here); True when this call did, and must disconnect."""
     if ray.is_initialized():
         return False
+    given = "--ray-address" if address else "RAY_ADDRESS"
     address = address or os.environ.get("RAY_ADDRESS") or None
     quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
     if address:
-        _check_reachable(address)
+        _check_reachable(address, given)
     try:
         if address:
             ray.init(address=address, **quiet)
@@ -191,7 +192,7 @@ def _connect(address: str | None) -> bool:
             ray.init(include_dashboard=False, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"at {address}" if address else "on this machine"
-        raise ConfigError(f"--ray-address: could not connect to a Ray cluster {where}: {exc}") from None
+        raise ConfigError(f"{given}: could not connect to a Ray cluster {where}: {exc}") from None
     return True
 
 

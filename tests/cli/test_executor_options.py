@@ -41,3 +41,12 @@ def test_checkpoints_on_ray_are_one_line_before_anything_runs(regtui, sets):
     )
     assert code == 2 and out == ""
     assert err.startswith("regtui: error: checkpoint: Ray tasks keep no files") and err.count("\n") == 1, err
+
+
+def test_an_address_from_ray_address_is_named_as_such(regtui, monkeypatch):
+    pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")
+    code, out, err = regtui("--scenario", "bn-stats", "--executor", "ray", "--no-save")
+    assert (
+        code == 2 and out == "" and err.startswith("regtui: error: RAY_ADDRESS: no Ray cluster answers at 127.0.0.1:1")
+    ), err
