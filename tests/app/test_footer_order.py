@@ -38,5 +38,5 @@ async def test_every_view_lists_the_screen_keys_first_and_help_and_quit_last():
             assert items[:4] == FIRST and items[-2:] == LAST, (view, items)
             middles[view] = items[4:-2]
         assert middles["loss"] == middles["fit"] == ["v Variant", "h Hide/show", "t Train/test"]
-        assert middles["history"] == ["c Compare", "d Delete", "f This scenario/all"]
+        assert middles["history"] == ["c Compare", "d Delete", "f Filter"]
         assert middles["explain"] == []

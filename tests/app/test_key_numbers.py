@@ -182,13 +182,18 @@ async def test_a_long_divergence_note_is_short_and_wraps_rather_than_cut():
     assert text.startswith(f"done · {note}")  # the words first; the figures after them
 
 
-@pytest.mark.parametrize("view", ["loss", "results"])
+@pytest.mark.parametrize("view", ["loss", "results", "history"])
 async def test_the_footer_keeps_help_and_quit_at_80x24(view):
     app = app_for(file="weight-decay")
     async with app.run_test(size=NARROW) as pilot:
         await run(pilot, iters="20")
         Dashboard(pilot).show_view(view)
         await pilot.pause(0.3)
+        if view == "history":  # its own keys (c, d, f) join the footer with the focus in its table
+            from regtui.app.views.history import HistoryTab
+
+            app.main.query_one(HistoryTab).focus_content()
+            await pilot.pause(0.3)
         footer = screen_lines(app)[-1]
         assert "? Help" in footer and "q Quit" in footer, footer
         if view == "loss":

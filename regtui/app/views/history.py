@@ -67,7 +67,7 @@ class HistoryTab(View):
         Binding("c", "compare", "Compare"),
         Binding("d", "delete", "Delete"),
         Binding("delete", "delete", "Delete", show=False),
-        Binding("f", "toggle_filter", "This scenario/all"),
+        Binding("f", "toggle_filter", "Filter"),  # this scenario / all: the checkbox above the table says which
     ]
 
     def __init__(self, name: str) -> None:
