@@ -193,6 +193,8 @@ async def test_compare_two_runs():
         dash.redraw()
         await pilot.pause()
         assert "run #" not in finals_text(app)
+        view = await show_history(pilot)  # and History no longer says what was compared
+        assert str(view.query_one("#history-compare", Static).render()).strip() == ""
 
 
 async def test_compare_needs_a_shown_run():

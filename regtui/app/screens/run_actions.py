@@ -20,6 +20,7 @@ from regtui.app import quit_choice
 from regtui.app.catalog import Entry
 from regtui.app.messages import RunEnded, RunSaved
 from regtui.app.options import Options
+from regtui.app.overlay import Overlay
 from regtui.app.redraw import RedrawScheduler
 from regtui.app.run_state import RunState
 from regtui.app.screens.run_control import RunController
@@ -48,6 +49,7 @@ class RunActions(Screen[None]):
     form_error: str | None
     options: Options
     run_queued: bool
+    overlay: Overlay | None
     entry_index: int
     texts: dict[str, dict[str, str]]  # each scenario's form texts, kept while another is shown
 
@@ -105,6 +107,7 @@ class RunActions(Screen[None]):
             self.notify("torch is loading; the run starts as soon as it is ready", title="run queued", timeout=4)
             return self._queue_run()
         self.run_queued = False
+        self.overlay = None  # History's comparison ends with the next run
         self.deck.clear()
         self.runs.start(self.plan, self.regtui.run_device())
         self._show_run()
