@@ -74,7 +74,9 @@ async def test_quit_keep_leaves_the_run_to_its_child_which_saves_it_completed():
         await pilot.press("k")
         await pilot.pause()
     assert app.return_code is not None or not app.is_running
-    assert same_process(run.pid, run.pid_start)  # still training with the dashboard gone
+    # still training with the dashboard gone, or (a loaded machine slows the dashboard, not the child)
+    # already at its end and saved completed: a child that went with the dashboard ends interrupted
+    assert same_process(run.pid, run.pid_start) or the_run().state == "completed"
     try:
         wait_for(lambda: the_run().state != "running")
         done = the_run()

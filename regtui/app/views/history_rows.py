@@ -18,11 +18,12 @@ if TYPE_CHECKING:
 # `regtui runs list`'s columns, the results right after what names the run: at 120x40 they show
 # without scrolling, at 80x24 after one →; when the run was made comes last.
 COLUMNS = ("id", "scenario", "results", "changed", "status", "when")
-# The results column at most this wide, so that it fits beside id (up to "▶ 999") and the longest
-# bundled scenario name in the 84 columns History has at 120x40 (one long
+# The results column at most this wide, so that it fits beside id (up to "▶ 9") and the longest
+# bundled scenario name in the 84 columns History has at 120x40, and a two-variant headline with its
+# labels stays whole (a width from the listed ids and names would fit every store: not done yet) (one long
 # headline, e.g. eight variants, would widen the column past the view's edge for every row and the
 # table blanks a cut column); a longer headline ends after its last whole item, with "…".
-RESULTS_WIDTH = 54
+RESULTS_WIDTH = 58
 
 
 def headline_cut(text: str, width: int) -> str:
