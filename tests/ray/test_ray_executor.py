@@ -163,7 +163,9 @@ def kill_when_training(models: set[tuple[str, int]], attempts: int):
     return hook, killed
 
 
-KILL_PLAN = ("weight-decay", 5, "iters=600", "hidden=64")  # task 1: 8 models, task 2: 2 models
+# task 1: 8 models, task 2: 2 models; long enough that a kill sent on the first Metrics event relayed
+# lands while the attempt still trains (at 600 steps a retry could end before its first event arrived)
+KILL_PLAN = ("weight-decay", 5, "iters=6000", "hidden=64")
 
 
 def test_a_killed_worker_is_retried_and_the_numbers_are_those_of_a_local_run(cluster):
