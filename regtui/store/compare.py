@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from regtui.aggregate import last_logged
 from regtui.numbers import fmt
-from regtui.store.record import RunInfo, local_time
+from regtui.store.record import RunInfo, local_time, shown_finals
 
 
 def compare(runs: list[tuple[RunInfo, dict[str, Any]]]) -> dict[str, Any]:
@@ -30,7 +29,7 @@ def compare(runs: list[tuple[RunInfo, dict[str, Any]]]) -> dict[str, Any]:
     for _, doc in runs:
         for v in doc.get("variants") or []:
             metrics = variants.setdefault(str(v["name"]), {})
-            metrics.update(dict.fromkeys(k for k, x in _finals(doc, v).items() if _scalar(x)))
+            metrics.update(dict.fromkeys(k for k, x in shown_finals(doc, v).items() if _scalar(x)))
     finals = []
     for name, metrics in variants.items():
         found = [_variant(doc, name) for _, doc in runs]
@@ -39,7 +38,7 @@ def compare(runs: list[tuple[RunInfo, dict[str, Any]]]) -> dict[str, Any]:
                 {
                     "variant": name,
                     "metric": metric,
-                    "values": [_finals(doc, v).get(metric) if v else None for (_, doc), v in zip(runs, found)],
+                    "values": [shown_finals(doc, v).get(metric) if v else None for (_, doc), v in zip(runs, found)],
                     "std": [(v.get("final_std") or {}).get(metric) if v else None for v in found],
                 }
             )
@@ -165,11 +164,3 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
         return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
 
     return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
-
-
-def _finals(doc: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
-    """A variant's finals; for a run stopped before them, its last logged values (as `runs list` shows)."""
-    final = variant.get("final") or {}
-    if final or doc.get("status") == "completed":
-        return final
-    return {k: v for k, v in last_logged(variant).items() if k != "step"}

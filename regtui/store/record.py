@@ -184,10 +184,18 @@ def scalar_finals(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     stopped before its finals shows its last logged values (its status says it stopped)."""
     out: dict[str, dict[str, Any]] = {}
     for variant in doc.get("variants") or []:
-        final = variant.get("final") or (last_logged(variant) if doc.get("status") != "completed" else {})
+        final = shown_finals(doc, variant)
         out[str(variant.get("name"))] = {
             k: (None if isinstance(v, float) and not math.isfinite(v) else v)
             for k, v in final.items()
             if v is None or isinstance(v, (bool, int, float))
         }
     return out
+
+
+def shown_finals(doc: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
+    """A variant's finals; for a run stopped before them, its last logged values (the step left out)."""
+    final = variant.get("final") or {}
+    if final or doc.get("status") == "completed":
+        return final
+    return {k: v for k, v in last_logged(variant).items() if k != "step"}
