@@ -76,6 +76,7 @@ class Run:
         self._rows = StepRows()
         self._last: dict[str, float] = {}  # every scalar's latest value: the run's finals
         self._first_bad: int | None = None  # the first step whose loss was not finite
+        self._previous: int | None = None  # the step of the latest log
         self._faults = 0
         self._started = time.perf_counter()
         self._flushed = time.monotonic()
@@ -91,8 +92,16 @@ class Run:
     # --- the loop's calls ------------------------------------------------------------------
 
     def log(self, step: int, **scalars: Any) -> None:
-        """Record scalars (numbers or one-element tensors) at ``step``; never raises."""
-        self._log_safely("run.log", step, scalars)
+        """Record scalars (numbers or one-element tensors) at ``step``; never raises.
+
+        The loop calls it at every step, so a step that neither measures the model nor flushes costs
+        a few dictionary operations (``benchmarks/bench_track.py`` measures it beside a plain loop).
+        """
+        if self.status is None and self.enabled:
+            try:
+                self._log(int(step), scalars)
+            except Exception as exc:
+                self._fault("run.log", exc)
 
     def evaluate(self, step: int, fn: Callable[[], Mapping[str, Any] | float]) -> Any:
         """Call ``fn()`` (your evaluation: a dict of scalars, or a number taken as ``test_loss``), log what
@@ -202,21 +211,32 @@ class Run:
             self._fault(where, exc)
 
     def _log(self, step: int, scalars: Mapping[str, Any]) -> None:
-        last = self._rows.last_step
-        new_step = step != last
-        if last is not None and new_step and time.monotonic() - self._flushed >= FLUSH_S:
-            self._flush()
-        values = {key: scalar(key, value) for key, value in scalars.items()}
-        self._rows.add(step, values)
+        try:
+            values = {key: float(value) for key, value in scalars.items()}
+        except (TypeError, ValueError, RuntimeError):
+            values = {key: scalar(key, value) for key, value in scalars.items()}  # raises, naming the key
+        previous, self._previous = self._previous, step
+        rows = self._rows
+        if rows.steps and rows.steps[-1] == step:
+            rows.rows[-1].update(values)
+        else:
+            if rows.steps and time.monotonic() - self._flushed >= FLUSH_S:
+                self._flush()
+            rows.steps.append(step)
+            rows.rows.append(values)
         self._last.update(values)
-        self._check_loss(step, values)
-        if new_step and self.watch is not None:
-            self._measure(step)
+        if self._first_bad is None and not math.isfinite(sum(values.values())):
+            self._check_loss(step, values)
+        watch = self.watch
+        if watch is not None and step != previous:
+            stride = step - previous if previous is not None and step > previous else 1
+            if step + stride >= watch.due:
+                self._measure(step, stride)
 
-    def _measure(self, step: int) -> None:
+    def _measure(self, step: int, stride: int) -> None:
         """A logging step: the model's statistics join the step's row and go out as their events."""
         try:
-            measured = self.watch.on_log(step)
+            measured = self.watch.on_log(step, stride)
         except Exception as exc:
             self.watch.close()
             self.watch = None  # a model regtui cannot measure costs nothing more

@@ -14,19 +14,32 @@ from typing import Any
 import torch
 from torch import nn
 
-from regtui.engine.custom.observe import bn_batch_stats, layer_stats
+from regtui.engine.custom.observe import bn_batch_stats
 
 
-def dead_share(out: Any) -> torch.Tensor | None:
-    """The share of a ReLU's output units that are 0 for every sample of the batch (dead on it)."""
+def moments(out: Any) -> tuple[torch.Tensor, torch.Tensor, int] | None:
+    """A layer output's sum and L2 norm (0-d, accumulated in float64) and element count, from which
+    :func:`.statistics.mean_std` takes its mean and std on the host; None for a non-tensor, a
+    non-float tensor or fewer than 2 elements. Two reductions that read the output in place, where
+    a float64 copy, its mean, its std and a stack took four kernels and twice the time.
+    """
+    if not isinstance(out, torch.Tensor) or not out.is_floating_point() or out.numel() < 2:
+        return None
+    o = out.detach()
+    return o.sum(dtype=torch.float64), torch.linalg.vector_norm(o, dtype=torch.float64), o.numel()
+
+
+def dead_units(out: Any) -> tuple[torch.Tensor, int] | None:
+    """How many of a ReLU's output units are 0 for every sample of the batch (dead on it), of how many."""
     if not isinstance(out, torch.Tensor) or out.dim() < 2 or out.shape[0] < 1:
         return None
-    return (out.detach().reshape(out.shape[0], -1) == 0).all(0).double().mean()
+    per_unit = out.detach().reshape(out.shape[0], -1)
+    return (per_unit.amax(0) == 0).sum(), per_unit.shape[1]
 
 
 class StepHooks:
-    """Captures one train-mode forward: each observed layer's output statistics and order, each
-    BatchNorm's input statistics and shape, each ReLU's share of dead units."""
+    """Captures one train-mode forward: each observed layer's output :func:`moments` and order, each
+    BatchNorm's input statistics and shape, each ReLU's :func:`dead_units`."""
 
     def __init__(
         self, model: nn.Module, observed: list[tuple[str, nn.Module]], bns: list[tuple[str, nn.Module]], n_feat: int
@@ -35,11 +48,11 @@ class StepHooks:
         self.handles: list[Any] = []
         self.active = False  # inside the captured forward
         self.captured = False  # a whole train-mode forward was seen since arming
-        self.stats: dict[str, torch.Tensor] = {}
+        self.stats: dict[str, tuple[torch.Tensor, torch.Tensor, int] | None] = {}
         self.order: list[str] = []  # the observed layers in the order they ran
         self.bn_inputs: dict[str, torch.Tensor] = {}
         self.bn_shapes: dict[str, tuple[int, ...]] = {}
-        self.dead: dict[str, torch.Tensor] = {}
+        self.dead: dict[str, tuple[torch.Tensor, int]] = {}
 
     @property
     def armed(self) -> bool:
@@ -76,12 +89,12 @@ class StepHooks:
     def _layer(self, name: str, relu: bool) -> Any:
         def hook(module: nn.Module, inputs: Any, output: Any) -> None:
             if self.active and name not in self.stats:
-                self.stats[name] = layer_stats(output)
+                self.stats[name] = moments(output)
                 self.order.append(name)
                 if relu:
-                    share = dead_share(output)
-                    if share is not None:
-                        self.dead[name] = share
+                    dead = dead_units(output)
+                    if dead is not None:
+                        self.dead[name] = dead
 
         return hook
 

@@ -35,7 +35,6 @@ class ModelWatch:
         self.hooks = StepHooks(model, self.observed, tracking_bns(self.observed), STATS_FEATURES)
         self.train_mode_layers = [m for m in model.modules() if isinstance(m, TRAIN_MODE_CLASSES)]
         self.due = 0  # the next logging step: the first logged step at or after it is measured
-        self.previous: int | None = None
         self.hooks.arm()  # the loop's first forward is its step 0's
 
     @property
@@ -43,8 +42,10 @@ class ModelWatch:
         p = next(self.model.parameters(), None)
         return str(p.device) if p is not None else "cpu"
 
-    def on_log(self, step: int) -> Measured | None:
-        """Called at every log of a new step: the statistics when it is a logging step, else None."""
+    def on_log(self, step: int, stride: int) -> Measured | None:
+        """Called at the log of a new step ``stride`` steps after the loop's previous log, when it is due
+        or the next one will be (``step + stride >= due``; the loop need not call it otherwise): the
+        statistics when it is a logging step, else None."""
         out = None
         if step >= self.due:
             if self.hooks.captured:
@@ -53,8 +54,6 @@ class ModelWatch:
                 self.due = (step // self.log_every + 1) * self.log_every
             else:
                 self.hooks.arm()  # its forward was missed: the next one is measured
-        stride = step - self.previous if self.previous is not None and step > self.previous else 1
-        self.previous = step
         if step + stride >= self.due:
             self.hooks.arm()
         return out
