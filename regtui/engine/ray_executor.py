@@ -51,8 +51,8 @@ from regtui.specs import ConfigError
 
 __all__ = ["CANCEL_WAIT_S", "FLUSH_S", "POLL_S", "EventHub", "cluster_device", "run_on_ray", "tasks_of"]
 
-FLUSH_S = 0.1  # a task sends its events at least this often while it emits
-POLL_S = 0.05  # the driver drains the hub this often
+FLUSH_S = 0.25  # a task sends its events at least this often while it emits
+POLL_S = 0.25  # the driver drains the hub this often
 CANCEL_WAIT_S = 10.0  # a cancelled task still running after this long is killed (force)
 CONNECT_TIMEOUT_S = 5.0  # an address that does not answer this fast is refused
 DEVICES = "cpu or cuda"
