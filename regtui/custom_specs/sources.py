@@ -168,7 +168,7 @@ def check_augment(data: dict[str, Any]) -> dict[str, Any]:
     if isinstance(padding, bool) or not isinstance(padding, int) or not 0 <= padding <= 1024:
         raise ConfigError(f"{where}: crop_padding = {padding!r} is not allowed; expected an integer >= 0 and <= 1024")
     if "crop_padding" in data and "random_crop" not in names:
-        raise ConfigError(f"{where}: crop_padding is random_crop's; expected augment to name random_crop")
+        raise ConfigError(f"{where}: crop_padding is random_crop's; expected augment to name it")
     if data.get("source") in FLAT_SOURCES and names:
         raise ConfigError(
             f"{where}: augment is for image data (N, C, H, W inputs); source {data['source']!r} gives flat "
