@@ -7,6 +7,7 @@ torchvision are marked ``vision`` and skipped where it does not import (.ci/run 
 venv with a torch/torchvision pair); the errors without it run everywhere.
 """
 
+import json
 import math
 import sys
 
@@ -212,3 +213,22 @@ def test_a_run_is_a_plain_loop_with_torchvisions_transforms(stack, scenario_file
     assert [e["final"] for e in per_seed(again)] == [e["final"] for e in per_seed(doc)]  # same seed, same numbers
     plain = run_json(scenario_file(TEXT.format(extra="", data=""), "plain.toml"), "--seeds", "2")
     assert per_seed(plain)[0]["final"]["train_loss"] != per_seed(doc)[0]["final"]["train_loss"]
+
+
+@needs_vision
+def test_resume_continues_the_augmentation_stream(scenario_file):
+    """A checkpoint keeps the run's augmentation stream: resumed, a run gives the uninterrupted run's numbers."""
+    path = scenario_file(TEXT.format(extra="checkpoint = 'final'\nstack_runs = 'off'", data=BOTH))
+
+    def run(*extra):
+        code, out, err = invoke("--scenario", path, "--json", "--device", "cpu", *extra)
+        assert code == 0, err
+        return per_seed(json.loads(out))
+
+    whole = run()  # run 1: 20 steps
+    run("--set", "steps=10")  # run 2: stops at step 10
+    resumed = run("--set", "resume=2")  # run 3: 10 more steps from run 2's checkpoint
+    assert resumed[0]["series"]["step"] == [20]
+    assert resumed[0]["series"]["train_loss"] == whole[0]["series"]["train_loss"][1:]
+    for metric in ("train_loss", "test_loss", "weight_norm"):
+        assert resumed[0]["final"][metric] == whole[0]["final"][metric]
