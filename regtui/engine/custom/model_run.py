@@ -147,6 +147,7 @@ class ModelRun:
         self.amp = p["amp"]
         self.scaler = torch.amp.GradScaler(self.dev.type) if self.amp == "fp16" else None
         self.compiled = speed.compile_model(self.model) if p["compile"] else None
+        self.compiled_once = False  # its first call compiles
         # [data] augment (:mod:`.augment`): the training batches' transforms and the run's own RNG stream
         d = tables["data"]
         self.augment = Augmenter(d, data.input_shape, data.name, run.seed) if d.get("augment") else None
@@ -300,7 +301,7 @@ class ModelRun:
         if self.augment is not None:
             xb = self.augment(xb)
         # logging steps run eagerly: their forward hooks observe the layers
-        forward = self.model if logging or self.compiled is None else self.compiled
+        forward = self.model if logging or self.compiled is None else self._compiled
         with speed.autocast(self.dev, self.amp):
             with self.observer if logging else nullcontext():
                 out = forward(xb)
@@ -333,6 +334,18 @@ class ModelRun:
         self.losses[i] = loss.detach()
         if self.task == "classification":
             self.hits[i] = (out.detach().argmax(1) == yb).sum() / len(yb)
+
+    def _compiled(self, xb: torch.Tensor) -> torch.Tensor:
+        """The compiled module's forward; the compiler's failure at its first call as one line."""
+        assert self.compiled is not None
+        if self.compiled_once:
+            return self.compiled(xb)
+        try:
+            out = self.compiled(xb)
+        except Exception as exc:  # the model ran eagerly before (its dry forward): this is the compiler's
+            raise speed.compile_failure(exc) from None
+        self.compiled_once = True
+        return out
 
     def lr(self) -> float:
         """The lr of the next optimizer step (the schedule's)."""

@@ -28,7 +28,7 @@ import torch
 
 from regtui.specs import ConfigError
 
-__all__ = ["DTYPES", "autocast", "check_device", "compile_model", "refusal"]
+__all__ = ["DTYPES", "autocast", "check_device", "compile_failure", "compile_model", "refusal"]
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 CXX = ("g++", "c++", "clang++", "cl")  # what inductor's CPU backend calls (or $CXX)
@@ -84,3 +84,11 @@ def check_device(runs: Any, device: Any) -> None:
         why = refusal(r.params, device)
         if why is not None:
             raise ConfigError(why)
+
+
+def compile_failure(exc: BaseException) -> ConfigError:
+    """A compiler's failure at a compiled module's first call (inductor's C++ build, a missing triton …) as a
+    one-line error: its kind and first line."""
+    cause = getattr(exc, "inner_exception", None) or exc  # torch._dynamo's BackendCompilerFailed wraps it
+    line = next((x.strip() for x in str(cause).splitlines() if x.strip()), "")
+    return ConfigError(f"compile: torch.compile failed here ({type(cause).__name__}: {line}); use compile = false")
