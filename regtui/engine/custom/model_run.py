@@ -36,6 +36,11 @@ sets in eval mode (and train mode), ``weight_norm`` (all parameters), ``paramete
 ``diverged``, ``first_nonfinite_step``. Divergence is a result, as in the lessons: a run
 stops at the end of the chunk whose loss turned inf/NaN.
 
+A training step may augment its batch (``[data] augment``, :mod:`.augment`: each sample
+through torchvision's transforms, from the run's own RNG stream), run its forward and loss
+under autocast (``amp``; fp16 with a GradScaler) and run the compiled module (``compile``,
+logging steps excepted): :mod:`.speed`.
+
 A stack (:mod:`.batched`) trains several runs together and hands each its logging steps
 through :meth:`ModelRun.log_chunk` and :meth:`ModelRun.final`, so the events are the same.
 """
