@@ -205,6 +205,10 @@ class _Worker(threading.Thread):
             from regtui import devices
 
             device = devices.resolve(self.opts.device)
+            if scenario is not None and scenario.tables:  # amp and compile on this device, before the run
+                from regtui.engine.custom import check_device
+
+                check_device(self.plan.runs, device)
             from regtui.engine import run_plan
 
             self.finished = run_plan(

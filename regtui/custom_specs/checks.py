@@ -12,7 +12,7 @@ from typing import Any
 from regtui.custom_specs.memory import layer_params
 from regtui.custom_specs.shapes import data_shape, layer_shapes, loss_error, outputs_fit
 from regtui.custom_specs.sizes import size_error
-from regtui.custom_specs.sources import GENERATED, check_data_source, check_factory
+from regtui.custom_specs.sources import GENERATED, check_data_source, check_factory, check_vision
 from regtui.specs import ConfigError
 
 DIGITS_SAMPLES = 1797
@@ -22,6 +22,7 @@ def check_plan(tables: dict[str, Any], base: Path, runs: Any) -> None:
     """Everything that can be checked before training (see the module docstring)."""
     model, data = tables["model"], tables["data"]
     counts = None
+    check_vision(data)
     if "factory" in data:
         check_factory("data", data["factory"], base)
     else:

@@ -15,6 +15,7 @@ TABLES = ("model", "data")
 
 NORMS = ("batch", "layer", "group", "instance", "none")  # what a layer of type "norm" becomes
 SCHEDULES = ("none", "step", "cosine", "onecycle", "warmup_cosine")
+AMP = ("off", "bf16", "fp16")
 
 
 def nesterov_problem(p: dict[str, Any]) -> str | None:
@@ -262,6 +263,21 @@ TRAIN = ExperimentSpec(
             "steps between logging steps (test loss, layer statistics, norms; one Metrics event each)",
             min=1,
             max=10_000_000,
+        ),
+        Param(
+            "amp",
+            str,
+            "off",
+            "mixed precision of the training steps (torch.autocast): off; bf16 (CPU or CUDA); fp16 (CUDA only, "
+            "with torch.amp.GradScaler; trains one run at a time)",
+            choices=AMP,
+        ),
+        Param(
+            "compile",
+            bool,
+            False,
+            "torch.compile the model for the training steps (logging steps and evaluation run eager; "
+            "trains one run at a time; the first steps wait for the compiler)",
         ),
         Param("stats_features", int, 4, "features per BatchNorm layer in the running-stats table", min=1, max=64),
         Param(

@@ -139,3 +139,52 @@ def check_data_source(data: dict[str, Any], base: Path) -> tuple[int, int] | Non
             )
         return (data_files.check_cifar if source == "cifar10" else data_files.check_mnist)(files, source)
     return None
+
+
+# --- image augmentation ([data] augment) -----------------------------------------------------------
+
+AUGMENTS = ("random_crop", "hflip")  # torchvision.transforms.v2 RandomCrop(padding) and RandomHorizontalFlip(0.5)
+AUGMENT_KEYS = ("augment", "crop_padding")
+CROP_PADDING = 4  # random_crop's default padding (pixels of zeros on each side, as the CIFAR recipes use)
+VISION_INSTALL = 'pip install "regtui[vision]"'
+FLAT_SOURCES = ("regression", "moons", "circles", "spirals")  # built-in sources whose samples are not images
+
+
+def check_augment(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``augment`` and ``crop_padding`` keys of a [data] table, checked (torch-free): a list of
+    :data:`AUGMENTS` names for an image source; {} where the table has neither."""
+    if not any(k in data for k in AUGMENT_KEYS):
+        return {}
+    where = f"data ({data['source']})" if "source" in data else "data"
+    names = data.get("augment", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"{where}: augment = {names!r} is not allowed; expected a list of names from {AUGMENTS}")
+    for name in names:
+        if name not in AUGMENTS:
+            raise ConfigError(f"{where}: augment {name!r} is not allowed; expected names from {', '.join(AUGMENTS)}")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where}: augment = {names!r} names a transform twice; expected each name at most once")
+    padding = data.get("crop_padding", CROP_PADDING)
+    if isinstance(padding, bool) or not isinstance(padding, int) or not 0 <= padding <= 1024:
+        raise ConfigError(f"{where}: crop_padding = {padding!r} is not allowed; expected an integer >= 0 and <= 1024")
+    if "crop_padding" in data and "random_crop" not in names:
+        raise ConfigError(f"{where}: crop_padding is random_crop's; expected augment to name it")
+    if data.get("source") in FLAT_SOURCES and names:
+        raise ConfigError(
+            f"{where}: augment is for image data (N, C, H, W inputs); source {data['source']!r} gives flat "
+            "samples: remove augment"
+        )
+    out: dict[str, Any] = {"augment": list(names)}
+    if "random_crop" in names:
+        out["crop_padding"] = padding
+    return out
+
+
+def check_vision(data: dict[str, Any]) -> None:
+    """A [data] augment needs torchvision (its transforms): a one-line error naming the extra where it is absent."""
+    if data.get("augment") and not _installed("torchvision"):
+        raise MissingPackage(
+            f"data: augment needs torchvision, which is not installed: {VISION_INSTALL}",
+            "torchvision",
+            VISION_INSTALL,
+        )

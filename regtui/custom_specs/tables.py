@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from regtui.custom_specs.params import TABLES
-from regtui.custom_specs.sources import GET_FILES, SOURCES
+from regtui.custom_specs.sources import AUGMENT_KEYS, GET_FILES, SOURCES, check_augment
 from regtui.specs import ConfigError, toml_type, unknown_key_message
 
 # type -> {argument: (kind, required)}; kinds: "int+" (int >= 1), "int0" (int >= 0), "float", "p", "bool"
@@ -169,7 +169,7 @@ def validate_tables(tables: dict[str, Any]) -> dict[str, Any]:
         norm_model = {"layers": _layers(model["layers"])}
 
     if "factory" in data:
-        _check_keys("data", data, ["factory", "args"])
+        _check_keys("data", data, ["factory", "args", *AUGMENT_KEYS])
         if "args" in data and not isinstance(data["args"], dict):
             raise ConfigError("data: args must be a table ([data.args])")
         norm_data = {"factory": _factory_ref("data", data["factory"]), "args": dict(data.get("args", {}))}
@@ -180,7 +180,7 @@ def validate_tables(tables: dict[str, Any]) -> dict[str, Any]:
         if source not in SOURCES:
             raise ConfigError("data: " + unknown_key_message(source, list(SOURCES), what="data source"))
         allowed = _DATA_ARGS[source]
-        rest = {k: v for k, v in data.items() if k != "source"}
+        rest = {k: v for k, v in data.items() if k != "source" and k not in AUGMENT_KEYS}
         for key in rest:
             if key not in allowed:
                 known = list(allowed) or ["(none)"]
@@ -193,4 +193,5 @@ def validate_tables(tables: dict[str, Any]) -> dict[str, Any]:
                 raise ConfigError(f"data ({source}): needs path = the folder with {GET_FILES[source]}")
             else:
                 norm_data[key] = default
+    norm_data.update(check_augment(data))
     return {"model": norm_model, "data": norm_data}

@@ -4,8 +4,9 @@ from typing import Any
 
 from regtui.engine.custom import stackable, train
 from regtui.engine.custom.preflight import check
+from regtui.engine.custom.speed import check_device
 
-__all__ = ["check", "run", "units"]
+__all__ = ["check", "check_device", "run", "units"]
 
 
 def run(plan: Any, ctx: Any) -> None:

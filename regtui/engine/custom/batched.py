@@ -65,6 +65,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui.engine.context import Context
+from regtui.engine.custom import speed
 from regtui.engine.custom.model_run import ModelRun, batch_order
 from regtui.engine.custom.observe import histogram, stacked_layer_stats
 from regtui.engine.custom.schedule import schedule_key
@@ -264,9 +265,12 @@ class Stack:
         if self.offsets is not None:
             idx = idx + self.offsets
         xb, yb = self.x_all[idx], self.y_all[idx]
+        if self.runs[0].augment is not None:  # each model's batch with its own draws, as alone
+            xb = torch.stack([r.augment(xb[k]) for k, r in enumerate(self.runs) if r.augment is not None])
         self.act_hists: list[list[torch.Tensor]] = []  # per layer, per model (logging steps with histograms)
-        out, stats = self.forward(xb, logging)
-        loss = self.losses_of(out, yb)
+        with speed.autocast(self.dev, self.p["amp"]):
+            out, stats = self.forward(xb, logging)
+            loss = self.losses_of(out, yb)
         grads = torch.autograd.grad(loss.sum(), self.params)
         if logging:
             self.stats = stats

@@ -36,6 +36,11 @@ sets in eval mode (and train mode), ``weight_norm`` (all parameters), ``paramete
 ``diverged``, ``first_nonfinite_step``. Divergence is a result, as in the lessons: a run
 stops at the end of the chunk whose loss turned inf/NaN.
 
+A training step may augment its batch (``[data] augment``, :mod:`.augment`: each sample
+through torchvision's transforms, from the run's own RNG stream), run its forward and loss
+under autocast (``amp``; fp16 with a GradScaler) and run the compiled module (``compile``,
+logging steps excepted): :mod:`.speed`.
+
 A stack (:mod:`.batched`) trains several runs together and hands each its logging steps
 through :meth:`ModelRun.log_chunk` and :meth:`ModelRun.final`, so the events are the same.
 """
@@ -55,9 +60,10 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from regtui.custom_specs.params import TRAIN
 from regtui.engine.context import Context
-from regtui.engine.custom import checkpoint, schedule
+from regtui.engine.custom import checkpoint, schedule, speed
 from regtui.engine.custom import data as data_mod
 from regtui.engine.custom import model as model_mod
+from regtui.engine.custom.augment import Augmenter
 from regtui.engine.custom.observe import HIST_COLUMNS, Observer, histogram, running
 from regtui.engine.loop import StepFn, Tally, first_nonfinite, train_in_chunks
 from regtui.engine.measures import RUNNING_COLUMNS, param_norm
@@ -142,6 +148,14 @@ class ModelRun:
         self.model, self.observed = model_mod.build(tables, base, data.input_shape, data.outputs, p)
         self.model.to(self.dev)
         self.opt = model_mod.optimizer(self.model, p)
+        # amp and compile (:mod:`.speed`): the training steps' autocast, fp16's GradScaler, the compiled module
+        self.amp = p["amp"]
+        self.scaler = torch.amp.GradScaler(self.dev.type) if self.amp == "fp16" else None
+        self.compiled = speed.compile_model(self.model) if p["compile"] else None
+        self.compiled_once = False  # its first call compiles
+        # [data] augment (:mod:`.augment`): the training batches' transforms and the run's own RNG stream
+        d = tables["data"]
+        self.augment = Augmenter(d, data.input_shape, data.name, run.seed) if d.get("augment") else None
         self.sched = schedule.build(self.opt, p)  # stepped once per optimizer step (alone or as a stack's)
         # the runs of a stack that share a data set share its copy on the device
         cache = {} if on_device is None else on_device
@@ -237,6 +251,10 @@ class ModelRun:
         if self.sched is not None and state.get("scheduler") is not None:
             self.sched.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"])
+        if self.augment is not None and state.get("augment_rng") is not None:
+            self.augment.state = state["augment_rng"]
+        if self.scaler is not None and state.get("grad_scaler"):
+            self.scaler.load_state_dict(state["grad_scaler"])
         stopping = state.get("early_stopping") or {}
         self.best_val = stopping.get("best_val", math.inf)
         self.best_step, self.waited = stopping.get("best_step"), stopping.get("waited", 0)
@@ -256,6 +274,8 @@ class ModelRun:
             "optimizer": optimizer_state,
             "scheduler": self.sched.state_dict() if self.sched is not None else None,
             "rng": torch.get_rng_state(),
+            "augment_rng": self.augment.state if self.augment is not None else None,
+            "grad_scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "early_stopping": {"best_val": self.best_val, "best_step": self.best_step, "waited": self.waited},
         }
         checkpoint.save(folder, checkpoint.file_name(self.slot, self.run.variant, self.run.seed, "final"), payload)
@@ -283,11 +303,21 @@ class ModelRun:
     def _step(self, i: int, logging: bool) -> None:
         idx = next(self.order)
         xb, yb = self.x_train[idx], self.y_train[idx]
-        with self.observer if logging else nullcontext():
-            out = self.model(xb)
-        loss = self._loss(out, yb)
+        if self.augment is not None:
+            xb = self.augment(xb)
+        # logging steps run eagerly: their forward hooks observe the layers
+        forward = self.model if logging or self.compiled is None else self._compiled
+        with speed.autocast(self.dev, self.amp):
+            with self.observer if logging else nullcontext():
+                out = forward(xb)
+            loss = self._loss(out, yb)
         self.opt.zero_grad(set_to_none=True)
-        loss.backward()
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            if logging or self.p["grad_clip"] > 0:  # the norms and the clip see the true gradients
+                self.scaler.unscale_(self.opt)
+        else:
+            loss.backward()
         if logging:
             self.grad_norms = [param_norm([q.grad for q in qs if q.grad is not None]) for _, qs in self.with_params]
             self.step_lr = self.lr()
@@ -299,12 +329,28 @@ class ModelRun:
                 }
         if self.p["grad_clip"] > 0:  # after the logged norms: they show the gradient as computed
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.p["grad_clip"])
-        self.opt.step()
+        if self.scaler is not None:  # skips the step where the scaled gradients overflowed
+            self.scaler.step(self.opt)
+            self.scaler.update()
+        else:
+            self.opt.step()
         if self.sched is not None:
             self.step_schedule()
         self.losses[i] = loss.detach()
         if self.task == "classification":
             self.hits[i] = (out.detach().argmax(1) == yb).sum() / len(yb)
+
+    def _compiled(self, xb: torch.Tensor) -> torch.Tensor:
+        """The compiled module's forward; the compiler's failure at its first call as one line."""
+        assert self.compiled is not None
+        if self.compiled_once:
+            return self.compiled(xb)
+        try:
+            out = self.compiled(xb)
+        except Exception as exc:  # the model ran eagerly before (its dry forward): this is the compiler's
+            raise speed.compile_failure(exc) from None
+        self.compiled_once = True
+        return out
 
     def lr(self) -> float:
         """The lr of the next optimizer step (the schedule's)."""

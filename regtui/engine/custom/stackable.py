@@ -46,6 +46,8 @@ SHARED = (
     "norm",
     "norm_groups",
     "stats_features",
+    "amp",
+    "compile",
 )
 # auto stacks on the CPU only models whose step is at most this much arithmetic (6 · batch · Σ in·out):
 # measured (1 thread, 4 models): 16 MFLOP 1.9x, 60-230 MFLOP 1.2-1.4x, 860 MFLOP 1.05x, 2 GFLOP ≈ 1x or worse
@@ -124,6 +126,10 @@ def why_alone(first: ModelRun, specs: Sequence[RunSpec]) -> str | None:
         return "no other run shares its model, data and training parameters"
     if p["resume"]:
         return "a resumed run trains alone"
+    if p["amp"] == "fp16":
+        return "amp = fp16 trains one run at a time (torch.amp.GradScaler steps a torch.optim optimizer)"
+    if p["compile"]:
+        return "compile = true trains one run at a time (torch.compile compiles each run's module)"
     if p["optimizer"] == "rmsprop":
         return "RMSprop has no stacked update (torch has no fused RMSprop kernel)"
     why = unsupported(first.model, tuple(first.x_train.shape[1:]), first.dev)

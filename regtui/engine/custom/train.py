@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from regtui.engine.context import Context
-from regtui.engine.custom import checkpoint, stackable
+from regtui.engine.custom import checkpoint, speed, stackable
 from regtui.engine.custom import data as data_mod
 from regtui.engine.custom.batched import Stack
 from regtui.engine.custom.model_run import ModelRun
@@ -80,6 +80,7 @@ def run(plan: Plan, ctx: Context) -> None:
         return cache[key]
 
     _check_checkpoints(runs, ctx)
+    speed.check_device(runs, ctx.device)
     slots = {v: i for i, v in enumerate(dict.fromkeys(r.variant for r in runs))}  # a variant's place in the plan
     report: list[dict[str, Any]] = []  # Summary("stacking"): how each run trained, sent as units start
     stacks = 0
