@@ -45,7 +45,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from regtui import registry
 from regtui.engine.ray_relay import Relay, Task
 from regtui.engine.runner import run_plan
-from regtui.events import Event, RunFinished, RunStarted
+from regtui.events import Event, RunFinished, RunSpec, RunStarted
 from regtui.scenario import Plan
 from regtui.specs import ConfigError
 
@@ -136,14 +136,18 @@ def _train_part(
 
 
 def tasks_of(plan: Plan, device: str) -> list[Task]:
-    """The plan's Ray tasks: one per unit of its engine's ``units(plan, device)``, else the whole plan."""
+    """The plan's Ray tasks: one per unit of its engine's ``units(plan, device)``, else the whole plan;
+    each with its ``work(plan, runs)`` where the engine estimates one."""
     module = importlib.import_module(registry.get(plan.scenario.experiment).engine)
     units: Callable[[Plan, torch.device], list[list[int]]] | None = getattr(module, "units", None)
     if units is None:
         return [Task(0, None, plan.runs)]
-    return [
-        Task(i, (i,), tuple(plan.runs[j] for j in unit)) for i, unit in enumerate(units(plan, torch.device(device)))
-    ]
+    work: Callable[[Plan, tuple[RunSpec, ...]], float] = getattr(module, "work", lambda plan, runs: 0.0)
+    tasks = []
+    for i, unit in enumerate(units(plan, torch.device(device))):
+        runs = tuple(plan.runs[j] for j in unit)
+        tasks.append(Task(i, (i,), runs, work=work(plan, runs)))
+    return tasks
 
 
 def cluster_device(device: str, gpus: float) -> str:
@@ -282,7 +286,9 @@ class _Driver:
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True)
         self.hub = EventHub.options(scheduling_strategy=here).remote()  # type: ignore[attr-defined]
         train = _train_part.options(num_cpus=1, num_gpus=gpus)
-        for task in self.relay.tasks:
+        # Largest first (LPT): Ray gives a freed node the next queued task, so the long ones start
+        # early and the short ones fill in (regtui.custom_specs.work); ties keep the plan's order.
+        for task in sorted(self.relay.tasks, key=lambda t: -t.work):
             ref = train.remote(self.plan, self.device, task.units, task.index, self.hub, self.threads)
             self.refs[ref] = task.index
         self.relay.emit_tasks()

@@ -44,6 +44,7 @@ class Task:
     index: int
     units: tuple[int, ...] | None  # None: the whole plan (an experiment without stacks)
     runs: tuple[RunSpec, ...]  # the models it trains
+    work: float = 0.0  # its compute, roughly (the engine's ``work``): submitted largest first
     attempt: int = 0  # 0: not started; Ray's retry after a dead worker is attempt 2
     position: int = 0  # events of the current attempt counted against the relayed ones
     digests: list[bytes] = field(default_factory=list)  # of the relayed events, in order

@@ -54,7 +54,7 @@ def measure(
     dead = [(name, units) for name, (_, units) in hooks.dead.items()]
     names = [n for n, _ in hooks.observed]
     moments = [hooks.stats.get(n) for n in names]
-    sums = [t for m in moments if m is not None for t in m[:2]]
+    sums = [t for moment in moments if moment is not None for t in moment[:2]]
     bn_parts = []
     for name, m in hooks.bns:
         assert isinstance(m, _BatchNorm)
@@ -72,11 +72,11 @@ def measure(
     flat = flat[len(dead) :]
     if hooks.stats:
         stats = []
-        for m in moments:
-            if m is None:
+        for moment in moments:
+            if moment is None:
                 stats.append((math.nan, math.nan))
             else:
-                stats.append(mean_std(flat[0], flat[1], m[2]))
+                stats.append(mean_std(flat[0], flat[1], moment[2]))
                 flat = flat[2:]
         means, stds = tuple(a for a, _ in stats), tuple(b for _, b in stats)
         first = next((i + 1 for i, (a, b) in enumerate(stats) if not _finite(a, b)), None)

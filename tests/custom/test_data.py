@@ -79,11 +79,10 @@ def test_cifar_reader_reads_python_batches(tmp_path):
 
 
 def test_cifar_reader_refuses_pickles_that_run_code(tmp_path):
-    class Evil:
-        def __reduce__(self):
-            return (print, ("pwned",))
-
-    (tmp_path / "b").write_bytes(pickle.dumps({b"data": Evil(), b"labels": []}))
+    # builtins.print called on load, written by hand: pickle.dumps(print) names whatever replaced
+    # builtins.print in this process (Ray, once imported by another test, puts its own there)
+    evil = b"}(C\x04data" + b"cbuiltins\nprint\n(Vpwned\ntR" + b"C\x06labels]u."  # {b"data": print("pwned"), …}
+    (tmp_path / "b").write_bytes(evil)
     with pytest.raises(Exception, match=r"builtins\.print is not allowed"):
         data_mod.read_cifar_batch(tmp_path / "b")
 
@@ -155,3 +154,27 @@ def test_regression_with_mse(scenario_file):
     doc = run_json(scenario_file(MLP.format(steps=20, data='source = "regression"\nn = 40')))
     final = doc["variants"][0]["final"]
     assert "test_accuracy" not in final and final["test_loss"] >= 0
+
+
+def test_digits_are_scikit_learns_load_digits_read_without_importing_it():
+    """regtui reads scikit-learn's digits file itself (importing sklearn.datasets costs a second a process)."""
+    from sklearn.datasets import load_digits as sk_load
+
+    data_mod.load_digits.cache_clear()
+    x, y = data_mod.load_digits()
+    bunch = sk_load()
+    assert x.shape == (1797, 1, 8, 8) and x.dtype == torch.float32 and y.dtype == torch.int64
+    assert torch.equal(x, torch.tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0)
+    assert torch.equal(y, torch.tensor(bunch.target))
+
+
+def test_digits_load_without_sklearn_datasets_in_a_fresh_process():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from regtui.engine.custom.data import load_digits; x, y = load_digits(); "
+        "print(len(y), 'sklearn.datasets' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["1797", "False"]

@@ -27,7 +27,7 @@ from ray.cluster_utils import Cluster  # noqa: E402
 
 from regtui import headless  # noqa: E402
 from regtui.engine import run_plan  # noqa: E402
-from regtui.engine.ray_executor import run_on_ray  # noqa: E402
+from regtui.engine.ray_executor import run_on_ray, tasks_of  # noqa: E402
 from regtui.engine.ray_relay import TASKS_KEY  # noqa: E402
 from regtui.events import Event, Metrics, Summary  # noqa: E402
 from regtui.report import Collector  # noqa: E402
@@ -120,6 +120,27 @@ def test_a_plan_on_two_nodes_gives_the_numbers_of_a_local_run(cluster, name, see
     assert sum(r["models"] for r in rows) == len(plan.runs)
     if n_tasks > 1:
         assert len({r["node"] for r in rows}) == 2  # both nodes trained (one CPU each, so one task each)
+
+
+def test_the_largest_tasks_start_first_one_on_each_node(cluster, monkeypatch):
+    """digits-overfit's 4 stacks: the two with an active Dropout (random masks: the longest) start first,
+    one per node, so neither node gets both long ones (the rule is LPT; regtui.custom_specs.work)."""
+    from regtui.engine import ray_relay
+
+    plan = make_plan("digits-overfit", 8, "steps=40", "log_every=20")
+    began: list[int] = []
+    begin = ray_relay.Relay.begin
+
+    def record(self, task, attempt, *rest):
+        began.append(task)
+        return begin(self, task, attempt, *rest)
+
+    monkeypatch.setattr(ray_relay.Relay, "begin", record)
+    finished = run_on_ray(plan, "cpu")
+    assert finished.status == "completed", finished.error
+    units = [t.runs[0].variant for t in tasks_of(plan, "cpu")]
+    assert units == ["plain", "dropout 0.5", "weight decay", "both"]  # in plan order
+    assert set(began[:2]) == {1, 3} and sorted(began) == [0, 1, 2, 3]
 
 
 def test_events_reach_the_collector_while_the_tasks_train(cluster):

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from regtui.custom_specs import data_files, shapes, sizes, sources
@@ -125,16 +126,29 @@ GENERATORS = {"regression": _regression, "moons": _moons, "circles": _circles, "
 
 @lru_cache(maxsize=2)  # read once per process; callers index copies out of it
 def load_digits() -> tuple[torch.Tensor, torch.Tensor]:
-    """The 1,797 8x8 digits bundled with scikit-learn, as (N, 1, 8, 8) in [0, 1] and int64 labels."""
-    try:
+    """The 1,797 8x8 digits bundled with scikit-learn, as (N, 1, 8, 8) in [0, 1] and int64 labels.
+
+    Read from scikit-learn's own file (``sklearn/datasets/data/digits.csv.gz``, what its
+    ``load_digits`` reads) without importing ``sklearn.datasets``, which takes about a second
+    (SciPy): every process that trains on digits pays it, a Ray worker included. Where that
+    file is not found, ``sklearn.datasets.load_digits`` itself.
+    """
+    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    if spec is None:
+        raise ConfigError(f"data source 'digits' needs scikit-learn, which is not installed: {sources.DIGITS_HINT}")
+    folders = spec.submodule_search_locations or []
+    found = [Path(f, "datasets", "data", "digits.csv.gz") for f in folders]
+    found = [f for f in found if f.is_file()]
+    if found:
+        table = np.loadtxt(found[0], delimiter=",", dtype=np.float32)
+        data, target = table[:, :-1], table[:, -1]
+    else:
         from sklearn.datasets import load_digits as sk_load
-    except ImportError:
-        raise ConfigError(
-            f"data source 'digits' needs scikit-learn, which is not installed: {sources.DIGITS_HINT}"
-        ) from None
-    bunch = sk_load()
-    x = torch.tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
-    return x, torch.tensor(bunch.target, dtype=torch.int64)
+
+        bunch = sk_load()
+        data, target = bunch.data, bunch.target
+    x = torch.tensor(data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
+    return x, torch.tensor(target, dtype=torch.int64)
 
 
 # --- MNIST / Fashion-MNIST: idx-ubyte files ---------------------------------------------------
