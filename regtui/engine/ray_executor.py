@@ -212,12 +212,13 @@ def run_on_ray(
 
     ConfigError (before any event) when the cluster cannot be reached or lacks the device.
     """
+    start = time.perf_counter()  # the run's time includes starting or joining Ray: the user waits for it too
     connected = _connect(address)
     try:
         gpus = float(ray.cluster_resources().get("GPU", 0))
         device = cluster_device(device, gpus)
         tasks = tasks_of(plan, device)
-        return _Driver(plan, device, tasks, emit, cancel or threading.Event(), threads or 1).run()
+        return _Driver(plan, device, tasks, emit, cancel or threading.Event(), threads or 1).run(start)
     finally:
         if connected:
             ray.shutdown()
@@ -241,7 +242,7 @@ class _Driver:
         self.cancelled_at: float | None = None  # when the tasks were asked to stop
         self.forced = False  # whether they were killed
 
-    def run(self) -> RunFinished:
+    def run(self, start: float) -> RunFinished:
         scenario = self.plan.scenario
         self.emit(
             RunStarted(
@@ -257,7 +258,6 @@ class _Driver:
                 sweep=dict(self.plan.sweep),
             )
         )
-        start = time.perf_counter()
         status, error = "completed", None
         try:
             self._submit()

@@ -143,6 +143,19 @@ def test_the_largest_tasks_start_first_one_on_each_node(cluster, monkeypatch):
     assert set(began[:2]) == {1, 3} and sorted(began) == [0, 1, 2, 3]
 
 
+def test_the_runs_time_includes_joining_ray(cluster, monkeypatch):
+    """The dashboard's clock runs from the key press; the done time must not drop Ray's start."""
+    from regtui.engine import ray_executor
+
+    def slow_connect(address):
+        time.sleep(0.5)
+        return False  # connected already (the module's cluster)
+
+    monkeypatch.setattr(ray_executor, "_connect", slow_connect)
+    finished = run_on_ray(make_plan("bn-stats", 1))
+    assert finished.status == "completed" and finished.elapsed_s >= 0.5
+
+
 def test_events_reach_the_collector_while_the_tasks_train(cluster):
     """The first Metrics event cancels the run: had the events come at the end, the models would be complete."""
     plan = make_plan("weight-decay", 5, "iters=20000", "hidden=32")
