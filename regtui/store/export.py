@@ -7,7 +7,8 @@ columns whatever its experiment, and ``pandas.read_csv`` needs no options:
 - ``finals.csv``  run, variant, seed, metric, value (flags as 1/0; a list final as ``name[i]``)
 - ``params.csv``  run, variant, param, value (each variant's full parameters)
 - ``tables.csv``  run, table, row, column, value, text (a number in value, anything else in text, so
-  value reads back as numbers; pivot on run, table, row for the wide table)
+  value reads back as numbers; pivot on run, table, row for the wide table); the summary's tables
+  (lists of records: ``summary.norms``, ``summary.stacking``, …) as ``summary.<name>``
 - ``curves.csv``  run, variant, curve, point, x, y
 - ``layers.csv``  run, variant, seed, step, layer, stat, value (layer by name where the run names
   its layers; a step for every logging step's profile, none for a measuring pass before training)
@@ -147,11 +148,22 @@ def _params(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
 
 
 def _tables(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:
-    for name, table in (doc.get("tables") or {}).items():
-        for i, row in enumerate(table.get("rows") or []):
-            for column, value in zip(table["columns"], row):
+    """The document's tables, then its summary tables (a list of records, such as ``summary.norms``)
+    as ``summary.<name>`` (a list or mapping cell as its JSON text, in the text column)."""
+    tables = [(name, table.get("columns") or [], table.get("rows") or []) for name, table in _doc_tables(doc)]
+    for name, columns, rows in tables:
+        for i, row in enumerate(rows):
+            for column, value in zip(columns, row):
                 number = value is None or isinstance(value, (bool, int, float))
                 yield [info.id, name, i, column, value if number else None, None if number else value]
+
+
+def _doc_tables(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield from (doc.get("tables") or {}).items()
+    for key, value in (doc.get("summary") or {}).items():
+        if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+            columns = list(dict.fromkeys(c for r in value for c in r))
+            yield f"summary.{key}", {"columns": columns, "rows": [[r.get(c) for c in columns] for r in value]}
 
 
 def _curves(info: RunInfo, doc: dict[str, Any]) -> Iterator[Row]:

@@ -64,6 +64,27 @@ def test_csv_is_tidy_and_holds_every_value(run, cli, tmp_path):
 DIVERGES = ("--set", "depth=10", "--set", "width=16", "--set", "train_steps=5", "--set", "lr=1e6")
 
 
+def test_csv_tables_hold_the_summary_tables_too(run, cli, tmp_path):
+    doc = run("--set", "steps=20", scenario="norms")
+    code, _, err = cli("runs", "export", "1", "--format", "csv", "--out", tmp_path / "csv")
+    assert code == 0, err
+    tables = pd.read_csv(tmp_path / "csv" / "tables.csv")
+    norms = tables[tables.table == "summary.norms"]
+    records = doc["summary"]["norms"]
+    assert norms.row.nunique() == len(records)
+    for i, record in enumerate(records):
+        mine = norms[norms.row == i].set_index("column")
+        for column, value in record.items():
+            if isinstance(value, bool):
+                assert mine.value[column] == int(value)
+            elif isinstance(value, (int, float)):
+                assert mine.value[column] == pytest.approx(value, rel=1e-15)
+            elif value is None:
+                assert math.isnan(mine.value[column]) and not isinstance(mine.text[column], str)
+            else:
+                assert mine.text[column] == (value if isinstance(value, str) else json.dumps(value))
+
+
 def test_csv_empty_cells_for_diverged_values(run, cli, tmp_path):
     run(*DIVERGES, scenario="bn")
     code, _, err = cli("runs", "export", "1", "--format", "csv", "--out", tmp_path / "csv")
