@@ -15,18 +15,18 @@ from typing import Any
 from regtui.aggregate import finite
 from regtui.numbers import fmt
 
-# One family per variant: (first metric, second metric, third metric).
-MARKER_FAMILIES: tuple[tuple[str, str, str], ...] = (
-    ("●", "○", "◉"),
-    ("■", "□", "▣"),
-    ("▲", "△", "▴"),
-    ("◆", "◇", "◈"),
-    ("★", "☆", "✦"),
-    ("▼", "▽", "▾"),
-    ("◀", "◁", "◂"),
-    ("▶", "▷", "▸"),
-    ("#", "=", "%"),
-    ("@", "&", "$"),
+# One family per variant: (train, test, other metrics, validation).
+MARKER_FAMILIES: tuple[tuple[str, str, str, str], ...] = (
+    ("●", "○", "◉", "◍"),
+    ("■", "□", "▣", "▤"),
+    ("▲", "△", "▴", "▵"),
+    ("◆", "◇", "◈", "❖"),
+    ("★", "☆", "✦", "✧"),
+    ("▼", "▽", "▾", "▿"),
+    ("◀", "◁", "◂", "◃"),
+    ("▶", "▷", "▸", "▹"),
+    ("#", "=", "%", "~"),
+    ("@", "&", "$", "^"),
 )
 COLORS: tuple[str, ...] = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white", "cyan+", "green+")
 # plotext colour name -> Rich colour name, for legends drawn outside the chart.
@@ -76,11 +76,13 @@ def rich_of(plotext_color: str | int) -> str:
 
 
 def metric_rank(name: str) -> int:
-    """Marker slot of a metric: train filled (0), test hollow (1), anything else (2+)."""
+    """Marker slot of a metric: train filled (0), test hollow (1), validation (3), anything else (2)."""
     if name.startswith("train"):
         return 0
     if name in ("test_loss", "test_accuracy", "test"):
         return 1
+    if name.startswith("val"):
+        return 3
     return 2
 
 
@@ -135,17 +137,17 @@ def layer_marker(layer_index: int, *, compared: bool = False) -> str:
 # The compared run in History (its series over the shown run's): small, open shapes of their own,
 # one per (variant, metric) slot, none of which a variant family uses; as many families as the
 # variants' (past that, both repeat their shapes in the same way, the colours still differ).
-COMPARED_FAMILIES: tuple[tuple[str, str, str], ...] = (
-    ("•", "◦", "∙"),
-    ("▪", "▫", "⋄"),
-    ("⊕", "⊖", "⊙"),
-    ("⊗", "⊘", "⊚"),
-    ("⊞", "⊟", "⊠"),
-    ("◧", "◨", "◩"),
-    ("∗", "∘", "⋆"),
-    ("⊛", "⊜", "⊝"),
-    ("◰", "◱", "◲"),
-    ("◭", "◮", "◬"),
+COMPARED_FAMILIES: tuple[tuple[str, str, str, str], ...] = (
+    ("•", "◦", "∙", "⁃"),
+    ("▪", "▫", "⋄", "⌑"),
+    ("⊕", "⊖", "⊙", "⊡"),
+    ("⊗", "⊘", "⊚", "⊹"),
+    ("⊞", "⊟", "⊠", "⊏"),
+    ("◧", "◨", "◩", "◪"),
+    ("∗", "∘", "⋆", "⋇"),
+    ("⊛", "⊜", "⊝", "⊶"),
+    ("◰", "◱", "◲", "◳"),
+    ("◭", "◮", "◬", "◫"),
 )  # as many as MARKER_FAMILIES: a compared run of ten variants repeats no shape
 
 

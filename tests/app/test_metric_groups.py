@@ -79,10 +79,17 @@ def test_metric_groups_by_name_pattern():
     assert list(grouped) == ["loss", "accuracy", "weight norms", "grad norms"]
 
 
+def test_train_test_other_and_validation_metrics_have_four_shapes():
+    names = ["train_loss", "test_loss", "test_loss_train_mode", "val_loss"]
+    assert len({plotting.marker(0, plotting.metric_rank(n)) for n in names}) == 4
+    assert plotting.order_metrics(["val_loss", "test_loss_train_mode", "test_loss", "train_loss"]) == names
+
+
 def test_layer_and_compared_shapes_are_their_own():
     variant_shapes = {m for family in plotting.MARKER_FAMILIES for m in family}
     compared = {m for family in plotting.COMPARED_FAMILIES for m in family}
-    assert len(compared) == 3 * len(plotting.COMPARED_FAMILIES)
+    assert len(compared) == 4 * len(plotting.COMPARED_FAMILIES)
+    assert len(variant_shapes) == 4 * len(plotting.MARKER_FAMILIES)
     assert not compared & variant_shapes and not compared & set(plotting.DATA_MARKERS.values())
     layers = [plotting.layer_marker(li) for li in range(3 * len(plotting.MARKER_FAMILIES))]
     assert len(set(layers)) == len(layers)
