@@ -75,8 +75,16 @@ def sanitize(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): sanitize(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [sanitize(v) for v in value]
+        try:  # a series of numbers: one pass, no call per value (x - x is 0 only for a finite x)
+            return [v if type(v) is not bool and v - v == 0 else _number(v) for v in value]
+        except (TypeError, ValueError):  # strings, lists, None, arrays …: each on its own
+            return [sanitize(v) for v in value]
     return value
+
+
+def _number(v: Any) -> Any:
+    """A bool as itself (True - True is 0 too, but a bool is no number to null), a non-finite float as None."""
+    return v if type(v) is bool else None
 
 
 def last_logged(variant: dict[str, Any]) -> dict[str, Any]:

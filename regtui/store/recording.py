@@ -23,10 +23,11 @@ import queue
 import shutil
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from regtui.event_log import encode
+from regtui.event_log import encode_parts
 from regtui.events import Curve, Event, Progress
 from regtui.output import write_atomic
 from regtui.specs import ConfigError
@@ -119,7 +120,7 @@ class Recording:
                 return
             last = any(e is _STOP for e in batch)
             try:
-                stream.write("".join(encode(e) + "\n" for e in curves.due(_latest(batch), every=last)))
+                stream.write(_lines(curves.due(_latest(batch), every=last)))
                 stream.flush()  # to the OS now: a SIGKILL cannot take it back
             except OSError as exc:
                 self.warnings.append(f"run {self.id}: its events could not be written ({exc.strerror or exc})")
@@ -242,3 +243,15 @@ def replace_quickly(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _lines(events: Iterable[Event]) -> str:
+    """The events as JSON lines, encoded piece by piece with the GIL let go in between
+    (:func:`~regtui.event_log.encode_parts`): the training thread waits a piece, not a batch."""
+    parts = []
+    for event in events:
+        for part in encode_parts(event):
+            parts.append(part)
+            time.sleep(0)
+        parts.append("\n")
+    return "".join(parts)

@@ -217,14 +217,9 @@ class Run:
             values = {key: scalar(key, value) for key, value in scalars.items()}  # raises, naming the key
         previous, self._previous = self._previous, step
         rows = self._rows
-        if rows.steps and rows.steps[-1] == step:
-            rows.rows[-1].update(values)
-        else:
-            if rows.steps and time.monotonic() - self._flushed >= FLUSH_S:
-                self._flush()
-            rows.steps.append(step)
-            rows.rows.append(values)
-        self._last.update(values)
+        if rows.steps and step != rows.steps[-1] and time.monotonic() - self._flushed >= FLUSH_S:
+            self._flush()
+        rows.add(step, values)
         if self._first_bad is None and not math.isfinite(sum(values.values())):
             self._check_loss(step, values)
         watch = self.watch
@@ -325,6 +320,7 @@ class Run:
     def _flush(self) -> None:
         """The rows logged so far go out as one event, with the run's progress."""
         last = self._rows.last_step
+        self._last.update(self._rows.latest())
         event = self._rows.take(self.name)
         self._flushed = time.monotonic()
         if event is None or last is None:

@@ -24,11 +24,15 @@ def scalar(key: str, value: Any) -> float:
 
 
 class StepRows:
-    """The rows logged since the last :meth:`take`: ``steps[i]`` holds the values ``rows[i]``."""
+    """The values logged since the last :meth:`take`, by column: ``columns[key][i]`` is the value of
+    ``key`` at ``steps[i]``. A column is as long as the rows up to its last value (NaN fills the rows
+    that lacked it); a step costs an append per key, where a row dict per step would be made and then
+    read again to build the event.
+    """
 
     def __init__(self) -> None:
         self.steps: list[int] = []
-        self.rows: list[dict[str, float]] = []
+        self.columns: dict[str, list[float]] = {}
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -38,19 +42,33 @@ class StepRows:
         return self.steps[-1] if self.steps else None
 
     def add(self, step: int, values: dict[str, float]) -> None:
-        """Values of ``step``: merged into its row when it is the latest one, else a new row."""
-        if self.steps and self.steps[-1] == step:
-            self.rows[-1].update(values)
-        else:
-            self.steps.append(step)
-            self.rows.append(dict(values))
+        """Values of ``step``: merged into its row when it is the latest one (a later value wins), else a new row."""
+        steps = self.steps
+        if not steps or steps[-1] != step:
+            steps.append(step)
+        n = len(steps)
+        columns = self.columns
+        for key, value in values.items():
+            column = columns.get(key)
+            if column is None:
+                column = columns[key] = []
+            if len(column) == n:
+                column[-1] = value
+            else:
+                if len(column) < n - 1:
+                    column.extend([math.nan] * (n - 1 - len(column)))
+                column.append(value)
+
+    def latest(self) -> dict[str, float]:
+        """Each key's last logged value."""
+        return {key: column[-1] for key, column in self.columns.items() if column}
 
     def take(self, variant: str) -> Metrics | None:
         """Every row as one Metrics event (None: nothing logged), and empty again."""
         if not self.steps:
             return None
-        keys = list(dict.fromkeys(k for row in self.rows for k in row))
-        values = {k: tuple(row.get(k, math.nan) for row in self.rows) for k in keys}
+        n = len(self.steps)
+        values = {k: tuple(c) + (math.nan,) * (n - len(c)) for k, c in self.columns.items()}
         event = Metrics(variant, 0, tuple(self.steps), values)
-        self.steps, self.rows = [], []
+        self.steps, self.columns = [], {}
         return event

@@ -186,3 +186,25 @@ def test_event_lines_are_strict_json_and_round_trip_non_finite_values():
         "step": [1],
         "values": {"train_loss": [0.25]},
     }
+
+
+def test_an_event_line_in_pieces_is_the_line_itself():
+    """encode_parts (the store writer lets the GIL go between the pieces) joins to encode's line exactly."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from regtui.event_log import encode, encode_parts
+    from regtui.events import Metrics, Progress
+
+    numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**20), 10**20))
+    names = st.text(max_size=6)  # quotes, backslashes, "NaN" and any unicode in a name or a metric
+
+    @settings(max_examples=300, deadline=None)
+    @given(names, st.integers(0, 9), st.dictionaries(names, st.lists(numbers, min_size=3, max_size=3), max_size=5))
+    def check(variant, seed, values):
+        m = Metrics(variant, seed, (0, 10, 20), {k: tuple(v) for k, v in values.items()})
+        assert "".join(encode_parts(m)) == encode(m)
+
+    check()
+    p = Progress(3, 10)
+    assert list(encode_parts(p)) == [encode(p)]

@@ -183,3 +183,22 @@ def test_evaluate_logs_the_eval_and_train_mode_results_and_changes_nothing(tmp_p
     series = run.collector.variant_record("gap")["series"]
     assert series["test_loss"] == [eval_loss]
     assert series["test_loss_train_mode"] == [pytest.approx(train_loss, rel=1e-6)]
+
+
+def test_step_rows_gather_merged_rows_with_nan_where_a_step_lacks_a_key():
+    """The columns equal rows built the plain way: one dict per step, calls for one step merged."""
+    from regtui.tracking.scalars import StepRows
+
+    calls = [(0, {"a": 1.0}), (0, {"b": 2.0}), (1, {"a": 3.0}), (3, {"b": 4.0}), (3, {"b": 5.0, "c": 6.0}), (4, {})]
+    rows = StepRows()
+    plain: dict[int, dict[str, float]] = {}
+    for step, values in calls:
+        rows.add(step, values)
+        plain.setdefault(step, {}).update(values)
+    assert rows.latest() == {"a": 3.0, "b": 5.0, "c": 6.0}
+    event = rows.take("v")
+    assert event.step == (0, 1, 3, 4) and len(rows) == 0 and rows.take("v") is None
+    for key, column in event.values.items():
+        expected = [plain[s].get(key, math.nan) for s in event.step]
+        assert column == pytest.approx(expected, nan_ok=True)
+    assert set(event.values) == {"a", "b", "c"}
