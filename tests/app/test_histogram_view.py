@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import app_for
+from regtui.app.views.history import HistoryTab
+from regtui.app.widgets.status_bar import StatusBar
+from regtui.events import RunFinished, TableRows
+from regtui.store import open_store
+
+from .conftest import app_for, key, wait_until
 from .driver import Dashboard
 
 TOML = """
@@ -75,5 +80,95 @@ async def test_tab_to_the_strips_and_cycle_layer_and_kind(tmp_path, size):
         await pilot.press("v")
         await dash.settled()
         assert "decayed seed 0 (2/2, v)" in dash.view_text("histograms")
-        footer = "\n".join(dash.lines()[-2:])
-        assert "l Layer" in footer.replace("  ", " ") or "Layer" in footer
+        footer = " ".join(dash.lines()[-1].split())
+        assert "l Layer k Kind v Variant" in footer
+
+
+async def test_keys_in_a_burst_land_in_order(tmp_path):
+    app = app_for(file=scenario(tmp_path, steps=10))
+    async with app.run_test(size=(80, 24)) as pilot:
+        dash = await ran(pilot)
+        await dash.open_view("histograms")
+        for name in ("l", "l", "k", "v", "tab", "shift+tab"):  # no pause between keys
+            key(app, name, name if len(name) == 1 else None)
+        await wait_until(lambda: dash.active_view == "histograms" and "decayed" in dash.view_text("histograms"))
+        await dash.settled()
+        text = dash.view_text("histograms")
+        assert "layer 2.linear (3/3, l) · gradients (2/3, k) · decayed seed 0 (2/2, v)" in text
+        assert [int(row.split()[0]) for row in strip_rows(text)] == [2, 4, 6, 8, 10]
+
+
+async def test_a_run_without_histograms_has_no_histograms_tab(tmp_path):
+    app = app_for(file=scenario(tmp_path, histograms=False, steps=4))
+    async with app.run_test(size=(120, 40)) as pilot:
+        dash = await ran(pilot)
+        assert "loss" in dash.visible_views() and "histograms" not in dash.visible_views()
+
+
+async def test_a_stored_run_opened_from_history_shows_its_strips(tmp_path):
+    app = app_for(file=scenario(tmp_path, steps=6))
+    async with app.run_test(size=(120, 40)) as pilot:
+        dash = await ran(pilot)
+        (info,) = open_store().listing().runs
+        dash.show_view("history")
+        await pilot.pause()
+        history = app.main.query_one(HistoryTab)
+        history.reload()
+        history.table.move_cursor(row=history.row_ids.index(info.id))
+        history.table.focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(lambda: dash.run is not None and dash.run.stored_id == info.id)
+        await dash.open_view("histograms")
+        await wait_until(lambda: "layer 0.linear (1/3, l)" in dash.view_text("histograms"))
+        text = dash.view_text("histograms")
+        assert [int(row.split()[0]) for row in strip_rows(text)] == [2, 4, 6]
+
+
+def fixed_rows(columns: tuple[str, ...]) -> list[tuple[object, ...]]:
+    """Histogram rows made up, not trained: a bump that moves one bin a step, exact ranges."""
+    rows = []
+    for step in range(1, 31):
+        for layer, kinds in (("0.linear", ("weights", "gradients", "activations")), ("1.relu", ("activations",))):
+            for of in kinds:
+                counts = [float(max(0, 8 - 2 * abs(b - step % 20))) for b in range(20)]
+                rows.append(("plain", 0, step, layer, of, -step / 4, step / 2, sum(counts), 0.0, 0.0, *counts))
+    assert len(columns) == len(rows[0])
+    return rows
+
+
+def fixed_histograms(plan, device, *, emit, cancel, threads):
+    """The real run, its histograms table replaced by ``fixed_rows`` (no training float in the snapshot)."""
+    from regtui.engine import run_plan
+
+    def emit_fixed(event):
+        if isinstance(event, TableRows) and event.name == "histograms":
+            return
+        if isinstance(event, RunFinished):
+            columns = ("variant", "seed", "step", "layer", "of", "min", "max", "count", "sum", "sum_squares")
+            columns += tuple(f"bin_{i}" for i in range(1, 21))
+            emit(TableRows("histograms", columns, fixed_rows(columns), ("variant", "seed", "layer", "of")))
+        emit(event)
+
+    return run_plan(plan, device, emit=emit_fixed, cancel=cancel, threads=threads)
+
+
+def test_the_strips_look(snap_compare, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    scenario(tmp_path, steps=4)
+
+    async def run_before(pilot):
+        dash = Dashboard(pilot)
+        await pilot.pause()
+        pilot.app.main.query_one(StatusBar).show_timing = False
+        await pilot.press("r")
+        await dash.wait_for_end()
+        await dash.open_view("histograms")
+        await dash.settled()
+        await pilot.press("k", "k")  # activations
+        await dash.settled()
+        pilot.app.main.refresh_status()
+        await pilot.pause()
+
+    app = app_for(file="strips.toml", runner=fixed_histograms)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
