@@ -4,6 +4,8 @@ without histograms has no such tab."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from regtui.app.views.history import HistoryTab
@@ -56,6 +58,11 @@ def strip_rows(text: str) -> list[str]:
     return [line for line in text.splitlines() if "▕" in line and "▏" in line]
 
 
+def steps_shown(dash: Dashboard) -> list[int]:
+    """The steps of the strip rows the Histograms view shows, top to bottom."""
+    return [int(row.split()[0]) for row in strip_rows(dash.view_text("histograms"))]
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_tab_to_the_strips_and_cycle_layer_and_kind(tmp_path, size):
     app = app_for(file=scenario(tmp_path))
@@ -95,7 +102,35 @@ async def test_keys_in_a_burst_land_in_order(tmp_path):
         await dash.settled()
         text = dash.view_text("histograms")
         assert "layer 2.linear (3/3, l) · gradients (2/3, k) · decayed seed 0 (2/2, v)" in text
-        assert [int(row.split()[0]) for row in strip_rows(text)] == [2, 4, 6, 8, 10]
+        assert steps_shown(dash) == [2, 4, 6, 8, 10]
+
+
+async def test_the_strips_grow_while_the_run_trains(tmp_path):
+    """Before the run ends (its RunFinished is held back), the view already shows every logged step."""
+    release = threading.Event()
+
+    def held(plan, device, *, emit, cancel, threads):
+        from regtui.engine import run_plan
+
+        def held_emit(event):
+            if isinstance(event, RunFinished):
+                while not (release.wait(0.01) or cancel.is_set()):
+                    pass
+            emit(event)
+
+        return run_plan(plan, device, emit=held_emit, cancel=cancel, threads=threads)
+
+    app = app_for(file=scenario(tmp_path, steps=8), runner=held)
+    async with app.run_test(size=(120, 40)) as pilot:
+        dash = Dashboard(pilot)
+        await pilot.pause()
+        await dash.start()
+        await wait_until(lambda: "histograms" in dash.visible_views())
+        await dash.open_view("histograms")
+        await wait_until(lambda: steps_shown(dash) == [2, 4, 6, 8])
+        assert dash.running()
+        release.set()
+        await dash.wait_for_end()
 
 
 async def test_a_run_without_histograms_has_no_histograms_tab(tmp_path):
@@ -121,8 +156,7 @@ async def test_a_stored_run_opened_from_history_shows_its_strips(tmp_path):
         await wait_until(lambda: dash.run is not None and dash.run.stored_id == info.id)
         await dash.open_view("histograms")
         await wait_until(lambda: "layer 0.linear (1/3, l)" in dash.view_text("histograms"))
-        text = dash.view_text("histograms")
-        assert [int(row.split()[0]) for row in strip_rows(text)] == [2, 4, 6]
+        assert steps_shown(dash) == [2, 4, 6]
 
 
 def fixed_rows(columns: tuple[str, ...]) -> list[tuple[object, ...]]:
