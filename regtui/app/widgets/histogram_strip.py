@@ -75,18 +75,17 @@ def strip_line(strip: Strip, per_bin: int) -> str:
 
 
 def strip_lines(strips: Sequence[Strip], width: int, height: int) -> list[str]:
-    """The most recent steps that fit ``height`` lines, newest last; a first line counts the earlier
-    steps left out."""
+    """The most recent steps that fit ``height`` lines, newest last; when some are left out, a first
+    line counts them."""
     if not strips or height <= 0:
         return []
     per_bin = bin_width(width, len(strips[-1].counts))
-    shown = list(strips[-height:])
-    if len(shown) < len(strips):
-        shown = shown[1:] if height > 1 else shown
-        hidden = len(strips) - len(shown)
-        earlier = [f"{'':>{STEP}} … {hidden} earlier step{'s' if hidden != 1 else ''}"]
-        return (earlier if height > 1 else []) + [strip_line(s, per_bin) for s in shown]
-    return [strip_line(s, per_bin) for s in shown]
+    if len(strips) <= height:
+        return [strip_line(s, per_bin) for s in strips]
+    shown = strips[-(height - 1) :] if height > 1 else strips[-1:]
+    hidden = len(strips) - len(shown)
+    earlier = [f"{'':>{STEP}} … {hidden} earlier step{'s' if hidden != 1 else ''}"] if height > 1 else []
+    return earlier + [strip_line(s, per_bin) for s in shown]
 
 
 Key = tuple[str, int, str, str]  # variant, seed, layer, kind
@@ -143,6 +142,8 @@ class HistogramStrip(Static, can_focus=True):
     HistogramStrip {
         height: 1fr;
         padding: 0 1;
+        text-wrap: nowrap;  /* a line a row: a wrapped heading would push the newest step out of view */
+        text-overflow: ellipsis;
     }
     """
 
@@ -208,7 +209,7 @@ class HistogramStrip(Static, can_focus=True):
         return (
             f"layer {self.picked_layer} ({layers.index(self.picked_layer) + 1}/{len(layers)}, l) · "
             f"{self.picked_kind} ({kinds.index(self.picked_kind) + 1}/{len(kinds)}, k) · "
-            f"{variant} seed {seed} ({runs.index(self.picked_run) + 1}/{len(runs)}, v)"
+            f"({runs.index(self.picked_run) + 1}/{len(runs)}, v) seed {seed} · {variant}"  # a long name is cut last
         )
 
     def refresh_lines(self) -> None:
