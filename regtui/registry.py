@@ -21,7 +21,7 @@ from regtui import specs
 from regtui.specs import ConfigError, ExperimentSpec
 
 # Every view the dashboard knows, in tab order. A kind lists the ones it shows.
-VIEWS = ("params", "loss", "fit", "layers", "stats", "results", "worked", "sweep", "explain", "history")
+VIEWS = ("params", "loss", "fit", "layers", "stats", "histograms", "results", "worked", "sweep", "explain", "history")
 
 
 @dataclass(frozen=True)

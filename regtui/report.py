@@ -35,6 +35,8 @@ SCHEMA = "regtui.run/1"
 # Summary keys that are a kind of data of their own (see Collector.data_kinds): the points a
 # fit is drawn over, and the sweep table the document derives (never an engine's own result).
 SUMMARY_KINDS = {"data": "data", "sweep": "sweep"}
+# Tables that are a kind of data of their own: a view draws only them (the Histograms view).
+TABLE_KINDS = {"histograms": "histograms"}
 
 Rows = list[tuple[Any, ...]]
 
@@ -147,6 +149,8 @@ class Collector:
                 table = self._tables.setdefault(event.name, Table(event.columns, event.key))
                 table.rows.extend(event.rows)
                 self._kinds.add("tables")
+                if event.name in TABLE_KINDS:
+                    self._kinds.add(TABLE_KINDS[event.name])
                 return "tables"
             case Summary():
                 self._summary[event.key] = event.value
@@ -181,8 +185,9 @@ class Collector:
 
     def data_kinds(self) -> frozenset[str]:
         """Which kinds of data the run has produced so far: metrics (per-step series),
-        curves, layers, final, tables, summary (a scenario's own results) and data
-        (the points a fit is drawn over). Only grows during a run."""
+        curves, layers, final, tables, summary (a scenario's own results), data
+        (the points a fit is drawn over) and histograms (the train kind's histograms table).
+        Only grows during a run."""
         with self._lock:
             return frozenset(self._kinds)
 

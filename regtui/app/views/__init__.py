@@ -5,6 +5,7 @@ from __future__ import annotations
 from regtui.app.views.base import Showing, View
 from regtui.app.views.explain import ExplainTab
 from regtui.app.views.fit import FitTab
+from regtui.app.views.histograms import HistogramsTab
 from regtui.app.views.history import HistoryTab
 from regtui.app.views.layers import LayersTab
 from regtui.app.views.loss import LossTab
@@ -20,6 +21,7 @@ VIEW_TYPES: dict[str, type[View]] = {
     "fit": FitTab,
     "layers": LayersTab,
     "stats": StatsTab,
+    "histograms": HistogramsTab,
     "results": ResultsTab,
     "worked": WorkedTab,
     "sweep": SweepTab,

@@ -41,6 +41,9 @@ HELP = """\
   **left** / **right** scroll a column at a time · **home** / **end** the first /
   last column · **up** / **down** rows, then the next table. While columns are cut
   off, the table's bottom border says how many ("→ 3 more columns").
+- **Histograms** (a `train` run with `histograms = true`): **l** next layer ·
+  **k** weights / gradients / activations · **v** next variant and seed. One row
+  a logged step (newest last), a cell a bin: blank empty, █ the row's fullest.
 - **Explain**: **up** / **down**, **pageup** / **pagedown**, **home** / **end**,
   **space**, the mouse wheel.
 - **History**: **enter** open the run (read-only: the status line says so until
