@@ -148,9 +148,7 @@ class Collector:
             case TableRows():
                 table = self._tables.setdefault(event.name, Table(event.columns, event.key))
                 table.rows.extend(event.rows)
-                self._kinds.add("tables")
-                if event.name in TABLE_KINDS:
-                    self._kinds.add(TABLE_KINDS[event.name])
+                self._kinds.add(TABLE_KINDS.get(event.name, "tables"))  # histograms: their own view only
                 return "tables"
             case Summary():
                 self._summary[event.key] = event.value

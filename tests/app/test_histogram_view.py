@@ -69,6 +69,7 @@ async def test_tab_to_the_strips_and_cycle_layer_and_kind(tmp_path, size):
     async with app.run_test(size=size) as pilot:
         dash = await ran(pilot)
         assert "histograms" in dash.visible_views()
+        assert "stats" not in dash.visible_views()  # the histograms table is not a running-stats table
         await dash.open_view("histograms")
         await dash.settled()
         text = dash.view_text("histograms")

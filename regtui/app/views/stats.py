@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from regtui.app.views.base import View
 from regtui.app.widgets.stats_view import StatsView
 from regtui.app.widgets.table_views import TableFocus
-from regtui.report import Snapshot
+from regtui.report import TABLE_KINDS, Snapshot
 
 
 class StatsTab(TableFocus, View):
@@ -20,7 +20,8 @@ class StatsTab(TableFocus, View):
         yield StatsView(id="stats-view")
 
     def draw(self, snapshot: Snapshot) -> None:
-        self.query_one(StatsView).update_from(snapshot.tables, snapshot.rows_since)
+        tables = {name: info for name, info in snapshot.tables.items() if name not in TABLE_KINDS}  # own views
+        self.query_one(StatsView).update_from(tables, snapshot.rows_since)
         self.focus_when_drawn()
 
     def clear(self) -> None:
