@@ -196,7 +196,9 @@ def test_an_event_line_in_pieces_is_the_line_itself():
     from regtui.event_log import encode, encode_parts
     from regtui.events import Metrics, Progress
 
-    numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**20), 10**20))
+    # no subnormals: run_plan flushes them to zero process-wide, and hypothesis then refuses to draw them
+    floats = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=False)
+    numbers = st.one_of(floats, st.integers(-(10**20), 10**20))
     names = st.text(max_size=6)  # quotes, backslashes, "NaN" and any unicode in a name or a metric
 
     @settings(max_examples=300, deadline=None)
