@@ -39,16 +39,19 @@ n = 200
 CUDA = torch.cuda.is_available()
 
 
-def plain_loop(path, seed, amp="off", device="cpu", compiled=False):
+def plain_loop(path, seed, amp="off", device="cpu", compiled=False, dropout=None):
     """{logging step: per-layer weight norms} and the final test loss (float32, no autocast) of a plain
-    loop: SGD with momentum 0.9, the run's mini-batches, the forward and loss under ``amp``'s autocast."""
+    loop: SGD with momentum 0.9, the run's mini-batches, the forward and loss under ``amp``'s autocast;
+    with ``dropout``, an ``nn.Dropout(dropout)`` after the ReLU (its masks from torch's generator)."""
     scenario = sc.load(path)
     p = sc.plan(scenario).runs[0].params
     data = data_mod.load(scenario.tables, path.parent, p, seed)
     dev = torch.device(device)
     torch.manual_seed(seed)
-    model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 2)).to(dev)
-    forward = torch.compile(model) if compiled else model
+    hidden = [nn.Linear(2, 32), nn.ReLU()] + ([nn.Dropout(dropout)] if dropout else [])
+    model = nn.Sequential(*hidden, nn.Linear(32, 2)).to(dev)
+    linears = (0, len(model) - 1)
+    forward = torch.compile(model, options={"fallback_random": True}) if compiled else model
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     scaler = torch.amp.GradScaler("cuda") if amp == "fp16" else None
     x, y = data.x_train.to(dev), data.y_train.to(dev)
@@ -68,8 +71,9 @@ def plain_loop(path, seed, amp="off", device="cpu", compiled=False):
             opt.step()
         if step % LOG == 0:
             logged[step] = [
-                math.sqrt(sum((q.double() ** 2).sum().item() for q in model[i].parameters())) for i in (0, 2)
+                math.sqrt(sum((q.double() ** 2).sum().item() for q in model[i].parameters())) for i in linears
             ]
+    model.eval()
     with torch.no_grad():
         test_loss = nn.functional.cross_entropy(model(data.x_test.to(dev)), data.y_test.to(dev)).item()
     return logged, test_loss
@@ -77,7 +81,8 @@ def plain_loop(path, seed, amp="off", device="cpu", compiled=False):
 
 def norms(entry):
     series = entry["series"]
-    layers = ("weight_norm/0.linear", "weight_norm/2.linear")
+    last = max(int(k.split("/")[1].split(".")[0]) for k in series if k.startswith("weight_norm/"))
+    layers = ("weight_norm/0.linear", f"weight_norm/{last}.linear")
     return {s: [series[name][k] for name in layers] for k, s in enumerate(series["step"])}
 
 
@@ -144,7 +149,7 @@ def test_compile_without_a_cpp_compiler_is_refused(monkeypatch):
 
 
 def test_a_platform_torch_compile_refuses_is_one_line(monkeypatch):
-    def refuse(model):
+    def refuse(model, options=None):
         raise RuntimeError("torch.compile is not supported on Python 3.99+\nmore")
 
     monkeypatch.setattr(speed.torch, "compile", refuse)
@@ -165,7 +170,7 @@ class FakeCompilerFailure(Exception):
 
 
 def test_a_compiler_failure_at_the_first_step_is_one_line(scenario_file, monkeypatch):
-    def broken(model):
+    def broken(model, options=None):
         def first_call(x):
             raise FakeCompilerFailure(OSError("g++: fatal error: no input files\ncompilation terminated."))
 
@@ -179,10 +184,15 @@ def test_a_compiler_failure_at_the_first_step_is_one_line(scenario_file, monkeyp
     assert json.loads(out)["error"] == err.strip().removeprefix("regtui: run failed: ")
 
 
+DROPOUT_TEXT = TEXT.replace('{{type = "relu"}}, ', '{{type = "relu"}}, {{type = "dropout", p = 0.3}}, ')
+
+
 def test_compiled_equals_eager(scenario_file):
-    """One compiled run (inductor compiles a forward and a backward: seconds) against the same run eager
-    and the plain loop: the same numbers within float rounding (inductor fuses, so it may round otherwise)."""
-    path = scenario_file(TEXT.format(extra="compile = true\nval_fraction = 0"))
+    """One compiled run (inductor compiles a forward and a backward: seconds) of a model with Dropout
+    against the same run eager and the plain loop: the same numbers within float rounding (inductor
+    fuses, so it may round otherwise) — Dropout's masks included: compiled, they come from torch's own
+    generator as eager (inductor's ``fallback_random``), not inductor's own random stream."""
+    path = scenario_file(DROPOUT_TEXT.format(extra="compile = true\nval_fraction = 0"))
     code, out, err = invoke("--scenario", path, "--json", "--device", "cpu", "--no-save", "--seeds", "2")
     if code == 1 and os.environ.get("ATEN_CPU_CAPABILITY") == "default" and "CppCompileError" in err:
         # torch 2.13's inductor writes vector code (at::vec) that its headers do not declare without a
@@ -199,7 +209,11 @@ def test_compiled_equals_eager(scenario_file):
     for ours, theirs in zip(per_seed(doc), per_seed(eager)):
         assert norms(ours) == {s: pytest.approx(n, rel=1e-5) for s, n in norms(theirs).items()}
         assert ours["final"]["test_loss"] == pytest.approx(theirs["final"]["test_loss"], rel=1e-5)
-    check(doc, path, rel=1e-5)
+    check(doc, path, rel=1e-5, dropout=0.3)
+    # Dropout acted: without it the run ends elsewhere
+    no_drop, _ = plain_loop(path, 0)
+    with_drop, _ = plain_loop(path, 0, dropout=0.3)
+    assert max(abs(a - b) / abs(b) for a, b in zip(no_drop[STEPS], with_drop[STEPS])) > 1e-3
 
 
 # --- on a GPU ------------------------------------------------------------------------------------

@@ -11,7 +11,10 @@ steps' test and validation losses, the final losses) stay float32.
 ``compile = true`` trains with ``torch.compile(model)`` (inductor): the training steps'
 forward and backward run the compiled graph; logging steps (whose forward hooks observe the
 layers) and evaluation run the same module eagerly. Compiled runs train one at a time (a
-stack's forward is not a module). The compiler needs a C++ compiler on the CPU.
+stack's forward is not a module). The compiler needs a C++ compiler on the CPU. Random ops
+(Dropout's masks) draw from torch's own generator, as eager does (inductor's
+``fallback_random``): by default inductor draws them from a random stream of its own, and a
+compiled run with Dropout would not be the eager run compiled.
 
 :func:`refusal` says, in one line, why an option cannot act on a device (checked before any
 training).
@@ -68,10 +71,11 @@ def refusal(p: dict[str, Any], device: torch.device) -> str | None:
 
 
 def compile_model(model: torch.nn.Module) -> Any:
-    """``torch.compile(model)``; a platform torch.compile does not support (a Python it does not
-    know) as a one-line error."""
+    """``torch.compile(model)``, its random ops drawn as eager's (``fallback_random``: the same
+    Dropout masks, so the same numbers); a platform torch.compile does not support (a Python it
+    does not know) as a one-line error."""
     try:
-        return torch.compile(model)
+        return torch.compile(model, options={"fallback_random": True})
     except RuntimeError as exc:
         raise ConfigError(f"compile: {str(exc).splitlines()[0]}; use compile = false") from None
 
