@@ -1,21 +1,28 @@
-"""What ``regtui.track()`` costs a training loop: the same loop plain and tracked, in one process.
+"""What ``regtui.track()`` costs a training loop: the same loop plain and tracked, step by step, in one process.
 
 Two models on scikit-learn's 8x8 digits: the digits MLP (64 → 128 → 128 → 10 with ReLU and
 Dropout) and a small conv net (conv(16) → BatchNorm → ReLU → maxpool → conv(32) → BatchNorm → ReLU
-→ maxpool → linear), batch 64, SGD with momentum, ``log_every=100``. Each round trains the
-model ``--steps`` steps plain (``loss.item()`` every step, as a loop that prints does) and tracked
+→ maxpool → linear), batch 64, SGD with momentum, ``log_every=100``. Each round trains two copies
+of the model (the same initial weights) ``--steps`` steps *in lockstep*: step k of the plain copy
+(``loss.item()`` every step, as a loop that prints does) and step k of the tracked copy
 (``run.log(step, train_loss=loss.item())`` every step, model and optimizer given, so its logging
-steps install hooks, measure every layer and check the pitfalls), alternating which goes first so
-the machine's noise hits both alike. Every step is timed on its own.
+steps install hooks, measure every layer and check the pitfalls), which goes first alternating
+from step to step, and which copy is tracked alternating from round to round. Every step is timed
+on its own. Interleaving steps matters on a shared machine: run one whole loop after the other,
+a neighbour's load and where each copy's tensors happen to lie in memory moved the ratio by
+±3–5% between identical loops, more than what is measured.
 
-Prints per model: the median over rounds of (tracked time / plain time) for the whole loop, for the
-loop from its second logging interval on (the steady state: the run's start — its folder in the store,
-its index row, the writer thread's first files — falls in the first steps), and the
-same ratio over the steps that do not log (the median step of each: a logging step is one in 100),
-which is what a step without hooks costs; and the share of the tracked loop spent in its logging
-steps. One intra-op thread (the project's default for small models).
+Each table also has a **control**: the tracked copy calls a function that does nothing instead of
+``run.log`` — the same loop twice, whose ratio (ideally 1.000) is the benchmark's own noise.
 
-    python benchmarks/bench_track.py [--rounds 7] [--steps 1000]
+Prints per model and arm: the median over rounds of (arm time / plain time) for the whole loop
+(rounds' min–max), for the loop from its second logging interval on (the steady state: the run's
+start — its folder in the store, its index row, the writer thread's first files — falls in the
+first steps), the ratio of the median steps (a step that does not log: a logging step is one in
+100), and what the logging steps add, as a share of the plain loop. One intra-op thread (the
+project's default for small models).
+
+    python benchmarks/bench_track.py [--rounds 8] [--steps 1000]
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -57,36 +66,57 @@ def conv() -> nn.Module:
     )  # fmt: skip
 
 
-def loop(make: type | object, x: torch.Tensor, y: torch.Tensor, steps: int, runs_dir: str | None) -> list[float]:
-    """Each step's seconds; tracked when ``runs_dir`` is given."""
+class Control:
+    """The control arm's "run": a log that does nothing."""
+
+    def log(self, step: int, **scalars: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def copy(make: Callable[[], nn.Module]) -> tuple[nn.Module, torch.optim.Optimizer]:
     torch.manual_seed(0)
-    model = make()  # type: ignore[operator]
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    g = torch.Generator().manual_seed(0)
-    order = torch.randint(0, len(x), (steps, BATCH), generator=g)
-    times = []
-    run = None
-    if runs_dir is not None:
-        run = regtui.track("bench", model=model, optimizer=opt, log_every=LOG_EVERY, runs_dir=runs_dir)
+    model = make()
+    return model, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+
+def paired(
+    make: Callable[[], nn.Module], x: torch.Tensor, y: torch.Tensor, steps: int, arm: str, store: str, swap: bool
+) -> tuple[list[float], list[float]]:
+    """One round: each step's seconds of the plain copy and of the ``arm`` copy (tracked or control),
+    trained in lockstep on the same mini-batches."""
+    copies = [copy(make), copy(make)]
+    if swap:
+        copies.reverse()
+    (plain_model, plain_opt), (model, opt) = copies
+    run: Any = Control()
+    if arm == "tracked":
+        run = regtui.track("bench", model=model, optimizer=opt, log_every=LOG_EVERY, runs_dir=store)
+    order = torch.randint(0, len(x), (steps, BATCH), generator=torch.Generator().manual_seed(0))
+    plain: list[float] = []
+    other: list[float] = []
     for step in range(steps):
-        start = time.perf_counter()
         idx = order[step]
-        loss = F.cross_entropy(model(x[idx]), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        value = loss.item()
-        if run is not None:
-            run.log(step, train_loss=value)
-        times.append(time.perf_counter() - start)
-    if run is not None:
-        run.close()
-    return times
+        for which in (0, 1) if step % 2 == 0 else (1, 0):
+            start = time.perf_counter()
+            m, o = (plain_model, plain_opt) if which == 0 else (model, opt)
+            loss = F.cross_entropy(m(x[idx]), y[idx])
+            o.zero_grad()
+            loss.backward()
+            o.step()
+            value = loss.item()
+            if which == 1:
+                run.log(step, train_loss=value)
+            (plain if which == 0 else other).append(time.perf_counter() - start)
+    run.close()
+    return plain, other
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--steps", type=int, default=1000)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -94,24 +124,24 @@ def main() -> None:
     print(f"torch {torch.__version__} · {os.cpu_count()} CPUs · 1 thread · batch {BATCH} · log_every {LOG_EVERY}")
     with tempfile.TemporaryDirectory() as store:
         for name, make in (("digits MLP", mlp), ("small conv net", conv)):
-            loop(make, x, y, 200, None)  # warm up: the first optimizer step imports torch._dynamo
-            whole, steady, bare, logging_share = [], [], [], []
-            for r in range(args.rounds):
-                order = [None, store] if r % 2 == 0 else [store, None]
-                times = {str(d): loop(make, x, y, args.steps, d) for d in order}
-                plain, tracked = times["None"], times[store]
-                whole.append(sum(tracked) / sum(plain))
-                steady.append(sum(tracked[LOG_EVERY:]) / sum(plain[LOG_EVERY:]))
-                bare.append(statistics.median(tracked) / statistics.median(plain))
-                logged = sum(t for i, t in enumerate(tracked) if i % LOG_EVERY == 0)
-                logging_share.append(logged / sum(tracked))
-            print(
-                f"{name:15s} tracked/plain: whole loop {statistics.median(whole):.3f} "
-                f"(rounds {min(whole):.3f}–{max(whole):.3f}) · from step {LOG_EVERY} on "
-                f"{statistics.median(steady):.3f} ({min(steady):.3f}–{max(steady):.3f}) · a step that does not log "
-                f"{statistics.median(bare):.3f} · logging steps {100 * statistics.median(logging_share):.1f}% "
-                "of the tracked loop"
-            )
+            paired(make, x, y, 200, "control", store, False)  # warm up: the first step imports torch._dynamo
+            for arm in ("control", "tracked"):
+                whole, steady, bare, logging, step_us = [], [], [], [], []
+                for r in range(args.rounds):
+                    plain, other = paired(make, x, y, args.steps, arm, store, swap=r % 2 == 1)
+                    whole.append(sum(other) / sum(plain))
+                    steady.append(sum(other[LOG_EVERY:]) / sum(plain[LOG_EVERY:]))
+                    bare.append(statistics.median(other) / statistics.median(plain))
+                    logs = range(0, args.steps, LOG_EVERY)
+                    logging.append(sum(other[i] - plain[i] for i in logs) / sum(plain))
+                    step_us.append(1e6 * statistics.median(plain))
+                print(
+                    f"{name:15s} {arm:8s} / plain: whole loop {statistics.median(whole):.3f} "
+                    f"(rounds {min(whole):.3f}–{max(whole):.3f}) · from step {LOG_EVERY} on "
+                    f"{statistics.median(steady):.3f} · a step that does not log {statistics.median(bare):.3f} · "
+                    f"logging steps add {100 * statistics.median(logging):.1f}% · "
+                    f"plain step {statistics.median(step_us):.0f} µs"
+                )
 
 
 if __name__ == "__main__":
