@@ -13,6 +13,7 @@ from regtui.aggregate import last_logged, sanitize
 from regtui.numbers import fmt
 
 MAX_CELL = 60  # a list or dict cell longer than this is cut ("...")
+STD_DIGITS = 2  # a spread over a few seeds: its third digit means nothing (as the dashboard writes it)
 
 
 def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
@@ -28,9 +29,10 @@ def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
     keys = list(dict.fromkeys(k for v in doc["variants"] for k in v["final"]))
     if keys:
         lines.append("")
-        lines += _table(
-            ["variant", *keys], [[v["name"], *(_num(v["final"].get(k)) for k in keys)] for v in doc["variants"]]
-        )
+        seeds = max(len(v.get("seeds") or []) for v in doc["variants"])
+        if seeds > 1:
+            lines.append(f"mean ± std over {seeds} seeds (over the seeds that did not diverge, where some did)")
+        lines += _table(["variant", *keys], [[v["name"], *(_final(v, k) for k in keys)] for v in doc["variants"]])
     elif doc["status"] != "completed" and (last := {v["name"]: last_logged(v) for v in doc["variants"]}):
         lines += _last_logged(last)
     for name, table in doc["tables"].items():
@@ -46,6 +48,18 @@ def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
             body = ["  (long: see --json)"]
         lines += ["", f"{key}:", *body]
     return "\n".join(lines)
+
+
+def _final(variant: dict[str, Any], key: str) -> str:
+    """A final value's cell: "mean ± std" over seeds where the document has a std, and how many of
+    the seeds diverged where some did and some did not."""
+    value, std = variant["final"].get(key), (variant.get("final_std") or {}).get(key)
+    seeds, bad = variant.get("seeds") or [], variant.get("diverged_seeds") or []
+    if key == "diverged" and bad and len(bad) < len(seeds):
+        return f"{len(bad)}/{len(seeds)} seeds"
+    if len(seeds) > 1 and isinstance(std, (int, float)) and not isinstance(value, bool) and value is not None:
+        return f"{_num(value)} ± {fmt(std, STD_DIGITS)}"
+    return _num(value)
 
 
 def _num(x: Any) -> str:

@@ -99,6 +99,25 @@ def test_text_report_mentions_variants_and_tables():
     assert "alpha" in text and "0.125" in text and "table bn1d" in text and "status completed" in text
 
 
+def test_text_report_gives_each_final_as_mean_and_std_over_seeds():
+    """Over seeds the text says what its numbers are: mean ± std of the seeds that did not diverge,
+    and how many did; one seed is its numbers alone."""
+    c = Collector()
+    c(started([run("a", s) for s in range(4)], seeds=4))
+    for s, loss in {0: 2.0, 1: 1.0, 2: 3.0, 3: NAN}.items():
+        c(Final("a", s, {"train_loss": loss, "diverged": s == 3}))
+    c(RunFinished("completed", 0.5))
+    lines = text_report(c.document()).splitlines()
+    assert "mean ± std over 4 seeds (over the seeds that did not diverge, where some did)" in lines
+    header, row = lines[lines.index("variant  train_loss  diverged")], lines[-1]
+    assert header and row.split() == ["a", "2", "±", "1", "1/4", "seeds"]
+    single = Collector()
+    single(started([run("a", 0)]))
+    single(Final("a", 0, {"train_loss": 0.5, "diverged": False}))
+    text = text_report(single.document())
+    assert "±" not in text and "seeds" not in text and text.splitlines()[-1].split() == ["a", "0.5", "no"]
+
+
 def test_write_json_matches_json_dumps_with_non_finite_values_as_null():
     """Streamed arrays (fast path without a per-value walk) agree with json.dumps(indent=2) of the sanitized doc."""
     import io
