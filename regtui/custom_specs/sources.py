@@ -17,9 +17,6 @@ from typing import Any
 from regtui.custom_specs import data_files
 from regtui.specs import ConfigError
 
-DIGITS_INSTALL = "pip install 'regtui[digits]'"
-DIGITS_HINT = f"{DIGITS_INSTALL} (scikit-learn, for the 8x8 digits bundled with it)"
-
 GENERATED = ("regression", "moons", "circles", "spirals", "images")
 FOLDERS = ("mnist", "fashion-mnist", "cifar10")
 SOURCES = (*GENERATED, "digits", *FOLDERS)
@@ -114,15 +111,10 @@ def _installed(module: str) -> bool:
 
 
 def check_data_source(data: dict[str, Any], base: Path) -> tuple[int, int] | None:
-    """The source is installed (digits) or its files are in the folder and sound (:mod:`.data_files`);
-    one-line error otherwise. A folder's (training, test) image counts; None for other sources."""
+    """A folder source's files are in the folder and sound (:mod:`.data_files`); one-line error
+    otherwise. A folder's (training, test) image counts; None for other sources (the digits ship
+    with regtui)."""
     source = data.get("source")
-    if source == "digits" and not _installed("sklearn"):
-        raise MissingPackage(
-            f"data source 'digits' needs scikit-learn, which is not installed: {DIGITS_HINT}",
-            "scikit-learn",
-            DIGITS_INSTALL,
-        )
     if source in FOLDERS:
         folder = data_folder(data, base)
         if not folder.is_dir():

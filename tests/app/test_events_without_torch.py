@@ -33,8 +33,6 @@ def short_run_events(name: str) -> list[object]:
 
 @pytest.mark.parametrize("name", sc.bundled_names())
 def test_every_event_of_a_run_unpickles_without_torch(name: str, tmp_path: Path) -> None:
-    if name.startswith("digits-"):
-        pytest.importorskip("sklearn")
     events = short_run_events(name)
     assert type(events[0]).__name__ == "RunStarted" and type(events[-1]).__name__ == "RunFinished"
     path = tmp_path / "events.pickle"

@@ -89,7 +89,6 @@ async def test_bn_eval_shows_pytorchs_refusal_of_a_batch_of_one():
 
 
 async def test_digits_results_show_the_test_accuracy_first():
-    pytest.importorskip("sklearn")
     app = app_for(file="digits-overfit")
     async with app.run_test(size=WIDE) as pilot:
         dash = Dashboard(pilot)

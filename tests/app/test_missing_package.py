@@ -1,14 +1,14 @@
-"""The digits scenarios where scikit-learn is not installed (issue 18, item 3): the status says what is
-missing and how to install it (not "fix the form": the form is fine), the notice shows the install
-command whole (``[digits]`` is not markup), and once it is installed, r runs without picking the
-scenario again."""
+"""A scenario whose data needs a package that is not installed (issue 18, item 3; today torchvision
+for ``[data] augment``): the status says what is missing and how to install it (not "fix the form":
+the form is fine), the notice shows the install command whole (``[vision]`` is not markup), and the
+next r looks again rather than remembering the refusal."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from typing import Any
 
-import pytest
 from textual.content import Content
 from textual.widgets import Static
 
@@ -17,7 +17,20 @@ from regtui.app.widgets.status_bar import StatusBar
 from .conftest import app_for
 from .driver import Dashboard
 
-INSTALL = "pip install 'regtui[digits]'"
+INSTALL = 'pip install "regtui[vision]"'
+SCENARIO = """
+title = "Digits, augmented"
+experiment = "train"
+[params]
+steps = 4
+log_every = 2
+batch = 16
+[model]
+layers = [{type = "flatten"}, {type = "linear", out = 16}, {type = "relu"}, {type = "linear"}]
+[data]
+source = "digits"
+augment = ["hflip"]
+"""
 
 
 def shown(message: str, markup: bool = True) -> str:
@@ -25,11 +38,12 @@ def shown(message: str, markup: bool = True) -> str:
     return Content.from_markup(message).plain if markup else message
 
 
-@pytest.mark.parametrize("name", ["digits-norms", "digits-overfit"])
-async def test_digits_without_scikit_learn_says_so_and_runs_once_installed(name, monkeypatch):
-    installed = sys.modules.get("sklearn")
-    monkeypatch.setitem(sys.modules, "sklearn", None)  # not installed: import and find_spec fail
-    app = app_for(file=name)
+async def test_augment_without_torchvision_says_so_and_looks_again_at_the_next_r(tmp_path, monkeypatch):
+    installed = importlib.util.find_spec("torchvision") is not None
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # not installed: import and find_spec fail
+    path = tmp_path / "augmented.toml"
+    path.write_text(SCENARIO)
+    app = app_for(file=str(path))
     async with app.run_test(size=(120, 40)) as pilot:
         dash = Dashboard(pilot)
         notices: list[str] = []
@@ -42,22 +56,23 @@ async def test_digits_without_scikit_learn_says_so_and_runs_once_installed(name,
         monkeypatch.setattr(app, "notify", recording)
         await pilot.pause()
         screen = app.main
-        await dash.set_fields(steps="4", log_every="2")  # a short run, once it can run
         status = str(screen.query_one(StatusBar).render())
-        assert "needs scikit-learn" in status and INSTALL in status, status
+        assert "needs torchvision" in status and INSTALL in status, status
         assert "fix the form" not in status and "ready" not in status, status
         note = str(screen.form.query_one("#form-error", Static).render())
-        assert "scikit-learn" in note and INSTALL in note, note
+        assert "torchvision" in note and INSTALL in note, note
 
         await pilot.press("r")
         assert screen.run_state is None
-        assert any("scikit-learn" in n and INSTALL in n for n in notices), notices
+        assert [n for n in notices if "torchvision" in n and INSTALL in n], notices
 
-        # Installed meanwhile (in another terminal): the next r looks again and runs.
-        if installed is None:
-            monkeypatch.delitem(sys.modules, "sklearn")
-        else:
-            monkeypatch.setitem(sys.modules, "sklearn", installed)
+        # Installed meanwhile (in another terminal): the next r looks again, and runs where it is there.
+        monkeypatch.delitem(sys.modules, "torchvision")
+        refused = len(notices)
+        if not installed:
+            await pilot.press("r")
+            assert screen.run_state is None and len(notices) == refused + 1, notices  # looked again: still absent
+            return
         assert screen.plan is None  # nothing looked yet: r does
         await dash.run_to_end()
         assert screen.run_state.status == "done", screen.run_state.error

@@ -66,8 +66,6 @@ async def tab_through(pilot) -> list[str]:
     ],
 )
 async def test_every_view_shows_its_data_at_the_first_frame_after_tab(scenario, fields):
-    if scenario.startswith("digits"):
-        pytest.importorskip("sklearn")
     app = app_for(file=scenario)
     async with app.run_test(size=(120, 40)) as pilot:
         dash = Dashboard(pilot)

@@ -62,7 +62,6 @@ def readme_block(language: str, heading: str) -> str:
 
 def test_the_readme_own_experiment_example_runs(tmp_path):
     """The TOML a newcomer copies from the README plans and trains (a few steps: the file, not the figures)."""
-    pytest.importorskip("sklearn")
     from regtui.cli import main
 
     path = tmp_path / "my-digits.toml"

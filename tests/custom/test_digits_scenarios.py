@@ -3,8 +3,6 @@
 import pytest
 from custom_support import run_json
 
-pytest.importorskip("sklearn")
-
 
 def test_digits_norms_end_to_end_with_few_steps():
     doc = run_json("digits-norms", "--set", "steps=4", "--set", "log_every=2", "--seeds", "1")

@@ -133,7 +133,6 @@ def test_dropout_before_bn_variance_shift_on_gpu():
 
 
 def test_train_kind_digits_mlp_matches_cpu():
-    pytest.importorskip("sklearn")
     plan_sets = {"steps": 30, "log_every": 10, "dropout": 0.0}
     cpu, gpu = both("digits-overfit", seeds=1, **plan_sets)
     for c, g in zip(cpu["variants"], gpu["variants"]):

@@ -180,7 +180,6 @@ DIGITS = [(name, v) for name in ("digits-overfit", "digits-norms") for v in rang
 def test_no_false_alarm_on_the_bundled_train_scenarios(name, variant):
     """Each variant of the bundled digits scenarios, trained for 3 logging steps with its own model,
     optimizer, batch size and an evaluation in eval mode, as the train kind runs it: no pitfall."""
-    pytest.importorskip("sklearn")
     scenario = sc.load(sc.find(name))
     runs = sc.plan(scenario).runs
     spec = runs[variant * len(runs) // 4]

@@ -1,4 +1,4 @@
-"""The data of a ``train`` scenario: generators, the sklearn digits, MNIST/CIFAR-10 from a folder, a factory.
+"""The data of a ``train`` scenario: generators, the 8x8 digits (bundled), MNIST/CIFAR-10 from a folder, a factory.
 
 Every source gives ``Data``: float32 inputs of shape (N, …) and targets — int64 class
 labels (classification) or float32 (N, k) values (regression) — for a training and a
@@ -24,6 +24,7 @@ import struct
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ import torch
 from regtui.custom_specs import data_files, shapes, sizes, sources
 from regtui.engine.data import line_x, line_y
 from regtui.specs import ConfigError
+
+DIGITS_FILE = "digits.csv.gz"  # in the package regtui.data (DIGITS-NOTICE.txt there says whence)
 
 
 @dataclass
@@ -126,27 +129,16 @@ GENERATORS = {"regression": _regression, "moons": _moons, "circles": _circles, "
 
 @lru_cache(maxsize=2)  # read once per process; callers index copies out of it
 def load_digits() -> tuple[torch.Tensor, torch.Tensor]:
-    """The 1,797 8x8 digits bundled with scikit-learn, as (N, 1, 8, 8) in [0, 1] and int64 labels.
+    """The 1,797 8x8 digits, as (N, 1, 8, 8) in [0, 1] and int64 labels.
 
-    Read from scikit-learn's own file (``sklearn/datasets/data/digits.csv.gz``, what its
-    ``load_digits`` reads) without importing ``sklearn.datasets``, which takes about a second
-    (SciPy): every process that trains on digits pays it, a Ray worker included. Where that
-    file is not found, ``sklearn.datasets.load_digits`` itself.
+    Read from the copy bundled with regtui (``regtui/data/digits.csv.gz``: scikit-learn's file,
+    which its ``load_digits`` reads; a test checks they agree), so the digits need no scikit-learn
+    and no process pays the second ``sklearn.datasets`` takes to import (SciPy), a Ray worker's
+    included.
     """
-    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
-    if spec is None:
-        raise ConfigError(f"data source 'digits' needs scikit-learn, which is not installed: {sources.DIGITS_HINT}")
-    folders = spec.submodule_search_locations or []
-    found = [Path(f, "datasets", "data", "digits.csv.gz") for f in folders]
-    found = [f for f in found if f.is_file()]
-    if found:
-        table = np.loadtxt(found[0], delimiter=",", dtype=np.float32)
-        data, target = table[:, :-1], table[:, -1]
-    else:
-        from sklearn.datasets import load_digits as sk_load
-
-        bunch = sk_load()
-        data, target = bunch.data, bunch.target
+    with resources.files("regtui.data").joinpath(DIGITS_FILE).open("rb") as raw, gzip.open(raw, "rt") as text:
+        table = np.loadtxt(text, delimiter=",", dtype=np.float32)
+    data, target = table[:, :-1], table[:, -1]
     x = torch.tensor(data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
     return x, torch.tensor(target, dtype=torch.int64)
 
