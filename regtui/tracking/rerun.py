@@ -11,7 +11,13 @@ from typing import Any
 from regtui.specs import ConfigError
 
 
+def refusal(scenario: Any) -> str:
+    """Why a tracked run's scenario cannot be run here, naming what runs it (the dashboard's ``r`` says it
+    before starting anything)."""
+    command = scenario.command or "its script"
+    return f"{scenario.title}: a run recorded by regtui.track() is run again by its script: {command}"
+
+
 def run(plan: Any, ctx: Any) -> None:
     """Refuse: only the user's script knows its model, data and loop."""
-    command = plan.scenario.command or "its script"
-    raise ConfigError(f"{plan.scenario.title}: a run recorded by regtui.track() is run again by its script: {command}")
+    raise ConfigError(refusal(plan.scenario))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.screen import Screen
 
-from regtui import memory
+from regtui import memory, registry
 from regtui import scenario as sc
 from regtui.app import quit_choice
 from regtui.app.catalog import Entry
@@ -32,6 +32,7 @@ from regtui.app.widgets.quit_question import QuitQuestion
 from regtui.report import Collector
 from regtui.specs import ConfigError
 from regtui.store.saving import store_id
+from regtui.tracking import rerun
 
 if TYPE_CHECKING:
     from regtui.app.app import RegtuiApp
@@ -66,6 +67,7 @@ class RunActions(Screen[None]):
         def run_active(self) -> bool: ...
         def refresh_status(self) -> None: ...
         def select_entry(self, index: int, notify: bool = False) -> None: ...
+        def add_entry(self, entry: Entry) -> int: ...
         def _clear_views(self) -> None: ...
         def _update_tabs(self, open_first: bool = False) -> None: ...
         def _update_replay(self) -> None: ...
@@ -96,6 +98,9 @@ class RunActions(Screen[None]):
             return False
         if self.run_active():  # never throw a run's progress away on a stray key
             self.notify("a run is going: s to stop it first", title="not restarted", severity="warning", timeout=4)
+            return False
+        if self.plan.scenario.experiment == registry.TRACK:  # the stored run stays on screen
+            self.notify(rerun.refusal(self.plan.scenario), title="cannot run", severity="error", markup=False)
             return False
         try:  # as headless: a plan that cannot fit in memory is refused with its estimate
             memory.check(self.plan)
@@ -186,12 +191,10 @@ class RunActions(Screen[None]):
     def _show_scenario_of(self, plan: sc.Plan) -> None:
         """Pick the scenario a stored or followed run ran, so the header, picker and form say it; the
         form shows the run's parameters (r runs it anew with them)."""
-        index = next(
-            (i for i, e in enumerate(self.entries) if e.scenario is not None and e.scenario.path == plan.scenario.path),
-            None,
-        )
-        if index is None:
-            return
+        key = Entry(plan.scenario.path, plan.scenario).key
+        index = next((i for i, e in enumerate(self.entries) if e.scenario is not None and e.key == key), None)
+        if index is None:  # a file not in the list (run from elsewhere, or a tracked run): listed now
+            index = self.add_entry(Entry(plan.scenario.path, plan.scenario))
         texts = plan_texts(plan)
         self.texts[self.entries[index].key] = texts  # also what a form mounted later shows (the layout's first fit)
         if index != self.entry_index:

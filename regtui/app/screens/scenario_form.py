@@ -14,6 +14,7 @@ from textual import on
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Button, OptionList, Select, Static
+from textual.widgets.option_list import Option
 
 from regtui import scenario as sc
 from regtui.app.catalog import Entry
@@ -96,6 +97,18 @@ class ScenarioForm(Screen[None]):
             self._clear_views()
         self._mount_form()
         self._update_tabs(open_first=True)
+
+    def add_entry(self, entry: Entry) -> int:
+        """List a scenario the picker does not have (a stored run's own file, a tracked run) at its
+        end, so the picker, the summary and the form can say it; its index."""
+        self.entries.append(entry)  # the pickers' list too
+        index = len(self.entries) - 1
+        self.query_one(ScenarioPicker).add_option(Option(entry.label, id=str(index)))
+        select = self.query_one(ScenarioSelect)
+        with select.prevent(Select.Changed):  # set_options picks the first option: not a choice of the user's
+            select.set_options([(e.label, i) for i, e in enumerate(self.entries)])
+            select.value = self.entry_index
+        return index
 
     def _show_summary(self, entry: Entry) -> None:
         box = self.query_one("#scenario-summary", Static)
