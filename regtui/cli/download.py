@@ -4,8 +4,9 @@ The only place regtui touches the network, and only on this explicit command:
 scenario files, plans and runs never download (a missing dataset is a one-line
 error naming the folder and this command). The download itself is
 torchvision's (``torchvision.datasets.MNIST/FashionMNIST/CIFAR10`` with
-``download=True``: mirrors, checksums, unpacking), an optional extra
-(``pip install 'regtui[vision]'``); the files it leaves are the standard ones
+``download=True``: mirrors, checksums, unpacking), an optional extra (the
+torchvision made for the installed torch: :func:`~regtui.custom_specs.sources.vision_install`);
+the files it leaves are the standard ones
 that regtui's own readers (:mod:`regtui.engine.custom.data`) then read.
 """
 
@@ -21,21 +22,19 @@ from regtui.custom_specs import sources
 from regtui.specs import ConfigError
 
 CLASSES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
-VISION_HINT = (
-    "pip install 'torchvision==…' with the release made for your torch (torch 2.13: 0.28.*; "
-    "for a CPU torch add --index-url https://download.pytorch.org/whl/cpu)"
-)
 
 
 def _datasets() -> object:
     try:
         from torchvision import datasets  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
-        raise ConfigError(f"regtui download needs torchvision, which is not installed: {VISION_HINT}") from None
+        raise ConfigError(
+            f"regtui download needs torchvision, which is not installed: {sources.vision_install()}"
+        ) from None
     except Exception as exc:  # a torchvision built for another torch: "operator torchvision::nms does not exist"
         raise ConfigError(
             f"torchvision is installed but does not load with this torch ({_first_line(exc)}); install the build made "
-            f"for your torch: {VISION_HINT}"
+            f"for your torch: {sources.vision_install()}"
         ) from None
     return datasets
 

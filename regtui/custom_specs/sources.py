@@ -9,8 +9,10 @@ folder, and sound (:mod:`.data_files`); an optional package must be installed.
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import importlib.util
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -138,8 +140,24 @@ def check_data_source(data: dict[str, Any], base: Path) -> tuple[int, int] | Non
 AUGMENTS = ("random_crop", "hflip")  # torchvision.transforms.v2 RandomCrop(padding) and RandomHorizontalFlip(0.5)
 AUGMENT_KEYS = ("augment", "crop_padding")
 CROP_PADDING = 4  # random_crop's default padding (pixels of zeros on each side, as the CIFAR recipes use)
-VISION_INSTALL = 'pip install "regtui[vision]"'
+VISION_EXTRA = 'pip install "regtui[vision]"'  # where torch's own version is not known
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 FLAT_SOURCES = ("regression", "moons", "circles", "spirals")  # built-in sources whose samples are not images
+
+
+def vision_install() -> str:
+    """The command that installs the torchvision made for the torch installed here: torch 2.B pins
+    torchvision 0.(B+15), and a CPU build (``+cpu``) needs PyTorch's CPU index. An unpinned
+    ``regtui[vision]`` would make pip replace torch with the newest, a multi-GB CUDA build."""
+    try:
+        version = importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return VISION_EXTRA
+    match = re.match(r"2\.(\d+)\.", version)
+    if match is None:
+        return VISION_EXTRA
+    command = f'pip install "torchvision==0.{int(match.group(1)) + 15}.*"'
+    return command + (f" --index-url {CPU_INDEX}" if version.endswith("+cpu") else "")
 
 
 def check_augment(data: dict[str, Any]) -> dict[str, Any]:
@@ -175,8 +193,7 @@ def check_augment(data: dict[str, Any]) -> dict[str, Any]:
 def check_vision(data: dict[str, Any]) -> None:
     """A [data] augment needs torchvision (its transforms): a one-line error naming the extra where it is absent."""
     if data.get("augment") and not _installed("torchvision"):
+        install = vision_install()
         raise MissingPackage(
-            f"data: augment needs torchvision, which is not installed: {VISION_INSTALL}",
-            "torchvision",
-            VISION_INSTALL,
+            f"data: augment needs torchvision, which is not installed: {install}", "torchvision", install
         )

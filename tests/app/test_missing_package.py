@@ -5,6 +5,7 @@ next r looks again rather than remembering the refusal."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import sys
 from typing import Any
@@ -17,7 +18,7 @@ from regtui.app.widgets.status_bar import StatusBar
 from .conftest import app_for
 from .driver import Dashboard
 
-INSTALL = 'pip install "regtui[vision]"'
+INSTALL = 'pip install "torchvision==0.28.*" --index-url https://download.pytorch.org/whl/cpu'
 SCENARIO = """
 title = "Digits, augmented"
 experiment = "train"
@@ -41,6 +42,7 @@ def shown(message: str, markup: bool = True) -> str:
 async def test_augment_without_torchvision_says_so_and_looks_again_at_the_next_r(tmp_path, monkeypatch):
     installed = importlib.util.find_spec("torchvision") is not None
     monkeypatch.setitem(sys.modules, "torchvision", None)  # not installed: import and find_spec fail
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "2.13.0+cpu")  # a CPU torch 2.13 here
     path = tmp_path / "augmented.toml"
     path.write_text(SCENARIO)
     app = app_for(file=str(path))

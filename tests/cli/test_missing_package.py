@@ -10,7 +10,8 @@ import sys
 # torchvision "not installed" in the child (whether or not it is): importing it fails and
 # importlib.util.find_spec raises.
 WITHOUT_TORCHVISION = (
-    "import sys\nsys.modules['torchvision'] = None\n"
+    "import importlib.metadata, sys\nsys.modules['torchvision'] = None\n"
+    "importlib.metadata.version = lambda name: '2.13.0+cpu'\n"  # a CPU torch 2.13, whichever is here
     "from regtui.cli import main\nsys.argv = ['regtui', *sys.argv[1:]]\nmain()\n"
 )
 SCENARIO = """
@@ -35,5 +36,6 @@ def test_json_run_without_torchvision_is_one_line_and_exit_2(tmp_path):
     assert run.returncode == 2, run.stderr
     assert run.stdout == ""
     assert run.stderr.strip().splitlines() == [
-        'regtui: error: data: augment needs torchvision, which is not installed: pip install "regtui[vision]"'
+        "regtui: error: data: augment needs torchvision, which is not installed: "
+        'pip install "torchvision==0.28.*" --index-url https://download.pytorch.org/whl/cpu'
     ]

@@ -7,6 +7,7 @@ torchvision are marked ``vision`` and skipped where it does not import (.ci/run 
 venv with a torch/torchvision pair); the errors without it run everywhere.
 """
 
+import importlib.metadata
 import json
 import math
 import sys
@@ -18,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from regtui import scenario as sc
+from regtui.custom_specs import sources
 from regtui.engine.custom import data as data_mod
 from regtui.engine.custom.augment import AUGMENT_SALT, Augmenter
 from regtui.engine.custom.model_run import batch_order
@@ -70,10 +72,38 @@ def one_line_error(path, *args):
 # --- errors, everywhere ------------------------------------------------------------------------
 
 
-def test_without_torchvision_augment_is_one_line_naming_the_extra(scenario_file, monkeypatch):
+CPU_PIN = 'pip install "torchvision==0.28.*" --index-url https://download.pytorch.org/whl/cpu'
+
+
+def test_without_torchvision_augment_is_one_line_naming_the_install(scenario_file, monkeypatch):
     monkeypatch.setitem(sys.modules, "torchvision", None)  # as where it is not installed
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "2.13.0+cpu")  # the torch here
     err = one_line_error(scenario_file(TEXT.format(extra="", data=BOTH)))
-    assert 'data: augment needs torchvision, which is not installed: pip install "regtui[vision]"' in err
+    assert f"data: augment needs torchvision, which is not installed: {CPU_PIN}" in err
+
+
+@pytest.mark.parametrize(
+    ("torch_version", "command"),
+    [
+        ("2.13.0+cpu", CPU_PIN),
+        ("2.14.1", 'pip install "torchvision==0.29.*"'),  # PyPI's default (CUDA) build: PyPI's torchvision
+        ("2.14.1+cu128", 'pip install "torchvision==0.29.*"'),
+        ("2.2.0", 'pip install "torchvision==0.17.*"'),  # the oldest torch the package allows
+        ("3.0.0", 'pip install "regtui[vision]"'),  # a release the rule does not know
+        (None, 'pip install "regtui[vision]"'),  # torch's metadata not found
+    ],
+)
+def test_the_install_command_names_the_torchvision_made_for_the_torch_installed(monkeypatch, torch_version, command):
+    """torchvision 0.(B+15) is the release for torch 2.B (0.28 for 2.13 and 0.29 for 2.14, as .ci/run
+    installs them); an unpinned one would make pip replace torch with the newest."""
+
+    def version(name):
+        if torch_version is None:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return torch_version
+
+    monkeypatch.setattr(importlib.metadata, "version", version)
+    assert sources.vision_install() == command
 
 
 @pytest.mark.parametrize(

@@ -330,6 +330,6 @@ class ParamForm(VerticalScroll, can_focus=False):
             key = (box.id or "")[len("error-") :]
             message = errors.get(key)
             box.set_class(message is not None, "shown")
-            box.update(Content(f"⚠ {message}" if message else ""))  # plain text: "regtui[vision]" is no markup
+            box.update(Content(f"⚠ {message}" if message else ""))  # plain text: "[vision]" or a pin is no markup
         note = self.query_one("#form-error", Static)
         note.update(Content(f"⚠ {form_error}" if form_error else ""))

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from regtui.custom_specs.sources import VISION_INSTALL
+from regtui.custom_specs.sources import vision_install
 from regtui.specs import ConfigError
 
 __all__ = ["AUGMENT_SALT", "Augmenter", "transform"]
@@ -35,7 +35,7 @@ def transform(names: list[str], padding: int, size: tuple[int, int]) -> Callable
     except Exception as exc:  # absent, or a build for another torch that fails to load
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(
-            f"data: augment needs torchvision, which cannot be imported ({reason}): {VISION_INSTALL}"
+            f"data: augment needs torchvision, which cannot be imported ({reason}): {vision_install()}"
         ) from None
     steps = {"random_crop": lambda: v2.RandomCrop(size, padding=padding), "hflip": lambda: v2.RandomHorizontalFlip(0.5)}
     return v2.Compose([steps[name]() for name in names])
