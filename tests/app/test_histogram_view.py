@@ -73,7 +73,7 @@ async def test_tab_to_the_strips_and_cycle_layer_and_kind(tmp_path, size):
         await dash.open_view("histograms")
         await dash.settled()
         text = dash.view_text("histograms")
-        assert "layer 0.linear (1/3, l)" in text and "weights (1/3, k)" in text and "(1/2, v) seed 0 · plain" in text
+        assert "layer 0.linear (1/3, l)" in text and "weights (1/3, k)" in text and "· run (1/2, v) seed 0 · plain" in text
         rows = strip_rows(text)
         assert rows, text
         assert rows[-1].split()[0] == "40"  # newest at the bottom
@@ -88,7 +88,7 @@ async def test_tab_to_the_strips_and_cycle_layer_and_kind(tmp_path, size):
         await pilot.press("v")
         await dash.settled()
         text = dash.view_text("histograms")
-        assert "(2/2, v) seed 0 · decayed" in text  # a name too long for the line is cut, not wrapped
+        assert "· run (2/2, v) seed 0 · decayed" in text  # a name too long for the line is cut, not wrapped
         assert strip_rows(text)[-1].split()[0] == "40"
         footer = " ".join(dash.lines()[-1].split())
         assert "l Layer k Kind v Variant" in footer
@@ -104,7 +104,7 @@ async def test_keys_in_a_burst_land_in_order(tmp_path):
         await wait_until(lambda: dash.active_view == "histograms" and "decayed" in dash.view_text("histograms"))
         await dash.settled()
         text = dash.view_text("histograms")
-        assert "layer 2.linear (3/3, l) · gradients (2/3, k) · (2/2, v) seed 0 · decayed" in text
+        assert "layer 2.linear (3/3, l) · gradients (2/3, k) · run (2/2, v) seed 0 · decayed" in text
         assert steps_shown(dash) == [2, 4, 6, 8, 10]
 
 

@@ -209,7 +209,7 @@ class HistogramStrip(Static, can_focus=True):
         return (
             f"layer {self.picked_layer} ({layers.index(self.picked_layer) + 1}/{len(layers)}, l) · "
             f"{self.picked_kind} ({kinds.index(self.picked_kind) + 1}/{len(kinds)}, k) · "
-            f"({runs.index(self.picked_run) + 1}/{len(runs)}, v) seed {seed} · {variant}"  # a long name is cut last
+            f"run ({runs.index(self.picked_run) + 1}/{len(runs)}, v) seed {seed} · {variant}"  # a long name is cut last
         )
 
     def refresh_lines(self) -> None:
