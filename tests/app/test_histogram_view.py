@@ -73,7 +73,8 @@ async def test_tab_to_the_strips_and_cycle_layer_and_kind(tmp_path, size):
         await dash.open_view("histograms")
         await dash.settled()
         text = dash.view_text("histograms")
-        assert "layer 0.linear (1/3, l)" in text and "weights (1/3, k)" in text and "· run (1/2, v) seed 0 · plain" in text
+        assert "layer 0.linear (1/3, l)" in text and "weights (1/3, k)" in text
+        assert "· run (1/2, v) seed 0 · plain" in text
         rows = strip_rows(text)
         assert rows, text
         assert rows[-1].split()[0] == "40"  # newest at the bottom
