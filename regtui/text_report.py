@@ -51,14 +51,20 @@ def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
 
 
 def _final(variant: dict[str, Any], key: str) -> str:
-    """A final value's cell: "mean ± std" over seeds where the document has a std, and how many of
-    the seeds diverged where some did and some did not."""
+    """A final value's cell: "mean ± std" over seeds where the document has a std (the value alone
+    where every seed gave it), and how many of the seeds diverged where some did and some did not."""
     value, std = variant["final"].get(key), (variant.get("final_std") or {}).get(key)
     seeds, bad = variant.get("seeds") or [], variant.get("diverged_seeds") or []
     if key == "diverged" and bad and len(bad) < len(seeds):
         return f"{len(bad)}/{len(seeds)} seeds"
-    if len(seeds) > 1 and isinstance(std, (int, float)) and not isinstance(value, bool) and value is not None:
-        return f"{_num(value)} ± {fmt(std, STD_DIGITS)}"
+    if (
+        len(seeds) > 1
+        and isinstance(std, (int, float))
+        and std != 0
+        and not isinstance(value, bool)
+        and value is not None
+    ):
+        return f"{_num(value)} ± {fmt(std, STD_DIGITS)}"  # without "± 0": the same on every seed (a count, a size)
     return _num(value)
 
 

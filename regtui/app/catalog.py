@@ -22,6 +22,8 @@ class Entry:
 
     @property
     def label(self) -> str:
+        if self.scenario is not None and self.scenario.experiment == registry.TRACK and self.path is not None:
+            return f"{self.scenario.title} · run {self.path.parent.name}"  # runs of one loop share its name
         if self.scenario is not None:
             return self.scenario.title
         return f"⚠ {self.path.name if self.path else 'scenario'} (invalid)"

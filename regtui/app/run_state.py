@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from regtui import registry
 from regtui import scenario as sc
 from regtui.app.widgets.status_bar import StatusInfo
 from regtui.report import Collector
@@ -68,8 +69,10 @@ class RunState:
         """What the status line says for as long as a stored run is shown."""
         if self.stored_id is None:
             return ""
-        if self.follower is not None:
-            return f"following run #{self.stored_id} (read-only)" + (" — s asks to stop it" if self.active else "")
+        if self.follower is not None and self.active:
+            return f"following run #{self.stored_id} (read-only) — s asks to stop it"
+        if self.plan.scenario.experiment == registry.TRACK:
+            return f"viewing stored run #{self.stored_id} (read-only) — its script runs it again"
         return f"viewing stored run #{self.stored_id} (read-only) — r runs anew"
 
     @property

@@ -89,7 +89,11 @@ async def test_tab_to_the_strips_and_cycle_layer_and_kind(tmp_path, size):
         await pilot.press("v")
         await dash.settled()
         text = dash.view_text("histograms")
-        assert "· run (2/2, v) seed 0 · decayed" in text  # a name too long for the line is cut, not wrapped
+        # a long name: the run on a line of its own (one line would cut it to "decayed…"), then cut, not wrapped
+        lines = [line.strip() for line in text.splitlines()]
+        assert "layer 2.linear (3/3, l) · gradients (2/3, k)" in lines
+        assert any(line.startswith("run (2/2, v) seed 0 · decayed_by_a_hundredth_of_the") for line in lines)
+        assert all(len(line) <= size[0] for line in text.splitlines())
         assert strip_rows(text)[-1].split()[0] == "40"
         footer = " ".join(dash.lines()[-1].split())
         assert "l Layer k Kind v Variant" in footer
@@ -105,7 +109,9 @@ async def test_keys_in_a_burst_land_in_order(tmp_path):
         await wait_until(lambda: dash.active_view == "histograms" and "decayed" in dash.view_text("histograms"))
         await dash.settled()
         text = dash.view_text("histograms")
-        assert "layer 2.linear (3/3, l) · gradients (2/3, k) · run (2/2, v) seed 0 · decayed" in text
+        lines = [line.strip() for line in text.splitlines()]
+        assert lines[:2] == ["layer 2.linear (3/3, l) · gradients (2/3, k)", lines[1]]
+        assert lines[1].startswith("run (2/2, v) seed 0 · decayed")
         assert steps_shown(dash) == [2, 4, 6, 8, 10]
 
 

@@ -58,11 +58,12 @@ async def test_a_stored_run_of_an_unlisted_file_is_listed_and_picked(tmp_path, s
 
 
 async def test_a_tracked_run_opened_from_history_is_picked_as_itself(monkeypatch):
-    """Picked as itself, and r says what runs it again (its script) and starts nothing: the stored
-    run stays on screen."""
-    with regtui.track("my-loop", config={"lr": 0.1}) as run:
-        for step in range(20):
-            run.log(step, train_loss=1 / (step + 1))
+    """Picked as itself (two runs of one loop: two entries, told apart by their ids), and r says what
+    runs it again (its script) and starts nothing: the stored run stays on screen."""
+    for _ in range(2):
+        with regtui.track("my-loop", config={"lr": 0.1}) as run:
+            for step in range(20):
+                run.log(step, train_loss=1 / (step + 1))
     app = app_for(file="weight-decay")
     async with app.run_test(size=(120, 40)) as pilot:
         dash = Dashboard(pilot)
@@ -72,14 +73,16 @@ async def test_a_tracked_run_opened_from_history_is_picked_as_itself(monkeypatch
         await pilot.pause()
         dash.show_view("history")
         await pilot.pause()
-        assert app.main.query_one(HistoryTab).open_run(run.id)
-        await wait_until(lambda: dash.run is not None and dash.run.status == "done", 10)
-        await pilot.pause()
-        assert app.main.entry.scenario.title == "my-loop"
+        for run_id in (1, 2):
+            assert app.main.query_one(HistoryTab).open_run(run_id)
+            await wait_until(lambda: dash.run is not None and dash.run.status == "done", 10)
+            await pilot.pause()
+            assert app.main.entry.scenario.title == "my-loop" and app.main.entry.label == f"my-loop · run {run_id}"
+        assert [e.label for e in app.main.entries[-2:]] == ["my-loop · run 1", "my-loop · run 2"]
         assert "regtui.track" in str(app.main.query_one("#scenario-summary").render())
         shown = dash.run
         await pilot.press("r")
         await pilot.pause()
         assert dash.run is shown and dash.run.status == "done"  # nothing started, nothing cleared
         assert notices[-1].startswith("my-loop: a run recorded by regtui.track() is run again by its script: ")
-        assert [r.id for r in open_store().listing().runs] == [run.id]  # no failed run recorded
+        assert [r.id for r in open_store().listing().runs] == [1, 2]  # no failed run recorded

@@ -114,4 +114,8 @@ async def test_a_running_tracked_run_is_followed_live_until_its_loop_ends(tracke
         await wait_until(lambda: any(f"following run #{run_id}" in line for line in screen_lines(app)), 10)
         stop.touch()
         await wait_until(lambda: state.status == "done", TIMEOUT)
+        # ended: no longer "following"; the status line names what runs it again
+        await wait_until(lambda: any(f"stored run #{run_id} (read-only)" in line for line in screen_lines(app)), 10)
+        assert not any("following run" in line for line in screen_lines(app))
+        assert any(f"run #{run_id} (read-only) — its script runs it again" in line for line in screen_lines(app))
     assert proc.wait(TIMEOUT) == 0

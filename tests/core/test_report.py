@@ -105,12 +105,12 @@ def test_text_report_gives_each_final_as_mean_and_std_over_seeds():
     c = Collector()
     c(started([run("a", s) for s in range(4)], seeds=4))
     for s, loss in {0: 2.0, 1: 1.0, 2: 3.0, 3: NAN}.items():
-        c(Final("a", s, {"train_loss": loss, "diverged": s == 3}))
+        c(Final("a", s, {"train_loss": loss, "parameters": 85, "diverged": s == 3}))
     c(RunFinished("completed", 0.5))
     lines = text_report(c.document()).splitlines()
     assert "mean ± std over 4 seeds (over the seeds that did not diverge, where some did)" in lines
-    header, row = lines[lines.index("variant  train_loss  diverged")], lines[-1]
-    assert header and row.split() == ["a", "2", "±", "1", "1/4", "seeds"]
+    header, row = lines[lines.index("variant  train_loss  parameters  diverged")], lines[-1]
+    assert header and row.split() == ["a", "2", "±", "1", "85", "1/4", "seeds"]  # no "± 0": the same on each seed
     single = Collector()
     single(started([run("a", 0)]))
     single(Final("a", 0, {"train_loss": 0.5, "diverged": False}))

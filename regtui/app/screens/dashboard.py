@@ -294,11 +294,11 @@ class DashboardScreen(KeyPolicy, ScenarioForm, RunActions):
     def _show_title(self, state: RunState | None) -> None:
         """The wide layout's title: the scenario, and while a stored run is shown, that it is one."""
         if self.entry_index >= 0:
-            what = "following run" if state is not None and state.follower is not None else "stored run"
+            following = state is not None and state.follower is not None and state.active  # ended: a stored run
+            what = "following run" if following else "stored run"
             stored = f" · {what} #{state.stored_id} (read-only)" if state is not None and state.stored_id else ""
-            shown = state.plan.scenario if state is not None and state.stored_id else None  # a tracked run: no entry
-            own = shown is not None and shown.path != getattr(self.entry.scenario, "path", None)
-            self.title_text = f"regtui · {shown.title if shown is not None and own else self.entry.label}{stored}"
+            shown = state.plan.scenario if state is not None and state.stored_id else None
+            self.title_text = f"regtui · {shown.title if shown is not None else self.entry.label}{stored}"
 
     def watch_title_text(self, title: str) -> None:
         self.query_one("#app-title", Static).update(title)

@@ -199,18 +199,21 @@ class HistogramStrip(Static, can_focus=True):
         self.choose(kind=self.wanted_kind)
         self.refresh_lines()
 
-    def heading(self) -> str:
-        """What is drawn and where it sits among the choices (l layer, k kind, v variant/seed)."""
+    def heading(self, width: int = 0) -> list[str]:
+        """What is drawn and where it sits among the choices (l layer, k kind, v variant/seed): one line,
+        or two where one line of ``width`` would cut the variant's name (sweep points differ at its end)."""
         if self.picked_run is None or self.picked_layer is None or self.picked_kind is None:
-            return ""
+            return []
         runs, layers = self.history.runs(), self.history.layers(self.picked_run)
         kinds = self.history.kinds(self.picked_run, self.picked_layer)
         variant, seed = self.picked_run
-        return (
+        what = (
             f"layer {self.picked_layer} ({layers.index(self.picked_layer) + 1}/{len(layers)}, l) · "
-            f"{self.picked_kind} ({kinds.index(self.picked_kind) + 1}/{len(kinds)}, k) · "
-            f"run ({runs.index(self.picked_run) + 1}/{len(runs)}, v) seed {seed} · {variant}"  # a long name is cut last
+            f"{self.picked_kind} ({kinds.index(self.picked_kind) + 1}/{len(kinds)}, k)"
         )
+        run = f"run ({runs.index(self.picked_run) + 1}/{len(runs)}, v) seed {seed} · {variant}"  # a long name cut last
+        one = f"{what} · {run}"
+        return [one] if not width or len(one) <= width else [what, run]
 
     def refresh_lines(self) -> None:
         self.update(self.render_text())
@@ -222,7 +225,8 @@ class HistogramStrip(Static, can_focus=True):
         width = self.content_size.width or 78
         height = self.content_size.height or 20
         strips = list(self.history.strips[(*self.picked_run, self.picked_layer, self.picked_kind)])
-        return "\n".join([self.heading(), CAPTION, *strip_lines(strips, width, height - 2)])
+        heading = self.heading(width)
+        return "\n".join([*heading, CAPTION, *strip_lines(strips, width, height - 1 - len(heading))])
 
     def on_resize(self) -> None:
         self.refresh_lines()
