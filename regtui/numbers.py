@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+STD_DIGITS = 2  # a spread over a few seeds: its third digit means nothing (the dashboard and the text alike)
+
 
 def fmt(x: Any, digits: int = 4) -> str:
     """A compact number: ``digits`` significant digits, "—" for a missing value, "yes"/"no" for a flag.

@@ -10,10 +10,9 @@ import json
 from typing import Any
 
 from regtui.aggregate import last_logged, sanitize
-from regtui.numbers import fmt
+from regtui.numbers import STD_DIGITS, fmt
 
 MAX_CELL = 60  # a list or dict cell longer than this is cut ("...")
-STD_DIGITS = 2  # a spread over a few seeds: its third digit means nothing (as the dashboard writes it)
 
 
 def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:

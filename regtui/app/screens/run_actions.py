@@ -191,10 +191,10 @@ class RunActions(Screen[None]):
     def _show_scenario_of(self, plan: sc.Plan) -> None:
         """Pick the scenario a stored or followed run ran, so the header, picker and form say it; the
         form shows the run's parameters (r runs it anew with them)."""
-        key = Entry(plan.scenario.path, plan.scenario).key
-        index = next((i for i, e in enumerate(self.entries) if e.scenario is not None and e.key == key), None)
+        entry = Entry(plan.scenario.path, plan.scenario)
+        index = next((i for i, e in enumerate(self.entries) if e.scenario is not None and e.key == entry.key), None)
         if index is None:  # a file not in the list (run from elsewhere, or a tracked run): listed now
-            index = self.add_entry(Entry(plan.scenario.path, plan.scenario))
+            index = self.add_entry(entry)
         texts = plan_texts(plan)
         self.texts[self.entries[index].key] = texts  # also what a form mounted later shows (the layout's first fit)
         if index != self.entry_index:

@@ -23,12 +23,11 @@ from textual.widgets import Static
 from regtui.app import plotting
 from regtui.app.widgets.live_table import DIGITS, LiveTable
 from regtui.app.widgets.table_views import Refills
-from regtui.numbers import fmt
+from regtui.numbers import STD_DIGITS, fmt
 
 SKIP = ("data", "sweep", "worked")  # drawn by the fit and sweep charts, and the Worked numbers view
 HINT = "Results of the scenario's demonstrations appear here after a run."
 FINALS_CAPTION = "final values (one row per variant)"
-STD_DIGITS = 2  # a spread over a few seeds: its third digit means nothing
 
 
 class ResultsView(Refills, VerticalScroll, can_focus=False):
