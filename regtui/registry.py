@@ -194,13 +194,14 @@ register(
 )
 
 # A run recorded from your own training loop by ``regtui.track()``: no scenario file runs it (its
-# script does), and its views are the train kind's, because it logs the same names.
+# script does), and its views are the train kind's, because it logs the same names; Layers shows once
+# the run has layer statistics (a loop tracked with its model), not as an empty chart for one without.
 TRACK = "track"
 register(
     Kind(
         ExperimentSpec(TRACK, ()),
         "regtui.tracking.rerun",
-        ("loss", "layers", "results", "explain"),
+        ("loss", "results", "explain"),
         lesson=11,
         key_finals=("test_accuracy", "test_loss"),
     )

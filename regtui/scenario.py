@@ -49,6 +49,7 @@ class Scenario:
     # A run recorded by regtui.track() (no file): the command line of the script that ran it,
     # which is what runs it again (see regtui.store.reading.tracked_plan).
     command: str = ""
+    config: dict[str, Any] = field(default_factory=dict)  # and the config it gave regtui.track()
     # [sample]: the ranges random search draws from, and how many points (0: no [sample] table)
     sample: dict[str, Range] = field(default_factory=dict)
     sample_points: int = 0

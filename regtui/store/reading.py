@@ -192,6 +192,7 @@ def tracked_plan(info: Any, folder: Any) -> sc.Plan:
         params={},
         variants=(),
         command=str((info.plan or {}).get("command") or ""),
+        config=config,
     )
     run = RunSpec(info.scenario, int(info.seed or 0), config)
     return sc.Plan(scenario, config, (run,), int(info.seed or 0), 1, file_variants=(info.scenario,))

@@ -119,3 +119,39 @@ async def test_a_running_tracked_run_is_followed_live_until_its_loop_ends(tracke
         assert not any("following run" in line for line in screen_lines(app))
         assert any(f"run #{run_id} (read-only) — its script runs it again" in line for line in screen_lines(app))
     assert proc.wait(TIMEOUT) == 0
+
+
+async def test_a_tracked_runs_form_shows_its_config_read_only_and_layers_only_with_layer_data():
+    import torch
+    from textual.widgets import Button, Input
+
+    with regtui.track("no-model", config={"lr": 0.1, "opt": {"name": "sgd", "wd": 1e-4}}) as bare:
+        bare.log(0, train_loss=1.0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    with regtui.track("with-model", model=model, log_every=1) as watched:
+        loss = model(torch.randn(8, 4)).square().mean()
+        loss.backward()
+        watched.log(0, train_loss=loss.item())
+    app = app_for(file="weight-decay")
+    async with app.run_test(size=(80, 24)) as pilot:
+        dash = Dashboard(pilot)
+        await pilot.pause()
+        dash.show_view("history")
+        await pilot.pause()
+        assert app.main.query_one(HistoryTab).open_run(bare.id)
+        await wait_until(lambda: dash.run is not None and dash.run.status == "done", 10)
+        assert "layers" not in dash.visible_views()  # no model tracked: no empty "waiting for data" chart
+        dash.show_view("params")
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        for key, value in (("lr", "0.1"), ("opt.name", "sgd"), ("opt.wd", "0.0001")):
+            assert any(line.split() == [key, value] for line in screen_lines(app)), (key, text)
+        assert "Runs again with" in text and "seeds" not in text  # nothing to edit: its script runs it
+        form = app.main.form
+        assert form is not None and not form.query(Input)
+        assert [b.id for b in form.query(Button)] == ["stop-button"]
+        assert app.main.query_one(HistoryTab).open_run(watched.id)
+        await wait_until(lambda: "layers" in dash.visible_views(), 10)
+        dash.show_view("params")
+        await pilot.pause()
+        assert any(line.strip() == "none (the script gave regtui.track() no config)" for line in screen_lines(app))

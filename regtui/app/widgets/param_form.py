@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
+from regtui import registry
 from regtui import scenario as sc
 from regtui.app.messages import FormChanged
 from regtui.app.widgets.field_input import FieldInput
@@ -78,6 +79,13 @@ class ParamForm(VerticalScroll, can_focus=False):
     }
     ParamForm .field {
         height: 1;
+    }
+    ParamForm .config-row {
+        height: auto;  /* a long config value wraps */
+    }
+    ParamForm .config-value {
+        width: 1fr;
+        height: auto;
     }
     ParamForm .field-name {
         width: 15;
@@ -150,6 +158,9 @@ class ParamForm(VerticalScroll, can_focus=False):
     # --- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        if self.scenario.experiment == registry.TRACK:
+            yield from self._tracked()
+            return
         # The label column fits the longest name (and a space before the value) up to LABEL_MAX;
         # a longer name ends in "…".
         longest = max((cell_len(p.name) for p in self.spec.params), default=0)
@@ -192,6 +203,27 @@ class ParamForm(VerticalScroll, can_focus=False):
             yield Button("Run r", id="run-button", variant="success", compact=True)
             yield Button("Stop s", id="stop-button", variant="error", compact=True, disabled=True)
             yield Button("Reset ^r", id="reset-button", compact=True)
+
+    def _tracked(self) -> ComposeResult:
+        """A run of the user's own loop (regtui.track): its config, read-only, and the command that
+        runs it again; no fields (regtui does not run that script) and only Stop (for a followed run)."""
+        config = self.scenario.config
+        self.label_width = min(max(LABEL_MIN, max((cell_len(k) + 1 for k in config), default=0)), LABEL_MAX)
+        yield Label("Config", classes="form-section")
+        if not config:
+            yield Static("none (the script gave regtui.track() no config)", classes="field-hint", markup=False)
+        for key, value in config.items():
+            with Horizontal(classes="field config-row"):
+                name = Label(key, classes="field-name", markup=False)
+                name.styles.width = self.label_width
+                name.tooltip = key
+                yield name
+                yield Static(value_text(value), classes="config-value", markup=False)
+        yield Label("Runs again with", classes="form-section")
+        yield Static(self.scenario.command or "its own script", classes="config-value", markup=False)
+        yield Static("", id="form-error")
+        with Horizontal(id="form-buttons"):
+            yield Button("Stop s", id="stop-button", variant="error", compact=True, disabled=True)
 
     def _field(self, key: str, label: str, placeholder: str, help: str, suggester: Any = None) -> ComposeResult:
         with Horizontal(classes="field"):
