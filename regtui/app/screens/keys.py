@@ -73,8 +73,10 @@ class KeyPolicy(Screen[None]):
         Binding("d", "focus_device", "Device", show=False, priority=True),
         Binding("ctrl+r", "reset_params", "Reset params", show=False),
         Binding("a", "attach", "Follow a running run", show=False, priority=True),
-        Binding("escape", "leave_field", "Leave field", show=False, priority=True),
-        Binding("enter", "submit_field", "Run", show=False, priority=True),
+        # In a field, letters are text (r types an r): the footer then lists how to run and leave.
+        Binding("escape", "leave_field", "Leave field", key_display="esc", priority=True),
+        Binding("enter", "submit_field", "Run", priority=True),
+        Binding("enter", "enter_view", "Into the view", show=False, priority=True),  # on the tab row
         Binding("down", "enter_view", "Into the view", show=False),  # from the tab row
         # The chart keys act on the visible view's chart wherever the focus is (not in a field).
         # Priority: the footer lists these, not the focused chart's own bindings of the keys.
@@ -137,7 +139,7 @@ class KeyPolicy(Screen[None]):
         if action in self.PRIORITY_KEYS and self.focus_binds(self.PRIORITY_KEYS[action]):
             return False
         if action == "submit_field":
-            return self.in_field() or self.on_view_tabs()
+            return self.in_field()
         if action == "enter_view":
             return self.on_view_tabs()
         if action == "leave_field":
@@ -195,10 +197,7 @@ class KeyPolicy(Screen[None]):
 
     def action_submit_field(self) -> None:
         """Enter in a field: run, and leave the field for the views so that one-letter keys act.
-        Enter on the views' tab row: into the view (its table, its text)."""
-        if self.on_view_tabs():
-            self.action_enter_view()
-            return
+        (Enter on the views' tab row is enter_view: into the view, its table, its text.)"""
         focused = self.focused
         if isinstance(focused, Input):
             # Enter is a screen binding, handled at once; keys typed just before it (a burst) may
@@ -206,8 +205,6 @@ class KeyPolicy(Screen[None]):
             # typed into it) and run after those keys, with what the field then shows.
             self.focus_views()
             focused.call_later(self._submit_from, focused)
-        elif self.action_run() or self.plan is not None:
-            self.focus_views()
 
     def _submit_from(self, field: Input) -> None:
         if self.action_run() or self.plan is not None:
