@@ -15,6 +15,13 @@ from regtui.numbers import STD_DIGITS, fmt
 MAX_CELL = 60  # a list or dict cell longer than this is cut ("...")
 
 
+# Tables whose rows say nothing as text: the text names where to see them instead.
+POINTERS = {
+    "histograms": "the dashboard's Histograms view draws them; --json and "
+    "`regtui runs export ID --format tensorboard` have them",
+}
+
+
 def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
     """A readable summary of the document (schema regtui.run/1)."""
     lines = [
@@ -35,8 +42,11 @@ def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
     elif doc["status"] != "completed" and (last := {v["name"]: last_logged(v) for v in doc["variants"]}):
         lines += _last_logged(last)
     for name, table in doc["tables"].items():
-        lines += ["", f"table {name}"]
         rows = table["rows"]
+        if name in POINTERS:  # bins per layer and step: read as a picture, not as text
+            lines += ["", f"table {name}: {len(rows)} rows; {POINTERS[name]}"]
+            continue
+        lines += ["", f"table {name}"]
         shown = rows if len(rows) <= max_rows else rows[-max_rows:]
         if len(shown) < len(rows):
             lines.append(f"(last {len(shown)} of {len(rows)} rows; --json has all)")

@@ -99,6 +99,19 @@ def test_text_report_mentions_variants_and_tables():
     assert "alpha" in text and "0.125" in text and "table bn1d" in text and "status completed" in text
 
 
+def test_text_report_points_to_where_histograms_are_seen_instead_of_printing_their_bins():
+    c = Collector()
+    c(started([run("alpha", 0)]))
+    columns = ("variant", "seed", "step", "layer", "of", *(f"bin_{i}" for i in range(1, 21)))
+    rows = tuple(("alpha", 0, step, "1.linear", "weights", *range(20)) for step in range(0, 1000, 20))
+    c(TableRows("histograms", columns, rows))
+    c(RunFinished("completed", 0.5))
+    lines = text_report(c.document()).splitlines()
+    (line,) = [line for line in lines if line.startswith("table histograms")]
+    assert line.startswith("table histograms: 50 rows;") and "Histograms view" in line and "tensorboard" in line
+    assert not any("bin_1" in line for line in lines)
+
+
 def test_text_report_gives_each_final_as_mean_and_std_over_seeds():
     """Over seeds the text says what its numbers are: mean ± std of the seeds that did not diverge,
     and how many did; one seed is its numbers alone."""
