@@ -255,7 +255,15 @@ class KeyPolicy(Screen[None]):
             getattr(chart, f"action_{action}")()
 
     def action_focus_picker(self) -> None:
-        self.set_focus(self.query_one(ScenarioPicker) if self.wide else self.query_one(ScenarioSelect))
+        """The scenario list: the sidebar's, or in the narrow layout the dropdown's, opened (one key,
+        as the footer's "/ Scenarios" promises), its list focused at once for the next key of a burst."""
+        if self.wide:
+            self.set_focus(self.query_one(ScenarioPicker))
+            return
+        select = self.query_one(ScenarioSelect)
+        self.set_focus(select)
+        select.action_show_overlay()
+        self.set_focus(select.query_one("SelectOverlay"))  # by type name: Textual's class is private
 
     def action_focus_form(self) -> None:
         if not self.wide:  # the form lives in the Params tab

@@ -19,12 +19,12 @@ HELP = """\
 | **s** | stop the run (within a step); a followed run after a yes |
 | **a** | follow the newest run going on elsewhere (`--detach`, another terminal, a kept run) |
 | **tab** / **shift+tab** | next / previous view |
-| **/** | focus the scenario picker |
+| **/** | the scenario picker (in the narrow layout its list opens: up/down, enter, escape) |
 | **p** | focus the parameter form |
 | **d** | focus the device selector |
 | **ctrl+r** | reset the parameters to the scenario's defaults |
 | **up** / **down** | previous / next field in the form |
-| **escape** | leave a field (so the one-letter keys work) |
+| **escape** | leave a field (so the one-letter keys work; in a field the footer lists enter and esc) |
 | **ctrl+p** | command palette (every action, and themes) |
 | **?** | this help |
 | **q** | quit; during a run it asks: stop it (s), or keep it running in the background (k) |
