@@ -249,6 +249,14 @@ class Dashboard:
             await self.pilot.press("tab")
         assert self.active_view == name, f"tab never reached {name}"
 
+    async def open_stored(self, run_id: int) -> None:
+        """Open a stored (or running) run from the History view, as Enter on its row does."""
+        from regtui.app.views.history import HistoryTab
+
+        self.show_view("history")
+        await self.pilot.pause()
+        assert self.screen.query_one(HistoryTab).open_run(run_id)
+
     def lines(self) -> list[str]:
         """The whole screen as drawn, one string a row (what a user sees, cut where it is cut)."""
         return screen_lines(self.app)

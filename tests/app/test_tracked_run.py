@@ -12,7 +12,6 @@ import time
 import pytest
 
 import regtui
-from regtui.app.views.history import HistoryTab
 from regtui.store import open_store
 
 from .conftest import app_for, wait_until
@@ -43,9 +42,7 @@ async def test_a_finished_tracked_run_opens_in_every_view_of_its_data():
     async with app.run_test(size=(120, 40)) as pilot:
         dash = Dashboard(pilot)
         await pilot.pause()
-        dash.show_view("history")
-        await pilot.pause()
-        assert app.main.query_one(HistoryTab).open_run(run.id)
+        await dash.open_stored(run.id)
         await wait_until(lambda: dash.run is not None and dash.run.status == "done", 10)
         assert {"loss", "results"} <= set(dash.visible_views()) and "fit" not in dash.visible_views()
         assert any("regtui · my-loop · stored run" in line for line in screen_lines(app))
@@ -67,9 +64,7 @@ async def test_a_tracked_runs_pitfalls_show_in_the_results_view():
     async with app.run_test(size=(120, 40)) as pilot:
         dash = Dashboard(pilot)
         await pilot.pause()
-        dash.show_view("history")
-        await pilot.pause()
-        assert app.main.query_one(HistoryTab).open_run(run.id)
+        await dash.open_stored(run.id)
         dash.show_view("results")
         await pilot.pause()
         await wait_until(lambda: "adam_weight_decay" in dash.view_text("results"), 10)
@@ -103,9 +98,7 @@ async def test_a_running_tracked_run_is_followed_live_until_its_loop_ends(tracke
     async with app.run_test(size=(120, 40)) as pilot:
         dash = Dashboard(pilot)
         await pilot.pause()
-        dash.show_view("history")
-        await pilot.pause()
-        assert app.main.query_one(HistoryTab).open_run(run_id)
+        await dash.open_stored(run_id)
         state = dash.run
         assert state is not None and state.follower is not None and state.status == "running"
         await wait_until(lambda: state.collector.progress is not None, TIMEOUT)
@@ -136,9 +129,7 @@ async def test_a_tracked_runs_form_shows_its_config_read_only_and_layers_only_wi
     async with app.run_test(size=(80, 24)) as pilot:
         dash = Dashboard(pilot)
         await pilot.pause()
-        dash.show_view("history")
-        await pilot.pause()
-        assert app.main.query_one(HistoryTab).open_run(bare.id)
+        await dash.open_stored(bare.id)
         await wait_until(lambda: dash.run is not None and dash.run.status == "done", 10)
         assert "layers" not in dash.visible_views()  # no model tracked: no empty "waiting for data" chart
         dash.show_view("params")
@@ -150,7 +141,7 @@ async def test_a_tracked_runs_form_shows_its_config_read_only_and_layers_only_wi
         form = app.main.form
         assert form is not None and not form.query(Input)
         assert [b.id for b in form.query(Button)] == ["stop-button"]
-        assert app.main.query_one(HistoryTab).open_run(watched.id)
+        await dash.open_stored(watched.id)
         await wait_until(lambda: "layers" in dash.visible_views(), 10)
         dash.show_view("params")
         await pilot.pause()
