@@ -403,7 +403,7 @@ def _write(doc: dict[str, Any], as_json: bool, out: Any, code: int, saved_id: in
     that is closed, broken or full is one line on stderr and exit 1 (the run is in the store)."""
     from regtui.json_writer import write_json
     from regtui.output import write_atomic, write_stdout
-    from regtui.text_report import text_report
+    from regtui.text_report import terminal_columns, text_report
 
     def document(stream: TextIO) -> None:  # streamed: a long run's text is never held whole
         write_json(doc, stream)
@@ -415,7 +415,8 @@ def _write(doc: dict[str, Any], as_json: bool, out: Any, code: int, saved_id: in
         except OSError as exc:
             say(f"regtui: error: --out: could not write {out}: {exc.strerror or exc}; the document is on stdout")
             code = code or EXIT_FAILED
-    failed = write_stdout(document if as_json else lambda stream: stream.write(text_report(doc) + "\n"))
+    width = terminal_columns()
+    failed = write_stdout(document if as_json else lambda stream: stream.write(text_report(doc, width=width) + "\n"))
     if failed is not None:
         kept = f"; the run is kept: regtui runs show {saved_id}" if saved_id is not None else ""
         kept = kept or ("; the document is in --out" if out is not None and code != EXIT_FAILED else "")

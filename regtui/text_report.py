@@ -7,6 +7,8 @@ stays about data; numbers are written by :func:`regtui.numbers.fmt`.
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 from typing import Any
 
 from regtui.aggregate import last_logged, sanitize
@@ -22,8 +24,10 @@ POINTERS = {
 }
 
 
-def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
-    """A readable summary of the document (schema regtui.run/1)."""
+def text_report(doc: dict[str, Any], max_rows: int = 40, width: int | None = None) -> str:
+    """A readable summary of the document (schema regtui.run/1). ``width``: the terminal's columns,
+    where the finals table (a column per final: 19 for a train run) would not fit in a row per
+    variant, it is turned: a row per final, a column per variant."""
     lines = [
         f"{doc['title']}  [{doc['scenario']} · {doc['experiment']}]",
         f"status {doc['status']} · device {doc['device']} · seed {doc['seed']}"
@@ -38,7 +42,11 @@ def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
         seeds = max(len(v.get("seeds") or []) for v in doc["variants"])
         if seeds > 1:
             lines.append(f"mean ± std over {seeds} seeds (over the seeds that did not diverge, where some did)")
-        lines += _table(["variant", *keys], [[v["name"], *(_final(v, k) for k in keys)] for v in doc["variants"]])
+        table = _table(["variant", *keys], [[v["name"], *(_final(v, k) for k in keys)] for v in doc["variants"]])
+        if width is not None and max(map(len, table)) > width:
+            names = [v["name"] for v in doc["variants"]]
+            table = _table(["final", *names], [[k, *(_final(v, k) for v in doc["variants"])] for k in keys])
+        lines += table
     elif doc["status"] != "completed" and (last := {v["name"]: last_logged(v) for v in doc["variants"]}):
         lines += _last_logged(last)
     for name, table in doc["tables"].items():
@@ -57,6 +65,14 @@ def text_report(doc: dict[str, Any], max_rows: int = 40) -> str:
             body = ["  (long: see --json)"]
         lines += ["", f"{key}:", *body]
     return "\n".join(lines)
+
+
+def terminal_columns() -> int | None:
+    """The terminal's width where stdout is one; None where it is a pipe or a file (a row per
+    variant however wide: what a script or ``less -S`` reads)."""
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns
 
 
 def _final(variant: dict[str, Any], key: str) -> str:

@@ -104,7 +104,7 @@ def list_runs(scenario: str | None = None, as_json: bool = False, runs_dir: str 
 def show(run_id: str, as_json: bool, runs_dir: str | None) -> int:
     """The run's text report, or its document with --json."""
     from regtui.json_writer import to_json
-    from regtui.text_report import text_report
+    from regtui.text_report import terminal_columns, text_report
 
     store = open_store(runs_dir)
     info, doc = store.get(run_id), store.document(run_id)
@@ -114,7 +114,7 @@ def show(run_id: str, as_json: bool, runs_dir: str | None) -> int:
     origin = "rebuilt from its events: " if not (store.folder(info.id) / "run.json").exists() else ""
     again = info.plan.get("command") if info.plan.get("tracked") else f"regtui runs rerun {info.id}"
     click.echo(f"run {info.id} · {local_time(info.created)} · {origin}{info.state} · again: {again}\n")
-    click.echo(text_report(doc))
+    click.echo(text_report(doc, width=terminal_columns()))
     return 0
 
 

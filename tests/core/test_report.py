@@ -242,3 +242,22 @@ def test_an_event_line_in_pieces_is_the_line_itself():
     check()
     p = Progress(3, 10)
     assert list(encode_parts(p)) == [encode(p)]
+
+
+def test_text_report_turns_a_finals_table_too_wide_for_the_terminal():
+    c = Collector()
+    c(started([run("no dropout", 0), run("dropout 0.5", 0)]))
+    keys = [f"metric_number_{i}" for i in range(12)]
+    c(Final("no dropout", 0, dict.fromkeys(keys, 0.125)))
+    c(Final("dropout 0.5", 0, dict.fromkeys(keys, 0.25)))
+    c(RunFinished("completed", 0.5))
+    doc = c.document()
+    wide = text_report(doc).splitlines()  # a pipe or a file: a row per variant however wide
+    assert any(line.startswith("variant") and "metric_number_11" in line for line in wide)
+    narrow = text_report(doc, width=80).splitlines()
+    header = next(line for line in narrow if line.startswith("final"))
+    assert header.split() == ["final", "no", "dropout", "dropout", "0.5"]
+    rows = {line.split()[0]: line.split()[1:] for line in narrow if line.startswith("metric_number_")}
+    assert rows == {k: ["0.125", "0.25"] for k in keys}
+    assert max(len(line) for line in narrow if not line.startswith("status")) <= 80
+    assert text_report(doc, width=1000) == text_report(doc)  # it fits: unchanged
