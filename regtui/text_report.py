@@ -13,6 +13,7 @@ from typing import Any
 
 from regtui.aggregate import last_logged, sanitize
 from regtui.numbers import STD_DIGITS, fmt
+from regtui.output import is_terminal
 
 MAX_CELL = 60  # a list or dict cell longer than this is cut ("...")
 
@@ -70,9 +71,16 @@ def text_report(doc: dict[str, Any], max_rows: int = 40, width: int | None = Non
 def terminal_columns() -> int | None:
     """The terminal's width where stdout is one; None where it is a pipe or a file (a row per
     variant however wide: what a script or ``less -S`` reads)."""
-    if not sys.stdout.isatty():
+    if not is_terminal(sys.stdout):
         return None
     return shutil.get_terminal_size().columns
+
+
+def fit_lines(lines: list[str], width: int | None) -> list[str]:
+    """Each line cut to ``width`` columns, ending in "…" where it was cut (None: as they are)."""
+    if width is None:
+        return lines
+    return [line if len(line) <= width else line[: max(width - 1, 0)] + "…" for line in lines]
 
 
 def _final(variant: dict[str, Any], key: str) -> str:

@@ -80,6 +80,8 @@ def runs(ctx: click.Context) -> None:
 @runs_dir_option
 def list_runs(scenario: str | None = None, as_json: bool = False, runs_dir: str | None = None) -> int:
     """id, when, scenario, status, what differs from the defaults, headline results."""
+    from regtui.text_report import fit_lines, terminal_columns
+
     listing = open_store(runs_dir).listing(scenario)
     if as_json:
         records = [
@@ -91,7 +93,8 @@ def list_runs(scenario: str | None = None, as_json: bool = False, runs_dir: str 
             [str(r.id), local_time(r.created), r.scenario, r.state, r.changed_text(), r.headline()]
             for r in listing.runs
         ]
-        click.echo("\n".join(table(["id", "when", "scenario", "status", "changed", "results"], rows)))
+        lines = table(["id", "when", "scenario", "status", "changed", "results"], rows)
+        click.echo("\n".join(fit_lines(lines, terminal_columns())))  # on a terminal: a line a run, cut
     elif not listing.problems:
         click.echo("no runs saved yet" + (f" for {scenario}" if scenario else ""), err=True)
     return _problems(listing.problems)

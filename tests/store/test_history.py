@@ -41,6 +41,23 @@ def test_list_text_shows_id_scenario_status_changes_and_results(run, cli):
     assert code == 0 and out2 == out
 
 
+def test_list_on_a_terminal_cuts_each_run_to_one_line_of_its_width(run, cli, monkeypatch):
+    import regtui.text_report
+
+    run("--set", "weight_decay=0.05")
+    run("--sweep", "lr=0.01,0.02", "--seeds", "2")
+    _, whole, _ = cli("runs", "list")  # a pipe: whole lines
+    monkeypatch.setattr(regtui.text_report, "terminal_columns", lambda: 60)
+    code, out, err = cli("runs", "list")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 4 and all(len(line) <= 60 for line in lines)
+    assert [line.removesuffix("…") for line in lines] == [
+        line[: len(cut.removesuffix("…"))] for line, cut in zip(whole.splitlines(), lines)
+    ]
+    assert any(line.endswith("…") for line in lines) and max(len(line) for line in whole.splitlines()) > 60
+
+
 def test_list_filters_by_scenario(run, runs_json):
     run()
     run(scenario="bn-stats")
