@@ -38,3 +38,12 @@ def fmt(x: Any, digits: int = 4) -> str:
     if isinstance(x, dict):
         return "{" + ", ".join(f"{k}: {fmt(v, digits)}" for k, v in list(x.items())[:4]) + "}"
     return str(x)
+
+
+def with_std(value: Any, std: Any) -> str:
+    """Mean ± std over seeds, the std to STD_DIGITS; the value alone where there is no spread (no
+    std, or 0: a count, a size, the same on every seed) or it is a flag."""
+    if isinstance(std, (int, float)) and not isinstance(std, bool) and std != 0:
+        if value is not None and not isinstance(value, bool):
+            return f"{fmt(value)} ± {fmt(std, STD_DIGITS)}"
+    return fmt(value)

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from regtui.aggregate import last_logged, sanitize
-from regtui.numbers import STD_DIGITS, fmt
+from regtui.numbers import fmt, with_std
 from regtui.output import is_terminal
 
 MAX_CELL = 60  # a list or dict cell longer than this is cut ("...")
@@ -90,14 +90,8 @@ def _final(variant: dict[str, Any], key: str) -> str:
     seeds, bad = variant.get("seeds") or [], variant.get("diverged_seeds") or []
     if key == "diverged" and bad and len(bad) < len(seeds):
         return f"{len(bad)}/{len(seeds)} seeds"
-    if (
-        len(seeds) > 1
-        and isinstance(std, (int, float))
-        and std != 0
-        and not isinstance(value, bool)
-        and value is not None
-    ):
-        return f"{_num(value)} ± {fmt(std, STD_DIGITS)}"  # without "± 0": the same on every seed (a count, a size)
+    if len(seeds) > 1 and not isinstance(value, (list, tuple, dict)):
+        return with_std(value, std)
     return _num(value)
 
 
@@ -129,7 +123,7 @@ def _sweep_lines(sweep: dict[str, Any]) -> list[str]:
         row = model + [_num(p["values"].get(k)) for k in keys]  # "-": a key a hand-edited point lacks
         for m in metrics:
             std = p.get(f"{m}_std")
-            row.append(_num(p.get(m)) + (f" ± {_num(std)}" if std is not None else ""))
+            row.append(with_std(p.get(m), std))
         rows.append([*row, str(p["diverged_seeds"])])
     lines = ["  " + line for line in _table([*(["model"] if named else []), *keys, *metrics, "diverged"], rows)]
     if "best" in sweep:

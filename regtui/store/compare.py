@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from regtui.numbers import fmt
+from regtui.numbers import fmt, with_std
 from regtui.store.record import RunInfo, local_time, shown_finals
 
 
@@ -85,7 +85,7 @@ def compare_text(result: dict[str, Any]) -> str:
     lines += ["", "finals:"]
     body = []
     for row in result["finals"]:
-        cells = [fmt(v) + (f" ± {fmt(s)}" if s is not None else "") for v, s in zip(row["values"], row["std"])]
+        cells = [with_std(v, s) for v, s in zip(row["values"], row["std"])]
         body.append([row["variant"], row["metric"], *cells])
     lines += ["  " + line for line in table(["variant", "metric", *header[1:]], body)] if body else ["  (none)"]
     return "\n".join(lines)

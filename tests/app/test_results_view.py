@@ -38,14 +38,15 @@ async def test_weight_decay_results_show_the_finals_of_every_variant():
 
 def test_finals_table_has_std_and_diverged_columns():
     records = [
-        {"name": "a", "seeds": [0, 1], "final": {"loss": 0.5, "diverged": False, "curve": [1, 2]},
-         "final_std": {"loss": 0.01}, "diverged_seeds": []},
+        {"name": "a", "seeds": [0, 1], "final": {"loss": 0.5, "size": 64, "diverged": False, "curve": [1, 2]},
+         "final_std": {"loss": 0.01, "size": 0.0}, "diverged_seeds": []},
         {"name": "b", "seeds": [0, 1], "final": {"loss": 2.0, "diverged": False},
          "final_std": {"loss": 0.25}, "diverged_seeds": [1]},
     ]  # fmt: skip
     columns, rows = finals_table(records)
-    assert columns == ["variant", "loss", "diverged"]  # a list final is not a column
-    assert rows == [("a", ["a", "0.5 ± 0.01", False]), ("b", ["b", "2 ± 0.25", "1/2 seeds"])]
+    assert columns == ["variant", "loss", "size", "diverged"]  # a list final is not a column
+    # no "± 0" where every seed gave the same (a size); the std to 2 digits, as the text and compare
+    assert rows == [("a", ["a", "0.5 ± 0.01", 64, False]), ("b", ["b", "2 ± 0.25", None, "1/2 seeds"])]
     columns, rows = finals_table([{"name": "x", "final": {"acc": 1.0}}])
     assert columns == ["variant", "acc", "diverged"] and rows[0][1][2] is False
 

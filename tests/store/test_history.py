@@ -119,6 +119,20 @@ def test_compare_shows_the_values_the_variants_ran_with(run, cli):
     assert re.search(r"weight_decay\s+per variant: 0, 0.01\s+0.05", text)
 
 
+def test_compare_text_gives_a_spread_over_seeds_as_the_run_text_does(run, cli):
+    run("--seeds", "2")
+    run("--seeds", "3")
+    code, out, err = cli("runs", "compare", "1", "2", "--json")
+    assert code == 0, err
+    row = next(r for r in json.loads(out)["finals"] if r["metric"] == "test_loss")
+    mean, std = row["values"][0], row["std"][0]
+    code, text, _ = cli("runs", "compare", "1", "2")
+    line = next(line for line in text.splitlines() if re.match(rf"\s*{re.escape(row['variant'])}\s+test_loss\s", line))
+    assert f"{mean:.4g} ± {std:.2g}" in line  # the std to 2 digits, as `runs show` and the dashboard
+    diverged = next(line for line in text.splitlines() if re.match(r"\s*\S.*\sdiverged\s", line))
+    assert "±" not in diverged
+
+
 def test_rm_removes_only_what_it_is_given(run, cli, runs_json, runs_dir):
     for _ in range(3):
         run()

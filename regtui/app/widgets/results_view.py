@@ -23,7 +23,7 @@ from textual.widgets import Static
 from regtui.app import plotting
 from regtui.app.widgets.live_table import DIGITS, LiveTable
 from regtui.app.widgets.table_views import Refills
-from regtui.numbers import STD_DIGITS, fmt
+from regtui.numbers import fmt, with_std
 
 SKIP = ("data", "sweep", "worked")  # drawn by the fit and sweep charts, and the Worked numbers view
 HINT = "Results of the scenario's demonstrations appear here after a run."
@@ -125,8 +125,8 @@ def finals_table(
         for k in keys:
             if k == "diverged":
                 cells.append(_diverged(rec, final))
-            elif isinstance(std.get(k), (int, float)) and not isinstance(final.get(k), bool):
-                cells.append(f"{fmt(final.get(k), DIGITS)} ± {fmt(std[k], STD_DIGITS)}")
+            elif std.get(k):  # a spread over seeds (none, or 0: a count, the same on every seed)
+                cells.append(with_std(final.get(k), std[k]))
             else:
                 cells.append(final.get(k))
         rows.append((str(rec.get("name", "")), cells))
