@@ -42,7 +42,10 @@ def text_report(doc: dict[str, Any], max_rows: int = 40, width: int | None = Non
         lines.append("")
         seeds = max(len(v.get("seeds") or []) for v in doc["variants"])
         if seeds > 1:
-            lines.append(f"mean ± std over {seeds} seeds (over the seeds that did not diverge, where some did)")
+            lines.append(
+                f"mean ± std over {seeds} seeds (over the seeds that did not diverge, where some did; "
+                "a value alone: the same on every seed)"
+            )
         table = _table(["variant", *keys], [[v["name"], *(_final(v, k) for k in keys)] for v in doc["variants"]])
         if width is not None and max(map(len, table)) > width:
             names = [v["name"] for v in doc["variants"]]

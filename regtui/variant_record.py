@@ -38,6 +38,10 @@ class ModelData:
     layers_training: dict[str, Any] | None = None  # the latest training step's LayerStats
     layer_steps: list[tuple[int, tuple[float, ...], tuple[float, ...]]] = field(default_factory=list)
     layer_names: tuple[str, ...] = ()  # every training step's (step, mean, std), for layers_steps
+    # A series without a value at some rows (missing from a Metrics, or NaN there: a tracked loop's
+    # test_loss, evaluated every 200 steps): the rows it has values at, so that drawing keeps its
+    # points (a stride over all rows would miss them).
+    sparse: dict[str, array[int]] = field(default_factory=dict)
 
     def add_layer_step(self, step: int, mean: tuple[float, ...], std: tuple[float, ...]) -> None:
         self.layer_steps.append((step, mean, std))
@@ -63,10 +67,23 @@ class ModelData:
         for name, values in event.values.items():
             if name not in self.series:  # a metric that starts late: padded once, not per chunk
                 self.series[name] = array("d", _NAN * n_before)
+                if n_before:
+                    self.sparse[name] = array("q")
             self.series[name].extend(values)
+            gaps = any(map(math.isnan, values))  # a tracked loop's row without this key
+            if gaps and name not in self.sparse:  # at every row until now
+                self.sparse[name] = array("q", range(n_before))
+            if name in self.sparse:
+                rows = self.sparse[name]
+                if gaps:
+                    rows.extend(i for i, v in enumerate(values, n_before) if v == v)
+                else:
+                    rows.extend(range(n_before, n_before + n_new))
         for name, column in self.series.items():
             if name not in event.values:
                 column.extend(_NAN * n_new)
+                if name not in self.sparse:  # in every Metrics until now
+                    self.sparse[name] = array("q", range(n_before))
 
     @property
     def diverged(self) -> bool:
@@ -75,12 +92,35 @@ class ModelData:
         return any(col and not finite(col[-1]) for col in self.series.values())
 
 
-def _series(m: ModelData, max_points: int, compact: bool = False) -> dict[str, Any]:
+def _series(m: ModelData, max_points: int, compact: bool = False, rows: list[int] | None = None) -> dict[str, Any]:
+    """Its series: every row, or for drawing (``max_points``) the rows :func:`_drawn_rows` picks
+    (``rows``: those picked for another seed of the variant, so that their means align)."""
     if max_points:
-        return {"step": downsample(m.steps, max_points), **{k: downsample(v, max_points) for k, v in m.series.items()}}
+        rows = rows if rows is not None else _drawn_rows(m, max_points)
+        if rows is None:
+            return {
+                "step": downsample(m.steps, max_points),
+                **{k: downsample(v, max_points) for k, v in m.series.items()},
+            }
+        rows = [i for i in rows if i < len(m.steps)]
+        return {"step": [m.steps[i] for i in rows], **{k: [v[i] for i in rows] for k, v in m.series.items()}}
     if compact:
         return {"step": array(m.steps.typecode, m.steps), **{k: array("d", v) for k, v in m.series.items()}}
     return {"step": list(m.steps), **{k: list(v) for k, v in m.series.items()}}
+
+
+def _drawn_rows(m: ModelData, max_points: int) -> list[int] | None:
+    """The rows to draw where some series is sparse: every k-th row (and the last) as for the others,
+    and every k-th of each sparse series' own rows (and its last), so an evaluation every 200 steps
+    keeps its points beside a loss logged every step; None where the stride alone serves (every
+    series at every row, or few rows)."""
+    n = len(m.steps)
+    if not m.sparse or n <= max_points:
+        return None
+    keep = set(downsample(range(n), max_points))
+    for rows in m.sparse.values():
+        keep.update(downsample(rows, max_points))
+    return sorted(keep)
 
 
 def variant_record(
@@ -112,7 +152,8 @@ def variant_record(
 def _aggregate(record: dict[str, Any], seeds: list[int], models: list[ModelData], max_points: int) -> dict[str, Any]:
     diverged = [s for s, m in zip(seeds, models) if m.diverged]
     used = [m for m in models if not m.diverged] or models
-    per_seed = [_series(m, max_points) for m in used]
+    shared = _drawn_rows(used[0], max_points) if max_points else None
+    per_seed = [_series(m, max_points, rows=shared) for m in used]
     steps = min((p["step"] for p in per_seed), key=len)
     series: dict[str, list[Any]] = {"step": list(steps)}
     series_std: dict[str, list[Any]] = {"step": list(steps)}

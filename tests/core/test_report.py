@@ -121,7 +121,10 @@ def test_text_report_gives_each_final_as_mean_and_std_over_seeds():
         c(Final("a", s, {"train_loss": loss, "parameters": 85, "diverged": s == 3}))
     c(RunFinished("completed", 0.5))
     lines = text_report(c.document()).splitlines()
-    assert "mean ± std over 4 seeds (over the seeds that did not diverge, where some did)" in lines
+    assert (
+        "mean ± std over 4 seeds (over the seeds that did not diverge, where some did; "
+        "a value alone: the same on every seed)"
+    ) in lines
     header, row = lines[lines.index("variant  train_loss  parameters  diverged")], lines[-1]
     assert header and row.split() == ["a", "2", "±", "1", "85", "1/4", "seeds"]  # no "± 0": the same on each seed
     single = Collector()
